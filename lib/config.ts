@@ -1,0 +1,177 @@
+// loadConfig: the ONLY place that reads process.env. Everything deeper receives the typed, frozen Config.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { configFileSchema, envSchema, type ConfigFile } from '../schemas/config.ts';
+import { ConfigError } from './errors.ts';
+
+export const PRODUCTION_LOGIN_URL = 'https://login.salesforce.com';
+export const SANDBOX_LOGIN_URL = 'https://test.salesforce.com';
+
+/** The standard set synced when neither --objects nor the config file names objects. */
+export const DEFAULT_OBJECTS = ['Account', 'Contact', 'Opportunity', 'Lead', 'User', 'Task'];
+
+export type AuthConfig =
+  | { flow: 'jwt'; clientId: string; username: string; privateKeyPem: string }
+  | { flow: 'client_credentials'; clientId: string; clientSecret: string }
+  | { flow: 'refresh_token'; clientId: string; clientSecret?: string; refreshToken: string }
+  | { flow: 'password'; clientId: string; clientSecret: string; username: string; password: string };
+
+export interface ObjectOptions {
+  name: string;
+  overlapMinutes: number;
+  fullRefresh: boolean;
+}
+
+export interface SalesforceConfig {
+  loginUrl: string;
+  apiVersion: string;
+  auth: AuthConfig;
+}
+
+export interface Config {
+  /** Undefined when Salesforce settings are not needed by the command (status, migrate). */
+  salesforce?: SalesforceConfig;
+  databaseUrl?: string;
+  schema: string;
+  objects: ObjectOptions[];
+  /** True when the object list came from --objects or the config file (not the default set). */
+  objectsChosen: boolean;
+  concurrency: number;
+  bulkThreshold: number;
+  logLevel: string;
+  home: string;
+}
+
+export interface Flags {
+  objects?: string;
+  sandbox?: boolean;
+  concurrency?: number;
+  needSalesforce?: boolean;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
+  return issues.map((i) => {
+    const where = i.path.length > 0 ? `${prefix}${i.path.join('.')}: ` : prefix;
+    return `${where}${i.message}`;
+  });
+}
+
+function readConfigFile(file: string): ConfigFile {
+  let parsed: unknown;
+  try {
+    const text = readFileSync(file, 'utf8');
+    parsed = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  const result = configFileSchema.safeParse(parsed ?? {});
+  if (!result.success) throw new ConfigError(`config file ${file}: ${formatIssues(result.error.issues).join('; ')}`);
+  return result.data;
+}
+
+function findConfigFile(cwd: string, explicit?: string): string | undefined {
+  if (explicit) {
+    const file = path.resolve(cwd, explicit);
+    if (!existsSync(file)) throw new ConfigError(`SFSYNC_CONFIG points at ${file}, which does not exist`);
+    return file;
+  }
+  for (const name of ['sfsync.config.json', 'sfsync.config.yaml', 'sfsync.config.yml']) {
+    const file = path.join(cwd, name);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+function readPrivateKey(env: z.infer<typeof envSchema>, cwd: string, problems: string[]): string {
+  if (env.SF_PRIVATE_KEY) return env.SF_PRIVATE_KEY.replace(/\\n/g, '\n');
+  if (!env.SF_PRIVATE_KEY_PATH) {
+    problems.push('SF_PRIVATE_KEY_PATH (or SF_PRIVATE_KEY) is required for the JWT flow: the PEM private key of the Connected App certificate');
+    return '';
+  }
+  const file = path.resolve(cwd, env.SF_PRIVATE_KEY_PATH);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    problems.push(`SF_PRIVATE_KEY_PATH: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'unreadable'})`);
+    return '';
+  }
+}
+
+function buildAuth(env: z.infer<typeof envSchema>, cwd: string, problems: string[]): AuthConfig {
+  const need = (name: keyof typeof env, why: string): string => {
+    const v = env[name];
+    if (typeof v === 'string' && v.length > 0) return v;
+    problems.push(`${name} is required ${why}`);
+    return '';
+  };
+  const flow = env.SF_AUTH_FLOW;
+  const clientId = need('SF_CLIENT_ID', '(the Connected App consumer key)');
+  switch (flow) {
+    case 'jwt':
+      return { flow, clientId, username: need('SF_USERNAME', 'for the JWT flow (the integration user)'), privateKeyPem: readPrivateKey(env, cwd, problems) };
+    case 'client_credentials':
+      return { flow, clientId, clientSecret: need('SF_CLIENT_SECRET', 'for the client-credentials flow') };
+    case 'refresh_token':
+      return { flow, clientId, clientSecret: env.SF_CLIENT_SECRET, refreshToken: need('SF_REFRESH_TOKEN', 'for the refresh-token flow') };
+    case 'password':
+      return {
+        flow,
+        clientId,
+        clientSecret: need('SF_CLIENT_SECRET', 'for the password flow'),
+        username: need('SF_USERNAME', 'for the password flow'),
+        password: need('SF_PASSWORD', 'for the password flow'),
+      };
+  }
+}
+
+function parseObjectList(text: string, problems: string[]): string[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) problems.push('--objects: give at least one object, e.g. --objects Account,Contact');
+  for (const n of names) if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(n)) problems.push(`--objects: '${n}' is not a Salesforce API name`);
+  return names;
+}
+
+function isLoopback(url: URL): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname);
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, flags: Flags = {}, cwd = process.cwd()): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues).join('; '));
+  const e = parsed.data;
+  const problems: string[] = [];
+  const file = findConfigFile(cwd, e.SFSYNC_CONFIG);
+  const fileConfig = file ? readConfigFile(file) : {};
+  const overlapDefault = fileConfig.overlapMinutes ?? e.SFSYNC_OVERLAP_MINUTES;
+
+  let salesforce: SalesforceConfig | undefined;
+  if (flags.needSalesforce !== false) {
+    const loginUrl = (e.SF_LOGIN_URL ?? (flags.sandbox ? SANDBOX_LOGIN_URL : PRODUCTION_LOGIN_URL)).replace(/\/+$/, '');
+    const u = new URL(loginUrl);
+    if (u.protocol !== 'https:' && !isLoopback(u)) problems.push(`SF_LOGIN_URL must use https (got ${u.protocol}//${u.host}); only loopback addresses may use http`);
+    salesforce = { loginUrl, apiVersion: e.SF_API_VERSION, auth: buildAuth(e, cwd, problems) };
+  }
+
+  const fromFile = (fileConfig.objects ?? []).map((o) => (typeof o === 'string' ? { name: o } : o));
+  const byName = new Map(fromFile.map((o) => [o.name.toLowerCase(), o]));
+  const names = flags.objects ? parseObjectList(flags.objects, problems) : fromFile.length > 0 ? fromFile.map((o) => o.name) : DEFAULT_OBJECTS;
+  const objects = names.map((name) => {
+    const o = byName.get(name.toLowerCase());
+    return { name, overlapMinutes: o?.overlapMinutes ?? overlapDefault, fullRefresh: o?.fullRefresh ?? false };
+  });
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return Object.freeze({
+    salesforce,
+    databaseUrl: e.DATABASE_URL,
+    schema: e.SFSYNC_SCHEMA,
+    objects,
+    objectsChosen: Boolean(flags.objects) || fromFile.length > 0,
+    concurrency: flags.concurrency ?? fileConfig.concurrency ?? e.SFSYNC_CONCURRENCY,
+    bulkThreshold: fileConfig.bulkThreshold ?? e.SFSYNC_BULK_THRESHOLD,
+    logLevel: e.LOG_LEVEL,
+    home: path.resolve(cwd, e.SFSYNC_HOME),
+  });
+}

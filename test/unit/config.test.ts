@@ -1,0 +1,77 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OBJECTS, loadConfig } from '../../lib/config.ts';
+import { ConfigError } from '../../lib/errors.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
+const keyPath = path.join(dir, 'key.pem');
+writeFileSync(keyPath, '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n');
+const base = { SF_CLIENT_ID: 'cid', SF_USERNAME: 'u@example.com', SF_PRIVATE_KEY_PATH: keyPath };
+
+function problemsOf(env: Record<string, string>, flags = {}): string {
+  try {
+    loadConfig(env, flags, dir);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies documented defaults', () => {
+    const c = loadConfig(base, {}, dir);
+    expect(c.salesforce?.loginUrl).toBe('https://login.salesforce.com');
+    expect(c.salesforce?.apiVersion).toBe('62.0');
+    expect(c.schema).toBe('salesforce');
+    expect(c.concurrency).toBe(4);
+    expect(c.bulkThreshold).toBe(50_000);
+    expect(c.objects.map((o) => o.name)).toEqual(DEFAULT_OBJECTS);
+    expect(c.objects[0]?.overlapMinutes).toBe(10);
+    expect(c.salesforce?.auth).toMatchObject({ flow: 'jwt', clientId: 'cid', username: 'u@example.com' });
+  });
+
+  it('uses the sandbox login host with --sandbox and keeps My Domain URLs as given', () => {
+    expect(loadConfig(base, { sandbox: true }, dir).salesforce?.loginUrl).toBe('https://test.salesforce.com');
+    const my = loadConfig({ ...base, SF_LOGIN_URL: 'https://acme--uat.sandbox.my.salesforce.com/' }, {}, dir);
+    expect(my.salesforce?.loginUrl).toBe('https://acme--uat.sandbox.my.salesforce.com');
+  });
+
+  it('names every missing setting at once', () => {
+    const msg = problemsOf({});
+    expect(msg).toContain('SF_CLIENT_ID');
+    expect(msg).toContain('SF_USERNAME');
+    expect(msg).toContain('SF_PRIVATE_KEY_PATH');
+  });
+
+  it('refuses plain http except on loopback', () => {
+    expect(problemsOf({ ...base, SF_LOGIN_URL: 'http://login.example.com' })).toContain('https');
+    expect(loadConfig({ ...base, SF_LOGIN_URL: 'http://127.0.0.1:8080' }, {}, dir).salesforce?.loginUrl).toBe('http://127.0.0.1:8080');
+  });
+
+  it('reports an unreadable key file without its contents', () => {
+    expect(problemsOf({ ...base, SF_PRIVATE_KEY_PATH: path.join(dir, 'missing.pem') })).toMatch(/SF_PRIVATE_KEY_PATH: cannot read .*no such file/);
+  });
+
+  it('rejects a schema name that would need quoting and object names that are not API names', () => {
+    expect(problemsOf({ ...base, SFSYNC_SCHEMA: 'Bad-Name' })).toContain('SFSYNC_SCHEMA');
+    expect(problemsOf(base, { objects: 'Account,Drop Table' })).toContain("'Drop Table'");
+  });
+
+  it('reads the object list and per-object options from sfsync.config.json', () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
+    writeFileSync(path.join(d, 'sfsync.config.json'), JSON.stringify({ objects: ['Account', { name: 'Contact', overlapMinutes: 3 }] }));
+    const c = loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d);
+    expect(c.objects).toEqual([
+      { name: 'Account', overlapMinutes: 10, fullRefresh: false },
+      { name: 'Contact', overlapMinutes: 3, fullRefresh: false },
+    ]);
+    expect(c.objectsChosen).toBe(true);
+  });
+
+  it('does not require Salesforce settings for commands that only read the database', () => {
+    expect(loadConfig({}, { needSalesforce: false }, dir).salesforce).toBeUndefined();
+  });
+});
