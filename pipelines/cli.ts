@@ -1,5 +1,65 @@
-// Placeholder CLI so `npx sfsync --help` works while the commands are built.
-import { Command } from 'commander';
+// The command line: parse flags, load config once, run one command, turn any error into one line + exit code.
+import { Command, Option } from 'commander';
+import { exitCodeOf, oneLine } from '../lib/errors.ts';
 
-const program = new Command('sfsync').description('Keep a PostgreSQL warehouse in step with a Salesforce org.');
-program.parse();
+const program = new Command('sfsync')
+  .description('Keep a PostgreSQL warehouse in step with a Salesforce org.\n\nSettings come from the environment (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME,\nSF_PRIVATE_KEY_PATH, DATABASE_URL, SFSYNC_SCHEMA, ...); see README.md.')
+  .version('0.1.0')
+  .showHelpAfterError('(run sfsync --help for usage)');
+
+program
+  .command('sync')
+  .description('load the chosen objects: Bulk API 2.0 for initial loads, incremental SOQL for deltas')
+  .option('--objects <list>', 'comma-separated sObject API names (default: config file, else a standard set)')
+  .option('--full-refresh', 're-load every record through Bulk API 2.0, ignoring the watermark')
+  .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .addOption(new Option('--concurrency <n>', 'objects synced at once').argParser((v) => Number.parseInt(v, 10)))
+  .action(async (opts) => {
+    const { runSync } = await import('./sync.ts');
+    return runSync(opts);
+  });
+
+program
+  .command('status')
+  .description('show each object: watermark, last run, row count')
+  .option('--json', 'print JSON (a stable shape for scripts)')
+  .action(async (opts) => {
+    const { runStatus } = await import('./status.ts');
+    return runStatus(opts);
+  });
+
+program
+  .command('migrate')
+  .description("create or upgrade sfsync's own schema (also done automatically on first use)")
+  .action(async () => {
+    const { runMigrate } = await import('./migrateCommand.ts');
+    return runMigrate();
+  });
+
+program
+  .command('emulator')
+  .description('run the local Salesforce emulator (for trying sfsync without an org)')
+  .option('--port <n>', 'port to listen on (0 = any free port)', '0')
+  .option('--accounts <n>', 'size of the synthetic org in Accounts', '1000')
+  .option('--seed <n>', 'seed of the synthetic data', '1')
+  .action(async (opts) => {
+    const { runEmulator } = await import('./emulatorCommand.ts');
+    return runEmulator(opts);
+  });
+
+program
+  .command('demo')
+  .description('start the emulator and an embedded PostgreSQL, run an initial load and an incremental sync')
+  .option('--accounts <n>', 'size of the synthetic org in Accounts', '2000')
+  .action(async (opts) => {
+    const { runDemo } = await import('./demo.ts');
+    return runDemo(opts);
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(err);
+  process.stderr.write(`sfsync: ${oneLine(err)}\n`);
+  process.exitCode = exitCodeOf(err);
+}
