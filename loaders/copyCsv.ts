@@ -1,0 +1,58 @@
+// COPY ... FROM STDIN (FORMAT csv): Bulk CSV bytes straight through (fast path), or REST rows encoded first.
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Row } from '../extractors/types.ts';
+import { DataError } from '../lib/errors.ts';
+import { encodeCsvChunks } from './encodeCsv.ts';
+import { qualified, quoteIdent } from './postgres.ts';
+
+export interface CopyTarget {
+  schema: string;
+  table: string;
+  /** Column order of the CSV records. */
+  columns: readonly string[];
+  signal?: AbortSignal;
+}
+
+export function copySql(schema: string, table: string, columns: readonly string[]): string {
+  const cols = columns.map(quoteIdent).join(', ');
+  // FORCE_NULL: a quoted empty value ("") is NULL, as Salesforce stores no empty strings (salesforce-api.md §6.6).
+  return `COPY ${qualified(schema, table)} (${cols}) FROM STDIN (FORMAT csv, FORCE_NULL (${cols}))`;
+}
+
+/** §6.6: NUL bytes have been seen in results and PostgreSQL rejects them; one indexOf per chunk when absent. */
+export function createNulStripper(): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      if (chunk.indexOf(0) === -1) return done(null, chunk);
+      done(null, Buffer.from(chunk.filter((byte) => byte !== 0)));
+    },
+  });
+}
+
+/** Streams CSV records (no header row) into the table; resolves with the row count COPY reports. */
+export async function copyCsv(client: pg.ClientBase, target: CopyTarget & { source: Readable }): Promise<number> {
+  const copy = client.query(copyFrom(copySql(target.schema, target.table, target.columns)));
+  try {
+    // pipeline() tears down both sides on error or abort; destroying the COPY stream sends CopyFail.
+    await pipeline(target.source, createNulStripper(), copy, target.signal ? { signal: target.signal } : {});
+  } catch (err) {
+    throw asDataError(err, target.table);
+  }
+  return copy.rowCount;
+}
+
+/** The REST path: rows in spec field order, encoded to CSV in ~64 KB chunks, then the same COPY. */
+export async function copyRows(client: pg.ClientBase, target: CopyTarget & { rows: AsyncIterable<Row> }): Promise<number> {
+  const source = Readable.from(encodeCsvChunks(target.rows, target.columns.length), { objectMode: false });
+  return copyCsv(client, { ...target, source });
+}
+
+/** Class 22 (data exception) and 23 (integrity): the data, not the connection, is at fault. */
+function asDataError(err: unknown, table: string): unknown {
+  if (!(err instanceof pg.DatabaseError) || !/^2[23]/.test(err.code ?? '')) return err;
+  const where = err.where ? ` (${err.where})` : '';
+  return new DataError(`${table}: PostgreSQL rejected the data: ${err.message}${where}`, { cause: err });
+}

@@ -1,0 +1,91 @@
+// Data tables from describe (issue 3 §3): create, widen with new columns (never drop), comment, index the cursor.
+import type pg from 'pg';
+import type { FieldSpec, ObjectSpec } from '../extractors/types.ts';
+import { qualified, quoteIdent, quoteLiteral } from './postgres.ts';
+
+/** Picklists longer than this would turn a column comment into a wall of text. */
+const MAX_COMMENTED_PICKLIST_VALUES = 20;
+const ID_COLUMN = 'id';
+
+function columnSql(field: FieldSpec): string {
+  const pk = field.column === ID_COLUMN ? ' PRIMARY KEY' : '';
+  return `${quoteIdent(field.column)} ${field.pgType}${pk}`;
+}
+
+export function createTableSql(schema: string, spec: ObjectSpec): string {
+  const columns = spec.fields.map(columnSql);
+  // Every Salesforce object has Id; the guard keeps the primary key even if a caller filtered it out.
+  if (!spec.fields.some((f) => f.column === ID_COLUMN)) columns.unshift(`${quoteIdent(ID_COLUMN)} text PRIMARY KEY`);
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, spec.table)} (\n  ${columns.join(',\n  ')}\n)`;
+}
+
+export function addColumnSql(schema: string, table: string, field: FieldSpec): string {
+  return `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(field.column)} ${field.pgType}`;
+}
+
+export function columnComment(field: FieldSpec): string {
+  let text = `${field.label} (Salesforce ${field.name}, type ${field.sfType}`;
+  if (field.calculated) text += ', formula';
+  text += ')';
+  if (field.picklistValues.length > 0 && field.picklistValues.length <= MAX_COMMENTED_PICKLIST_VALUES) {
+    text += `. Values: ${field.picklistValues.join(', ')}`;
+  }
+  return text;
+}
+
+/** COMMENT statements for the table and every column, as one multi-statement string (one round trip). */
+export function commentSql(schema: string, spec: ObjectSpec): string {
+  const table = qualified(schema, spec.table);
+  const lines = [`COMMENT ON TABLE ${table} IS ${quoteLiteral(`${spec.label} (Salesforce ${spec.name})`)};`];
+  for (const field of spec.fields) {
+    lines.push(`COMMENT ON COLUMN ${table}.${quoteIdent(field.column)} IS ${quoteLiteral(columnComment(field))};`);
+  }
+  return lines.join('\n');
+}
+
+/** Incremental reads filter and order by the cursor (issue 3 §5); maxCursor reads its maximum. */
+export function cursorIndexSql(schema: string, spec: ObjectSpec): string | null {
+  if (!spec.cursorField) return null;
+  const column = spec.cursorField.toLowerCase();
+  const name = `${spec.table}_${column}_idx`.slice(0, 63);
+  return `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualified(schema, spec.table)} (${quoteIdent(column)})`;
+}
+
+export async function existingColumns(client: pg.ClientBase, schema: string, table: string): Promise<string[]> {
+  const { rows } = await client.query<{ column_name: string }>(
+    'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
+    [schema, table],
+  );
+  return rows.map((r) => r.column_name);
+}
+
+export async function tableIsEmpty(client: pg.ClientBase, schema: string, table: string): Promise<boolean> {
+  const { rows } = await client.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${qualified(schema, table)}) AS empty`);
+  return rows[0]!.empty;
+}
+
+/** Creates the schema and table, or adds the columns describe gained since; comments are refreshed each time. */
+export async function ensureTable(client: pg.ClientBase, schema: string, spec: ObjectSpec): Promise<{ created: boolean; addedColumns: string[] }> {
+  await ensureSchema(client, schema);
+  const before = await existingColumns(client, schema, spec.table);
+  const created = before.length === 0;
+  const have = new Set(before);
+  const missing = created ? [] : spec.fields.filter((f) => !have.has(f.column));
+  if (created) await client.query(createTableSql(schema, spec));
+  for (const field of missing) await client.query(addColumnSql(schema, spec.table, field));
+  const index = cursorIndexSql(schema, spec);
+  if (index) await client.query(index);
+  await client.query(commentSql(schema, spec));
+  return { created, addedColumns: missing.map((f) => f.column) };
+}
+
+/** Objects sync concurrently; two CREATE SCHEMA IF NOT EXISTS can still race on pg_namespace's unique index. */
+async function ensureSchema(client: pg.ClientBase, schema: string): Promise<void> {
+  const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  if (rowCount) return;
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505') throw err;
+  }
+}

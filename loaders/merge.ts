@@ -1,0 +1,86 @@
+// Stage -> target upserts (issue 3 §5: an older version of a record never overwrites a newer one), deletes, cursor max.
+import type pg from 'pg';
+import { qualified, quoteIdent } from './postgres.ts';
+import { STAGE_SCHEMA } from './stage.ts';
+
+export interface MergeRequest {
+  schema: string;
+  table: string;
+  stage: string;
+  /** Defaults to pg_temp, where createStage puts it. */
+  stageSchema?: string;
+  columns: readonly string[];
+  /** Lowercased cursor column (e.g. systemmodstamp); null = the newest load always wins. */
+  cursorColumn: string | null;
+}
+
+export interface MergeResult {
+  inserted: number;
+  updated: number;
+}
+
+/**
+ * One statement. DISTINCT ON keeps one row per id (the newest by cursor; among equals the last copied, ctid).
+ * An update happens only if the incoming cursor is not older AND some value differs, so re-reading the overlap
+ * window (§4.7) reports, and writes, nothing.
+ */
+export function mergeSql(req: MergeRequest): string {
+  const target = qualified(req.schema, req.table);
+  const stage = qualified(req.stageSchema ?? STAGE_SCHEMA, req.stage);
+  const cols = req.columns.map(quoteIdent);
+  const list = cols.join(', ');
+  const updatable = cols.filter((c) => c !== '"id"');
+  const cursor = req.cursorColumn ? quoteIdent(req.cursorColumn) : null;
+  const order = cursor ? `id, ${cursor} DESC NULLS LAST, ctid DESC` : 'id, ctid DESC';
+  const newer = cursor ? `(t.${cursor} IS NULL OR EXCLUDED.${cursor} >= t.${cursor}) AND ` : '';
+  const changed = `ROW(${updatable.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${updatable.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+  const conflict = updatable.length === 0
+    ? 'DO NOTHING'
+    : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}\n  WHERE ${newer}${changed}`;
+  return `WITH merged AS (
+  INSERT INTO ${target} AS t (${list})
+  SELECT DISTINCT ON (id) ${list} FROM ${stage} ORDER BY ${order}
+  ON CONFLICT (id) ${conflict}
+  RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM merged`;
+}
+
+export async function mergeStage(client: pg.ClientBase, req: MergeRequest): Promise<MergeResult> {
+  const { rows } = await client.query<MergeResult>(mergeSql(req));
+  return rows[0]!;
+}
+
+/**
+ * Overwrites only `columns` of rows already in the target, e.g. formula fields refreshed without
+ * a cursor change. Ids absent from the target are ignored. Returns the number of rows changed.
+ */
+export async function updateColumns(client: pg.ClientBase, req: Omit<MergeRequest, 'cursorColumn'>): Promise<number> {
+  const cols = req.columns.filter((c) => c !== 'id').map(quoteIdent);
+  if (cols.length === 0) return 0;
+  const stage = qualified(req.stageSchema ?? STAGE_SCHEMA, req.stage);
+  const sql = `UPDATE ${qualified(req.schema, req.table)} AS t SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}
+FROM (SELECT DISTINCT ON (id) id, ${cols.join(', ')} FROM ${stage} ORDER BY id, ctid DESC) AS s
+WHERE t.id = s.id AND ROW(${cols.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${cols.map((c) => `s.${c}`).join(', ')})`;
+  const { rowCount } = await client.query(sql);
+  return rowCount ?? 0;
+}
+
+/** Soft-deletes by id (getDeleted, salesforce-api.md §5); rows already marked are not rewritten. */
+export async function markDeleted(client: pg.ClientBase, schema: string, table: string, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const { rowCount } = await client.query(
+    `UPDATE ${qualified(schema, table)} SET isdeleted = true WHERE id = ANY($1::text[]) AND isdeleted IS DISTINCT FROM true`,
+    [ids],
+  );
+  return rowCount ?? 0;
+}
+
+/** The highest cursor value in a table or stage as ISO 8601 UTC with milliseconds (Salesforce's precision). */
+export async function maxCursor(client: pg.ClientBase, schema: string, table: string, cursorColumn: string): Promise<string | null> {
+  const col = quoteIdent(cursorColumn);
+  const { rows } = await client.query<{ max: string | null }>(
+    `SELECT to_char(max(${col}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS max FROM ${qualified(schema, table)}`,
+  );
+  return rows[0]!.max;
+}

@@ -1,0 +1,143 @@
+// All sfsync.* SQL: watermarks (moved only forward, in the transaction of the rows they cover) and run history.
+import type pg from 'pg';
+
+/** Instants leave the database as ISO 8601 UTC with milliseconds, whatever the session TimeZone. */
+const iso = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+export interface Watermark {
+  cursorField: string;
+  /** ISO 8601 UTC, e.g. 2024-01-02T03:04:05.000Z */
+  value: string;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface RunOutcome {
+  status: Exclude<RunStatus, 'running'>;
+  rowsInserted?: number;
+  rowsUpdated?: number;
+  rowsDeleted?: number;
+  bytes?: number;
+  apiCalls?: number;
+  bulkJobIds?: readonly string[];
+  error?: string | null;
+  windowFrom?: string | null;
+  windowTo?: string | null;
+}
+
+export interface RunRecord {
+  id: number;
+  object: string;
+  mode: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  rowsInserted: number | null;
+  rowsUpdated: number | null;
+  rowsDeleted: number | null;
+  bytes: number | null;
+  apiCalls: number | null;
+  bulkJobIds: string[];
+  windowFrom: string | null;
+  windowTo: string | null;
+  error: string | null;
+}
+
+export interface ObjectStatus {
+  object: string;
+  watermark: Watermark | null;
+  lastRun: RunRecord | null;
+}
+
+export async function getWatermark(client: pg.ClientBase, object: string): Promise<Watermark | null> {
+  const { rows } = await client.query<Watermark>(
+    `SELECT cursor_field AS "cursorField", ${iso('watermark')} AS value FROM sfsync.watermarks WHERE object = $1`,
+    [object],
+  );
+  return rows[0] ?? null;
+}
+
+/** Upsert that never moves backwards on the same cursor field; a different cursor field replaces the row. */
+export async function advanceWatermark(client: pg.ClientBase, object: string, cursorField: string, value: string): Promise<void> {
+  await client.query(
+    `INSERT INTO sfsync.watermarks AS w (object, cursor_field, watermark, updated_at) VALUES ($1, $2, $3, now())
+     ON CONFLICT (object) DO UPDATE SET
+       watermark = CASE WHEN w.cursor_field = EXCLUDED.cursor_field THEN GREATEST(w.watermark, EXCLUDED.watermark)
+                        ELSE EXCLUDED.watermark END,
+       cursor_field = EXCLUDED.cursor_field,
+       updated_at = now()`,
+    [object, cursorField, value],
+  );
+}
+
+/** Full refresh: the next run plans an initial load. */
+export async function resetWatermark(client: pg.ClientBase, object: string): Promise<void> {
+  await client.query('DELETE FROM sfsync.watermarks WHERE object = $1', [object]);
+}
+
+export async function startRun(client: pg.ClientBase, run: { object: string; mode: string }): Promise<number> {
+  const { rows } = await client.query<{ id: string }>(
+    "INSERT INTO sfsync.runs (object, mode, status) VALUES ($1, $2, 'running') RETURNING id",
+    [run.object, run.mode],
+  );
+  return Number(rows[0]!.id);
+}
+
+/** Omitted counters stay as they are (NULL unless set earlier). */
+export async function finishRun(client: pg.ClientBase, runId: number, outcome: RunOutcome): Promise<void> {
+  await client.query(
+    `UPDATE sfsync.runs SET status = $2, finished_at = now(),
+       rows_inserted = COALESCE($3, rows_inserted), rows_updated = COALESCE($4, rows_updated),
+       rows_deleted = COALESCE($5, rows_deleted), bytes = COALESCE($6, bytes), api_calls = COALESCE($7, api_calls),
+       bulk_job_ids = COALESCE($8, bulk_job_ids), error = $9,
+       window_from = COALESCE($10, window_from), window_to = COALESCE($11, window_to)
+     WHERE id = $1`,
+    [
+      runId,
+      outcome.status,
+      outcome.rowsInserted ?? null,
+      outcome.rowsUpdated ?? null,
+      outcome.rowsDeleted ?? null,
+      outcome.bytes ?? null,
+      outcome.apiCalls ?? null,
+      outcome.bulkJobIds ?? null,
+      outcome.error ?? null,
+      outcome.windowFrom ?? null,
+      outcome.windowTo ?? null,
+    ],
+  );
+}
+
+const RUN_COLUMNS = `r.id::float8 AS id, r.object, r.mode, r.status,
+  ${iso('r.started_at')} AS "startedAt", ${iso('r.finished_at')} AS "finishedAt",
+  (extract(epoch FROM r.finished_at - r.started_at) * 1000)::float8 AS "durationMs",
+  r.rows_inserted::float8 AS "rowsInserted", r.rows_updated::float8 AS "rowsUpdated",
+  r.rows_deleted::float8 AS "rowsDeleted", r.bytes::float8 AS bytes, r.api_calls AS "apiCalls",
+  COALESCE(r.bulk_job_ids, '{}') AS "bulkJobIds", ${iso('r.window_from')} AS "windowFrom",
+  ${iso('r.window_to')} AS "windowTo", r.error`;
+
+/** Newest first. */
+export async function listRuns(client: pg.ClientBase, opts: { object?: string; limit: number }): Promise<RunRecord[]> {
+  const { rows } = await client.query<RunRecord>(
+    `SELECT ${RUN_COLUMNS} FROM sfsync.runs r WHERE $1::text IS NULL OR r.object = $1 ORDER BY r.id DESC LIMIT $2`,
+    [opts.object ?? null, opts.limit],
+  );
+  return rows;
+}
+
+/** One entry per object that has a watermark or a run, ordered by object name. */
+export async function readStatus(client: pg.ClientBase): Promise<ObjectStatus[]> {
+  const { rows } = await client.query<{ object: string; cursorField: string | null; value: string | null; run: RunRecord | null }>(
+    `WITH last AS (SELECT DISTINCT ON (r.object) ${RUN_COLUMNS} FROM sfsync.runs r ORDER BY r.object, r.id DESC)
+     SELECT COALESCE(w.object, last.object) AS object, w.cursor_field AS "cursorField", ${iso('w.watermark')} AS value,
+       CASE WHEN last.id IS NULL THEN NULL ELSE to_jsonb(last) END AS run
+     FROM sfsync.watermarks w FULL JOIN last ON last.object = w.object
+     ORDER BY 1`,
+  );
+  return rows.map((r) => ({
+    object: r.object,
+    watermark: r.cursorField && r.value ? { cursorField: r.cursorField, value: r.value } : null,
+    lastRun: r.run,
+  }));
+}

@@ -1,0 +1,49 @@
+// migrate(url): applies the sfsync metadata migrations with knex over a static list (no directory globbing).
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import * as m0001 from './0001_sfsync.ts';
+
+export const SCHEMA = 'sfsync';
+
+interface StaticMigration extends Knex.Migration {
+  name: string;
+}
+
+/** In order. Works the same from .ts sources and from compiled dist/ because nothing is looked up on disk. */
+const MIGRATIONS: readonly StaticMigration[] = [m0001];
+
+const staticSource: Knex.MigrationSource<StaticMigration> = {
+  getMigrations: async () => [...MIGRATIONS],
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => m,
+};
+
+/**
+ * Safe to run repeatedly and from several processes at once. knex's own lock row makes a concurrent migrator
+ * FAIL ("Migration table is already locked") rather than wait, and its bookkeeping tables can race on creation;
+ * so migrators first queue on a session advisory lock, released by unlock or by the session ending on a crash.
+ */
+export async function migrate(databaseUrl: string): Promise<void> {
+  const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'sfsync' });
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock(hashtext('sfsync.migrate'))");
+    await lock.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
+    await runKnexMigrations(databaseUrl);
+  } finally {
+    await lock.end();
+  }
+}
+
+async function runKnexMigrations(databaseUrl: string): Promise<void> {
+  const knex = knexFactory({ client: 'pg', connection: { connectionString: databaseUrl, application_name: 'sfsync' } });
+  try {
+    await knex.migrate.latest({
+      migrationSource: staticSource as Knex.MigrationSource<unknown>,
+      schemaName: SCHEMA,
+      tableName: 'knex_migrations',
+    });
+  } finally {
+    await knex.destroy();
+  }
+}
