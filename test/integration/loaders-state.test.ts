@@ -1,0 +1,92 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advanceWatermark, finishRun, getWatermark, listRuns, readStatus, resetWatermark, startRun } from '../../loaders/state.ts';
+import { withTransaction } from '../../loaders/postgres.ts';
+import { migrate } from '../../migrations/index.ts';
+import { useTestDatabase } from '../support/db.ts';
+
+const db = useTestDatabase();
+
+describe('migrations', () => {
+  it('can run concurrently and repeatedly', async () => {
+    await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
+    await migrate(db.url);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'sfsync' ORDER BY table_name",
+      );
+      expect(rows.map((r) => r.table_name)).toEqual(['knex_migrations', 'knex_migrations_lock', 'runs', 'watermarks']);
+      const { rows: applied } = await client.query('SELECT name FROM sfsync.knex_migrations');
+      expect(applied).toEqual([{ name: '0001_sfsync' }]);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('state', () => {
+  let client: pg.Client;
+  beforeAll(async () => {
+    await migrate(db.url);
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+  });
+  afterAll(async () => client?.end());
+
+  it('never moves a watermark backwards', async () => {
+    expect(await getWatermark(client, 'Account')).toBeNull();
+    await advanceWatermark(client, 'Account', 'SystemModstamp', '2024-05-01T10:00:00.123Z');
+    await advanceWatermark(client, 'Account', 'SystemModstamp', '2024-04-01T00:00:00.000Z');
+    expect(await getWatermark(client, 'Account')).toEqual({ cursorField: 'SystemModstamp', value: '2024-05-01T10:00:00.123Z' });
+    await advanceWatermark(client, 'Account', 'SystemModstamp', '2024-05-02T00:00:00+02:00');
+    expect(await getWatermark(client, 'Account')).toEqual({ cursorField: 'SystemModstamp', value: '2024-05-01T22:00:00.000Z' });
+  });
+
+  it('replaces the watermark when the cursor field changes, and resets it', async () => {
+    await advanceWatermark(client, 'Lead', 'SystemModstamp', '2024-05-01T00:00:00.000Z');
+    await advanceWatermark(client, 'Lead', 'LastModifiedDate', '2024-01-01T00:00:00.000Z');
+    expect(await getWatermark(client, 'Lead')).toEqual({ cursorField: 'LastModifiedDate', value: '2024-01-01T00:00:00.000Z' });
+    await resetWatermark(client, 'Lead');
+    expect(await getWatermark(client, 'Lead')).toBeNull();
+  });
+
+  it('a rolled-back transaction leaves the previous watermark', async () => {
+    await advanceWatermark(client, 'Case', 'SystemModstamp', '2024-01-01T00:00:00.000Z');
+    await withTransaction(client, async () => {
+      await advanceWatermark(client, 'Case', 'SystemModstamp', '2025-01-01T00:00:00.000Z');
+      throw new Error('crash before commit');
+    }).catch(() => {});
+    expect((await getWatermark(client, 'Case'))?.value).toBe('2024-01-01T00:00:00.000Z');
+  });
+
+  it('records runs and reports status per object', async () => {
+    const failed = await startRun(client, { object: 'Contact', mode: 'initial' });
+    await finishRun(client, failed, { status: 'failed', error: 'boom' });
+    const ok = await startRun(client, { object: 'Contact', mode: 'incremental' });
+    expect(ok).toBeGreaterThan(failed);
+    await finishRun(client, ok, {
+      status: 'succeeded',
+      rowsInserted: 5,
+      rowsUpdated: 2,
+      bulkJobIds: ['750x'],
+      windowFrom: '2024-01-01T00:00:00.000Z',
+    });
+    const running = await startRun(client, { object: 'Opportunity', mode: 'initial' });
+
+    const runs = await listRuns(client, { object: 'Contact', limit: 10 });
+    expect(runs.map((r) => [r.id, r.status, r.error])).toEqual([[ok, 'succeeded', null], [failed, 'failed', 'boom']]);
+    expect(runs[0]).toMatchObject({ mode: 'incremental', rowsInserted: 5, rowsUpdated: 2, rowsDeleted: null, bulkJobIds: ['750x'], windowFrom: '2024-01-01T00:00:00.000Z' });
+    expect(runs[0]!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(runs[0]!.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(await listRuns(client, { limit: 1 })).toHaveLength(1);
+
+    const status = await readStatus(client);
+    const byObject = Object.fromEntries(status.map((s) => [s.object, s]));
+    expect(byObject.Contact?.lastRun).toMatchObject({ id: ok, status: 'succeeded', rowsInserted: 5 });
+    expect(byObject.Contact?.watermark).toBeNull();
+    expect(byObject.Opportunity?.lastRun).toMatchObject({ id: running, status: 'running', finishedAt: null, durationMs: null });
+    expect(byObject.Account).toMatchObject({ watermark: { cursorField: 'SystemModstamp' }, lastRun: null });
+  });
+});
