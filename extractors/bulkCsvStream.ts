@@ -1,0 +1,222 @@
+// THE hot path (issue 6): every Bulk API 2.0 result page (salesforce-api.md §6.3) as ONE CSV byte stream without
+// the per-page header rows, ready for COPY. No CSV parsing and no per-record JavaScript: bytes pass through
+// untouched after each page's header line is checked. Pull-based, so memory stays flat.
+import { Readable } from 'node:stream';
+import { DataError } from '../lib/errors.ts';
+import { retryDelay, sleep } from '../lib/retry.ts';
+import { isTransient } from './retry.ts';
+import type { SalesforceApiError } from '../lib/errors.ts';
+import type { SalesforceHttp, StreamResponse } from './salesforceHttp.ts';
+
+const NL = 0x0a;
+const NL_BUF = Buffer.from('\n');
+/** A header line is a list of API names; anything this long means the body is not what we asked for. */
+const MAX_HEADER_BYTES = 1024 * 1024;
+
+export interface BulkCsvOptions {
+  /** API names in SELECT order (§6.6: the header echoes them, each double-quoted). */
+  expectedHeader: readonly string[];
+  /** §6.3: page size hint. */
+  maxRecords?: number;
+  signal?: AbortSignal;
+  /** Send Accept-Encoding: gzip (§6.3). */
+  gzip?: boolean;
+}
+
+export interface BulkCsvCounters {
+  /** Pages completely read. */
+  readonly pages: number;
+  /** Body bytes emitted (headers excluded). */
+  readonly bytes: number;
+  /** Sum of Sforce-NumberOfRecords over completed pages: what COPY must count (a truncated body must fail). */
+  readonly records: number;
+}
+
+/** §6.6: `"Id","Name"` (tolerates unquoted names, a trailing CR and a UTF-8 BOM). */
+export function parseHeaderLine(line: string): string[] {
+  const text = line.replace(/^\uFEFF/, '').replace(/\r$/, '');
+  return text.split(',').map((name) => name.replace(/^"(.*)"$/, '$1'));
+}
+
+/** SOQL names are case-insensitive, so the header is compared case-insensitively. */
+export function checkHeader(line: string, expected: readonly string[], where: string): void {
+  const got = parseHeaderLine(line);
+  const same = got.length === expected.length && got.every((g, i) => g.toLowerCase() === expected[i]!.toLowerCase());
+  if (!same) throw new DataError(`${where}: CSV header does not match the requested fields: expected ${expected.join(',')}; got ${got.join(',')}`);
+}
+
+/** Collects bytes up to the first newline: the header line and whatever body bytes followed it in that chunk. */
+export class HeaderSplitter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  done = false;
+
+  /** Returns undefined until the newline has arrived. */
+  feed(chunk: Buffer): { header: string; rest: Buffer } | undefined {
+    const at = chunk.indexOf(NL);
+    if (at === -1) {
+      this.parts.push(chunk);
+      this.size += chunk.length;
+      if (this.size > MAX_HEADER_BYTES) throw new DataError(`Bulk result page has no header line within ${MAX_HEADER_BYTES} bytes`);
+      return undefined;
+    }
+    this.done = true;
+    const header = Buffer.concat([...this.parts, chunk.subarray(0, at)]).toString('utf8');
+    this.parts = [];
+    return { header, rest: chunk.subarray(at + 1) };
+  }
+
+  /** At end of body: a header-only page may lack its final newline. */
+  finish(): string | undefined {
+    if (this.done || this.size === 0) return undefined;
+    this.done = true;
+    return Buffer.concat(this.parts).toString('utf8');
+  }
+}
+
+/** §6.6: NUL bytes have been seen in results; COPY rejects them. */
+function stripNul(b: Buffer): Buffer {
+  return b.indexOf(0) === -1 ? b : Buffer.from(b.filter((x) => x !== 0));
+}
+
+interface Shared {
+  pages: number;
+  bytes: number;
+  records: number;
+  current?: StreamResponse;
+  cancelled: boolean;
+  /** Last byte handed downstream: a page that does not end in a newline gets one before the next page's rows. */
+  lastByte: number;
+}
+
+function resultsPath(jobId: string, locator: string | null, maxRecords: number | undefined): string {
+  const q = new URLSearchParams();
+  if (locator !== null) q.set('locator', locator);
+  if (maxRecords !== undefined) q.set('maxRecords', String(maxRecords));
+  const qs = q.toString();
+  return `jobs/query/${jobId}/results${qs ? `?${qs}` : ''}`;
+}
+
+interface PageResult {
+  records: number;
+  next: string | null;
+}
+
+/**
+ * One attempt at one page. `emitted` = body bytes of this page already passed downstream by earlier attempts:
+ * §6.3 locator pages are stable, so a re-request skips exactly those bytes and never duplicates a row.
+ */
+async function* readPage(http: SalesforceHttp, path: string, opts: BulkCsvOptions, s: Shared, where: string, emitted: { n: number }, result: PageResult): AsyncGenerator<Buffer> {
+  const headers = { Accept: 'text/csv', 'Accept-Encoding': opts.gzip === false ? 'identity' : 'gzip' };
+  const res = await http.getStream(path, { headers, signal: opts.signal });
+  s.current = res;
+  const splitter = new HeaderSplitter();
+  let offset = 0;
+  for await (const raw of res.data as AsyncIterable<Buffer>) {
+    let body = raw;
+    if (!splitter.done) {
+      const split = splitter.feed(raw);
+      if (!split) continue;
+      checkHeader(split.header, opts.expectedHeader, where);
+      body = split.rest;
+    }
+    const start = Math.max(0, emitted.n - offset);
+    offset += body.length;
+    if (start >= body.length) continue;
+    let out = start > 0 ? body.subarray(start) : body;
+    if (emitted.n === 0 && s.lastByte !== NL) out = Buffer.concat([NL_BUF, out]);
+    emitted.n += body.length - start;
+    s.bytes += body.length - start;
+    const clean = stripNul(out);
+    if (clean.length === 0) continue;
+    s.lastByte = clean[clean.length - 1]!;
+    yield clean;
+  }
+  const lastHeader = splitter.finish();
+  if (lastHeader !== undefined) checkHeader(lastHeader, opts.expectedHeader, where);
+  const count = Number(res.headers['sforce-numberofrecords'] ?? Number.NaN);
+  if (!Number.isInteger(count)) throw new DataError(`${where}: response lacks a valid Sforce-NumberOfRecords header`);
+  if (!splitter.done && count > 0) throw new DataError(`${where}: empty body but Sforce-NumberOfRecords = ${count}`);
+  result.records = count;
+  const locator = res.headers['sforce-locator'];
+  // §6.3: the literal string "null" (or a missing header) ends the loop.
+  result.next = locator === undefined || locator === '' || locator === 'null' ? null : locator;
+}
+
+async function* allPages(http: SalesforceHttp, jobId: string, opts: BulkCsvOptions, s: Shared): AsyncGenerator<Buffer> {
+  let locator: string | null = null;
+  for (let page = 1; ; page++) {
+    const path = resultsPath(jobId, locator, opts.maxRecords);
+    const where = `Bulk job ${jobId} page ${page}`;
+    const emitted = { n: 0 };
+    const result: PageResult = { records: 0, next: null };
+    for (let attempt = 0; ; attempt++) {
+      if (s.cancelled) throw new Error(`${where}: stream destroyed`);
+      try {
+        yield* readPage(http, path, opts, s, where, emitted, result);
+        break;
+      } catch (err) {
+        s.current?.data.destroy();
+        if (s.cancelled || !isTransient(err) || attempt + 1 >= http.retry.attempts) throw err;
+        const delay = retryDelay(attempt, (err as SalesforceApiError).retryAfterMs, http.retry.backoff);
+        http.log.warn({ jobId, page, emitted: emitted.n, retry: attempt + 1, delayMs: delay, err: (err as Error).message }, 'Bulk result page failed; re-requesting the same locator');
+        await (http.retry.sleep ?? sleep)(delay, opts.signal);
+      }
+    }
+    s.pages++;
+    s.records += result.records;
+    if (result.next === null) return;
+    locator = result.next;
+  }
+}
+
+class BulkCsvReadable extends Readable implements BulkCsvCounters {
+  private readonly shared: Shared = { pages: 0, bytes: 0, records: 0, cancelled: false, lastByte: NL };
+  private readonly chunks: AsyncGenerator<Buffer>;
+  private pulling = false;
+
+  constructor(http: SalesforceHttp, jobId: string, opts: BulkCsvOptions) {
+    super();
+    this.chunks = allPages(http, jobId, opts, this.shared);
+    opts.signal?.addEventListener('abort', () => this.destroy(opts.signal?.reason as Error), { once: true });
+  }
+
+  get pages(): number {
+    return this.shared.pages;
+  }
+  get bytes(): number {
+    return this.shared.bytes;
+  }
+  get records(): number {
+    return this.shared.records;
+  }
+
+  override _read(): void {
+    if (this.pulling) return;
+    this.pulling = true;
+    this.chunks.next().then(
+      (r) => {
+        this.pulling = false;
+        this.push(r.done ? null : r.value);
+      },
+      (err: Error) => {
+        this.pulling = false;
+        this.destroy(err);
+      },
+    );
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    this.shared.cancelled = true;
+    this.shared.current?.data.destroy();
+    this.chunks.return(undefined).catch(() => {});
+    cb(err);
+  }
+}
+
+export type BulkCsvStream = Readable & BulkCsvCounters;
+
+/** All result pages of a JobComplete job as one headerless CSV stream (LF line endings, as the job was created). */
+export function bulkCsvStream(http: SalesforceHttp, jobId: string, opts: BulkCsvOptions): BulkCsvStream {
+  return new BulkCsvReadable(http, jobId, opts);
+}

@@ -1,0 +1,224 @@
+// The one Salesforce API client (axios): Bearer auth, one re-auth on 401, retries per extractors/retry.ts,
+// Sforce-Limit-Info on every response (§2.6), call counting for the API budget (issue 5 item 3).
+import type { Readable } from 'node:stream';
+import axios, { type AxiosResponse, type ResponseType } from 'axios';
+import { DataError, SalesforceApiError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { type BackoffOptions, DEFAULT_BACKOFF, type Sleep, retryDelay, withRetry } from '../lib/retry.ts';
+import { apiErrorOf, classifyResponse, isRetryableNetworkError } from './retry.ts';
+import type { TokenProvider } from './tokenProvider.ts';
+
+export interface LimitInfo {
+  used: number;
+  max: number;
+}
+
+export interface HttpRetryOptions {
+  /** Tries per call, including the first. */
+  attempts: number;
+  /** Stop retrying once this much time has passed since the call began. */
+  maxTotalMs: number;
+  backoff: BackoffOptions;
+  sleep?: Sleep;
+}
+
+export const DEFAULT_HTTP_RETRY: HttpRetryOptions = { attempts: 5, maxTotalMs: 5 * 60_000, backoff: DEFAULT_BACKOFF };
+
+export interface SalesforceHttpOptions {
+  tokens: TokenProvider;
+  /** e.g. '62.0' (§9.2). */
+  apiVersion: string;
+  log: Logger;
+  retry?: Partial<HttpRetryOptions>;
+  onLimitInfo?: (info: LimitInfo) => void;
+  signal?: AbortSignal;
+  /** Per-request timeout for JSON calls (§10: REST calls time out at 10 minutes server side). */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /**
+   * false for calls that create something (Bulk job create): retried only when the server certainly did not act
+   * (429/503), never after a dropped connection or a 500, which could leave a duplicate job.
+   */
+  idempotent?: boolean;
+}
+
+export interface StreamResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  data: Readable;
+}
+
+export interface SalesforceHttp {
+  readonly apiVersion: string;
+  readonly log: Logger;
+  /** HTTP calls sent so far (each one counts against the daily allowance, §6.9), retries included. */
+  readonly calls: number;
+  readonly lastLimitInfo: LimitInfo | undefined;
+  readonly retry: HttpRetryOptions;
+  readonly signal: AbortSignal | undefined;
+  /** `path` is relative to /services/data/vXX.X/ unless it starts with '/' (e.g. a nextRecordsUrl). */
+  get<T = unknown>(path: string, opts?: RequestOptions): Promise<T>;
+  /** The raw body, for callers that parse JSON themselves (REST query keeps number precision). */
+  getText(path: string, opts?: RequestOptions): Promise<string>;
+  post<T = unknown>(path: string, body: unknown, opts?: RequestOptions): Promise<T>;
+  patch<T = unknown>(path: string, body: unknown, opts?: RequestOptions): Promise<T>;
+  delete(path: string, opts?: RequestOptions): Promise<void>;
+  /** A 2xx response whose body is not read yet; error statuses are classified and retried like any call. */
+  getStream(path: string, opts?: RequestOptions): Promise<StreamResponse>;
+}
+
+/** §2.6: `api-usage=18/5000` (other members such as api-bursts / per-app-api-usage are ignored). */
+export function parseLimitInfo(header: string | undefined): LimitInfo | undefined {
+  const m = header ? /api-usage=(\d+)\/(\d+)/.exec(header) : null;
+  return m ? { used: Number(m[1]), max: Number(m[2]) } : undefined;
+}
+
+export function apiPath(apiVersion: string, path: string): string {
+  return path.startsWith('/') ? path : `/services/data/v${apiVersion}/${path}`;
+}
+
+function headersOf(res: AxiosResponse): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(res.headers as Record<string, unknown>)) out[k.toLowerCase()] = v == null ? undefined : String(v);
+  return out;
+}
+
+async function readSmallBody(data: unknown): Promise<string> {
+  if (typeof data === 'string') return data;
+  if (data && typeof (data as Readable)[Symbol.asyncIterator] === 'function') {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of data as Readable) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > 64 * 1024) break; // an error body is small; never buffer a whole result
+    }
+    (data as Readable).destroy();
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  return '';
+}
+
+/** Axios errors carry the request config (Authorization header): never let one escape, keep only the code. */
+function networkError(err: unknown, method: string, url: string): unknown {
+  if (axios.isCancel(err) || (err as { code?: string }).code === 'ERR_CANCELED') return err;
+  const code = (err as { code?: string }).code ?? 'NETWORK';
+  const detail = (err as Error).message ?? code;
+  return new SalesforceApiError(`Salesforce ${method} ${url} failed: ${code} (${detail})`, {
+    status: 0,
+    errorCode: code,
+    method,
+    url,
+    retryable: isRetryableNetworkError(err),
+  });
+}
+
+function retryableFor(idempotent: boolean) {
+  return (err: unknown): boolean => {
+    if (!(err instanceof SalesforceApiError) || !err.retryable) return false;
+    return idempotent || err.status === 429 || err.status === 503;
+  };
+}
+
+export function createSalesforceHttp(opts: SalesforceHttpOptions): SalesforceHttp {
+  const retry: HttpRetryOptions = { ...DEFAULT_HTTP_RETRY, ...opts.retry };
+  const client = axios.create({ validateStatus: () => true, maxRedirects: 0 });
+  let calls = 0;
+  let lastLimitInfo: LimitInfo | undefined;
+
+  async function sendOnce(method: string, url: string, body: unknown, responseType: ResponseType, ro: RequestOptions): Promise<AxiosResponse> {
+    let reauthed = false;
+    for (;;) {
+      const session = await opts.tokens.get();
+      calls++;
+      let res: AxiosResponse;
+      try {
+        res = await client.request({
+          method,
+          baseURL: session.instanceUrl,
+          url,
+          data: body === undefined ? undefined : JSON.stringify(body),
+          headers: {
+            Accept: responseType === 'stream' ? 'text/csv' : 'application/json',
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+            ...ro.headers,
+            Authorization: `Bearer ${session.accessToken}`,
+          },
+          responseType,
+          transformResponse: [(d: unknown) => d],
+          timeout: responseType === 'stream' ? 0 : (opts.timeoutMs ?? 600_000),
+          signal: ro.signal ?? opts.signal,
+        });
+      } catch (err) {
+        throw networkError(err, method, url);
+      }
+      const info = parseLimitInfo(headersOf(res)['sforce-limit-info']);
+      if (info) {
+        lastLimitInfo = info;
+        opts.onLimitInfo?.(info);
+      }
+      if (res.status >= 200 && res.status < 300) return res;
+      const headers = headersOf(res);
+      const err = apiErrorOf({ status: res.status, method, url, body: await readSmallBody(res.data), contentType: headers['content-type'], retryAfter: headers['retry-after'] });
+      // §1.6: re-mint once (shared by every caller holding the same stale token), replay once, then fail.
+      if (!reauthed && classifyResponse(err.status, err.errorCode) === 'reauth') {
+        reauthed = true;
+        await opts.tokens.refresh(session.accessToken);
+        continue;
+      }
+      throw err;
+    }
+  }
+
+  function send(method: string, path: string, body: unknown, responseType: ResponseType, ro: RequestOptions = {}): Promise<AxiosResponse> {
+    const url = apiPath(opts.apiVersion, path);
+    return withRetry(() => sendOnce(method, url, body, responseType, ro), {
+      attempts: retry.attempts,
+      maxTotalMs: retry.maxTotalMs,
+      isRetryable: retryableFor(ro.idempotent ?? method !== 'POST'),
+      delayMs: (n, err) => retryDelay(n, (err as SalesforceApiError).retryAfterMs, retry.backoff),
+      signal: ro.signal ?? opts.signal,
+      sleep: retry.sleep,
+      onRetry: (err, n, delayMs) => opts.log.warn({ method, url, errorCode: (err as SalesforceApiError).errorCode, retry: n + 1, delayMs }, 'retrying Salesforce call'),
+    });
+  }
+
+  const json = <T>(res: AxiosResponse): T => {
+    const text = res.data as string;
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new DataError(`Salesforce answered ${res.config.method?.toUpperCase()} ${res.config.url} with a body that is not JSON`);
+    }
+  };
+
+  return {
+    apiVersion: opts.apiVersion,
+    log: opts.log,
+    retry,
+    signal: opts.signal,
+    get calls() {
+      return calls;
+    },
+    get lastLimitInfo() {
+      return lastLimitInfo;
+    },
+    get: async (path, ro) => json(await send('GET', path, undefined, 'text', ro)),
+    getText: async (path, ro) => (await send('GET', path, undefined, 'text', ro)).data as string,
+    post: async (path, body, ro) => json(await send('POST', path, body, 'text', ro)),
+    patch: async (path, body, ro) => json(await send('PATCH', path, body, 'text', ro)),
+    delete: async (path, ro) => {
+      await send('DELETE', path, undefined, 'text', ro);
+    },
+    getStream: async (path, ro) => {
+      const res = await send('GET', path, undefined, 'stream', ro);
+      return { status: res.status, headers: headersOf(res), data: res.data as Readable };
+    },
+  };
+}
