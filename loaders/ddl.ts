@@ -64,7 +64,10 @@ export async function tableIsEmpty(client: pg.ClientBase, schema: string, table:
   return rows[0]!.empty;
 }
 
-/** Creates the schema and table, or adds the columns describe gained since; comments are refreshed each time. */
+/**
+ * Creates the schema and table, or adds the columns describe gained since; comments are refreshed each time.
+ * Call it outside a transaction: a lost CREATE SCHEMA race is tolerated, which an open transaction cannot survive.
+ */
 export async function ensureTable(client: pg.ClientBase, schema: string, spec: ObjectSpec): Promise<{ created: boolean; addedColumns: string[] }> {
   await ensureSchema(client, schema);
   const before = await existingColumns(client, schema, spec.table);
@@ -86,6 +89,8 @@ async function ensureSchema(client: pg.ClientBase, schema: string): Promise<void
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
   } catch (err) {
-    if ((err as { code?: string }).code !== '23505') throw err;
+    // 23505: the loser of the race on pg_namespace; 42P06: the schema appeared between our check and CREATE.
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42P06') throw err;
   }
 }
