@@ -4,6 +4,12 @@ import type pg from 'pg';
 /** Instants leave the database as ISO 8601 UTC with milliseconds, whatever the session TimeZone. */
 const iso = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/** Which tables a watermark or run belongs to: the data schema and the sObject name. */
+export interface ObjectKey {
+  schema: string;
+  object: string;
+}
+
 export interface Watermark {
   cursorField: string;
   /** ISO 8601 UTC, e.g. 2024-01-02T03:04:05.000Z */
@@ -50,36 +56,36 @@ export interface ObjectStatus {
   lastRun: RunRecord | null;
 }
 
-export async function getWatermark(client: pg.ClientBase, object: string): Promise<Watermark | null> {
+export async function getWatermark(client: pg.ClientBase, key: ObjectKey): Promise<Watermark | null> {
   const { rows } = await client.query<Watermark>(
-    `SELECT cursor_field AS "cursorField", ${iso('watermark')} AS value FROM sfsync.watermarks WHERE object = $1`,
-    [object],
+    `SELECT cursor_field AS "cursorField", ${iso('watermark')} AS value FROM sfsync.watermarks WHERE target_schema = $1 AND object = $2`,
+    [key.schema, key.object],
   );
   return rows[0] ?? null;
 }
 
 /** Upsert that never moves backwards on the same cursor field; a different cursor field replaces the row. */
-export async function advanceWatermark(client: pg.ClientBase, object: string, cursorField: string, value: string): Promise<void> {
+export async function advanceWatermark(client: pg.ClientBase, key: ObjectKey, cursorField: string, value: string): Promise<void> {
   await client.query(
-    `INSERT INTO sfsync.watermarks AS w (object, cursor_field, watermark, updated_at) VALUES ($1, $2, $3, now())
-     ON CONFLICT (object) DO UPDATE SET
+    `INSERT INTO sfsync.watermarks AS w (target_schema, object, cursor_field, watermark, updated_at) VALUES ($1, $2, $3, $4, now())
+     ON CONFLICT (target_schema, object) DO UPDATE SET
        watermark = CASE WHEN w.cursor_field = EXCLUDED.cursor_field THEN GREATEST(w.watermark, EXCLUDED.watermark)
                         ELSE EXCLUDED.watermark END,
        cursor_field = EXCLUDED.cursor_field,
        updated_at = now()`,
-    [object, cursorField, value],
+    [key.schema, key.object, cursorField, value],
   );
 }
 
 /** Full refresh: the next run plans an initial load. */
-export async function resetWatermark(client: pg.ClientBase, object: string): Promise<void> {
-  await client.query('DELETE FROM sfsync.watermarks WHERE object = $1', [object]);
+export async function resetWatermark(client: pg.ClientBase, key: ObjectKey): Promise<void> {
+  await client.query('DELETE FROM sfsync.watermarks WHERE target_schema = $1 AND object = $2', [key.schema, key.object]);
 }
 
-export async function startRun(client: pg.ClientBase, run: { object: string; mode: string }): Promise<number> {
+export async function startRun(client: pg.ClientBase, run: ObjectKey & { mode: string }): Promise<number> {
   const { rows } = await client.query<{ id: string }>(
-    "INSERT INTO sfsync.runs (object, mode, status) VALUES ($1, $2, 'running') RETURNING id",
-    [run.object, run.mode],
+    "INSERT INTO sfsync.runs (target_schema, object, mode, status) VALUES ($1, $2, $3, 'running') RETURNING id",
+    [run.schema, run.object, run.mode],
   );
   return Number(rows[0]!.id);
 }
@@ -118,22 +124,24 @@ const RUN_COLUMNS = `r.id::float8 AS id, r.object, r.mode, r.status,
   ${iso('r.window_to')} AS "windowTo", r.error`;
 
 /** Newest first. */
-export async function listRuns(client: pg.ClientBase, opts: { object?: string; limit: number }): Promise<RunRecord[]> {
+export async function listRuns(client: pg.ClientBase, opts: { schema: string; object?: string; limit: number }): Promise<RunRecord[]> {
   const { rows } = await client.query<RunRecord>(
-    `SELECT ${RUN_COLUMNS} FROM sfsync.runs r WHERE $1::text IS NULL OR r.object = $1 ORDER BY r.id DESC LIMIT $2`,
-    [opts.object ?? null, opts.limit],
+    `SELECT ${RUN_COLUMNS} FROM sfsync.runs r WHERE r.target_schema = $1 AND ($2::text IS NULL OR r.object = $2) ORDER BY r.id DESC LIMIT $3`,
+    [opts.schema, opts.object ?? null, opts.limit],
   );
   return rows;
 }
 
 /** One entry per object that has a watermark or a run, ordered by object name. */
-export async function readStatus(client: pg.ClientBase): Promise<ObjectStatus[]> {
+export async function readStatus(client: pg.ClientBase, schema: string): Promise<ObjectStatus[]> {
   const { rows } = await client.query<{ object: string; cursorField: string | null; value: string | null; run: RunRecord | null }>(
-    `WITH last AS (SELECT DISTINCT ON (r.object) ${RUN_COLUMNS} FROM sfsync.runs r ORDER BY r.object, r.id DESC)
+    `WITH last AS (SELECT DISTINCT ON (r.object) ${RUN_COLUMNS} FROM sfsync.runs r WHERE r.target_schema = $1 ORDER BY r.object, r.id DESC),
+          w AS (SELECT * FROM sfsync.watermarks WHERE target_schema = $1)
      SELECT COALESCE(w.object, last.object) AS object, w.cursor_field AS "cursorField", ${iso('w.watermark')} AS value,
        CASE WHEN last.id IS NULL THEN NULL ELSE to_jsonb(last) END AS run
-     FROM sfsync.watermarks w FULL JOIN last ON last.object = w.object
+     FROM w FULL JOIN last ON last.object = w.object
      ORDER BY 1`,
+    [schema],
   );
   return rows.map((r) => ({
     object: r.object,

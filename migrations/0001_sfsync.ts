@@ -5,13 +5,18 @@ export const name = '0001_sfsync';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.withSchema('sfsync').createTable('watermarks', (t) => {
-    t.text('object').primary();
+    // Keyed by the target schema too: a watermark belongs to the tables it describes, so pointing SFSYNC_SCHEMA
+    // at a new schema starts with an initial load instead of a delta into empty tables.
+    t.text('target_schema').notNullable();
+    t.text('object').notNullable();
+    t.primary(['target_schema', 'object']);
     t.text('cursor_field').notNullable();
     t.specificType('watermark', 'timestamptz').notNullable();
     t.specificType('updated_at', 'timestamptz').notNullable().defaultTo(knex.fn.now());
   });
   await knex.schema.withSchema('sfsync').createTable('runs', (t) => {
     t.bigIncrements('id').primary();
+    t.text('target_schema').notNullable();
     t.text('object').notNullable();
     t.text('mode').notNullable();
     t.text('status').notNullable();
@@ -26,7 +31,7 @@ export async function up(knex: Knex): Promise<void> {
     t.specificType('window_from', 'timestamptz');
     t.specificType('window_to', 'timestamptz');
     t.text('error');
-    t.index(['object', 'id'], 'runs_object_id_idx');
+    t.index(['target_schema', 'object', 'id'], 'runs_object_id_idx');
   });
 }
 

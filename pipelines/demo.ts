@@ -46,9 +46,9 @@ export async function runDemo(opts: { accounts: string }): Promise<void> {
     out(`Salesforce emulator: ${emulator.url} (${accounts} Accounts and related records)\n`);
     await withSyncContext(config, log, async (ctx) => {
       await ctx.pool.query(`DROP SCHEMA IF EXISTS ${DEMO_SCHEMA} CASCADE`);
-      await ctx.pool.query('DELETE FROM sfsync.watermarks WHERE object = ANY($1)', [DEMO_OBJECTS.split(',')]);
+      await ctx.pool.query('DELETE FROM sfsync.watermarks WHERE target_schema = $1', [DEMO_SCHEMA]);
       out('\n1. Initial load (Bulk API 2.0 -> COPY)\n');
-      const first = await syncAll(ctx, true);
+      const first = await syncAll(ctx, false);
       out(formatSummary(first));
       out(`\n2. In Salesforce: ${changeSomeRecords(emulator.store)}\n`);
       out('\n3. Incremental sync (REST queryAll from the watermark)\n');

@@ -56,10 +56,11 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
     const { spec } = await describeObject(ctx.sf, obj.name);
     return await withClient(ctx.pool, async (client) => {
       await ensureTable(client, ctx.config.schema, spec);
-      const watermark = await getWatermark(client, spec.name);
+      const key = { schema: ctx.config.schema, object: spec.name };
+      const watermark = await getWatermark(client, key);
       const plan = planObject({ cursorField: spec.cursorField, watermark, fullRefresh: flags.fullRefresh || obj.fullRefresh, overlapMinutes: obj.overlapMinutes });
       mode = plan.mode;
-      runId = await startRun(client, { object: spec.name, mode });
+      runId = await startRun(client, { ...key, mode });
       log.info({ mode, from: plan.from }, 'object sync started');
       const result = await load(ctx, client, spec, plan, runId);
       via = result.via;
@@ -138,7 +139,7 @@ async function commit(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, 
     let updated = 0;
     if (!direct) ({ inserted, updated } = await mergeStage(client, { schema, table: spec.table, stage: target.table, columns, cursorColumn }));
     const watermark = cursorColumn ? await maxCursor(client, target.schema, target.table, cursorColumn) : null;
-    if (watermark && spec.cursorField) await advanceWatermark(client, spec.name, spec.cursorField, watermark);
+    if (watermark && spec.cursorField) await advanceWatermark(client, { schema, object: spec.name }, spec.cursorField, watermark);
     await finishRun(client, runId, { status: 'succeeded', rowsInserted: inserted, rowsUpdated: updated, bulkJobIds, windowFrom: plan.from ?? null });
     return { inserted, updated, bulkJobIds, watermark };
   });

@@ -36,35 +36,35 @@ describe('state', () => {
   afterAll(async () => client?.end());
 
   it('never moves a watermark backwards', async () => {
-    expect(await getWatermark(client, 'Account')).toBeNull();
-    await advanceWatermark(client, 'Account', 'SystemModstamp', '2024-05-01T10:00:00.123Z');
-    await advanceWatermark(client, 'Account', 'SystemModstamp', '2024-04-01T00:00:00.000Z');
-    expect(await getWatermark(client, 'Account')).toEqual({ cursorField: 'SystemModstamp', value: '2024-05-01T10:00:00.123Z' });
-    await advanceWatermark(client, 'Account', 'SystemModstamp', '2024-05-02T00:00:00+02:00');
-    expect(await getWatermark(client, 'Account')).toEqual({ cursorField: 'SystemModstamp', value: '2024-05-01T22:00:00.000Z' });
+    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toBeNull();
+    await advanceWatermark(client, { schema: 's', object: 'Account' }, 'SystemModstamp', '2024-05-01T10:00:00.123Z');
+    await advanceWatermark(client, { schema: 's', object: 'Account' }, 'SystemModstamp', '2024-04-01T00:00:00.000Z');
+    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toEqual({ cursorField: 'SystemModstamp', value: '2024-05-01T10:00:00.123Z' });
+    await advanceWatermark(client, { schema: 's', object: 'Account' }, 'SystemModstamp', '2024-05-02T00:00:00+02:00');
+    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toEqual({ cursorField: 'SystemModstamp', value: '2024-05-01T22:00:00.000Z' });
   });
 
   it('replaces the watermark when the cursor field changes, and resets it', async () => {
-    await advanceWatermark(client, 'Lead', 'SystemModstamp', '2024-05-01T00:00:00.000Z');
-    await advanceWatermark(client, 'Lead', 'LastModifiedDate', '2024-01-01T00:00:00.000Z');
-    expect(await getWatermark(client, 'Lead')).toEqual({ cursorField: 'LastModifiedDate', value: '2024-01-01T00:00:00.000Z' });
-    await resetWatermark(client, 'Lead');
-    expect(await getWatermark(client, 'Lead')).toBeNull();
+    await advanceWatermark(client, { schema: 's', object: 'Lead' }, 'SystemModstamp', '2024-05-01T00:00:00.000Z');
+    await advanceWatermark(client, { schema: 's', object: 'Lead' }, 'LastModifiedDate', '2024-01-01T00:00:00.000Z');
+    expect(await getWatermark(client, { schema: 's', object: 'Lead' })).toEqual({ cursorField: 'LastModifiedDate', value: '2024-01-01T00:00:00.000Z' });
+    await resetWatermark(client, { schema: 's', object: 'Lead' });
+    expect(await getWatermark(client, { schema: 's', object: 'Lead' })).toBeNull();
   });
 
   it('a rolled-back transaction leaves the previous watermark', async () => {
-    await advanceWatermark(client, 'Case', 'SystemModstamp', '2024-01-01T00:00:00.000Z');
+    await advanceWatermark(client, { schema: 's', object: 'Case' }, 'SystemModstamp', '2024-01-01T00:00:00.000Z');
     await withTransaction(client, async () => {
-      await advanceWatermark(client, 'Case', 'SystemModstamp', '2025-01-01T00:00:00.000Z');
+      await advanceWatermark(client, { schema: 's', object: 'Case' }, 'SystemModstamp', '2025-01-01T00:00:00.000Z');
       throw new Error('crash before commit');
     }).catch(() => {});
-    expect((await getWatermark(client, 'Case'))?.value).toBe('2024-01-01T00:00:00.000Z');
+    expect((await getWatermark(client, { schema: 's', object: 'Case' }))?.value).toBe('2024-01-01T00:00:00.000Z');
   });
 
   it('records runs and reports status per object', async () => {
-    const failed = await startRun(client, { object: 'Contact', mode: 'initial' });
+    const failed = await startRun(client, { schema: 's', object: 'Contact', mode: 'initial' });
     await finishRun(client, failed, { status: 'failed', error: 'boom' });
-    const ok = await startRun(client, { object: 'Contact', mode: 'incremental' });
+    const ok = await startRun(client, { schema: 's', object: 'Contact', mode: 'incremental' });
     expect(ok).toBeGreaterThan(failed);
     await finishRun(client, ok, {
       status: 'succeeded',
@@ -73,16 +73,16 @@ describe('state', () => {
       bulkJobIds: ['750x'],
       windowFrom: '2024-01-01T00:00:00.000Z',
     });
-    const running = await startRun(client, { object: 'Opportunity', mode: 'initial' });
+    const running = await startRun(client, { schema: 's', object: 'Opportunity', mode: 'initial' });
 
-    const runs = await listRuns(client, { object: 'Contact', limit: 10 });
+    const runs = await listRuns(client, { schema: 's', object: 'Contact', limit: 10 });
     expect(runs.map((r) => [r.id, r.status, r.error])).toEqual([[ok, 'succeeded', null], [failed, 'failed', 'boom']]);
     expect(runs[0]).toMatchObject({ mode: 'incremental', rowsInserted: 5, rowsUpdated: 2, rowsDeleted: null, bulkJobIds: ['750x'], windowFrom: '2024-01-01T00:00:00.000Z' });
     expect(runs[0]!.durationMs).toBeGreaterThanOrEqual(0);
     expect(runs[0]!.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(await listRuns(client, { limit: 1 })).toHaveLength(1);
+    expect(await listRuns(client, { schema: 's', limit: 1 })).toHaveLength(1);
 
-    const status = await readStatus(client);
+    const status = await readStatus(client, 's');
     const byObject = Object.fromEntries(status.map((s) => [s.object, s]));
     expect(byObject.Contact?.lastRun).toMatchObject({ id: ok, status: 'succeeded', rowsInserted: 5 });
     expect(byObject.Contact?.watermark).toBeNull();

@@ -69,7 +69,7 @@ export async function compareTable(
   client: pg.Client | pg.PoolClient,
   schema: string,
   spec: ObjectSpec,
-  records: Iterable<Readonly<Record<string, string | boolean | null>>>,
+  records: Iterable<Readonly<Record<string, string | boolean | null>> & { readonly Id: string }>,
 ): Promise<{ mismatches: Mismatch[]; missing: string[]; extra: string[]; compared: number }> {
   const cols = spec.fields.map((f) => selectExpr(f.pgType, f.column)).join(', ');
   const { rows } = await client.query({ text: `SELECT ${cols} FROM "${schema}"."${spec.table}"`, rowMode: 'array' });
