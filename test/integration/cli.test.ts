@@ -1,0 +1,114 @@
+// The CLI as users run it: spawned bin/sfsync.js against the emulator and a real PostgreSQL.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import { lastLine, runCli, startCli } from '../support/cli.ts';
+import { useTestDatabase } from '../support/db.ts';
+
+const db = useTestDatabase();
+let emulator: Emulator;
+const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-cli-'));
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SF_LOGIN_URL: emulator.loginUrl,
+    SF_CLIENT_ID: emulator.clientId,
+    SF_USERNAME: emulator.username,
+    SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
+    DATABASE_URL: db.url,
+    ...extra,
+  };
+}
+
+describe('sfsync CLI', () => {
+  beforeAll(async () => {
+    emulator = await createEmulator({ port: 0, accounts: 200, seed: 3 });
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  it('prints help for every command', async () => {
+    const top = await runCli(['--help'], {});
+    expect(top.code).toBe(0);
+    for (const cmd of ['sync', 'status', 'migrate', 'emulator', 'demo']) expect(top.stdout).toContain(cmd);
+    const sync = await runCli(['sync', '--help'], {});
+    expect(sync.stdout).toContain('--full-refresh');
+    expect(sync.stdout).toContain('--objects');
+  });
+
+  it('syncs, then reports status as JSON and as a table', async () => {
+    const run = await runCli(['sync', '--objects', 'Account,Contact'], env());
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Account\s+initial\s+\d+ inserted/);
+    const status = await runCli(['status', '--json'], { DATABASE_URL: db.url });
+    expect(status.code, status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout);
+    const account = parsed.objects.find((o: { object: string }) => o.object === 'Account');
+    expect(account.lastRun).toMatchObject({ mode: 'initial', status: 'succeeded' });
+    expect(account.rows).toBeGreaterThan(0);
+    expect(account.watermark.cursorField).toBe('SystemModstamp');
+    const table = await runCli(['status'], { DATABASE_URL: db.url });
+    expect(table.stdout).toMatch(/^Account\s+\d+\s+\d{4}-\d\d-\d\dT/m);
+  });
+
+  it.each([
+    ['an unknown object', ['sync', '--objects', 'NoSuchThing__c'], {}, /NoSuchThing__c/, 1],
+    ['a missing setting', ['sync'], { SF_CLIENT_ID: '' }, /SF_CLIENT_ID/, 2],
+    ['an unknown user', ['sync', '--objects', 'Account'], { SF_USERNAME: 'nobody@example.com' }, /invalid_grant/, 3],
+    ['an unreachable database', ['sync', '--objects', 'Account'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x' }, /PostgreSQL at 127\.0\.0\.1:1\/x/, 1],
+  ])('fails with one clear line and a non-zero exit for %s', async (_what, args, extra, pattern, code) => {
+    const run = await runCli(args, env(extra as Record<string, string>));
+    expect(run.code).toBe(code);
+    expect(lastLine(run.stderr)).toMatch(/^sfsync: /);
+    expect(lastLine(run.stderr)).toMatch(pattern);
+  });
+
+  it('fails with one clear line when the key is not the registered one, and never prints it', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const keyPath = path.join(dir, 'wrong.pem');
+    writeFileSync(keyPath, pem);
+    const run = await runCli(['sync', '--objects', 'Account'], env({ SF_PRIVATE_KEY_PATH: keyPath, LOG_LEVEL: 'debug' }));
+    expect(run.code).toBe(3);
+    expect(lastLine(run.stderr)).toMatch(/invalid_grant/);
+    const body = pem.split('\n')[1]!;
+    expect(run.stderr + run.stdout).not.toContain(body);
+  });
+
+  it('survives kill -9 during an initial load: the rerun has complete data and no duplicates', async () => {
+    const fresh = env({ SFSYNC_SCHEMA: 'killed' });
+    // Slow result pages down so the process is surely mid-load when it dies.
+    emulator.admin.addFault({ route: /\/results/, times: 3, kind: 'delay', ms: 1500 });
+    const { child, done } = startCli(['sync', '--objects', 'Contact'], fresh);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      for (let i = 0; i < 200; i++) {
+        const { rows } = await client.query("SELECT count(*)::int AS n FROM sfsync.runs WHERE target_schema = 'killed' AND status = 'running'").catch(() => ({ rows: [{ n: 0 }] }));
+        if (rows[0].n > 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGKILL');
+      const killed = await done;
+      expect(killed.signal).toBe('SIGKILL');
+      const { rows: wm } = await client.query("SELECT count(*)::int AS n FROM sfsync.watermarks WHERE target_schema = 'killed'");
+      expect(wm[0].n).toBe(0);
+      emulator.admin.clearFaults();
+      const rerun = await runCli(['sync', '--objects', 'Contact'], fresh);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      const snap = emulator.store.snapshot('Contact');
+      let expected = 0;
+      for (let i = 0; i < snap.size; i++) if (snap.at(i)) expected++;
+      const { rows } = await client.query('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM killed.contact');
+      expect(rows[0]).toEqual({ n: expected, d: expected });
+    } finally {
+      await client.end();
+    }
+  });
+});
