@@ -57,7 +57,7 @@ export function isSandboxHost(origin: string): boolean {
 /** PKCS#8 or PKCS#1 PEM -> an RSA KeyObject. Errors name the problem, never the key. */
 export function normalisePrivateKey(pem: string): KeyObject {
   if (pem.trim() === '') throw new AuthError('PRIVATE_KEY', 'The private key is empty: set SF_PRIVATE_KEY_PATH to the PEM file of the Connected App certificate key');
-  if (/ENCRYPTED/.test(pem)) throw new AuthError('PRIVATE_KEY', 'The private key is encrypted (passphrase-protected); sfsync needs an unencrypted PEM key (openssl rsa -in key.pem -out key-plain.pem)');
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) throw new AuthError('PRIVATE_KEY', 'The private key is encrypted (passphrase-protected); sfsync needs an unencrypted PEM key (openssl rsa -in key.pem -out key-plain.pem)');
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });

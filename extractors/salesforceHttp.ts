@@ -74,7 +74,7 @@ export interface SalesforceHttp {
 
 /** §2.6: `api-usage=18/5000` (other members such as api-bursts / per-app-api-usage are ignored). */
 export function parseLimitInfo(header: string | undefined): LimitInfo | undefined {
-  const m = header ? /api-usage=(\d+)\/(\d+)/.exec(header) : null;
+  const m = header ? /(?:^|[;,\s])api-usage=(\d+)\/(\d+)/.exec(header) : null;
   return m ? { used: Number(m[1]), max: Number(m[2]) } : undefined;
 }
 
