@@ -86,7 +86,16 @@ describe('withRetry', () => {
           calls++;
           throw new Error('slow');
         },
-        { attempts: 10, isRetryable: () => true, delayMs: () => 600, maxTotalMs: 1000, sleep: async (ms) => void (t += ms), now: () => t },
+        {
+          attempts: 10,
+          isRetryable: () => true,
+          delayMs: () => 600,
+          maxTotalMs: 1000,
+          sleep: async (ms) => {
+            t += ms;
+          },
+          now: () => t,
+        },
       ),
     ).rejects.toThrow('slow');
     expect(calls).toBe(2);
