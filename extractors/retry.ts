@@ -21,8 +21,11 @@ export const FATAL_ERROR_CODES: ReadonlySet<string> = new Set([
   'NOT_FOUND',
 ]);
 
-/** Socket-level failures (Node error codes; "socket hang up" is ECONNRESET). */
-export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+/**
+ * Socket-level failures (Node error codes; "socket hang up" and a body cut short are ECONNRESET). Z_BUF_ERROR is
+ * a gzip body that ended early (§6.3 results are compressed): the same truncation seen through zlib.
+ */
+export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'Z_BUF_ERROR']);
 
 /** §1.6: an expired session is the only 401 that a fresh token fixes. */
 export function classifyResponse(status: number, errorCode: string): FailureAction {
