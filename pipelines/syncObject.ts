@@ -41,9 +41,13 @@ interface LoadResult {
 /** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST rows. */
 type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number } | { kind: 'rows'; rows: AsyncIterable<Row> };
 
-/** Errors at Bulk job creation that mean "this query cannot run in Bulk": fall back to REST (§6.1, §6.7). */
+/** Job-creation errors that mean "Bulk API 2.0 cannot run this query" (salesforce-api.md §6.1, §6.7): REST can. */
+const BULK_REFUSAL_CODES = new Set(['INVALIDENTITY', 'INVALIDJOB', 'FEATURENOTENABLED', 'FUNCTIONALITY_NOT_ENABLED', 'API_ERROR']);
+const BULK_REFUSAL_TEXT = /not supported by the Bulk API|compound data not supported|does not support query|Implementation restriction|not supported in Bulk/i;
+
 function bulkRefused(err: unknown): boolean {
-  return err instanceof SalesforceApiError && (err.status === 400 || err.errorCode === 'INVALIDENTITY' || err.errorCode === 'FEATURENOTENABLED') && err.errorCode !== 'REQUEST_LIMIT_EXCEEDED';
+  if (!(err instanceof SalesforceApiError) || err.status !== 400) return false;
+  return BULK_REFUSAL_CODES.has(err.errorCode) || BULK_REFUSAL_TEXT.test(err.message);
 }
 
 export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { fullRefresh: boolean }): Promise<RunSummary> {
@@ -114,7 +118,7 @@ async function loadBulk(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec
 }
 
 async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number): Promise<LoadResult> {
-  const soql = buildSelect(spec, { window: { from: plan.from } });
+  const soql = buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
   const rows = restQueryRows(ctx.sf, soql, spec, { all: true });
   const result = await commit(ctx, client, spec, plan, runId, { kind: 'rows', rows }, []);
   return { ...result, via: 'rest' };
