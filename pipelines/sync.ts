@@ -30,13 +30,23 @@ export function formatSummary(summaries: RunSummary[]): string {
 }
 
 export async function withSyncContext<T>(config: Config, log: Logger, fn: (ctx: RunContext) => Promise<T>): Promise<T> {
+  // SIGINT/SIGTERM abort the work in flight: open transactions roll back, watermarks stay where they were.
   const controller = new AbortController();
-  const sf = await connectSalesforce(config, log, controller.signal);
-  const db = await openDatabase(config, log);
+  const stop = (sig: NodeJS.Signals) => {
+    log.warn({ signal: sig }, 'interrupted: rolling back the work in flight');
+    controller.abort(new SfsyncError('INTERRUPTED', `interrupted by ${sig}`));
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
   try {
-    return await fn({ config, log, pool: db.pool, sf, signal: controller.signal });
+    const sf = await connectSalesforce(config, log, controller.signal);
+    const db = await openDatabase(config, log);
+    try {
+      return await fn({ config, log, pool: db.pool, sf, signal: controller.signal });
+    } finally {
+      await db.close();
+    }
   } finally {
-    await db.close();
+    process.off('SIGINT', stop).off('SIGTERM', stop);
   }
 }
 

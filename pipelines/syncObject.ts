@@ -16,6 +16,7 @@ import { withClient, withTransaction } from '../loaders/postgres.ts';
 import { createStage } from '../loaders/stage.ts';
 import { advanceWatermark, finishRun, getWatermark, startRun } from '../loaders/state.ts';
 import type { RunContext } from './context.ts';
+import { withObjectLock } from './lock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
 
 export interface RunSummary {
@@ -58,7 +59,7 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
   let runId: number | undefined;
   try {
     const { spec } = await describeObject(ctx.sf, obj.name);
-    return await withClient(ctx.pool, async (client) => {
+    return await withClient(ctx.pool, (client) => withObjectLock(client, ctx.config.schema, spec.name, async () => {
       await ensureTable(client, ctx.config.schema, spec);
       const key = { schema: ctx.config.schema, object: spec.name };
       const watermark = await getWatermark(client, key);
@@ -71,7 +72,7 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       const ms = Date.now() - started;
       log.info({ mode, via, inserted: result.inserted, updated: result.updated, ms, watermark: result.watermark }, 'object synced');
       return { object: spec.name, mode, via, status: 'succeeded', rowsInserted: result.inserted, rowsUpdated: result.updated, ms, watermark: result.watermark };
-    });
+    }));
   } catch (err) {
     log.error({ err: oneLine(err) }, 'object sync failed');
     if (runId !== undefined) await recordFailure(ctx, runId, err);
