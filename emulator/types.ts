@@ -26,7 +26,9 @@ export type SfFieldType =
   | 'time'
   | 'base64'
   | 'address'
-  | 'location';
+  | 'location'
+  /** History `OldValue`/`NewValue` (§3.3). */
+  | 'anyType';
 
 export interface FieldDef {
   name: string;
@@ -97,7 +99,11 @@ export interface ObjectSnapshot {
   readonly size: number;
   /** The record in slot i as of the snapshot; undefined when hard-deleted. Soft-deleted records have IsDeleted = true. */
   at(slot: number): SfRecord | undefined;
+  /** Whether slot i is live, soft-deleted or hard-deleted, without building the record (fast unfiltered scans). */
+  slotState(slot: number): SlotState;
 }
+
+export type SlotState = 'live' | 'deleted' | 'gone';
 
 export interface DeletedEntry {
   id: string;
@@ -120,7 +126,15 @@ export interface OrgStore {
   undelete(id: string): void;
   hardDelete(id: string): void;
   deletedLog(object: string): DeletedEntry[];
-  addField(object: string, field: FieldDef, valueOf?: (rec: SfRecord) => FieldValue): void;
+  addField(object: string, field: FieldDef, valueFor?: (rec: SfRecord) => FieldValue): void;
+  /**
+   * Change what a formula field computes, for every record at once and WITHOUT touching any SystemModstamp (the
+   * reason formula fields cannot be synced incrementally). null restores the seed formula. `formulaText` updates
+   * describe's calculatedFormula (and the object's lastModified).
+   */
+  setFormula(object: string, field: string, compute: ((rec: SfRecord) => FieldValue) | null, formulaText?: string): void;
+  /** Current live and soft-deleted children whose `field` points at parentId (parent-to-child subqueries). */
+  childrenOf(childObject: string, field: string, parentId: string): SfRecord[];
 }
 
 /** A SOQL failure, rendered by the HTTP layer as a 400 `[{"message","errorCode"}]` body (salesforce-api.md §4.8). */
@@ -153,4 +167,9 @@ export interface QueryPlan {
   toJson(rec: SfRecord, ctx: JsonRenderContext): Record<string, unknown>;
   /** Values in `columns` order for Bulk CSV: null for empty, text as stored (datetimes end in Z). */
   toCsvValues(rec: SfRecord): (string | null)[];
+}
+
+/** A JSON number whose source text must be written verbatim (decimal text never passes through a double). */
+export class RawJson {
+  constructor(readonly text: string) {}
 }

@@ -1,0 +1,299 @@
+// The org's records: generated base slots (seed.ts) + a copy-on-write overlay of changed, inserted and hard-deleted
+// records. A snapshot copies only the overlay, so it costs O(mutations) and later changes never leak into it (Bulk
+// jobs read one, §6.3). Formula fields are computed on read, so a formula change moves results without touching any
+// SystemModstamp.
+import { makeId, normalizeId, numberOf } from './ids.ts';
+import { isStored, seedSchema, withField } from './schema.ts';
+import { type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
+import type { DeletedEntry, FieldDef, FieldValue, ObjectDef, ObjectSnapshot, OrgStore, SfRecord, SlotState } from './types.ts';
+import { multiplyDecimal } from './values.ts';
+
+export interface StoreOptions extends SeedOptions {
+  /** The org clock's start; generated timestamps all lie before its UTC midnight. Default: now. */
+  clockStart?: Date;
+}
+
+type Compute = (rec: SfRecord) => FieldValue;
+type Row = Record<string, FieldValue>;
+
+interface Extra {
+  name: string;
+  compute: Compute;
+}
+
+interface Table {
+  def: ObjectDef;
+  gen: Generator | undefined;
+  base: number;
+  size: number;
+  /** slot -> current version (without formula values); null = hard-deleted. */
+  overlay: Map<number, SfRecord | null>;
+  /** Fields added after seeding: generated records get them on read. */
+  extras: readonly Extra[];
+  formulas: ReadonlyMap<string, Compute>;
+  log: DeletedEntry[];
+  /** Reused until the next mutation of this object. */
+  snapshot: ObjectSnapshot | undefined;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The seed formulas, matching schema.ts calculatedFormula texts. */
+function seedFormulas(object: string): Map<string, Compute> {
+  if (object !== 'Invoice__c') return new Map();
+  return new Map<string, Compute>([
+    ['Total_With_Tax__c', (r) => (typeof r.Amount__c === 'string' ? multiplyDecimal(r.Amount__c, '1.2', 2) : null)],
+    ['Summary__c', (r) => `${r.Name ?? ''} - ${r.Status__c ?? ''}`],
+  ]);
+}
+
+/** One record as a reader sees it: extras for generated rows, formulas always. */
+function present(t: Pick<Table, 'extras' | 'formulas'>, stored: SfRecord, generated: boolean): SfRecord {
+  if (t.formulas.size === 0 && (!generated || t.extras.length === 0)) return stored;
+  const out: Row = generated ? (stored as Row) : { ...stored };
+  if (generated) for (const e of t.extras) out[e.name] = e.compute(stored);
+  for (const [name, compute] of t.formulas) out[name] = compute(out as SfRecord);
+  return out as SfRecord;
+}
+
+interface View {
+  gen: Generator | undefined;
+  base: number;
+  size: number;
+  overlay: ReadonlyMap<number, SfRecord | null>;
+  extras: readonly Extra[];
+  formulas: ReadonlyMap<string, Compute>;
+}
+
+function readSlot(v: View, slot: number): SfRecord | undefined {
+  if (slot < 0 || slot >= v.size) return undefined;
+  const o = v.overlay.size === 0 ? undefined : v.overlay.get(slot);
+  if (o === null) return undefined;
+  if (o !== undefined) return present(v, o, false);
+  if (slot >= v.base || !v.gen) return undefined;
+  return present(v, v.gen.record(slot) as SfRecord, true);
+}
+
+function stateOfSlot(v: View, slot: number): SlotState {
+  if (slot < 0 || slot >= v.size) return 'gone';
+  const o = v.overlay.size === 0 ? undefined : v.overlay.get(slot);
+  if (o === null) return 'gone';
+  if (o !== undefined) return o.IsDeleted === true ? 'deleted' : 'live';
+  if (slot >= v.base || !v.gen) return 'gone';
+  return v.gen.isDeleted(slot) ? 'deleted' : 'live';
+}
+
+/** Keys in describe casing; unknown or read-only-by-nature (compound, formula) fields are refused. */
+function canonicalValues(def: ObjectDef, values: Record<string, FieldValue>): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(values)) {
+    const f = def.fields.find((x) => x.name.toLowerCase() === key.toLowerCase());
+    if (!f) throw new Error(`No such column '${key}' on sobject of type ${def.name}`);
+    if (!isStored(f)) throw new Error(`Unable to create/update fields: ${f.name}. Please check the security settings of this field`);
+    out[f.name] = value;
+  }
+  return out;
+}
+
+/** Fields Salesforce derives itself: full names (§3.4) and Opportunity closed/won flags. */
+function derive(def: ObjectDef, rec: Row): void {
+  if ('LastName' in rec && (def.name === 'Contact' || def.name === 'Lead' || def.name === 'User')) {
+    rec.Name = rec.FirstName ? `${rec.FirstName} ${rec.LastName ?? ''}` : rec.LastName ?? null;
+  }
+  if (def.name === 'Opportunity' && typeof rec.StageName === 'string') {
+    rec.IsClosed = rec.StageName.startsWith('Closed');
+    rec.IsWon = rec.StageName === 'Closed Won';
+  }
+}
+
+function hasField(def: ObjectDef, name: string): boolean {
+  return def.fields.some((f) => f.name === name);
+}
+
+export function createOrgStore(opts: StoreOptions = {}): OrgStore {
+  const clockStartMs = (opts.clockStart ?? new Date()).getTime();
+  const anchorMs = Math.floor(clockStartMs / DAY_MS) * DAY_MS;
+  const org = generateOrg(opts, anchorMs);
+  const tables = new Map<string, Table>();
+  const byPrefix = new Map<string, Table>();
+  for (const def of seedSchema()) {
+    const gen = org.generators.get(def.name);
+    const base = gen?.count ?? 0;
+    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined };
+    tables.set(def.name.toLowerCase(), t);
+    byPrefix.set(def.keyPrefix, t);
+  }
+  const apiUserId = makeId('005', 0);
+
+  // §5 / §4.7: a strictly increasing clock that runs with real time from clockStart.
+  const realStart = Date.now();
+  let lastMs = clockStartMs - 1;
+  const now = (): string => {
+    lastMs = Math.max(lastMs + 1, clockStartMs + (Date.now() - realStart));
+    return new Date(lastMs).toISOString();
+  };
+
+  const table = (name: string): Table => {
+    const t = tables.get(name.toLowerCase());
+    if (!t) throw new Error(`sObject type '${name}' is not supported.`);
+    return t;
+  };
+  const locate = (id: string): { t: Table; slot: number } | undefined => {
+    const id15 = normalizeId(id);
+    if (!id15) return undefined;
+    const t = byPrefix.get(id15.slice(0, 3));
+    const slot = numberOf(id15);
+    if (!t || slot < 0 || makeId(t.def.keyPrefix, slot).slice(0, 15) !== id15) return undefined;
+    return { t, slot };
+  };
+  const current = (id: string): { t: Table; slot: number; rec: SfRecord } => {
+    const at = locate(id);
+    const rec = at && readSlot(at.t, at.slot);
+    if (!at || !rec) throw new Error(`entity is deleted or does not exist: ${id}`);
+    return { ...at, rec };
+  };
+  /** Seeded deletions join the delete log when their slot is first overwritten (see deletedLog). */
+  const put = (t: Table, slot: number, rec: SfRecord | null): void => {
+    if (slot < t.base && !t.overlay.has(slot) && t.gen?.isDeleted(slot)) {
+      const seeded = t.gen.record(slot);
+      t.log.push({ id: seeded.Id, deletedDate: String(seeded.SystemModstamp ?? seeded.CreatedDate) });
+    }
+    t.overlay.set(slot, rec);
+    t.snapshot = undefined;
+  };
+  /** Stored form of a record: formula values are never stored. */
+  const stored = (t: Table, rec: Row): SfRecord => {
+    for (const f of t.def.fields) if (f.calculated) delete rec[f.name];
+    return rec as SfRecord;
+  };
+  const touch = (t: Table, rec: Row, ts: string): void => {
+    if (hasField(t.def, 'SystemModstamp')) rec.SystemModstamp = ts;
+    if (hasField(t.def, 'LastModifiedDate')) {
+      rec.LastModifiedDate = ts;
+      rec.LastModifiedById = apiUserId;
+    }
+  };
+
+  const store: OrgStore = {
+    objects: () => [...tables.values()].map((t) => t.def),
+    object: (name) => tables.get(name.toLowerCase())?.def,
+    now,
+    snapshot(object) {
+      const t = table(object);
+      if (!t.snapshot) {
+        const view: View = { gen: t.gen, base: t.base, size: t.size, overlay: new Map(t.overlay), extras: t.extras, formulas: t.formulas };
+        t.snapshot = { object: t.def, size: view.size, at: (slot) => readSlot(view, slot), slotState: (slot) => stateOfSlot(view, slot) };
+      }
+      return t.snapshot;
+    },
+    get(id) {
+      const at = locate(id);
+      return at && readSlot(at.t, at.slot);
+    },
+    insert(object, values) {
+      const t = table(object);
+      const ts = now();
+      const rec: Row = {};
+      for (const f of t.def.fields) if (isStored(f)) rec[f.name] = f.type === 'boolean' ? false : null;
+      for (const e of t.extras) rec[e.name] = null;
+      if (hasField(t.def, 'IsActive')) rec.IsActive = true;
+      if (hasField(t.def, 'OwnerId')) rec.OwnerId = apiUserId;
+      Object.assign(rec, canonicalValues(t.def, values));
+      const slot = t.size++;
+      rec.Id = makeId(t.def.keyPrefix, slot);
+      rec.CreatedDate = ts;
+      rec.CreatedById = apiUserId;
+      if (hasField(t.def, 'IsDeleted')) rec.IsDeleted = false;
+      touch(t, rec, ts);
+      derive(t.def, rec);
+      put(t, slot, stored(t, rec));
+      return readSlot(t, slot) as SfRecord;
+    },
+    update(id, values, o = {}) {
+      const { t, slot, rec } = current(id);
+      const next: Row = { ...rec, ...canonicalValues(t.def, values) };
+      if (o.touch !== false) touch(t, next, o.modstamp ?? now());
+      derive(t.def, next);
+      put(t, slot, stored(t, next));
+      return readSlot(t, slot) as SfRecord;
+    },
+    softDelete(id) {
+      const { t, slot, rec } = current(id);
+      if (!hasField(t.def, 'IsDeleted')) throw new Error(`${t.def.name} records cannot be deleted into the Recycle Bin`);
+      if (rec.IsDeleted === true) return;
+      const ts = now();
+      const next: Row = { ...rec, IsDeleted: true };
+      touch(t, next, ts);
+      put(t, slot, stored(t, next));
+      t.log.push({ id: rec.Id, deletedDate: ts });
+    },
+    undelete(id) {
+      const { t, slot, rec } = current(id);
+      if (rec.IsDeleted !== true) return;
+      const next: Row = { ...rec, IsDeleted: false };
+      touch(t, next, now());
+      put(t, slot, stored(t, next));
+      t.log = t.log.filter((e) => e.id !== rec.Id);
+    },
+    hardDelete(id) {
+      const { t, slot, rec } = current(id);
+      const ts = now();
+      put(t, slot, null);
+      t.log = t.log.filter((e) => e.id !== rec.Id);
+      t.log.push({ id: rec.Id, deletedDate: ts });
+    },
+    deletedLog(object) {
+      const t = table(object);
+      const out = [...t.log];
+      // Seeded soft-deletions still untouched since seeding (put() logs the others).
+      if (t.gen) {
+        for (let slot = 0; slot < t.base; slot++) {
+          if (!t.gen.isDeleted(slot) || t.overlay.has(slot)) continue;
+          const r = t.gen.record(slot);
+          out.push({ id: r.Id, deletedDate: String(r.SystemModstamp ?? r.CreatedDate) });
+        }
+      }
+      return out.sort((a, b) => (a.deletedDate < b.deletedDate ? -1 : a.deletedDate > b.deletedDate ? 1 : 0));
+    },
+    addField(object, f, valueFor) {
+      const t = table(object);
+      const compute: Compute = valueFor ?? (() => null);
+      t.def = withField(t.def, f, now());
+      byPrefix.set(t.def.keyPrefix, t);
+      if (!isStored(f)) {
+        if (f.calculated) t.formulas = new Map([...t.formulas, [f.name, compute]]);
+      } else {
+        t.extras = [...t.extras, { name: f.name, compute }];
+        for (const [slot, rec] of t.overlay) if (rec) t.overlay.set(slot, { ...rec, [f.name]: compute(rec) } as SfRecord);
+      }
+      t.snapshot = undefined;
+    },
+    setFormula(object, fieldName, compute, formulaText) {
+      const t = table(object);
+      const f = t.def.fields.find((x) => x.name.toLowerCase() === fieldName.toLowerCase() && x.calculated);
+      if (!f) throw new Error(`${t.def.name}.${fieldName} is not a formula field`);
+      const fallback = seedFormulas(t.def.name).get(f.name) ?? (() => null);
+      t.formulas = new Map([...t.formulas, [f.name, compute ?? fallback]]);
+      if (formulaText !== undefined) {
+        const changed: FieldDef = { ...f, calculatedFormula: formulaText };
+        t.def = { ...t.def, fields: t.def.fields.map((x) => (x === f ? changed : x)), lastModified: now() };
+      }
+      t.snapshot = undefined;
+    },
+    childrenOf(childObject, fieldName, parentId) {
+      const t = table(childObject);
+      const parent = store.get(parentId);
+      if (!parent) return [];
+      const parentAt = locate(parent.Id) as { t: Table; slot: number };
+      const slots = new Set<number>();
+      for (const link of org.links as GeneratedLink[]) {
+        if (link.child !== t.def.name || link.field !== fieldName || link.parent !== parentAt.t.def.name) continue;
+        const [from, to] = link.candidates(parentAt.slot);
+        for (let s = from; s < to && s < t.base; s++) if (!t.overlay.has(s) && t.gen?.record(s)[fieldName] === parent.Id) slots.add(s);
+      }
+      for (const [slot, rec] of t.overlay) if (rec && rec[fieldName] === parent.Id) slots.add(slot);
+      return [...slots].sort((a, b) => a - b).map((s) => readSlot(t, s) as SfRecord);
+    },
+  };
+  return store;
+}
