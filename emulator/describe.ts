@@ -1,0 +1,167 @@
+// describeGlobal and sObject describe JSON (salesforce-api.md §3.1-3.3), rendered from the org's ObjectDefs.
+import type { FieldDef, ObjectDef, OrgStore, SfFieldType } from './types.ts';
+
+/** §3.3 soapType per field type. */
+const SOAP_TYPE: Record<SfFieldType, string> = {
+  id: 'tns:ID',
+  reference: 'tns:ID',
+  string: 'xsd:string',
+  textarea: 'xsd:string',
+  email: 'xsd:string',
+  phone: 'xsd:string',
+  url: 'xsd:string',
+  picklist: 'xsd:string',
+  multipicklist: 'xsd:string',
+  combobox: 'xsd:string',
+  encryptedstring: 'xsd:string',
+  boolean: 'xsd:boolean',
+  int: 'xsd:int',
+  long: 'xsd:long',
+  double: 'xsd:double',
+  currency: 'xsd:double',
+  percent: 'xsd:double',
+  date: 'xsd:date',
+  datetime: 'xsd:dateTime',
+  time: 'xsd:time',
+  base64: 'xsd:base64Binary',
+  address: 'urn:address',
+  location: 'urn:location',
+  anyType: 'xsd:anyType',
+};
+
+const TEXT_TYPES = new Set<SfFieldType>(['id', 'reference', 'string', 'textarea', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'combobox', 'encryptedstring']);
+
+function urls(def: ObjectDef, apiVersion: string): Record<string, string> {
+  const base = `/services/data/v${apiVersion}/sobjects/${def.name}`;
+  return { sobject: base, describe: `${base}/describe`, rowTemplate: `${base}/{ID}` };
+}
+
+/** The §3.1 entry of one object (also the top-level keys of its sObject describe). */
+function objectSummary(def: ObjectDef, apiVersion: string): Record<string, unknown> {
+  return {
+    activateable: false,
+    createable: true,
+    custom: def.custom,
+    customSetting: false,
+    deepCloneable: false,
+    deletable: true,
+    deprecatedAndHidden: false,
+    feedEnabled: !def.custom,
+    hasSubtypes: false,
+    idEnabled: true,
+    isInterface: false,
+    isSubtype: false,
+    keyPrefix: def.keyPrefix,
+    label: def.label,
+    labelPlural: def.labelPlural,
+    layoutable: true,
+    mergeable: def.name === 'Account' || def.name === 'Contact' || def.name === 'Lead',
+    mruEnabled: true,
+    name: def.name,
+    queryable: def.queryable,
+    replicateable: def.replicateable,
+    retrieveable: true,
+    searchable: true,
+    triggerable: true,
+    undeletable: def.undeletable,
+    updateable: true,
+    urls: urls(def, apiVersion),
+  };
+}
+
+export function describeGlobal(store: OrgStore, apiVersion: string): { encoding: string; maxBatchSize: number; sobjects: Record<string, unknown>[] } {
+  return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: store.objects().map((d) => objectSummary(d, apiVersion)) };
+}
+
+/** §3.2: the full field object, every key of the real describe. */
+export function describeField(f: FieldDef): Record<string, unknown> {
+  const text = TEXT_TYPES.has(f.type);
+  const length = text ? (f.length ?? 0) : 0;
+  const numeric = f.type === 'double' || f.type === 'currency' || f.type === 'percent';
+  const referenceTo = f.referenceTo ?? [];
+  return {
+    aggregatable: f.type !== 'textarea' && f.type !== 'base64' && f.type !== 'address' && f.type !== 'location' && f.type !== 'anyType',
+    aiPredictionField: false,
+    autoNumber: false,
+    byteLength: length * 3,
+    calculated: f.calculated ?? false,
+    calculatedFormula: f.calculated ? (f.calculatedFormula ?? null) : null,
+    cascadeDelete: false,
+    caseSensitive: false,
+    compoundFieldName: f.compoundFieldName ?? null,
+    controllerName: null,
+    createable: f.createable ?? true,
+    custom: f.custom ?? false,
+    defaultValue: null,
+    defaultValueFormula: null,
+    defaultedOnCreate: f.defaultedOnCreate ?? false,
+    dependentPicklist: false,
+    deprecatedAndHidden: false,
+    digits: f.type === 'int' || f.type === 'long' ? (f.digits ?? 0) : 0,
+    displayLocationInDecimal: false,
+    encrypted: f.type === 'encryptedstring',
+    externalId: f.externalId ?? false,
+    extraTypeInfo: f.type === 'textarea' ? ((f.length ?? 0) > 255 ? 'plaintextarea' : null) : null,
+    filterable: f.filterable ?? true,
+    filteredLookupInfo: null,
+    formulaTreatNullNumberAsZero: false,
+    groupable: f.type !== 'textarea' && !numeric && f.type !== 'base64' && f.type !== 'address' && f.type !== 'location',
+    highScaleNumber: false,
+    htmlFormatted: false,
+    idLookup: f.idLookup ?? false,
+    inlineHelpText: null,
+    label: f.label,
+    length,
+    mask: null,
+    maskType: null,
+    name: f.name,
+    nameField: f.nameField ?? false,
+    namePointing: referenceTo.length > 1,
+    nillable: f.nillable,
+    permissionable: f.nillable && !f.calculated && f.type !== 'id',
+    picklistValues: (f.picklistValues ?? []).map((value) => ({ active: true, defaultValue: false, label: value, validFor: null, value })),
+    polymorphicForeignKey: referenceTo.length > 1,
+    precision: numeric ? (f.precision ?? 18) : 0,
+    queryByDistance: false,
+    referenceTargetField: null,
+    referenceTo,
+    relationshipName: f.relationshipName ?? null,
+    relationshipOrder: null,
+    restrictedDelete: false,
+    restrictedPicklist: false,
+    scale: numeric ? (f.scale ?? 0) : 0,
+    searchPrefilterable: f.type === 'reference',
+    soapType: SOAP_TYPE[f.type],
+    sortable: f.sortable ?? true,
+    type: f.type,
+    unique: false,
+    updateable: f.updateable ?? true,
+    writeRequiresMasterRead: false,
+  };
+}
+
+export function describeSObject(def: ObjectDef, apiVersion: string): Record<string, unknown> {
+  return {
+    ...objectSummary(def, apiVersion),
+    actionOverrides: [],
+    childRelationships: def.childRelationships.map((c) => ({
+      cascadeDelete: c.cascadeDelete ?? false,
+      childSObject: c.childSObject,
+      deprecatedAndHidden: false,
+      field: c.field,
+      junctionIdListNames: [],
+      junctionReferenceTo: [],
+      relationshipName: c.relationshipName,
+      restrictedDelete: false,
+    })),
+    compactLayoutable: true,
+    fields: def.fields.map(describeField),
+    listviewable: null,
+    lookupLayoutable: null,
+    namedLayoutInfos: [],
+    networkScopeFieldName: null,
+    recordTypeInfos: [],
+    searchLayoutable: true,
+    supportedScopes: [{ label: 'All', name: 'everything' }],
+  };
+}
