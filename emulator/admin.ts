@@ -1,0 +1,197 @@
+// The test/operator control surface: change the org behind the API's back (records, schema drift, formula results,
+// delete-log purges), inject faults, read the request log and counters, tune limits, sessions and Bulk latency.
+// The same functions are offered in-process (`emulator.admin`) and over HTTP under /__admin/ (JSON).
+import { coerceText } from './bulkIngest.ts';
+import type { BulkSettings } from './bulkQuery.ts';
+import type { FaultSpec, Faults } from './faults.ts';
+import { type Ctx, HttpError, readJson, sendEmpty, sendJson } from './http.ts';
+import type { Limits } from './limits.ts';
+import type { OAuthServer } from './oauth.ts';
+import type { FieldDef, FieldValue, OrgStore, SfRecord } from './types.ts';
+
+export interface RequestLogEntry {
+  at: string;
+  method: string;
+  /** Path and query; tokens never travel in URLs, so nothing secret is kept. */
+  path: string;
+  status: number;
+  ms: number;
+}
+
+export interface AdminDeps {
+  store: OrgStore;
+  faults: Faults;
+  limits: Limits;
+  oauth: OAuthServer;
+  settings: BulkSettings;
+  requestLog: RequestLogEntry[];
+  deletedLogPurgedAt: Map<string, number>;
+  clock: () => number;
+}
+
+export interface EmulatorAdmin {
+  insert(object: string, values: Record<string, FieldValue>): SfRecord;
+  update(id: string, values: Record<string, FieldValue>, opts?: { touch?: boolean; modstamp?: string }): SfRecord;
+  delete(id: string): void;
+  undelete(id: string): void;
+  hardDelete(id: string): void;
+  /** Schema drift: a new field, valued for existing records by `compute` (default null). */
+  addField(object: string, field: FieldDef, compute?: (rec: SfRecord) => FieldValue): void;
+  /** Changes a formula field's result for every record without touching SystemModstamp (null restores the seed). */
+  setFormulaOverride(object: string, field: string, formula: ((rec: SfRecord) => FieldValue) | null, formulaText?: string): void;
+  /** Purges an object's delete log (lost deletes: older entries vanish, earliestDateAvailable moves to now, §5.1). */
+  purgeDeletedLog(object: string): void;
+  addFault(spec: FaultSpec): void;
+  clearFaults(): void;
+  faults(): { spec: FaultSpec; left: number }[];
+  requestLog(): RequestLogEntry[];
+  clearRequestLog(): void;
+  counters(): { apiCalls: number; apiMax: number; bulkQueryJobs: number; bulkIngestJobs: number; bulkResultBytes: number; sessions: number };
+  setApiUsage(used: number, max?: number): void;
+  expireAllSessions(): void;
+  setSessionTimeout(ms: number): void;
+  setBulkLatency(opts: { latencyMs?: number; msPerRecord?: number; defaultMaxRecords?: number; nullAs?: 'empty' | 'quoted' }): void;
+  /** A refresh token for the refresh_token grant (§1.4). */
+  issueRefreshToken(username?: string): string;
+}
+
+export function createAdmin(deps: AdminDeps): EmulatorAdmin {
+  const { store } = deps;
+  return {
+    insert: (object, values) => store.insert(object, values),
+    update: (id, values, opts) => store.update(id, values, opts),
+    delete: (id) => store.softDelete(id),
+    undelete: (id) => store.undelete(id),
+    hardDelete: (id) => store.hardDelete(id),
+    addField: (object, field, compute) => store.addField(object, field, compute),
+    setFormulaOverride: (object, field, formula, formulaText) => store.setFormula(object, field, formula, formulaText),
+    purgeDeletedLog(object) {
+      deps.deletedLogPurgedAt.set(object.toLowerCase(), deps.clock());
+    },
+    addFault: (spec) => deps.faults.add(spec),
+    clearFaults: () => deps.faults.clear(),
+    faults: () => deps.faults.list(),
+    requestLog: () => [...deps.requestLog],
+    clearRequestLog: () => {
+      deps.requestLog.length = 0;
+    },
+    counters() {
+      const c = deps.limits.counters;
+      return { apiCalls: c.apiUsed, apiMax: c.apiMax, bulkQueryJobs: c.bulkQueryJobs, bulkIngestJobs: c.bulkIngestJobs, bulkResultBytes: c.bulkResultBytes, sessions: deps.oauth.sessionCount };
+    },
+    setApiUsage: (used, max) => deps.limits.setApiUsage(used, max),
+    expireAllSessions: () => deps.oauth.expireAllSessions(),
+    setSessionTimeout: (ms) => deps.oauth.setSessionTimeout(ms),
+    setBulkLatency(o) {
+      const s = deps.settings;
+      if (o.latencyMs !== undefined) s.bulkLatencyMs = o.latencyMs;
+      if (o.msPerRecord !== undefined) s.bulkMsPerRecord = o.msPerRecord;
+      if (o.defaultMaxRecords !== undefined) s.bulkDefaultMaxRecords = o.defaultMaxRecords;
+      if (o.nullAs !== undefined) s.bulkNullAs = o.nullAs;
+    },
+    issueRefreshToken: (username) => deps.oauth.issueRefreshToken(username),
+  };
+}
+
+/** JSON values -> stored values (numbers as decimal text), by the object's field types. */
+function storedValues(store: OrgStore, object: string, body: Record<string, unknown>): Record<string, FieldValue> {
+  const def = store.object(object);
+  if (!def) throw new HttpError(404, 'NOT_FOUND', `Unknown object ${object}`);
+  const out: Record<string, FieldValue> = {};
+  for (const [k, v] of Object.entries(body)) {
+    const f = def.fields.find((x) => x.name === k);
+    if (!f) throw new HttpError(400, 'INVALID_FIELD', `No such column '${k}' on ${def.name}`);
+    out[k] = v === null || typeof v === 'boolean' ? v : coerceText(f, String(v));
+  }
+  return out;
+}
+
+function objectOfId(store: OrgStore, id: string): string {
+  const rec = store.get(id);
+  const def = rec && store.objects().find((d) => rec.Id.startsWith(d.keyPrefix));
+  if (!def) throw new HttpError(404, 'NOT_FOUND', `No record ${id}`);
+  return def.name;
+}
+
+/** FaultSpec over JSON: `route` is a substring, `routeRegex` a regular expression source. */
+function faultFromJson(body: Record<string, unknown>): FaultSpec {
+  const { routeRegex, ...rest } = body;
+  const spec = { ...rest } as FaultSpec;
+  if (typeof routeRegex === 'string') spec.route = new RegExp(routeRegex);
+  return spec;
+}
+
+/** HTTP face of the admin API: `/__admin/...` (parts after `__admin`). */
+export async function handleAdmin(ctx: Ctx, admin: EmulatorAdmin, store: OrgStore, parts: string[]): Promise<void> {
+  const [area, a, b] = parts;
+  const m = ctx.method;
+  const res = ctx.res;
+  const body = m === 'GET' || m === 'DELETE' ? {} : await readJson(ctx.req);
+  if (area === 'records' && a !== undefined) {
+    if (m === 'POST' && b === undefined) return sendJson(res, 201, admin.insert(a, storedValues(store, a, body)));
+    if (m === 'PATCH') {
+      const touch = ctx.url.searchParams.get('touch') !== 'false';
+      return sendJson(res, 200, admin.update(a, storedValues(store, objectOfId(store, a), body), { touch }));
+    }
+    if (m === 'DELETE') {
+      if (ctx.url.searchParams.get('hard') === 'true') admin.hardDelete(a);
+      else admin.delete(a);
+      return sendEmpty(res, 204);
+    }
+    if (m === 'POST' && b === 'undelete') {
+      admin.undelete(a);
+      return sendEmpty(res, 204);
+    }
+  }
+  if (area === 'fields' && a !== undefined && m === 'POST') {
+    const value = (body.value ?? null) as FieldValue;
+    admin.addField(a, body.field as FieldDef, () => value);
+    return sendEmpty(res, 204);
+  }
+  if (area === 'formulas' && a !== undefined && b !== undefined && m === 'POST') {
+    const value = (body.value ?? null) as FieldValue;
+    admin.setFormulaOverride(a, b, () => value, typeof body.formulaText === 'string' ? body.formulaText : undefined);
+    return sendEmpty(res, 204);
+  }
+  if (area === 'deletedLog' && a !== undefined && b === 'purge' && m === 'POST') {
+    admin.purgeDeletedLog(a);
+    return sendEmpty(res, 204);
+  }
+  if (area === 'faults') {
+    if (m === 'POST') {
+      admin.addFault(faultFromJson(body));
+      return sendEmpty(res, 204);
+    }
+    if (m === 'DELETE') {
+      admin.clearFaults();
+      return sendEmpty(res, 204);
+    }
+    if (m === 'GET') return sendJson(res, 200, admin.faults().map((f) => ({ ...f, spec: { ...f.spec, route: String(f.spec.route ?? '') } })));
+  }
+  if (area === 'log' && m === 'GET') return sendJson(res, 200, admin.requestLog());
+  if (area === 'log' && m === 'DELETE') {
+    admin.clearRequestLog();
+    return sendEmpty(res, 204);
+  }
+  if (area === 'counters' && m === 'GET') return sendJson(res, 200, admin.counters());
+  if (area === 'apiUsage' && m === 'POST') {
+    admin.setApiUsage(Number(body.used), body.max === undefined ? undefined : Number(body.max));
+    return sendEmpty(res, 204);
+  }
+  if (area === 'sessions' && a === 'expire' && m === 'POST') {
+    admin.expireAllSessions();
+    return sendEmpty(res, 204);
+  }
+  if (area === 'sessions' && a === 'timeout' && m === 'POST') {
+    admin.setSessionTimeout(Number(body.ms));
+    return sendEmpty(res, 204);
+  }
+  if (area === 'bulkLatency' && m === 'POST') {
+    admin.setBulkLatency(body as Parameters<EmulatorAdmin['setBulkLatency']>[0]);
+    return sendEmpty(res, 204);
+  }
+  if (area === 'refreshTokens' && m === 'POST') {
+    return sendJson(res, 200, { refresh_token: admin.issueRefreshToken(typeof body.username === 'string' ? body.username : undefined) });
+  }
+  throw new HttpError(404, 'NOT_FOUND', 'Unknown admin route');
+}

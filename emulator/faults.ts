@@ -1,0 +1,130 @@
+// Declarative fault injection (retry/timeout tests): the next N requests matching a route fail in a chosen way.
+// Routes are matched against `METHOD /path?query`; a string matches as a substring, a RegExp is tested.
+import type { ServerResponse } from 'node:http';
+import { sendError, sendText } from './http.ts';
+
+export type FaultKind =
+  | { kind: 'status'; status: number; errorCode?: string; message?: string; retryAfter?: number | string; html?: boolean | string }
+  | { kind: 'reset' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'invalidSession' }
+  | { kind: 'requestLimit' }
+  | { kind: 'queryTimeout' }
+  | { kind: 'bulkJobFailed'; message?: string }
+  | { kind: 'truncate'; afterBytes?: number };
+
+/** `times` defaults to 1; `route` defaults to every request except the admin API. */
+export type FaultSpec = FaultKind & { route?: RegExp | string; times?: number };
+
+interface ActiveFault {
+  spec: FaultSpec;
+  left: number;
+}
+
+export interface Faults {
+  add(spec: FaultSpec): void;
+  clear(): void;
+  /** Takes one use of the first request-level fault matching this request. */
+  takeForRequest(method: string, pathWithQuery: string): FaultSpec | undefined;
+  /** Takes one use of a pending bulkJobFailed fault for a job being created by this request. */
+  takeJobFailure(method: string, pathWithQuery: string): { message?: string } | undefined;
+  list(): { spec: FaultSpec; left: number }[];
+}
+
+function matches(route: RegExp | string | undefined, line: string): boolean {
+  if (route === undefined) return true;
+  if (typeof route === 'string') return line.includes(route);
+  route.lastIndex = 0;
+  return route.test(line);
+}
+
+export function createFaults(): Faults {
+  let active: ActiveFault[] = [];
+  const take = (line: string, wanted: (f: FaultSpec) => boolean): FaultSpec | undefined => {
+    const hit = active.find((f) => wanted(f.spec) && matches(f.spec.route, line));
+    if (!hit) return undefined;
+    hit.left--;
+    if (hit.left <= 0) active = active.filter((f) => f !== hit);
+    return hit.spec;
+  };
+  return {
+    add(spec) {
+      active.push({ spec, left: spec.times ?? 1 });
+    },
+    clear() {
+      active = [];
+    },
+    takeForRequest: (method, path) => take(`${method} ${path}`, (f) => f.kind !== 'bulkJobFailed'),
+    takeJobFailure(method, path) {
+      const f = take(`${method} ${path}`, (s) => s.kind === 'bulkJobFailed');
+      return f?.kind === 'bulkJobFailed' ? { message: f.message } : undefined;
+    },
+    list: () => active.map((f) => ({ spec: f.spec, left: f.left })),
+  };
+}
+
+/** Cuts the response body after `afterBytes` bytes (default: half of the first chunk) and drops the connection. */
+function truncateBody(res: ServerResponse, afterBytes: number | undefined): void {
+  const write = res.write.bind(res) as (chunk: unknown, cb?: () => void) => boolean;
+  const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+  let sent = 0;
+  let cut = false;
+  const pass = (chunk: unknown): boolean => {
+    if (cut) return true;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk) : Buffer.alloc(0);
+    const limit = afterBytes ?? Math.max(1, Math.floor(buf.length / 2));
+    if (sent + buf.length <= limit) {
+      sent += buf.length;
+      return write(buf);
+    }
+    cut = true;
+    write(buf.subarray(0, limit - sent), () => res.socket?.destroy());
+    return true;
+  };
+  res.write = ((chunk: unknown) => pass(chunk)) as typeof res.write;
+  res.end = ((chunk?: unknown) => {
+    if (chunk !== undefined && typeof chunk !== 'function') pass(chunk);
+    if (!cut) return end();
+    return res;
+  }) as typeof res.end;
+}
+
+/**
+ * Plays a fault on the response. 'handled' = a response was sent (or the socket dropped); 'continue' = serve the
+ * request normally (after a delay, or with a body that will be cut).
+ */
+export async function playFault(f: FaultSpec, res: ServerResponse): Promise<'handled' | 'continue'> {
+  switch (f.kind) {
+    case 'delay':
+      await new Promise((r) => setTimeout(r, f.ms));
+      return 'continue';
+    case 'truncate':
+      truncateBody(res, f.afterBytes);
+      return 'continue';
+    case 'reset':
+      res.socket?.destroy();
+      return 'handled';
+    case 'invalidSession':
+      sendError(res, 401, 'INVALID_SESSION_ID', 'Session expired or invalid');
+      return 'handled';
+    case 'requestLimit':
+      sendError(res, 403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+      return 'handled';
+    case 'queryTimeout':
+      sendError(res, 400, 'QUERY_TIMEOUT', 'Your query request was running for too long.');
+      return 'handled';
+    case 'status': {
+      const headers: Record<string, string> = f.retryAfter !== undefined ? { 'Retry-After': String(f.retryAfter) } : {};
+      if (f.html !== undefined && f.html !== false) {
+        // §2.4: an edge/maintenance page instead of JSON.
+        const page = typeof f.html === 'string' ? f.html : `<html><head><title>${f.status}</title></head><body>${f.message ?? 'Service unavailable'}</body></html>`;
+        sendText(res, f.status, page, 'text/html;charset=UTF-8', headers);
+      } else {
+        sendError(res, f.status, f.errorCode ?? 'SERVER_UNAVAILABLE', f.message ?? 'Server temporarily unavailable', headers);
+      }
+      return 'handled';
+    }
+    case 'bulkJobFailed':
+      return 'continue';
+  }
+}

@@ -1,0 +1,186 @@
+// §1: the token endpoint (JWT bearer, client credentials, refresh token, blocked username-password) and the
+// sessions it hands out. Access tokens are opaque `00D...!...` strings that expire after the session timeout (§1.6).
+import { createHmac, randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { type CryptoKey, compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
+
+export interface OrgUser {
+  username: string;
+  id: string;
+}
+
+export interface Session {
+  token: string;
+  user: OrgUser;
+  expiresAt: number;
+}
+
+export interface OAuthConfig {
+  orgId: string;
+  clientId: string;
+  clientSecret: string;
+  publicKey: CryptoKey;
+  users: OrgUser[];
+  /** Origins accepted as JWT `aud` (§1.2). */
+  audiences: string[];
+  instanceUrl: string;
+  /** Host of the identity URL `id` (the login host, §1.2). */
+  loginUrl: string;
+  sessionTimeoutMs: number;
+  /** §1.5: blocked by default (new orgs); when set, this password (plus the client secret) is accepted. */
+  password?: string;
+  clock: () => number;
+}
+
+/** A token-endpoint refusal: HTTP 400 `{error, error_description}` (§1.2 table). */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+export interface OAuthServer {
+  /** Handles a form-encoded token request; resolves with the success body or throws OAuthError. */
+  token(form: URLSearchParams, req: IncomingMessage): Promise<Record<string, string>>;
+  /** The live session named by `Authorization: Bearer <token>` (or `OAuth <token>`), else undefined. */
+  authenticate(req: IncomingMessage): Session | undefined;
+  issueRefreshToken(username?: string): string;
+  expireAllSessions(): void;
+  setSessionTimeout(ms: number): void;
+  /** Sets the URLs known only once the server listens. */
+  configure(urls: { instanceUrl: string; loginUrl: string; audiences: string[] }): void;
+  readonly sessionCount: number;
+}
+
+const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
+  const sessions = new Map<string, Session>();
+  const refreshTokens = new Map<string, OrgUser>();
+  const orgId15 = cfg.orgId.slice(0, 15);
+  const findUser = (username: string) => cfg.users.find((u) => u.username.toLowerCase() === username.toLowerCase());
+
+  const mint = (user: OrgUser, extra: Record<string, string> = {}, withSignature = false): Record<string, string> => {
+    const token = `${orgId15}!${randomBytes(72).toString('base64url')}`;
+    sessions.set(token, { token, user, expiresAt: cfg.clock() + cfg.sessionTimeoutMs });
+    const id = `${cfg.loginUrl}/id/${cfg.orgId}/${user.id}`;
+    const body: Record<string, string> = { access_token: token, ...extra, scope: 'api', instance_url: cfg.instanceUrl, id, token_type: 'Bearer' };
+    if (withSignature) {
+      // §1.3/1.4: issued_at is epoch millis as a string; signature is an HMAC of id + issued_at.
+      const issuedAt = String(cfg.clock());
+      body.issued_at = issuedAt;
+      body.signature = createHmac('sha256', cfg.clientSecret).update(id + issuedAt).digest('base64');
+    }
+    return body;
+  };
+
+  const jwtBearer = async (assertion: string | null) => {
+    if (!assertion) throw new OAuthError('invalid_request', 'assertion is missing');
+    let claims: ReturnType<typeof decodeJwt>;
+    try {
+      if (decodeProtectedHeader(assertion).alg !== 'RS256') throw new Error('alg');
+      claims = decodeJwt(assertion);
+    } catch {
+      throw new OAuthError('invalid_grant', 'invalid assertion');
+    }
+    if (claims.iss !== cfg.clientId) throw new OAuthError('invalid_client_id', 'client identifier invalid');
+    try {
+      await compactVerify(assertion, cfg.publicKey, { algorithms: ['RS256'] });
+    } catch {
+      throw new OAuthError('invalid_grant', 'invalid assertion');
+    }
+    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!aud.some((a) => typeof a === 'string' && cfg.audiences.includes(a.replace(/\/$/, '')))) {
+      throw new OAuthError('invalid_grant', 'audience is invalid');
+    }
+    const user = typeof claims.sub === 'string' ? findUser(claims.sub) : undefined;
+    if (!user) throw new OAuthError('invalid_grant', "user hasn't approved this consumer");
+    // §1.2: a past exp is refused; a far-future exp is not capped.
+    if (typeof claims.exp !== 'number') throw new OAuthError('invalid_grant', 'invalid assertion');
+    if (claims.exp * 1000 < cfg.clock()) throw new OAuthError('invalid_grant', 'expired authorization code');
+    return mint(user);
+  };
+
+  const clientCredentials = (form: URLSearchParams, req: IncomingMessage) => {
+    let id = form.get('client_id');
+    let secret = form.get('client_secret');
+    const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (basic?.[1]) {
+      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+      const at = decoded.indexOf(':');
+      id = decodeURIComponent(decoded.slice(0, at));
+      secret = decodeURIComponent(decoded.slice(at + 1));
+    }
+    if (id !== cfg.clientId) throw new OAuthError('invalid_client_id', 'client identifier invalid');
+    if (secret !== cfg.clientSecret) throw new OAuthError('invalid_client', 'invalid client credentials');
+    const runAs = cfg.users[0];
+    if (!runAs) throw new OAuthError('invalid_grant', 'no run-as user');
+    return mint(runAs, {}, true);
+  };
+
+  const refresh = (form: URLSearchParams) => {
+    if (form.get('client_id') !== cfg.clientId) throw new OAuthError('invalid_client_id', 'client identifier invalid');
+    const secret = form.get('client_secret');
+    if (secret !== null && secret !== cfg.clientSecret) throw new OAuthError('invalid_client', 'invalid client credentials');
+    const user = refreshTokens.get(form.get('refresh_token') ?? '');
+    if (!user) throw new OAuthError('invalid_grant', 'expired access/refresh token');
+    return mint(user, {}, true);
+  };
+
+  const password = (form: URLSearchParams) => {
+    const user = findUser(form.get('username') ?? '');
+    const ok =
+      cfg.password !== undefined &&
+      user !== undefined &&
+      form.get('client_id') === cfg.clientId &&
+      form.get('client_secret') === cfg.clientSecret &&
+      form.get('password') === cfg.password;
+    // §1.5: a blocked flow and a wrong password look the same.
+    if (!ok || !user) throw new OAuthError('invalid_grant', 'authentication failure');
+    return mint(user, {}, true);
+  };
+
+  return {
+    async token(form, req) {
+      const grant = form.get('grant_type');
+      if (!grant) throw new OAuthError('invalid_request', 'grant type is missing');
+      if (grant === JWT_GRANT) return jwtBearer(form.get('assertion'));
+      if (grant === 'client_credentials') return clientCredentials(form, req);
+      if (grant === 'refresh_token') return refresh(form);
+      if (grant === 'password') return password(form);
+      throw new OAuthError('unsupported_grant_type', 'grant type not supported');
+    },
+    authenticate(req) {
+      const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      const s = m?.[1] ? sessions.get(m[1]) : undefined;
+      if (!s) return undefined;
+      if (s.expiresAt <= cfg.clock()) {
+        sessions.delete(s.token);
+        return undefined;
+      }
+      return s;
+    },
+    issueRefreshToken(username) {
+      const user = username ? findUser(username) : cfg.users[0];
+      if (!user) throw new Error(`Unknown user '${username}'`);
+      const token = `5Aep861${randomBytes(48).toString('base64url')}`;
+      refreshTokens.set(token, user);
+      return token;
+    },
+    expireAllSessions() {
+      sessions.clear();
+    },
+    setSessionTimeout(ms) {
+      cfg.sessionTimeoutMs = ms;
+    },
+    configure(urls) {
+      Object.assign(cfg, urls);
+    },
+    get sessionCount() {
+      return sessions.size;
+    },
+  };
+}

@@ -1,0 +1,282 @@
+// The REST API surface (§2-5): resources index, describe, /limits, query/queryAll with locator paging,
+// getDeleted/getUpdated and minimal sObject CRUD.
+import { randomBytes } from 'node:crypto';
+import { describeGlobal, describeSObject } from './describe.ts';
+import { coerceText } from './bulkIngest.ts';
+import { type Ctx, HttpError, readJson, restDateTime, sendEmpty, sendJson, sendJsonText, serializeJson } from './http.ts';
+import type { Limits } from './limits.ts';
+import { planSoql } from './soql.ts';
+import { type FieldValue, type ObjectDef, type ObjectSnapshot, type OrgStore, type QueryPlan, SoqlError } from './types.ts';
+
+export interface RestDeps {
+  store: OrgStore;
+  limits: Limits;
+  /** Query locators expire after this much idle time (§4.6). */
+  queryLocatorTtlMs: number;
+  clock: () => number;
+  /** Per object: when its delete log was last purged (earliestDateAvailable, §5.1). */
+  deletedLogPurgedAt: Map<string, number>;
+}
+
+interface Cursor {
+  id: string;
+  plan: QueryPlan;
+  snapshot: ObjectSnapshot;
+  /** Matching slots in result order; rendered to JSON page by page, never all at once. */
+  slots: Int32Array;
+  count: number;
+  batchSize: number;
+  lastUsed: number;
+}
+
+const MAX_CURSORS = 2000;
+const NOT_FOUND = 'The requested resource does not exist';
+
+/** Runs a plan into a compact slot list (4 bytes a row). */
+export function collectSlots(plan: QueryPlan, snapshot: ObjectSnapshot, includeDeleted: boolean): { slots: Int32Array; count: number } {
+  let slots = new Int32Array(1024);
+  let count = 0;
+  for (const slot of plan.run(snapshot, { includeDeleted })) {
+    if (count === slots.length) {
+      const grown = new Int32Array(slots.length * 2);
+      grown.set(slots);
+      slots = grown;
+    }
+    slots[count++] = slot;
+  }
+  return { slots, count };
+}
+
+export function soqlFailure(err: unknown): never {
+  if (err instanceof SoqlError) throw new HttpError(400, err.errorCode, err.message);
+  throw err;
+}
+
+/** §4.2: `Sforce-Query-Options: batchSize=N`, default 2000, clamped to 200..2000. */
+function batchSizeOf(header: string | string[] | undefined, fallback: number): number {
+  const m = /batchSize\s*=\s*(\d+)/i.exec(String(header ?? ''));
+  if (!m) return fallback;
+  return Math.min(2000, Math.max(200, Number(m[1])));
+}
+
+function floorToMinute(ms: number): number {
+  return Math.floor(ms / 60_000) * 60_000;
+}
+
+function iso(ms: number): string {
+  return restDateTime(new Date(ms).toISOString());
+}
+
+export function createRest(deps: RestDeps) {
+  const { store } = deps;
+  const cursors = new Map<string, Cursor>();
+  let cursorSeq = 0;
+
+  const mustObject = (name: string): ObjectDef => {
+    const def = store.object(name);
+    if (!def) throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
+    return def;
+  };
+
+  const plan = (soql: string): QueryPlan => {
+    try {
+      return planSoql(store, soql);
+    } catch (err) {
+      soqlFailure(err);
+    }
+  };
+
+  const newCursorId = () => {
+    cursorSeq++;
+    // §4.1: locators look like 01gRO0000016PIAYA2; only uniqueness matters here.
+    return `01g${randomBytes(3).toString('hex').toUpperCase()}${String(cursorSeq).padStart(9, '0')}`;
+  };
+
+  const evictCursors = () => {
+    const now = deps.clock();
+    for (const [id, c] of cursors) if (now - c.lastUsed > deps.queryLocatorTtlMs) cursors.delete(id);
+    while (cursors.size > MAX_CURSORS) {
+      const oldest = cursors.keys().next().value;
+      if (oldest === undefined) break;
+      cursors.delete(oldest);
+    }
+  };
+
+  const sendPage = (ctx: Ctx, version: string, c: Cursor, offset: number) => {
+    c.lastUsed = deps.clock();
+    const end = Math.min(c.count, offset + c.batchSize);
+    const parts: string[] = [];
+    for (let i = offset; i < end; i++) {
+      const rec = c.snapshot.at(c.slots[i]!);
+      if (rec) parts.push(serializeJson(c.plan.toJson(rec, { apiVersion: version })));
+    }
+    const done = end >= c.count;
+    const next = done ? '' : `,"nextRecordsUrl":${JSON.stringify(`/services/data/v${version}/query/${c.id}-${end}`)}`;
+    if (done) cursors.delete(c.id);
+    sendJsonText(ctx.res, 200, `{"totalSize":${c.count},"done":${done}${next},"records":[${parts.join(',')}]}`);
+  };
+
+  const startQuery = (ctx: Ctx, version: string, includeDeleted: boolean) => {
+    const q = ctx.url.searchParams.get('q');
+    if (!q) throw new HttpError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
+    const p = plan(q);
+    const snapshot = store.snapshot(p.object.name);
+    const { slots, count } = collectSlots(p, snapshot, includeDeleted);
+    // §4.4: SELECT COUNT() answers with totalSize only.
+    if (p.isCount) return sendJsonText(ctx.res, 200, `{"totalSize":${count},"done":true,"records":[]}`);
+    evictCursors();
+    const c: Cursor = { id: newCursorId(), plan: p, snapshot, slots, count, batchSize: batchSizeOf(ctx.req.headers['sforce-query-options'], 2000), lastUsed: 0 };
+    cursors.set(c.id, c);
+    sendPage(ctx, version, c, 0);
+  };
+
+  const continueQuery = (ctx: Ctx, version: string, locator: string) => {
+    evictCursors();
+    const m = /^(01g\w+)-(\d+)$/.exec(locator);
+    const c = m ? cursors.get(m[1]!) : undefined;
+    const offset = Number(m?.[2]);
+    if (!c || !(offset >= 0 && offset < c.count)) throw new HttpError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
+    c.batchSize = batchSizeOf(ctx.req.headers['sforce-query-options'], c.batchSize);
+    sendPage(ctx, version, c, offset);
+  };
+
+  /** §5.1: seconds ignored, start < end, 15 (deleted) / 30 (updated) day windows. */
+  const replicationWindow = (ctx: Ctx, days: number) => {
+    const start = Date.parse(ctx.url.searchParams.get('start') ?? '');
+    const end = Date.parse(ctx.url.searchParams.get('end') ?? '');
+    if (Number.isNaN(start) || Number.isNaN(end)) throw new HttpError(400, 'INVALID_REPLICATION_DATE', 'start and end must be valid dateTime values');
+    const from = floorToMinute(start);
+    const to = floorToMinute(end);
+    const now = deps.clock();
+    if (from >= to) throw new HttpError(400, 'INVALID_REPLICATION_DATE', 'startDate must chronologically precede endDate by more than one minute');
+    if (from < floorToMinute(now - days * 86_400_000)) throw new HttpError(400, 'INVALID_REPLICATION_DATE', `startDate cannot be more than ${days} days ago`);
+    return { from, latest: Math.min(to, floorToMinute(now)) };
+  };
+
+  const getDeleted = (ctx: Ctx, def: ObjectDef) => {
+    const { from, latest } = replicationWindow(ctx, 15);
+    // A purge (admin) drops older entries, as the ~2-hourly delete-log cleanup does (§5.1).
+    const purgedAt = deps.deletedLogPurgedAt.get(def.name.toLowerCase()) ?? Number.NEGATIVE_INFINITY;
+    const log = (def.undeletable ? store.deletedLog(def.name) : []).filter((d) => Date.parse(d.deletedDate) >= purgedAt);
+    const deletedRecords = log
+      .filter((d) => {
+        const t = Date.parse(d.deletedDate);
+        return t >= from && t < latest;
+      })
+      .map((d) => ({ id: d.id, deletedDate: restDateTime(d.deletedDate) }));
+    if (deletedRecords.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
+    // earliestDateAvailable: the oldest entry still in the log, never before the last purge or the 15-day window.
+    const oldest = log.reduce((min, d) => Math.min(min, Date.parse(d.deletedDate)), Number.POSITIVE_INFINITY);
+    const floor = Math.max(purgedAt, deps.clock() - 15 * 86_400_000);
+    const earliest = Number.isFinite(oldest) ? Math.min(oldest, Math.max(floor, oldest)) : floor;
+    sendJson(ctx.res, 200, { deletedRecords, earliestDateAvailable: iso(floorToMinute(Math.max(earliest, floor))), latestDateCovered: iso(latest) });
+  };
+
+  const getUpdated = (ctx: Ctx, def: ObjectDef) => {
+    const { from, latest } = replicationWindow(ctx, 30);
+    const cursorField = def.fields.some((f) => f.name === 'SystemModstamp') ? 'SystemModstamp' : 'LastModifiedDate';
+    const snap = store.snapshot(def.name);
+    const ids: string[] = [];
+    for (let i = 0; i < snap.size; i++) {
+      const rec = snap.at(i);
+      const stamp = rec?.[cursorField];
+      if (!rec || rec.IsDeleted === true || typeof stamp !== 'string') continue;
+      const t = Date.parse(stamp);
+      if (t >= from && t < latest) ids.push(rec.Id);
+    }
+    if (ids.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
+    sendJson(ctx.res, 200, { ids, latestDateCovered: iso(latest) });
+  };
+
+  /** JSON body -> stored values: numbers become decimal text (§ types.ts), unknown fields are refused. */
+  const valuesFromJson = (def: ObjectDef, body: Record<string, unknown>, forCreate: boolean): Record<string, FieldValue> => {
+    const out: Record<string, FieldValue> = {};
+    for (const [key, value] of Object.entries(body)) {
+      if (key === 'attributes') continue;
+      const f = def.fields.find((x) => x.name.toLowerCase() === key.toLowerCase());
+      if (!f) throw new HttpError(400, 'INVALID_FIELD', `No such column '${key}' on sobject of type ${def.name}`);
+      if ((forCreate ? f.createable : f.updateable) === false) {
+        throw new HttpError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`);
+      }
+      if (value === null) out[f.name] = null;
+      else if (typeof value === 'boolean') out[f.name] = value;
+      else out[f.name] = coerceText(f, String(value));
+    }
+    return out;
+  };
+
+  const recordOf = (def: ObjectDef, id: string) => {
+    const rec = store.get(id);
+    if (!rec || store.object(def.name) !== def || !rec.Id.startsWith(def.keyPrefix)) throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
+    return rec;
+  };
+
+  const getRecord = (ctx: Ctx, version: string, def: ObjectDef, id: string) => {
+    const rec = recordOf(def, id);
+    const wanted = ctx.url.searchParams.get('fields');
+    const fields = wanted ? wanted.split(',').map((s) => s.trim()) : def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name);
+    const p = plan(`SELECT ${fields.join(', ')} FROM ${def.name}`);
+    sendJsonText(ctx.res, 200, serializeJson(p.toJson(rec, { apiVersion: version })));
+  };
+
+  const sobjectRoutes = async (ctx: Ctx, version: string, rest: string[]) => {
+    const [name, sub] = rest;
+    if (name === undefined) {
+      if (ctx.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${ctx.method}' not allowed. Allowed are GET`);
+      return sendJson(ctx.res, 200, describeGlobal(store, version));
+    }
+    const def = mustObject(name);
+    if (sub === undefined) {
+      if (ctx.method === 'POST') {
+        const rec = store.insert(def.name, valuesFromJson(def, await readJson(ctx.req), true));
+        return sendJson(ctx.res, 201, { id: rec.Id, success: true, errors: [] });
+      }
+      return sendJson(ctx.res, 200, { objectDescribe: describeGlobal(store, version).sobjects.find((o) => o.name === def.name), recentItems: [] });
+    }
+    if (sub === 'describe') {
+      const since = Date.parse(String(ctx.req.headers['if-modified-since'] ?? ''));
+      const modified = Math.floor(Date.parse(def.lastModified) / 1000) * 1000;
+      if (!Number.isNaN(since) && modified <= since) return sendEmpty(ctx.res, 304);
+      return sendJson(ctx.res, 200, describeSObject(def, version), { 'Last-Modified': new Date(modified).toUTCString() });
+    }
+    if (sub === 'deleted') return getDeleted(ctx, def);
+    if (sub === 'updated') return getUpdated(ctx, def);
+    if (ctx.method === 'GET') return getRecord(ctx, version, def, sub);
+    if (ctx.method === 'PATCH') {
+      recordOf(def, sub);
+      store.update(sub, valuesFromJson(def, await readJson(ctx.req), false));
+      return sendEmpty(ctx.res, 204);
+    }
+    if (ctx.method === 'DELETE') {
+      const rec = recordOf(def, sub);
+      if (rec.IsDeleted === true) throw new HttpError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
+      if (def.undeletable) store.softDelete(sub);
+      else store.hardDelete(sub);
+      return sendEmpty(ctx.res, 204);
+    }
+    throw new HttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${ctx.method}' not allowed. Allowed are GET,PATCH,DELETE`);
+  };
+
+  const resourcesIndex = (version: string) => {
+    const base = `/services/data/v${version}`;
+    return { sobjects: `${base}/sobjects`, query: `${base}/query`, queryAll: `${base}/queryAll`, limits: `${base}/limits` };
+  };
+
+  return {
+    /** Handles `/services/data/v{version}/{rest...}` for an authenticated request (Bulk routes excluded). */
+    async handle(ctx: Ctx, version: string, rest: string[]): Promise<void> {
+      const [head, ...tail] = rest;
+      if (head === undefined) return sendJson(ctx.res, 200, resourcesIndex(version));
+      if (head === 'sobjects') return sobjectRoutes(ctx, version, tail);
+      if (head === 'limits' && tail.length === 0) return sendJson(ctx.res, 200, deps.limits.toJson());
+      if ((head === 'query' || head === 'queryAll') && ctx.method === 'GET') {
+        // §4.1: a locator is accepted under /query/ and /queryAll/; it remembers whether deleted rows are included.
+        if (tail[0] !== undefined) return continueQuery(ctx, version, tail[0]);
+        return startQuery(ctx, version, head === 'queryAll');
+      }
+      throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
+    },
+  };
+}
+
+export type Rest = ReturnType<typeof createRest>;

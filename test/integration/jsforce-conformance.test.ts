@@ -1,0 +1,106 @@
+// jsforce (a real Salesforce client, v3.10.16) against the emulator: where they disagree the emulator is wrong unless
+// salesforce-api.md says otherwise. Values are compared with the store's own data.
+import { Connection } from 'jsforce';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import type { SfRecord } from '../../emulator/types.ts';
+import { assertion } from './emulator-client.ts';
+
+let em: Emulator;
+let conn: Connection;
+
+beforeAll(async () => {
+  // 2,500 Accounts: REST query needs two pages of 2,000; Bulk pages of 1,000 give three result pages.
+  em = await createEmulator({ accounts: 2500, seed: 9, bulkDefaultMaxRecords: 1000 });
+  conn = new Connection({ loginUrl: em.loginUrl, version: '62.0' });
+  await conn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: await assertion(em) });
+  conn.bulk2.pollInterval = 20;
+  conn.bulk2.pollTimeout = 60_000;
+});
+afterAll(async () => {
+  await em?.close();
+});
+
+function records(object: string, includeDeleted: boolean): SfRecord[] {
+  const snap = em.store.snapshot(object);
+  const out: SfRecord[] = [];
+  for (let i = 0; i < snap.size; i++) {
+    const r = snap.at(i);
+    if (r && (includeDeleted || r.IsDeleted !== true)) out.push(r);
+  }
+  return out;
+}
+
+describe('jsforce against the emulator', () => {
+  it('logs in with the JWT bearer flow and uses instance_url', async () => {
+    expect(conn.instanceUrl).toBe(em.url);
+    expect(conn.userInfo?.id).toBe(em.userId);
+    expect(conn.userInfo?.organizationId).toBe(em.orgId);
+  });
+
+  it('query with autoFetch reads every page and matches the store', async () => {
+    const res = await conn.query<{ Id: string; Name: string }>('SELECT Id, Name FROM Account', { autoFetch: true, maxFetch: 1_000_000 });
+    const live = records('Account', false);
+    expect(res.totalSize).toBe(live.length);
+    expect(res.records.length).toBe(live.length);
+    expect(new Map(res.records.map((r) => [r.Id, r.Name]))).toEqual(new Map(live.map((r) => [r.Id, r.Name])));
+  });
+
+  it('queryAll includes deleted rows', async () => {
+    const victims = records('Account', false).slice(0, 4);
+    for (const v of victims) em.admin.delete(v.Id);
+    const res = await conn.query<{ Id: string; IsDeleted: boolean }>('SELECT Id, IsDeleted FROM Account', { scanAll: true, autoFetch: true, maxFetch: 1_000_000 });
+    expect(res.records.length).toBe(records('Account', true).length);
+    const deleted = new Set(res.records.filter((r: { IsDeleted: boolean }) => r.IsDeleted).map((r: { Id: string }) => r.Id));
+    for (const v of victims) expect(deleted.has(v.Id)).toBe(true);
+  });
+
+  it('bulk2.query reads every record across several result pages', async () => {
+    const stream = await conn.bulk2.query('SELECT Id, Name, AnnualRevenue FROM Account', { scanAll: true });
+    const rows: Record<string, string>[] = [];
+    for await (const r of stream as AsyncIterable<Record<string, string>>) rows.push(r);
+    // §6.3 client note: jsforce pipes every page through one parser, so pages 2..n yield a header "record".
+    const data = rows.filter((r) => !(r.Id === 'Id' && r.Name === 'Name'));
+    expect(rows.length - data.length).toBeGreaterThanOrEqual(2);
+    const all = records('Account', true);
+    expect(data.length).toBe(all.length);
+    expect(new Map(data.map((r) => [r.Id, r.Name]))).toEqual(new Map(all.map((r) => [r.Id, (r.Name as string | null) ?? ''])));
+    expect(new Map(data.map((r) => [r.Id, r.AnnualRevenue ?? '']))).toEqual(new Map(all.map((r) => [r.Id, (r.AnnualRevenue as string | null) ?? ''])));
+  });
+
+  it('describes an object like the store defines it', async () => {
+    const d = await conn.describe('Account');
+    const def = em.store.object('Account');
+    expect(d.name).toBe('Account');
+    expect(d.fields.map((f: { name: string }) => f.name)).toEqual(def?.fields.map((f) => f.name));
+    expect(d.fields.find((f: { name: string }) => f.name === 'BillingCity')?.compoundFieldName).toBe('BillingAddress');
+  });
+
+  it('reads /limits', async () => {
+    const limits = (await conn.limits()) as unknown as Record<string, { Max: number; Remaining: number }>;
+    expect(limits.DailyApiRequests?.Max).toBe(15_000);
+    expect(limits.DailyApiRequests?.Remaining).toBeLessThan(15_000);
+    expect(conn.limitInfo.apiUsage?.used).toBeGreaterThan(0);
+  });
+
+  it('upserts through bulk2.loadAndWaitForResults and changes the store', async () => {
+    em.admin.addField('Account', { name: 'Ext_Id__c', label: 'External Id', type: 'string', length: 40, nillable: true, custom: true, externalId: true });
+    const target = records('Account', false)[10];
+    if (!target) throw new Error('no account');
+    em.admin.update(target.Id, { Ext_Id__c: 'J-1' });
+    const res = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account',
+      operation: 'upsert',
+      externalIdFieldName: 'Ext_Id__c',
+      input: [
+        { Ext_Id__c: 'J-1', Name: 'Upserted by jsforce, "quoted"' },
+        { Ext_Id__c: 'J-2', Name: 'Inserted by jsforce' },
+      ],
+    });
+    expect(res.failedResults).toEqual([]);
+    expect(res.successfulResults.length).toBe(2);
+    expect(em.store.get(target.Id)?.Name).toBe('Upserted by jsforce, "quoted"');
+    const inserted = res.successfulResults.find((r) => r.sf__Created === 'true');
+    expect(em.store.get(String(inserted?.sf__Id))?.Name).toBe('Inserted by jsforce');
+  });
+});
