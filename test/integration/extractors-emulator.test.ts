@@ -95,7 +95,7 @@ describe('describe and REST query', () => {
     const { spec } = await describeObject(http, 'Account');
     const soql = buildSelect(spec, { fields: ['Id', 'Name', 'IsDeleted'] });
     const rows: (string | null)[][] = [];
-    const fields = spec.fields.filter((f) => ['Id', 'Name', 'IsDeleted'].includes(f.name));
+    const fields = ['Id', 'Name', 'IsDeleted'].map((n) => spec.fields.find((f) => f.name === n)!);
     for await (const row of restQueryRows(http, soql, { ...spec, fields }, { all: true, batchSize: 200 })) rows.push([...row]);
     const store = liveAndDeleted('Account');
     expect(rows.length).toBe(store.length);

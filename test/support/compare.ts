@@ -21,6 +21,11 @@ export function canonicalDecimal(text: string): string {
   return (sign === '-' ? '-' : '') + whole + (fraction ? '.' + fraction : '');
 }
 
+/** 13:45:30.250Z and 13:45:30.25 are the same time. */
+function canonicalTime(text: string): string {
+  return text.replace(/Z$/, '').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
 function selectExpr(pgType: string, column: string): string {
   const c = `"${column}"`;
   switch (pgType) {
@@ -44,7 +49,7 @@ function expected(pgType: string, value: string | boolean | null | undefined): s
     case 'bigint':
       return canonicalDecimal(text);
     case 'time':
-      return text.replace(/Z$/, '').replace(/\.0+$/, '');
+      return canonicalTime(text);
     default:
       return text;
   }
@@ -53,7 +58,7 @@ function expected(pgType: string, value: string | boolean | null | undefined): s
 function actual(pgType: string, value: string | null): string | null {
   if (value === null) return null;
   if (pgType === 'numeric' || pgType === 'integer' || pgType === 'bigint') return canonicalDecimal(value);
-  if (pgType === 'time') return value.replace(/\.0+$/, '');
+  if (pgType === 'time') return canonicalTime(value);
   return value;
 }
 
