@@ -1,4 +1,5 @@
 // `sfsync demo`: emulator + PostgreSQL, an initial load, some changes in the org, an incremental sync, next steps.
+import path from 'node:path';
 import { createEmulator } from '../emulator/index.ts';
 import type { OrgStore } from '../emulator/types.ts';
 import { ConfigError } from '../lib/errors.ts';
@@ -9,6 +10,26 @@ import { formatSummary, syncAll, withSyncContext } from './sync.ts';
 
 const DEMO_OBJECTS = 'Account,Contact,Opportunity,Lead,Invoice__c';
 const DEMO_SCHEMA = 'sfsync_demo';
+
+/** Two analyst queries joining Contact to Account, run at the end of the demo. */
+const SAMPLE_QUERIES = [
+  {
+    title: 'accounts with the most contacts',
+    sql: `SELECT a.name, count(*) AS contacts FROM ${DEMO_SCHEMA}.contact c JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted AND NOT a.isdeleted GROUP BY a.id, a.name ORDER BY contacts DESC, a.name LIMIT 3;`,
+  },
+  {
+    title: 'contacts per industry, from the contact side',
+    sql: `SELECT coalesce(a.industry, '(none)') AS industry, count(c.id) AS contacts FROM ${DEMO_SCHEMA}.contact c LEFT JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted GROUP BY 1 ORDER BY 2 DESC LIMIT 3;`,
+  },
+];
+
+/** How to open psql without printing a password: the embedded one lives in a 0600 file under SFSYNC_HOME. */
+function psqlHint(url: string, home: string, fromEnv: boolean): string {
+  if (fromEnv) return `Query it:  psql "$DATABASE_URL"`;
+  const u = new URL(url);
+  const file = path.join(home, 'pg', 'embedded.json');
+  return `Query it:  PGPASSWORD=$(node -p "require('${file}').password") psql -h ${u.hostname} -p ${u.port} -U ${decodeURIComponent(u.username)} ${u.pathname.slice(1)}`;
+}
 
 /** Change a few records the way users do: edits, a new record, a delete and an undelete. */
 function changeSomeRecords(store: OrgStore): string {
@@ -56,11 +77,13 @@ export async function runDemo(opts: { accounts: string }): Promise<void> {
       out(formatSummary(second));
       const failed = [...first, ...second].filter((s) => s.status === 'failed');
       if (failed.length > 0) throw new Error(`demo sync failed for ${failed.map((s) => s.object).join(', ')}`);
-      const url = ctx.pool.options.connectionString ?? '';
-      out(`\nThe warehouse is in ${describeUrl(url)}, schema ${DEMO_SCHEMA}. Query it:\n`);
-      out(`  psql '${url}'\n\n`);
-      out(`  -- contacts per account\n  SELECT a.name, count(c.id) AS contacts FROM ${DEMO_SCHEMA}.account a\n    JOIN ${DEMO_SCHEMA}.contact c ON c.accountid = a.id WHERE NOT c.isdeleted GROUP BY a.name ORDER BY contacts DESC LIMIT 5;\n\n`);
-      out(`  -- open pipeline by industry\n  SELECT a.industry, sum(o.amount) FROM ${DEMO_SCHEMA}.opportunity o JOIN ${DEMO_SCHEMA}.account a ON a.id = o.accountid\n    WHERE NOT o.isdeleted AND NOT o.isclosed GROUP BY a.industry ORDER BY 2 DESC NULLS LAST;\n`);
+      out(`\nThe warehouse is in ${describeUrl(ctx.pool.options.connectionString ?? '')}, schema ${DEMO_SCHEMA}.\n`);
+      out(`${psqlHint(ctx.pool.options.connectionString ?? '', config.home, Boolean(config.databaseUrl))}\n`);
+      for (const q of SAMPLE_QUERIES) {
+        out(`\n  -- ${q.title}\n  ${q.sql}\n`);
+        const { rows } = await ctx.pool.query(q.sql);
+        for (const r of rows) out(`     ${Object.values(r).join(' | ')}\n`);
+      }
     });
   } finally {
     await emulator.close();

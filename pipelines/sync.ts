@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 // `sfsync sync`: resolve the objects, run syncObject for each (p-limit), print a summary, set the exit code.
 import pLimit from 'p-limit';
 import { type Config, loadConfig } from '../lib/config.ts';
@@ -32,6 +33,8 @@ export function formatSummary(summaries: RunSummary[]): string {
 export async function withSyncContext<T>(config: Config, log: Logger, fn: (ctx: RunContext) => Promise<T>): Promise<T> {
   // SIGINT/SIGTERM abort the work in flight: open transactions roll back, watermarks stay where they were.
   const controller = new AbortController();
+  // Every concurrent request and COPY listens on this one signal.
+  setMaxListeners(0, controller.signal);
   const stop = (sig: NodeJS.Signals) => {
     log.warn({ signal: sig }, 'interrupted: rolling back the work in flight');
     controller.abort(new SfsyncError('INTERRUPTED', `interrupted by ${sig}`));
