@@ -1,5 +1,4 @@
 // `sfsync demo`: emulator + PostgreSQL, an initial load, some changes in the org, an incremental sync, next steps.
-import path from 'node:path';
 import { createEmulator } from '../emulator/index.ts';
 import type { OrgStore } from '../emulator/types.ts';
 import { ConfigError } from '../lib/errors.ts';
@@ -23,12 +22,14 @@ const SAMPLE_QUERIES = [
   },
 ];
 
-/** How to open psql without printing a password: the embedded one lives in a 0600 file under SFSYNC_HOME. */
-function psqlHint(url: string, home: string, fromEnv: boolean): string {
-  if (fromEnv) return `Query it:  psql "$DATABASE_URL"`;
-  const u = new URL(url);
-  const file = path.join(home, 'pg', 'embedded.json');
-  return `Query it:  PGPASSWORD=$(node -p "require('${file}').password") psql -h ${u.hostname} -p ${u.port} -U ${decodeURIComponent(u.username)} ${u.pathname.slice(1)}`;
+/** How to reach the warehouse with psql afterwards (never printing a password). */
+function psqlHint(fromEnv: boolean): string {
+  if (fromEnv) return `Query it yourself:  psql "$DATABASE_URL" -c 'SELECT count(*) FROM ${DEMO_SCHEMA}.contact'`;
+  return [
+    'The embedded PostgreSQL keeps its data under ./.sfsync/ but runs only while sfsync runs.',
+    'To explore the warehouse with psql, point the demo at a PostgreSQL of your own:',
+    `  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx sfsync demo && psql postgres://postgres@127.0.0.1:5432/postgres -c 'SELECT count(*) FROM ${DEMO_SCHEMA}.contact'`,
+  ].join('\n');
 }
 
 /** Change a few records the way users do: edits, a new record, a delete and an undelete. */
@@ -78,7 +79,7 @@ export async function runDemo(opts: { accounts: string }): Promise<void> {
       const failed = [...first, ...second].filter((s) => s.status === 'failed');
       if (failed.length > 0) throw new Error(`demo sync failed for ${failed.map((s) => s.object).join(', ')}`);
       out(`\nThe warehouse is in ${describeUrl(ctx.pool.options.connectionString ?? '')}, schema ${DEMO_SCHEMA}.\n`);
-      out(`${psqlHint(ctx.pool.options.connectionString ?? '', config.home, Boolean(config.databaseUrl))}\n`);
+      out(`${psqlHint(Boolean(config.databaseUrl))}\n`);
       for (const q of SAMPLE_QUERIES) {
         out(`\n  -- ${q.title}\n  ${q.sql}\n`);
         const { rows } = await ctx.pool.query(q.sql);
