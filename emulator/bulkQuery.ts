@@ -277,8 +277,10 @@ export function createBulkQuery(deps: BulkDeps) {
         bytes += chunk.length;
         const ok = out.write(chunk);
         chunk = '';
-        if (res.destroyed) return;
-        if (!ok && !(await drained(out, res))) return;
+        if (res.destroyed || (!ok && !(await drained(out, res)))) {
+          zipper?.destroy();
+          return;
+        }
       }
     }
     bytes += chunk.length;

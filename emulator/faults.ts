@@ -78,7 +78,9 @@ function truncateBody(res: ServerResponse, afterBytes: number | undefined): void
       return write(buf);
     }
     cut = true;
-    write(buf.subarray(0, limit - sent), () => res.socket?.destroy());
+    const part = buf.subarray(0, limit - sent);
+    if (part.length === 0) res.socket?.destroy();
+    else write(part, () => res.socket?.destroy());
     return true;
   };
   res.write = ((chunk: unknown) => pass(chunk)) as typeof res.write;

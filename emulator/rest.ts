@@ -112,7 +112,6 @@ export function createRest(deps: RestDeps) {
     }
     const done = end >= c.count;
     const next = done ? '' : `,"nextRecordsUrl":${JSON.stringify(`/services/data/v${version}/query/${c.id}-${end}`)}`;
-    if (done) cursors.delete(c.id);
     sendJsonText(ctx.res, 200, `{"totalSize":${c.count},"done":${done}${next},"records":[${parts.join(',')}]}`);
   };
 
@@ -150,18 +149,20 @@ export function createRest(deps: RestDeps) {
     const now = deps.clock();
     if (from >= to) throw new HttpError(400, 'INVALID_REPLICATION_DATE', 'startDate must chronologically precede endDate by more than one minute');
     if (from < floorToMinute(now - days * 86_400_000)) throw new HttpError(400, 'INVALID_REPLICATION_DATE', `startDate cannot be more than ${days} days ago`);
-    return { from, latest: Math.min(to, floorToMinute(now)) };
+    // Rows up to `now` are listed, but latestDateCovered is minute-aligned and so may lag them: the next window
+    // (starting at latestDateCovered) can list a row again, never miss one.
+    return { from, until: Math.min(to, now), latest: Math.min(to, floorToMinute(now)) };
   };
 
   const getDeleted = (ctx: Ctx, def: ObjectDef) => {
-    const { from, latest } = replicationWindow(ctx, 15);
+    const { from, until, latest } = replicationWindow(ctx, 15);
     // A purge (admin) drops older entries, as the ~2-hourly delete-log cleanup does (§5.1).
     const purgedAt = deps.deletedLogPurgedAt.get(def.name.toLowerCase()) ?? Number.NEGATIVE_INFINITY;
     const log = (def.undeletable ? store.deletedLog(def.name) : []).filter((d) => Date.parse(d.deletedDate) >= purgedAt);
     const deletedRecords = log
       .filter((d) => {
         const t = Date.parse(d.deletedDate);
-        return t >= from && t < latest;
+        return t >= from && t < until;
       })
       .map((d) => ({ id: d.id, deletedDate: restDateTime(d.deletedDate) }));
     if (deletedRecords.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
@@ -173,7 +174,7 @@ export function createRest(deps: RestDeps) {
   };
 
   const getUpdated = (ctx: Ctx, def: ObjectDef) => {
-    const { from, latest } = replicationWindow(ctx, 30);
+    const { from, until, latest } = replicationWindow(ctx, 30);
     const cursorField = def.fields.some((f) => f.name === 'SystemModstamp') ? 'SystemModstamp' : 'LastModifiedDate';
     const snap = store.snapshot(def.name);
     const ids: string[] = [];
@@ -182,7 +183,7 @@ export function createRest(deps: RestDeps) {
       const stamp = rec?.[cursorField];
       if (!rec || rec.IsDeleted === true || typeof stamp !== 'string') continue;
       const t = Date.parse(stamp);
-      if (t >= from && t < latest) ids.push(rec.Id);
+      if (t >= from && t < until) ids.push(rec.Id);
     }
     if (ids.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
     sendJson(ctx.res, 200, { ids, latestDateCovered: iso(latest) });
