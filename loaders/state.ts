@@ -20,6 +20,7 @@ export type RunStatus = 'running' | 'succeeded' | 'failed';
 
 export interface RunOutcome {
   status: Exclude<RunStatus, 'running'>;
+  rowsFetched?: number;
   rowsInserted?: number;
   rowsUpdated?: number;
   rowsDeleted?: number;
@@ -39,6 +40,7 @@ export interface RunRecord {
   startedAt: string;
   finishedAt: string | null;
   durationMs: number | null;
+  rowsFetched: number | null;
   rowsInserted: number | null;
   rowsUpdated: number | null;
   rowsDeleted: number | null;
@@ -97,7 +99,8 @@ export async function finishRun(client: pg.ClientBase, runId: number, outcome: R
        rows_inserted = COALESCE($3, rows_inserted), rows_updated = COALESCE($4, rows_updated),
        rows_deleted = COALESCE($5, rows_deleted), bytes = COALESCE($6, bytes), api_calls = COALESCE($7, api_calls),
        bulk_job_ids = COALESCE($8, bulk_job_ids), error = $9,
-       window_from = COALESCE($10, window_from), window_to = COALESCE($11, window_to)
+       window_from = COALESCE($10, window_from), window_to = COALESCE($11, window_to),
+       rows_fetched = COALESCE($12, rows_fetched)
      WHERE id = $1`,
     [
       runId,
@@ -111,6 +114,7 @@ export async function finishRun(client: pg.ClientBase, runId: number, outcome: R
       outcome.error ?? null,
       outcome.windowFrom ?? null,
       outcome.windowTo ?? null,
+      outcome.rowsFetched ?? null,
     ],
   );
 }
@@ -118,7 +122,7 @@ export async function finishRun(client: pg.ClientBase, runId: number, outcome: R
 const RUN_COLUMNS = `r.id::float8 AS id, r.object, r.mode, r.status,
   ${iso('r.started_at')} AS "startedAt", ${iso('r.finished_at')} AS "finishedAt",
   (extract(epoch FROM r.finished_at - r.started_at) * 1000)::float8 AS "durationMs",
-  r.rows_inserted::float8 AS "rowsInserted", r.rows_updated::float8 AS "rowsUpdated",
+  r.rows_fetched::float8 AS "rowsFetched", r.rows_inserted::float8 AS "rowsInserted", r.rows_updated::float8 AS "rowsUpdated",
   r.rows_deleted::float8 AS "rowsDeleted", r.bytes::float8 AS bytes, r.api_calls AS "apiCalls",
   COALESCE(r.bulk_job_ids, '{}') AS "bulkJobIds", ${iso('r.window_from')} AS "windowFrom",
   ${iso('r.window_to')} AS "windowTo", r.error`;

@@ -22,6 +22,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('status').notNullable();
     t.specificType('started_at', 'timestamptz').notNullable().defaultTo(knex.fn.now());
     t.specificType('finished_at', 'timestamptz');
+    t.bigInteger('rows_fetched');
     t.bigInteger('rows_inserted');
     t.bigInteger('rows_updated');
     t.bigInteger('rows_deleted');

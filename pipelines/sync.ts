@@ -24,7 +24,7 @@ export async function syncAll(ctx: RunContext, fullRefresh: boolean): Promise<Ru
 
 export function formatSummary(summaries: RunSummary[]): string {
   const lines = summaries.map((s) => {
-    const what = s.status === 'succeeded' ? `${s.rowsInserted} inserted, ${s.rowsUpdated} updated via ${s.via}` : `FAILED: ${oneLine(s.error)}`;
+    const what = s.status === 'succeeded' ? `${s.rowsFetched} read, ${s.rowsInserted} inserted, ${s.rowsUpdated} updated via ${s.via}` : `FAILED: ${oneLine(s.error)}`;
     return `${s.object.padEnd(24)} ${s.mode.padEnd(12)} ${what} (${(s.ms / 1000).toFixed(1)} s)`;
   });
   return lines.join('\n') + '\n';

@@ -24,6 +24,7 @@ export interface RunSummary {
   mode: Mode;
   via: 'bulk' | 'rest' | null;
   status: 'succeeded' | 'failed';
+  rowsFetched: number;
   rowsInserted: number;
   rowsUpdated: number;
   ms: number;
@@ -33,6 +34,7 @@ export interface RunSummary {
 
 interface LoadResult {
   via: 'bulk' | 'rest';
+  fetched: number;
   inserted: number;
   updated: number;
   bulkJobIds: string[];
@@ -70,13 +72,13 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       const result = await load(ctx, client, spec, plan, runId);
       via = result.via;
       const ms = Date.now() - started;
-      log.info({ mode, via, inserted: result.inserted, updated: result.updated, ms, watermark: result.watermark }, 'object synced');
-      return { object: spec.name, mode, via, status: 'succeeded', rowsInserted: result.inserted, rowsUpdated: result.updated, ms, watermark: result.watermark };
+      log.info({ mode, via, fetched: result.fetched, inserted: result.inserted, updated: result.updated, ms, watermark: result.watermark }, 'object synced');
+      return { object: spec.name, mode, via, status: 'succeeded', rowsFetched: result.fetched, rowsInserted: result.inserted, rowsUpdated: result.updated, ms, watermark: result.watermark };
     }));
   } catch (err) {
     log.error({ err: oneLine(err) }, 'object sync failed');
     if (runId !== undefined) await recordFailure(ctx, runId, err);
-    return { object: obj.name, mode, via, status: 'failed', rowsInserted: 0, rowsUpdated: 0, ms: Date.now() - started, watermark: null, error: err };
+    return { object: obj.name, mode, via, status: 'failed', rowsFetched: 0, rowsInserted: 0, rowsUpdated: 0, ms: Date.now() - started, watermark: null, error: err };
   }
 }
 
@@ -145,7 +147,7 @@ async function commit(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, 
     if (!direct) ({ inserted, updated } = await mergeStage(client, { schema, table: spec.table, stage: target.table, columns, cursorColumn }));
     const watermark = cursorColumn ? await maxCursor(client, target.schema, target.table, cursorColumn) : null;
     if (watermark && spec.cursorField) await advanceWatermark(client, { schema, object: spec.name }, spec.cursorField, watermark);
-    await finishRun(client, runId, { status: 'succeeded', rowsInserted: inserted, rowsUpdated: updated, bulkJobIds, windowFrom: plan.from ?? null });
-    return { inserted, updated, bulkJobIds, watermark };
+    await finishRun(client, runId, { status: 'succeeded', rowsFetched: copied, rowsInserted: inserted, rowsUpdated: updated, bulkJobIds, windowFrom: plan.from ?? null });
+    return { fetched: copied, inserted, updated, bulkJobIds, watermark };
   });
 }

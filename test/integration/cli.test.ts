@@ -44,7 +44,7 @@ describe('sfsync CLI', () => {
   it('syncs, then reports status as JSON and as a table', async () => {
     const run = await runCli(['sync', '--objects', 'Account,Contact'], env());
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/Account\s+initial\s+\d+ inserted/);
+    expect(run.stdout).toMatch(/Account\s+initial\s+\d+ read, \d+ inserted/);
     const status = await runCli(['status', '--json'], { DATABASE_URL: db.url });
     expect(status.code, status.stderr).toBe(0);
     const parsed = JSON.parse(status.stdout);

@@ -100,11 +100,33 @@ describe('sfsync sync against the emulator and PostgreSQL', () => {
     expect(s.via).toBe('rest');
     expect(s.rowsInserted).toBe(1);
     expect(s.rowsUpdated).toBe(changed - 1);
+    // About as many records fetched as changed: the overlap window may re-read a few older ones.
+    expect(s.rowsFetched).toBeGreaterThanOrEqual(changed);
+    expect(s.rowsFetched).toBeLessThanOrEqual(changed + 5);
     await expectTableMatchesOrg(client, 'Account');
     const { rows } = await client.query('SELECT name, isdeleted FROM salesforce.account WHERE id = $1', [inserted.Id]);
     expect(rows).toEqual([{ name: 'Brand new account', isdeleted: false }]);
 
     const third = await sync(['Account']);
     expect(third.get('Account')).toMatchObject({ status: 'succeeded', mode: 'incremental', rowsInserted: 0, rowsUpdated: 0 });
+  });
+
+  it('picks up, in the following run, a record modified while a sync was running', async () => {
+    const lead = allRecords('Lead').find((r) => r.IsDeleted === false)!;
+    emulator.admin.clearRequestLog();
+    emulator.admin.addFault({ route: /\/results/, times: 1, kind: 'delay', ms: 1500 });
+    const running = sync(['Lead']);
+    for (let i = 0; i < 100 && !emulator.admin.requestLog().some((e) => e.method === 'POST' && e.path.includes('/jobs/query')); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    emulator.store.update(lead.Id, { Company: 'Changed during the sync' });
+    expect((await running).get('Lead')?.status).toBe('succeeded');
+
+    const next = await sync(['Lead']);
+    expect(next.get('Lead')).toMatchObject({ status: 'succeeded', mode: 'incremental' });
+    const { rows } = await client.query('SELECT company FROM salesforce.lead WHERE id = $1', [lead.Id]);
+    expect(rows).toEqual([{ company: 'Changed during the sync' }]);
+    await expectTableMatchesOrg(client, 'Lead');
   });
 });
