@@ -16,9 +16,10 @@ const SCHEMA = 'salesforce';
 const db = useTestDatabase();
 let emulator: Emulator;
 
-function config(objects = OBJECTS) {
+function config(objects = OBJECTS, extra: Record<string, string> = {}) {
   return loadConfig(
     {
+      ...extra,
       SF_LOGIN_URL: emulator.loginUrl,
       SF_CLIENT_ID: emulator.clientId,
       SF_USERNAME: emulator.username,
@@ -31,8 +32,8 @@ function config(objects = OBJECTS) {
   );
 }
 
-async function sync(objects = OBJECTS): Promise<Map<string, RunSummary>> {
-  const summaries = await withSyncContext(config(objects), silentLogger(), (ctx) => syncAll(ctx, false));
+async function sync(objects = OBJECTS, extra: Record<string, string> = {}): Promise<Map<string, RunSummary>> {
+  const summaries = await withSyncContext(config(objects, extra), silentLogger(), (ctx) => syncAll(ctx, false));
   return new Map(summaries.map((s) => [s.object, s]));
 }
 
@@ -128,5 +129,25 @@ describe('sfsync sync against the emulator and PostgreSQL', () => {
     const { rows } = await client.query('SELECT company FROM salesforce.lead WHERE id = $1', [lead.Id]);
     expect(rows).toEqual([{ company: 'Changed during the sync' }]);
     await expectTableMatchesOrg(client, 'Lead');
+  });
+
+  it('sends a delta larger than SFSYNC_BULK_THRESHOLD through a Bulk job', async () => {
+    const live = allRecords('Contact').filter((r) => r.IsDeleted === false).slice(0, 12);
+    for (const rec of live) emulator.store.update(rec.Id, { Email: `bulk.delta.${rec.Id}@example.com` });
+    const result = (await sync(['Contact'], { SFSYNC_BULK_THRESHOLD: '5' })).get('Contact')!;
+    expect(result).toMatchObject({ status: 'succeeded', mode: 'incremental', via: 'bulk', rowsUpdated: 12 });
+    await expectTableMatchesOrg(client, 'Contact');
+  });
+
+  it('falls back to REST queryAll when the Bulk API refuses the object, discovered at run time', async () => {
+    emulator.store.object('Task')!.bulkQueryable = false;
+    try {
+      const result = (await sync(['Task'])).get('Task')!;
+      expect(result, String(result.error)).toMatchObject({ status: 'succeeded', mode: 'initial', via: 'rest' });
+      expect(result.rowsInserted).toBe(allRecords('Task').length);
+      await expectTableMatchesOrg(client, 'Task');
+    } finally {
+      emulator.store.object('Task')!.bulkQueryable = true;
+    }
   });
 });
