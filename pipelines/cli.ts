@@ -12,6 +12,7 @@ program
   .description('load the chosen objects: Bulk API 2.0 for initial loads, incremental SOQL for deltas')
   .option('--objects <list>', 'comma-separated sObject API names (default: config file, else a standard set)')
   .option('--full-refresh', 're-load every record through Bulk API 2.0, ignoring the watermark')
+  .option('--formulas-only', 'only refresh formula (calculated) fields of already loaded records')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
   .addOption(new Option('--concurrency <n>', 'objects synced at once').argParser((v) => Number.parseInt(v, 10)))
   .action(async (opts) => {
@@ -26,6 +27,60 @@ program
   .action(async (opts) => {
     const { runStatus } = await import('./status.ts');
     return runStatus(opts);
+  });
+
+program
+  .command('runs')
+  .description('list run history, newest first')
+  .option('--object <name>', 'only runs of this object')
+  .addOption(new Option('--limit <n>', 'how many runs').default(20).argParser((v) => Number.parseInt(v, 10)))
+  .option('--json', 'print JSON')
+  .action(async (opts) => {
+    const { runRuns } = await import('./runs.ts');
+    return runRuns(opts);
+  });
+
+program
+  .command('reconcile')
+  .description('find records deleted in Salesforce (hard deletes, emptied Recycle Bin) by comparing Ids, and mark them deleted')
+  .option('--objects <list>', 'comma-separated sObject API names')
+  .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .action(async (opts) => {
+    const { runReconcile } = await import('./reconcile.ts');
+    return runReconcile(opts);
+  });
+
+program
+  .command('verify')
+  .description("compare Salesforce's record counts (and optionally a sample of records) with the warehouse; non-zero exit on a mismatch")
+  .option('--objects <list>', 'comma-separated sObject API names')
+  .addOption(new Option('--sample <n>', 'also compare n records field by field').default(0).argParser((v) => Number.parseInt(v, 10)))
+  .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .action(async (opts) => {
+    const { runVerify } = await import('./verify.ts');
+    return runVerify(opts);
+  });
+
+program
+  .command('schedule')
+  .description('run syncs on a cron schedule until stopped (SIGINT/SIGTERM finish the current run cleanly)')
+  .option('--cron <expr>', 'cron expression; a leading seconds field is allowed (default: config file, else 0 2 * * *)')
+  .option('--objects <list>', 'comma-separated sObject API names')
+  .option('--tz <zone>', 'time zone of the cron expression, e.g. Europe/Paris')
+  .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .action(async (opts) => {
+    const { runSchedule } = await import('./schedule.ts');
+    return runSchedule(opts);
+  });
+
+program
+  .command('docs')
+  .description('write a data dictionary of the synced objects (tables, columns, types, labels)')
+  .addOption(new Option('--format <format>', 'output format').choices(['md', 'json']).default('md'))
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(async (opts) => {
+    const { runDocs } = await import('./docs.ts');
+    return runDocs(opts);
   });
 
 program
