@@ -23,7 +23,8 @@ interface Settings {
   password: string;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nobody listens on right now (embedded servers and tests pick theirs with it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);

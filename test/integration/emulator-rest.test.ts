@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import type { SfRecord } from '../../emulator/types.ts';
 import { api, login } from './emulator-client.ts';
+import { orgRecords } from '../support/org.ts';
 
 let em: Emulator;
 let sf: ReturnType<typeof api>;
@@ -16,15 +17,7 @@ afterAll(async () => {
   await em?.close();
 });
 
-function records(object: string, includeDeleted: boolean): SfRecord[] {
-  const snap = em.store.snapshot(object);
-  const out: SfRecord[] = [];
-  for (let i = 0; i < snap.size; i++) {
-    const r = snap.at(i);
-    if (r && (includeDeleted || r.IsDeleted !== true)) out.push(r);
-  }
-  return out;
-}
+const records = (object: string, includeDeleted: boolean) => orgRecords(em.store, object, { includeDeleted });
 
 interface Page {
   totalSize: number;

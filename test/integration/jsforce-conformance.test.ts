@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import type { SfRecord } from '../../emulator/types.ts';
 import { assertion } from './emulator-client.ts';
+import { orgRecords } from '../support/org.ts';
 
 let em: Emulator;
 let conn: Connection;
@@ -23,15 +24,7 @@ afterAll(async () => {
   await em?.close();
 });
 
-function records(object: string, includeDeleted: boolean): SfRecord[] {
-  const snap = em.store.snapshot(object);
-  const out: SfRecord[] = [];
-  for (let i = 0; i < snap.size; i++) {
-    const r = snap.at(i);
-    if (r && (includeDeleted || r.IsDeleted !== true)) out.push(r);
-  }
-  return out;
-}
+const records = (object: string, includeDeleted: boolean) => orgRecords(em.store, object, { includeDeleted });
 
 describe('jsforce against the emulator', () => {
   it('logs in with the JWT bearer flow and uses instance_url', async () => {

@@ -10,6 +10,7 @@ import { syncAll, withSyncContext } from '../../pipelines/sync.ts';
 import type { RunSummary } from '../../pipelines/syncObject.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { orgRecords } from '../support/org.ts';
 
 const OBJECTS = ['Account', 'Contact', 'Opportunity', 'Invoice__c'];
 const SCHEMA = 'salesforce';
@@ -37,15 +38,7 @@ async function sync(objects = OBJECTS, extra: Record<string, string> = {}): Prom
   return new Map(summaries.map((s) => [s.object, s]));
 }
 
-function allRecords(object: string): SfRecord[] {
-  const snap = emulator.store.snapshot(object);
-  const out: SfRecord[] = [];
-  for (let i = 0; i < snap.size; i++) {
-    const rec = snap.at(i);
-    if (rec) out.push(rec);
-  }
-  return out;
-}
+const allRecords = (object: string) => orgRecords(emulator.store, object);
 
 async function expectTableMatchesOrg(client: pg.Client, object: string): Promise<number> {
   const { spec } = await withSyncContext(config([object]), silentLogger(), (ctx) => describeObject(ctx.sf, object));

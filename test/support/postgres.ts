@@ -6,23 +6,13 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from '../../loaders/embedded.ts';
 
 export interface PostgresServer {
   /** URL of a database on the server where CREATE DATABASE is allowed. */
   adminUrl: string;
   source: 'env' | 'testcontainers' | 'embedded';
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function dockerAnswers(): Promise<boolean> {
