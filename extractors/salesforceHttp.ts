@@ -1,7 +1,7 @@
 // The one Salesforce API client (axios): Bearer auth, one re-auth on 401, retries per extractors/retry.ts,
 // Sforce-Limit-Info on every response (§2.6), call counting for the API budget (issue 5 item 3).
 import type { Readable } from 'node:stream';
-import axios, { type AxiosResponse, type ResponseType } from 'axios';
+import axios, { type AxiosInstance, type AxiosResponse, type ResponseType } from 'axios';
 import { DataError, SalesforceApiError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF, type Sleep, retryDelay, withRetry } from '../lib/retry.ts';
@@ -61,6 +61,11 @@ export interface SalesforceHttp {
   readonly lastLimitInfo: LimitInfo | undefined;
   readonly retry: HttpRetryOptions;
   readonly signal: AbortSignal | undefined;
+  /**
+   * A client sharing this one's session, settings and limit info with its own `calls` counter (this client still
+   * counts every call too): one per object, so each run records the calls it spent (issue 5 item 3).
+   */
+  fork(): SalesforceHttp;
   /** `path` is relative to /services/data/vXX.X/ unless it starts with '/' (e.g. a nextRecordsUrl). */
   get<T = unknown>(path: string, opts?: RequestOptions): Promise<T>;
   /** The raw body, for callers that parse JSON themselves (REST query keeps number precision). */
@@ -125,17 +130,30 @@ function retryableFor(idempotent: boolean) {
   };
 }
 
+/** What a client and its forks share. */
+interface Shared {
+  client: AxiosInstance;
+  retry: HttpRetryOptions;
+  lastLimitInfo: LimitInfo | undefined;
+}
+
 export function createSalesforceHttp(opts: SalesforceHttpOptions): SalesforceHttp {
   const retry: HttpRetryOptions = { ...DEFAULT_HTTP_RETRY, ...opts.retry };
   const client = axios.create({ validateStatus: () => true, maxRedirects: 0 });
-  let calls = 0;
-  let lastLimitInfo: LimitInfo | undefined;
+  return buildClient(opts, { client, retry, lastLimitInfo: undefined }, []);
+}
+
+/** `counters` of the ancestors: a call through a fork counts for the fork and every client above it. */
+function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { calls: number }[]): SalesforceHttp {
+  const { client, retry } = shared;
+  const own = { calls: 0 };
+  const counters = [own, ...ancestors];
 
   async function sendOnce(method: string, url: string, body: unknown, responseType: ResponseType, ro: RequestOptions): Promise<AxiosResponse> {
     let reauthed = false;
     for (;;) {
       const session = await opts.tokens.get();
-      calls++;
+      for (const c of counters) c.calls++;
       let res: AxiosResponse;
       try {
         res = await client.request({
@@ -159,7 +177,7 @@ export function createSalesforceHttp(opts: SalesforceHttpOptions): SalesforceHtt
       }
       const info = parseLimitInfo(headersOf(res)['sforce-limit-info']);
       if (info) {
-        lastLimitInfo = info;
+        shared.lastLimitInfo = info;
         opts.onLimitInfo?.(info);
       }
       if (res.status >= 200 && res.status < 300) return res;
@@ -204,11 +222,12 @@ export function createSalesforceHttp(opts: SalesforceHttpOptions): SalesforceHtt
     retry,
     signal: opts.signal,
     get calls() {
-      return calls;
+      return own.calls;
     },
     get lastLimitInfo() {
-      return lastLimitInfo;
+      return shared.lastLimitInfo;
     },
+    fork: () => buildClient(opts, shared, counters),
     get: async (path, ro) => json(await send('GET', path, undefined, 'text', ro)),
     getText: async (path, ro) => (await send('GET', path, undefined, 'text', ro)).data as string,
     post: async (path, body, ro) => json(await send('POST', path, body, 'text', ro)),

@@ -87,8 +87,9 @@ export class LockedError extends SfsyncError {
   }
 }
 
-/** The daily API budget guard stopped work at a committed point. */
+/** The daily API budget guard stopped work at a committed point: a partial run, exit code 4. */
 export class BudgetError extends SfsyncError {
+  override readonly exitCode = 4;
   constructor(message: string) {
     super('BUDGET', message);
   }

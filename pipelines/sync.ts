@@ -1,9 +1,10 @@
 import { setMaxListeners } from 'node:events';
 // `sfsync sync`: resolve the objects, run syncObject for each (p-limit), print a summary, set the exit code.
 import pLimit from 'p-limit';
-import { type Config, loadConfig } from '../lib/config.ts';
-import { SfsyncError, oneLine } from '../lib/errors.ts';
+import { type Config, type ObjectOptions, loadConfig } from '../lib/config.ts';
+import { BudgetError, SfsyncError, oneLine } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
+import { type ApiBudget, budgetSettings, createBudget } from './budget.ts';
 import type { RunContext } from './context.ts';
 import { openDatabase } from './database.ts';
 import { connectSalesforce } from './salesforce.ts';
@@ -16,14 +17,61 @@ export interface SyncOptions {
   concurrency?: number;
 }
 
-/** Sync every configured object; never throws for one object's failure (the summaries say it). */
+/**
+ * Sync every configured object; never throws for one object's failure (the summaries say it). The API budget guard
+ * runs before each object: once it trips, the objects not yet started get a failed summary carrying the BudgetError.
+ */
 export async function syncAll(ctx: RunContext, fullRefresh: boolean): Promise<RunSummary[]> {
   const limit = pLimit(ctx.config.concurrency);
-  return Promise.all(ctx.config.objects.map((obj) => limit(() => syncObject(ctx, obj, { fullRefresh }))));
+  const budget = createBudget(ctx.sf, budgetSettings(ctx.config), ctx.log);
+  const summaries = await Promise.all(ctx.config.objects.map((obj) => limit(() => guardedSync(ctx, budget, obj, fullRefresh))));
+  ctx.log.info({ ...budget.spent() }, 'API spending of this run');
+  return summaries;
+}
+
+async function guardedSync(ctx: RunContext, budget: ApiBudget, obj: ObjectOptions, fullRefresh: boolean): Promise<RunSummary> {
+  try {
+    await budget.check();
+  } catch (err) {
+    return notStarted(obj, err);
+  }
+  // Its own client, so the object's run row gets the calls it alone spent.
+  const sf = ctx.sf.fork();
+  const lastRunId = await maxRunId(ctx);
+  const summary = await syncObject({ ...ctx, sf }, obj, { fullRefresh });
+  if (summary.status === 'failed') budget.noteFailure(summary.error);
+  await recordApiCalls(ctx, summary.object, lastRunId, sf.calls);
+  return summary;
+}
+
+function notStarted(obj: ObjectOptions, err: unknown): RunSummary {
+  return { object: obj.name, mode: obj.fullRefresh ? 'full-refresh' : 'incremental', via: null, status: 'failed', rowsFetched: 0, rowsInserted: 0, rowsUpdated: 0, ms: 0, watermark: null, error: err };
+}
+
+async function maxRunId(ctx: RunContext): Promise<number> {
+  const { rows } = await ctx.pool.query<{ id: string | null }>('SELECT max(id) AS id FROM sfsync.runs');
+  return Number(rows[0]?.id ?? 0);
+}
+
+/**
+ * runs.api_calls of the run row syncObject just wrote (the newest for this object since `afterId`; the advisory lock
+ * kept other processes off the object meanwhile). Best effort: the run itself is already committed.
+ */
+async function recordApiCalls(ctx: RunContext, object: string, afterId: number, calls: number): Promise<void> {
+  try {
+    await ctx.pool.query(
+      `UPDATE sfsync.runs SET api_calls = $4 WHERE id = (
+         SELECT max(id) FROM sfsync.runs WHERE id > $1 AND target_schema = $2 AND lower(object) = lower($3))`,
+      [afterId, ctx.config.schema, object, calls],
+    );
+  } catch (err) {
+    ctx.log.warn({ object, err: oneLine(err) }, 'could not record the API calls of the run');
+  }
 }
 
 export function formatSummary(summaries: RunSummary[]): string {
   const lines = summaries.map((s) => {
+    if (s.error instanceof BudgetError) return `${s.object.padEnd(24)} NOT STARTED: ${oneLine(s.error)}`;
     const what = s.status === 'succeeded' ? `${s.rowsFetched} read, ${s.rowsInserted} inserted, ${s.rowsUpdated} updated via ${s.via}` : `FAILED: ${oneLine(s.error)}`;
     return `${s.object.padEnd(24)} ${s.mode.padEnd(12)} ${what} (${(s.ms / 1000).toFixed(1)} s)`;
   });
@@ -59,6 +107,13 @@ export async function runSync(opts: SyncOptions): Promise<void> {
   const summaries = await withSyncContext(config, log, (ctx) => syncAll(ctx, Boolean(opts.fullRefresh)));
   process.stdout.write(formatSummary(summaries));
   const failed = summaries.filter((s) => s.status === 'failed');
+  const budget = failed.find((s) => s.error instanceof BudgetError);
+  if (budget) {
+    const others = failed.filter((s) => !(s.error instanceof BudgetError));
+    const more = others.length > 0 ? ` (${others.map((s) => s.object).join(', ')} failed: ${oneLine(others[0]!.error)})` : '';
+    const skipped = failed.filter((s) => s.error instanceof BudgetError).map((s) => s.object);
+    throw new BudgetError(`partial run: ${oneLine(budget.error).replace(/; remaining objects not started$/, '')}; not started: ${skipped.join(', ')}${more}`);
+  }
   if (failed.length > 0) {
     const first = failed[0]!;
     const more = failed.length > 1 ? ` (and ${failed.length - 1} more object${failed.length > 2 ? 's' : ''} failed)` : '';
