@@ -100,6 +100,8 @@ function resultsPath(jobId: string, locator: string | null, maxRecords: number |
 interface PageResult {
   records: number;
   next: string | null;
+  /** The server answered 2xx: a failure after this is in the body, which only a page-level retry can repair. */
+  responded: boolean;
 }
 
 /**
@@ -110,6 +112,7 @@ async function* readPage(http: SalesforceHttp, path: string, opts: BulkCsvOption
   const headers = { Accept: 'text/csv', 'Accept-Encoding': opts.gzip === false ? 'identity' : 'gzip' };
   const res = await http.getStream(path, { headers, signal: opts.signal });
   s.current = res;
+  result.responded = true;
   const splitter = new HeaderSplitter();
   let offset = 0;
   for await (const raw of res.data as AsyncIterable<Buffer>) {
@@ -149,16 +152,21 @@ async function* allPages(http: SalesforceHttp, jobId: string, opts: BulkCsvOptio
     const path = resultsPath(jobId, locator, opts.maxRecords);
     const where = `Bulk job ${jobId} page ${page}`;
     const emitted = { n: 0 };
-    const result: PageResult = { records: 0, next: null };
+    const result: PageResult = { records: 0, next: null, responded: false };
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (s.cancelled) throw new Error(`${where}: stream destroyed`);
+      result.responded = false;
       try {
         yield* readPage(http, path, opts, s, where, emitted, result);
         break;
       } catch (err) {
         s.current?.data.destroy();
-        if (s.cancelled || !isTransient(err) || attempt + 1 >= http.retry.attempts) throw err;
+        // A request that got no 2xx answer was already retried by SalesforceHttp: retrying it again here would
+        // multiply the attempts (5 x 5) and the time bound.
+        if (s.cancelled || !result.responded || !isTransient(err) || attempt + 1 >= http.retry.attempts) throw err;
         const delay = retryDelay(attempt, (err as SalesforceApiError).retryAfterMs, http.retry.backoff);
+        if (Date.now() - started + delay > http.retry.maxTotalMs) throw err;
         http.log.warn({ jobId, page, emitted: emitted.n, retry: attempt + 1, delayMs: delay, err: (err as Error).message }, 'Bulk result page failed; re-requesting the same locator');
         await (http.retry.sleep ?? sleep)(delay, opts.signal);
       }
