@@ -47,7 +47,7 @@ export interface ApiBudget {
 }
 
 const used = (l: Limit) => l.max - l.remaining;
-const pct = (share: number) => `${Math.round(share * 100)}%`;
+const pct = (share: number) => `${Number((share * 100).toPrecision(3))}%`;
 
 /**
  * §2.6 vs §2.7: Sforce-Limit-Info is live while /limits may lag a few minutes, so the larger "used" of the two wins.

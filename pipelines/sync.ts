@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 // `sfsync sync`: resolve the objects, run syncObject for each (p-limit), print a summary, set the exit code.
 import pLimit from 'p-limit';
 import { type Config, type ObjectOptions, loadConfig } from '../lib/config.ts';
-import { BudgetError, SfsyncError, oneLine } from '../lib/errors.ts';
+import { BudgetError, SalesforceApiError, SfsyncError, oneLine } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { type ApiBudget, budgetSettings, createBudget } from './budget.ts';
 import type { RunContext } from './context.ts';
@@ -106,17 +106,31 @@ export async function runSync(opts: SyncOptions): Promise<void> {
   const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
   const summaries = await withSyncContext(config, log, (ctx) => syncAll(ctx, Boolean(opts.fullRefresh)));
   process.stdout.write(formatSummary(summaries));
+  const failure = runFailure(summaries);
+  if (failure) throw failure;
+}
+
+const hitRequestLimit = (err: unknown) => err instanceof SalesforceApiError && err.errorCode === 'REQUEST_LIMIT_EXCEEDED';
+
+/**
+ * The one error that sets the exit code and the last line: out of API budget (the guard tripped, or Salesforce said
+ * REQUEST_LIMIT_EXCEEDED, never a success: §10) -> BudgetError naming the limit and what did not run; else the first
+ * failed object.
+ */
+export function runFailure(summaries: RunSummary[]): SfsyncError | undefined {
   const failed = summaries.filter((s) => s.status === 'failed');
-  const budget = failed.find((s) => s.error instanceof BudgetError);
-  if (budget) {
-    const others = failed.filter((s) => !(s.error instanceof BudgetError));
+  const skipped = failed.filter((s) => s.error instanceof BudgetError);
+  const broken = failed.filter((s) => !(s.error instanceof BudgetError));
+  const limited = broken.find((s) => hitRequestLimit(s.error));
+  if (skipped.length > 0 || limited) {
+    const why = limited ? `${limited.object}: ${oneLine(limited.error)}` : oneLine(skipped[0]!.error).replace(/; remaining objects not started$/, '');
+    const notStarted = skipped.length > 0 ? `; not started: ${skipped.map((s) => s.object).join(', ')}` : '';
+    const others = broken.filter((s) => s !== limited);
     const more = others.length > 0 ? ` (${others.map((s) => s.object).join(', ')} failed: ${oneLine(others[0]!.error)})` : '';
-    const skipped = failed.filter((s) => s.error instanceof BudgetError).map((s) => s.object);
-    throw new BudgetError(`partial run: ${oneLine(budget.error).replace(/; remaining objects not started$/, '')}; not started: ${skipped.join(', ')}${more}`);
+    return new BudgetError(`partial run: ${why}${notStarted}${more}`);
   }
-  if (failed.length > 0) {
-    const first = failed[0]!;
-    const more = failed.length > 1 ? ` (and ${failed.length - 1} more object${failed.length > 2 ? 's' : ''} failed)` : '';
-    throw new SfsyncError('PARTIAL', `${first.object}: ${oneLine(first.error)}${more}`);
-  }
+  const first = failed[0];
+  if (!first) return undefined;
+  const more = failed.length > 1 ? ` (and ${failed.length - 1} more object${failed.length > 2 ? 's' : ''} failed)` : '';
+  return new SfsyncError('PARTIAL', `${first.object}: ${oneLine(first.error)}${more}`);
 }

@@ -89,7 +89,7 @@ function fault(spec: FaultSpec): void {
 
 function touch(object: string, n: number, field: string, value: (i: number) => string): void {
   const live = orgRecords(emulator.store, object, { includeDeleted: false }).slice(0, n);
-  live.forEach((rec, i) => emulator.store.update(rec.Id, { [field]: value(i) }));
+  for (const [i, rec] of live.entries()) emulator.store.update(rec.Id, { [field]: value(i) });
 }
 
 describe('sync under injected faults', () => {
