@@ -49,6 +49,8 @@ export interface EmulatorAdmin {
   counters(): { apiCalls: number; apiMax: number; bulkQueryJobs: number; bulkIngestJobs: number; bulkResultBytes: number; sessions: number };
   setApiUsage(used: number, max?: number): void;
   expireAllSessions(): void;
+  /** Test-only (secret-leak tests): every access token issued so far. Not offered over HTTP. */
+  issuedTokens(): string[];
   setSessionTimeout(ms: number): void;
   setBulkLatency(opts: { latencyMs?: number; msPerRecord?: number; defaultMaxRecords?: number; nullAs?: 'empty' | 'quoted' }): void;
   /** A refresh token for the refresh_token grant (§1.4). */
@@ -81,6 +83,7 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
     },
     setApiUsage: (used, max) => deps.limits.setApiUsage(used, max),
     expireAllSessions: () => deps.oauth.expireAllSessions(),
+    issuedTokens: () => deps.oauth.issuedTokens(),
     setSessionTimeout: (ms) => deps.oauth.setSessionTimeout(ms),
     setBulkLatency(o) {
       const s = deps.settings;

@@ -53,12 +53,15 @@ export interface OAuthServer {
   /** Sets the URLs known only once the server listens. */
   configure(urls: { instanceUrl: string; loginUrl: string; audiences: string[] }): void;
   readonly sessionCount: number;
+  /** Test-only: every access token handed out (the last 1,000), so secret-leak tests can grep for them. */
+  issuedTokens(): string[];
 }
 
 const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
   const sessions = new Map<string, Session>();
+  const issued: string[] = [];
   const refreshTokens = new Map<string, OrgUser>();
   const orgId15 = cfg.orgId.slice(0, 15);
   const findUser = (username: string) => cfg.users.find((u) => u.username.toLowerCase() === username.toLowerCase());
@@ -66,6 +69,8 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
   const mint = (user: OrgUser, extra: Record<string, string> = {}, withSignature = false): Record<string, string> => {
     const token = `${orgId15}!${randomBytes(72).toString('base64url')}`;
     sessions.set(token, { token, user, expiresAt: cfg.clock() + cfg.sessionTimeoutMs });
+    issued.push(token);
+    if (issued.length > 1_000) issued.shift();
     const id = `${cfg.loginUrl}/id/${cfg.orgId}/${user.id}`;
     const body: Record<string, string> = { access_token: token, ...extra, scope: 'api', instance_url: cfg.instanceUrl, id, token_type: 'Bearer' };
     if (withSignature) {
@@ -182,5 +187,6 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
     get sessionCount() {
       return sessions.size;
     },
+    issuedTokens: () => [...issued],
   };
 }
