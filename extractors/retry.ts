@@ -35,8 +35,12 @@ export function classifyResponse(status: number, errorCode: string): FailureActi
   return 'fatal';
 }
 
+/** axios's name for a response body that broke off after the headers (the connection dropped mid-body). */
+const BODY_ABORTED = /^stream has been aborted$/;
+
 export function isRetryableNetworkError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (code === 'ERR_BAD_RESPONSE') return typeof message === 'string' && BODY_ABORTED.test(message);
   return typeof code === 'string' && RETRYABLE_NETWORK_CODES.has(code);
 }
 

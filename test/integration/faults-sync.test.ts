@@ -172,6 +172,18 @@ describe('sync under injected faults', () => {
     await expectComplete('sinc', 'Account');
   });
 
+  it('retries a REST response whose JSON body breaks off mid-way (found by the soak: axios "stream has been aborted")', async () => {
+    expectSucceeded((await sync('scut', ['Contact'])).get('Contact'));
+    touch('Contact', 3, 'LastName', (i) => `Cut ${i}`);
+    fault({ route: /GET .*\/queryAll\?q=SELECT%20COUNT/, kind: 'truncate', afterBytes: 5 });
+    fault({ route: /GET .*\/queryAll\?q=SELECT%20Id/, kind: 'truncate', afterBytes: 100 });
+    const s = (await sync('scut', ['Contact'])).get('Contact');
+    expectSucceeded(s);
+    expect(s).toMatchObject({ mode: 'incremental', via: 'rest', rowsUpdated: 3 });
+    expect(emulator.admin.faults()).toEqual([]);
+    await expectComplete('scut', 'Contact');
+  });
+
   it.each([
     ['REQUEST_LIMIT_EXCEEDED', { kind: 'requestLimit' }, /REQUEST_LIMIT_EXCEEDED/],
     ['QUERY_TIMEOUT (not split into smaller windows: reported for the object)', { kind: 'queryTimeout' }, /QUERY_TIMEOUT/],
