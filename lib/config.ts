@@ -40,6 +40,10 @@ export interface Config {
   objectsChosen: boolean;
   concurrency: number;
   bulkThreshold: number;
+  /** Stop starting objects when the org's daily API usage would pass this share of its allowance. */
+  maxOrgApiShare: number;
+  /** Stop starting objects when this run alone has spent this share of the daily allowance. */
+  maxRunApiShare: number;
   logLevel: string;
   home: string;
 }
@@ -171,6 +175,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     objectsChosen: Boolean(flags.objects) || fromFile.length > 0,
     concurrency: flags.concurrency ?? fileConfig.concurrency ?? e.SFSYNC_CONCURRENCY,
     bulkThreshold: fileConfig.bulkThreshold ?? e.SFSYNC_BULK_THRESHOLD,
+    maxOrgApiShare: e.SFSYNC_MAX_ORG_API_SHARE,
+    maxRunApiShare: e.SFSYNC_MAX_RUN_API_SHARE,
     logLevel: e.LOG_LEVEL,
     home: path.resolve(cwd, e.SFSYNC_HOME),
   });

@@ -14,14 +14,9 @@ export interface BudgetSettings {
   maxRunShare: number;
 }
 
-export const DEFAULT_BUDGET: BudgetSettings = { maxOrgShare: 0.8, maxRunShare: 0.25 };
-
-/** Config may not carry the settings yet (SFSYNC_MAX_ORG_API_SHARE / SFSYNC_MAX_RUN_API_SHARE): defaults then. */
-type BudgetConfig = Config & Partial<{ maxOrgApiShare: number; maxRunApiShare: number }>;
-
+/** SFSYNC_MAX_ORG_API_SHARE / SFSYNC_MAX_RUN_API_SHARE, defaults 0.8 and 0.25 (lib/config.ts). */
 export function budgetSettings(config: Config): BudgetSettings {
-  const c = config as BudgetConfig;
-  return { maxOrgShare: c.maxOrgApiShare ?? DEFAULT_BUDGET.maxOrgShare, maxRunShare: c.maxRunApiShare ?? DEFAULT_BUDGET.maxRunShare };
+  return { maxOrgShare: config.maxOrgApiShare, maxRunShare: config.maxRunApiShare };
 }
 
 /** §2.7, §6.9, §10: the daily allowances a sync consumes. */

@@ -39,6 +39,8 @@ export const envSchema = z.object({
   SFSYNC_CONCURRENCY: positiveInt('SFSYNC_CONCURRENCY').default(4),
   SFSYNC_BULK_THRESHOLD: positiveInt('SFSYNC_BULK_THRESHOLD').default(50_000),
   SFSYNC_OVERLAP_MINUTES: z.coerce.number({ error: 'SFSYNC_OVERLAP_MINUTES must be a number' }).min(0).default(10),
+  SFSYNC_MAX_ORG_API_SHARE: z.coerce.number({ error: 'SFSYNC_MAX_ORG_API_SHARE must be a number' }).gt(0).max(1).default(0.8),
+  SFSYNC_MAX_RUN_API_SHARE: z.coerce.number({ error: 'SFSYNC_MAX_RUN_API_SHARE must be a number' }).gt(0).max(1).default(0.25),
   SFSYNC_HOME: z.string().min(1).default('.sfsync'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
