@@ -1,14 +1,17 @@
-// `sfsync status`: per object, the watermark, the last run and the table's row count; a table or --json.
+// `sfsync status`: per object, the watermark and how far behind it is, the last run and the table's row count.
 import type pg from 'pg';
 import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { qualified, withClient } from '../loaders/postgres.ts';
 import { readStatus, type ObjectStatus } from '../loaders/state.ts';
 import { openDatabase } from './database.ts';
+import { formatTextTable } from './textTable.ts';
 
 export interface StatusEntry extends ObjectStatus {
   table: string;
   rows: number | null;
+  /** Seconds from the watermark to now: changes made in Salesforce since then are not in the warehouse yet. */
+  lagSeconds: number | null;
 }
 
 async function rowCount(client: pg.PoolClient, schema: string, object: string): Promise<number | null> {
@@ -19,11 +22,19 @@ async function rowCount(client: pg.PoolClient, schema: string, object: string): 
   return result.rows[0].n as number;
 }
 
-export async function collectStatus(pool: pg.Pool, schema: string): Promise<StatusEntry[]> {
+export function lagSeconds(watermark: string | undefined, now: Date): number | null {
+  if (!watermark) return null;
+  return Math.max(0, Math.round((now.getTime() - Date.parse(watermark)) / 1000));
+}
+
+export async function collectStatus(pool: pg.Pool, schema: string, now = new Date()): Promise<StatusEntry[]> {
   return withClient(pool, async (client) => {
     const entries = await readStatus(client, schema);
     const out: StatusEntry[] = [];
-    for (const e of entries) out.push({ ...e, table: `${schema}.${e.object.toLowerCase()}`, rows: await rowCount(client, schema, e.object) });
+    for (const e of entries) {
+      const rows = await rowCount(client, schema, e.object);
+      out.push({ ...e, table: `${schema}.${e.object.toLowerCase()}`, rows, lagSeconds: lagSeconds(e.watermark?.value, now) });
+    }
     return out;
   });
 }
@@ -32,13 +43,29 @@ function seconds(ms: number | null): string {
   return ms === null ? '' : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** The two largest units, e.g. `3h 12m`, `45s`, `2d 4h`. */
+export function formatLag(totalSeconds: number | null): string {
+  if (totalSeconds === null) return '-';
+  const units: [string, number][] = [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]];
+  const parts: string[] = [];
+  let rest = totalSeconds;
+  for (const [name, size] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0 || (parts.length > 0 && parts.length < 2)) parts.push(`${n}${name}`);
+    if (parts.length === 2) break;
+  }
+  return parts.length > 0 ? parts.join(' ') : '0s';
+}
+
 export function formatStatusTable(entries: StatusEntry[]): string {
   if (entries.length === 0) return 'No object has been synced yet. Run `sfsync sync`.\n';
-  const header = ['object', 'rows', 'watermark', 'last run', 'status', 'inserted', 'updated', 'duration', 'finished'];
+  const header = ['object', 'rows', 'watermark', 'lag', 'last run', 'status', 'inserted', 'updated', 'duration', 'finished'];
   const body = entries.map((e) => [
     e.object,
     e.rows === null ? '-' : String(e.rows),
     e.watermark ? `${e.watermark.value} (${e.watermark.cursorField})` : '-',
+    formatLag(e.lagSeconds),
     e.lastRun?.mode ?? '-',
     e.lastRun ? e.lastRun.status + (e.lastRun.error ? `: ${e.lastRun.error}` : '') : '-',
     String(e.lastRun?.rowsInserted ?? ''),
@@ -46,9 +73,7 @@ export function formatStatusTable(entries: StatusEntry[]): string {
     seconds(e.lastRun?.durationMs ?? null),
     e.lastRun?.finishedAt ?? '',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
+  return formatTextTable(header, body);
 }
 
 export async function runStatus(opts: { json?: boolean }): Promise<void> {
@@ -57,7 +82,7 @@ export async function runStatus(opts: { json?: boolean }): Promise<void> {
   const db = await openDatabase(config, log);
   try {
     const entries = await collectStatus(db.pool, config.schema);
-    process.stdout.write(opts.json ? JSON.stringify({ schema: config.schema, objects: entries }, null, 2) + '\n' : formatStatusTable(entries));
+    process.stdout.write(opts.json ? `${JSON.stringify({ schema: config.schema, objects: entries }, null, 2)}\n` : formatStatusTable(entries));
   } finally {
     await db.close();
   }
