@@ -1,0 +1,139 @@
+// What people read: `status` (lag), `runs` (history) and `docs` (data dictionary) from the spawned CLI, and the
+// `<table>_live` view, against the emulator and a real PostgreSQL.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import { ensureLiveView } from '../../loaders/views.ts';
+import { runCli } from '../support/cli.ts';
+import { useTestDatabase } from '../support/db.ts';
+import { orgRecords } from '../support/org.ts';
+
+const db = useTestDatabase();
+let emulator: Emulator;
+const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-docs-'));
+
+const dbOnly = () => ({ DATABASE_URL: db.url });
+
+async function withPg<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(db.url);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('status, runs, docs and live views', () => {
+  beforeAll(async () => {
+    emulator = await createEmulator({ port: 0, accounts: 60, seed: 11 });
+    emulator.store.softDelete(orgRecords(emulator.store, 'Account')[3]!.Id);
+    const env = {
+      SF_LOGIN_URL: emulator.loginUrl,
+      SF_CLIENT_ID: emulator.clientId,
+      SF_USERNAME: emulator.username,
+      SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
+      DATABASE_URL: db.url,
+    };
+    for (let i = 0; i < 2; i++) {
+      const sync = await runCli(['sync', '--objects', 'Account,Contact'], env);
+      if (sync.code !== 0) throw new Error(sync.stderr);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  it('status shows the lag since the watermark, in JSON and in the table', async () => {
+    const json = await runCli(['status', '--json'], dbOnly());
+    expect(json.code, json.stderr).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { schema: string; objects: { object: string; lagSeconds: number; watermark: { value: string } }[] };
+    expect(parsed.schema).toBe('salesforce');
+    expect(parsed.objects.map((o) => o.object)).toEqual(['Account', 'Contact']);
+    for (const o of parsed.objects) {
+      // Measured from the watermark to when status ran, which was before now.
+      const sinceWatermark = (Date.now() - Date.parse(o.watermark.value)) / 1000;
+      expect(o.lagSeconds).toBeLessThanOrEqual(Math.ceil(sinceWatermark));
+      expect(o.lagSeconds).toBeGreaterThanOrEqual(Math.floor(sinceWatermark) - 60);
+    }
+    const table = await runCli(['status'], dbOnly());
+    expect(table.stdout.split('\n')[0]).toMatch(/^object\s+rows\s+watermark\s+lag\s+last run\s+status/);
+    expect(table.stdout).toMatch(/^Account\s+60\s+\S+ \(SystemModstamp\)\s+(\d+[dhms] ?)+\s+incremental\s+succeeded/m);
+  });
+
+  it('runs lists the history newest first, filters by object (any case) and limits', async () => {
+    const json = await runCli(['runs', '--json'], dbOnly());
+    expect(json.code, json.stderr).toBe(0);
+    const runs = (JSON.parse(json.stdout) as { runs: { id: number; object: string; mode: string; status: string; rowsInserted: number; apiCalls: number }[] }).runs;
+    expect(runs).toHaveLength(4);
+    expect(runs.map((r) => r.id)).toEqual([...runs.map((r) => r.id)].sort((a, b) => b - a));
+    const initial = runs.find((r) => r.object === 'Account' && r.mode === 'initial')!;
+    expect(initial).toMatchObject({ status: 'succeeded', rowsInserted: 60 });
+    expect(initial.apiCalls).toBeGreaterThan(0);
+
+    const one = await runCli(['runs', '--object', 'account', '--limit', '1', '--json'], dbOnly());
+    const only = (JSON.parse(one.stdout) as { runs: { object: string; mode: string }[] }).runs;
+    expect(only).toEqual([expect.objectContaining({ object: 'Account', mode: 'incremental' })]);
+
+    const table = await runCli(['runs', '--object', 'Contact'], dbOnly());
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^id\s+object\s+mode\s+status\s+started\s+duration\s+fetched\s+inserted\s+updated/);
+    expect(lines.slice(2).map((l) => l.split(/\s+/).slice(1, 4))).toEqual([
+      ['Contact', 'incremental', 'succeeded'],
+      ['Contact', 'initial', 'succeeded'],
+    ]);
+
+    const bad = await runCli(['runs', '--limit', '0'], dbOnly());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--limit/);
+  });
+
+  it('a live view hides the records deleted in Salesforce', async () => {
+    const counts = await withPg(async (client) => {
+      expect(await ensureLiveView(client, 'salesforce', 'account')).toBe('account_live');
+      // Idempotent, and a table without isdeleted gets no view.
+      expect(await ensureLiveView(client, 'salesforce', 'account')).toBe('account_live');
+      await client.query('CREATE TABLE salesforce.plain (id text)');
+      expect(await ensureLiveView(client, 'salesforce', 'plain')).toBeNull();
+      await client.query('DROP TABLE salesforce.plain');
+      const { rows } = await client.query<{ all: number; live: number; deleted: number }>(
+        `SELECT (SELECT count(*)::int FROM salesforce.account) AS all,
+                (SELECT count(*)::int FROM salesforce.account_live) AS live,
+                (SELECT count(*)::int FROM salesforce.account_live WHERE isdeleted) AS deleted`,
+      );
+      return rows[0]!;
+    });
+    const alive = orgRecords(emulator.store, 'Account', { includeDeleted: false }).length;
+    expect(counts.all).toBe(60);
+    expect(counts.live).toBe(alive);
+    expect(counts.live).toBeLessThan(counts.all);
+    expect(counts.deleted).toBe(0);
+  });
+
+  it('docs writes a data dictionary from the catalog comments, as Markdown and JSON, without a Salesforce login', async () => {
+    await withPg((client) => ensureLiveView(client, 'salesforce', 'account'));
+    const md = await runCli(['docs'], dbOnly());
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout).toMatch(/^# Data dictionary: schema `salesforce`/);
+    expect(md.stdout).toContain('## `salesforce.account`');
+    expect(md.stdout).toContain('## `salesforce.contact`');
+    expect(md.stdout).toMatch(/^\| `id` \| text \| Record ID \(Salesforce Id, type id\) \|$/m);
+    expect(md.stdout).toMatch(/^\| `salesforce\.account_live` \| salesforce\.account without the records deleted in Salesforce \|$/m);
+    // Small picklists are listed in the column comment.
+    expect(md.stdout).toMatch(/^\| `industry` \| text \| .*Values: /m);
+
+    const out = path.join(dir, 'dictionary.json');
+    const json = await runCli(['docs', '--format', 'json', '--out', out], dbOnly());
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout).toContain(out);
+    const dict = JSON.parse(readFileSync(out, 'utf8')) as { schema: string; tables: { name: string; kind: string; description: string; columns: { name: string; type: string; description: string }[] }[] };
+    expect(dict.tables.map((t) => `${t.name}:${t.kind}`)).toEqual(['account:table', 'account_live:view', 'contact:table']);
+    const account = dict.tables[0]!;
+    expect(account.description).toBe('Account (Salesforce Account)');
+    expect(account.columns[0]).toEqual({ name: 'id', type: 'text', description: 'Record ID (Salesforce Id, type id)' });
+    expect(account.columns.find((c) => c.name === 'systemmodstamp')!.type).toBe('timestamp with time zone');
+  });
+});
