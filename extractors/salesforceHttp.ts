@@ -62,6 +62,11 @@ export interface SalesforceHttp {
   readonly retry: HttpRetryOptions;
   readonly signal: AbortSignal | undefined;
   /**
+   * Salesforce's clock: the local clock corrected by the `Date` header of the newest response (whole seconds, so
+   * it may lag by up to one second, which is the safe side for a watermark cap). The local clock before any call.
+   */
+  serverNow(): Date;
+  /**
    * A client sharing this one's session, settings and limit info with its own `calls` counter (this client still
    * counts every call too): one per object, so each run records the calls it spent (issue 5 item 3).
    */
@@ -130,17 +135,24 @@ function retryableFor(idempotent: boolean) {
   };
 }
 
+function noteServerDate(shared: Shared, header: string | undefined): void {
+  const server = header ? Date.parse(header) : Number.NaN;
+  if (!Number.isNaN(server)) shared.clockOffsetMs = server - Date.now();
+}
+
 /** What a client and its forks share. */
 interface Shared {
   client: AxiosInstance;
   retry: HttpRetryOptions;
   lastLimitInfo: LimitInfo | undefined;
+  /** Server clock minus local clock, from the newest response's Date header. */
+  clockOffsetMs: number;
 }
 
 export function createSalesforceHttp(opts: SalesforceHttpOptions): SalesforceHttp {
   const retry: HttpRetryOptions = { ...DEFAULT_HTTP_RETRY, ...opts.retry };
   const client = axios.create({ validateStatus: () => true, maxRedirects: 0 });
-  return buildClient(opts, { client, retry, lastLimitInfo: undefined }, []);
+  return buildClient(opts, { client, retry, lastLimitInfo: undefined, clockOffsetMs: 0 }, []);
 }
 
 /** `counters` of the ancestors: a call through a fork counts for the fork and every client above it. */
@@ -175,6 +187,7 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
       } catch (err) {
         throw networkError(err, method, url);
       }
+      noteServerDate(shared, headersOf(res).date);
       const info = parseLimitInfo(headersOf(res)['sforce-limit-info']);
       if (info) {
         shared.lastLimitInfo = info;
@@ -227,6 +240,7 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     get lastLimitInfo() {
       return shared.lastLimitInfo;
     },
+    serverNow: () => new Date(Date.now() + shared.clockOffsetMs),
     fork: () => buildClient(opts, shared, counters),
     get: async (path, ro) => json(await send('GET', path, undefined, 'text', ro)),
     getText: async (path, ro) => (await send('GET', path, undefined, 'text', ro)).data as string,

@@ -94,3 +94,28 @@ async function ensureSchema(client: pg.ClientBase, schema: string): Promise<void
     if (code !== '23505' && code !== '42P06') throw err;
   }
 }
+
+/** Column -> Postgres type as format_type spells it ('integer', 'timestamp with time zone', ...). */
+export async function columnTypes(client: pg.ClientBase, schema: string, table: string): Promise<Map<string, string>> {
+  const { rows } = await client.query<{ name: string; type: string }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
+    [schema, table],
+  );
+  return new Map(rows.map((r) => [r.name, r.type]));
+}
+
+/** Changes a column's type, converting every value with a plain cast (the caller decides the cast is safe). */
+export async function alterColumnType(client: pg.ClientBase, schema: string, table: string, column: string, type: string): Promise<void> {
+  const col = quoteIdent(column);
+  await client.query(`ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${col} TYPE ${type} USING ${col}::${type}`);
+}
+
+/**
+ * Objects without IsDeleted (no Recycle Bin, salesforce-api.md §3.5) still need a place to record that a row no
+ * longer exists in Salesforce: rows are never physically removed.
+ */
+export async function ensureDeletedFlag(client: pg.ClientBase, schema: string, table: string): Promise<void> {
+  await client.query(`ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS isdeleted boolean NOT NULL DEFAULT false`);
+}

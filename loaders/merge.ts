@@ -84,3 +84,32 @@ export async function maxCursor(client: pg.ClientBase, schema: string, table: st
   );
   return rows[0]!.max;
 }
+
+/**
+ * getDeleted entries (§5.1) -> isdeleted = true, unless the row's cursor is newer than the deletion (an undeleted
+ * record re-read in the same run). Without a cursor column every listed id is marked.
+ */
+export async function markDeletedAsOf(
+  client: pg.ClientBase,
+  req: { schema: string; table: string; cursorColumn: string | null },
+  entries: readonly { id: string; deletedDate: string }[],
+): Promise<number> {
+  if (entries.length === 0) return 0;
+  const newer = req.cursorColumn ? `AND (t.${quoteIdent(req.cursorColumn)} IS NULL OR t.${quoteIdent(req.cursorColumn)} <= d.at)` : '';
+  const { rowCount } = await client.query(
+    `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true
+     FROM unnest($1::text[], $2::timestamptz[]) AS d(id, at)
+     WHERE t.id = d.id AND t.isdeleted IS DISTINCT FROM true ${newer}`,
+    [entries.map((e) => e.id), entries.map((e) => e.deletedDate)],
+  );
+  return rowCount ?? 0;
+}
+
+/** Reconciliation (§5.2): rows whose id is not in `idsTable` (every live Salesforce id) are marked deleted. */
+export async function markAbsentDeleted(client: pg.ClientBase, req: { schema: string; table: string; idsSchema: string; idsTable: string }): Promise<number> {
+  const { rowCount } = await client.query(
+    `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true
+     WHERE t.isdeleted IS DISTINCT FROM true AND NOT EXISTS (SELECT 1 FROM ${qualified(req.idsSchema, req.idsTable)} AS i WHERE i.id = t.id)`,
+  );
+  return rowCount ?? 0;
+}

@@ -2,6 +2,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import * as m0001 from './0001_sfsync.ts';
+import * as m0002 from './0002_completeness.ts';
 
 export const SCHEMA = 'sfsync';
 
@@ -10,7 +11,7 @@ interface StaticMigration extends Knex.Migration {
 }
 
 /** In order. Works the same from .ts sources and from compiled dist/ because nothing is looked up on disk. */
-const MIGRATIONS: readonly StaticMigration[] = [m0001];
+const MIGRATIONS: readonly StaticMigration[] = [m0001, m0002];
 
 const staticSource: Knex.MigrationSource<StaticMigration> = {
   getMigrations: async () => [...MIGRATIONS],

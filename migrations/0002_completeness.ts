@@ -1,0 +1,36 @@
+// 0002: what issue 4 remembers per object (delete checks, the describe seen last) and the schema drift history.
+import type { Knex } from 'knex';
+
+export const name = '0002_completeness';
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.withSchema('sfsync').createTable('object_state', (t) => {
+    t.text('target_schema').notNullable();
+    t.text('object').notNullable();
+    t.primary(['target_schema', 'object']);
+    // salesforce-api.md §5.2: the next getDeleted window starts here (latestDateCovered of the last call).
+    t.specificType('last_deleted_check', 'timestamptz');
+    // Set when deletes may have been lost (§5.1 earliestDateAvailable, INVALID_REPLICATION_DATE): reconcile next.
+    t.boolean('needs_reconcile').notNullable().defaultTo(false);
+    // The describe seen at the last completed run: { FieldName: { sfType, pgType, formula } } (§3.2).
+    t.jsonb('fields');
+    t.specificType('updated_at', 'timestamptz').notNullable().defaultTo(knex.fn.now());
+  });
+  await knex.schema.withSchema('sfsync').createTable('schema_events', (t) => {
+    t.bigIncrements('id').primary();
+    t.text('target_schema').notNullable();
+    t.text('object').notNullable();
+    t.text('field').notNullable();
+    t.text('kind').notNullable(); // added | removed | type-changed | formula-changed
+    t.text('old_type');
+    t.text('new_type');
+    t.text('action');
+    t.specificType('at', 'timestamptz').notNullable().defaultTo(knex.fn.now());
+    t.index(['target_schema', 'object', 'id'], 'schema_events_object_id_idx');
+  });
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.withSchema('sfsync').dropTable('schema_events');
+  await knex.schema.withSchema('sfsync').dropTable('object_state');
+}
