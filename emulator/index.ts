@@ -23,6 +23,8 @@ export interface EmulatorOptions {
   /** Default 127.0.0.1. */
   host?: string;
   seed?: number;
+  /** Start of the org's record clock (SystemModstamp, deletedDate); default now. HTTP Date headers stay real time. */
+  clockStart?: Date;
   /** Org size (Accounts; related objects scale with it). */
   accounts?: number;
   /** Access token lifetime (§1.6). Default 2 h. */
@@ -88,7 +90,7 @@ function orgUsers(store: OrgStore, wanted: string[] | undefined): OrgUser[] {
 
 export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const host = opts.host ?? '127.0.0.1';
-  const store = createOrgStore({ seed: opts.seed, accounts: opts.accounts });
+  const store = createOrgStore({ seed: opts.seed, accounts: opts.accounts, clockStart: opts.clockStart });
   const keys = await createConnectedAppKeys();
   const clock = () => Date.now();
   const users = orgUsers(store, opts.users);

@@ -27,14 +27,17 @@ export function loadedAsOf(serverNow: Date): DeleteCheck {
   return { entries: [], coveredUntil: serverNow.toISOString(), lost: false };
 }
 
+const floorToMinute = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+
 /** One getDeleted call for an incremental run; null when the window is too short to ask for yet. */
 export async function checkDeleted(http: SalesforceHttp, log: Logger, spec: ObjectSpec, since: string | null, lookbackMinutes: number): Promise<DeleteCheck | null> {
   const window = deletedWindow(since, http.serverNow(), lookbackMinutes);
   if (!window || since === null) return null;
   try {
     const res = await getDeleted(http, spec.name, window.start, window.end);
-    // §5.1: an earliestDateAvailable after our last check means the delete log no longer reaches back to it.
-    const purged = res.earliestDateAvailable !== null && Date.parse(res.earliestDateAvailable) > Date.parse(since);
+    // §5.1: an earliestDateAvailable after our last check means the delete log no longer reaches back to it; both
+    // are minute-aligned, so the same minute counts as a gap too (a needless reconcile is cheap, a lost delete not).
+    const purged = res.earliestDateAvailable !== null && Date.parse(res.earliestDateAvailable) >= floorToMinute(Date.parse(since));
     if (window.gap || purged) log.warn({ object: spec.name, since, earliestDateAvailable: res.earliestDateAvailable }, 'getDeleted cannot cover the time since the last check; reconciling Ids');
     return { entries: res.deleted, coveredUntil: res.latestDateCovered ?? window.end.toISOString(), lost: window.gap || purged };
   } catch (err) {

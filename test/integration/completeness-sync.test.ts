@@ -1,0 +1,176 @@
+// Issue 4: nothing is lost. Late commits, ties across a page boundary, hard deletes (getDeleted and reconciliation),
+// formula changes without a SystemModstamp bump, new fields back-filled, and verify. Emulator over HTTP + PostgreSQL.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import { describeObject } from '../../extractors/describe.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { silentLogger } from '../../lib/log.ts';
+import { refreshFormulasAll } from '../../pipelines/formulas.ts';
+import { reconcileAll } from '../../pipelines/reconcile.ts';
+import { syncAll, withSyncContext } from '../../pipelines/sync.ts';
+import type { RunSummary } from '../../pipelines/syncObject.ts';
+import { verifyAll } from '../../pipelines/verify.ts';
+import { compareTable } from '../support/compare.ts';
+import { useTestDatabase } from '../support/db.ts';
+import { orgRecords } from '../support/org.ts';
+
+const SCHEMA = 'salesforce';
+const db = useTestDatabase();
+let emulator: Emulator;
+let client: pg.Client;
+
+function config(objects: string[]) {
+  return loadConfig(
+    {
+      SF_LOGIN_URL: emulator.loginUrl,
+      SF_CLIENT_ID: emulator.clientId,
+      SF_USERNAME: emulator.username,
+      SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
+      DATABASE_URL: db.url,
+      SFSYNC_SCHEMA: SCHEMA,
+      LOG_LEVEL: 'silent',
+    },
+    { objects: objects.join(',') },
+  );
+}
+
+async function sync(object: string): Promise<RunSummary> {
+  const [summary] = await withSyncContext(config([object]), silentLogger(), (ctx) => syncAll(ctx, false));
+  expect(summary?.status, String(summary?.error)).toBe('succeeded');
+  return summary!;
+}
+
+async function expectTableMatchesOrg(object: string): Promise<void> {
+  const { spec } = await withSyncContext(config([object]), silentLogger(), (ctx) => describeObject(ctx.sf, object));
+  const result = await compareTable(client, SCHEMA, spec, orgRecords(emulator.store, object));
+  expect(result.missing).toEqual([]);
+  expect(result.mismatches.slice(0, 5)).toEqual([]);
+}
+
+async function watermarkOf(object: string): Promise<string> {
+  const { rows } = await client.query("SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS w FROM sfsync.watermarks WHERE object = $1", [object]);
+  return rows[0].w;
+}
+
+const liveIds = (object: string) => orgRecords(emulator.store, object, { includeDeleted: false }).map((r) => r.Id);
+const minutes = (n: number) => n * 60_000;
+
+describe('completeness: nothing is lost between syncs', () => {
+  beforeAll(async () => {
+    // The org's record clock runs 2 minutes behind its Date header (commit lag), so getDeleted, which covers whole
+    // minutes up to the server's now (§5.1), already lists a deletion made a moment ago.
+    emulator = await createEmulator({ port: 0, accounts: 60, seed: 11, clockStart: new Date(Date.now() - minutes(2)) });
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await sync('Account');
+    await sync('Invoice__c');
+  });
+  afterAll(async () => {
+    await client?.end();
+    await emulator?.close();
+  });
+
+  it('caps the watermark at server time minus the overlap, so a late commit with an older stamp is loaded', async () => {
+    const [a, b] = liveIds('Account');
+    const fresh = emulator.store.update(a!, { Name: 'Changed just now' });
+    await sync('Account');
+    const watermark = await watermarkOf('Account');
+    // Without the cap the watermark would be the fresh record's stamp, and the next window would start 10 min before
+    // it: too late for a record committed now with a stamp 13 minutes older.
+    expect(Date.parse(watermark)).toBeLessThan(Date.parse(String(fresh.SystemModstamp)) - minutes(5));
+    const late = new Date(Date.parse(watermark) - minutes(5)).toISOString();
+    expect(Date.parse(late)).toBeLessThan(Date.parse(String(fresh.SystemModstamp)) - minutes(10));
+    emulator.store.update(b!, { Name: 'Committed late' }, { modstamp: late });
+    await sync('Account');
+    const { rows } = await client.query('SELECT name FROM salesforce.account WHERE id = $1', [b]);
+    expect(rows).toEqual([{ name: 'Committed late' }]);
+  });
+
+  it('loads every record sharing one cursor value across a REST page boundary (2,000 per page)', async () => {
+    const stamp = new Date(Date.now() - minutes(1)).toISOString();
+    const ids: string[] = [];
+    for (let i = 0; i < 2_150; i++) {
+      const rec = emulator.store.insert('Account', { Name: `Tie ${i}` });
+      emulator.store.update(rec.Id, {}, { modstamp: stamp });
+      ids.push(rec.Id);
+    }
+    const s = await sync('Account');
+    expect(s.via).toBe('rest');
+    const { rows } = await client.query('SELECT count(*)::int AS n FROM salesforce.account WHERE id = ANY($1)', [ids]);
+    expect(rows[0].n).toBe(ids.length);
+  });
+
+  it('marks hard deletes found by getDeleted as deleted (rows kept) and counts them in runs.rows_deleted', async () => {
+    const gone = liveIds('Account').slice(5, 8);
+    for (const id of gone) emulator.store.hardDelete(id);
+    const s = await sync('Account');
+    expect(s.rowsDeleted).toBe(3);
+    const { rows } = await client.query('SELECT id, isdeleted FROM salesforce.account WHERE id = ANY($1) ORDER BY id', [gone]);
+    expect(rows).toEqual([...gone].sort().map((id) => ({ id, isdeleted: true })));
+    const { rows: runs } = await client.query("SELECT rows_deleted::int AS d FROM sfsync.runs WHERE object = 'Account' ORDER BY id DESC LIMIT 1");
+    expect(runs[0].d).toBe(3);
+  });
+
+  it('reconciles hard deletes getDeleted can no longer report (purged delete log): during sync and by reconcile', async () => {
+    const [first, second] = liveIds('Account').slice(10, 12);
+    emulator.store.hardDelete(first!);
+    emulator.admin.purgeDeletedLog('Account');
+    await sync('Account');
+    const { rows: r1 } = await client.query('SELECT isdeleted FROM salesforce.account WHERE id = $1', [first]);
+    expect(r1).toEqual([{ isdeleted: true }]);
+    const { rows: modes } = await client.query("SELECT mode, rows_deleted::int AS d FROM sfsync.runs WHERE object = 'Account' ORDER BY id DESC LIMIT 1");
+    expect(modes).toEqual([{ mode: 'reconcile', d: 1 }]);
+
+    emulator.store.hardDelete(second!);
+    emulator.admin.purgeDeletedLog('Account');
+    const results = await withSyncContext(config(['Account']), silentLogger(), reconcileAll);
+    expect(results).toMatchObject([{ object: 'Account', status: 'succeeded', found: 1 }]);
+    const { rows: r2 } = await client.query('SELECT isdeleted FROM salesforce.account WHERE id = $1', [second]);
+    expect(r2).toEqual([{ isdeleted: true }]);
+  });
+
+  it('refreshes a formula field whose calculatedFormula changed, without any SystemModstamp change', async () => {
+    const before = orgRecords(emulator.store, 'Invoice__c').map((r) => String(r.SystemModstamp));
+    emulator.store.setFormula('Invoice__c', 'Total_With_Tax__c', (rec) => (rec.Amount__c === null ? null : (Number(rec.Amount__c) * 1.5).toFixed(2)), 'Amount__c * 1.5');
+    expect(orgRecords(emulator.store, 'Invoice__c').map((r) => String(r.SystemModstamp))).toEqual(before);
+    await sync('Invoice__c');
+    await expectTableMatchesOrg('Invoice__c');
+    const { rows } = await client.query("SELECT kind, field FROM sfsync.schema_events WHERE object = 'Invoice__c'");
+    expect(rows).toEqual([{ kind: 'formula-changed', field: 'Total_With_Tax__c' }]);
+  });
+
+  it('sync --formulas-only refreshes formula results even when the formula text did not change', async () => {
+    emulator.store.setFormula('Invoice__c', 'Total_With_Tax__c', () => '7.00');
+    const [result] = await withSyncContext(config(['Invoice__c']), silentLogger(), refreshFormulasAll);
+    expect(result).toMatchObject({ object: 'Invoice__c', status: 'succeeded' });
+    expect(result!.fields).toBeGreaterThan(0);
+    expect(result!.updated).toBeGreaterThan(0);
+    await expectTableMatchesOrg('Invoice__c');
+  });
+
+  it('adds a new field as a column with values back-filled for the rows already loaded', async () => {
+    emulator.store.addField('Account', { name: 'Tier__c', label: 'Tier', type: 'string', length: 20, nillable: true, custom: true }, (rec) => `T-${rec.Id.slice(-2)}`);
+    await sync('Account');
+    const { rows } = await client.query('SELECT count(*)::int AS n, count(tier__c)::int AS filled FROM salesforce.account WHERE isdeleted IS NOT TRUE');
+    expect(rows[0].filled).toBe(rows[0].n);
+    await expectTableMatchesOrg('Account');
+    const { rows: events } = await client.query("SELECT kind, field FROM sfsync.schema_events WHERE object = 'Account'");
+    expect(events).toEqual([{ kind: 'added', field: 'Tier__c' }]);
+  });
+
+  it('verify agrees after the syncs, and reports a warehouse row that differs from Salesforce', async () => {
+    await sync('Account');
+    const ok = await withSyncContext(config(['Account', 'Invoice__c']), silentLogger(), (ctx) => verifyAll(ctx, 30));
+    expect(ok.map((r) => [r.object, r.ok, r.problem, r.sampleDiffs])).toEqual([
+      ['Account', true, undefined, []],
+      ['Invoice__c', true, undefined, []],
+    ]);
+    expect(ok[0]!.sampled).toBe(30);
+    const victim = liveIds('Account')[0]!;
+    await client.query("UPDATE salesforce.account SET name = 'tampered', isdeleted = true WHERE id = $1", [victim]);
+    const [bad] = await withSyncContext(config(['Account']), silentLogger(), (ctx) => verifyAll(ctx, 0));
+    expect(bad).toMatchObject({ object: 'Account', ok: false });
+    expect(bad!.whLive).toBe(bad!.sfLive - 1);
+  });
+});
