@@ -30,6 +30,12 @@ export interface SalesforceConfig {
   auth: AuthConfig;
 }
 
+export interface ScheduleGroup {
+  cron: string;
+  objects?: readonly string[];
+  timezone?: string;
+}
+
 export interface Config {
   /** Undefined when Salesforce settings are not needed by the command (status, migrate). */
   salesforce?: SalesforceConfig;
@@ -46,6 +52,8 @@ export interface Config {
   maxRunApiShare: number;
   logLevel: string;
   home: string;
+  /** From the config file's `schedule` key; empty when it has none. */
+  schedule: readonly ScheduleGroup[];
 }
 
 export interface Flags {
@@ -179,5 +187,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxRunApiShare: e.SFSYNC_MAX_RUN_API_SHARE,
     logLevel: e.LOG_LEVEL,
     home: path.resolve(cwd, e.SFSYNC_HOME),
+    schedule: typeof fileConfig.schedule === 'string' ? [{ cron: fileConfig.schedule }] : (fileConfig.schedule ?? []),
   });
 }

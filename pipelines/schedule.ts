@@ -2,7 +2,7 @@
 // group here; the per-object advisory lock keeps other processes off an object being loaded), a failed run is
 // logged and the next tick runs as usual, and a signal stops the ticks and waits for the run in flight.
 import { createTask, validate, type ScheduledTask } from 'node-cron';
-import { type Config, loadConfig } from '../lib/config.ts';
+import { type Config, loadConfig, type ScheduleGroup } from '../lib/config.ts';
 import { ConfigError, oneLine } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { runFailure, syncAll, withSyncContext } from './sync.ts';
@@ -12,13 +12,6 @@ export interface ScheduleOptions {
   objects?: string;
   tz?: string;
   sandbox?: boolean;
-}
-
-/** One cron expression and the objects it syncs (undefined: the config file's objects, else the standard set). */
-export interface ScheduleGroup {
-  cron: string;
-  objects?: readonly string[];
-  timezone?: string;
 }
 
 /** One nightly run at 02:00 (in --tz, else the machine's time zone). */
@@ -47,10 +40,6 @@ function checkGroup(group: ScheduleGroup): void {
 }
 
 /** Until lib/config.ts reads a `schedule` key from the config file, there are no groups from the file. */
-function groupsFromConfig(config: Config): readonly ScheduleGroup[] {
-  return (config as Config & { schedule?: readonly ScheduleGroup[] }).schedule ?? [];
-}
-
 interface GroupRunner {
   task: ScheduledTask;
   /** The run in flight, if any. */
@@ -106,7 +95,7 @@ function nextSignal(): Promise<NodeJS.Signals> {
 export async function runSchedule(opts: ScheduleOptions): Promise<void> {
   const base = loadConfig(process.env, { objects: opts.objects, sandbox: opts.sandbox });
   const log = createLogger({ level: base.logLevel, pretty: process.stderr.isTTY });
-  const groups = resolveGroups(opts, groupsFromConfig(base));
+  const groups = resolveGroups(opts, base.schedule);
   // Settings are checked once, up front: a missing key fails now with exit code 2, not at 02:00.
   const configs = groups.map((g) => loadConfig(process.env, { objects: g.objects?.join(','), sandbox: opts.sandbox }));
   const signal = nextSignal();

@@ -1,4 +1,5 @@
 // The shape of sfsync's settings: environment variables and the optional config file, validated with zod.
+import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 
 const identifier = /^[a-z_][a-z0-9_]*$/;
@@ -52,12 +53,22 @@ const objectOptions = z.object({
   fullRefresh: z.boolean().optional(),
 });
 
+const scheduleGroup = z
+  .object({
+    cron: z.string().refine((c) => validCron(c), 'not a valid cron expression'),
+    objects: z.array(z.string().regex(SOBJECT_NAME, 'object names are Salesforce API names')).min(1).optional(),
+    timezone: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const configFileSchema = z
   .object({
     objects: z.array(z.union([z.string().regex(SOBJECT_NAME, 'object names are Salesforce API names'), objectOptions])).optional(),
     concurrency: z.number().int().positive().optional(),
     bulkThreshold: z.number().int().positive().optional(),
     overlapMinutes: z.number().min(0).optional(),
+    /** One cron expression for all objects, or groups of objects each on its own schedule. */
+    schedule: z.union([z.string().refine((c) => validCron(c), 'not a valid cron expression'), z.array(scheduleGroup).min(1)]).optional(),
   })
   .strict();
 export type ConfigFile = z.infer<typeof configFileSchema>;

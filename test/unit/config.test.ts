@@ -74,4 +74,13 @@ describe('loadConfig', () => {
   it('does not require Salesforce settings for commands that only read the database', () => {
     expect(loadConfig({}, { needSalesforce: false }, dir).salesforce).toBeUndefined();
   });
+
+  it('reads schedules from the config file and refuses an invalid cron expression', () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
+    writeFileSync(path.join(d, 'sfsync.config.json'), JSON.stringify({ schedule: [{ cron: '*/5 * * * *', objects: ['Account'], timezone: 'Europe/Paris' }, { cron: '0 2 * * *' }] }));
+    expect(loadConfig(base, {}, d).schedule).toEqual([{ cron: '*/5 * * * *', objects: ['Account'], timezone: 'Europe/Paris' }, { cron: '0 2 * * *' }]);
+    writeFileSync(path.join(d, 'sfsync.config.json'), JSON.stringify({ schedule: 'every night' }));
+    expect(() => loadConfig(base, {}, d)).toThrow(/schedule: not a valid cron expression/);
+    expect(loadConfig(base, {}, dir).schedule).toEqual([]);
+  });
 });
