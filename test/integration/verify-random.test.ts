@@ -1,0 +1,150 @@
+// Done-when of issue 4: a long randomized history of inserts, updates, deletes, undeletes and hard deletes
+// interleaved with syncs (one CLI sync killed with SIGKILL mid-run), then reconcile: verify passes and every table
+// equals the org. Fixed seed (SFSYNC_TEST_SEED overrides); the seed is in every failure message.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import { describeObject } from '../../extractors/describe.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { LockedError } from '../../lib/errors.ts';
+import { silentLogger } from '../../lib/log.ts';
+import { reconcileAll } from '../../pipelines/reconcile.ts';
+import { syncAll, withSyncContext } from '../../pipelines/sync.ts';
+import { verifyAll } from '../../pipelines/verify.ts';
+import { startCli } from '../support/cli.ts';
+import { compareTable } from '../support/compare.ts';
+import { useTestDatabase } from '../support/db.ts';
+import { orgRecords } from '../support/org.ts';
+
+const SEED = Number(process.env.SFSYNC_TEST_SEED ?? 20240501);
+const OBJECTS = ['Account', 'Contact'];
+const SCHEMA = 'salesforce';
+const ROUNDS = 6;
+const OPS_PER_ROUND = 70;
+const db = useTestDatabase();
+let emulator: Emulator;
+let client: pg.Client;
+
+/** mulberry32: a tiny deterministic PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function env(): Record<string, string> {
+  return {
+    SF_LOGIN_URL: emulator.loginUrl,
+    SF_CLIENT_ID: emulator.clientId,
+    SF_USERNAME: emulator.username,
+    SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
+    DATABASE_URL: db.url,
+    SFSYNC_SCHEMA: SCHEMA,
+    LOG_LEVEL: 'silent',
+  };
+}
+
+const config = () => loadConfig(env(), { objects: OBJECTS.join(',') });
+
+/** A SIGKILLed process's advisory lock goes when Postgres notices the dead session: retry briefly on LockedError. */
+async function sync(): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const summaries = await withSyncContext(config(), silentLogger(), (ctx) => syncAll(ctx, false));
+    const failed = summaries.filter((s) => s.status === 'failed');
+    if (failed.length === 0) return;
+    if (attempt < 20 && failed.every((s) => s.error instanceof LockedError)) {
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    throw new Error(`seed ${SEED}: sync failed: ${failed.map((s) => `${s.object}: ${String(s.error)}`).join('; ')}`);
+  }
+}
+
+function randomOps(rand: () => number, hardDeleted: Set<string>): void {
+  const pick = <T>(items: T[]): T | undefined => items[Math.floor(rand() * items.length)];
+  for (let i = 0; i < OPS_PER_ROUND; i++) {
+    const object = pick(OBJECTS)!;
+    const records = orgRecords(emulator.store, object);
+    const live = records.filter((r) => r.IsDeleted !== true);
+    const binned = records.filter((r) => r.IsDeleted === true);
+    const roll = rand();
+    if (roll < 0.2) {
+      emulator.store.insert(object, object === 'Account' ? { Name: `Random ${SEED}-${i}` } : { LastName: `Random ${SEED}-${i}` });
+    } else if (roll < 0.6) {
+      const rec = pick(live);
+      if (rec) emulator.store.update(rec.Id, { Description: `edit ${Math.floor(rand() * 1e6)}` });
+    } else if (roll < 0.75) {
+      const rec = pick(live);
+      if (rec) emulator.store.softDelete(rec.Id);
+    } else if (roll < 0.85) {
+      const rec = pick(binned);
+      if (rec) emulator.store.undelete(rec.Id);
+    } else {
+      const rec = pick(rand() < 0.5 ? live : binned);
+      if (rec) {
+        emulator.store.hardDelete(rec.Id);
+        hardDeleted.add(rec.Id);
+      }
+    }
+  }
+}
+
+async function killedCliSync(): Promise<void> {
+  emulator.admin.clearRequestLog();
+  // Slow Bulk results so the process is surely mid-run when it dies.
+  emulator.admin.addFault({ route: /\/results/, times: 2, kind: 'delay', ms: 3000 });
+  const { child, done } = startCli(['sync', '--objects', OBJECTS.join(','), '--full-refresh'], env());
+  for (let i = 0; i < 400 && !emulator.admin.requestLog().some((e) => e.path.includes('/results')); i++) await new Promise((r) => setTimeout(r, 25));
+  child.kill('SIGKILL');
+  const result = await done;
+  emulator.admin.clearFaults();
+  expect(result.signal, `seed ${SEED}`).toBe('SIGKILL');
+}
+
+describe(`randomized history (seed ${SEED}), then reconcile and verify`, () => {
+  beforeAll(async () => {
+    // Record clock 2 minutes behind the Date header, so getDeleted (whole minutes, §5.1) sees fresh deletions.
+    emulator = await createEmulator({ port: 0, accounts: 40, seed: SEED % 1000, clockStart: new Date(Date.now() - 120_000) });
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    await emulator?.close();
+  });
+
+  it('ends with verify passing and every table equal to the org', async () => {
+    const rand = prng(SEED);
+    const hardDeleted = new Set<string>();
+    await sync();
+    for (let round = 0; round < ROUNDS; round++) {
+      randomOps(rand, hardDeleted);
+      if (round === Math.floor(ROUNDS / 2)) await killedCliSync();
+      await sync();
+    }
+    randomOps(rand, hardDeleted);
+    await sync();
+    const reconciled = await withSyncContext(config(), silentLogger(), reconcileAll);
+    expect(reconciled.map((r) => r.status), `seed ${SEED}`).toEqual(['succeeded', 'succeeded']);
+
+    const verified = await withSyncContext(config(), silentLogger(), (ctx) => verifyAll(ctx, 25));
+    for (const row of verified) expect(row, `seed ${SEED}: ${JSON.stringify(row)}`).toMatchObject({ ok: true });
+
+    for (const object of OBJECTS) {
+      const { spec } = await withSyncContext(config(), silentLogger(), (ctx) => describeObject(ctx.sf, object));
+      const result = await compareTable(client, SCHEMA, spec, orgRecords(emulator.store, object));
+      expect(result.missing, `seed ${SEED} ${object} missing`).toEqual([]);
+      expect(result.mismatches.slice(0, 5), `seed ${SEED} ${object} mismatches`).toEqual([]);
+      // Hard-deleted records stay in the warehouse, marked deleted; nothing else is extra.
+      expect(result.extra.filter((id) => !hardDeleted.has(id)), `seed ${SEED} ${object} extra`).toEqual([]);
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.${spec.table} WHERE id = ANY($1) AND isdeleted IS NOT TRUE`, [result.extra]);
+      expect(rows[0].n, `seed ${SEED} ${object}: hard-deleted rows not marked`).toBe(0);
+    }
+    expect(hardDeleted.size).toBeGreaterThan(20);
+  }, 60_000);
+});
