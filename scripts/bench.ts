@@ -21,6 +21,7 @@ const HELP = `Usage: npm run bench -- [options]
   --e-accounts N      org size for (e), in its own emulator (default: min(accounts, 100000))
   --e-latency-ms MS   Bulk per-job latency for (e) (default 10000, roughly a real org's fixed overhead)
   --e-objects LIST    objects synced at once in (e) (default Account,Contact,Opportunity,Lead,Task,Invoice__c,User,AccountHistory)
+  --a-gzip            (a) asks for gzip like sfsync does (default: plain bytes)
   --e-concurrency N   SFSYNC_CONCURRENCY for (e) (default: sfsync's own default)
   --out DIR           results directory (default bench/results)
   -h, --help          this text
@@ -36,6 +37,7 @@ const { values: flags } = parseArgs({
     'e-latency-ms': { type: 'string', default: '10000' },
     'e-objects': { type: 'string', default: 'Account,Contact,Opportunity,Lead,Task,Invoice__c,User,AccountHistory' },
     'e-concurrency': { type: 'string' },
+    'a-gzip': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -91,10 +93,10 @@ const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)
 
 async function physicalLimit(env: Env): Promise<Measurement> {
   await env.db.dropTarget('bench_a');
-  const { run, bytes } = await measured(env, 'a-physical', [...TSX, 'scripts/bench/physicalCopy.ts'], { BENCH_SCHEMA: 'bench_a', BENCH_OBJECT: 'Account' });
+  const { run, bytes } = await measured(env, 'a-physical', [...TSX, 'scripts/bench/physicalCopy.ts'], { BENCH_SCHEMA: 'bench_a', BENCH_OBJECT: 'Account', BENCH_GZIP: flags['a-gzip'] ? '1' : '' });
   await env.db.dropTarget('bench_a');
   const out = lastJson(run.stdout);
-  return { id: 'a', label: 'Bulk CSV -> COPY, no processing', rows: out.rows, bytes, seconds: run.ms / 1000, peakRssMb: run.peakRssMb, note: `${out.pages} result pages, one COPY each, text columns` };
+  return { id: 'a', label: 'Bulk CSV -> COPY, no processing', rows: out.rows, bytes, seconds: run.ms / 1000, peakRssMb: run.peakRssMb, note: `${out.pages} result pages, one COPY each, text columns${flags['a-gzip'] ? ', gzip' : ''}` };
 }
 
 async function sfsync(env: Env, name: string, schema: string, objects: string, extra: Record<string, string> = {}): Promise<{ run: ChildRun; bytes: number }> {
@@ -121,7 +123,10 @@ async function changeAccounts(env: Env, share: number): Promise<number> {
 
 async function incremental(env: Env): Promise<Measurement> {
   const changed = await changeAccounts(env, changedShare);
+  await env.em.admin('DELETE', 'log');
   const { run, bytes } = await sfsync(env, 'd-sfsync-incremental', 'bench_b', 'Account');
+  const served = await env.em.admin<{ path: string; ms: number }[]>('GET', 'log');
+  const serverMs = served.reduce((sum, e) => sum + e.ms, 0);
   const r = (await env.db.runs('bench_b')).at(-1);
   const fetched = r?.fetched ?? 0;
   return {
@@ -131,7 +136,7 @@ async function incremental(env: Env): Promise<Measurement> {
     bytes: bytes > 0 ? bytes : null,
     seconds: run.ms / 1000,
     peakRssMb: run.peakRssMb,
-    note: `changed ${changed}, fetched ${fetched} (${(fetched / changed).toFixed(2)}x), inserted ${r?.inserted}, updated ${r?.updated}, mode ${r?.mode}`,
+    note: `changed ${changed}, fetched ${fetched} (${(fetched / changed).toFixed(2)}x), inserted ${r?.inserted}, updated ${r?.updated}, mode ${r?.mode}; sfsync's run ${((r?.ms ?? 0) / 1000).toFixed(1)} s, of which the emulator spent ${(serverMs / 1000).toFixed(1)} s answering its ${served.length} requests`,
   };
 }
 
@@ -234,7 +239,7 @@ async function main(): Promise<void> {
   }
   const result: BenchResult = {
     startedAt,
-    settings: { accounts, skip: [...skip], changedShare, eAccounts, eLatencyMs, eObjects: flags['e-objects'], eConcurrency: flags['e-concurrency'] ?? 'sfsync default', database: db.embedded ? 'embedded' : 'DATABASE_URL', node: process.version, emulatorPeakRssMb: Math.round(emulatorPeak), logs: logDir },
+    settings: { accounts, aGzip: flags['a-gzip'], skip: [...skip], changedShare, eAccounts, eLatencyMs, eObjects: flags['e-objects'], eConcurrency: flags['e-concurrency'] ?? 'sfsync default', database: db.embedded ? 'embedded' : 'DATABASE_URL', node: process.version, emulatorPeakRssMb: Math.round(emulatorPeak), logs: logDir },
     measurements: ms,
     checks: checks(ms),
   };

@@ -1,6 +1,6 @@
 // (a) The physical limit: a Bulk API 2.0 queryAll job for sfsync's field list, every result page's bytes piped
 // straight into `COPY … FROM STDIN (FORMAT csv, HEADER true)` (§6.3: each page has its own header row, so one COPY
-// per page) into a table of text columns. No parsing, no transforms, plain bytes (no gzip).
+// per page) into a table of text columns. No parsing, no transforms, plain bytes (gzip only when BENCH_GZIP=1).
 // Env: the sfsync settings (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME, SF_PRIVATE_KEY_PATH, DATABASE_URL) and
 // BENCH_OBJECT, BENCH_SCHEMA. Prints {"rows":N,"pages":P} on stdout.
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +24,7 @@ let pages = 0;
 let locator: string | null = null;
 do {
   const q = locator === null ? '' : `?locator=${encodeURIComponent(locator)}`;
-  const res = await http.getStream(`jobs/query/${job.id}/results${q}`, { headers: { Accept: 'text/csv', 'Accept-Encoding': 'identity' } });
+  const res = await http.getStream(`jobs/query/${job.id}/results${q}`, { headers: { Accept: 'text/csv', 'Accept-Encoding': process.env.BENCH_GZIP === '1' ? 'gzip' : 'identity' } });
   const copy = db.query(copyFrom(`COPY ${qualified(schema, spec.table)} FROM STDIN (FORMAT csv, HEADER true)`));
   await pipeline(res.data, copy);
   rows += copy.rowCount;
