@@ -2,6 +2,8 @@
 import type pg from 'pg';
 import type { FieldSpec, ObjectSpec } from '../extractors/types.ts';
 import { alterColumnType, columnTypes } from '../loaders/ddl.ts';
+import { qualified } from '../loaders/postgres.ts';
+import { ensureLiveView, liveViewName } from '../loaders/views.ts';
 import type { FieldSnapshot, SchemaEvent } from '../loaders/objectState.ts';
 
 export interface SchemaDiff {
@@ -62,9 +64,12 @@ export async function applyTypeChanges(client: pg.ClientBase, schema: string, sp
     const current = normalType(have);
     if (current === f.pgType || current === 'text') continue;
     const target = SAFE_CASTS[current]?.includes(f.pgType) ? f.pgType : 'text';
+    // A view over the column blocks ALTER TYPE: drop it, recreate it below.
+    await client.query(`DROP VIEW IF EXISTS ${qualified(schema, liveViewName(spec.table))}`);
     await alterColumnType(client, schema, spec.table, f.column, target);
     done.set(f.column, target === f.pgType ? `cast ${current} -> ${target}` : `widened ${current} -> text`);
   }
+  if (done.size > 0) await ensureLiveView(client, schema, spec.table);
   return done;
 }
 
