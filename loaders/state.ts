@@ -153,3 +153,8 @@ export async function readStatus(client: pg.ClientBase, schema: string): Promise
     lastRun: r.run,
   }));
 }
+
+/** The run's final API call count, written once every call of the object (job delete included) is made. */
+export async function recordApiCalls(client: pg.ClientBase, runId: number, calls: number): Promise<void> {
+  await client.query('UPDATE sfsync.runs SET api_calls = $2 WHERE id = $1', [runId, calls]);
+}

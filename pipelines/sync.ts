@@ -13,6 +13,7 @@ import { type RunSummary, syncObject } from './syncObject.ts';
 export interface SyncOptions {
   objects?: string;
   fullRefresh?: boolean;
+  formulasOnly?: boolean;
   sandbox?: boolean;
   concurrency?: number;
 }
@@ -37,37 +38,13 @@ async function guardedSync(ctx: RunContext, budget: ApiBudget, obj: ObjectOption
     return notStarted(obj, err);
   }
   // Its own client, so the object's run row gets the calls it alone spent.
-  const sf = ctx.sf.fork();
-  const lastRunId = await maxRunId(ctx);
-  const summary = await syncObject({ ...ctx, sf }, obj, { fullRefresh });
+  const summary = await syncObject({ ...ctx, sf: ctx.sf.fork() }, obj, { fullRefresh });
   if (summary.status === 'failed') budget.noteFailure(summary.error);
-  await recordApiCalls(ctx, summary.object, lastRunId, sf.calls);
   return summary;
 }
 
 function notStarted(obj: ObjectOptions, err: unknown): RunSummary {
   return { object: obj.name, mode: obj.fullRefresh ? 'full-refresh' : 'incremental', via: null, status: 'failed', rowsFetched: 0, rowsInserted: 0, rowsUpdated: 0, ms: 0, watermark: null, error: err };
-}
-
-async function maxRunId(ctx: RunContext): Promise<number> {
-  const { rows } = await ctx.pool.query<{ id: string | null }>('SELECT max(id) AS id FROM sfsync.runs');
-  return Number(rows[0]?.id ?? 0);
-}
-
-/**
- * runs.api_calls of the run row syncObject just wrote (the newest for this object since `afterId`; the advisory lock
- * kept other processes off the object meanwhile). Best effort: the run itself is already committed.
- */
-async function recordApiCalls(ctx: RunContext, object: string, afterId: number, calls: number): Promise<void> {
-  try {
-    await ctx.pool.query(
-      `UPDATE sfsync.runs SET api_calls = $4 WHERE id = (
-         SELECT max(id) FROM sfsync.runs WHERE id > $1 AND target_schema = $2 AND lower(object) = lower($3))`,
-      [afterId, ctx.config.schema, object, calls],
-    );
-  } catch (err) {
-    ctx.log.warn({ object, err: oneLine(err) }, 'could not record the API calls of the run');
-  }
 }
 
 export function formatSummary(summaries: RunSummary[]): string {
@@ -105,6 +82,14 @@ export async function withSyncContext<T>(config: Config, log: Logger, fn: (ctx: 
 export async function runSync(opts: SyncOptions): Promise<void> {
   const config = loadConfig(process.env, { objects: opts.objects, sandbox: opts.sandbox, concurrency: opts.concurrency });
   const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
+  if (opts.formulasOnly) {
+    const { formatFormulaSummary, refreshFormulasAll } = await import('./formulas.ts');
+    const results = await withSyncContext(config, log, refreshFormulasAll);
+    process.stdout.write(formatFormulaSummary(results));
+    const failed = results.find((r) => r.status === 'failed');
+    if (failed) throw new SfsyncError('PARTIAL', `${failed.object}: ${oneLine(failed.error)}`);
+    return;
+  }
   const summaries = await withSyncContext(config, log, (ctx) => syncAll(ctx, Boolean(opts.fullRefresh)));
   process.stdout.write(formatSummary(summaries));
   const failure = runFailure(summaries);

@@ -15,12 +15,13 @@ import { maxCursor, mergeStage } from '../loaders/merge.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../loaders/objectState.ts';
 import { withClient, withTransaction } from '../loaders/postgres.ts';
 import { createStage } from '../loaders/stage.ts';
-import { advanceWatermark, finishRun, getWatermark, startRun } from '../loaders/state.ts';
+import { advanceWatermark, recordApiCalls, finishRun, getWatermark, startRun } from '../loaders/state.ts';
 import type { RunContext } from './context.ts';
 import { bulkRefused } from './bulkRefusal.ts';
 import { type DeleteCheck, applyDeleteCheck, checkDeleted, loadedAsOf } from './deletes.ts';
 import { type SchemaDiff, applyTypeChanges, diffSchema, driftEvents, snapshotOf } from './drift.ts';
 import { refreshColumns } from './formulas.ts';
+import { ensureLiveView } from '../loaders/views.ts';
 import { withObjectLock } from './lock.ts';
 import { type Mode, type Plan, cappedWatermark, planObject } from './plan.ts';
 import { reconcileObject } from './reconcileIds.ts';
@@ -76,6 +77,7 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       const state = await getObjectState(client, key);
       const diff = diffSchema(state.fields, spec);
       const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
+      await ensureLiveView(client, ctx.config.schema, spec.table);
       const watermark = await getWatermark(client, key);
       const plan = planObject({ cursorField: spec.cursorField, watermark, fullRefresh: flags.fullRefresh || obj.fullRefresh, overlapMinutes: obj.overlapMinutes });
       mode = plan.mode;
@@ -88,20 +90,22 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       via = result.via;
       await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
       if (state.needsReconcile || deletes?.lost) await reconcileObject(ctx, client, spec);
+      await recordApiCalls(client, runId, ctx.sf.calls);
       const ms = Date.now() - started;
       log.info({ mode, via, fetched: result.fetched, inserted: result.inserted, updated: result.updated, deleted: result.deleted, ms, watermark: result.watermark }, 'object synced');
       return { object: spec.name, mode, via, status: 'succeeded', rowsFetched: result.fetched, rowsInserted: result.inserted, rowsUpdated: result.updated, rowsDeleted: result.deleted, ms, watermark: result.watermark };
     }));
   } catch (err) {
     log.error({ err: oneLine(err) }, 'object sync failed');
-    if (runId !== undefined) await recordFailure(ctx, runId, err);
+    // An abort surfaces as the transport's "canceled"; the signal's reason says why (SIGTERM, budget, ...).
+    if (runId !== undefined) await recordFailure(ctx, runId, ctx.signal.aborted ? ctx.signal.reason : err);
     return { object: obj.name, mode, via, status: 'failed', rowsFetched: 0, rowsInserted: 0, rowsUpdated: 0, ms: Date.now() - started, watermark: null, error: err };
   }
 }
 
 async function recordFailure(ctx: RunContext, runId: number, err: unknown): Promise<void> {
   try {
-    await withClient(ctx.pool, (client) => finishRun(client, runId, { status: 'failed', error: oneLine(err) }));
+    await withClient(ctx.pool, (client) => finishRun(client, runId, { status: 'failed', error: oneLine(err), apiCalls: ctx.sf.calls }));
   } catch (e) {
     ctx.log.warn({ err: oneLine(e) }, 'could not record the failed run');
   }
@@ -168,7 +172,7 @@ async function commit(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, 
     if (watermark && spec.cursorField) await advanceWatermark(client, key, spec.cursorField, watermark);
     // After the merge: a deletion newer than the row just loaded wins, an undelete loaded this run is kept.
     const deleted = await applyDeleteCheck(client, key, spec, extras.deletes);
-    await finishRun(client, runId, { status: 'succeeded', rowsFetched: copied, rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, bulkJobIds, windowFrom: plan.from ?? null });
+    await finishRun(client, runId, { status: 'succeeded', apiCalls: ctx.sf.calls, rowsFetched: copied, rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, bulkJobIds, windowFrom: plan.from ?? null });
     return { fetched: copied, inserted, updated, deleted, bulkJobIds, watermark };
   });
 }

@@ -111,4 +111,23 @@ describe('sfsync CLI', () => {
       await client.end();
     }
   });
+
+  it('refreshes formula fields only with sync --formulas-only, and verify passes afterwards', async () => {
+    const base = env({ SFSYNC_SCHEMA: 'formulas' });
+    expect((await runCli(['sync', '--objects', 'Invoice__c'], base)).code).toBe(0);
+    emulator.store.setFormula('Invoice__c', 'Summary__c', (rec) => `Summary of ${rec.Name}`);
+    const run = await runCli(['sync', '--formulas-only', '--objects', 'Invoice__c'], base);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Invoice__c/);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query("SELECT count(*)::int AS n FROM formulas.invoice__c WHERE summary__c NOT LIKE 'Summary of %'");
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
+    const verify = await runCli(['verify', '--objects', 'Invoice__c', '--sample', '10'], base);
+    expect(verify.code, verify.stderr + verify.stdout).toBe(0);
+  });
 });

@@ -130,7 +130,7 @@ describe('status, runs, docs and live views', () => {
     expect(json.code, json.stderr).toBe(0);
     expect(json.stdout).toContain(out);
     const dict = JSON.parse(readFileSync(out, 'utf8')) as { schema: string; tables: { name: string; kind: string; description: string; columns: { name: string; type: string; description: string }[] }[] };
-    expect(dict.tables.map((t) => `${t.name}:${t.kind}`)).toEqual(['account:table', 'account_live:view', 'contact:table']);
+    expect(dict.tables.map((t) => `${t.name}:${t.kind}`)).toEqual(['account:table', 'account_live:view', 'contact:table', 'contact_live:view']);
     const account = dict.tables[0]!;
     expect(account.description).toBe('Account (Salesforce Account)');
     expect(account.columns[0]).toEqual({ name: 'id', type: 'text', description: 'Record ID (Salesforce Id, type id)' });
