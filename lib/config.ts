@@ -22,6 +22,8 @@ export interface ObjectOptions {
   name: string;
   overlapMinutes: number;
   fullRefresh: boolean;
+  /** Refresh formula fields when the last refresh is older than this; null = only when a formula's text changes. */
+  formulaRefreshHours: number | null;
 }
 
 export interface SalesforceConfig {
@@ -172,7 +174,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const names = flags.objects ? parseObjectList(flags.objects, problems) : fromFile.length > 0 ? fromFile.map((o) => o.name) : DEFAULT_OBJECTS;
   const objects = names.map((name) => {
     const o = byName.get(name.toLowerCase());
-    return { name, overlapMinutes: o?.overlapMinutes ?? overlapDefault, fullRefresh: o?.fullRefresh ?? false };
+    return { name, overlapMinutes: o?.overlapMinutes ?? overlapDefault, fullRefresh: o?.fullRefresh ?? false, formulaRefreshHours: o?.formulaRefreshHours ?? null };
   });
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   return Object.freeze({

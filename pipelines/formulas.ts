@@ -68,7 +68,7 @@ export async function refreshFormulasAll(ctx: RunContext): Promise<FormulaSummar
   return out;
 }
 
-async function refreshFormulas(ctx: RunContext, obj: ObjectOptions): Promise<FormulaSummary> {
+export async function refreshFormulas(ctx: RunContext, obj: ObjectOptions): Promise<FormulaSummary> {
   const log = ctx.log.child({ object: obj.name });
   let runId: number | undefined;
   try {
@@ -102,4 +102,18 @@ export function formatFormulaSummary(summaries: FormulaSummary[]): string {
       return `${s.object.padEnd(24)} formulas     ${s.fields} fields, ${s.fetched} read, ${s.updated} updated`;
     })
     .join('\n') + '\n';
+}
+
+/**
+ * True when the object has a formula schedule (formulaRefreshHours) and its last successful refresh — or, before
+ * any, its first successful load — is older than that.
+ */
+export async function formulasDue(ctx: RunContext, obj: ObjectOptions): Promise<boolean> {
+  if (obj.formulaRefreshHours === null) return false;
+  const { rows } = await ctx.pool.query<{ due: boolean }>(
+    `SELECT coalesce(max(finished_at) FILTER (WHERE mode = 'formulas'), min(finished_at)) < now() - make_interval(secs => $3) AS due
+     FROM sfsync.runs WHERE target_schema = $1 AND lower(object) = lower($2) AND status = 'succeeded'`,
+    [ctx.config.schema, obj.name, obj.formulaRefreshHours * 3600],
+  );
+  return rows[0]?.due === true;
 }

@@ -8,6 +8,7 @@ import { type ApiBudget, budgetSettings, createBudget } from './budget.ts';
 import type { RunContext } from './context.ts';
 import { openDatabase } from './database.ts';
 import { connectSalesforce } from './salesforce.ts';
+import { formatFormulaSummary, formulasDue, refreshFormulas, refreshFormulasAll } from './formulas.ts';
 import { type RunSummary, syncObject } from './syncObject.ts';
 
 export interface SyncOptions {
@@ -40,6 +41,11 @@ async function guardedSync(ctx: RunContext, budget: ApiBudget, obj: ObjectOption
   // Its own client, so the object's run row gets the calls it alone spent.
   const summary = await syncObject({ ...ctx, sf: ctx.sf.fork() }, obj, { fullRefresh });
   if (summary.status === 'failed') budget.noteFailure(summary.error);
+  else if (await formulasDue(ctx, obj)) {
+    // The object's formula schedule (config formulaRefreshHours) is due: a cheap Id + formulas job.
+    const refresh = await refreshFormulas({ ...ctx, sf: ctx.sf.fork() }, obj);
+    if (refresh.status === 'failed') return { ...summary, status: 'failed', error: refresh.error };
+  }
   return summary;
 }
 
@@ -83,7 +89,6 @@ export async function runSync(opts: SyncOptions): Promise<void> {
   const config = loadConfig(process.env, { objects: opts.objects, sandbox: opts.sandbox, concurrency: opts.concurrency });
   const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
   if (opts.formulasOnly) {
-    const { formatFormulaSummary, refreshFormulasAll } = await import('./formulas.ts');
     const results = await withSyncContext(config, log, refreshFormulasAll);
     process.stdout.write(formatFormulaSummary(results));
     const failed = results.find((r) => r.status === 'failed');

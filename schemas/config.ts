@@ -51,6 +51,8 @@ const objectOptions = z.object({
   name: z.string().regex(SOBJECT_NAME, 'object names are Salesforce API names such as Account or Invoice__c'),
   overlapMinutes: z.number().min(0).optional(),
   fullRefresh: z.boolean().optional(),
+  /** Re-read formula fields at least this often (formula results change without touching SystemModstamp). */
+  formulaRefreshHours: z.number().positive().optional(),
 });
 
 const scheduleGroup = z

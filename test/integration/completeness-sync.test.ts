@@ -1,5 +1,8 @@
 // Issue 4: nothing is lost. Late commits, ties across a page boundary, hard deletes (getDeleted and reconciliation),
 // formula changes without a SystemModstamp bump, new fields back-filled, and verify. Emulator over HTTP + PostgreSQL.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
@@ -20,19 +23,20 @@ const db = useTestDatabase();
 let emulator: Emulator;
 let client: pg.Client;
 
+function envOf(): Record<string, string> {
+  return {
+    SF_LOGIN_URL: emulator.loginUrl,
+    SF_CLIENT_ID: emulator.clientId,
+    SF_USERNAME: emulator.username,
+    SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
+    DATABASE_URL: db.url,
+    SFSYNC_SCHEMA: SCHEMA,
+    LOG_LEVEL: 'silent',
+  };
+}
+
 function config(objects: string[]) {
-  return loadConfig(
-    {
-      SF_LOGIN_URL: emulator.loginUrl,
-      SF_CLIENT_ID: emulator.clientId,
-      SF_USERNAME: emulator.username,
-      SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-      DATABASE_URL: db.url,
-      SFSYNC_SCHEMA: SCHEMA,
-      LOG_LEVEL: 'silent',
-    },
-    { objects: objects.join(',') },
-  );
+  return loadConfig(envOf(), { objects: objects.join(',') });
 }
 
 async function sync(object: string): Promise<RunSummary> {
@@ -172,5 +176,23 @@ describe('completeness: nothing is lost between syncs', () => {
     const [bad] = await withSyncContext(config(['Account']), silentLogger(), (ctx) => verifyAll(ctx, 0));
     expect(bad).toMatchObject({ object: 'Account', ok: false });
     expect(bad!.whLive).toBe(bad!.sfLive - 1);
+  });
+
+  it('refreshes formula fields on the object\'s own schedule (formulaRefreshHours), even when no formula text changed', async () => {
+    await sync('Invoice__c');
+    emulator.store.setFormula('Invoice__c', 'Summary__c', (rec) => `Scheduled ${rec.Name}`);
+    const stale = "SELECT count(*)::int AS n FROM salesforce.invoice__c WHERE summary__c NOT LIKE 'Scheduled %'";
+    await sync('Invoice__c');
+    expect((await client.query(stale)).rows[0].n).toBeGreaterThan(0);
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-formulas-'));
+    writeFileSync(path.join(dir, 'sfsync.config.json'), JSON.stringify({ objects: [{ name: 'Invoice__c', formulaRefreshHours: 0.0002 }] }));
+    const scheduled = loadConfig(envOf(), {}, dir);
+    await new Promise((r) => setTimeout(r, 1000));
+    const [summary] = await withSyncContext(scheduled, silentLogger(), (ctx) => syncAll(ctx, false));
+    expect(summary?.status, String(summary?.error)).toBe('succeeded');
+    expect((await client.query(stale)).rows[0].n).toBe(0);
+    const { rows } = await client.query("SELECT mode, status FROM sfsync.runs WHERE object = 'Invoice__c' ORDER BY id DESC LIMIT 1");
+    expect(rows).toEqual([{ mode: 'formulas', status: 'succeeded' }]);
   });
 });

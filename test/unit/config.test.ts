@@ -65,8 +65,8 @@ describe('loadConfig', () => {
     writeFileSync(path.join(d, 'sfsync.config.json'), JSON.stringify({ objects: ['Account', { name: 'Contact', overlapMinutes: 3 }] }));
     const c = loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d);
     expect(c.objects).toEqual([
-      { name: 'Account', overlapMinutes: 10, fullRefresh: false },
-      { name: 'Contact', overlapMinutes: 3, fullRefresh: false },
+      { name: 'Account', overlapMinutes: 10, fullRefresh: false, formulaRefreshHours: null },
+      { name: 'Contact', overlapMinutes: 3, fullRefresh: false, formulaRefreshHours: null },
     ]);
     expect(c.objectsChosen).toBe(true);
   });
