@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { qualified, withClient } from '../loaders/postgres.ts';
+import { listSchemaEvents, type SchemaEventRecord } from '../loaders/objectState.ts';
 import { readStatus, type ObjectStatus } from '../loaders/state.ts';
 import { openDatabase } from './database.ts';
 import { formatTextTable } from './textTable.ts';
@@ -12,7 +13,11 @@ export interface StatusEntry extends ObjectStatus {
   rows: number | null;
   /** Seconds from the watermark to now: changes made in Salesforce since then are not in the warehouse yet. */
   lagSeconds: number | null;
+  /** The latest schema drift events of the object (new, removed or retyped fields), newest first. */
+  schemaEvents: SchemaEventRecord[];
 }
+
+const EVENTS_SHOWN = 5;
 
 async function rowCount(client: pg.PoolClient, schema: string, object: string): Promise<number | null> {
   const table = object.toLowerCase();
@@ -33,7 +38,8 @@ export async function collectStatus(pool: pg.Pool, schema: string, now = new Dat
     const out: StatusEntry[] = [];
     for (const e of entries) {
       const rows = await rowCount(client, schema, e.object);
-      out.push({ ...e, table: `${schema}.${e.object.toLowerCase()}`, rows, lagSeconds: lagSeconds(e.watermark?.value, now) });
+      const schemaEvents = await listSchemaEvents(client, { schema, object: e.object, limit: EVENTS_SHOWN });
+      out.push({ ...e, table: `${schema}.${e.object.toLowerCase()}`, rows, lagSeconds: lagSeconds(e.watermark?.value, now), schemaEvents });
     }
     return out;
   });
@@ -73,7 +79,10 @@ export function formatStatusTable(entries: StatusEntry[]): string {
     seconds(e.lastRun?.durationMs ?? null),
     e.lastRun?.finishedAt ?? '',
   ]);
-  return formatTextTable(header, body);
+  const drift = entries.flatMap((e) =>
+    e.schemaEvents.map((ev) => `  ${ev.at}  ${e.object}.${ev.field}: ${ev.kind}${ev.oldType || ev.newType ? ` (${ev.oldType ?? '-'} -> ${ev.newType ?? '-'})` : ''}${ev.action ? `, ${ev.action}` : ''}`),
+  );
+  return formatTextTable(header, body) + (drift.length > 0 ? `\nSchema changes (newest first):\n${drift.join('\n')}\n` : '');
 }
 
 export async function runStatus(opts: { json?: boolean }): Promise<void> {

@@ -11,6 +11,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { refreshFormulasAll } from '../../pipelines/formulas.ts';
 import { reconcileAll } from '../../pipelines/reconcile.ts';
+import { collectStatus, formatStatusTable } from '../../pipelines/status.ts';
 import { syncAll, withSyncContext } from '../../pipelines/sync.ts';
 import type { RunSummary } from '../../pipelines/syncObject.ts';
 import { verifyAll } from '../../pipelines/verify.ts';
@@ -161,6 +162,15 @@ describe('completeness: nothing is lost between syncs', () => {
     await expectTableMatchesOrg('Account');
     const { rows: events } = await client.query("SELECT kind, field FROM sfsync.schema_events WHERE object = 'Account'");
     expect(events).toEqual([{ kind: 'added', field: 'Tier__c' }]);
+    // `sfsync status` shows the drift event, in JSON and in the table.
+    const pool = new pg.Pool({ connectionString: db.url });
+    try {
+      const status = await collectStatus(pool, SCHEMA);
+      expect(status.find((e) => e.object === 'Account')?.schemaEvents).toMatchObject([{ field: 'Tier__c', kind: 'added' }]);
+      expect(formatStatusTable(status)).toMatch(/Schema changes \(newest first\):\n.*Account\.Tier__c: added/);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('verify agrees after the syncs, and reports a warehouse row that differs from Salesforce', async () => {
