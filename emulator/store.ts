@@ -268,6 +268,14 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       }
       t.snapshot = undefined;
     },
+    removeField(object, fieldName) {
+      const t = table(object);
+      const fields = t.def.fields.filter((f) => f.name.toLowerCase() !== fieldName.toLowerCase());
+      if (fields.length === t.def.fields.length) throw new Error(`${t.def.name}.${fieldName} does not exist`);
+      t.def = { ...t.def, fields, lastModified: now() };
+      byPrefix.set(t.def.keyPrefix, t);
+      t.snapshot = undefined;
+    },
     setFormula(object, fieldName, compute, formulaText) {
       const t = table(object);
       const f = t.def.fields.find((x) => x.name.toLowerCase() === fieldName.toLowerCase() && x.calculated);

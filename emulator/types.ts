@@ -127,6 +127,8 @@ export interface OrgStore {
   hardDelete(id: string): void;
   deletedLog(object: string): DeletedEntry[];
   addField(object: string, field: FieldDef, valueFor?: (rec: SfRecord) => FieldValue): void;
+  /** Schema drift the other way: the field leaves describe and SOQL (an admin deleted it). */
+  removeField(object: string, field: string): void;
   /**
    * Change what a formula field computes, for every record at once and WITHOUT touching any SystemModstamp (the
    * reason formula fields cannot be synced incrementally). null restores the seed formula. `formulaText` updates

@@ -173,6 +173,22 @@ describe('completeness: nothing is lost between syncs', () => {
     }
   });
 
+  it('keeps the column and its data when a field is removed in Salesforce, and records the drift', async () => {
+    await sync('Account');
+    const before = await client.query('SELECT count(website)::int AS n FROM salesforce.account');
+    expect(before.rows[0].n).toBeGreaterThan(0);
+    emulator.store.removeField('Account', 'Website');
+    try {
+      await sync('Account');
+      const after = await client.query('SELECT count(website)::int AS n FROM salesforce.account');
+      expect(after.rows[0].n).toBe(before.rows[0].n);
+      const { rows } = await client.query("SELECT kind FROM sfsync.schema_events WHERE object = 'Account' AND field = 'Website'");
+      expect(rows).toEqual([{ kind: 'removed' }]);
+    } finally {
+      emulator.store.addField('Account', { name: 'Website', label: 'Website', type: 'url', length: 255, nillable: true }, () => null);
+    }
+  });
+
   it('verify agrees after the syncs, and reports a warehouse row that differs from Salesforce', async () => {
     await sync('Account');
     const ok = await withSyncContext(config(['Account', 'Invoice__c']), silentLogger(), (ctx) => verifyAll(ctx, 30));
