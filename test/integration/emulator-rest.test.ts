@@ -2,7 +2,6 @@
 // (salesforce-api.md §3, §4, §5).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import type { SfRecord } from '../../emulator/types.ts';
 import { api, login } from './emulator-client.ts';
 import { orgRecords } from '../support/org.ts';
 

@@ -3,7 +3,6 @@
 import { Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import type { SfRecord } from '../../emulator/types.ts';
 import { assertion } from './emulator-client.ts';
 import { orgRecords } from '../support/org.ts';
 
