@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { lastLine, runCli, startCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -15,11 +16,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-cli-'));
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    SF_LOGIN_URL: emulator.loginUrl,
-    SF_CLIENT_ID: emulator.clientId,
-    SF_USERNAME: emulator.username,
-    SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-    DATABASE_URL: db.url,
+    ...emulatorEnv(emulator, db.url),
     ...extra,
   };
 }

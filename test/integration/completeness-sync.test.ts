@@ -18,6 +18,7 @@ import { verifyAll } from '../../pipelines/verify.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const SCHEMA = 'salesforce';
 const db = useTestDatabase();
@@ -26,11 +27,7 @@ let client: pg.Client;
 
 function envOf(): Record<string, string> {
   return {
-    SF_LOGIN_URL: emulator.loginUrl,
-    SF_CLIENT_ID: emulator.clientId,
-    SF_USERNAME: emulator.username,
-    SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-    DATABASE_URL: db.url,
+    ...emulatorEnv(emulator, db.url),
     SFSYNC_SCHEMA: SCHEMA,
     LOG_LEVEL: 'silent',
   };

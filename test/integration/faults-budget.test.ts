@@ -10,6 +10,7 @@ import { syncAll, withSyncContext } from '../../pipelines/sync.ts';
 import type { RunSummary } from '../../pipelines/syncObject.ts';
 import { lastLine, runCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -18,11 +19,7 @@ const DAILY = 15_000;
 
 function env(schema: string): Record<string, string> {
   return {
-    SF_LOGIN_URL: emulator.loginUrl,
-    SF_CLIENT_ID: emulator.clientId,
-    SF_USERNAME: emulator.username,
-    SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-    DATABASE_URL: db.url,
+    ...emulatorEnv(emulator, db.url),
     SFSYNC_SCHEMA: schema,
   };
 }

@@ -10,6 +10,7 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { lastLine, runCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -18,11 +19,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-faults-'));
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    SF_LOGIN_URL: emulator.loginUrl,
-    SF_CLIENT_ID: emulator.clientId,
-    SF_USERNAME: emulator.username,
-    SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-    DATABASE_URL: db.url,
+    ...emulatorEnv(emulator, db.url),
     ...extra,
   };
 }

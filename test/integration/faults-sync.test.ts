@@ -14,6 +14,7 @@ import type { RunContext } from '../../pipelines/context.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -23,11 +24,7 @@ const specs = new Map<string, ObjectSpec>();
 function config(schema: string, objects: string[], concurrency = 4) {
   return loadConfig(
     {
-      SF_LOGIN_URL: emulator.loginUrl,
-      SF_CLIENT_ID: emulator.clientId,
-      SF_USERNAME: emulator.username,
-      SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-      DATABASE_URL: db.url,
+      ...emulatorEnv(emulator, db.url),
       SFSYNC_SCHEMA: schema,
       SFSYNC_CONCURRENCY: String(concurrency),
       LOG_LEVEL: 'silent',

@@ -10,6 +10,7 @@ import { ensureLiveView } from '../../loaders/views.ts';
 import { runCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -32,11 +33,7 @@ describe('status, runs, docs and live views', () => {
     emulator = await createEmulator({ port: 0, accounts: 60, seed: 11 });
     emulator.store.softDelete(orgRecords(emulator.store, 'Account')[3]!.Id);
     const env = {
-      SF_LOGIN_URL: emulator.loginUrl,
-      SF_CLIENT_ID: emulator.clientId,
-      SF_USERNAME: emulator.username,
-      SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-      DATABASE_URL: db.url,
+      ...emulatorEnv(emulator, db.url),
     };
     for (let i = 0; i < 2; i++) {
       const sync = await runCli(['sync', '--objects', 'Account,Contact'], env);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { startCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -55,11 +56,7 @@ describe('sfsync schedule', () => {
 
   it('runs on every tick, survives a failed run, never overlaps, and stops cleanly on SIGTERM mid-run', async () => {
     const { child, done } = startCli(['schedule', '--cron', '*/2 * * * * *', '--objects', 'Account'], {
-      SF_LOGIN_URL: emulator.loginUrl,
-      SF_CLIENT_ID: emulator.clientId,
-      SF_USERNAME: emulator.username,
-      SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-      DATABASE_URL: db.url,
+      ...emulatorEnv(emulator, db.url),
       LOG_LEVEL: 'info',
     });
     try {
@@ -105,11 +102,7 @@ describe('sfsync schedule', () => {
 
   it('refuses an invalid cron expression with one line and exit code 2', async () => {
     const { done } = startCli(['schedule', '--cron', 'every night', '--objects', 'Account'], {
-      SF_LOGIN_URL: emulator.loginUrl,
-      SF_CLIENT_ID: emulator.clientId,
-      SF_USERNAME: emulator.username,
-      SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-      DATABASE_URL: db.url,
+      ...emulatorEnv(emulator, db.url),
     });
     const result = await done;
     expect(result.code).toBe(2);

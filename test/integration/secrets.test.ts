@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { type CliResult, runCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -13,11 +14,7 @@ const WRONG_SECRET = 'wrong-client-secret-0123456789abcdef';
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    SF_LOGIN_URL: emulator.loginUrl,
-    SF_CLIENT_ID: emulator.clientId,
-    SF_USERNAME: emulator.username,
-    SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-    DATABASE_URL: db.url,
+    ...emulatorEnv(emulator, db.url),
     SFSYNC_SCHEMA: 'secrets',
     LOG_LEVEL: 'debug',
     ...extra,

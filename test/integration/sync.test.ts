@@ -10,6 +10,7 @@ import type { RunSummary } from '../../pipelines/syncObject.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const OBJECTS = ['Account', 'Contact', 'Opportunity', 'Invoice__c'];
 const SCHEMA = 'salesforce';
@@ -20,11 +21,7 @@ function config(objects = OBJECTS, extra: Record<string, string> = {}) {
   return loadConfig(
     {
       ...extra,
-      SF_LOGIN_URL: emulator.loginUrl,
-      SF_CLIENT_ID: emulator.clientId,
-      SF_USERNAME: emulator.username,
-      SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-      DATABASE_URL: db.url,
+      ...emulatorEnv(emulator, db.url),
       SFSYNC_SCHEMA: SCHEMA,
       LOG_LEVEL: 'silent',
     },

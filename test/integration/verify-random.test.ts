@@ -15,6 +15,7 @@ import { startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
 
 const SEED = Number(process.env.SFSYNC_TEST_SEED ?? 20240501);
 const OBJECTS = ['Account', 'Contact'];
@@ -39,11 +40,7 @@ function prng(seed: number): () => number {
 
 function env(): Record<string, string> {
   return {
-    SF_LOGIN_URL: emulator.loginUrl,
-    SF_CLIENT_ID: emulator.clientId,
-    SF_USERNAME: emulator.username,
-    SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
-    DATABASE_URL: db.url,
+    ...emulatorEnv(emulator, db.url),
     SFSYNC_SCHEMA: SCHEMA,
     LOG_LEVEL: 'silent',
   };
