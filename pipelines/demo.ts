@@ -13,8 +13,8 @@ const DEMO_SCHEMA = 'sfsync_demo';
 /** Two analyst queries joining Contact to Account, run at the end of the demo. */
 const SAMPLE_QUERIES = [
   {
-    title: 'accounts with the most contacts',
-    sql: `SELECT a.name, count(*) AS contacts FROM ${DEMO_SCHEMA}.contact c JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted AND NOT a.isdeleted GROUP BY a.id, a.name ORDER BY contacts DESC, a.name LIMIT 3;`,
+    title: 'the latest contacts with their account and its city',
+    sql: `SELECT c.name AS contact, a.name AS account, a.billingcity AS city FROM ${DEMO_SCHEMA}.contact c JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted ORDER BY c.createddate DESC, c.id LIMIT 3;`,
   },
   {
     title: 'contacts per industry, from the contact side',
