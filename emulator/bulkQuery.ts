@@ -35,7 +35,8 @@ export type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' 
 export const DELIMITERS: Record<string, string> = { COMMA: ',', TAB: '\t', PIPE: '|', SEMICOLON: ';', CARET: '^', BACKQUOTE: '`' };
 export const LINE_ENDINGS: Record<string, string> = { LF: '\n', CRLF: '\r\n' };
 const TERMINAL = new Set<JobState>(['JobComplete', 'Failed', 'Aborted']);
-const CHUNK_CHARS = 256 * 1024;
+/** Rows per write: measured with scripts/benchEmulator.ts at 1M Accounts, 32 KiB gave ~76 MB/s, 256 KiB ~62, 1 MiB ~52. */
+const CHUNK_CHARS = 32 * 1024;
 
 export function isTerminal(state: JobState): boolean {
   return TERMINAL.has(state);
@@ -259,7 +260,9 @@ export function createBulkQuery(deps: BulkDeps) {
     zipper?.pipe(res);
     const out: Writable = zipper ?? res;
     // §6.3: every page is a standalone CSV with its own header row.
-    let chunk = job.plan.columns.map(quoteCsv).join(sep) + eol;
+    // Rows are collected as parts and joined once per chunk: one flat string per write, not a deep rope.
+    const parts: string[] = [job.plan.columns.map(quoteCsv).join(sep) + eol];
+    let pending = parts[0]!.length;
     let bytes = 0;
     const { snapshot, slots, plan } = job;
     for (let i = offset; i < end; i++) {
@@ -272,17 +275,21 @@ export function createBulkQuery(deps: BulkDeps) {
         if (c > 0) line += sep;
         line += v === null || v === undefined ? nullText : v.indexOf('"') === -1 ? `"${v}"` : `"${v.replaceAll('"', '""')}"`;
       }
-      chunk += line + eol;
-      if (chunk.length >= CHUNK_CHARS) {
+      parts.push(line + eol);
+      pending += line.length + eol.length;
+      if (pending >= CHUNK_CHARS) {
+        const chunk = parts.join('');
+        parts.length = 0;
+        pending = 0;
         bytes += chunk.length;
         const ok = out.write(chunk);
-        chunk = '';
         if (res.destroyed || (!ok && !(await drained(out, res)))) {
           zipper?.destroy();
           return;
         }
       }
     }
+    const chunk = parts.join('');
     bytes += chunk.length;
     deps.limits.addResultBytes(bytes);
     out.end(chunk);
