@@ -96,7 +96,7 @@ async function physicalLimit(env: Env): Promise<Measurement> {
   const { run, bytes } = await measured(env, 'a-physical', [...TSX, 'scripts/bench/physicalCopy.ts'], { BENCH_SCHEMA: 'bench_a', BENCH_OBJECT: 'Account', BENCH_GZIP: flags['a-gzip'] ? '1' : '' });
   await env.db.dropTarget('bench_a');
   const out = lastJson(run.stdout);
-  return { id: 'a', label: 'Bulk CSV -> COPY, no processing', rows: out.rows, bytes, seconds: run.ms / 1000, peakRssMb: run.peakRssMb, note: `${out.pages} result pages, one COPY each, text columns${flags['a-gzip'] ? ', gzip' : ''}` };
+  return { id: 'a', label: 'Bulk CSV -> COPY, no processing', rows: out.rows, bytes, seconds: run.ms / 1000, peakRssMb: run.peakRssMb, note: `${out.pages} result pages, one COPY each, into sfsync's typed, indexed table${flags['a-gzip'] ? ', gzip' : ''}` };
 }
 
 async function sfsync(env: Env, name: string, schema: string, objects: string, extra: Record<string, string> = {}): Promise<{ run: ChildRun; bytes: number }> {

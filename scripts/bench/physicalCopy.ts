@@ -1,21 +1,24 @@
 // (a) The physical limit: a Bulk API 2.0 queryAll job for sfsync's field list, every result page's bytes piped
 // straight into `COPY … FROM STDIN (FORMAT csv, HEADER true)` (§6.3: each page has its own header row, so one COPY
-// per page) into a table of text columns. No parsing, no transforms, plain bytes (gzip only when BENCH_GZIP=1).
+// per page) into the same typed, indexed table sfsync builds (loaders/ddl.ts ensureTable), so the ratio (b)/(a) is
+// sfsync's own overhead. No parsing, no transforms, plain bytes (gzip only when BENCH_GZIP=1).
 // Env: the sfsync settings (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME, SF_PRIVATE_KEY_PATH, DATABASE_URL) and
 // BENCH_OBJECT, BENCH_SCHEMA. Prints {"rows":N,"pages":P} on stdout.
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createQueryJob, deleteJob, waitForJob } from '../../extractors/bulkQueryJob.ts';
-import { qualified } from '../../loaders/postgres.ts';
-import { createTextTable, openSource, report } from './benchSource.ts';
+import { ensureTable } from '../../loaders/ddl.ts';
+import { qualified, quoteIdent } from '../../loaders/postgres.ts';
+import { openSource, report } from './benchSource.ts';
 
 const object = process.env.BENCH_OBJECT ?? 'Account';
 const schema = process.env.BENCH_SCHEMA ?? 'bench_a';
 const { config, http, spec, soql } = await openSource(object);
 const db = new pg.Client({ connectionString: config.databaseUrl });
 await db.connect();
-await createTextTable(db, schema, spec.table, spec.fields.map((f) => f.column));
+await ensureTable(db, schema, spec);
+const columns = spec.fields.map((f) => quoteIdent(f.column)).join(', ');
 
 const job = await createQueryJob(http, { soql, operation: 'queryAll' });
 await waitForJob(http, job.id);
@@ -25,7 +28,7 @@ let locator: string | null = null;
 do {
   const q = locator === null ? '' : `?locator=${encodeURIComponent(locator)}`;
   const res = await http.getStream(`jobs/query/${job.id}/results${q}`, { headers: { Accept: 'text/csv', 'Accept-Encoding': process.env.BENCH_GZIP === '1' ? 'gzip' : 'identity' } });
-  const copy = db.query(copyFrom(`COPY ${qualified(schema, spec.table)} FROM STDIN (FORMAT csv, HEADER true)`));
+  const copy = db.query(copyFrom(`COPY ${qualified(schema, spec.table)} (${columns}) FROM STDIN (FORMAT csv, HEADER true, FORCE_NULL (${columns}))`));
   await pipeline(res.data, copy);
   rows += copy.rowCount;
   pages++;
