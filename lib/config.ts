@@ -192,3 +192,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     schedule: typeof fileConfig.schedule === 'string' ? [{ cron: fileConfig.schedule }] : (fileConfig.schedule ?? []),
   });
 }
+
+/** LOG_LEVEL as set, before (or without) full validation: the CLI's error path and the demo's quiet default. */
+export function requestedLogLevel(env: Record<string, string | undefined> = process.env): string | undefined {
+  return env.LOG_LEVEL;
+}

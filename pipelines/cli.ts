@@ -1,5 +1,6 @@
 // The command line: parse flags, load config once, run one command, turn any error into one line + exit code.
 import { Command, Option } from 'commander';
+import { requestedLogLevel } from '../lib/config.ts';
 import { exitCodeOf, oneLine } from '../lib/errors.ts';
 
 const program = new Command('sfsync')
@@ -114,7 +115,7 @@ program
 try {
   await program.parseAsync();
 } catch (err) {
-  if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(err);
+  if (['debug', 'trace'].includes(requestedLogLevel() ?? '')) console.error(err);
   process.stderr.write(`sfsync: ${oneLine(err)}\n`);
   process.exitCode = exitCodeOf(err);
 }

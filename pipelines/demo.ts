@@ -2,7 +2,7 @@
 import { createEmulator } from '../emulator/index.ts';
 import type { OrgStore } from '../emulator/types.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig, requestedLogLevel } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { describeUrl } from './database.ts';
 import { formatSummary, syncAll, withSyncContext } from './sync.ts';
@@ -63,7 +63,7 @@ export async function runDemo(opts: { accounts: string }): Promise<void> {
       },
       { objects: DEMO_OBJECTS },
     );
-    const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: process.stderr.isTTY });
+    const log = createLogger({ level: requestedLogLevel() ?? 'warn', pretty: process.stderr.isTTY });
     const out = (s: string) => process.stdout.write(s);
     out(`Salesforce emulator: ${emulator.url} (${accounts} Accounts and related records)\n`);
     await withSyncContext(config, log, async (ctx) => {
