@@ -281,7 +281,7 @@ export function createBulkQuery(deps: BulkDeps) {
         const chunk = parts.join('');
         parts.length = 0;
         pending = 0;
-        bytes += chunk.length;
+        bytes += Buffer.byteLength(chunk);
         const ok = out.write(chunk);
         if (res.destroyed || (!ok && !(await drained(out, res)))) {
           zipper?.destroy();
@@ -290,7 +290,7 @@ export function createBulkQuery(deps: BulkDeps) {
       }
     }
     const chunk = parts.join('');
-    bytes += chunk.length;
+    bytes += Buffer.byteLength(chunk);
     deps.limits.addResultBytes(bytes);
     out.end(chunk);
   };

@@ -11,20 +11,10 @@ import { syncAll, withSyncContext } from '../pipelines/sync.ts';
 import type { RunSummary } from '../pipelines/syncObject.ts';
 import { compareTable } from '../test/support/compare.ts';
 import { orgRecords } from '../test/support/org.ts';
+import { prng } from '../test/support/prng.ts';
 
 const OBJECTS = ['Account', 'Contact', 'Opportunity', 'Invoice__c'];
 
-/** mulberry32: a seeded PRNG, so a failing soak can be replayed with --seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const ROUTES = {
   describe: /GET .*\/describe/,

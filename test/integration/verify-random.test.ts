@@ -16,6 +16,7 @@ import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { prng } from '../support/prng.ts';
 
 const SEED = Number(process.env.SFSYNC_TEST_SEED ?? 20240501);
 const OBJECTS = ['Account', 'Contact'];
@@ -26,17 +27,6 @@ const db = useTestDatabase();
 let emulator: Emulator;
 let client: pg.Client;
 
-/** mulberry32: a tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function env(): Record<string, string> {
   return {
