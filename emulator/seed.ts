@@ -27,7 +27,14 @@ export interface Generator {
   record(slot: number): Record<string, FieldValue> & { Id: string };
   /** Cheap IsDeleted of the generated record, without building it. */
   isDeleted(slot: number): boolean;
+  /** The audit datetimes `cursorMs` computes without building the record (cursor indexes, store.ts). */
+  readonly cursorFields: readonly CursorField[];
+  /** Epoch ms of record(slot)[field] for a field in cursorFields: the same instant, from the same hash. */
+  cursorMs(slot: number, field: CursorField): number;
 }
+
+export type CursorField = 'SystemModstamp' | 'LastModifiedDate' | 'CreatedDate';
+const AUDIT_FIELDS: readonly CursorField[] = ['SystemModstamp', 'LastModifiedDate', 'CreatedDate'];
 
 /** A generated reference: which child slots may point at parent slot p (the store verifies each candidate). */
 export interface GeneratedLink {
@@ -129,8 +136,8 @@ interface Ctx {
   userIds: string[];
 }
 
-/** §4.7 cursors: timestamps of buckets, about two records per bucket so SystemModstamp ties are common. */
-function audit(ctx: Ctx, object: string, slot: number, salt: number) {
+/** §4.7 cursors: timestamps of buckets, about two records per bucket so SystemModstamp ties are common (epoch ms). */
+function auditMs(ctx: Ctx, object: string, slot: number, salt: number): { h: number; created: number; lastMod: number; mod: number } {
   const count = ctx.counts[object] ?? 1;
   const buckets = Math.max(1, Math.ceil(count / 2));
   const h = mix(slot, salt, ctx.seed);
@@ -138,15 +145,28 @@ function audit(ctx: Ctx, object: string, slot: number, salt: number) {
   const step = Math.floor(SPAN_MS / buckets);
   // Whole seconds mostly; every 7th bucket carries millis so parsers keep them.
   const millis = bucket % 7 === 3 ? (bucket * 37) % 1000 : 0;
-  const modMs = ctx.anchorMs - SPAN_MS + bucket * step - (bucket * step) % 1000 + millis;
-  const createdMs = modMs - (h % 400) * DAY_MS - (h % 86_400) * 1000;
-  const lastModMs = h % 10 === 0 ? modMs - (h % 3600) * 1000 : modMs;
+  const mod = ctx.anchorMs - SPAN_MS + bucket * step - (bucket * step) % 1000 + millis;
+  const created = mod - (h % 400) * DAY_MS - (h % 86_400) * 1000;
+  const lastMod = h % 10 === 0 ? mod - (h % 3600) * 1000 : mod;
+  return { h, created, lastMod, mod };
+}
+
+function audit(ctx: Ctx, object: string, slot: number, salt: number) {
+  const a = auditMs(ctx, object, slot, salt);
   return {
-    CreatedDate: isoOf(createdMs),
-    CreatedById: pick(ctx.userIds, h >>> 3),
-    LastModifiedDate: isoOf(lastModMs),
-    LastModifiedById: pick(ctx.userIds, h >>> 5),
-    SystemModstamp: isoOf(modMs),
+    CreatedDate: isoOf(a.created),
+    CreatedById: pick(ctx.userIds, a.h >>> 3),
+    LastModifiedDate: isoOf(a.lastMod),
+    LastModifiedById: pick(ctx.userIds, a.h >>> 5),
+    SystemModstamp: isoOf(a.mod),
+  };
+}
+
+/** cursorMs of a generator whose audit fields come from audit(ctx, object, slot, salt). */
+function auditCursor(ctx: Ctx, object: string, salt: number): (slot: number, field: CursorField) => number {
+  return (slot, field) => {
+    const a = auditMs(ctx, object, slot, salt);
+    return field === 'SystemModstamp' ? a.mod : field === 'LastModifiedDate' ? a.lastMod : a.created;
   };
 }
 
@@ -177,6 +197,8 @@ function users(ctx: Ctx): Generator {
   return {
     count: ctx.counts.User ?? 0,
     isDeleted: () => false,
+    cursorFields: AUDIT_FIELDS,
+    cursorMs: auditCursor(ctx, 'User', salt),
     record(slot) {
       const h = mix(slot, salt, ctx.seed);
       const first = pick(FIRST, h);
@@ -209,6 +231,8 @@ function accounts(ctx: Ctx): Generator {
   return {
     count: ctx.counts.Account ?? 0,
     isDeleted: (slot) => deleted(ctx, slot, salt),
+    cursorFields: AUDIT_FIELDS,
+    cursorMs: auditCursor(ctx, 'Account', salt),
     record(slot) {
       const h = mix(slot, salt, ctx.seed);
       const g = mix(slot, salt + 50, ctx.seed);
@@ -248,6 +272,8 @@ function contacts(ctx: Ctx): Generator {
   return {
     count: ctx.counts.Contact ?? 0,
     isDeleted: (slot) => deleted(ctx, slot, salt),
+    cursorFields: AUDIT_FIELDS,
+    cursorMs: auditCursor(ctx, 'Contact', salt),
     record(slot) {
       const h = mix(slot, salt, ctx.seed);
       const g = mix(slot, salt + 50, ctx.seed);
@@ -289,6 +315,8 @@ function opportunities(ctx: Ctx): Generator {
   return {
     count: ctx.counts.Opportunity ?? 0,
     isDeleted: (slot) => deleted(ctx, slot, salt),
+    cursorFields: AUDIT_FIELDS,
+    cursorMs: auditCursor(ctx, 'Opportunity', salt),
     record(slot) {
       const h = mix(slot, salt, ctx.seed);
       const g = mix(slot, salt + 50, ctx.seed);
@@ -319,6 +347,8 @@ function leads(ctx: Ctx): Generator {
   return {
     count: ctx.counts.Lead ?? 0,
     isDeleted: (slot) => deleted(ctx, slot, salt),
+    cursorFields: AUDIT_FIELDS,
+    cursorMs: auditCursor(ctx, 'Lead', salt),
     record(slot) {
       const h = mix(slot, salt, ctx.seed);
       const g = mix(slot, salt + 50, ctx.seed);
@@ -362,6 +392,8 @@ function tasks(ctx: Ctx): Generator {
   return {
     count: ctx.counts.Task ?? 0,
     isDeleted: (slot) => deleted(ctx, slot, salt),
+    cursorFields: AUDIT_FIELDS,
+    cursorMs: auditCursor(ctx, 'Task', salt),
     record(slot) {
       const h = mix(slot, salt, ctx.seed);
       const g = mix(slot, salt + 50, ctx.seed);
@@ -392,6 +424,8 @@ function histories(ctx: Ctx): Generator {
   return {
     count: ctx.counts.AccountHistory ?? 0,
     isDeleted: (slot) => deleted(ctx, slot, salt),
+    cursorFields: ['CreatedDate'],
+    cursorMs: auditCursor(ctx, 'AccountHistory', salt),
     record(slot) {
       const h = mix(slot, salt, ctx.seed);
       const a = audit(ctx, 'AccountHistory', slot, salt);
@@ -417,6 +451,8 @@ function invoices(ctx: Ctx): Generator {
   return {
     count: ctx.counts.Invoice__c ?? 0,
     isDeleted: (slot) => deleted(ctx, slot, salt),
+    cursorFields: AUDIT_FIELDS,
+    cursorMs: auditCursor(ctx, 'Invoice__c', salt),
     record(slot) {
       const h = mix(slot, salt, ctx.seed);
       const g = mix(slot, salt + 50, ctx.seed);

@@ -1,8 +1,9 @@
 // planSoql: a SOQL statement parsed by soql-parser-js and bound to the org's schema (salesforce-api.md §4), run over
-// snapshots without holding records: unfiltered scans only check IsDeleted, ORDER BY keeps one key per match.
+// snapshots without holding records: unfiltered scans only check IsDeleted, ORDER BY keeps one key per match, and a
+// cursor window in WHERE (§4.7) reads only the slots the store's cursor index puts inside it.
 // Numbers in toJson are RawJson (decimal text the HTTP layer writes verbatim, §4.3).
 import soqlParser, { type FieldType, type Query } from 'soql-parser-js';
-import { compileWhere, type Predicate } from './soqlWhere.ts';
+import { type CursorBound, compileWhere, type Predicate } from './soqlWhere.ts';
 import { compareDecimal } from './values.ts';
 import {
   type FieldDef,
@@ -65,6 +66,8 @@ interface QueryPart {
   nodes: JsonNode[];
   paths: FieldPath[];
   where: Predicate | null;
+  /** Cursor windows the WHERE clause implies (soqlWhere.ts). */
+  bounds: CursorBound[];
   order: { path: FieldPath; desc: boolean; nullsFirst: boolean }[];
   limit: number | undefined;
   offset: number;
@@ -131,9 +134,11 @@ function addToTree(nodes: JsonNode[], path: FieldPath): void {
 }
 
 function bindPart(b: Binder, def: ObjectDef, q: Query, isSub: boolean, unsupported: string[]): QueryPart {
-  const part: QueryPart = { def, nodes: [], paths: [], where: null, order: [], limit: q.limit, offset: q.offset ?? 0, hasCompound: false, hasBase64: false, hasSubquery: false, usesFieldsFn: false };
+  const part: QueryPart = { def, nodes: [], paths: [], where: null, bounds: [], order: [], limit: q.limit, offset: q.offset ?? 0, hasCompound: false, hasBase64: false, hasSubquery: false, usesFieldsFn: false };
   for (const f of q.fields ?? []) bindField(b, part, f, unsupported);
-  part.where = compileWhere(q.where, (p) => resolvePath(b, def, p), b.store.now());
+  const where = compileWhere(q.where, (p) => resolvePath(b, def, p), b.store.now());
+  part.where = where?.predicate ?? null;
+  part.bounds = where?.bounds ?? [];
   const orderBy = (q.orderBy ? (Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy]) : []) as { field?: string; order?: string; nulls?: string }[];
   for (const o of orderBy) {
     if (!o.field) throw malformed(b.soql, 'ORDER BY a function is not supported by the emulator');
@@ -345,14 +350,39 @@ function compareKeys(part: QueryPart, a: SortKey[], b: SortKey[]): number {
   return 0;
 }
 
+/**
+ * The slots worth reading, ascending, when the WHERE clause confines a cursor field the snapshot indexes (windows on
+ * one field intersected; of several fields the narrowest); undefined = every slot. The predicate still decides each.
+ */
+export function candidateSlots(bounds: readonly CursorBound[], snap: ObjectSnapshot): Int32Array | undefined {
+  if (bounds.length === 0 || !snap.cursorCandidates) return undefined;
+  const windows = new Map<string, { from?: string; to?: string }>();
+  for (const b of bounds) {
+    const w = windows.get(b.field) ?? {};
+    if (b.from !== undefined && (w.from === undefined || b.from > w.from)) w.from = b.from;
+    if (b.to !== undefined && (w.to === undefined || b.to < w.to)) w.to = b.to;
+    windows.set(b.field, w);
+  }
+  let best: ReturnType<NonNullable<ObjectSnapshot['cursorCandidates']>>;
+  for (const [field, w] of windows) {
+    const c = snap.cursorCandidates(field, w.from, w.to);
+    if (c && (!best || c.estimate < best.estimate)) best = c;
+  }
+  return best?.slots();
+}
+
 function* runPart(part: QueryPart, snap: ObjectSnapshot, includeDeleted: boolean): Generator<number> {
   const accept = includeDeleted ? (s: string) => s !== 'gone' : (s: string) => s === 'live';
   const where = part.where;
   let skip = part.offset;
   let left = part.limit ?? Number.POSITIVE_INFINITY;
   if (left <= 0) return;
+  // Result order is slot order (then ORDER BY), whichever way the slots are visited.
+  const only = candidateSlots(part.bounds, snap);
+  const n = only ? only.length : snap.size;
   if (part.order.length === 0) {
-    for (let slot = 0; slot < snap.size; slot++) {
+    for (let i = 0; i < n; i++) {
+      const slot = only ? only[i]! : i;
       if (!accept(snap.slotState(slot))) continue;
       if (where) {
         const rec = snap.at(slot);
@@ -370,7 +400,8 @@ function* runPart(part: QueryPart, snap: ObjectSnapshot, includeDeleted: boolean
   // ORDER BY: one key tuple per match (never the records), then an index sort; ties keep slot order.
   const slots: number[] = [];
   const keys: SortKey[][] = [];
-  for (let slot = 0; slot < snap.size; slot++) {
+  for (let i = 0; i < n; i++) {
+    const slot = only ? only[i]! : i;
     if (!accept(snap.slotState(slot))) continue;
     const rec = snap.at(slot);
     if (!rec || (where && !where(rec))) continue;

@@ -1,12 +1,26 @@
 // SOQL WHERE (salesforce-api.md §4.7): soql-parser-js returns a right-leaning chain of conditions with paren
 // counts; rebuild the precedence tree (NOT > AND > OR), type-check literals against the fields and compile each
-// condition into a predicate over records.
+// condition into a predicate over records. Cursor windows ANDed at the top (`SystemModstamp >= X AND ...`) are also
+// returned as bounds, so the store can read only the slots inside them (cursorIndex.ts).
 import type { Condition, WhereClause } from 'soql-parser-js';
 import { normalizeId, to18 } from './ids.ts';
 import { type FieldDef, type FieldValue, type SfRecord, SoqlError } from './types.ts';
 import { compareDecimal, dayText, isoOf } from './values.ts';
 
 export type Predicate = (rec: SfRecord) => boolean;
+
+/** A datetime field directly on the object that every match has within [from, to] (stored text, inclusive). */
+export interface CursorBound {
+  field: string;
+  from?: string;
+  to?: string;
+}
+
+export interface CompiledWhere {
+  predicate: Predicate;
+  /** Implied by the whole WHERE clause (top-level AND terms only); the predicate still decides. */
+  bounds: CursorBound[];
+}
 
 /** Resolves a (possibly dotted) field name to its definition and a value getter; throws INVALID_FIELD. */
 export type ResolveField = (path: string) => { field: FieldDef; get: (rec: SfRecord) => FieldValue };
@@ -199,7 +213,20 @@ function includes(literals: FieldValue[]): (v: FieldValue) => boolean {
   };
 }
 
-function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string): Predicate {
+/** Stored datetime text (isoOf): compares as text exactly as it compares as an instant. */
+const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** The window a comparison confines its field to (a superset: `>` is taken as `>=`), or null. */
+function boundOf(path: string, field: FieldDef, op: string, lit: FieldValue | Range): CursorBound | null {
+  if (field.type !== 'datetime' || path.includes('.') || lit === null || typeof lit === 'boolean') return null;
+  const lo = isRange(lit) ? { '>': lit.to, '>=': lit.from, '=': lit.from }[op] : ['>', '>=', '='].includes(op) ? lit : undefined;
+  const hi = isRange(lit) ? { '<': lit.from, '<=': lit.to, '=': lit.to }[op] : ['<', '<=', '='].includes(op) ? lit : undefined;
+  if (lo === undefined && hi === undefined) return null;
+  if ((lo !== undefined && !CANONICAL.test(lo)) || (hi !== undefined && !CANONICAL.test(hi))) return null;
+  return { field: field.name, from: lo, to: hi };
+}
+
+function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string): CompiledWhere {
   const c = cond as { field?: string; operator?: string; value?: string | string[]; literalType?: string | string[] };
   if (!c.field) throw malformed('functions in WHERE are not supported by the emulator');
   const { field, get } = resolve(c.field);
@@ -211,56 +238,61 @@ function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string
   if (op === 'IN' || op === 'NOT IN') {
     const tests = values.map((v) => comparison(field, '=', v));
     const any = (v: FieldValue) => tests.some((t) => t(v));
-    return op === 'IN' ? (r) => any(get(r)) : (r) => !any(get(r));
+    return { predicate: op === 'IN' ? (r) => any(get(r)) : (r) => !any(get(r)), bounds: [] };
   }
   if (op === 'INCLUDES' || op === 'EXCLUDES') {
     if (field.type !== 'multipicklist') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `${op} can only be used with multi-select picklists`);
     const test = includes(values as FieldValue[]);
-    return op === 'INCLUDES' ? (r) => test(get(r)) : (r) => !test(get(r));
+    return { predicate: op === 'INCLUDES' ? (r) => test(get(r)) : (r) => !test(get(r)), bounds: [] };
   }
   if (op === 'LIKE') {
     if (!TEXT.has(field.type) && field.type !== 'id' && field.type !== 'reference') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `invalid operator on ${field.type} field: LIKE`);
     const match = likeMatcher(String(values[0]));
-    return (r) => {
+    const predicate: Predicate = (r) => {
       const v = get(r);
       return typeof v === 'string' && match(v);
     };
+    return { predicate, bounds: [] };
   }
-  const test = comparison(field, op, values[0] as FieldValue | Range);
-  return (r) => test(get(r));
+  const lit = values[0] as FieldValue | Range;
+  const test = comparison(field, op, lit);
+  const bound = boundOf(c.field, field, op, lit);
+  return { predicate: (r) => test(get(r)), bounds: bound ? [bound] : [] };
 }
 
-/** The WHERE clause as one predicate (null when absent). */
-export function compileWhere(where: WhereClause | undefined, resolve: ResolveField, nowIso: string): Predicate | null {
+/** The WHERE clause as one predicate with the cursor windows it implies (null when absent). */
+export function compileWhere(where: WhereClause | undefined, resolve: ResolveField, nowIso: string): CompiledWhere | null {
   const tokens = tokenize(where, []);
   if (tokens.length === 0) return null;
   let i = 0;
   const peek = () => tokens[i];
-  const orExpr = (): Predicate => {
+  const orExpr = (): CompiledWhere => {
     let left = andExpr();
     while (peek() === 'OR') {
       i++;
-      const l = left;
-      const r = andExpr();
-      left = (rec) => l(rec) || r(rec);
+      const l = left.predicate;
+      const r = andExpr().predicate;
+      // A disjunction confines nothing by itself (its terms' windows are not kept).
+      left = { predicate: (rec) => l(rec) || r(rec), bounds: [] };
     }
     return left;
   };
-  const andExpr = (): Predicate => {
+  const andExpr = (): CompiledWhere => {
     let left = unary();
     while (peek() === 'AND') {
       i++;
-      const l = left;
-      const r = unary();
-      left = (rec) => l(rec) && r(rec);
+      const l = left.predicate;
+      const right = unary();
+      const r = right.predicate;
+      left = { predicate: (rec) => l(rec) && r(rec), bounds: [...left.bounds, ...right.bounds] };
     }
     return left;
   };
-  const unary = (): Predicate => {
+  const unary = (): CompiledWhere => {
     const t = tokens[i++];
     if (t === 'NOT') {
-      const inner = unary();
-      return (rec) => !inner(rec);
+      const inner = unary().predicate;
+      return { predicate: (rec) => !inner(rec), bounds: [] };
     }
     if (t === '(') {
       const inner = orExpr();
@@ -270,7 +302,7 @@ export function compileWhere(where: WhereClause | undefined, resolve: ResolveFie
     if (t === undefined || typeof t === 'string') throw malformed(`unexpected token in WHERE: ${String(t)}`);
     return compileCondition(t, resolve, nowIso);
   };
-  const pred = orExpr();
+  const out = orExpr();
   if (i !== tokens.length) throw malformed('unexpected token in WHERE');
-  return pred;
+  return out;
 }

@@ -1,10 +1,11 @@
 // The org's records: generated base slots (seed.ts) + a copy-on-write overlay of changed, inserted and hard-deleted
 // records. A snapshot copies only the overlay, so it costs O(mutations) and later changes never leak into it (Bulk
 // jobs read one, §6.3). Formula fields are computed on read, so a formula change moves results without touching any
-// SystemModstamp.
+// SystemModstamp. Cursor windows (§4.7) find generated slots through a sorted index per cursor field (cursorIndex.ts).
+import { type CursorIndex, buildCursorIndex, windowCandidates } from './cursorIndex.ts';
 import { makeId, normalizeId, numberOf } from './ids.ts';
 import { isStored, seedSchema, withField } from './schema.ts';
-import { type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
+import { type CursorField, type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
 import type { DeletedEntry, FieldDef, FieldValue, ObjectDef, ObjectSnapshot, OrgStore, SfRecord, SlotState } from './types.ts';
 import { multiplyDecimal } from './values.ts';
 
@@ -34,6 +35,8 @@ interface Table {
   log: DeletedEntry[];
   /** Reused until the next mutation of this object. */
   snapshot: ObjectSnapshot | undefined;
+  /** Per cursor field, built on first use: generated values never change, so every snapshot shares them. */
+  indexes: Map<string, CursorIndex>;
 }
 
 const DAY_MS = 86_400_000;
@@ -63,6 +66,19 @@ interface View {
   overlay: ReadonlyMap<number, SfRecord | null>;
   extras: readonly Extra[];
   formulas: ReadonlyMap<string, Compute>;
+}
+
+/** The generated slots' index of `field`; null when there are none; undefined when the generator cannot index it. */
+function cursorIndexOf(t: Table, field: string): CursorIndex | null | undefined {
+  if (!t.gen || t.base === 0) return null;
+  const gen = t.gen;
+  if (!gen.cursorFields.includes(field as CursorField)) return undefined;
+  let index = t.indexes.get(field);
+  if (!index) {
+    index = buildCursorIndex(t.base, (slot) => gen.cursorMs(slot, field as CursorField));
+    t.indexes.set(field, index);
+  }
+  return index;
 }
 
 function readSlot(v: View, slot: number): SfRecord | undefined {
@@ -119,7 +135,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
   for (const def of seedSchema()) {
     const gen = org.generators.get(def.name);
     const base = gen?.count ?? 0;
-    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined };
+    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map() };
     tables.set(def.name.toLowerCase(), t);
     byPrefix.set(def.keyPrefix, t);
   }
@@ -182,7 +198,16 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       const t = table(object);
       if (!t.snapshot) {
         const view: View = { gen: t.gen, base: t.base, size: t.size, overlay: new Map(t.overlay), extras: t.extras, formulas: t.formulas };
-        t.snapshot = { object: t.def, size: view.size, at: (slot) => readSlot(view, slot), slotState: (slot) => stateOfSlot(view, slot) };
+        t.snapshot = {
+          object: t.def,
+          size: view.size,
+          at: (slot) => readSlot(view, slot),
+          slotState: (slot) => stateOfSlot(view, slot),
+          cursorCandidates(field, from, to) {
+            const index = cursorIndexOf(t, field);
+            return index === undefined ? undefined : windowCandidates(index, view.overlay, field, from, to);
+          },
+        };
       }
       return t.snapshot;
     },

@@ -101,6 +101,19 @@ export interface ObjectSnapshot {
   at(slot: number): SfRecord | undefined;
   /** Whether slot i is live, soft-deleted or hard-deleted, without building the record (fast unfiltered scans). */
   slotState(slot: number): SlotState;
+  /**
+   * Slots whose `field` value may lie within [from, to] (stored datetime text, both inclusive, undefined = open): a
+   * superset of the matches found without reading the other slots (a cursor window, §4.7). undefined when no index
+   * covers the field; the caller then scans every slot.
+   */
+  cursorCandidates?(field: string, from: string | undefined, to: string | undefined): CursorCandidates | undefined;
+}
+
+export interface CursorCandidates {
+  /** An upper bound of slots().length, known before building it. */
+  readonly estimate: number;
+  /** Ascending slot numbers. */
+  slots(): Int32Array;
 }
 
 export type SlotState = 'live' | 'deleted' | 'gone';

@@ -1,0 +1,135 @@
+// Cursor-window queries (§4.7) read only the slots the store's cursor index puts in the window: on random data,
+// random mutations and random bounds, every answer must equal the full scan's (same slots, same order).
+import { describe, expect, it } from 'vitest';
+import { buildCursorIndex, indexRange } from '../../emulator/cursorIndex.ts';
+import { generateOrg } from '../../emulator/seed.ts';
+import { planSoql } from '../../emulator/soql.ts';
+import { createOrgStore } from '../../emulator/store.ts';
+import type { ObjectSnapshot, OrgStore } from '../../emulator/types.ts';
+import { isoOf } from '../../emulator/values.ts';
+import { prng } from '../support/prng.ts';
+
+const CLOCK = new Date('2026-06-15T10:00:00.000Z');
+const SEED = 20_260_615;
+
+/** The same snapshot without its index: runPart falls back to visiting every slot. */
+function fullScan(snap: ObjectSnapshot): ObjectSnapshot {
+  return { object: snap.object, size: snap.size, at: (s) => snap.at(s), slotState: (s) => snap.slotState(s) };
+}
+
+function run(store: OrgStore, soql: string, snap: ObjectSnapshot, includeDeleted: boolean): number[] {
+  return [...planSoql(store, soql).run(snap, { includeDeleted })];
+}
+
+/** Random mutations of the kinds the API offers: edits (now or at a chosen modstamp), inserts, deletes, undeletes. */
+function mutate(store: OrgStore, object: string, rand: () => number, n: number, pick: () => string): void {
+  const text = object === 'AccountHistory' ? 'NewValue' : 'Description';
+  for (let i = 0; i < n; i++) {
+    const snap = store.snapshot(object);
+    const rec = snap.at(Math.floor(rand() * snap.size));
+    const r = rand();
+    if (r < 0.15 || !rec) {
+      store.insert(object, { Contact: { LastName: `New ${i}` }, AccountHistory: { Field: 'Name', NewValue: `New ${i}` } }[object] ?? { Name: `New ${i}` });
+    } else if (r < 0.55) {
+      store.update(rec.Id, { [text]: `edit ${i}` }, rand() < 0.5 ? { modstamp: pick() } : {});
+    } else if (r < 0.65) {
+      store.update(rec.Id, { [text]: `quiet ${i}` }, { touch: false });
+    } else if (r < 0.8) {
+      if (rec.IsDeleted === true) store.undelete(rec.Id);
+      else store.softDelete(rec.Id);
+    } else {
+      store.hardDelete(rec.Id);
+    }
+  }
+}
+
+describe('emulator cursor index', () => {
+  it('computes the same instants as the generated records', () => {
+    const anchor = Date.parse('2026-06-15T00:00:00.000Z');
+    const org = generateOrg({ accounts: 500, seed: 3 }, anchor);
+    const rand = prng(SEED);
+    for (const gen of org.generators.values()) {
+      for (let k = 0; k < 200 && gen.count > 0; k++) {
+        const slot = Math.floor(rand() * gen.count);
+        const rec = gen.record(slot);
+        for (const f of gen.cursorFields) expect(isoOf(gen.cursorMs(slot, f))).toBe(rec[f]);
+      }
+    }
+  });
+
+  it('sorts keys (ties, skew, empty) and finds inclusive ranges', () => {
+    const rand = prng(SEED + 1);
+    for (const count of [0, 1, 2, 7, 1000]) {
+      const keys = Array.from({ length: count }, () => (rand() < 0.1 ? 1e12 + Math.floor(rand() * 3) : 1e12 + Math.floor(rand() * 1e6) * (rand() < 0.01 ? 1e4 : 1)));
+      const index = buildCursorIndex(count, (s) => keys[s]!);
+      expect([...index.keys]).toEqual([...keys].sort((a, b) => a - b));
+      expect([...index.slots].map((s) => keys[s])).toEqual([...index.keys]);
+      for (let k = 0; k < 50; k++) {
+        const a = keys[Math.floor(rand() * count)] ?? 0;
+        const b = keys[Math.floor(rand() * count)] ?? 0;
+        const [start, end] = indexRange(index, Math.min(a, b), Math.max(a, b));
+        const want = keys.filter((x) => x >= Math.min(a, b) && x <= Math.max(a, b)).length;
+        expect(end - start).toBe(want);
+      }
+    }
+  });
+
+  it.each([1, 2, 3])('answers window queries exactly as a full scan (round %i)', (round) => {
+    const rand = prng(SEED + 10 * round);
+    const store = createOrgStore({ accounts: 1500, seed: round, clockStart: CLOCK });
+    const span = [Date.parse('2023-01-01T00:00:00.000Z'), CLOCK.getTime() + 60_000];
+    const instant = () => isoOf(Math.floor(span[0]! + rand() * (span[1]! - span[0]!)) - (rand() < 0.5 ? Math.floor(rand() * 1000) : 0));
+    // A bound is sometimes an existing value (ties at the edge), sometimes any instant, with or without millis.
+    const boundFor = (snap: ObjectSnapshot, field: string) => {
+      const rec = snap.at(Math.floor(rand() * snap.size));
+      const v = rand() < 0.5 && rec ? String(rec[field]) : instant();
+      return rand() < 0.3 ? v.replace(/\.\d{3}Z$/, 'Z') : v;
+    };
+    const before: { snap: ObjectSnapshot; soql: string; all: boolean; want: number[] }[] = [];
+    for (let phase = 0; phase < 3; phase++) {
+      for (const object of ['Account', 'Contact', 'AccountHistory']) {
+        const snap = store.snapshot(object);
+        const fields = object === 'AccountHistory' ? ['CreatedDate'] : ['SystemModstamp', 'LastModifiedDate', 'CreatedDate'];
+        for (let q = 0; q < 25; q++) {
+          const f = fields[Math.floor(rand() * fields.length)]!;
+          const g = fields[Math.floor(rand() * fields.length)]!;
+          const ops = ['>=', '>', '<', '<=', '='];
+          const terms = [`${f} ${ops[Math.floor(rand() * 2)]} ${boundFor(snap, f)}`];
+          if (rand() < 0.6) terms.push(`${f} ${ops[2 + Math.floor(rand() * 2)]} ${boundFor(snap, f)}`);
+          if (rand() < 0.3) terms.push(`${g} ${ops[Math.floor(rand() * ops.length)]} ${boundFor(snap, g)}`);
+          if (rand() < 0.2) terms.push('IsDeleted = false');
+          if (rand() < 0.2) terms.push(`(Id != null OR ${g} < ${boundFor(snap, g)})`);
+          if (rand() < 0.1) terms.push(`${g} = LAST_N_DAYS:${Math.floor(rand() * 900)}`);
+          const order = rand() < 0.4 ? ` ORDER BY ${f}${rand() < 0.5 ? ' DESC' : ''}, Id` : '';
+          const limit = rand() < 0.2 ? ` LIMIT ${1 + Math.floor(rand() * 50)}` : '';
+          const offset = limit && rand() < 0.5 ? ` OFFSET ${Math.floor(rand() * 20)}` : '';
+          const select = rand() < 0.2 ? 'COUNT()' : 'Id';
+          const soql = `SELECT ${select} FROM ${object} WHERE ${terms.join(' AND ')}${select === 'Id' ? `${order}${limit}${offset}` : ''}`;
+          const all = rand() < 0.5;
+          const want = run(store, soql, fullScan(snap), all);
+          expect(run(store, soql, snap, all), soql).toEqual(want);
+          if (q % 5 === 0) before.push({ snap, soql, all, want });
+        }
+        mutate(store, object, rand, 120, instant);
+      }
+    }
+    // Snapshots taken before later mutations still answer as they did.
+    for (const b of before) expect(run(store, b.soql, b.snap, b.all), b.soql).toEqual(b.want);
+  });
+
+  it('reads only the window: a narrow window over many records visits few slots', () => {
+    const store = createOrgStore({ accounts: 20_000, seed: 5, clockStart: CLOCK });
+    const snap = store.snapshot('Account');
+    let reads = 0;
+    const at = (s: number) => {
+      reads++;
+      return snap.at(s);
+    };
+    const counting: ObjectSnapshot = { ...snap, at, cursorCandidates: snap.cursorCandidates };
+    const stamps = Array.from({ length: snap.size }, (_, i) => String(snap.at(i)?.SystemModstamp)).sort();
+    const from = stamps[stamps.length - 200]!;
+    const slots = run(store, `SELECT Id FROM Account WHERE SystemModstamp >= ${from}`, counting, true);
+    expect(slots.length).toBeGreaterThanOrEqual(200);
+    expect(reads).toBeLessThan(400);
+  });
+});
