@@ -1,11 +1,13 @@
 // `sfsync status`: per object, the watermark and how far behind it is, the last run and the table's row count.
 import type pg from 'pg';
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig, type ScheduleGroup } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { qualified, withClient } from '../loaders/postgres.ts';
 import { listSchemaEvents, type SchemaEventRecord } from '../loaders/objectState.ts';
 import { readStatus, type ObjectStatus } from '../loaders/state.ts';
 import { openDatabase } from './database.ts';
+import { nextScheduledRun } from './nextScheduledRun.ts';
+import { resolveGroups } from './schedule.ts';
 import { formatTextTable } from './textTable.ts';
 
 export interface StatusEntry extends ObjectStatus {
@@ -15,6 +17,14 @@ export interface StatusEntry extends ObjectStatus {
   lagSeconds: number | null;
   /** The latest schema drift events of the object (new, removed or retyped fields), newest first. */
   schemaEvents: SchemaEventRecord[];
+  /** When `sfsync schedule` with this config would next sync the object (ISO 8601); null when no group syncs it. */
+  nextRun: string | null;
+}
+
+/** The schedule `sfsync schedule` would run with this config: its groups, and the objects a group without a list syncs. */
+export interface SchedulePlan {
+  groups: readonly ScheduleGroup[];
+  objects: readonly string[];
 }
 
 const EVENTS_SHOWN = 5;
@@ -32,14 +42,15 @@ export function lagSeconds(watermark: string | undefined, now: Date): number | n
   return Math.max(0, Math.round((now.getTime() - Date.parse(watermark)) / 1000));
 }
 
-export async function collectStatus(pool: pg.Pool, schema: string, now = new Date()): Promise<StatusEntry[]> {
+export async function collectStatus(pool: pg.Pool, schema: string, now = new Date(), schedule?: SchedulePlan): Promise<StatusEntry[]> {
   return withClient(pool, async (client) => {
     const entries = await readStatus(client, schema);
     const out: StatusEntry[] = [];
     for (const e of entries) {
       const rows = await rowCount(client, schema, e.object);
       const schemaEvents = await listSchemaEvents(client, { schema, object: e.object, limit: EVENTS_SHOWN });
-      out.push({ ...e, table: `${schema}.${e.object.toLowerCase()}`, rows, lagSeconds: lagSeconds(e.watermark?.value, now), schemaEvents });
+      const next = schedule ? nextScheduledRun(e.object, schedule.groups, schedule.objects, now) : null;
+      out.push({ ...e, table: `${schema}.${e.object.toLowerCase()}`, rows, lagSeconds: lagSeconds(e.watermark?.value, now), schemaEvents, nextRun: next?.toISOString() ?? null });
     }
     return out;
   });
@@ -66,12 +77,13 @@ export function formatLag(totalSeconds: number | null): string {
 
 export function formatStatusTable(entries: StatusEntry[]): string {
   if (entries.length === 0) return 'No object has been synced yet. Run `sfsync sync`.\n';
-  const header = ['object', 'rows', 'watermark', 'lag', 'last run', 'status', 'inserted', 'updated', 'duration', 'finished'];
+  const header = ['object', 'rows', 'watermark', 'lag', 'next run', 'last run', 'status', 'inserted', 'updated', 'duration', 'finished'];
   const body = entries.map((e) => [
     e.object,
     e.rows === null ? '-' : String(e.rows),
     e.watermark ? `${e.watermark.value} (${e.watermark.cursorField})` : '-',
     formatLag(e.lagSeconds),
+    e.nextRun?.replace('.000Z', 'Z') ?? '-',
     e.lastRun?.mode ?? '-',
     e.lastRun ? e.lastRun.status + (e.lastRun.error ? `: ${e.lastRun.error}` : '') : '-',
     String(e.lastRun?.rowsInserted ?? ''),
@@ -88,9 +100,11 @@ export function formatStatusTable(entries: StatusEntry[]): string {
 export async function runStatus(opts: { json?: boolean }): Promise<void> {
   const config = loadConfig(process.env, { needSalesforce: false });
   const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
+  // The groups `sfsync schedule` would start with no flags: the config file's, else the nightly default.
+  const schedule = { groups: resolveGroups({}, config.schedule), objects: config.objects.map((o) => o.name) };
   const db = await openDatabase(config, log);
   try {
-    const entries = await collectStatus(db.pool, config.schema);
+    const entries = await collectStatus(db.pool, config.schema, new Date(), schedule);
     process.stdout.write(opts.json ? `${JSON.stringify({ schema: config.schema, objects: entries }, null, 2)}\n` : formatStatusTable(entries));
   } finally {
     await db.close();

@@ -49,8 +49,25 @@ describe('sfsync CLI', () => {
     expect(account.lastRun).toMatchObject({ mode: 'initial', status: 'succeeded' });
     expect(account.rows).toBeGreaterThan(0);
     expect(account.watermark.cursorField).toBe('SystemModstamp');
+    // No schedule in the config: every configured object is due at the nightly default.
+    expect(account.nextRun).toMatch(/^\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/);
     const table = await runCli(['status'], { DATABASE_URL: db.url });
     expect(table.stdout).toMatch(/^Account\s+\d+\s+\d{4}-\d\d-\d\dT/m);
+    expect(table.stdout).toMatch(/^object .* lag +next run +last run/m);
+  });
+
+  it('shows the next scheduled run from the config file schedule, and - for an object no group syncs', async () => {
+    const config = path.join(dir, 'scheduled.json');
+    writeFileSync(config, JSON.stringify({ schedule: [{ cron: '30 4 * * *', objects: ['Account'], timezone: 'Asia/Kolkata' }] }));
+    const status = await runCli(['status', '--json'], { DATABASE_URL: db.url, SFSYNC_CONFIG: config });
+    expect(status.code, status.stderr).toBe(0);
+    const byName = new Map(JSON.parse(status.stdout).objects.map((o: { object: string; nextRun: string | null }) => [o.object, o.nextRun]));
+    // 04:30 in Kolkata (UTC+05:30) is 23:00 UTC.
+    expect(byName.get('Account')).toMatch(/T23:00:00\.000Z$/);
+    expect(byName.get('Contact')).toBeNull();
+    const table = await runCli(['status'], { DATABASE_URL: db.url, SFSYNC_CONFIG: config });
+    expect(table.stdout).toMatch(/^Account\s.*\s\d{4}-\d\d-\d\dT23:00:00Z\s+initial/m);
+    expect(table.stdout).toMatch(/^Contact\s.*\s-\s+initial/m);
   });
 
   it.each([
