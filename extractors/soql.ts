@@ -10,6 +10,8 @@ export interface CursorWindow {
   from?: string;
   /** Exclusive upper bound, ISO 8601. */
   to?: string;
+  /** The dateTime field the bounds apply to; default the object's cursor (a backfill --by created uses CreatedDate). */
+  field?: string;
 }
 
 export interface SelectOptions {
@@ -43,7 +45,7 @@ export function soqlDateTime(iso: string): string {
 
 function whereClause(spec: ObjectSpec, window: CursorWindow | undefined): string {
   if (!window || (window.from === undefined && window.to === undefined)) return '';
-  const cursor = spec.cursorField;
+  const cursor = window.field === undefined ? spec.cursorField : assertSoqlName(window.field, `Window field of ${spec.name}`);
   if (!cursor) throw new DataError(`${spec.name} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be read by cursor window`);
   const terms: string[] = [];
   if (window.from !== undefined) terms.push(`${cursor} >= ${soqlDateTime(window.from)}`);

@@ -3,6 +3,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import * as m0001 from './0001_sfsync.ts';
 import * as m0002 from './0002_completeness.ts';
+import * as m0003 from './0003_backfill.ts';
 
 export const SCHEMA = 'sfsync';
 
@@ -11,7 +12,7 @@ interface StaticMigration extends Knex.Migration {
 }
 
 /** In order. Works the same from .ts sources and from compiled dist/ because nothing is looked up on disk. */
-const MIGRATIONS: readonly StaticMigration[] = [m0001, m0002];
+const MIGRATIONS: readonly StaticMigration[] = [m0001, m0002, m0003];
 
 const staticSource: Knex.MigrationSource<StaticMigration> = {
   getMigrations: async () => [...MIGRATIONS],

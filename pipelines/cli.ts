@@ -22,6 +22,21 @@ program
   });
 
 program
+  .command('backfill')
+  .description('re-load the records whose cursor (SystemModstamp) or CreatedDate lies in [since, until) through Bulk API 2.0, one job per window; resumable, never moves the sync watermark')
+  .option('--objects <list>', 'comma-separated sObject API names (required)')
+  .option('--since <date>', 'start of the range, inclusive: ISO 8601 date or date-time, UTC unless an offset is given (required)')
+  .option('--until <date>', "end of the range, exclusive (default: the server's now, or the until of the unfinished backfill being resumed)")
+  .option('--window <size>', 'one Bulk job per window of this size: <n>mo (calendar months), <n>w, <n>d or <n>h', '1mo')
+  .option('--by <field>', 'cursor: the cursor field (SystemModstamp); created: CreatedDate', 'cursor')
+  .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .addOption(new Option('--concurrency <n>', 'Bulk jobs (windows) in flight at once').argParser((v) => Number.parseInt(v, 10)))
+  .action(async (opts) => {
+    const { runBackfill } = await import('./backfill.ts');
+    return runBackfill(opts);
+  });
+
+program
   .command('status')
   .description('show each object: watermark, last run, row count')
   .option('--json', 'print JSON (a stable shape for scripts)')

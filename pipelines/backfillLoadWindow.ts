@@ -1,0 +1,107 @@
+// One backfill window: a Bulk API 2.0 queryAll job over [from, to) (salesforce-api.md §6), then its rows merged, the
+// window marked done and its run row written in ONE transaction under the object lock. The watermark is never touched.
+import { DataError, oneLine } from '../lib/errors.ts';
+import { createQueryJob, deleteJob, waitForJob } from '../extractors/bulkQueryJob.ts';
+import { bulkCsvStream } from '../extractors/bulkCsvStream.ts';
+import { buildSelect } from '../extractors/soql.ts';
+import type { ObjectSpec } from '../extractors/types.ts';
+import { failWindow, finishWindow, setWindowJob, startWindow, type WindowCounts } from '../loaders/backfillState.ts';
+import { copyCsv } from '../loaders/copyCsv.ts';
+import { mergeStage } from '../loaders/merge.ts';
+import { withClient, withTransaction } from '../loaders/postgres.ts';
+import { STAGE_SCHEMA, createStage } from '../loaders/stage.ts';
+import { finishRun, recordApiCalls, startRun } from '../loaders/state.ts';
+import type { RunContext } from './context.ts';
+import { withObjectLockWaiting } from './lock.ts';
+
+export interface WindowTarget {
+  backfillId: number;
+  /** The dateTime field the window bounds apply to (the cursor, or CreatedDate). */
+  field: string;
+  from: string;
+  to: string;
+}
+
+export type WindowResult = ({ status: 'done' } & WindowCounts) | { status: 'failed'; error: unknown };
+
+export async function loadBackfillWindow(ctx: RunContext, spec: ObjectSpec, w: WindowTarget): Promise<WindowResult> {
+  // Its own client, so the window's run row gets the calls it alone spent.
+  const sf = ctx.sf.fork();
+  const log = ctx.log.child({ object: spec.name, window: `[${w.from}, ${w.to})` });
+  const runId = await withClient(ctx.pool, async (c) => {
+    const id = await startRun(c, { schema: ctx.config.schema, object: spec.name, mode: 'backfill' });
+    await startWindow(c, w.backfillId, w.from, id);
+    return id;
+  });
+  let jobId: string | undefined;
+  try {
+    const soql = buildSelect(spec, { window: { from: w.from, to: w.to, field: w.field } });
+    jobId = (await createQueryJob(sf, { soql, operation: 'queryAll' })).id;
+    const job = jobId;
+    await withClient(ctx.pool, (c) => setWindowJob(c, w.backfillId, w.from, job));
+    // No database connection and no lock while Salesforce works on the job: that is where a backfill spends its time.
+    await waitForJob(sf, job, { signal: ctx.signal });
+    const counts = await commitWindow({ ...ctx, sf }, spec, w, runId, job);
+    log.info(counts, 'backfill window loaded');
+    return { status: 'done', ...counts };
+  } catch (err) {
+    // An abort surfaces as the transport's "canceled"; the signal's reason says why (SIGTERM, ...).
+    const error = ctx.signal.aborted ? ctx.signal.reason : err;
+    log.error({ err: oneLine(error) }, 'backfill window failed');
+    await recordFailure(ctx, w, runId, error, sf.calls, jobId);
+    return { status: 'failed', error };
+  } finally {
+    // Results count against storage until deleted (§6.5); failure to delete must not fail the window.
+    if (jobId) await deleteJob(sf, jobId).catch(() => {});
+    await withClient(ctx.pool, (c) => recordApiCalls(c, runId, sf.calls)).catch(() => {});
+  }
+}
+
+/**
+ * The object lock is waited for (a concurrent `sync` may hold it) and held only for this window's transaction.
+ * mergeStage never lets an older cursor overwrite a newer row, so a window read before a concurrent sync loaded
+ * newer versions cannot undo them (issue 3 §5).
+ */
+async function commitWindow(ctx: RunContext, spec: ObjectSpec, w: WindowTarget, runId: number, jobId: string): Promise<WindowCounts> {
+  const schema = ctx.config.schema;
+  const columns = spec.fields.map((f) => f.column);
+  const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
+  return withClient(ctx.pool, (client) =>
+    withObjectLockWaiting(client, schema, spec.name, ctx.signal, () =>
+      withTransaction(client, async () => {
+        const stage = await createStage(client, schema, spec.table);
+        // Created here, not before the lock wait: the first results page is requested only once COPY pulls (§6.3).
+        const stream = bulkCsvStream(ctx.sf, jobId, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal });
+        const fetched = await copyCsv(client, { schema: STAGE_SCHEMA, table: stage, columns, source: stream, signal: ctx.signal });
+        if (fetched !== stream.records) {
+          throw new DataError(`${spec.name}: Bulk API announced ${stream.records} records but ${fetched} arrived; nothing was loaded`);
+        }
+        const { inserted, updated } = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn });
+        const counts = { fetched, inserted, updated };
+        await finishWindow(client, w.backfillId, w.from, counts);
+        await finishRun(client, runId, {
+          status: 'succeeded',
+          apiCalls: ctx.sf.calls,
+          rowsFetched: fetched,
+          rowsInserted: inserted,
+          rowsUpdated: updated,
+          bulkJobIds: [jobId],
+          windowFrom: w.from,
+          windowTo: w.to,
+        });
+        return counts;
+      }),
+    ),
+  );
+}
+
+async function recordFailure(ctx: RunContext, w: WindowTarget, runId: number, err: unknown, apiCalls: number, jobId: string | undefined): Promise<void> {
+  try {
+    await withClient(ctx.pool, async (c) => {
+      await failWindow(c, w.backfillId, w.from, oneLine(err));
+      await finishRun(c, runId, { status: 'failed', error: oneLine(err), apiCalls, bulkJobIds: jobId ? [jobId] : [], windowFrom: w.from, windowTo: w.to });
+    });
+  } catch (e) {
+    ctx.log.warn({ err: oneLine(e) }, 'could not record the failed backfill window');
+  }
+}
