@@ -65,3 +65,11 @@ export function buildSelect(spec: ObjectSpec, opts: SelectOptions = {}): string 
 export function buildCount(spec: ObjectSpec, opts: { window?: CursorWindow } = {}): string {
   return `SELECT COUNT() FROM ${assertSoqlName(spec.name, 'Object')}${whereClause(spec, opts.window)}`;
 }
+
+/** The oldest cursor value (REST only: §6.7, ORDER BY and LIMIT have no place in a Bulk job). */
+export function buildEarliest(spec: ObjectSpec): string {
+  const object = assertSoqlName(spec.name, 'Object');
+  const cursor = spec.cursorField;
+  if (!cursor) throw new DataError(`${object} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be read by cursor window`);
+  return `SELECT ${cursor} FROM ${object} ORDER BY ${cursor} ASC LIMIT 1`;
+}

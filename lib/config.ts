@@ -48,6 +48,8 @@ export interface Config {
   objectsChosen: boolean;
   concurrency: number;
   bulkThreshold: number;
+  /** Bulk loads of more records than this are split into cursor windows, each committed with its own watermark. */
+  windowRows: number;
   /** Stop starting objects when the org's daily API usage would pass this share of its allowance. */
   maxOrgApiShare: number;
   /** Stop starting objects when this run alone has spent this share of the daily allowance. */
@@ -185,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     objectsChosen: Boolean(flags.objects) || fromFile.length > 0,
     concurrency: flags.concurrency ?? fileConfig.concurrency ?? e.SFSYNC_CONCURRENCY,
     bulkThreshold: fileConfig.bulkThreshold ?? e.SFSYNC_BULK_THRESHOLD,
+    windowRows: fileConfig.windowRows ?? e.SFSYNC_WINDOW_ROWS,
     maxOrgApiShare: e.SFSYNC_MAX_ORG_API_SHARE,
     maxRunApiShare: e.SFSYNC_MAX_RUN_API_SHARE,
     logLevel: e.LOG_LEVEL,

@@ -94,8 +94,17 @@ export async function startRun(client: pg.ClientBase, run: ObjectKey & { mode: s
 
 /** Omitted counters stay as they are (NULL unless set earlier). */
 export async function finishRun(client: pg.ClientBase, runId: number, outcome: RunOutcome): Promise<void> {
+  await writeRun(client, runId, outcome, true);
+}
+
+/** A committed part of a run still going (one cursor window of a large load): counters, status stays 'running'. */
+export async function updateRun(client: pg.ClientBase, runId: number, outcome: Omit<RunOutcome, 'status'>): Promise<void> {
+  await writeRun(client, runId, { ...outcome, status: 'running' }, false);
+}
+
+async function writeRun(client: pg.ClientBase, runId: number, outcome: Omit<RunOutcome, 'status'> & { status: RunStatus }, finished: boolean): Promise<void> {
   await client.query(
-    `UPDATE sfsync.runs SET status = $2, finished_at = clock_timestamp(),
+    `UPDATE sfsync.runs SET status = $2${finished ? ', finished_at = clock_timestamp()' : ''},
        rows_inserted = COALESCE($3, rows_inserted), rows_updated = COALESCE($4, rows_updated),
        rows_deleted = COALESCE($5, rows_deleted), bytes = COALESCE($6, bytes), api_calls = COALESCE($7, api_calls),
        bulk_job_ids = COALESCE($8, bulk_job_ids), error = $9,

@@ -1,5 +1,5 @@
-// The API budget guard (issue 5 item 3): before each object, read the org's daily allowances and this run's spending;
-// once a limit is crossed, the remaining objects are not started. A failure with REQUEST_LIMIT_EXCEEDED closes the
+// The API budget guard (issue 5 item 3): before each object and each cursor window of a large one, read the org's
+// daily allowances and this run's spending; once a limit is crossed, nothing further starts. A failure with REQUEST_LIMIT_EXCEEDED closes the
 // budget at once (salesforce-api.md §10: retrying it only burns what is left).
 import type { Config } from '../lib/config.ts';
 import { BudgetError, SalesforceApiError } from '../lib/errors.ts';
@@ -81,7 +81,7 @@ export function createBudget(sf: SalesforceHttp, settings: BudgetSettings, log: 
   const spent = (): Spending => ({ apiCalls: sf.calls - callsAtStart, bulkJobs });
   const noteFailure = (err: unknown) => {
     if (stopped || !(err instanceof SalesforceApiError) || err.errorCode !== 'REQUEST_LIMIT_EXCEEDED') return;
-    stopped = new BudgetError('API budget: Salesforce answered REQUEST_LIMIT_EXCEEDED (the org\'s daily API allowance is spent); remaining objects not started');
+    stopped = new BudgetError('API budget: Salesforce answered REQUEST_LIMIT_EXCEEDED (the org\'s daily API allowance is spent)');
   };
   /** §2.7: /limits needs "View Setup and Configuration"; without it the guard still has Sforce-Limit-Info. */
   const readLimits = async (): Promise<Limits> => {
@@ -106,7 +106,7 @@ export function createBudget(sf: SalesforceHttp, settings: BudgetSettings, log: 
       }
       const why = crossedLimit(limits, apiInUse(limits, sf), spent(), settings);
       if (why) {
-        stopped = new BudgetError(`API budget: ${why}; remaining objects not started`);
+        stopped = new BudgetError(`API budget: ${why}`);
         log.warn({ ...spent() }, stopped.message);
         throw stopped;
       }

@@ -39,7 +39,7 @@ async function guardedSync(ctx: RunContext, budget: ApiBudget, obj: ObjectOption
     return notStarted(obj, err);
   }
   // Its own client, so the object's run row gets the calls it alone spent.
-  const summary = await syncObject({ ...ctx, sf: ctx.sf.fork() }, obj, { fullRefresh });
+  const summary = await syncObject({ ...ctx, sf: ctx.sf.fork() }, obj, { fullRefresh, budget });
   if (summary.status === 'failed') budget.noteFailure(summary.error);
   else if (await formulasDue(ctx, obj)) {
     // The object's formula schedule (config formulaRefreshHours) is due: a cheap Id + formulas job.
@@ -50,13 +50,14 @@ async function guardedSync(ctx: RunContext, budget: ApiBudget, obj: ObjectOption
 }
 
 function notStarted(obj: ObjectOptions, err: unknown): RunSummary {
-  return { object: obj.name, mode: obj.fullRefresh ? 'full-refresh' : 'incremental', via: null, status: 'failed', rowsFetched: 0, rowsInserted: 0, rowsUpdated: 0, ms: 0, watermark: null, error: err };
+  return { object: obj.name, mode: obj.fullRefresh ? 'full-refresh' : 'incremental', via: null, status: 'failed', rowsFetched: 0, rowsInserted: 0, rowsUpdated: 0, ms: 0, watermark: null, error: err, notStarted: true };
 }
 
 export function formatSummary(summaries: RunSummary[]): string {
   const lines = summaries.map((s) => {
-    if (s.error instanceof BudgetError) return `${s.object.padEnd(24)} NOT STARTED: ${oneLine(s.error)}`;
-    const what = s.status === 'succeeded' ? `${s.rowsFetched} read, ${s.rowsInserted} inserted, ${s.rowsUpdated} updated via ${s.via}` : `FAILED: ${oneLine(s.error)}`;
+    if (s.notStarted) return `${s.object.padEnd(24)} NOT STARTED: ${oneLine(s.error)}`;
+    const failed = s.error instanceof BudgetError ? 'STOPPED' : 'FAILED';
+    const what = s.status === 'succeeded' ? `${s.rowsFetched} read, ${s.rowsInserted} inserted, ${s.rowsUpdated} updated via ${s.via}` : `${failed}: ${oneLine(s.error)}`;
     return `${s.object.padEnd(24)} ${s.mode.padEnd(12)} ${what} (${(s.ms / 1000).toFixed(1)} s)`;
   });
   return lines.join('\n') + '\n';
@@ -110,11 +111,12 @@ const hitRequestLimit = (err: unknown) => err instanceof SalesforceApiError && e
  */
 export function runFailure(summaries: RunSummary[]): SfsyncError | undefined {
   const failed = summaries.filter((s) => s.status === 'failed');
-  const skipped = failed.filter((s) => s.error instanceof BudgetError);
-  const broken = failed.filter((s) => !(s.error instanceof BudgetError));
-  const limited = broken.find((s) => hitRequestLimit(s.error));
+  const skipped = failed.filter((s) => s.notStarted);
+  const broken = failed.filter((s) => !s.notStarted);
+  // Stopped by Salesforce (REQUEST_LIMIT_EXCEEDED) or by the guard between two windows of a large object.
+  const limited = broken.find((s) => hitRequestLimit(s.error) || s.error instanceof BudgetError);
   if (skipped.length > 0 || limited) {
-    const why = limited ? `${limited.object}: ${oneLine(limited.error)}` : oneLine(skipped[0]!.error).replace(/; remaining objects not started$/, '');
+    const why = limited ? `${limited.object}: ${oneLine(limited.error)}` : oneLine(skipped[0]!.error);
     const notStarted = skipped.length > 0 ? `; not started: ${skipped.map((s) => s.object).join(', ')}` : '';
     const others = broken.filter((s) => s !== limited);
     const more = others.length > 0 ? ` (${others.map((s) => s.object).join(', ')} failed: ${oneLine(others[0]!.error)})` : '';

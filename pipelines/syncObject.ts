@@ -1,29 +1,26 @@
-// syncObject: THE unit of work. describe -> plan -> extract -> COPY -> merge + watermark in one transaction.
+// syncObject: THE unit of work. describe -> lock -> plan -> extract -> COPY -> merge + watermark (commitLoad.ts).
 import type pg from 'pg';
-import type { Readable } from 'node:stream';
 import type { ObjectOptions } from '../lib/config.ts';
-import { DataError, oneLine } from '../lib/errors.ts';
+import { oneLine } from '../lib/errors.ts';
 import { describeObject } from '../extractors/describe.ts';
 import { buildCount, buildSelect } from '../extractors/soql.ts';
-import { createQueryJob, deleteJob, waitForJob } from '../extractors/bulkQueryJob.ts';
-import { bulkCsvStream } from '../extractors/bulkCsvStream.ts';
 import { countRecords, restQueryRows } from '../extractors/restQuery.ts';
-import type { ObjectSpec, Row } from '../extractors/types.ts';
-import { copyCsv, copyRows } from '../loaders/copyCsv.ts';
-import { ensureTable, tableIsEmpty } from '../loaders/ddl.ts';
-import { maxCursor, mergeStage } from '../loaders/merge.ts';
+import type { ObjectSpec } from '../extractors/types.ts';
+import { ensureTable } from '../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../loaders/objectState.ts';
 import { withClient, withTransaction } from '../loaders/postgres.ts';
-import { createStage } from '../loaders/stage.ts';
-import { advanceWatermark, recordApiCalls, finishRun, getWatermark, startRun } from '../loaders/state.ts';
+import { recordApiCalls, finishRun, getWatermark, startRun } from '../loaders/state.ts';
+import type { ApiBudget } from './budget.ts';
+import { loadBulkWindows } from './bulkWindows.ts';
+import { type CommitResult, commitLoad, noTotals, type Source } from './commitLoad.ts';
 import type { RunContext } from './context.ts';
 import { bulkRefused } from './bulkRefusal.ts';
-import { type DeleteCheck, applyDeleteCheck, checkDeleted, loadedAsOf } from './deletes.ts';
+import { type DeleteCheck, checkDeleted, loadedAsOf } from './deletes.ts';
 import { type SchemaDiff, applyTypeChanges, diffSchema, driftEvents, snapshotOf } from './drift.ts';
 import { refreshColumns } from './formulas.ts';
 import { ensureLiveView } from '../loaders/views.ts';
 import { withObjectLock } from './lock.ts';
-import { type Mode, type Plan, cappedWatermark, planObject } from './plan.ts';
+import { type Mode, type Plan, planObject } from './plan.ts';
 import { reconcileObject } from './reconcileIds.ts';
 
 export interface RunSummary {
@@ -39,29 +36,23 @@ export interface RunSummary {
   ms: number;
   watermark: string | null;
   error?: unknown;
+  /** The budget guard stopped the run before this object began. */
+  notStarted?: boolean;
 }
 
-interface LoadResult {
+interface LoadResult extends CommitResult {
   via: 'bulk' | 'rest';
-  fetched: number;
-  inserted: number;
-  updated: number;
-  deleted: number;
-  bulkJobIds: string[];
-  watermark: string | null;
 }
 
-/** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST rows. */
-type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number } | { kind: 'rows'; rows: AsyncIterable<Row> };
-
-/** What a commit needs besides the rows: the watermark cap (§4.7) and the deletes to apply (§5). */
-interface CommitExtras {
+/** What a load needs besides the plan: the watermark cap (§4.7), the deletes to apply (§5), the budget guard. */
+interface LoadExtras {
   serverNow: Date;
   overlapMinutes: number;
   deletes: DeleteCheck | null;
+  budget?: ApiBudget;
 }
 
-export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { fullRefresh: boolean }): Promise<RunSummary> {
+export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { fullRefresh: boolean; budget?: ApiBudget }): Promise<RunSummary> {
   const started = Date.now();
   const log = ctx.log.child({ object: obj.name });
   let mode: Mode = 'initial';
@@ -86,7 +77,7 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       const deletes = plan.mode === 'incremental'
         ? await checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)
         : loadedAsOf(serverNow);
-      const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes });
+      const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes, budget: flags.budget });
       via = result.via;
       await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
       if (state.needsReconcile || deletes?.lost) await reconcileObject(ctx, client, spec);
@@ -111,15 +102,15 @@ async function recordFailure(ctx: RunContext, runId: number, err: unknown): Prom
   }
 }
 
-async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: CommitExtras): Promise<LoadResult> {
-  if (plan.mode === 'incremental') {
-    const window = { from: plan.from };
-    // §4.4: size the delta first; a large one is cheaper as one Bulk job than as thousands of REST pages.
-    const count = await countRecords(ctx.sf, buildCount(spec, { window }), { all: true });
-    if (count <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras);
-  }
+async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: LoadExtras): Promise<LoadResult> {
+  // §4.4: size the work first. A small delta is cheaper over REST than as a Bulk job (10-15 s of queue on a real
+  // org); a large load is cut into cursor windows (pipelines/windows.ts).
+  const window = plan.from !== undefined ? { from: plan.from } : {};
+  const total = await countRecords(ctx.sf, buildCount(spec, { window }), { all: true });
+  if (plan.mode === 'incremental' && total <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras);
   try {
-    return await loadBulk(ctx, client, spec, plan, runId, extras);
+    const result = await loadBulkWindows(ctx, client, { spec, plan, runId, total, ...extras });
+    return { ...result, via: 'bulk' };
   } catch (err) {
     if (!bulkRefused(err)) throw err;
     ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
@@ -127,54 +118,11 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
   }
 }
 
-async function loadBulk(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: CommitExtras): Promise<LoadResult> {
-  const soql = buildSelect(spec, { window: { from: plan.from } });
-  const job = await createQueryJob(ctx.sf, { soql, operation: 'queryAll' });
-  try {
-    await waitForJob(ctx.sf, job.id, { signal: ctx.signal });
-    const stream = bulkCsvStream(ctx.sf, job.id, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal });
-    const result = await commit(ctx, client, spec, plan, runId, { kind: 'csv', stream, expectedRows: () => stream.records }, [job.id], extras);
-    return { ...result, via: 'bulk' };
-  } finally {
-    // Results count against storage until deleted (§6.5); failure to delete must not fail the sync.
-    await deleteJob(ctx.sf, job.id).catch(() => {});
-  }
-}
-
-async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: CommitExtras): Promise<LoadResult> {
+async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: LoadExtras): Promise<LoadResult> {
   const soql = buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
-  const rows = restQueryRows(ctx.sf, soql, spec, { all: true });
-  const result = await commit(ctx, client, spec, plan, runId, { kind: 'rows', rows }, [], extras);
+  const open = (): Source => ({ kind: 'rows', rows: restQueryRows(ctx.sf, soql, spec, { all: true }) });
+  const result = await commitLoad(ctx, client, { spec, mode: plan.mode, runId, window: {}, planFrom: plan.from, open, bulkJobIds: [], last: true, before: noTotals(), ...extras });
   return { ...result, via: 'rest' };
-}
-
-/** One transaction: rows in, merge, watermark, run row. A failure anywhere rolls all of it back. */
-async function commit(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, source: Source, bulkJobIds: string[], extras: CommitExtras): Promise<Omit<LoadResult, 'via'>> {
-  const schema = ctx.config.schema;
-  const columns = spec.fields.map((f) => f.column);
-  const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
-  return withTransaction(client, async () => {
-    const direct = plan.mode === 'initial' && (await tableIsEmpty(client, schema, spec.table));
-    const target = direct ? { schema, table: spec.table } : { schema: 'pg_temp', table: await createStage(client, schema, spec.table) };
-    const copied =
-      source.kind === 'csv'
-        ? await copyCsv(client, { ...target, columns, source: source.stream, signal: ctx.signal })
-        : await copyRows(client, { ...target, columns, rows: source.rows, signal: ctx.signal });
-    if (source.kind === 'csv' && copied !== source.expectedRows()) {
-      throw new DataError(`${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`);
-    }
-    let inserted = copied;
-    let updated = 0;
-    if (!direct) ({ inserted, updated } = await mergeStage(client, { schema, table: spec.table, stage: target.table, columns, cursorColumn }));
-    const key = { schema, object: spec.name };
-    const loaded = cursorColumn ? await maxCursor(client, target.schema, target.table, cursorColumn) : null;
-    const watermark = cappedWatermark(loaded, extras.serverNow, extras.overlapMinutes);
-    if (watermark && spec.cursorField) await advanceWatermark(client, key, spec.cursorField, watermark);
-    // After the merge: a deletion newer than the row just loaded wins, an undelete loaded this run is kept.
-    const deleted = await applyDeleteCheck(client, key, spec, extras.deletes);
-    await finishRun(client, runId, { status: 'succeeded', apiCalls: ctx.sf.calls, rowsFetched: copied, rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, bulkJobIds, windowFrom: plan.from ?? null });
-    return { fetched: copied, inserted, updated, deleted, bulkJobIds, watermark };
-  });
 }
 
 /**

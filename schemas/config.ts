@@ -39,6 +39,7 @@ export const envSchema = z.object({
   SFSYNC_CONFIG: z.string().min(1).optional(),
   SFSYNC_CONCURRENCY: positiveInt('SFSYNC_CONCURRENCY').default(4),
   SFSYNC_BULK_THRESHOLD: positiveInt('SFSYNC_BULK_THRESHOLD').default(50_000),
+  SFSYNC_WINDOW_ROWS: positiveInt('SFSYNC_WINDOW_ROWS').default(1_000_000),
   SFSYNC_OVERLAP_MINUTES: z.coerce.number({ error: 'SFSYNC_OVERLAP_MINUTES must be a number' }).min(0).default(10),
   SFSYNC_MAX_ORG_API_SHARE: z.coerce.number({ error: 'SFSYNC_MAX_ORG_API_SHARE must be a number' }).gt(0).max(1).default(0.8),
   SFSYNC_MAX_RUN_API_SHARE: z.coerce.number({ error: 'SFSYNC_MAX_RUN_API_SHARE must be a number' }).gt(0).max(1).default(0.25),
@@ -68,6 +69,7 @@ export const configFileSchema = z
     objects: z.array(z.union([z.string().regex(SOBJECT_NAME, 'object names are Salesforce API names'), objectOptions])).optional(),
     concurrency: z.number().int().positive().optional(),
     bulkThreshold: z.number().int().positive().optional(),
+    windowRows: z.number().int().positive().optional(),
     overlapMinutes: z.number().min(0).optional(),
     /** One cron expression for all objects, or groups of objects each on its own schedule. */
     schedule: z.union([z.string().refine((c) => validCron(c), 'not a valid cron expression'), z.array(scheduleGroup).min(1)]).optional(),

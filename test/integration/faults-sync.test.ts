@@ -34,8 +34,8 @@ function config(schema: string, objects: string[], concurrency = 4) {
 }
 
 /** One `sfsync sync`, in-process; `before` runs after login, just before the objects start. */
-async function sync(schema: string, objects: string[], before?: (ctx: RunContext) => void): Promise<Map<string, RunSummary>> {
-  const summaries = await withSyncContext(config(schema, objects), silentLogger(), (ctx) => {
+async function sync(schema: string, objects: string[], before?: (ctx: RunContext) => void, concurrency = 4): Promise<Map<string, RunSummary>> {
+  const summaries = await withSyncContext(config(schema, objects, concurrency), silentLogger(), (ctx) => {
     before?.(ctx);
     return syncAll(ctx, false);
   });
@@ -205,20 +205,33 @@ describe('sync under injected faults', () => {
     await expectComplete(schema, 'Lead');
   });
 
-  it('reports a Bulk job that ends Failed for that object only (no split retry), commits nothing, and the next run loads it', async () => {
+  it('retries a Bulk job that ends Failed as two smaller cursor windows and loads everything once', async () => {
     fault({ route: /POST .*\/jobs\/query$/, kind: 'bulkJobFailed', message: 'InternalServerError : retry later' });
-    const first = await sync('sjob', ['Account', 'User'], undefined);
-    const failed = [...first.values()].filter((s) => s.status === 'failed');
-    expect(failed).toHaveLength(1);
-    expect(String(failed[0]?.error)).toMatch(/ended Failed: InternalServerError : retry later/);
-    const object = failed[0]!.object;
-    expect(await watermark('sjob', object)).toBeNull();
-    expect(await rowCount('sjob', object.toLowerCase())).toBe(0);
-    const other = object === 'Account' ? 'User' : 'Account';
-    await expectComplete('sjob', other);
+    const creates = requests('POST', /\/jobs\/query$/).length;
+    const s = (await sync('sjob', ['Account'])).get('Account');
+    expectSucceeded(s);
+    await expectComplete('sjob', 'Account');
+    // The failed job, then one job per half (§6.2: a failed job is retried with less work, not as is).
+    expect(requests('POST', /\/jobs\/query$/).length - creates).toBe(3);
+    const { rows } = await client.query("SELECT cardinality(bulk_job_ids) AS jobs FROM sfsync.runs WHERE target_schema = 'sjob'");
+    expect(rows).toEqual([{ jobs: 2 }]);
+  });
 
-    expectSucceeded((await sync('sjob', [object])).get(object));
-    await expectComplete('sjob', object);
+  it('reports a Bulk job that keeps failing for that object only after three splits, commits nothing, and the next run loads it', async () => {
+    fault({ route: /POST .*\/jobs\/query$/, kind: 'bulkJobFailed', message: 'InternalServerError : retry later', times: 4 });
+    // One object at a time, so the four failures all land on the first object's jobs.
+    const first = await sync('sjob2', ['Account', 'User'], undefined, 1);
+    const failed = [...first.values()].filter((s) => s.status === 'failed');
+    expect(failed.map((s) => s.object)).toEqual(['Account']);
+    expect(String(failed[0]?.error)).toMatch(/ended Failed: InternalServerError : retry later \(window \[start, \S+\), after 3 split\(s\)\)/);
+    const object = failed[0]!.object;
+    expect(await watermark('sjob2', object)).toBeNull();
+    expect(await rowCount('sjob2', object.toLowerCase())).toBe(0);
+    const other = object === 'Account' ? 'User' : 'Account';
+    await expectComplete('sjob2', other);
+
+    expectSucceeded((await sync('sjob2', [object])).get(object));
+    await expectComplete('sjob2', object);
   });
 
   it('gives up on a result page that keeps dropping after a bounded number of tries, loading nothing and keeping no watermark', async () => {

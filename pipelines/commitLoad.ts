@@ -1,0 +1,132 @@
+// commitLoad: one transaction per load (or per cursor window of a large one): rows in, merge, watermark, run row.
+// A failure anywhere rolls all of it back, so the watermark only ever covers committed rows.
+import type pg from 'pg';
+import type { Readable } from 'node:stream';
+import { DataError } from '../lib/errors.ts';
+import type { CursorWindow } from '../extractors/soql.ts';
+import type { ObjectSpec, Row } from '../extractors/types.ts';
+import { copyCsv, copyRows } from '../loaders/copyCsv.ts';
+import { tableIsEmpty } from '../loaders/ddl.ts';
+import { maxCursor, mergeStage } from '../loaders/merge.ts';
+import { withTransaction } from '../loaders/postgres.ts';
+import { createStage } from '../loaders/stage.ts';
+import { advanceWatermark, finishRun, type RunOutcome, updateRun } from '../loaders/state.ts';
+import type { RunContext } from './context.ts';
+import { type DeleteCheck, applyDeleteCheck } from './deletes.ts';
+import { type Mode, cappedWatermark } from './plan.ts';
+
+/** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST rows. */
+export type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number } | { kind: 'rows'; rows: AsyncIterable<Row> };
+
+export interface Totals {
+  fetched: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  bulkJobIds: string[];
+}
+
+export const noTotals = (): Totals => ({ fetched: 0, inserted: 0, updated: 0, deleted: 0, bulkJobIds: [] });
+
+export interface CommitRequest {
+  spec: ObjectSpec;
+  mode: Mode;
+  runId: number;
+  /** The cursor window these rows were read from; `to` undefined = the open last window. */
+  window: CursorWindow;
+  /** The lower bound of the whole load, for the run row. */
+  planFrom: string | undefined;
+  /** Opens the rows; called again when a direct COPY must be redone through the stage. */
+  open: () => Source;
+  bulkJobIds: string[];
+  /** §2.1 server time when the load was planned: the watermark never passes it minus the overlap (§4.7). */
+  serverNow: Date;
+  overlapMinutes: number;
+  /** The last commit of the load: finishes the run row. */
+  last: boolean;
+  /** The deletes (§5) to apply in this commit, after the merge; null in the commits that do not carry them. */
+  deletes: DeleteCheck | null;
+  /** What earlier windows of this load committed; the run row shows the sum. */
+  before: Totals;
+}
+
+export interface CommitResult extends Totals {
+  watermark: string | null;
+}
+
+/** 23505 unique_violation, wrapped by copyCsv as a DataError. */
+const isDuplicateKey = (err: unknown) => ((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '23505';
+
+export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: CommitRequest): Promise<CommitResult> {
+  const schema = ctx.config.schema;
+  const { spec } = req;
+  const columns = spec.fields.map((f) => f.column);
+  const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
+  return withTransaction(client, async () => {
+    const copy = async (target: { schema: string; table: string }) => {
+      const source = req.open();
+      const copied =
+        source.kind === 'csv'
+          ? await copyCsv(client, { ...target, columns, source: source.stream, signal: ctx.signal })
+          : await copyRows(client, { ...target, columns, rows: source.rows, signal: ctx.signal });
+      if (source.kind === 'csv' && copied !== source.expectedRows()) {
+        throw new DataError(`${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`);
+      }
+      return copied;
+    };
+    const viaStage = async () => {
+      const stage = await createStage(client, schema, spec.table);
+      const copied = await copy({ schema: 'pg_temp', table: stage });
+      const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn });
+      const loaded = cursorColumn ? await maxCursor(client, 'pg_temp', stage, cursorColumn) : null;
+      return { copied, ...merged, loaded };
+    };
+    const direct = async () => {
+      const copied = await copy({ schema, table: spec.table });
+      const loaded = cursorColumn ? await maxCursor(client, schema, spec.table, cursorColumn) : null;
+      return { copied, inserted: copied, updated: 0, loaded };
+    };
+    const r = await loadRows(client, req.mode, schema, spec.table, direct, viaStage);
+    const key = { schema, object: spec.name };
+    // A bounded window covers every record before its end; the open last one, the highest cursor it loaded.
+    const reached = req.window.to !== undefined ? req.window.to : r.loaded;
+    const watermark = cappedWatermark(reached, req.serverNow, req.overlapMinutes);
+    if (watermark && spec.cursorField) await advanceWatermark(client, key, spec.cursorField, watermark);
+    // After the merge: a deletion newer than the row just loaded wins, an undelete loaded this run is kept.
+    const deleted = req.deletes ? await applyDeleteCheck(client, key, spec, req.deletes) : 0;
+    const totals: Totals = {
+      fetched: req.before.fetched + r.copied,
+      inserted: req.before.inserted + r.inserted,
+      updated: req.before.updated + r.updated,
+      deleted: req.before.deleted + deleted,
+      bulkJobIds: [...req.before.bulkJobIds, ...req.bulkJobIds],
+    };
+    const outcome: RunOutcome = { status: 'succeeded', apiCalls: ctx.sf.calls, rowsFetched: totals.fetched, rowsInserted: totals.inserted, rowsUpdated: totals.updated, rowsDeleted: totals.deleted, bulkJobIds: totals.bulkJobIds, windowFrom: req.planFrom ?? null };
+    // Earlier windows leave the run 'running' with their counts, so an interrupted run still shows what it committed.
+    if (req.last) await finishRun(client, req.runId, outcome);
+    else await updateRun(client, req.runId, outcome);
+    return { ...totals, watermark };
+  });
+}
+
+type Loaded = { copied: number; inserted: number; updated: number; loaded: string | null };
+
+/**
+ * An initial load COPYs straight into the table (the fast path). Its later windows do too, under a savepoint: a
+ * record changed while the load ran can come back in a later window, and that duplicate key sends the window
+ * through the stage and merge instead (re-reading it: Bulk results can be fetched again, §6.3).
+ */
+async function loadRows(client: pg.ClientBase, mode: Mode, schema: string, table: string, direct: () => Promise<Loaded>, viaStage: () => Promise<Loaded>): Promise<Loaded> {
+  if (mode !== 'initial') return viaStage();
+  if (await tableIsEmpty(client, schema, table)) return direct();
+  await client.query('SAVEPOINT sfsync_direct');
+  try {
+    const r = await direct();
+    await client.query('RELEASE SAVEPOINT sfsync_direct');
+    return r;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT sfsync_direct');
+    return viaStage();
+  }
+}
