@@ -7,7 +7,7 @@ import { makeId, normalizeId, numberOf } from './ids.ts';
 import { isStored, seedSchema, withField } from './schema.ts';
 import { type CursorField, type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
 import type { DeletedEntry, FieldDef, FieldValue, ObjectDef, ObjectSnapshot, OrgStore, SfRecord, SlotState } from './types.ts';
-import { multiplyDecimal } from './values.ts';
+import { isoOf, multiplyDecimal } from './values.ts';
 
 export interface StoreOptions extends SeedOptions {
   /** The org clock's start; generated timestamps all lie before its UTC midnight. Default: now. */
@@ -37,6 +37,8 @@ interface Table {
   snapshot: ObjectSnapshot | undefined;
   /** Per cursor field, built on first use: generated values never change, so every snapshot shares them. */
   indexes: Map<string, CursorIndex>;
+  /** Seeded soft-deletions by deletedDate, built on first use (getDeleted, §5.1). */
+  seededDeletions: { slot: number; entry: DeletedEntry }[] | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -79,6 +81,22 @@ function cursorIndexOf(t: Table, field: string): CursorIndex | null | undefined 
     t.indexes.set(field, index);
   }
   return index;
+}
+
+/** Generated soft-deletions, dated by SystemModstamp (CreatedDate where there is none), without building records. */
+function seededDeletionsOf(t: Table): { slot: number; entry: DeletedEntry }[] {
+  if (t.seededDeletions) return t.seededDeletions;
+  const out: { slot: number; entry: DeletedEntry }[] = [];
+  const gen = t.gen;
+  if (gen) {
+    const field: CursorField = gen.cursorFields.includes('SystemModstamp') ? 'SystemModstamp' : 'CreatedDate';
+    for (let slot = 0; slot < t.base; slot++) {
+      if (gen.isDeleted(slot)) out.push({ slot, entry: { id: makeId(t.def.keyPrefix, slot), deletedDate: isoOf(gen.cursorMs(slot, field)) } });
+    }
+  }
+  out.sort((a, b) => (a.entry.deletedDate < b.entry.deletedDate ? -1 : a.entry.deletedDate > b.entry.deletedDate ? 1 : 0));
+  t.seededDeletions = out;
+  return out;
 }
 
 function readSlot(v: View, slot: number): SfRecord | undefined {
@@ -135,7 +153,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
   for (const def of seedSchema()) {
     const gen = org.generators.get(def.name);
     const base = gen?.count ?? 0;
-    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map() };
+    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map(), seededDeletions: undefined };
     tables.set(def.name.toLowerCase(), t);
     byPrefix.set(def.keyPrefix, t);
   }
@@ -271,13 +289,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       const t = table(object);
       const out = [...t.log];
       // Seeded soft-deletions still untouched since seeding (put() logs the others).
-      if (t.gen) {
-        for (let slot = 0; slot < t.base; slot++) {
-          if (!t.gen.isDeleted(slot) || t.overlay.has(slot)) continue;
-          const r = t.gen.record(slot);
-          out.push({ id: r.Id, deletedDate: String(r.SystemModstamp ?? r.CreatedDate) });
-        }
-      }
+      for (const d of seededDeletionsOf(t)) if (!t.overlay.has(d.slot)) out.push(d.entry);
       return out.sort((a, b) => (a.deletedDate < b.deletedDate ? -1 : a.deletedDate > b.deletedDate ? 1 : 0));
     },
     addField(object, f, valueFor) {

@@ -117,6 +117,34 @@ describe('emulator cursor index', () => {
     for (const b of before) expect(run(store, b.soql, b.snap, b.all), b.soql).toEqual(b.want);
   });
 
+  it('lists seeded deletions in the delete log as their records say, before and after changes', () => {
+    const store = createOrgStore({ accounts: 3000, seed: 9, clockStart: CLOCK, deletedEvery: 7 });
+    const rand = prng(SEED + 99);
+    const expected = (object: string, seededOnly: Set<string>) => {
+      const snap = store.snapshot(object);
+      const out: { id: string; deletedDate: string }[] = [];
+      for (let i = 0; i < snap.size; i++) {
+        const r = snap.at(i);
+        if (r && seededOnly.has(r.Id)) out.push({ id: r.Id, deletedDate: String(r.SystemModstamp ?? r.CreatedDate) });
+      }
+      return out.sort((a, b) => (a.deletedDate < b.deletedDate ? -1 : a.deletedDate > b.deletedDate ? 1 : 0));
+    };
+    for (const object of ['Account', 'AccountHistory']) {
+      const seeded = new Set(store.deletedLog(object).map((d) => d.id));
+      expect(seeded.size).toBeGreaterThan(50);
+      expect(store.deletedLog(object)).toEqual(expected(object, seeded));
+      const original = store.snapshot(object);
+      mutate(store, object, rand, 200, () => CLOCK.toISOString());
+      const log = store.deletedLog(object);
+      const dates = new Map(log.map((d) => [d.id, d.deletedDate]));
+      for (let i = 0; i < original.size; i++) {
+        const r = original.at(i);
+        if (r && seeded.has(r.Id) && JSON.stringify(store.get(r.Id)) === JSON.stringify(r)) expect(dates.get(r.Id)).toBe(String(r.SystemModstamp ?? r.CreatedDate));
+      }
+      expect(log.map((d) => d.deletedDate)).toEqual(log.map((d) => d.deletedDate).sort());
+    }
+  });
+
   it('reads only the window: a narrow window over many records visits few slots', () => {
     const store = createOrgStore({ accounts: 20_000, seed: 5, clockStart: CLOCK });
     const snap = store.snapshot('Account');
