@@ -224,7 +224,9 @@ export function createBulkQuery(deps: BulkDeps) {
 
   const offsetOf = (locator: string | null): number => {
     if (locator === null || locator === '') return 0;
-    const n = Number(Buffer.from(locator, 'base64').toString('utf8'));
+    // §6.3: base64 of a decimal offset; anything else (which Buffer would decode leniently) is refused.
+    const text = /^[A-Za-z0-9+/]+={0,2}$/.test(locator) ? Buffer.from(locator, 'base64').toString('utf8') : '';
+    const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'INVALIDLOCATOR', `Invalid locator: ${locator}`);
     return n;
   };
@@ -295,7 +297,10 @@ export function createBulkQuery(deps: BulkDeps) {
     out.end(chunk);
   };
 
-  /** §6.4 (v58.0+): up to 5 result page URLs at a time. */
+  /**
+   * §6.4 (v58.0+): up to 5 result page URLs at a time, each a /results URL with the page's locator and size; an
+   * empty result still has its one header-only first page, as /results does. Before 58.0 the resource is unknown.
+   */
   const resultPages = (ctx: Ctx, version: string, id: string) => {
     if (Number(version) < 58) throw new HttpError(404, 'NOT_FOUND', 'The requested resource does not exist');
     const job = completedJob(id, version);
@@ -304,7 +309,7 @@ export function createBulkQuery(deps: BulkDeps) {
     const base = `/services/data/v${version}/jobs/query/${job.id}`;
     const pages: { resultUrl: string }[] = [];
     let at = start;
-    while (at < job.count && pages.length < 5) {
+    while ((at < job.count || (at === 0 && job.count === 0 && pages.length === 0)) && pages.length < 5) {
       const loc = at === 0 ? '' : `locator=${Buffer.from(String(at)).toString('base64')}&`;
       pages.push({ resultUrl: `${base}/results?${loc}maxRecords=${size}` });
       at += size;
