@@ -175,6 +175,7 @@ describe('sfsync backfill', () => {
       const ws = await waitFor(() => windows('bf2'), (ws) => ws.length > 0 && ws.every((w) => w.jobId !== null), 'every window job created');
       expect(ws.length).toBeGreaterThanOrEqual(6);
 
+      const snapshotSize = orgRecords(emulator.store, 'Account').length;
       const live = orgRecords(emulator.store, 'Account').filter((r) => r.IsDeleted === false);
       for (const rec of live.slice(0, 6)) emulator.store.update(rec.Id, { Name: `Renamed during backfill ${rec.Id}` });
       for (const rec of live.slice(6, 8)) emulator.store.softDelete(rec.Id);
@@ -196,6 +197,11 @@ describe('sfsync backfill', () => {
       expect(done.stdout).toMatch(/^Account\s+SystemModstamp .* (\d+)\/\1 windows done, \d+ read/);
       // The backfill left the watermark where the sync put it.
       expect(await watermark('bf2')).toBe(w1);
+      // Its jobs read the org before the edits (the edited records were still in range), and changed no row.
+      const { rows: loaded } = await client.query(
+        "SELECT sum(rows_fetched)::int AS fetched, sum(rows_updated)::int AS updated FROM sfsync.runs WHERE target_schema = 'bf2' AND mode = 'backfill'",
+      );
+      expect(loaded[0]).toEqual({ fetched: snapshotSize, updated: 0 });
     } finally {
       backfill.child.kill('SIGKILL');
     }
@@ -203,6 +209,37 @@ describe('sfsync backfill', () => {
     await expectTableEquals('bf2', orgRecords(emulator.store, 'Account'));
     const { rows } = await client.query("SELECT count(*)::int AS n FROM bf2.account WHERE name LIKE 'Renamed during backfill %'");
     expect(rows[0].n).toBe(6);
+  }, 30_000);
+
+  it('by CreatedDate: a failed window exits non-zero naming it, and a rerun without --until finishes the same backfill', async () => {
+    const since = monthStart(12);
+    const args = ['backfill', '--objects', 'Account', '--since', since.toISOString().slice(0, 10), '--window', '2mo', '--by', 'created', '--concurrency', '1'];
+    emulator.admin.addFault({ route: /POST .*\/jobs\/query$/, kind: 'bulkJobFailed', message: 'InternalServerError' });
+    const failed = await runCli(args, env('bf4'));
+    expect(failed.code, failed.stderr).toBe(1);
+    expect(lastLine(failed.stderr)).toMatch(
+      /^sfsync: Account window \[\S+, \S+\): Bulk query job \w+ ended Failed: InternalServerError; (\d+)\/(\d+) windows done, run the same command again to resume$/,
+    );
+    expect(failed.stdout).toMatch(/^Account\s+CreatedDate \[.*\) \d+\/\d+ windows done, \d+ read, .* FAILED: window \[/);
+    const { rows: bf } = await client.query(`SELECT id::int AS id, status, ${ISO('until')} AS until FROM sfsync.backfills WHERE target_schema = 'bf4'`);
+    expect(bf).toHaveLength(1);
+    expect(bf[0].status).toBe('failed');
+    expect((await windows('bf4')).filter((w) => w.status === 'failed')).toHaveLength(1);
+
+    const rerun = await runCli(args, env('bf4'));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(/ (\d+)\/\1 windows done \(\d+ by an earlier run\)/);
+    // The same backfill, over the until it chose the first time (not this run's now).
+    const { rows: after } = await client.query(`SELECT id::int AS id, status, ${ISO('until')} AS until FROM sfsync.backfills WHERE target_schema = 'bf4'`);
+    expect(after).toEqual([{ ...bf[0], status: 'succeeded' }]);
+    const until = new Date(bf[0].until);
+    const expected = orgRecords(emulator.store, 'Account').filter((r) => {
+      const t = Date.parse(String(r.CreatedDate));
+      return t >= since.getTime() && t < until.getTime();
+    });
+    expect(expected.length).toBeGreaterThan(10);
+    await expectTableEquals('bf4', expected);
+    expect(await watermark('bf4')).toBeNull();
   }, 30_000);
 
   it.each([
