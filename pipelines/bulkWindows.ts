@@ -13,6 +13,7 @@ import { type CommitResult, commitLoad, noTotals, type Source, type Totals } fro
 import type { RunContext } from './context.ts';
 import type { DeleteCheck } from './deletes.ts';
 import type { Plan } from './plan.ts';
+import { whileIdle } from './slots.ts';
 import { type CountedWindow, describeWindow, halveWindow, planWindows, type WindowPlanning } from './windows.ts';
 
 /** Jobs created ahead of the window being loaded: enough to hide a job's queue time, few enough to waste little. */
@@ -76,8 +77,9 @@ async function loadWindow(ctx: RunContext, client: pg.ClientBase, req: BulkLoadR
   const { spec } = req;
   let job: JobInfo;
   try {
-    job = await jobs.take(step.window);
-    await waitForJob(ctx.sf, job.id, { signal: ctx.signal });
+    const taken = await jobs.take(step.window);
+    job = taken;
+    await whileIdle(ctx.slots, () => waitForJob(ctx.sf, taken.id, { signal: ctx.signal }));
     jobs.ended(job.id);
   } catch (err) {
     if (!tooBig(err)) throw err;

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/log.ts';
 import type { SalesforceHttp } from '../extractors/salesforceHttp.ts';
+import type { Slots } from './slots.ts';
 
 export interface RunContext {
   config: Config;
@@ -10,4 +11,6 @@ export interface RunContext {
   pool: pg.Pool;
   sf: SalesforceHttp;
   signal: AbortSignal;
+  /** The caller's work slot, given up while only waiting for Salesforce (pipelines/slots.ts); absent = no sharing. */
+  slots?: Slots;
 }

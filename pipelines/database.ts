@@ -6,6 +6,7 @@ import { SfsyncError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { startEmbeddedPostgres } from '../loaders/embedded.ts';
 import { createPool } from '../loaders/postgres.ts';
+import { IN_FLIGHT_PER_SLOT } from './slots.ts';
 import { migrate } from '../migrations/index.ts';
 
 export interface Database {
@@ -30,7 +31,8 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     await stopEmbedded?.();
     throw new SfsyncError('DATABASE', `cannot use PostgreSQL at ${describeUrl(url)}: ${(err as Error).message}`, { cause: err });
   }
-  const pool = createPool(url);
+  // Each object in flight holds a connection (and its advisory lock) and may open one more (reconcile, run rows).
+  const pool = createPool(url, { max: 2 * config.concurrency * IN_FLIGHT_PER_SLOT + 2 });
   return {
     pool,
     url,

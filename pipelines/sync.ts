@@ -8,6 +8,7 @@ import { type ApiBudget, budgetSettings, createBudget } from './budget.ts';
 import type { RunContext } from './context.ts';
 import { openDatabase } from './database.ts';
 import { connectSalesforce } from './salesforce.ts';
+import { createSlots, IN_FLIGHT_PER_SLOT } from './slots.ts';
 import { formatFormulaSummary, formulasDue, refreshFormulas, refreshFormulasAll } from './formulas.ts';
 import { type RunSummary, syncObject } from './syncObject.ts';
 
@@ -20,13 +21,24 @@ export interface SyncOptions {
 }
 
 /**
- * Sync every configured object; never throws for one object's failure (the summaries say it). The API budget guard
- * runs before each object: once it trips, the objects not yet started get a failed summary carrying the BudgetError.
+ * Sync every configured object; never throws for one object's failure (the summaries say it). SFSYNC_CONCURRENCY
+ * objects work at once, twice as many are in flight so their Bulk jobs run while others load (pipelines/slots.ts).
+ * The API budget guard runs before each object: once it trips, the objects not yet started get a failed summary
+ * carrying the BudgetError.
  */
 export async function syncAll(ctx: RunContext, fullRefresh: boolean): Promise<RunSummary[]> {
-  const limit = pLimit(ctx.config.concurrency);
+  const inFlight = pLimit(ctx.config.concurrency * IN_FLIGHT_PER_SLOT);
+  const slots = createSlots(ctx.config.concurrency);
   const budget = createBudget(ctx.sf, budgetSettings(ctx.config), ctx.log);
-  const summaries = await Promise.all(ctx.config.objects.map((obj) => limit(() => guardedSync(ctx, budget, obj, fullRefresh))));
+  const inSlot = async (obj: ObjectOptions) => {
+    await slots.acquire();
+    try {
+      return await guardedSync({ ...ctx, slots }, budget, obj, fullRefresh);
+    } finally {
+      slots.release();
+    }
+  };
+  const summaries = await Promise.all(ctx.config.objects.map((obj) => inFlight(() => inSlot(obj))));
   // Bulk jobs are counted per object in runs.bulk_job_ids; the guard's own count lags by the last object.
   ctx.log.info({ apiCalls: budget.spent().apiCalls }, 'API calls spent by this run');
   return summaries;

@@ -161,6 +161,21 @@ describe('large loads in cursor windows', () => {
     await expectComplete('wbudget');
   });
 
+  it('creates the Bulk jobs of every object in flight before loading any: a slot is given up while a job runs', async () => {
+    emulator.admin.setBulkLatency({ latencyMs: 300 });
+    const from = emulator.admin.requestLog().length;
+    const objects = ['Account', 'Contact', 'Opportunity', 'Lead'];
+    const cfg = loadConfig({ ...env('wslots'), SFSYNC_CONCURRENCY: '1', SFSYNC_WINDOW_ROWS: '1000000', LOG_LEVEL: 'silent' }, { objects: objects.join(',') });
+    const summaries = await withSyncContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
+    expect(summaries.map((s) => [s.object, s.status])).toEqual(objects.map((o) => [o, 'succeeded']));
+    const log = emulator.admin.requestLog().slice(from);
+    const creates = log.flatMap((e, i) => (e.method === 'POST' && /\/jobs\/query$/.test(e.path) ? [i] : []));
+    const firstResults = log.findIndex((e) => e.method === 'GET' && /\/jobs\/query\/[^/]+\/results/.test(e.path));
+    // One work slot, two objects in flight per slot: both jobs exist before either result is read.
+    expect(creates).toHaveLength(objects.length);
+    expect(creates.slice(0, 2).every((i) => i < firstResults)).toBe(true);
+  });
+
   it('redoes a window through the stage and merge when its direct COPY meets a record loaded by an earlier window', async () => {
     await client.query('CREATE SCHEMA IF NOT EXISTS wdup');
     await ensureTable(client, 'wdup', accountSpec);
