@@ -57,8 +57,9 @@ describe('status, runs, docs and live views', () => {
       expect(o.lagSeconds).toBeGreaterThanOrEqual(Math.floor(sinceWatermark) - 60);
     }
     const table = await runCli(['status'], dbOnly());
-    expect(table.stdout.split('\n')[0]).toMatch(/^object\s+rows\s+watermark\s+lag\s+last run\s+status/);
-    expect(table.stdout).toMatch(/^Account\s+60\s+\S+ \(SystemModstamp\)\s+(\d+[dhms] ?)+\s+incremental\s+succeeded/m);
+    expect(table.stdout.split('\n')[0]).toMatch(/^object\s+rows\s+watermark\s+lag\s+next run\s+last run\s+status/);
+    // No schedule in the config: the nightly default, at 02:00 local time.
+    expect(table.stdout).toMatch(/^Account\s+60\s+\S+ \(SystemModstamp\)\s+(\d+[dhms] ?)+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+incremental\s+succeeded/m);
   });
 
   it('runs lists the history newest first, filters by object (any case) and limits', async () => {
