@@ -1,7 +1,8 @@
 // describeGlobal and sObject describe (salesforce-api.md §3) -> ObjectSpec: the loadable fields and the cursor.
+// Describes are conditional (If-Modified-Since -> 304, §2.1) against an in-process cache (issue 4).
 import { pgTypeOf } from '../schemas/fieldTypes.ts';
 import { DataError, SalesforceApiError } from '../lib/errors.ts';
-import type { SalesforceHttp } from './salesforceHttp.ts';
+import type { JsonResponse, SalesforceHttp } from './salesforceHttp.ts';
 import { assertSoqlName } from './soql.ts';
 import type { CursorField, FieldSpec, ObjectSpec } from './types.ts';
 
@@ -67,11 +68,80 @@ export function specOf(d: DescribeResult): ObjectSpec {
   };
 }
 
-export async function describeObject(http: SalesforceHttp, name: string): Promise<DescribedObject> {
+/** The last full describe of one object and the Last-Modified to send back as If-Modified-Since. */
+export interface CachedDescribe {
+  body: DescribeResult;
+  lastModified: string;
+  /** Local clock (ms) of the full describe. */
+  fetchedAt: number;
+}
+
+/** Least recently used entries go first once `max` are held. */
+export interface DescribeCache {
+  get(key: string): CachedDescribe | undefined;
+  set(key: string, entry: CachedDescribe): void;
+  delete(key: string): void;
+  readonly size: number;
+}
+
+export function createDescribeCache(max = 1000): DescribeCache {
+  const entries = new Map<string, CachedDescribe>();
+  return {
+    get(key) {
+      const e = entries.get(key);
+      if (e) {
+        entries.delete(key);
+        entries.set(key, e);
+      }
+      return e;
+    },
+    set(key, entry) {
+      entries.delete(key);
+      entries.set(key, entry);
+      for (const oldest of entries.keys()) {
+        if (entries.size <= max) break;
+        entries.delete(oldest);
+      }
+    },
+    delete: (key) => void entries.delete(key),
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+/**
+ * Shared by every client of the process: `sfsync schedule` runs many syncs in one process, each with its own
+ * client, and each re-describes its objects. Keyed by instance URL, API version and object, so orgs never mix.
+ */
+const processCache = createDescribeCache();
+
+/**
+ * A describe also reflects the running user's field permissions, and nothing says granting one moves the object's
+ * Last-Modified: at least this often the describe is read in full.
+ */
+export const DESCRIBE_MAX_AGE_MS = 60 * 60_000;
+
+/**
+ * Last-Modified has whole seconds: a change later in the same second as the response would not move it, so a
+ * Last-Modified in the second of the response's Date is no safe validator (RFC 9110 §8.8.2.2) and is not kept.
+ */
+export function validatorOf(headers: Record<string, string | undefined>): string | undefined {
+  const modified = Date.parse(headers['last-modified'] ?? '');
+  const served = Date.parse(headers.date ?? '');
+  if (Number.isNaN(modified) || Number.isNaN(served) || modified >= Math.floor(served / 1000) * 1000) return undefined;
+  return headers['last-modified'];
+}
+
+/** `cache` null: always a full describe. */
+export async function describeObject(http: SalesforceHttp, name: string, cache: DescribeCache | null = processCache): Promise<DescribedObject> {
   assertSoqlName(name, 'Object');
-  let body: unknown;
+  const key = cache ? `${await http.instanceUrl()} v${http.apiVersion} ${name.toLowerCase()}` : '';
+  const cached = cache?.get(key);
+  const usable = cached && Date.now() - cached.fetchedAt < DESCRIBE_MAX_AGE_MS ? cached : undefined;
+  let res: JsonResponse<unknown>;
   try {
-    body = await http.get(`sobjects/${name}/describe`);
+    res = await http.getResponse(`sobjects/${name}/describe`, usable ? { headers: { 'If-Modified-Since': usable.lastModified } } : {});
   } catch (err) {
     // §3.2: an unknown object is 404 NOT_FOUND.
     if (err instanceof SalesforceApiError && err.status === 404) {
@@ -79,7 +149,18 @@ export async function describeObject(http: SalesforceHttp, name: string): Promis
     }
     throw err;
   }
-  const d = checkDescribe(name, body);
+  if (res.status === 304) {
+    if (!usable) throw new DataError(`The describe of ${name} answered 304 Not Modified to a request that was not conditional`);
+    return resultOf(structuredClone(usable.body));
+  }
+  const d = checkDescribe(name, res.body);
+  const lastModified = cache ? validatorOf(res.headers) : undefined;
+  if (lastModified) cache?.set(key, { body: structuredClone(d), lastModified, fetchedAt: Date.now() });
+  else cache?.delete(key);
+  return resultOf(d);
+}
+
+function resultOf(d: DescribeResult): DescribedObject {
   return { spec: specOf(d), raw: d.fields };
 }
 

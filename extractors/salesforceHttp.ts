@@ -46,6 +46,14 @@ export interface RequestOptions {
   idempotent?: boolean;
 }
 
+export interface JsonResponse<T> {
+  status: number;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  /** Undefined for an empty body (304 Not Modified). */
+  body: T | undefined;
+}
+
 export interface StreamResponse {
   status: number;
   /** Lower-case header names. */
@@ -71,8 +79,12 @@ export interface SalesforceHttp {
    * counts every call too): one per object, so each run records the calls it spent (issue 5 item 3).
    */
   fork(): SalesforceHttp;
+  /** The instance the calls go to (§9.1): one org per instance URL, e.g. to key an in-process cache. */
+  instanceUrl(): Promise<string>;
   /** `path` is relative to /services/data/vXX.X/ unless it starts with '/' (e.g. a nextRecordsUrl). */
   get<T = unknown>(path: string, opts?: RequestOptions): Promise<T>;
+  /** A GET that also returns status and headers, for conditional requests whose 304 is an answer (§2.1). */
+  getResponse<T = unknown>(path: string, opts?: RequestOptions): Promise<JsonResponse<T>>;
   /** The raw body, for callers that parse JSON themselves (REST query keeps number precision). */
   getText(path: string, opts?: RequestOptions): Promise<string>;
   post<T = unknown>(path: string, body: unknown, opts?: RequestOptions): Promise<T>;
@@ -194,7 +206,8 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
         shared.lastLimitInfo = info;
         opts.onLimitInfo?.(info);
       }
-      if (res.status >= 200 && res.status < 300) return res;
+      // 304 answers a conditional request (If-Modified-Since on describe, §2.1, §2.4): not an error.
+      if ((res.status >= 200 && res.status < 300) || res.status === 304) return res;
       const headers = headersOf(res);
       const err = apiErrorOf({ status: res.status, method, url, body: await readSmallBody(res.data), contentType: headers['content-type'], retryAfter: headers['retry-after'] });
       // §1.6: re-mint once (shared by every caller holding the same stale token), replay once, then fail.
@@ -243,7 +256,12 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     },
     serverNow: () => new Date(Date.now() + shared.clockOffsetMs),
     fork: () => buildClient(opts, shared, counters),
+    instanceUrl: async () => (await opts.tokens.get()).instanceUrl,
     get: async (path, ro) => json(await send('GET', path, undefined, 'text', ro)),
+    getResponse: async (path, ro) => {
+      const res = await send('GET', path, undefined, 'text', ro);
+      return { status: res.status, headers: headersOf(res), body: json(res) };
+    },
     getText: async (path, ro) => (await send('GET', path, undefined, 'text', ro)).data as string,
     post: async (path, body, ro) => json(await send('POST', path, body, 'text', ro)),
     patch: async (path, body, ro) => json(await send('PATCH', path, body, 'text', ro)),

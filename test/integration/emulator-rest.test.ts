@@ -58,6 +58,33 @@ describe('describe', () => {
     expect(after.status).toBe(200);
     expect(after.json<{ fields: { name: string }[] }>().fields.map((f) => f.name)).toContain('Drift__c');
   });
+
+  it('dates every metadata change: an added or removed field or new formula text, not new formula values', async () => {
+    type Describe = { fields: { name: string; calculatedFormula: string | null }[] };
+    const modified = () => Date.parse(em.store.objects().find((d) => d.name === 'Invoice__c')?.lastModified ?? '');
+    const describeSince = (ms: number) => sf.get('sobjects/Invoice__c/describe', { 'If-Modified-Since': new Date(ms).toUTCString() });
+    // An HTTP-date has whole seconds: a date a second before the change must see it, one a second after must not.
+    const changed = async () => {
+      expect((await describeSince(modified() + 1000)).status).toBe(304);
+      const r = await describeSince(modified() - 1000);
+      expect(r.status).toBe(200);
+      expect(Date.parse(r.headers.get('last-modified') ?? '')).toBe(Math.floor(modified() / 1000) * 1000);
+      return r.json<Describe>().fields;
+    };
+
+    em.admin.addField('Invoice__c', { name: 'Added__c', label: 'Added', type: 'string', length: 20, nillable: true, custom: true });
+    expect((await changed()).map((f) => f.name)).toContain('Added__c');
+    em.store.removeField('Invoice__c', 'Added__c');
+    expect((await changed()).map((f) => f.name)).not.toContain('Added__c');
+    em.admin.setFormulaOverride('Invoice__c', 'Summary__c', null, 'Name');
+    expect((await changed()).find((f) => f.name === 'Summary__c')?.calculatedFormula).toBe('Name');
+
+    const before = modified();
+    em.admin.setFormulaOverride('Invoice__c', 'Summary__c', () => 'x');
+    expect(modified()).toBe(before);
+    expect((await describeSince(before + 1000)).status).toBe(304);
+    expect((await sf.get('sobjects/Invoice__c/describe', { 'If-Modified-Since': 'not a date' })).status).toBe(200);
+  });
 });
 
 describe('query and queryAll', () => {

@@ -9,7 +9,7 @@ import { SalesforceApiError } from '../../lib/errors.ts';
 import { fetchToken } from '../../extractors/auth.ts';
 import { bulkCsvStream } from '../../extractors/bulkCsvStream.ts';
 import { createQueryJob, deleteJob, waitForJob } from '../../extractors/bulkQueryJob.ts';
-import { describeObject } from '../../extractors/describe.ts';
+import { createDescribeCache, describeObject } from '../../extractors/describe.ts';
 import { getLimits } from '../../extractors/limits.ts';
 import { countRecords, restQueryRows } from '../../extractors/restQuery.ts';
 import { type LimitInfo, createSalesforceHttp } from '../../extractors/salesforceHttp.ts';
@@ -83,6 +83,26 @@ describe('describe and REST query', () => {
     expect(spec).toMatchObject({ name: 'Account', table: 'account', cursorField: 'SystemModstamp', hasIsDeleted: true });
     expect(spec.fields[0]?.name).toBe('Id');
     expect(spec.fields.some((f) => f.sfType === 'address')).toBe(false);
+  });
+
+  it('describes again with If-Modified-Since: 304 reuses the cached describe, a new field makes it 200', async () => {
+    const cache = createDescribeCache();
+    const describes = () => emulator.admin.requestLog().filter((e) => e.path.endsWith('/sobjects/Contact/describe')).map((e) => e.status);
+    emulator.admin.clearRequestLog();
+    const first = await describeObject(sf().http, 'Contact', cache);
+    // Another client (as each scheduled run has its own) shares the cache: same instance URL, same object.
+    const second = await describeObject(sf().http, 'Contact', cache);
+    expect(describes()).toEqual([200, 304]);
+    expect(second).toEqual(first);
+    second.spec.fields.pop(); // callers get their own copy
+    expect((await describeObject(sf().http, 'Contact', cache)).spec).toEqual(first.spec);
+    expect(describes()).toEqual([200, 304, 304]);
+
+    emulator.admin.addField('Contact', { name: 'Tier__c', label: 'Tier', type: 'string', length: 10, nillable: true, custom: true });
+    const third = await describeObject(sf().http, 'Contact', cache);
+    expect(describes()).toEqual([200, 304, 304, 200]);
+    expect(third.spec.fields.map((f) => f.name)).toContain('Tier__c');
+    expect(first.spec.fields.map((f) => f.name)).not.toContain('Tier__c');
   });
 
   it('names an unknown object', async () => {

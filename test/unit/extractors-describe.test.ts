@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
-import { specOf } from '../../extractors/describe.ts';
+import { createDescribeCache, specOf, validatorOf } from '../../extractors/describe.ts';
 import { replicationDate } from '../../extractors/getDeleted.ts';
 import { parseLimits } from '../../extractors/limits.ts';
 import { pollDelay } from '../../extractors/bulkQueryJob.ts';
@@ -74,5 +74,28 @@ describe('getDeleted dates (§5.1)', () => {
 describe('Bulk job poll schedule', () => {
   it('starts at 500 ms, grows x1.5 and caps at 5 s', () => {
     expect([0, 1, 2, 3, 5, 6, 20].map((n) => pollDelay(n))).toEqual([500, 750, 1125, 1688, 3797, 5000, 5000]);
+  });
+});
+
+describe('describe cache', () => {
+  it('keeps a Last-Modified only when it is a whole second before the response Date (RFC 9110 8.8.2.2)', () => {
+    const lm = 'Wed, 01 May 2024 10:00:00 GMT';
+    expect(validatorOf({ 'last-modified': lm, date: 'Wed, 01 May 2024 10:00:01 GMT' })).toBe(lm);
+    expect(validatorOf({ 'last-modified': lm, date: lm })).toBeUndefined();
+    expect(validatorOf({ 'last-modified': lm })).toBeUndefined();
+    expect(validatorOf({ date: lm })).toBeUndefined();
+  });
+
+  it('holds at most max entries, dropping the least recently used', () => {
+    const cache = createDescribeCache(2);
+    const entry = (name: string) => ({ body: { name, label: name, fields: [] }, lastModified: 'x', fetchedAt: 0 });
+    cache.set('a', entry('a'));
+    cache.set('b', entry('b'));
+    cache.get('a');
+    cache.set('c', entry('c'));
+    expect(cache.size).toBe(2);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')?.body.name).toBe('a');
+    expect(cache.get('c')?.body.name).toBe('c');
   });
 });
