@@ -37,9 +37,10 @@ function parseListing(body: unknown, where: string): Listing {
 }
 
 /**
- * The page list of a job, or null when resultPages is unavailable (API < 58.0, or 404 as from an org or proxy
- * without it): the caller then walks Sforce-Locator pages (§6.3). 409 (another API version) and 412 (not complete)
- * are errors, as they would be for /results.
+ * The page list of a job, or null when resultPages is unavailable (API < 58.0, 404 as from an org or proxy without
+ * it, or a first reply of a shape §6.4 does not describe): the caller then walks Sforce-Locator pages (§6.3), which
+ * needs nothing UNCONFIRMED. 409 (another API version), 412 (not complete) and the like are errors, as they would
+ * be for /results.
  */
 export async function openResultPages(http: SalesforceHttp, jobId: string, opts: { maxRecords?: number; signal?: AbortSignal }): Promise<ResultPageList | null> {
   if (!(Number(http.apiVersion) >= RESULT_PAGES_MIN_VERSION)) return null;
@@ -50,6 +51,10 @@ export async function openResultPages(http: SalesforceHttp, jobId: string, opts:
     listing = parseListing(await http.get(first, { signal: opts.signal }), where);
   } catch (err) {
     if (err instanceof SalesforceApiError && err.status === 404) return null;
+    if (err instanceof DataError) {
+      http.log.warn({ jobId, err: err.message }, 'resultPages reply not understood; reading result pages one by one');
+      return null;
+    }
     throw err;
   }
   let listed = listing.urls.length;

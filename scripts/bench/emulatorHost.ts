@@ -24,6 +24,7 @@ export interface EmulatorHost {
   /** JSON in, JSON (or nothing) out; throws on a non-2xx answer. */
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   counters(): Promise<Counters>;
+  readonly pid: number;
   readonly peakRssMb: number;
   stop(): Promise<void>;
 }
@@ -51,6 +52,7 @@ export async function startEmulator(settings: EmulatorSettings, logFile: string)
     info,
     admin,
     counters: () => admin<Counters>('GET', 'counters'),
+    pid: child.pid ?? -1,
     get peakRssMb() {
       return rss.peak;
     },

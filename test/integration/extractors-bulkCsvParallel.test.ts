@@ -104,6 +104,21 @@ describe('bulkCsvStream, parallel pages (§6.4)', () => {
     expect(s.records).toBe(em.store.snapshot('Account').size);
   });
 
+  it('reads in parallel by default on API 58.0+, and falls back when the listing is not understood', async () => {
+    const http = client();
+    const id = await job(http);
+    em.admin.clearRequestLog();
+    const byDefault = bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 100 });
+    const expected = await drain(byDefault);
+    expect(requests(/\/resultPages/).length).toBe(2);
+    expect(byDefault.pagesTotal).toBe(byDefault.pages);
+    em.admin.clearRequestLog();
+    em.admin.addFault({ route: '/resultPages', kind: 'status', status: 200, html: '<html>maintenance</html>' });
+    const fallback = bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 100 });
+    expect((await drain(fallback)).equals(expected)).toBe(true);
+    expect(requests(/\/results\?/).filter((e) => /locator=/.test(e.path)).length).toBe(fallback.pages - 1);
+  });
+
   it('stops every download when aborted', async () => {
     const http = client();
     const id = await job(http);
