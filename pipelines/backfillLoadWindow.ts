@@ -28,11 +28,14 @@ export async function loadBackfillWindow(ctx: RunContext, spec: ObjectSpec, w: W
   // Its own client, so the window's run row gets the calls it alone spent.
   const sf = ctx.sf.fork();
   const log = ctx.log.child({ object: spec.name, window: `[${w.from}, ${w.to})` });
-  const runId = await withClient(ctx.pool, async (c) => {
-    const id = await startRun(c, { schema: ctx.config.schema, object: spec.name, mode: 'backfill' });
-    await startWindow(c, w.backfillId, w.from, id);
-    return id;
-  });
+  // Together, so a process killed here leaves no 'running' run that no window points at (resume fails those).
+  const runId = await withClient(ctx.pool, (c) =>
+    withTransaction(c, async () => {
+      const id = await startRun(c, { schema: ctx.config.schema, object: spec.name, mode: 'backfill' });
+      await startWindow(c, w.backfillId, w.from, id);
+      return id;
+    }),
+  );
   let jobId: string | undefined;
   try {
     const soql = buildSelect(spec, { window: { from: w.from, to: w.to, field: w.field } });

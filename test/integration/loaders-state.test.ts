@@ -17,9 +17,9 @@ describe('migrations', () => {
       const { rows } = await client.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'sfsync' ORDER BY table_name",
       );
-      expect(rows.map((r) => r.table_name)).toEqual(['knex_migrations', 'knex_migrations_lock', 'object_state', 'runs', 'schema_events', 'watermarks']);
+      expect(rows.map((r) => r.table_name)).toEqual(['backfill_windows', 'backfills', 'knex_migrations', 'knex_migrations_lock', 'object_state', 'runs', 'schema_events', 'watermarks']);
       const { rows: applied } = await client.query('SELECT name FROM sfsync.knex_migrations ORDER BY id');
-      expect(applied).toEqual([{ name: '0001_sfsync' }, { name: '0002_completeness' }]);
+      expect(applied).toEqual([{ name: '0001_sfsync' }, { name: '0002_completeness' }, { name: '0003_backfill' }]);
     } finally {
       await client.end();
     }
