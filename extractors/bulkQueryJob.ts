@@ -64,6 +64,8 @@ export interface WaitOptions {
   /** Give up (and abort the job) after this long; default 6 h. */
   timeoutMs?: number;
   sleep?: Sleep;
+  /** Called with every job info polled (a progress display shows the state). */
+  onPoll?: (job: JobInfo) => void;
 }
 
 /** Polls until JobComplete; Failed/Aborted -> BulkJobError; a timeout aborts the job (retryable BulkJobError). */
@@ -72,6 +74,7 @@ export async function waitForJob(http: SalesforceHttp, id: string, opts: WaitOpt
   const deadline = Date.now() + (opts.timeoutMs ?? 6 * 3_600_000);
   for (let poll = 0; ; poll++) {
     const job = await getJob(http, id);
+    opts.onPoll?.(job);
     if (job.state === 'JobComplete') return job;
     if (job.state === 'Failed' || job.state === 'Aborted') {
       const why = job.errorMessage ? `: ${job.errorMessage}` : ' (Salesforce gave no reason)';

@@ -79,7 +79,8 @@ async function loadWindow(ctx: RunContext, client: pg.ClientBase, req: BulkLoadR
   try {
     const taken = await jobs.take(step.window);
     job = taken;
-    await whileIdle(ctx.slots, () => waitForJob(ctx.sf, taken.id, { signal: ctx.signal }));
+    const onPoll = (j: JobInfo) => ctx.progress?.update(spec.name, { phase: 'bulk', bulkState: j.state });
+    await whileIdle(ctx.slots, () => waitForJob(ctx.sf, taken.id, { signal: ctx.signal, onPoll }));
     jobs.ended(job.id);
   } catch (err) {
     if (!tooBig(err)) throw err;
@@ -95,6 +96,7 @@ async function loadWindow(ctx: RunContext, client: pg.ClientBase, req: BulkLoadR
   }
   const open = (): Source => {
     const stream = bulkCsvStream(ctx.sf, job.id, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal });
+    ctx.progress?.update(spec.name, { phase: 'load', records: step.totals.fetched, live: stream });
     return { kind: 'csv', stream, expectedRows: () => stream.records };
   };
   const committed = await commitLoad(ctx, client, {

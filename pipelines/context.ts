@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/log.ts';
 import type { SalesforceHttp } from '../extractors/salesforceHttp.ts';
+import type { ProgressReporter } from './progress.ts';
 import type { Slots } from './slots.ts';
 
 export interface RunContext {
@@ -13,4 +14,6 @@ export interface RunContext {
   signal: AbortSignal;
   /** The caller's work slot, given up while only waiting for Salesforce (pipelines/slots.ts); absent = no sharing. */
   slots?: Slots;
+  /** Live progress of long work (a terminal block, else periodic log lines); absent = none. */
+  progress?: ProgressReporter;
 }

@@ -13,6 +13,21 @@ export interface ObjectProgress {
   /** Known only when Salesforce said how many records to expect and how many a page holds. */
   pagesTotal?: number;
   startedAt: number;
+  /** Counters read at each redraw, e.g. the Bulk CSV stream being loaded: its records add to `records`. */
+  live?: LiveCounts;
+}
+
+export interface LiveCounts {
+  readonly records: number;
+  readonly pages?: number;
+  readonly pagesTotal?: number | undefined;
+}
+
+/** The entry with its live counters folded in. */
+function current(p: ObjectProgress): ObjectProgress {
+  if (!p.live) return p;
+  const { records, pages, pagesTotal } = p.live;
+  return { ...p, records: p.records + records, pagesDone: pages ?? p.pagesDone, pagesTotal: pagesTotal ?? p.pagesTotal };
 }
 
 export type ProgressPatch = Partial<Omit<ObjectProgress, 'object' | 'startedAt'>>;
@@ -38,7 +53,8 @@ export function recordsPerSecond(p: ObjectProgress, now: number): number {
   return seconds > 0 ? Math.round(p.records / seconds) : 0;
 }
 
-export function formatProgressLine(p: ObjectProgress, now: number): string {
+export function formatProgressLine(entry: ObjectProgress, now: number): string {
+  const p = current(entry);
   const parts = [p.object.padEnd(24), p.phase.padEnd(8), `${p.records.toLocaleString('en-US')} records`.padStart(18), `${recordsPerSecond(p, now).toLocaleString('en-US')}/s`.padStart(10)];
   if (p.bulkState) parts.push(`job ${p.bulkState}`);
   if (p.pagesDone !== undefined) parts.push(`page ${p.pagesDone}/${p.pagesTotal ?? '?'}`);
@@ -64,7 +80,8 @@ export function createProgress(opts: ProgressOptions): ProgressReporter {
     drawn = Math.max(drawn, lines.length);
   };
   const logLines = () => {
-    for (const p of live.values()) {
+    for (const entry of live.values()) {
+      const p = current(entry);
       const { object, phase, records, bulkState, pagesDone, pagesTotal } = p;
       opts.log.info({ object, phase, records, perSecond: recordsPerSecond(p, now()), bulkState, pagesDone, pagesTotal }, 'progress');
     }

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../lib/log.ts';
 import { type ApiBudget, budgetSettings, createBudget } from './budget.ts';
 import type { RunContext } from './context.ts';
 import { openDatabase } from './database.ts';
+import { createProgress } from './progress.ts';
 import { connectSalesforce } from './salesforce.ts';
 import { createSlots, IN_FLIGHT_PER_SLOT } from './slots.ts';
 import { formatFormulaSummary, formulasDue, refreshFormulas, refreshFormulasAll } from './formulas.ts';
@@ -88,9 +89,11 @@ export async function withSyncContext<T>(config: Config, log: Logger, fn: (ctx: 
   try {
     const sf = await connectSalesforce(config, log, controller.signal);
     const db = await openDatabase(config, log);
+    const progress = createProgress({ log, stream: process.stderr });
     try {
-      return await fn({ config, log, pool: db.pool, sf, signal: controller.signal });
+      return await fn({ config, log, pool: db.pool, sf, signal: controller.signal, progress });
     } finally {
+      progress.stop();
       await db.close();
     }
   } finally {

@@ -58,6 +58,7 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
   let mode: Mode = 'initial';
   let via: RunSummary['via'] = null;
   let runId: number | undefined;
+  ctx.progress?.update(obj.name, { phase: 'describe' });
   try {
     const { spec } = await describeObject(ctx.sf, obj.name);
     // §2.1: the describe response's Date header; records stamped after this may still be committing.
@@ -91,6 +92,8 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
     // An abort surfaces as the transport's "canceled"; the signal's reason says why (SIGTERM, budget, ...).
     if (runId !== undefined) await recordFailure(ctx, runId, ctx.signal.aborted ? ctx.signal.reason : err);
     return { object: obj.name, mode, via, status: 'failed', rowsFetched: 0, rowsInserted: 0, rowsUpdated: 0, ms: Date.now() - started, watermark: null, error: err };
+  } finally {
+    ctx.progress?.finish(obj.name);
   }
 }
 
@@ -120,9 +123,21 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
 
 async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: LoadExtras): Promise<LoadResult> {
   const soql = buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
-  const open = (): Source => ({ kind: 'rows', rows: restQueryRows(ctx.sf, soql, spec, { all: true }) });
+  const open = (): Source => {
+    const live = { records: 0 };
+    ctx.progress?.update(spec.name, { phase: 'rest', records: 0, live });
+    return { kind: 'rows', rows: counted(restQueryRows(ctx.sf, soql, spec, { all: true }), live) };
+  };
   const result = await commitLoad(ctx, client, { spec, mode: plan.mode, runId, window: {}, planFrom: plan.from, open, bulkJobIds: [], last: true, before: noTotals(), ...extras });
   return { ...result, via: 'rest' };
+}
+
+/** Counts rows as they pass, for the progress display. */
+async function* counted<T>(rows: AsyncIterable<T>, live: { records: number }): AsyncGenerator<T> {
+  for await (const row of rows) {
+    live.records++;
+    yield row;
+  }
 }
 
 /**

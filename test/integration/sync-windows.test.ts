@@ -1,7 +1,7 @@
 // Large loads in cursor windows (issue 5 items 1, 3 and 6; issue 6 item 4), against the emulator and a real
 // PostgreSQL: each window is committed with its own watermark, a killed load resumes after the last committed window,
 // the budget guard stops an object between windows, and a direct COPY that meets a duplicate falls back to the merge.
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
@@ -13,6 +13,7 @@ import { ensureTable } from '../../loaders/ddl.ts';
 import { startRun } from '../../loaders/state.ts';
 import { commitLoad, noTotals } from '../../pipelines/commitLoad.ts';
 import type { RunContext } from '../../pipelines/context.ts';
+import { createProgress } from '../../pipelines/progress.ts';
 import { syncAll, withSyncContext } from '../../pipelines/sync.ts';
 import type { RunSummary } from '../../pipelines/syncObject.ts';
 import { lastLine, runCli, startCli } from '../support/cli.ts';
@@ -174,6 +175,20 @@ describe('large loads in cursor windows', () => {
     // One work slot, two objects in flight per slot: both jobs exist before either result is read.
     expect(creates).toHaveLength(objects.length);
     expect(creates.slice(0, 2).every((i) => i < firstResults)).toBe(true);
+  });
+
+  it('shows each object phase, Bulk job state, records and pages while it loads', async () => {
+    emulator.admin.setBulkLatency({ latencyMs: 300, defaultMaxRecords: 30 });
+    let text = '';
+    const stream = Object.assign(new Writable({ write: (c, _e, cb) => { text += c.toString(); cb(); } }), { isTTY: true });
+    const progress = createProgress({ log: silentLogger(), stream, intervalMs: 20 });
+    const s = await withSyncContext(config('wprogress'), silentLogger(), (ctx) => syncAll({ ...ctx, progress }, false));
+    progress.stop();
+    expect(s[0]?.status, String(s[0]?.error)).toBe('succeeded');
+    expect(text).toMatch(/Account\s+bulk\s+0 records .*job (UploadComplete|InProgress)/);
+    expect(text).toMatch(/Account\s+load\s+[\d,]+ records .*page \d+\/(\d+|\?)/);
+    // The last frame clears the block: the object finished.
+    expect(text.endsWith('\x1b[2K\n')).toBe(true);
   });
 
   it('redoes a window through the stage and merge when its direct COPY meets a record loaded by an earlier window', async () => {
