@@ -50,6 +50,8 @@ export interface Config {
   bulkThreshold: number;
   /** Bulk loads of more records than this are split into cursor windows, each committed with its own watermark. */
   windowRows: number;
+  /** An object another sfsync process is loading: wait for it (true) or skip it with LockedError (false). */
+  waitForLock: boolean;
   /** Stop starting objects when the org's daily API usage would pass this share of its allowance. */
   maxOrgApiShare: number;
   /** Stop starting objects when this run alone has spent this share of the daily allowance. */
@@ -65,6 +67,8 @@ export interface Flags {
   sandbox?: boolean;
   concurrency?: number;
   needSalesforce?: boolean;
+  /** Wait for another process loading the same object instead of skipping it. */
+  waitForLock?: boolean;
 }
 
 function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
@@ -188,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     concurrency: flags.concurrency ?? fileConfig.concurrency ?? e.SFSYNC_CONCURRENCY,
     bulkThreshold: fileConfig.bulkThreshold ?? e.SFSYNC_BULK_THRESHOLD,
     windowRows: fileConfig.windowRows ?? e.SFSYNC_WINDOW_ROWS,
+    waitForLock: flags.waitForLock ?? false,
     maxOrgApiShare: e.SFSYNC_MAX_ORG_API_SHARE,
     maxRunApiShare: e.SFSYNC_MAX_RUN_API_SHARE,
     logLevel: e.LOG_LEVEL,

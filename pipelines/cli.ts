@@ -16,6 +16,7 @@ program
   .option('--formulas-only', 'only refresh formula (calculated) fields of already loaded records')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
   .addOption(new Option('--concurrency <n>', 'objects synced at once').argParser((v) => Number.parseInt(v, 10)))
+  .option('--wait-for-lock', 'when another sfsync process is loading an object, wait for it instead of skipping the object')
   .action(async (opts) => {
     const { runSync } = await import('./sync.ts');
     return runSync(opts);

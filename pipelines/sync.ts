@@ -19,6 +19,7 @@ export interface SyncOptions {
   formulasOnly?: boolean;
   sandbox?: boolean;
   concurrency?: number;
+  waitForLock?: boolean;
 }
 
 /**
@@ -102,7 +103,7 @@ export async function withSyncContext<T>(config: Config, log: Logger, fn: (ctx: 
 }
 
 export async function runSync(opts: SyncOptions): Promise<void> {
-  const config = loadConfig(process.env, { objects: opts.objects, sandbox: opts.sandbox, concurrency: opts.concurrency });
+  const config = loadConfig(process.env, { objects: opts.objects, sandbox: opts.sandbox, concurrency: opts.concurrency, waitForLock: opts.waitForLock });
   const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
   if (opts.formulasOnly) {
     const results = await withSyncContext(config, log, refreshFormulasAll);

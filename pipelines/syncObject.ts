@@ -19,7 +19,7 @@ import { type DeleteCheck, checkDeleted, loadedAsOf } from './deletes.ts';
 import { type SchemaDiff, applyTypeChanges, diffSchema, driftEvents, snapshotOf } from './drift.ts';
 import { refreshColumns } from './formulas.ts';
 import { ensureLiveView } from '../loaders/views.ts';
-import { withObjectLock } from './lock.ts';
+import { withObjectLock, withObjectLockWaiting } from './lock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
 import { reconcileObject } from './reconcileIds.ts';
 
@@ -63,7 +63,7 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
     const { spec } = await describeObject(ctx.sf, obj.name);
     // §2.1: the describe response's Date header; records stamped after this may still be committing.
     const serverNow = ctx.sf.serverNow();
-    return await withClient(ctx.pool, (client) => withObjectLock(client, ctx.config.schema, spec.name, async () => {
+    return await withClient(ctx.pool, (client) => lockObject(ctx, client, spec.name, async () => {
       await ensureTable(client, ctx.config.schema, spec);
       const key = { schema: ctx.config.schema, object: spec.name };
       const state = await getObjectState(client, key);
@@ -95,6 +95,12 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
   } finally {
     ctx.progress?.finish(obj.name);
   }
+}
+
+/** Issue 5 item 4: another process loading the object -> skip it (LockedError) or, with --wait-for-lock, wait. */
+function lockObject<T>(ctx: RunContext, client: pg.ClientBase, object: string, fn: () => Promise<T>): Promise<T> {
+  const { schema, waitForLock } = ctx.config;
+  return waitForLock ? withObjectLockWaiting(client, schema, object, ctx.signal, fn) : withObjectLock(client, schema, object, fn);
 }
 
 async function recordFailure(ctx: RunContext, runId: number, err: unknown): Promise<void> {

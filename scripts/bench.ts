@@ -170,14 +170,20 @@ async function multiObject(db: BenchDatabase, log: string): Promise<Measurement[
     const all = await sfsync(env, 'e-sfsync-8-objects', 'bench_e8', flags['e-objects'], concurrency);
     const runs = await db.runs('bench_e8');
     const failed = runs.filter((r) => r.status !== 'succeeded');
-    const slowest = runs.reduce((a, b) => (b.ms > a.ms ? b : a));
-    await db.dropTarget('bench_e1');
-    const one = await sfsync(env, 'e-sfsync-slowest-alone', 'bench_e1', slowest.object);
-    const [single] = await db.runs('bench_e1');
+    // The slowest single object is found by running each alone (the concurrent run's per-object times include
+    // waiting for a work slot, so they cannot tell).
+    let slowest: { object: string; one: Awaited<ReturnType<typeof sfsync>>; fetched: number } | undefined;
+    for (const r of runs) {
+      await db.dropTarget('bench_e1');
+      const one = await sfsync(env, `e-sfsync-alone-${r.object}`, 'bench_e1', r.object);
+      const [single] = await db.runs('bench_e1');
+      if (!slowest || one.run.ms > slowest.one.run.ms) slowest = { object: r.object, one, fetched: single?.fetched ?? 0 };
+    }
+    const { one } = slowest!;
     const perObject = runs.map((r) => `${r.object} ${r.fetched} rows ${(r.ms / 1000).toFixed(1)} s`).join(', ');
     return [
       { id: 'e8', label: `sfsync sync, ${runs.length} objects at once`, rows: runs.reduce((s, r) => s + r.fetched, 0), bytes: all.bytes, seconds: all.run.ms / 1000, peakRssMb: all.run.peakRssMb, note: `org of ${eAccounts} Accounts, Bulk latency ${eLatencyMs} ms/job; ${perObject}${failed.length ? `; FAILED: ${failed.map((f) => f.object).join(', ')}` : ''}` },
-      { id: 'e1', label: `sfsync sync, slowest alone (${slowest.object})`, rows: single?.fetched ?? 0, bytes: one.bytes, seconds: one.run.ms / 1000, peakRssMb: one.run.peakRssMb },
+      { id: 'e1', label: `sfsync sync, slowest alone (${slowest!.object})`, rows: slowest!.fetched, bytes: one.bytes, seconds: one.run.ms / 1000, peakRssMb: one.run.peakRssMb },
     ];
   } finally {
     await db.dropTarget('bench_e8');

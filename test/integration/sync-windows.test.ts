@@ -191,6 +191,28 @@ describe('large loads in cursor windows', () => {
     expect(text.endsWith('\x1b[2K\n')).toBe(true);
   });
 
+  it('skips an object another process is loading with one clear line, or waits for it with --wait-for-lock', async () => {
+    emulator.admin.setBulkLatency({ latencyMs: 1_500 });
+    const first = startCli(['sync', '--objects', 'Account'], env('wlock'));
+    // The first process holds the object's lock from its run row until its commit.
+    for (let i = 0; i < 400; i++) {
+      const running = await one<{ n: number }>("SELECT count(*)::int AS n FROM sfsync.runs WHERE target_schema = 'wlock' AND status = 'running'").catch(() => undefined);
+      if (running?.n) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const skipped = await runCli(['sync', '--objects', 'Account'], env('wlock'));
+    expect(skipped.code).toBe(1);
+    expect(lastLine(skipped.stderr)).toMatch(/^sfsync: Account: another sfsync process is loading Account into schema wlock; skipped$/);
+    const waited = await runCli(['sync', '--objects', 'Account', '--wait-for-lock'], env('wlock'));
+    expect(waited.code, waited.stderr).toBe(0);
+    expect((await first.done).code).toBe(0);
+    const runs = (await client.query("SELECT mode, status, started_at, finished_at FROM sfsync.runs WHERE target_schema = 'wlock' ORDER BY id")).rows;
+    // The waiting process planned its run only after the first committed: an incremental one, not a second initial load.
+    expect(runs.map((r) => [r.mode, r.status])).toEqual([['initial', 'succeeded'], ['incremental', 'succeeded']]);
+    expect(runs[1].started_at.getTime()).toBeGreaterThanOrEqual(runs[0].finished_at.getTime());
+    await expectComplete('wlock');
+  });
+
   it('redoes a window through the stage and merge when its direct COPY meets a record loaded by an earlier window', async () => {
     await client.query('CREATE SCHEMA IF NOT EXISTS wdup');
     await ensureTable(client, 'wdup', accountSpec);
