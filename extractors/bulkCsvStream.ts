@@ -34,11 +34,13 @@ export interface BulkCsvOptions {
 }
 
 /**
- * Three pages at once by default on API 58.0+: scripts/benchBulkDownload.ts at 1,000,000 Accounts (454 MB, 20
- * pages, local emulator) measured 33.1 MB/s parallel vs 30.8 MB/s sequential, for about 30 MB more client RSS;
- * across a real network each page is its own TCP stream, which is what §6.4 is for.
+ * One page at a time by default. Measured at 1,000,000 Accounts (454 MB in 20 pages, local emulator, a busy 2-CPU
+ * machine): downloading alone (scripts/benchBulkDownload.ts), 3 pages at once gave 33.1 MB/s vs 30.8 sequential;
+ * but the whole initial sync (scripts/bench.ts (b)) was no faster, (b)/(a) 0.87-0.94 vs 0.94-1.02, COPY being the
+ * bottleneck, and its peak RSS rose from ~170 MB to ~235 MB (target < 256 MB) with two pages buffered ahead. Across
+ * a real network, where one TCP stream is the limit, `parallel: 3` is the option to try.
  */
-export const DEFAULT_BULK_PARALLEL = 3;
+export const DEFAULT_BULK_PARALLEL = 1;
 const DEFAULT_PAGE_BUFFER_BYTES = 64 * 1024 * 1024;
 
 export interface BulkCsvCounters {

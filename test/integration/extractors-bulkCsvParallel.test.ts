@@ -6,7 +6,7 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { DataError } from '../../lib/errors.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { fetchToken } from '../../extractors/auth.ts';
-import { bulkCsvStream } from '../../extractors/bulkCsvStream.ts';
+import { DEFAULT_BULK_PARALLEL, bulkCsvStream } from '../../extractors/bulkCsvStream.ts';
 import { createQueryJob, waitForJob } from '../../extractors/bulkQueryJob.ts';
 import { createSalesforceHttp } from '../../extractors/salesforceHttp.ts';
 import { createTokenProvider } from '../../extractors/tokenProvider.ts';
@@ -104,17 +104,18 @@ describe('bulkCsvStream, parallel pages (§6.4)', () => {
     expect(s.records).toBe(em.store.snapshot('Account').size);
   });
 
-  it('reads in parallel by default on API 58.0+, and falls back when the listing is not understood', async () => {
+  it('walks locators by default (DEFAULT_BULK_PARALLEL), and falls back to them when the listing is not understood', async () => {
     const http = client();
     const id = await job(http);
     em.admin.clearRequestLog();
     const byDefault = bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 100 });
     const expected = await drain(byDefault);
-    expect(requests(/\/resultPages/).length).toBe(2);
+    expect(DEFAULT_BULK_PARALLEL).toBe(1);
+    expect(requests(/\/resultPages/)).toEqual([]);
     expect(byDefault.pagesTotal).toBe(byDefault.pages);
     em.admin.clearRequestLog();
     em.admin.addFault({ route: '/resultPages', kind: 'status', status: 200, html: '<html>maintenance</html>' });
-    const fallback = bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 100 });
+    const fallback = bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 100, parallel: 3 });
     expect((await drain(fallback)).equals(expected)).toBe(true);
     expect(requests(/\/results\?/).filter((e) => /locator=/.test(e.path)).length).toBe(fallback.pages - 1);
   });

@@ -37,12 +37,6 @@ function pageIndex(locator: string | null): number {
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    // This endpoint scripts the §6.3 locator walk only: resultPages (§6.4) is an unknown resource here, as in an org
-    // or proxy without it, so bulkCsvStream falls back to the walk (its parallel path: extractors-bulkCsvParallel).
-    if (url.pathname.endsWith('/resultPages')) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('[{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}]');
-      return;
-    }
     const locator = url.searchParams.get('locator');
     const key = locator ?? 'first';
     requests.push({ locator: key, auth: req.headers.authorization });
