@@ -78,7 +78,7 @@ function changeOrg(em: Emulator, r: () => number, i: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { iterations: { type: 'string', default: '200' }, seed: { type: 'string', default: '1' }, accounts: { type: 'string', default: '200' } } });
+  const { values } = parseArgs({ options: { iterations: { type: 'string', default: '200' }, seed: { type: 'string', default: '1' }, accounts: { type: 'string', default: '200' }, 'window-rows': { type: 'string', default: '80' } } });
   const databaseUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!databaseUrl) throw new Error('set DATABASE_URL (a PostgreSQL the soak may write a fresh schema into)');
   const iterations = Number(values.iterations);
@@ -95,6 +95,8 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     SFSYNC_SCHEMA: schema,
     SFSYNC_BULK_THRESHOLD: String(bulkThreshold),
+    // Small cursor windows, so initial loads and Bulk deltas run as several jobs with faults between them.
+    SFSYNC_WINDOW_ROWS: values['window-rows'],
     LOG_LEVEL: 'silent',
   });
   const sync = (bulkThreshold = 50_000, expire = false): Promise<RunSummary[]> =>
