@@ -55,16 +55,15 @@ async function main(): Promise<void> {
     for (let round = 0; round < Number(args.rounds); round++) {
       for (const width of round % 2 === 0 ? widths : [...widths].reverse()) {
         await resetPeak(pid);
-        let clientPeak = process.memoryUsage.rss();
-        const sampler = setInterval(() => {
-          clientPeak = Math.max(clientPeak, process.memoryUsage.rss());
-        }, 50);
+        // The client's own VmHWM too: a sampler would report memory an earlier download left allocated.
+        global.gc?.();
+        await resetPeak(process.pid);
         const started = performance.now();
         const stream = bulkCsvStream(http, job.id, { expectedHeader: spec.fields.map((f) => f.name), parallel: width, maxRecords, gzip: false });
         let bytes = 0;
         for await (const chunk of stream) bytes += (chunk as Buffer).length;
         const secs = (performance.now() - started) / 1000;
-        clearInterval(sampler);
+        const clientPeak = ((await peakRssMb(process.pid)) ?? Number.NaN) * 1_048_576;
         const emulatorPeak = (await peakRssMb(pid)) ?? Number.NaN;
         const r = results.get(width) ?? { mbps: [], clientPeak: 0, emulatorPeak: 0 };
         r.mbps.push(mb(bytes) / secs);
