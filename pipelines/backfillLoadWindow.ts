@@ -24,39 +24,45 @@ export interface WindowTarget {
 
 export type WindowResult = ({ status: 'done' } & WindowCounts) | { status: 'failed'; error: unknown };
 
+/** Never throws: a failed window is reported (and recorded when it got as far as its run row); the others go on. */
 export async function loadBackfillWindow(ctx: RunContext, spec: ObjectSpec, w: WindowTarget): Promise<WindowResult> {
+  // Windows still queued when SIGINT/SIGTERM arrives are not started.
+  if (ctx.signal.aborted) return { status: 'failed', error: ctx.signal.reason };
   // Its own client, so the window's run row gets the calls it alone spent.
   const sf = ctx.sf.fork();
   const log = ctx.log.child({ object: spec.name, window: `[${w.from}, ${w.to})` });
-  // Together, so a process killed here leaves no 'running' run that no window points at (resume fails those).
-  const runId = await withClient(ctx.pool, (c) =>
-    withTransaction(c, async () => {
-      const id = await startRun(c, { schema: ctx.config.schema, object: spec.name, mode: 'backfill' });
-      await startWindow(c, w.backfillId, w.from, id);
-      return id;
-    }),
-  );
+  let runId: number | undefined;
   let jobId: string | undefined;
   try {
+    // Together, so a process killed here leaves no 'running' run that no window points at (resume fails those).
+    const run = await withClient(ctx.pool, (c) =>
+      withTransaction(c, async () => {
+        const id = await startRun(c, { schema: ctx.config.schema, object: spec.name, mode: 'backfill' });
+        await startWindow(c, w.backfillId, w.from, id);
+        return id;
+      }),
+    );
+    runId = run;
     const soql = buildSelect(spec, { window: { from: w.from, to: w.to, field: w.field } });
-    jobId = (await createQueryJob(sf, { soql, operation: 'queryAll' })).id;
-    const job = jobId;
+    const job = (await createQueryJob(sf, { soql, operation: 'queryAll' })).id;
+    jobId = job;
     await withClient(ctx.pool, (c) => setWindowJob(c, w.backfillId, w.from, job));
     // No database connection and no lock while Salesforce works on the job: that is where a backfill spends its time.
     await waitForJob(sf, job, { signal: ctx.signal });
-    const counts = await commitWindow({ ...ctx, sf }, spec, w, runId, job);
+    const counts = await commitWindow({ ...ctx, sf }, spec, w, run, job);
     log.info(counts, 'backfill window loaded');
     return { status: 'done', ...counts };
   } catch (err) {
     // An abort surfaces as the transport's "canceled"; the signal's reason says why (SIGTERM, ...).
     const error = ctx.signal.aborted ? ctx.signal.reason : err;
     log.error({ err: oneLine(error) }, 'backfill window failed');
-    await recordFailure(ctx, w, runId, error, sf.calls, jobId);
+    if (runId !== undefined) await recordFailure(ctx, w, runId, error, sf.calls, jobId);
     return { status: 'failed', error };
   } finally {
     // Results count against storage until deleted (§6.5); failure to delete must not fail the window.
     if (jobId) await deleteJob(sf, jobId).catch(() => {});
-    await withClient(ctx.pool, (c) => recordApiCalls(c, runId, sf.calls)).catch(() => {});
+    const run = runId;
+    if (run !== undefined) await withClient(ctx.pool, (c) => recordApiCalls(c, run, sf.calls)).catch(() => {});
   }
 }
 
