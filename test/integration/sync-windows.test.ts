@@ -179,6 +179,8 @@ describe('large loads in cursor windows', () => {
 
   it('shows each object phase, Bulk job state, records and pages while it loads', async () => {
     emulator.admin.setBulkLatency({ latencyMs: 300, defaultMaxRecords: 30 });
+    // Slow result pages, so the display catches the load phase however busy the machine is.
+    emulator.admin.addFault({ route: /\/results/, kind: 'delay', ms: 150, times: 4 });
     let text = '';
     const stream = Object.assign(new Writable({ write: (c, _e, cb) => { text += c.toString(); cb(); } }), { isTTY: true });
     const progress = createProgress({ log: silentLogger(), stream, intervalMs: 20 });
