@@ -98,9 +98,22 @@ export function serializeJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(serializeJson).join(',')}]`;
   if (v instanceof RawJson) return v.text;
   let out = '';
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (val === undefined) continue;
-    out += `${out ? ',' : ''}${JSON.stringify(k)}:${serializeJson(val)}`;
+  const obj = v as Record<string, unknown>;
+  for (const k in obj) {
+    const val = obj[k];
+    if (val === undefined || !Object.hasOwn(obj, k)) continue;
+    out += `${out ? ',' : ''}${quotedKey(k)}:${serializeJson(val)}`;
   }
   return `{${out}}`;
+}
+
+/** Keys are API names, a few hundred at most: quoted once (REST pages render them for every record). */
+const keyCache = new Map<string, string>();
+function quotedKey(k: string): string {
+  let q = keyCache.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (keyCache.size < 10_000) keyCache.set(k, q);
+  }
+  return q;
 }

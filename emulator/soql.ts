@@ -77,9 +77,16 @@ interface QueryPart {
   usesFieldsFn: boolean;
 }
 
+/** Field by case-insensitive name; an ObjectDef is immutable (schema drift replaces it), so its map is cached. */
+const fieldMaps = new WeakMap<ObjectDef, Map<string, FieldDef>>();
 function fieldOf(def: ObjectDef, name: string): FieldDef | undefined {
-  const lower = name.toLowerCase();
-  return def.fields.find((f) => f.name.toLowerCase() === lower);
+  let byName = fieldMaps.get(def);
+  if (!byName) {
+    byName = new Map();
+    for (const f of def.fields) if (!byName.has(f.name.toLowerCase())) byName.set(f.name.toLowerCase(), f);
+    fieldMaps.set(def, byName);
+  }
+  return byName.get(name.toLowerCase());
 }
 
 interface Binder {
@@ -285,7 +292,7 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
     for (const n of nodes) {
       if (n.kind === 'field') {
         // Polymorphic parents (§4.3): the concrete object may lack the field; it reads as null.
-        const f = fieldOf(typeDef, n.field.name) ?? n.field;
+        const f = typeDef === part.def ? n.field : (fieldOf(typeDef, n.field.name) ?? n.field);
         out[f.name] = jsonValue(typeDef, f, rec, ctx);
       } else if (n.kind === 'parent') {
         const id = rec[n.step.field.name];
