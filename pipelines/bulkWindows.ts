@@ -97,7 +97,7 @@ async function loadWindow(ctx: RunContext, client: pg.ClientBase, req: BulkLoadR
   const open = (): Source => {
     const stream = bulkCsvStream(ctx.sf, job.id, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal });
     ctx.progress?.update(spec.name, { phase: 'load', records: step.totals.fetched, live: stream });
-    return { kind: 'csv', stream, expectedRows: () => stream.records };
+    return { kind: 'csv', stream, expectedRows: () => stream.records, bytes: () => stream.bytes };
   };
   const committed = await commitLoad(ctx, client, {
     spec, mode: req.plan.mode, runId: req.runId, window: step.window, planFrom: req.plan.from, open, bulkJobIds: [job.id],

@@ -16,17 +16,19 @@ import { type DeleteCheck, applyDeleteCheck } from './deletes.ts';
 import { type Mode, cappedWatermark } from './plan.ts';
 
 /** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST rows. */
-export type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number } | { kind: 'rows'; rows: AsyncIterable<Row> };
+export type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number; bytes?: () => number } | { kind: 'rows'; rows: AsyncIterable<Row> };
 
 export interface Totals {
   fetched: number;
   inserted: number;
   updated: number;
   deleted: number;
+  /** Bulk CSV bytes downloaded (REST loads count none). */
+  bytes: number;
   bulkJobIds: string[];
 }
 
-export const noTotals = (): Totals => ({ fetched: 0, inserted: 0, updated: 0, deleted: 0, bulkJobIds: [] });
+export const noTotals = (): Totals => ({ fetched: 0, inserted: 0, updated: 0, deleted: 0, bytes: 0, bulkJobIds: [] });
 
 export interface CommitRequest {
   spec: ObjectSpec;
@@ -63,6 +65,7 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
   const columns = spec.fields.map((f) => f.column);
   const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
   return withTransaction(client, async () => {
+    let bytes = 0;
     const copy = async (target: { schema: string; table: string }) => {
       const source = req.open();
       const copied =
@@ -72,6 +75,7 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
       if (source.kind === 'csv' && copied !== source.expectedRows()) {
         throw new DataError(`${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`);
       }
+      bytes = source.kind === 'csv' ? (source.bytes?.() ?? 0) : 0;
       return copied;
     };
     const viaStage = async () => {
@@ -99,9 +103,10 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
       inserted: req.before.inserted + r.inserted,
       updated: req.before.updated + r.updated,
       deleted: req.before.deleted + deleted,
+      bytes: req.before.bytes + bytes,
       bulkJobIds: [...req.before.bulkJobIds, ...req.bulkJobIds],
     };
-    const outcome: RunOutcome = { status: 'succeeded', apiCalls: ctx.sf.calls, rowsFetched: totals.fetched, rowsInserted: totals.inserted, rowsUpdated: totals.updated, rowsDeleted: totals.deleted, bulkJobIds: totals.bulkJobIds, windowFrom: req.planFrom ?? null };
+    const outcome: RunOutcome = { status: 'succeeded', apiCalls: ctx.sf.calls, rowsFetched: totals.fetched, rowsInserted: totals.inserted, rowsUpdated: totals.updated, rowsDeleted: totals.deleted, bytes: totals.bytes || undefined, bulkJobIds: totals.bulkJobIds, windowFrom: req.planFrom ?? null };
     // Earlier windows leave the run 'running' with their counts, so an interrupted run still shows what it committed.
     if (req.last) await finishRun(client, req.runId, outcome);
     else await updateRun(client, req.runId, outcome);

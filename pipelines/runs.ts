@@ -24,7 +24,7 @@ function window(run: RunRecord): string {
 
 export function formatRunsTable(runs: readonly RunRecord[]): string {
   if (runs.length === 0) return 'No runs recorded yet. Run `sfsync sync`.\n';
-  const header = ['id', 'object', 'mode', 'status', 'started', 'duration', 'fetched', 'inserted', 'updated', 'deleted', 'api calls', 'bulk jobs', 'window', 'error'];
+  const header = ['id', 'object', 'mode', 'status', 'started', 'duration', 'fetched', 'inserted', 'updated', 'deleted', 'MB', 'api calls', 'bulk jobs', 'window', 'error'];
   const body = runs.map((r) => [
     String(r.id),
     r.object,
@@ -36,6 +36,7 @@ export function formatRunsTable(runs: readonly RunRecord[]): string {
     count(r.rowsInserted),
     count(r.rowsUpdated),
     count(r.rowsDeleted),
+    r.bytes === null ? '' : (r.bytes / 1_000_000).toFixed(1),
     count(r.apiCalls),
     String(r.bulkJobIds.length || ''),
     window(r),

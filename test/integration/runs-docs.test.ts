@@ -68,9 +68,11 @@ describe('status, runs, docs and live views', () => {
     const runs = (JSON.parse(json.stdout) as { runs: { id: number; object: string; mode: string; status: string; rowsInserted: number; apiCalls: number }[] }).runs;
     expect(runs).toHaveLength(4);
     expect(runs.map((r) => r.id)).toEqual([...runs.map((r) => r.id)].sort((a, b) => b - a));
-    const initial = runs.find((r) => r.object === 'Account' && r.mode === 'initial')!;
+    const initial = runs.find((r) => r.object === 'Account' && r.mode === 'initial')! as (typeof runs)[number] & { bytes: number };
     expect(initial).toMatchObject({ status: 'succeeded', rowsInserted: 60 });
     expect(initial.apiCalls).toBeGreaterThan(0);
+    // The Bulk CSV bytes of the initial load (headers excluded).
+    expect(initial.bytes).toBeGreaterThan(60 * 10);
 
     const one = await runCli(['runs', '--object', 'account', '--limit', '1', '--json'], dbOnly());
     const only = (JSON.parse(one.stdout) as { runs: { object: string; mode: string }[] }).runs;
@@ -78,7 +80,7 @@ describe('status, runs, docs and live views', () => {
 
     const table = await runCli(['runs', '--object', 'Contact'], dbOnly());
     const lines = table.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^id\s+object\s+mode\s+status\s+started\s+duration\s+fetched\s+inserted\s+updated/);
+    expect(lines[0]).toMatch(/^id\s+object\s+mode\s+status\s+started\s+duration\s+fetched\s+inserted\s+updated\s+deleted\s+MB\s+api calls\s+bulk jobs/);
     expect(lines.slice(2).map((l) => l.split(/\s+/).slice(1, 4))).toEqual([
       ['Contact', 'incremental', 'succeeded'],
       ['Contact', 'initial', 'succeeded'],

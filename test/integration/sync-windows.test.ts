@@ -93,12 +93,14 @@ describe('large loads in cursor windows', () => {
     const s = await sync(config('wall'));
     expect(s.status, String(s.error)).toBe('succeeded');
     await expectComplete('wall');
-    const run = await one<{ jobs: number; fetched: number; status: string }>(
-      "SELECT cardinality(bulk_job_ids) AS jobs, rows_fetched::int AS fetched, status FROM sfsync.runs WHERE target_schema = 'wall'",
+    const run = await one<{ jobs: number; fetched: number; status: string; bytes: number }>(
+      "SELECT cardinality(bulk_job_ids) AS jobs, rows_fetched::int AS fetched, status, bytes::int FROM sfsync.runs WHERE target_schema = 'wall'",
     );
     const windows = jobCreates() - creates;
     expect(windows).toBeGreaterThanOrEqual(5);
-    expect(run).toEqual({ jobs: windows, fetched: orgRecords(emulator.store, 'Account').length, status: 'succeeded' });
+    expect(run).toMatchObject({ jobs: windows, fetched: orgRecords(emulator.store, 'Account').length, status: 'succeeded' });
+    // Every window's CSV bytes, headers excluded: at least one byte per field of every record.
+    expect(run!.bytes).toBeGreaterThan(run!.fetched * accountSpec.fields.length);
     // §4.7: the last, open window ends at the highest cursor loaded (never later than server time minus the overlap).
     const newest = Math.max(...orgRecords(emulator.store, 'Account').map((r) => Date.parse(String(r.SystemModstamp))));
     expect((await watermarkOf('wall'))?.getTime()).toBe(newest);
