@@ -1,7 +1,8 @@
 // THE hot path (issue 6): every Bulk API 2.0 result page (salesforce-api.md §6.3) as ONE CSV byte stream without
 // the per-page header rows, ready for COPY. No CSV parsing and no per-record JavaScript: bytes pass through
 // untouched after each page's header line is checked. Pull-based, so memory stays flat. On API 58.0+ pages can be
-// listed by resultPages (§6.4) and downloaded several at once, still emitted strictly in page order.
+// listed by resultPages (§6.4) and downloaded several at once, still emitted strictly in page order. Over 300 lines
+// because both orders share one page protocol (header check, same-URL retry, page joins, counters).
 import { Readable } from 'node:stream';
 import { DataError } from '../lib/errors.ts';
 import { retryDelay, sleep } from '../lib/retry.ts';
