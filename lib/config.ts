@@ -50,6 +50,8 @@ export interface Config {
   bulkThreshold: number;
   /** Bulk loads of more records than this are split into cursor windows, each committed with its own watermark. */
   windowRows: number;
+  /** Bulk result pages downloaded at once through resultPages (§6.4, API 58.0+); 1 = the locator loop. */
+  bulkParallel: number;
   /** An object another sfsync process is loading: wait for it (true) or skip it with LockedError (false). */
   waitForLock: boolean;
   /** Stop starting objects when the org's daily API usage would pass this share of its allowance. */
@@ -192,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     concurrency: flags.concurrency ?? fileConfig.concurrency ?? e.SFSYNC_CONCURRENCY,
     bulkThreshold: fileConfig.bulkThreshold ?? e.SFSYNC_BULK_THRESHOLD,
     windowRows: fileConfig.windowRows ?? e.SFSYNC_WINDOW_ROWS,
+    bulkParallel: e.SFSYNC_BULK_PARALLEL,
     waitForLock: flags.waitForLock ?? false,
     maxOrgApiShare: e.SFSYNC_MAX_ORG_API_SHARE,
     maxRunApiShare: e.SFSYNC_MAX_RUN_API_SHARE,

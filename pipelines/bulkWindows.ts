@@ -95,7 +95,7 @@ async function loadWindow(ctx: RunContext, client: pg.ClientBase, req: BulkLoadR
     return loadWindow(ctx, client, req, jobs, { ...step, window: halves[1], depth: step.depth + 1, totals: first });
   }
   const open = (): Source => {
-    const stream = bulkCsvStream(ctx.sf, job.id, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal });
+    const stream = bulkCsvStream(ctx.sf, job.id, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal, parallel: ctx.config.bulkParallel });
     ctx.progress?.update(spec.name, { phase: 'load', records: step.totals.fetched, live: stream });
     return { kind: 'csv', stream, expectedRows: () => stream.records, bytes: () => stream.bytes };
   };

@@ -40,6 +40,8 @@ export const envSchema = z.object({
   SFSYNC_CONCURRENCY: positiveInt('SFSYNC_CONCURRENCY').default(4),
   SFSYNC_BULK_THRESHOLD: positiveInt('SFSYNC_BULK_THRESHOLD').default(50_000),
   SFSYNC_WINDOW_ROWS: positiveInt('SFSYNC_WINDOW_ROWS').default(1_000_000),
+  // §6.4: resultPages lists up to 5 result URLs at a time.
+  SFSYNC_BULK_PARALLEL: positiveInt('SFSYNC_BULK_PARALLEL').max(5, 'SFSYNC_BULK_PARALLEL must be at most 5').default(1),
   SFSYNC_OVERLAP_MINUTES: z.coerce.number({ error: 'SFSYNC_OVERLAP_MINUTES must be a number' }).min(0).default(10),
   SFSYNC_MAX_ORG_API_SHARE: z.coerce.number({ error: 'SFSYNC_MAX_ORG_API_SHARE must be a number' }).gt(0).max(1).default(0.8),
   SFSYNC_MAX_RUN_API_SHARE: z.coerce.number({ error: 'SFSYNC_MAX_RUN_API_SHARE must be a number' }).gt(0).max(1).default(0.25),

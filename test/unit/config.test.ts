@@ -28,6 +28,9 @@ describe('loadConfig', () => {
     expect(c.schema).toBe('salesforce');
     expect(c.concurrency).toBe(4);
     expect(c.bulkThreshold).toBe(50_000);
+    expect(c.windowRows).toBe(1_000_000);
+    expect(c.bulkParallel).toBe(1);
+    expect(c.waitForLock).toBe(false);
     expect(c.objects.map((o) => o.name)).toEqual(DEFAULT_OBJECTS);
     expect(c.objects[0]?.overlapMinutes).toBe(10);
     expect(c.salesforce?.auth).toMatchObject({ flow: 'jwt', clientId: 'cid', username: 'u@example.com' });
@@ -37,6 +40,13 @@ describe('loadConfig', () => {
     expect(loadConfig(base, { sandbox: true }, dir).salesforce?.loginUrl).toBe('https://test.salesforce.com');
     const my = loadConfig({ ...base, SF_LOGIN_URL: 'https://acme--uat.sandbox.my.salesforce.com/' }, {}, dir);
     expect(my.salesforce?.loginUrl).toBe('https://acme--uat.sandbox.my.salesforce.com');
+  });
+
+  it('reads the window size, parallel downloads and lock waiting, and refuses values out of range', () => {
+    const c = loadConfig({ ...base, SFSYNC_WINDOW_ROWS: '250000', SFSYNC_BULK_PARALLEL: '3' }, { waitForLock: true }, dir);
+    expect([c.windowRows, c.bulkParallel, c.waitForLock]).toEqual([250_000, 3, true]);
+    expect(problemsOf({ ...base, SFSYNC_BULK_PARALLEL: '6' })).toMatch(/SFSYNC_BULK_PARALLEL must be at most 5/);
+    expect(problemsOf({ ...base, SFSYNC_WINDOW_ROWS: '0' })).toMatch(/SFSYNC_WINDOW_ROWS must be positive/);
   });
 
   it('names every missing setting at once', () => {
