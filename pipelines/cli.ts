@@ -15,7 +15,7 @@ program
   .option('--full-refresh', 're-load every record through Bulk API 2.0, ignoring the watermark')
   .option('--formulas-only', 'only refresh formula (calculated) fields of already loaded records')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
-  .addOption(new Option('--concurrency <n>', 'objects synced at once').argParser((v) => Number.parseInt(v, 10)))
+  .addOption(new Option('--concurrency <n>', 'objects extracting and loading at once; twice as many have Bulk jobs in flight (default 4, SFSYNC_CONCURRENCY)').argParser((v) => Number.parseInt(v, 10)))
   .option('--wait-for-lock', 'when another sfsync process is loading an object, wait for it instead of skipping the object')
   .action(async (opts) => {
     const { runSync } = await import('./sync.ts');
