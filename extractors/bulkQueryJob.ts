@@ -49,13 +49,21 @@ export interface PollSchedule {
   firstMs: number;
   factor: number;
   maxMs: number;
+  /** After this many polls the interval may grow to `slowMs`: a long job needs no 2-second polling. */
+  slowAfter: number;
+  slowMs: number;
 }
 
-/** Start at 500 ms, x1.5 up to 5 s: quick for small jobs, few calls for long ones (Airbyte polls 0.5 s -> 2 s). */
-export const DEFAULT_POLL: PollSchedule = { firstMs: 500, factor: 1.5, maxMs: 5_000 };
+/**
+ * 500 ms, x1.5 up to 2 s for the first minute or so, then up to 10 s. A job's queue time on a real org is 10-15 s
+ * (§6.2), and a coarse interval adds up to a whole interval to every job (Airbyte: 0.5 s -> 2 s); an hour-long job
+ * then costs a few hundred polls rather than thousands.
+ */
+export const DEFAULT_POLL: PollSchedule = { firstMs: 500, factor: 1.5, maxMs: 2_000, slowAfter: 40, slowMs: 10_000 };
 
 export function pollDelay(poll: number, s: PollSchedule = DEFAULT_POLL): number {
-  return Math.min(s.maxMs, Math.round(s.firstMs * s.factor ** poll));
+  const cap = poll >= s.slowAfter ? s.slowMs : s.maxMs;
+  return Math.min(cap, Math.round(s.firstMs * s.factor ** poll));
 }
 
 export interface WaitOptions {

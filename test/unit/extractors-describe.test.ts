@@ -72,8 +72,8 @@ describe('getDeleted dates (§5.1)', () => {
 });
 
 describe('Bulk job poll schedule', () => {
-  it('starts at 500 ms, grows x1.5 and caps at 5 s', () => {
-    expect([0, 1, 2, 3, 5, 6, 20].map((n) => pollDelay(n))).toEqual([500, 750, 1125, 1688, 3797, 5000, 5000]);
+  it('starts at 500 ms, grows x1.5, caps at 2 s for about a minute, then at 10 s', () => {
+    expect([0, 1, 2, 3, 4, 20, 39, 40, 41, 100].map((n) => pollDelay(n))).toEqual([500, 750, 1125, 1688, 2000, 2000, 2000, 10_000, 10_000, 10_000]);
   });
 });
 
