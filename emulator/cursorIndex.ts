@@ -2,7 +2,8 @@
 // slots, so a window query (`WHERE SystemModstamp >= X`, salesforce-api.md §4.7, the incremental sync of §5.2)
 // reads only the slots inside the window instead of generating every record. Generated values never change, so
 // one index serves every snapshot; changed records live in the store's overlay and are checked separately.
-import type { CursorCandidates, SfRecord } from './types.ts';
+import type { CursorCandidates, CursorOrderOptions, CursorWindow, FieldValue, SfRecord } from './types.ts';
+import { isoOf } from './values.ts';
 
 export interface CursorIndex {
   /** Epoch ms, ascending. */
@@ -109,4 +110,107 @@ export function windowCandidates(
       return out.subarray(0, n).sort();
     },
   };
+}
+
+/** The generated slots of one cursor field: its index plus what the exact paths below need to know of each slot. */
+export interface IndexedSlots {
+  readonly index: CursorIndex;
+  /** deletedPrefix()[p] = how many of slots[0..p) start soft-deleted; built on first use. */
+  deletedPrefix(): Int32Array;
+  isDeleted(slot: number): boolean;
+  /** The generated (not the overlay's) value of the field, epoch ms. */
+  keyOf(slot: number): number;
+}
+
+/** Counts of soft-deleted slots along the index, so `query` (which hides them, §4.5) counts a window in O(1). */
+export function deletedPrefixOf(index: CursorIndex, isDeleted: (slot: number) => boolean): Int32Array {
+  const out = new Int32Array(index.slots.length + 1);
+  for (let i = 0; i < index.slots.length; i++) out[i + 1] = out[i]! + (isDeleted(index.slots[i]!) ? 1 : 0);
+  return out;
+}
+
+/** Positions [start, end) of the keys inside an exact window (null = all). Bounds are canonical text (soqlWhere.ts). */
+function windowPositions(index: CursorIndex, w: CursorWindow | null): [start: number, end: number] {
+  const start = w?.from === undefined ? 0 : lowerBound(index.keys, Date.parse(w.from), w.fromExclusive === true);
+  const end = w?.to === undefined ? index.keys.length : lowerBound(index.keys, Date.parse(w.to), w.toExclusive !== true);
+  return [start, Math.max(start, end)];
+}
+
+/** A generated value (ms) inside the window; canonical text compares as its instant does. */
+function msInWindow(ms: number, w: CursorWindow): boolean {
+  if (w.from !== undefined && (w.fromExclusive ? ms <= Date.parse(w.from) : ms < Date.parse(w.from))) return false;
+  if (w.to !== undefined && (w.toExclusive ? ms >= Date.parse(w.to) : ms > Date.parse(w.to))) return false;
+  return true;
+}
+
+/** A stored value inside the window, compared as text exactly as the WHERE predicate does (null never matches). */
+function textInWindow(v: FieldValue | undefined, w: CursorWindow): boolean {
+  if (typeof v !== 'string') return false;
+  if (w.from !== undefined && (w.fromExclusive ? v <= w.from : v < w.from)) return false;
+  if (w.to !== undefined && (w.toExclusive ? v >= w.to : v > w.to)) return false;
+  return true;
+}
+
+/**
+ * COUNT() of a window (null = every record) without building a record (§4.4): the index range, less the soft-deleted
+ * slots `query` hides, less the overlaid slots (their generated value no longer counts), plus the overlay records
+ * that match. Hard-deleted slots (null) never count; soft-deleted ones only with includeDeleted (queryAll, §4.5).
+ */
+export function windowCount(gen: IndexedSlots | null, overlay: ReadonlyMap<number, SfRecord | null>, w: CursorWindow | null, includeDeleted: boolean): number {
+  let n = 0;
+  const base = gen ? gen.index.slots.length : 0;
+  if (gen) {
+    const [start, end] = windowPositions(gen.index, w);
+    n = end - start;
+    if (!includeDeleted && n > 0) {
+      const prefix = gen.deletedPrefix();
+      n -= prefix[end]! - prefix[start]!;
+    }
+  }
+  for (const [slot, rec] of overlay) {
+    if (gen && slot < base && (includeDeleted || !gen.isDeleted(slot)) && (!w || msInWindow(gen.keyOf(slot), w))) n--;
+    if (rec && (includeDeleted || rec.IsDeleted !== true) && (!w || textInWindow(rec[w.field], w))) n++;
+  }
+  return n;
+}
+
+/**
+ * `ORDER BY field LIMIT take` over a window (null = all) without building a record: the first `take` generated slots
+ * in index order (plus the rest of the last tie group, whose slot order may run the other way) merged with every
+ * matching overlay record, then sorted as runPart sorts (soql.ts): text order, nulls per nullsFirst, ties by slot.
+ */
+export function windowOrder(gen: IndexedSlots | null, overlay: ReadonlyMap<number, SfRecord | null>, field: string, w: CursorWindow | null, o: CursorOrderOptions): Int32Array {
+  const cands: { slot: number; key: string | null }[] = [];
+  if (gen && o.take > 0) {
+    const { keys, slots } = gen.index;
+    const [start, end] = windowPositions(gen.index, w);
+    let got = 0;
+    let last = Number.NaN;
+    for (let i = o.desc ? end - 1 : start; o.desc ? i >= start : i < end; o.desc ? i-- : i++) {
+      const k = keys[i]!;
+      if (got >= o.take && k !== last) break;
+      const slot = slots[i]!;
+      if ((overlay.size > 0 && overlay.has(slot)) || (!o.includeDeleted && gen.isDeleted(slot))) continue;
+      cands.push({ slot, key: isoOf(k) });
+      got++;
+      last = k;
+    }
+  }
+  for (const [slot, rec] of overlay) {
+    if (!rec || (!o.includeDeleted && rec.IsDeleted === true)) continue;
+    if (w && !textInWindow(rec[field], w)) continue;
+    const v = rec[field];
+    cands.push({ slot, key: typeof v === 'string' ? v : null });
+  }
+  cands.sort((a, b) => {
+    if (a.key !== b.key) {
+      // §4.8 ORDER BY: nulls first ascending / last descending unless NULLS FIRST|LAST says otherwise.
+      if (a.key === null || b.key === null) return (a.key === null) === o.nullsFirst ? -1 : 1;
+      return (a.key < b.key) !== o.desc ? -1 : 1;
+    }
+    return o.tieDesc ? b.slot - a.slot : a.slot - b.slot;
+  });
+  const out = new Int32Array(Math.min(o.take, cands.length));
+  for (let i = 0; i < out.length; i++) out[i] = cands[i]!.slot;
+  return out;
 }

@@ -6,6 +6,7 @@ import soqlParser, { type FieldType, type Query } from 'soql-parser-js';
 import { type CursorBound, compileWhere, type Predicate } from './soqlWhere.ts';
 import { compareDecimal } from './values.ts';
 import {
+  type CursorWindow,
   type FieldDef,
   type FieldValue,
   type JsonRenderContext,
@@ -68,6 +69,8 @@ interface QueryPart {
   where: Predicate | null;
   /** Cursor windows the WHERE clause implies (soqlWhere.ts). */
   bounds: CursorBound[];
+  /** The WHERE clause is exactly this cursor window (soqlWhere.ts): COUNT() and ORDER BY may use the index. */
+  window: CursorWindow | null;
   order: { path: FieldPath; desc: boolean; nullsFirst: boolean }[];
   limit: number | undefined;
   offset: number;
@@ -141,11 +144,12 @@ function addToTree(nodes: JsonNode[], path: FieldPath): void {
 }
 
 function bindPart(b: Binder, def: ObjectDef, q: Query, isSub: boolean, unsupported: string[]): QueryPart {
-  const part: QueryPart = { def, nodes: [], paths: [], where: null, bounds: [], order: [], limit: q.limit, offset: q.offset ?? 0, hasCompound: false, hasBase64: false, hasSubquery: false, usesFieldsFn: false };
+  const part: QueryPart = { def, nodes: [], paths: [], where: null, bounds: [], window: null, order: [], limit: q.limit, offset: q.offset ?? 0, hasCompound: false, hasBase64: false, hasSubquery: false, usesFieldsFn: false };
   for (const f of q.fields ?? []) bindField(b, part, f, unsupported);
   const where = compileWhere(q.where, (p) => resolvePath(b, def, p), b.store.now());
   part.where = where?.predicate ?? null;
   part.bounds = where?.bounds ?? [];
+  part.window = where?.window ?? null;
   const orderBy = (q.orderBy ? (Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy]) : []) as { field?: string; order?: string; nulls?: string }[];
   for (const o of orderBy) {
     if (!o.field) throw malformed(b.soql, 'ORDER BY a function is not supported by the emulator');
@@ -326,6 +330,18 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
       if (!runnable) throw new SoqlError('MALFORMED_QUERY', `${unsupported[0]} is not supported by the emulator's REST query`);
       return runPart(top, snapshot, opts.includeDeleted);
     },
+    count(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): number {
+      if (!runnable) throw new SoqlError('MALFORMED_QUERY', `${unsupported[0]} is not supported by the emulator's REST query`);
+      const fast = top.where === null || top.window ? snapshot.cursorCount?.(top.window, opts.includeDeleted) : undefined;
+      if (fast === undefined) {
+        let n = 0;
+        for (const _ of runPart(top, snapshot, opts.includeDeleted)) n++;
+        return n;
+      }
+      // As runPart: OFFSET skips, LIMIT caps.
+      const left = top.limit ?? Number.POSITIVE_INFINITY;
+      return left <= 0 ? 0 : Math.max(0, Math.min(left, fast - top.offset));
+    },
     toJson: (rec, ctx) => renderRecord(top, def.name, top.nodes, rec, ctx),
     toCsvValues: (rec) => csvGetters.map((get) => csvText(get(rec))),
   };
@@ -378,12 +394,31 @@ export function candidateSlots(bounds: readonly CursorBound[], snap: ObjectSnaps
   return best?.slots();
 }
 
+/**
+ * `ORDER BY <cursor field> [, Id] LIMIT k`, unfiltered or filtered by a window on that field alone (the oldest-cursor
+ * probe, §4.7): the first offset+k slots straight from the index, in the order the sort below gives (Id follows slot
+ * order, ids.ts). undefined when the query or the snapshot does not allow it.
+ */
+function indexedOrder(part: QueryPart, snap: ObjectSnapshot, includeDeleted: boolean): Int32Array | undefined {
+  const [o, tie] = part.order;
+  if (!o || part.limit === undefined || part.order.length > 2 || o.path.steps.length > 0 || o.path.field.type !== 'datetime') return undefined;
+  if (tie && (tie.path.steps.length > 0 || tie.path.field.name !== 'Id')) return undefined;
+  if (part.where && part.window?.field !== o.path.field.name) return undefined;
+  const opts = { desc: o.desc, nullsFirst: o.nullsFirst, tieDesc: tie?.desc === true, includeDeleted, take: part.offset + part.limit };
+  return snap.cursorOrder?.(o.path.field.name, part.where ? part.window : null, opts);
+}
+
 function* runPart(part: QueryPart, snap: ObjectSnapshot, includeDeleted: boolean): Generator<number> {
   const accept = includeDeleted ? (s: string) => s !== 'gone' : (s: string) => s === 'live';
   const where = part.where;
   let skip = part.offset;
   let left = part.limit ?? Number.POSITIVE_INFINITY;
   if (left <= 0) return;
+  const first = indexedOrder(part, snap, includeDeleted);
+  if (first) {
+    for (let i = part.offset; i < first.length; i++) yield first[i]!;
+    return;
+  }
   // Result order is slot order (then ORDER BY), whichever way the slots are visited.
   const only = candidateSlots(part.bounds, snap);
   const n = only ? only.length : snap.size;

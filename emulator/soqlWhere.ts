@@ -4,7 +4,7 @@
 // returned as bounds, so the store can read only the slots inside them (cursorIndex.ts).
 import type { Condition, WhereClause } from 'soql-parser-js';
 import { normalizeId, to18 } from './ids.ts';
-import { type FieldDef, type FieldValue, type SfRecord, SoqlError } from './types.ts';
+import { type CursorWindow, type FieldDef, type FieldValue, type SfRecord, SoqlError } from './types.ts';
 import { compareDecimal, dayText, isoOf } from './values.ts';
 
 export type Predicate = (rec: SfRecord) => boolean;
@@ -20,6 +20,11 @@ export interface CompiledWhere {
   predicate: Predicate;
   /** Implied by the whole WHERE clause (top-level AND terms only); the predicate still decides. */
   bounds: CursorBound[];
+  /**
+   * When the whole clause is cursor comparisons on one datetime field ANDed together: exactly the window it keeps
+   * (the predicate is then `field in window`), so COUNT() and ORDER BY can be answered from the index. Else null.
+   */
+  window: CursorWindow | null;
 }
 
 /** Resolves a (possibly dotted) field name to its definition and a value getter; throws INVALID_FIELD. */
@@ -226,6 +231,29 @@ function boundOf(path: string, field: FieldDef, op: string, lit: FieldValue | Ra
   return { field: field.name, from: lo, to: hi };
 }
 
+/** The exact window of one comparison (a relative literal is the half-open range [from, to)), or null. */
+function windowOf(path: string, field: FieldDef, op: string, lit: FieldValue | Range): CursorWindow | null {
+  if (field.type !== 'datetime' || path.includes('.') || lit === null || typeof lit === 'boolean') return null;
+  const name = field.name;
+  const table: Record<string, CursorWindow> = isRange(lit)
+    ? { '=': { field: name, from: lit.from, to: lit.to, toExclusive: true }, '>': { field: name, from: lit.to }, '>=': { field: name, from: lit.from }, '<': { field: name, to: lit.from, toExclusive: true }, '<=': { field: name, to: lit.to, toExclusive: true } }
+    : { '=': { field: name, from: lit, to: lit }, '>': { field: name, from: lit, fromExclusive: true }, '>=': { field: name, from: lit }, '<': { field: name, to: lit, toExclusive: true }, '<=': { field: name, to: lit } };
+  const w = table[op];
+  if (!w || (w.from !== undefined && !CANONICAL.test(w.from)) || (w.to !== undefined && !CANONICAL.test(w.to))) return null;
+  return w;
+}
+
+/** Both windows at once (same field), or null. At an equal bound the exclusive one wins. */
+function intersectWindows(a: CursorWindow | null, b: CursorWindow | null): CursorWindow | null {
+  if (!a || !b || a.field !== b.field) return null;
+  const out: CursorWindow = { ...a };
+  if (b.from !== undefined && (out.from === undefined || b.from > out.from)) [out.from, out.fromExclusive] = [b.from, b.fromExclusive];
+  else if (b.from !== undefined && b.from === out.from) out.fromExclusive = out.fromExclusive === true || b.fromExclusive === true;
+  if (b.to !== undefined && (out.to === undefined || b.to < out.to)) [out.to, out.toExclusive] = [b.to, b.toExclusive];
+  else if (b.to !== undefined && b.to === out.to) out.toExclusive = out.toExclusive === true || b.toExclusive === true;
+  return out;
+}
+
 function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string): CompiledWhere {
   const c = cond as { field?: string; operator?: string; value?: string | string[]; literalType?: string | string[] };
   if (!c.field) throw malformed('functions in WHERE are not supported by the emulator');
@@ -238,12 +266,12 @@ function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string
   if (op === 'IN' || op === 'NOT IN') {
     const tests = values.map((v) => comparison(field, '=', v));
     const any = (v: FieldValue) => tests.some((t) => t(v));
-    return { predicate: op === 'IN' ? (r) => any(get(r)) : (r) => !any(get(r)), bounds: [] };
+    return { predicate: op === 'IN' ? (r) => any(get(r)) : (r) => !any(get(r)), bounds: [], window: null };
   }
   if (op === 'INCLUDES' || op === 'EXCLUDES') {
     if (field.type !== 'multipicklist') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `${op} can only be used with multi-select picklists`);
     const test = includes(values as FieldValue[]);
-    return { predicate: op === 'INCLUDES' ? (r) => test(get(r)) : (r) => !test(get(r)), bounds: [] };
+    return { predicate: op === 'INCLUDES' ? (r) => test(get(r)) : (r) => !test(get(r)), bounds: [], window: null };
   }
   if (op === 'LIKE') {
     if (!TEXT.has(field.type) && field.type !== 'id' && field.type !== 'reference') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `invalid operator on ${field.type} field: LIKE`);
@@ -252,12 +280,12 @@ function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string
       const v = get(r);
       return typeof v === 'string' && match(v);
     };
-    return { predicate, bounds: [] };
+    return { predicate, bounds: [], window: null };
   }
   const lit = values[0] as FieldValue | Range;
   const test = comparison(field, op, lit);
   const bound = boundOf(c.field, field, op, lit);
-  return { predicate: (r) => test(get(r)), bounds: bound ? [bound] : [] };
+  return { predicate: (r) => test(get(r)), bounds: bound ? [bound] : [], window: windowOf(c.field, field, op, lit) };
 }
 
 /** The WHERE clause as one predicate with the cursor windows it implies (null when absent). */
@@ -273,7 +301,7 @@ export function compileWhere(where: WhereClause | undefined, resolve: ResolveFie
       const l = left.predicate;
       const r = andExpr().predicate;
       // A disjunction confines nothing by itself (its terms' windows are not kept).
-      left = { predicate: (rec) => l(rec) || r(rec), bounds: [] };
+      left = { predicate: (rec) => l(rec) || r(rec), bounds: [], window: null };
     }
     return left;
   };
@@ -284,7 +312,7 @@ export function compileWhere(where: WhereClause | undefined, resolve: ResolveFie
       const l = left.predicate;
       const right = unary();
       const r = right.predicate;
-      left = { predicate: (rec) => l(rec) && r(rec), bounds: [...left.bounds, ...right.bounds] };
+      left = { predicate: (rec) => l(rec) && r(rec), bounds: [...left.bounds, ...right.bounds], window: intersectWindows(left.window, right.window) };
     }
     return left;
   };
@@ -292,7 +320,7 @@ export function compileWhere(where: WhereClause | undefined, resolve: ResolveFie
     const t = tokens[i++];
     if (t === 'NOT') {
       const inner = unary().predicate;
-      return { predicate: (rec) => !inner(rec), bounds: [] };
+      return { predicate: (rec) => !inner(rec), bounds: [], window: null };
     }
     if (t === '(') {
       const inner = orExpr();

@@ -2,7 +2,7 @@
 // records. A snapshot copies only the overlay, so it costs O(mutations) and later changes never leak into it (Bulk
 // jobs read one, §6.3). Formula fields are computed on read, so a formula change moves results without touching any
 // SystemModstamp. Cursor windows (§4.7) find generated slots through a sorted index per cursor field (cursorIndex.ts).
-import { type CursorIndex, buildCursorIndex, windowCandidates } from './cursorIndex.ts';
+import { type CursorIndex, type IndexedSlots, buildCursorIndex, deletedPrefixOf, windowCandidates, windowCount, windowOrder } from './cursorIndex.ts';
 import { makeId, normalizeId, numberOf } from './ids.ts';
 import { isStored, seedSchema, withField } from './schema.ts';
 import { type CursorField, type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
@@ -37,6 +37,8 @@ interface Table {
   snapshot: ObjectSnapshot | undefined;
   /** Per cursor field, built on first use: generated values never change, so every snapshot shares them. */
   indexes: Map<string, CursorIndex>;
+  /** Per cursor field, alongside its index (cursorIndex.ts deletedPrefixOf). */
+  deletedPrefixes: Map<string, Int32Array>;
   /** Seeded soft-deletions by deletedDate, built on first use (getDeleted, §5.1). */
   seededDeletions: { slot: number; entry: DeletedEntry }[] | undefined;
 }
@@ -81,6 +83,28 @@ function cursorIndexOf(t: Table, field: string): CursorIndex | null | undefined 
     t.indexes.set(field, index);
   }
   return index;
+}
+
+/** The generated slots of `field` for the exact COUNT() / ORDER BY paths; null / undefined as cursorIndexOf. */
+function indexedSlotsOf(t: Table, field: string): IndexedSlots | null | undefined {
+  // A formula's value is computed on read, never stored in the overlay the exact paths compare.
+  if (t.formulas.has(field)) return undefined;
+  const index = cursorIndexOf(t, field);
+  if (!index) return index;
+  const gen = t.gen as Generator;
+  return {
+    index,
+    deletedPrefix() {
+      let prefix = t.deletedPrefixes.get(field);
+      if (!prefix) {
+        prefix = deletedPrefixOf(index, (slot) => gen.isDeleted(slot));
+        t.deletedPrefixes.set(field, prefix);
+      }
+      return prefix;
+    },
+    isDeleted: (slot) => gen.isDeleted(slot),
+    keyOf: (slot) => gen.cursorMs(slot, field as CursorField),
+  };
 }
 
 /** Generated soft-deletions, dated by SystemModstamp (CreatedDate where there is none), without building records. */
@@ -153,7 +177,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
   for (const def of seedSchema()) {
     const gen = org.generators.get(def.name);
     const base = gen?.count ?? 0;
-    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map(), seededDeletions: undefined };
+    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map(), deletedPrefixes: new Map(), seededDeletions: undefined };
     tables.set(def.name.toLowerCase(), t);
     byPrefix.set(def.keyPrefix, t);
   }
@@ -224,6 +248,16 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
           cursorCandidates(field, from, to) {
             const index = cursorIndexOf(t, field);
             return index === undefined ? undefined : windowCandidates(index, view.overlay, field, from, to);
+          },
+          cursorCount(window, includeDeleted) {
+            // Without a window any indexed field will do: every generated slot lies in its open range.
+            const field = window?.field ?? t.gen?.cursorFields[0];
+            const gen = field !== undefined ? indexedSlotsOf(t, field) : t.gen && t.base > 0 ? undefined : null;
+            return gen === undefined ? undefined : windowCount(gen, view.overlay, window, includeDeleted);
+          },
+          cursorOrder(field, window, o) {
+            const gen = indexedSlotsOf(t, field);
+            return gen === undefined ? undefined : windowOrder(gen, view.overlay, field, window, o);
           },
         };
       }

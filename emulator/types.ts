@@ -107,6 +107,33 @@ export interface ObjectSnapshot {
    * covers the field; the caller then scans every slot.
    */
   cursorCandidates?(field: string, from: string | undefined, to: string | undefined): CursorCandidates | undefined;
+  /**
+   * How many slots hold a visible record (live, or also soft-deleted with includeDeleted) whose window.field lies in
+   * the window (null = every record), from the index alone (§4.4 COUNT()). undefined when no index covers the field.
+   */
+  cursorCount?(window: CursorWindow | null, includeDeleted: boolean): number | undefined;
+  /**
+   * The first `take` visible slots in `field` order, restricted to the window when given: nulls placed as nullsFirst
+   * says, equal values by slot (descending when tieDesc). undefined when no index covers the field.
+   */
+  cursorOrder?(field: string, window: CursorWindow | null, opts: CursorOrderOptions): Int32Array | undefined;
+}
+
+/** A cursor field confined to stored datetime text bounds (inclusive unless marked exclusive; undefined = open). */
+export interface CursorWindow {
+  field: string;
+  from?: string;
+  fromExclusive?: boolean;
+  to?: string;
+  toExclusive?: boolean;
+}
+
+export interface CursorOrderOptions {
+  desc: boolean;
+  nullsFirst: boolean;
+  tieDesc: boolean;
+  includeDeleted: boolean;
+  take: number;
 }
 
 export interface CursorCandidates {
@@ -178,6 +205,8 @@ export interface QueryPlan {
   bulkRefusal(): { errorCode: string; message: string } | null;
   /** Matching slots of the snapshot in result order, after WHERE, ORDER BY, OFFSET and LIMIT. */
   run(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): Iterable<number>;
+  /** How many slots run() yields (COUNT()'s totalSize, §4.4), answered from the cursor index when it can be. */
+  count(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): number;
   /** The REST JSON record (attributes, parent objects or null, child subquery results). */
   toJson(rec: SfRecord, ctx: JsonRenderContext): Record<string, unknown>;
   /** Values in `columns` order for Bulk CSV: null for empty, text as stored (datetimes end in Z). */

@@ -43,6 +43,12 @@ function mutate(store: OrgStore, object: string, rand: () => number, n: number, 
   }
 }
 
+/** The lowest slot holding this SystemModstamp (ties order by slot). */
+function slotOf(snap: ObjectSnapshot, stamp: string): number {
+  for (let i = 0; i < snap.size; i++) if (snap.at(i)?.SystemModstamp === stamp) return i;
+  return -1;
+}
+
 describe('emulator cursor index', () => {
   it('computes the same instants as the generated records', () => {
     const anchor = Date.parse('2026-06-15T00:00:00.000Z');
@@ -117,6 +123,126 @@ describe('emulator cursor index', () => {
     for (const b of before) expect(run(store, b.soql, b.snap, b.all), b.soql).toEqual(b.want);
   });
 
+  it.each([
+    [1, 400, 40],
+    [2, 400, 4],
+    [3, 40, 3],
+    [4, 0, 40],
+  ])('answers COUNT() and ORDER BY cursor LIMIT k from the index exactly as a full scan (round %i)', (round, accounts, deletedEvery) => {
+    const rand = prng(SEED + 500 + round);
+    const store = createOrgStore({ accounts, seed: round, deletedEvery, clockStart: CLOCK });
+    const span = [Date.parse('2023-01-01T00:00:00.000Z'), CLOCK.getTime() + 60_000];
+    const instant = () => isoOf(Math.floor(span[0]! + rand() * (span[1]! - span[0]!)));
+    /** An existing value (a tie, maybe across generated and changed records) or any instant, sometimes without millis. */
+    const existing = (snap: ObjectSnapshot, field: string) => {
+      const v = snap.size > 0 ? snap.at(Math.floor(rand() * snap.size))?.[field] : undefined;
+      return typeof v === 'string' ? v : instant();
+    };
+    const edgeFor = (snap: ObjectSnapshot, field: string) => {
+      const v = rand() < 0.6 ? existing(snap, field) : instant();
+      return rand() < 0.2 ? v.replace(/\.\d{3}Z$/, 'Z') : v;
+    };
+    // Edits land on existing values (ties with generated records), at UTC midnights of recent days (the edges of
+    // relative date literals), or anywhere.
+    const midnight = () => isoOf((Math.floor(CLOCK.getTime() / 86_400_000) + 1 - Math.floor(rand() * 6)) * 86_400_000);
+    const pick = (snap: ObjectSnapshot) => () => (rand() < 0.4 ? existing(snap, 'SystemModstamp') : rand() < 0.5 ? midnight() : instant());
+    const relative = () => ['TODAY', 'YESTERDAY', `LAST_N_DAYS:${Math.floor(rand() * 1200)}`, `N_DAYS_AGO:${Math.floor(rand() * 5)}`, `LAST_N_DAYS:${Math.floor(rand() * 5)}`][Math.floor(rand() * 5)]!;
+    const windowTerms = (snap: ObjectSnapshot, f: string): string[] => {
+      const r = rand();
+      if (r < 0.15) return [];
+      if (r < 0.35) return [`${f} ${['=', '>', '>=', '<', '<='][Math.floor(rand() * 5)]} ${relative()}`];
+      if (r < 0.45) {
+        // Empty windows: a half-open window of one instant, or bounds the wrong way round.
+        const v = edgeFor(snap, f);
+        return rand() < 0.5 ? [`${f} >= ${v}`, `${f} < ${v}`] : [`${f} > ${v}`, `${f} <= ${v}`];
+      }
+      const lo = edgeFor(snap, f);
+      const hi = edgeFor(snap, f);
+      const terms = [`${f} ${['>=', '>', '='][Math.floor(rand() * 3)]} ${lo}`];
+      if (rand() < 0.7) terms.push(`${f} ${['<', '<='][Math.floor(rand() * 2)]} ${hi}`);
+      // Repeated bounds: the narrower (exclusive) one must win.
+      if (rand() < 0.3) terms.push(`${f} ${['>=', '>', '<', '<=', '='][Math.floor(rand() * 5)]} ${[lo, hi, relative(), edgeFor(snap, f)][Math.floor(rand() * 4)]}`);
+      return rand() < 0.2 ? [`(${terms.join(' AND ')})`] : terms;
+    };
+    const before: { snap: ObjectSnapshot; soql: string; all: boolean; want: number[] | number }[] = [];
+    for (let phase = 0; phase < 4; phase++) {
+      for (const object of ['Account', 'Contact', 'AccountHistory']) {
+        const snap = store.snapshot(object);
+        const fields = object === 'AccountHistory' ? ['CreatedDate'] : ['SystemModstamp', 'LastModifiedDate', 'CreatedDate'];
+        for (let q = 0; q < 30; q++) {
+          const f = fields[Math.floor(rand() * fields.length)]!;
+          const terms = windowTerms(snap, f);
+          const where = terms.length > 0 ? ` WHERE ${terms.join(' AND ')}` : '';
+          const all = rand() < 0.5;
+          let reads = 0;
+          const countedAt = (slot: number) => {
+            reads++;
+            return snap.at(slot);
+          };
+          const counting: ObjectSnapshot = { ...snap, at: countedAt };
+          if (q % 2 === 0) {
+            const tail = rand() < 0.15 ? ` LIMIT ${Math.floor(rand() * 30)}${rand() < 0.5 ? ` OFFSET ${Math.floor(rand() * 30)}` : ''}` : '';
+            const soql = `SELECT COUNT() FROM ${object}${where}${tail}`;
+            const plan = planSoql(store, soql);
+            const want = plan.count(fullScan(snap), { includeDeleted: all });
+            expect(want, soql).toBe(run(store, soql, fullScan(snap), all).length);
+            expect(plan.count(counting, { includeDeleted: all }), `${soql} (${all})`).toBe(want);
+            expect(reads, soql).toBe(0);
+            if (q % 6 === 0) before.push({ snap, soql, all, want });
+          } else {
+            const dir = ['', ' ASC', ' DESC'][Math.floor(rand() * 3)]!;
+            const nulls = rand() < 0.3 ? ` NULLS ${rand() < 0.5 ? 'FIRST' : 'LAST'}` : '';
+            const tie = rand() < 0.3 ? `, Id${rand() < 0.5 ? ' DESC' : ''}` : '';
+            const limit = [1, 1, 2, 5, 50, 3000][Math.floor(rand() * 6)]!;
+            const offset = rand() < 0.2 ? ` OFFSET ${Math.floor(rand() * 40)}` : '';
+            const soql = `SELECT Id FROM ${object}${where} ORDER BY ${f}${dir}${nulls}${tie} LIMIT ${limit}${offset}`;
+            const want = run(store, soql, fullScan(snap), all);
+            expect(run(store, soql, counting, all), `${soql} (${all})`).toEqual(want);
+            expect(reads, soql).toBe(0);
+            if (q % 6 === 1) before.push({ snap, soql, all, want });
+          }
+        }
+        mutate(store, object, rand, 60, pick(snap));
+        // A cursor field cleared by hand: nulls must sort first or last exactly as the full scan sorts them.
+        const victim = store.snapshot(object).at(Math.floor(rand() * Math.max(1, snap.size)));
+        if (victim && object !== 'AccountHistory' && rand() < 0.7) store.update(victim.Id, { [fields[Math.floor(rand() * 2)]!]: null }, { touch: false });
+      }
+    }
+    // Snapshots taken before later mutations still answer as they did.
+    for (const b of before) {
+      const got = typeof b.want === 'number' ? planSoql(store, b.soql).count(b.snap, { includeDeleted: b.all }) : run(store, b.soql, b.snap, b.all);
+      expect(got, b.soql).toEqual(b.want);
+    }
+  });
+
+  it('keeps the slow path for anything else: other fields, OR, NOT, two cursor fields, relationship order', () => {
+    const store = createOrgStore({ accounts: 300, seed: 4, clockStart: CLOCK });
+    const snap = store.snapshot('Contact');
+    const mid = String(snap.at(7)?.SystemModstamp);
+    for (const soql of [
+      `SELECT COUNT() FROM Contact WHERE SystemModstamp >= ${mid} AND IsDeleted = false`,
+      `SELECT COUNT() FROM Contact WHERE SystemModstamp >= ${mid} OR SystemModstamp < ${mid}`,
+      `SELECT COUNT() FROM Contact WHERE NOT SystemModstamp >= ${mid}`,
+      `SELECT COUNT() FROM Contact WHERE SystemModstamp >= ${mid} AND CreatedDate < ${mid}`,
+      `SELECT COUNT() FROM Contact WHERE SystemModstamp != ${mid}`,
+      `SELECT Id FROM Contact WHERE CreatedDate >= ${mid} ORDER BY SystemModstamp LIMIT 3`,
+      'SELECT Id FROM Contact ORDER BY Account.SystemModstamp LIMIT 3',
+      'SELECT Id FROM Contact ORDER BY SystemModstamp, Name LIMIT 3',
+      'SELECT Id FROM Contact ORDER BY SystemModstamp',
+    ]) {
+      let reads = 0;
+      const countedAt = (slot: number) => {
+        reads++;
+        return snap.at(slot);
+      };
+      const counting: ObjectSnapshot = { ...snap, at: countedAt };
+      const plan = planSoql(store, soql);
+      if (plan.isCount) expect(plan.count(counting, { includeDeleted: true }), soql).toBe(plan.count(fullScan(snap), { includeDeleted: true }));
+      else expect(run(store, soql, counting, true), soql).toEqual(run(store, soql, fullScan(snap), true));
+      expect(reads, soql).toBeGreaterThan(0);
+    }
+  });
+
   it('lists seeded deletions in the delete log as their records say, before and after changes', () => {
     const store = createOrgStore({ accounts: 3000, seed: 9, clockStart: CLOCK, deletedEvery: 7 });
     const rand = prng(SEED + 99);
@@ -159,5 +285,12 @@ describe('emulator cursor index', () => {
     const slots = run(store, `SELECT Id FROM Account WHERE SystemModstamp >= ${from}`, counting, true);
     expect(slots.length).toBeGreaterThanOrEqual(200);
     expect(reads).toBeLessThan(400);
+    // COUNT() of a half-open window and the oldest-cursor probe build no record at all.
+    reads = 0;
+    const to = stamps[stamps.length - 100]!;
+    const count = planSoql(store, `SELECT COUNT() FROM Account WHERE SystemModstamp >= ${from} AND SystemModstamp < ${to}`).count(counting, { includeDeleted: true });
+    expect(count).toBe(stamps.filter((v) => v >= from && v < to).length);
+    expect(run(store, 'SELECT SystemModstamp FROM Account ORDER BY SystemModstamp ASC LIMIT 1', counting, true)).toEqual([stamps.indexOf(stamps[0]!) >= 0 ? slotOf(snap, stamps[0]!) : -1]);
+    expect(reads).toBe(0);
   });
 });
