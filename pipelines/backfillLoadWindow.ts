@@ -48,7 +48,8 @@ export async function loadBackfillWindow(ctx: RunContext, spec: ObjectSpec, w: W
     jobId = job;
     await withClient(ctx.pool, (c) => setWindowJob(c, w.backfillId, w.from, job));
     // No database connection and no lock while Salesforce works on the job: that is where a backfill spends its time.
-    await waitForJob(sf, job, { signal: ctx.signal });
+    const onPoll = (j: { state: string }) => ctx.progress?.update(progressKey(spec, w), { phase: 'bulk', bulkState: j.state });
+    await waitForJob(sf, job, { signal: ctx.signal, onPoll });
     const counts = await commitWindow({ ...ctx, sf }, spec, w, run, job);
     log.info(counts, 'backfill window loaded');
     return { status: 'done', ...counts };
@@ -59,12 +60,16 @@ export async function loadBackfillWindow(ctx: RunContext, spec: ObjectSpec, w: W
     if (runId !== undefined) await recordFailure(ctx, w, runId, error, sf.calls, jobId);
     return { status: 'failed', error };
   } finally {
+    ctx.progress?.finish(progressKey(spec, w));
     // Results count against storage until deleted (§6.5); failure to delete must not fail the window.
     if (jobId) await deleteJob(sf, jobId).catch(() => {});
     const run = runId;
     if (run !== undefined) await withClient(ctx.pool, (c) => recordApiCalls(c, run, sf.calls)).catch(() => {});
   }
 }
+
+/** Windows of one object load side by side: each has its own progress line. */
+const progressKey = (spec: ObjectSpec, w: WindowTarget) => `${spec.name} ${w.from.slice(0, 16)}`;
 
 /**
  * The object lock is waited for (a concurrent `sync` may hold it) and held only for this window's transaction.
@@ -81,6 +86,7 @@ async function commitWindow(ctx: RunContext, spec: ObjectSpec, w: WindowTarget, 
         const stage = await createStage(client, schema, spec.table);
         // Created here, not before the lock wait: the first results page is requested only once COPY pulls (§6.3).
         const stream = bulkCsvStream(ctx.sf, jobId, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal });
+        ctx.progress?.update(progressKey(spec, w), { phase: 'load', live: stream });
         const fetched = await copyCsv(client, { schema: STAGE_SCHEMA, table: stage, columns, source: stream, signal: ctx.signal });
         if (fetched !== stream.records) {
           throw new DataError(`${spec.name}: Bulk API announced ${stream.records} records but ${fetched} arrived; nothing was loaded`);

@@ -1,5 +1,6 @@
 // `sfsync backfill` as users run it: a spawned CLI against the emulator over HTTP and a real PostgreSQL. Killed with
 // SIGKILL midway and resumed; run alongside an incremental `sync`; refused with bad arguments.
+import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
@@ -8,6 +9,8 @@ import { describeObject } from '../../extractors/describe.ts';
 import type { ObjectSpec } from '../../extractors/types.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
+import { backfillAll, backfillFailure, parseBackfillArgs } from '../../pipelines/backfill.ts';
+import { createProgress } from '../../pipelines/progress.ts';
 import { withSyncContext } from '../../pipelines/sync.ts';
 import { type CliResult, lastLine, runCli, startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
@@ -263,5 +266,22 @@ describe('sfsync backfill', () => {
     const run = await runCli(['backfill', '--objects', 'Account', '--since', '2999-01-01'], env('bf3'));
     expect(run.code, run.stderr).toBe(2);
     expect(lastLine(run.stderr)).toMatch(/^sfsync: --since \(2999-01-01T00:00:00.000Z\) must be before --until \(.*\)$/);
+  });
+  it('shows one progress line per window in flight: Bulk job state, then records loaded', async () => {
+    emulator.admin.setBulkLatency({ latencyMs: 300 });
+    emulator.admin.addFault({ route: /\/results/, kind: 'delay', ms: 150, times: 3 });
+    let text = '';
+    const stream = Object.assign(new Writable({ write: (c, _e, cb) => { text += c.toString(); cb(); } }), { isTTY: true });
+    const progress = createProgress({ log: silentLogger(), stream, intervalMs: 20 });
+    const config = loadConfig({ ...env('bprogress'), LOG_LEVEL: 'silent', SFSYNC_CONCURRENCY: '2' }, { objects: 'Account' });
+    const since = monthStart(3);
+    const args = parseBackfillArgs({ objects: 'Account', since: since.toISOString(), until: monthStart(1).toISOString(), window: '1mo' });
+    const summaries = await withSyncContext(config, silentLogger(), (ctx) => backfillAll({ ...ctx, progress }, args));
+    progress.stop();
+    expect(backfillFailure(summaries)).toBeUndefined();
+    const key = `Account ${since.toISOString().slice(0, 16)}`;
+    expect(text).toContain(key);
+    expect(text).toMatch(/Account \S+\s+bulk\s+0 records .*job (UploadComplete|InProgress)/);
+    expect(text).toMatch(/Account \S+\s+load\s+[\d,]+ records/);
   });
 });
