@@ -11,6 +11,8 @@ export interface RestQueryOptions {
   all?: boolean;
   /** §4.2: Sforce-Query-Options batchSize, 200..2000, a hint only. */
   batchSize?: number;
+  /** Called with each page's record count as it arrives (a progress display; nothing per record). */
+  onPage?: (records: number) => void;
 }
 
 export interface QueryPage {
@@ -54,6 +56,7 @@ export async function* queryPages(http: SalesforceHttp, soql: string, opts: Rest
 
 export async function* restQueryRows(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row> {
   for await (const page of queryPages(http, soql, opts)) {
+    opts.onPage?.(page.records.length);
     for (const record of page.records) yield recordToRow(record, spec.fields);
   }
 }

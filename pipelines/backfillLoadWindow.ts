@@ -1,16 +1,14 @@
 // One backfill window: a Bulk API 2.0 queryAll job over [from, to) (salesforce-api.md §6), then its rows merged, the
 // window marked done and its run row written in ONE transaction under the object lock. The watermark is never touched.
-import { DataError, oneLine } from '../lib/errors.ts';
+import { oneLine } from '../lib/errors.ts';
 import { createQueryJob, deleteJob, waitForJob } from '../extractors/bulkQueryJob.ts';
 import { bulkCsvStream } from '../extractors/bulkCsvStream.ts';
 import { buildSelect } from '../extractors/soql.ts';
 import type { ObjectSpec } from '../extractors/types.ts';
 import { failWindow, finishWindow, setWindowJob, startWindow, type WindowCounts } from '../loaders/backfillState.ts';
-import { copyCsv } from '../loaders/copyCsv.ts';
-import { mergeStage } from '../loaders/merge.ts';
 import { withClient, withTransaction } from '../loaders/postgres.ts';
-import { STAGE_SCHEMA, createStage } from '../loaders/stage.ts';
 import { finishRun, recordApiCalls, startRun } from '../loaders/state.ts';
+import { stageAndMerge } from './commitLoad.ts';
 import type { RunContext } from './context.ts';
 import { withObjectLockWaiting } from './lock.ts';
 
@@ -77,29 +75,22 @@ const progressKey = (spec: ObjectSpec, w: WindowTarget) => `${spec.name} ${w.fro
  * newer versions cannot undo them (issue 3 §5).
  */
 async function commitWindow(ctx: RunContext, spec: ObjectSpec, w: WindowTarget, runId: number, jobId: string): Promise<WindowCounts> {
-  const schema = ctx.config.schema;
-  const columns = spec.fields.map((f) => f.column);
-  const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
   return withClient(ctx.pool, (client) =>
-    withObjectLockWaiting(client, schema, spec.name, ctx.signal, () =>
+    withObjectLockWaiting(client, ctx.config.schema, spec.name, ctx.signal, () =>
       withTransaction(client, async () => {
-        const stage = await createStage(client, schema, spec.table);
         // Created here, not before the lock wait: the first results page is requested only once COPY pulls (§6.3).
         const stream = bulkCsvStream(ctx.sf, jobId, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal });
         ctx.progress?.update(progressKey(spec, w), { phase: 'load', live: stream });
-        const fetched = await copyCsv(client, { schema: STAGE_SCHEMA, table: stage, columns, source: stream, signal: ctx.signal });
-        if (fetched !== stream.records) {
-          throw new DataError(`${spec.name}: Bulk API announced ${stream.records} records but ${fetched} arrived; nothing was loaded`);
-        }
-        const { inserted, updated } = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn });
-        const counts = { fetched, inserted, updated };
+        const r = await stageAndMerge(ctx, client, spec, { kind: 'csv', stream, expectedRows: () => stream.records, bytes: () => stream.bytes });
+        const counts = { fetched: r.copied, inserted: r.inserted, updated: r.updated };
         await finishWindow(client, w.backfillId, w.from, counts);
         await finishRun(client, runId, {
           status: 'succeeded',
           apiCalls: ctx.sf.calls,
-          rowsFetched: fetched,
-          rowsInserted: inserted,
-          rowsUpdated: updated,
+          rowsFetched: r.copied,
+          rowsInserted: r.inserted,
+          rowsUpdated: r.updated,
+          bytes: r.bytes,
           bulkJobIds: [jobId],
           windowFrom: w.from,
           windowTo: w.to,

@@ -46,20 +46,17 @@ export async function loadBulkWindows(ctx: RunContext, client: pg.ClientBase, re
   };
   const windows = await planWindows({ ...(req.plan.from !== undefined && { from: req.plan.from }) }, req.total, planning);
   if (windows.length > 1) log.info({ windows: windows.length, records: req.total }, 'loading in cursor windows');
+  if (windows.length === 0) return commitEmpty(ctx, client, req);
   const jobs = createJobQueue(ctx, spec);
-  let totals = noTotals();
-  let result: CommitResult | null = null;
+  let result: CommitResult | undefined;
   try {
-    if (windows.length === 0) return await commitEmpty(ctx, client, req);
     for (const [i, w] of windows.entries()) {
       if (i > 0) await checkBudget(req, spec, i, windows.length);
       for (const ahead of windows.slice(i + 1, i + 1 + LOOKAHEAD)) jobs.prestart(ahead);
-      const loaded = await loadWindow(ctx, client, req, jobs, { window: w, last: i === windows.length - 1, depth: 0, totals, planning });
-      totals = loaded;
-      result = loaded;
-      if (windows.length > 1) log.info({ window: describeWindow(w), done: i + 1, of: windows.length, fetched: loaded.fetched, watermark: loaded.watermark }, 'window committed');
+      result = await loadWindow(ctx, client, req, jobs, { window: w, last: i === windows.length - 1, depth: 0, totals: result ?? noTotals(), planning });
+      if (windows.length > 1) log.info({ window: describeWindow(w), done: i + 1, of: windows.length, fetched: result.fetched, watermark: result.watermark }, 'window committed');
     }
-    return result ?? (await commitEmpty(ctx, client, req));
+    return result!;
   } finally {
     await jobs.dispose();
   }

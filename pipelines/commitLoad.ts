@@ -9,7 +9,7 @@ import { copyCsv, copyRows } from '../loaders/copyCsv.ts';
 import { tableIsEmpty } from '../loaders/ddl.ts';
 import { maxCursor, mergeStage } from '../loaders/merge.ts';
 import { withTransaction } from '../loaders/postgres.ts';
-import { createStage } from '../loaders/stage.ts';
+import { STAGE_SCHEMA, createStage } from '../loaders/stage.ts';
 import { advanceWatermark, finishRun, type RunOutcome, updateRun } from '../loaders/state.ts';
 import type { RunContext } from './context.ts';
 import { type DeleteCheck, applyDeleteCheck } from './deletes.ts';
@@ -59,36 +59,44 @@ export interface CommitResult extends Totals {
 /** 23505 unique_violation, wrapped by copyCsv as a DataError. */
 const isDuplicateKey = (err: unknown) => ((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '23505';
 
+/** Rows into a table or stage; a Bulk stream must deliver the record count Salesforce announced (§6.3). */
+export async function copySource(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, target: { schema: string; table: string }, source: Source): Promise<{ copied: number; bytes: number }> {
+  const columns = spec.fields.map((f) => f.column);
+  if (source.kind === 'rows') return { copied: await copyRows(client, { ...target, columns, rows: source.rows, signal: ctx.signal }), bytes: 0 };
+  const copied = await copyCsv(client, { ...target, columns, source: source.stream, signal: ctx.signal });
+  if (copied !== source.expectedRows()) {
+    throw new DataError(`${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`);
+  }
+  return { copied, bytes: source.bytes?.() ?? 0 };
+}
+
+/**
+ * Rows into a TEMP stage, then one merge into the table that never lets an older cursor overwrite a newer row. The
+ * caller's transaction holds both. Shared by sync windows and backfill windows.
+ */
+export async function stageAndMerge(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, source: Source): Promise<{ stage: string; copied: number; bytes: number; inserted: number; updated: number }> {
+  const schema = ctx.config.schema;
+  const stage = await createStage(client, schema, spec.table);
+  const { copied, bytes } = await copySource(ctx, client, spec, { schema: STAGE_SCHEMA, table: stage }, source);
+  const columns = spec.fields.map((f) => f.column);
+  const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn: spec.cursorField?.toLowerCase() ?? null });
+  return { stage, copied, bytes, ...merged };
+}
+
 export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: CommitRequest): Promise<CommitResult> {
   const schema = ctx.config.schema;
   const { spec } = req;
-  const columns = spec.fields.map((f) => f.column);
   const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
   return withTransaction(client, async () => {
-    let bytes = 0;
-    const copy = async (target: { schema: string; table: string }) => {
-      const source = req.open();
-      const copied =
-        source.kind === 'csv'
-          ? await copyCsv(client, { ...target, columns, source: source.stream, signal: ctx.signal })
-          : await copyRows(client, { ...target, columns, rows: source.rows, signal: ctx.signal });
-      if (source.kind === 'csv' && copied !== source.expectedRows()) {
-        throw new DataError(`${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`);
-      }
-      bytes = source.kind === 'csv' ? (source.bytes?.() ?? 0) : 0;
-      return copied;
+    const viaStage = async (): Promise<Loaded> => {
+      const r = await stageAndMerge(ctx, client, spec, req.open());
+      const loaded = cursorColumn ? await maxCursor(client, STAGE_SCHEMA, r.stage, cursorColumn) : null;
+      return { ...r, loaded };
     };
-    const viaStage = async () => {
-      const stage = await createStage(client, schema, spec.table);
-      const copied = await copy({ schema: 'pg_temp', table: stage });
-      const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn });
-      const loaded = cursorColumn ? await maxCursor(client, 'pg_temp', stage, cursorColumn) : null;
-      return { copied, ...merged, loaded };
-    };
-    const direct = async () => {
-      const copied = await copy({ schema, table: spec.table });
+    const direct = async (): Promise<Loaded> => {
+      const r = await copySource(ctx, client, spec, { schema, table: spec.table }, req.open());
       const loaded = cursorColumn ? await maxCursor(client, schema, spec.table, cursorColumn) : null;
-      return { copied, inserted: copied, updated: 0, loaded };
+      return { ...r, inserted: r.copied, updated: 0, loaded };
     };
     const r = await loadRows(client, req.mode, schema, spec.table, direct, viaStage);
     const key = { schema, object: spec.name };
@@ -103,7 +111,7 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
       inserted: req.before.inserted + r.inserted,
       updated: req.before.updated + r.updated,
       deleted: req.before.deleted + deleted,
-      bytes: req.before.bytes + bytes,
+      bytes: req.before.bytes + r.bytes,
       bulkJobIds: [...req.before.bulkJobIds, ...req.bulkJobIds],
     };
     const outcome: RunOutcome = { status: 'succeeded', apiCalls: ctx.sf.calls, rowsFetched: totals.fetched, rowsInserted: totals.inserted, rowsUpdated: totals.updated, rowsDeleted: totals.deleted, bytes: totals.bytes || undefined, bulkJobIds: totals.bulkJobIds, windowFrom: req.planFrom ?? null };
@@ -114,7 +122,7 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
   });
 }
 
-type Loaded = { copied: number; inserted: number; updated: number; loaded: string | null };
+type Loaded = { copied: number; bytes: number; inserted: number; updated: number; loaded: string | null };
 
 /**
  * An initial load COPYs straight into the table (the fast path). Its later windows do too, under a savepoint: a

@@ -132,18 +132,13 @@ async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec
   const open = (): Source => {
     const live = { records: 0 };
     ctx.progress?.update(spec.name, { phase: 'rest', records: 0, live });
-    return { kind: 'rows', rows: counted(restQueryRows(ctx.sf, soql, spec, { all: true }), live) };
+    const onPage = (n: number) => {
+      live.records += n;
+    };
+    return { kind: 'rows', rows: restQueryRows(ctx.sf, soql, spec, { all: true, onPage }) };
   };
   const result = await commitLoad(ctx, client, { spec, mode: plan.mode, runId, window: {}, planFrom: plan.from, open, bulkJobIds: [], last: true, before: noTotals(), ...extras });
   return { ...result, via: 'rest' };
-}
-
-/** Counts rows as they pass, for the progress display. */
-async function* counted<T>(rows: AsyncIterable<T>, live: { records: number }): AsyncGenerator<T> {
-  for await (const row of rows) {
-    live.records++;
-    yield row;
-  }
 }
 
 /**
