@@ -1,7 +1,7 @@
 // REST query/queryAll with nextRecordsUrl paging (salesforce-api.md §4.1-4.4). Pages are fetched only when the
-// consumer pulls the next row, and parsed losslessly so currency/double values keep every digit.
-import { isLosslessNumber, parse } from 'lossless-json';
+// consumer pulls the next row, and parsed exactly so currency/double values keep every digit.
 import { DataError } from '../lib/errors.ts';
+import { parseJsonNumbersAsText } from './exactJson.ts';
 import { recordToRow } from './recordToRow.ts';
 import type { SalesforceHttp } from './salesforceHttp.ts';
 import type { ObjectSpec, Row } from './types.ts';
@@ -22,16 +22,16 @@ export interface QueryPage {
   records: Record<string, unknown>[];
 }
 
-/** Parses and validates one page; numbers inside records stay LosslessNumber. */
+/** Parses and validates one page; numbers inside records keep every digit (exactJson.ts). */
 export function parseQueryPage(text: string, url: string): QueryPage {
   let body: unknown;
   try {
-    body = parse(text);
+    body = parseJsonNumbersAsText(text);
   } catch (err) {
     throw new DataError(`Salesforce query page ${url} is not valid JSON (${(err as Error).message})`);
   }
   const p = body as { totalSize?: unknown; done?: unknown; nextRecordsUrl?: unknown; records?: unknown } | null;
-  const totalSize = isLosslessNumber(p?.totalSize) ? Number(p.totalSize.value) : Number.NaN;
+  const totalSize = typeof p?.totalSize === 'string' ? Number(p.totalSize) : Number.NaN;
   if (!p || typeof p.done !== 'boolean' || !Array.isArray(p.records) || !Number.isInteger(totalSize)) {
     throw new DataError(`Salesforce query page ${url} is not shaped like a query result (totalSize, done, records[])`);
   }
