@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npm run build` (also run by `prepare`, so npm install and npm ci leave a current bundle): bundles the CLI with
+// esbuild into dist/ (one chunk per lazily loaded command; node_modules stay external) and records the sources'
+// fingerprint. Without esbuild (a production install) it builds nothing: bin/sfsync.js then runs the sources.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DIST, MANIFEST, ROOT, sourceFingerprint } from './sourceManifest.js';
+
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch {
+  process.stderr.write('sfsync build: esbuild is not installed; the CLI will run its TypeScript sources through tsx\n');
+  process.exit(0);
+}
+
+const fingerprint = sourceFingerprint();
+await rm(DIST, { recursive: true, force: true });
+await mkdir(DIST, { recursive: true });
+await esbuild.build({
+  entryPoints: [path.join(ROOT, 'pipelines/cli.ts')],
+  outdir: DIST,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+});
+// Written last: a build that failed half-way leaves no manifest, so the sources run.
+await writeFile(MANIFEST, fingerprint);
