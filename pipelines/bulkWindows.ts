@@ -128,7 +128,7 @@ function withWindow(err: BulkJobError | SalesforceApiError, step: WindowStep): u
 
 /** Nothing in range: no Bulk job (each costs 10-15 s on a real org); the run still commits its deletes. */
 function commitEmpty(ctx: RunContext, client: pg.ClientBase, req: BulkLoadRequest): Promise<CommitResult> {
-  const open = (): Source => ({ kind: 'rows', rows: (async function* () {})() });
+  const open = (): Source => ({ kind: 'pages', pages: (async function* () {})() });
   return commitLoad(ctx, client, {
     spec: req.spec, mode: req.plan.mode, runId: req.runId, window: {}, planFrom: req.plan.from, open, bulkJobIds: [],
     serverNow: req.serverNow, overlapMinutes: req.overlapMinutes, last: true, deletes: req.deletes, before: noTotals(),

@@ -8,15 +8,15 @@ import type { ObjectSpec, Row } from '../extractors/types.ts';
 import { copyCsv, copyRows } from '../loaders/copyCsv.ts';
 import { tableIsEmpty } from '../loaders/ddl.ts';
 import { maxCursor, mergeStage } from '../loaders/merge.ts';
-import { withTransaction } from '../loaders/postgres.ts';
+import { qualified, withTransaction } from '../loaders/postgres.ts';
 import { STAGE_SCHEMA, createStage } from '../loaders/stage.ts';
 import { advanceWatermark, finishRun, type RunOutcome, updateRun } from '../loaders/state.ts';
 import type { RunContext } from './context.ts';
 import { type DeleteCheck, applyDeleteCheck } from './deletes.ts';
 import { type Mode, cappedWatermark } from './plan.ts';
 
-/** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST rows. */
-export type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number; bytes?: () => number } | { kind: 'rows'; rows: AsyncIterable<Row> };
+/** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST rows, one array per page. */
+export type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number; bytes?: () => number } | { kind: 'pages'; pages: AsyncIterable<Row[]> };
 
 export interface Totals {
   fetched: number;
@@ -46,8 +46,9 @@ export interface CommitRequest {
   overlapMinutes: number;
   /** The last commit of the load: finishes the run row. */
   last: boolean;
-  /** The deletes (§5) to apply in this commit, after the merge; null in the commits that do not carry them. */
-  deletes: DeleteCheck | null;
+  /** The deletes (§5) to apply in this commit, after the merge; null in the commits that do not carry them. May still
+   * be on its way (getDeleted runs while a REST load reads): it is awaited at the commit. */
+  deletes: DeleteCheck | null | Promise<DeleteCheck | null>;
   /** What earlier windows of this load committed; the run row shows the sum. */
   before: Totals;
 }
@@ -62,7 +63,7 @@ const isDuplicateKey = (err: unknown) => ((err as { cause?: { code?: string } })
 /** Rows into a table or stage; a Bulk stream must deliver the record count Salesforce announced (§6.3). */
 export async function copySource(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, target: { schema: string; table: string }, source: Source): Promise<{ copied: number; bytes: number }> {
   const columns = spec.fields.map((f) => f.column);
-  if (source.kind === 'rows') return { copied: await copyRows(client, { ...target, columns, rows: source.rows, signal: ctx.signal }), bytes: 0 };
+  if (source.kind === 'pages') return { copied: await copyRows(client, { ...target, columns, rows: flatten(source.pages), signal: ctx.signal }), bytes: 0 };
   const copied = await copyCsv(client, { ...target, columns, source: source.stream, signal: ctx.signal });
   if (copied !== source.expectedRows()) {
     throw new DataError(`${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`);
@@ -83,13 +84,43 @@ export async function stageAndMerge(ctx: RunContext, client: pg.ClientBase, spec
   return { stage, copied, bytes, ...merged };
 }
 
+async function* flatten(pages: AsyncIterable<Row[]>): AsyncGenerator<Row> {
+  for await (const rows of pages) yield* rows;
+}
+
+/**
+ * REST pages are staged and merged one page at a time, inside the load's transaction: the merge of a page runs
+ * while the next page is on its way (restQuery prefetches it), instead of one merge after the last page. The
+ * merge rules are the same, so a record seen on two pages ends as the newest of them, as in one merge.
+ */
+async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, pages: AsyncIterable<Row[]>): Promise<Loaded> {
+  const schema = ctx.config.schema;
+  const stage = await createStage(client, schema, spec.table);
+  const columns = spec.fields.map((f) => f.column);
+  const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
+  const out: Loaded = { copied: 0, bytes: 0, inserted: 0, updated: 0, loaded: null };
+  for await (const rows of pages) {
+    if (rows.length === 0) continue;
+    out.copied += await copyRows(client, { schema: STAGE_SCHEMA, table: stage, columns, rows, signal: ctx.signal });
+    const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn });
+    out.inserted += merged.inserted;
+    out.updated += merged.updated;
+    const loaded = cursorColumn ? await maxCursor(client, STAGE_SCHEMA, stage, cursorColumn) : null;
+    if (loaded !== null && (out.loaded === null || loaded > out.loaded)) out.loaded = loaded;
+    await client.query(`TRUNCATE ${qualified(STAGE_SCHEMA, stage)}`);
+  }
+  return out;
+}
+
 export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: CommitRequest): Promise<CommitResult> {
   const schema = ctx.config.schema;
   const { spec } = req;
   const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
   return withTransaction(client, async () => {
     const viaStage = async (): Promise<Loaded> => {
-      const r = await stageAndMerge(ctx, client, spec, req.open());
+      const source = req.open();
+      if (source.kind === 'pages') return mergePages(ctx, client, spec, source.pages);
+      const r = await stageAndMerge(ctx, client, spec, source);
       const loaded = cursorColumn ? await maxCursor(client, STAGE_SCHEMA, r.stage, cursorColumn) : null;
       return { ...r, loaded };
     };
@@ -105,7 +136,7 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
     const watermark = cappedWatermark(reached, req.serverNow, req.overlapMinutes);
     if (watermark && spec.cursorField) await advanceWatermark(client, key, spec.cursorField, watermark);
     // After the merge: a deletion newer than the row just loaded wins, an undelete loaded this run is kept.
-    const deleted = req.deletes ? await applyDeleteCheck(client, key, spec, req.deletes) : 0;
+    const deleted = await applyDeleteCheck(client, key, spec, await req.deletes);
     const totals: Totals = {
       fetched: req.before.fetched + r.copied,
       inserted: req.before.inserted + r.inserted,

@@ -4,7 +4,7 @@ import type { ObjectOptions } from '../lib/config.ts';
 import { oneLine } from '../lib/errors.ts';
 import { describeObject } from '../extractors/describe.ts';
 import { buildCount, buildSelect } from '../extractors/soql.ts';
-import { countRecords, restQueryRows } from '../extractors/restQuery.ts';
+import { countRecords, restQueryRowPages } from '../extractors/restQuery.ts';
 import type { ObjectSpec } from '../extractors/types.ts';
 import { ensureTable } from '../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../loaders/objectState.ts';
@@ -48,7 +48,7 @@ interface LoadResult extends CommitResult {
 interface LoadExtras {
   serverNow: Date;
   overlapMinutes: number;
-  deletes: DeleteCheck | null;
+  deletes: Promise<DeleteCheck | null>;
   budget?: ApiBudget;
 }
 
@@ -75,13 +75,15 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       mode = plan.mode;
       runId = await startRun(client, { ...key, mode });
       log.info({ mode, from: plan.from }, 'object sync started');
+      // getDeleted runs while the records are read; its answer is needed only at the commit.
       const deletes = plan.mode === 'incremental'
-        ? await checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)
-        : loadedAsOf(serverNow);
+        ? checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)
+        : Promise.resolve(loadedAsOf(serverNow));
+      deletes.catch(() => {}); // awaited below or in the commit; a load failing first must not leave it unhandled
       const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes, budget: flags.budget });
       via = result.via;
       await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
-      if (state.needsReconcile || deletes?.lost) await reconcileObject(ctx, client, spec);
+      if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
       await recordApiCalls(client, runId, ctx.sf.calls);
       const ms = Date.now() - started;
       log.info({ mode, via, fetched: result.fetched, inserted: result.inserted, updated: result.updated, deleted: result.deleted, ms, watermark: result.watermark }, 'object synced');
@@ -118,7 +120,7 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
   const total = await countRecords(ctx.sf, buildCount(spec, { window }), { all: true });
   if (plan.mode === 'incremental' && total <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras);
   try {
-    const result = await loadBulkWindows(ctx, client, { spec, plan, runId, total, ...extras });
+    const result = await loadBulkWindows(ctx, client, { spec, plan, runId, total, ...extras, deletes: await extras.deletes });
     return { ...result, via: 'bulk' };
   } catch (err) {
     if (!bulkRefused(err)) throw err;
@@ -135,7 +137,7 @@ async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec
     const onPage = (n: number) => {
       live.records += n;
     };
-    return { kind: 'rows', rows: restQueryRows(ctx.sf, soql, spec, { all: true, onPage }) };
+    return { kind: 'pages', pages: restQueryRowPages(ctx.sf, soql, spec, { all: true, onPage }) };
   };
   const result = await commitLoad(ctx, client, { spec, mode: plan.mode, runId, window: {}, planFrom: plan.from, open, bulkJobIds: [], last: true, before: noTotals(), ...extras });
   return { ...result, via: 'rest' };
