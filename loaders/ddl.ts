@@ -33,22 +33,29 @@ export function columnComment(field: FieldSpec): string {
   return text;
 }
 
-/** COMMENT statements for the table and every column, as one multi-statement string (one round trip). */
-export function commentSql(schema: string, spec: ObjectSpec): string {
+/**
+ * COMMENT statements for the table and every column, as one multi-statement string (one round trip). With `have`
+ * (the comments in place, '' keying the table's own), only those that differ: an unchanged table gets none.
+ */
+export function commentSql(schema: string, spec: ObjectSpec, have?: ReadonlyMap<string, string | null>): string {
   const table = qualified(schema, spec.table);
-  const lines = [`COMMENT ON TABLE ${table} IS ${quoteLiteral(`${spec.label} (Salesforce ${spec.name})`)};`];
-  for (const field of spec.fields) {
-    lines.push(`COMMENT ON COLUMN ${table}.${quoteIdent(field.column)} IS ${quoteLiteral(columnComment(field))};`);
-  }
-  return lines.join('\n');
+  const wanted: [string, string, string][] = [['', `COMMENT ON TABLE ${table}`, `${spec.label} (Salesforce ${spec.name})`]];
+  for (const field of spec.fields) wanted.push([field.column, `COMMENT ON COLUMN ${table}.${quoteIdent(field.column)}`, columnComment(field)]);
+  return wanted
+    .filter(([key, , text]) => !have || have.get(key) !== text)
+    .map(([, target, text]) => `${target} IS ${quoteLiteral(text)};`)
+    .join('\n');
 }
 
 /** Incremental reads filter and order by the cursor (issue 3 §5); maxCursor reads its maximum. */
 export function cursorIndexSql(schema: string, spec: ObjectSpec): string | null {
-  if (!spec.cursorField) return null;
-  const column = spec.cursorField.toLowerCase();
-  const name = `${spec.table}_${column}_idx`.slice(0, 63);
-  return `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualified(schema, spec.table)} (${quoteIdent(column)})`;
+  const name = cursorIndexName(spec);
+  if (!name || !spec.cursorField) return null;
+  return `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualified(schema, spec.table)} (${quoteIdent(spec.cursorField.toLowerCase())})`;
+}
+
+function cursorIndexName(spec: ObjectSpec): string | null {
+  return spec.cursorField ? `${spec.table}_${spec.cursorField.toLowerCase()}_idx`.slice(0, 63) : null;
 }
 
 export async function existingColumns(client: pg.ClientBase, schema: string, table: string): Promise<string[]> {
@@ -76,10 +83,29 @@ export async function ensureTable(client: pg.ClientBase, schema: string, spec: O
   const missing = created ? [] : spec.fields.filter((f) => !have.has(f.column));
   if (created) await client.query(createTableSql(schema, spec));
   for (const field of missing) await client.query(addColumnSql(schema, spec.table, field));
-  const index = cursorIndexSql(schema, spec);
-  if (index) await client.query(index);
-  await client.query(commentSql(schema, spec));
+  // CREATE INDEX and COMMENT lock the table against autovacuum (which a big load sets off), and a conflicting
+  // autovacuum is only cancelled after deadlock_timeout (1 s): so neither runs when nothing would change.
+  const index = cursorIndexName(spec);
+  if (index && !(await relationExists(client, schema, index))) await client.query(cursorIndexSql(schema, spec)!);
+  const comments = commentSql(schema, spec, created ? undefined : await currentComments(client, schema, spec.table));
+  if (comments) await client.query(comments);
   return { created, addedColumns: missing.map((f) => f.column) };
+}
+
+async function relationExists(client: pg.ClientBase, schema: string, name: string): Promise<boolean> {
+  const { rows } = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [qualified(schema, name)]);
+  return rows[0]?.oid != null;
+}
+
+/** The table's comment (key '') and each column's, as they are now. */
+async function currentComments(client: pg.ClientBase, schema: string, table: string): Promise<Map<string, string | null>> {
+  const { rows } = await client.query<{ key: string; comment: string | null }>(
+    `SELECT '' AS key, obj_description($1::regclass, 'pg_class') AS comment
+     UNION ALL
+     SELECT attname, col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [qualified(schema, table)],
+  );
+  return new Map(rows.map((r) => [r.key, r.comment]));
 }
 
 /** Objects sync concurrently; two CREATE SCHEMA IF NOT EXISTS can still race on pg_namespace's unique index. */

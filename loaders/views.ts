@@ -17,6 +17,10 @@ export async function ensureLiveView(client: pg.ClientBase, schema: string, tabl
   const columns = await existingColumns(client, schema, table);
   if (!columns.includes('isdeleted')) return null;
   const view = liveViewName(table);
+  // SELECT * is expanded when the view is made: it is replaced only when the table gained columns. Replacing
+  // takes an exclusive lock on the view, which would queue behind (and then block) analysts' queries on it.
+  const current = await existingColumns(client, schema, view);
+  if (current.join(',') === columns.join(',')) return view;
   // IS NOT TRUE rather than NOT: a row whose deletion state is unknown is not known to be deleted.
   await client.query(`CREATE OR REPLACE VIEW ${qualified(schema, view)} AS SELECT * FROM ${qualified(schema, table)} WHERE isdeleted IS NOT TRUE`);
   await client.query(`COMMENT ON VIEW ${qualified(schema, view)} IS ${quoteLiteral(`${schema}.${table} without the records deleted in Salesforce`)}`);

@@ -68,6 +68,28 @@ describe('ensureTable', () => {
     expect(await tableIsEmpty(client, 'Sales Force', 'account')).toBe(false);
   });
 
+  it('takes no table lock when nothing changed (autovacuum is not kept waiting), and updates a relabelled comment', async () => {
+    await ensureTable(client, 'ddl_lock', v1);
+    // What autovacuum holds; CREATE INDEX (SHARE) and COMMENT (SHARE UPDATE EXCLUSIVE) would both wait for it.
+    const vacuum = new pg.Client({ connectionString: db.url });
+    await vacuum.connect();
+    try {
+      await vacuum.query('BEGIN');
+      await vacuum.query('LOCK TABLE ddl_lock.account IN SHARE UPDATE EXCLUSIVE MODE');
+      await client.query("SET lock_timeout = '500ms'");
+      expect(await ensureTable(client, 'ddl_lock', v1)).toEqual({ created: false, addedColumns: [] });
+      const relabelled = { ...v1, fields: v1.fields.map((f) => (f.name === 'Name' ? { ...f, label: 'Account Name' } : f)) };
+      await expect(ensureTable(client, 'ddl_lock', relabelled)).rejects.toThrow(/lock timeout/);
+      await vacuum.query('ROLLBACK');
+      await ensureTable(client, 'ddl_lock', relabelled);
+      const { rows } = await client.query("SELECT col_description('ddl_lock.account'::regclass, 2) AS c");
+      expect(rows[0].c).toBe('Account Name (Salesforce Name, type string)');
+    } finally {
+      await client.query('RESET lock_timeout');
+      await vacuum.end();
+    }
+  });
+
   it('tolerates objects creating the same schema concurrently', async () => {
     const clients = await Promise.all([0, 1, 2, 3].map(async () => {
       const c = new pg.Client({ connectionString: db.url });

@@ -99,6 +99,25 @@ describe('status, runs, docs and live views', () => {
       await client.query('CREATE TABLE salesforce.plain (id text)');
       expect(await ensureLiveView(client, 'salesforce', 'plain')).toBeNull();
       await client.query('DROP TABLE salesforce.plain');
+      // Replaced when the table gains a column; left alone (no lock taken) while an analyst reads it otherwise.
+      await client.query('CREATE TABLE salesforce.lv (id text, isdeleted boolean)');
+      await ensureLiveView(client, 'salesforce', 'lv');
+      await client.query('ALTER TABLE salesforce.lv ADD COLUMN extra__c text');
+      await ensureLiveView(client, 'salesforce', 'lv');
+      const { rows: viewCols } = await client.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'salesforce' AND table_name = 'lv_live' ORDER BY ordinal_position");
+      expect(viewCols.map((c) => c.column_name)).toEqual(['id', 'isdeleted', 'extra__c']);
+      const analyst = new pg.Client({ connectionString: db.url });
+      await analyst.connect();
+      await analyst.query('BEGIN');
+      await analyst.query('SELECT * FROM salesforce.lv_live');
+      await client.query("SET lock_timeout = '500ms'");
+      try {
+        expect(await ensureLiveView(client, 'salesforce', 'lv')).toBe('lv_live');
+      } finally {
+        await client.query('RESET lock_timeout');
+        await analyst.end();
+      }
+      await client.query('DROP TABLE salesforce.lv CASCADE');
       const { rows } = await client.query<{ all: number; live: number; deleted: number }>(
         `SELECT (SELECT count(*)::int FROM salesforce.account) AS all,
                 (SELECT count(*)::int FROM salesforce.account_live) AS live,

@@ -96,6 +96,15 @@ describe('comments', () => {
     expect(sql).toContain(`COMMENT ON COLUMN "s"."invoice__c"."stage__c" IS 'Buyer''s stage (Salesforce Stage__c, type picklist). Values: New, Won';`);
   });
 
+  it('given the comments in place, states only those that differ', () => {
+    const f = field('Stage__c', 'picklist', { label: 'Stage' });
+    const one = { ...spec, fields: [f] };
+    const have = new Map([['', 'Owner\'s Invoice (Salesforce Invoice__c)'], ['stage__c', columnComment(f)]]);
+    expect(commentSql('s', one, have)).toBe('');
+    have.set('stage__c', 'an older label');
+    expect(commentSql('s', one, have)).toBe(`COMMENT ON COLUMN "s"."invoice__c"."stage__c" IS 'Stage (Salesforce Stage__c, type picklist)';`);
+  });
+
   it('leaves out picklists longer than 20 values and marks formulas', () => {
     const values = Array.from({ length: 21 }, (_, i) => `v${i}`);
     const f = field('Score__c', 'double', { label: 'Score', calculated: true, picklistValues: values });
