@@ -1,7 +1,7 @@
 // loadConfig: the ONLY place that reads process.env. Everything deeper receives the typed, frozen Config.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import YAML from 'yaml';
 import type { z } from 'zod';
 import { configFileSchema, envSchema, type ConfigFile } from '../schemas/config.ts';
 import { ConfigError } from './errors.ts';
@@ -80,11 +80,17 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[
   });
 }
 
+/** yaml is loaded only for a YAML config file: most runs have none, and loading it costs every command ~40 ms. */
+function parseYaml(text: string): unknown {
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return parse(text);
+}
+
 function readConfigFile(file: string): ConfigFile {
   let parsed: unknown;
   try {
     const text = readFileSync(file, 'utf8');
-    parsed = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
+    parsed = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
