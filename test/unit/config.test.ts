@@ -81,6 +81,15 @@ describe('loadConfig', () => {
     expect(c.objectsChosen).toBe(true);
   });
 
+  it('reads sfsync.config.yaml the same way', () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
+    writeFileSync(path.join(d, 'sfsync.config.yaml'), 'objects:\n  - Account\n  - name: Contact\n    overlapMinutes: 3\n');
+    const c = loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d);
+    expect(c.objects.map((o) => [o.name, o.overlapMinutes])).toEqual([['Account', 10], ['Contact', 3]]);
+    writeFileSync(path.join(d, 'sfsync.config.yaml'), 'objects: [Account\n');
+    expect(() => loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d)).toThrow(/cannot read config file .*sfsync.config.yaml/);
+  });
+
   it('does not require Salesforce settings for commands that only read the database', () => {
     expect(loadConfig({}, { needSalesforce: false }, dir).salesforce).toBeUndefined();
   });
