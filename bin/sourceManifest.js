@@ -1,4 +1,4 @@
-// The fingerprint of the TypeScript sources: every .ts file's path, size and mtime. The build stores it next to
+// The fingerprint of the TypeScript sources: every .ts file's path, size and mtime, and the package files'. The build stores it next to
 // the bundle; the binary runs the bundle only when the fingerprint still matches, so an edited, checked-out or
 // restored source tree never runs stale compiled code (it falls back to tsx, slower but current).
 import { readdirSync, statSync } from 'node:fs';
@@ -25,5 +25,10 @@ export function sourceFingerprint() {
     }
   };
   for (const dir of SOURCE_DIRS) walk(dir);
+  // The bundle holds most packages too: a changed lock file (an upgrade) also means rebuild.
+  for (const file of ['package.json', 'package-lock.json']) {
+    const st = statSync(path.join(ROOT, file), { throwIfNoEntry: false });
+    if (st) lines.push(`${file} ${st.size} ${st.mtimeMs}`);
+  }
   return lines.sort().join('\n');
 }
