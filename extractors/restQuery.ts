@@ -43,32 +43,50 @@ function firstPath(soql: string, all: boolean | undefined): string {
   return `${all ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`;
 }
 
-/**
- * Every page of a query, in order; follows nextRecordsUrl verbatim (§4.1) and stops on done. With `prefetch`, the
- * next page is requested as soon as a page arrives, so the server's time overlaps the consumer's (parse, COPY);
- * only for consumers that read to the end, since an early stop then wastes one API call.
- */
-export async function* queryPages(http: SalesforceHttp, soql: string, opts: RestQueryOptions & { prefetch?: boolean } = {}): AsyncGenerator<QueryPage> {
+async function fetchPage(http: SalesforceHttp, path: string, opts: RestQueryOptions): Promise<QueryPage> {
   const headers = opts.batchSize ? { 'Sforce-Query-Options': `batchSize=${opts.batchSize}` } : undefined;
-  const fetchPage = async (path: string) => parseQueryPage(await http.getText(path, { headers }), path);
-  let path: string | undefined = firstPath(soql, opts.all);
-  let ahead: Promise<QueryPage> | undefined;
-  while (path !== undefined) {
-    const page: QueryPage = await (ahead ?? fetchPage(path));
-    path = page.done ? undefined : page.nextRecordsUrl;
-    ahead = opts.prefetch && path !== undefined ? fetchPage(path) : undefined;
+  return parseQueryPage(await http.getText(path, { headers }), path);
+}
+
+/** Runs the query and returns its first page; totalSize (§4.3) tells the size of the whole result. */
+export function firstPage(http: SalesforceHttp, soql: string, opts: RestQueryOptions = {}): Promise<QueryPage> {
+  return fetchPage(http, firstPath(soql, opts.all), opts);
+}
+
+/**
+ * `first` and the pages after it, in order; follows nextRecordsUrl verbatim (§4.1) and stops on done. With
+ * `prefetch`, the next page is requested as soon as a page arrives, so the server's time overlaps the consumer's
+ * (parse, COPY); only for consumers that read to the end, since an early stop then wastes one API call.
+ */
+export async function* pagesFrom(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean } = {}): AsyncGenerator<QueryPage> {
+  let page = first;
+  for (;;) {
+    const next = page.done ? undefined : page.nextRecordsUrl;
+    const ahead = opts.prefetch && next !== undefined ? fetchPage(http, next, opts) : undefined;
     // Its error surfaces when it is awaited; a consumer that stops first must not leave it unhandled.
     ahead?.catch(() => {});
     yield page;
+    if (next === undefined) return;
+    page = await (ahead ?? fetchPage(http, next, opts));
   }
 }
 
-/** The rows of each page, one array per page, in spec.fields order; the next page is prefetched. */
-export async function* restQueryRowPages(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row[]> {
-  for await (const page of queryPages(http, soql, { ...opts, prefetch: true })) {
-    opts.onPage?.(page.records.length);
+/** Every page of a query, fetched one at a time as the consumer asks. */
+export async function* queryPages(http: SalesforceHttp, soql: string, opts: RestQueryOptions = {}): AsyncGenerator<QueryPage> {
+  yield* pagesFrom(http, await firstPage(http, soql, opts), opts);
+}
+
+/** Each page's records as rows in spec.fields order, one array per page. */
+export async function* pageRows(pages: AsyncIterable<QueryPage>, spec: ObjectSpec, onPage?: (records: number) => void): AsyncGenerator<Row[]> {
+  for await (const page of pages) {
+    onPage?.(page.records.length);
     yield page.records.map((record) => recordToRow(record, spec.fields));
   }
+}
+
+/** A whole query as row pages, the next page prefetched. */
+export async function* restQueryRowPages(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row[]> {
+  yield* pageRows(pagesFrom(http, await firstPage(http, soql, opts), { ...opts, prefetch: true }), spec, opts.onPage);
 }
 
 export async function* restQueryRows(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row> {
@@ -77,6 +95,5 @@ export async function* restQueryRows(http: SalesforceHttp, soql: string, spec: O
 
 /** §4.4: `SELECT COUNT() ...` -> totalSize. */
 export async function countRecords(http: SalesforceHttp, soql: string, opts: { all?: boolean } = {}): Promise<number> {
-  const path = firstPath(soql, opts.all);
-  return parseQueryPage(await http.getText(path), path).totalSize;
+  return (await firstPage(http, soql, opts)).totalSize;
 }

@@ -4,7 +4,7 @@ import type { ObjectOptions } from '../lib/config.ts';
 import { oneLine } from '../lib/errors.ts';
 import { describeObject } from '../extractors/describe.ts';
 import { buildCount, buildSelect } from '../extractors/soql.ts';
-import { countRecords, restQueryRowPages } from '../extractors/restQuery.ts';
+import { countRecords, firstPage, pageRows, pagesFrom, type QueryPage, restQueryRowPages } from '../extractors/restQuery.ts';
 import type { ObjectSpec } from '../extractors/types.ts';
 import { ensureTable } from '../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../loaders/objectState.ts';
@@ -115,10 +115,16 @@ async function recordFailure(ctx: RunContext, runId: number, err: unknown): Prom
 
 async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: LoadExtras): Promise<LoadResult> {
   // §4.4: size the work first. A small delta is cheaper over REST than as a Bulk job (10-15 s of queue on a real
-  // org); a large load is cut into cursor windows (pipelines/windows.ts).
-  const window = plan.from !== undefined ? { from: plan.from } : {};
-  const total = await countRecords(ctx.sf, buildCount(spec, { window }), { all: true });
-  if (plan.mode === 'incremental' && total <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras);
+  // org); a large load is cut into cursor windows (pipelines/windows.ts). A delta is sized by its own query's first
+  // page (totalSize): the same one API call as a COUNT(), and for the usual small delta the read is under way.
+  let total: number;
+  if (plan.mode === 'incremental') {
+    const first = await firstPage(ctx.sf, restSoql(spec, plan), { all: true });
+    if (first.totalSize <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras, first);
+    total = first.totalSize;
+  } else {
+    total = await countRecords(ctx.sf, buildCount(spec, { window: plan.from !== undefined ? { from: plan.from } : {} }), { all: true });
+  }
   try {
     const result = await loadBulkWindows(ctx, client, { spec, plan, runId, total, ...extras, deletes: await extras.deletes });
     return { ...result, via: 'bulk' };
@@ -129,15 +135,22 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
   }
 }
 
-async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: LoadExtras): Promise<LoadResult> {
-  const soql = buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
+/** §4.5: queryAll (deleted records too) in cursor order, from the plan's lower bound. */
+const restSoql = (spec: ObjectSpec, plan: Plan) => buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
+
+/** `first`: the query's first page when load() already asked for it; used once (a second open re-runs the query). */
+async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: LoadExtras, first?: QueryPage): Promise<LoadResult> {
+  let opened = first;
   const open = (): Source => {
     const live = { records: 0 };
     ctx.progress?.update(spec.name, { phase: 'rest', records: 0, live });
     const onPage = (n: number) => {
       live.records += n;
     };
-    return { kind: 'pages', pages: restQueryRowPages(ctx.sf, soql, spec, { all: true, onPage }) };
+    const start = opened;
+    opened = undefined;
+    const pages = start ? pageRows(pagesFrom(ctx.sf, start, { prefetch: true }), spec, onPage) : restQueryRowPages(ctx.sf, restSoql(spec, plan), spec, { all: true, onPage });
+    return { kind: 'pages', pages };
   };
   const result = await commitLoad(ctx, client, { spec, mode: plan.mode, runId, window: {}, planFrom: plan.from, open, bulkJobIds: [], last: true, before: noTotals(), ...extras });
   return { ...result, via: 'rest' };

@@ -160,8 +160,9 @@ describe('sync under injected faults', () => {
   it('waits out a slow response and retries a 503 on a REST query page of an incremental run', async () => {
     expectSucceeded((await sync('sinc', ['Account'])).get('Account'));
     touch('Account', 5, 'Name', (i) => `Delta ${i} after a slow page`);
-    fault({ route: /GET .*\/queryAll\?q=SELECT/, kind: 'delay', ms: 300 });
+    // One query, sized by its own first page: the 503 is retried, and the retry is the slow one.
     fault({ route: /GET .*\/queryAll\?q=SELECT/, kind: 'status', status: 503, retryAfter: 1 });
+    fault({ route: /GET .*\/queryAll\?q=SELECT/, kind: 'delay', ms: 300 });
     const s = (await sync('sinc', ['Account'])).get('Account');
     expectSucceeded(s);
     expect(s).toMatchObject({ mode: 'incremental', via: 'rest', rowsUpdated: 5 });
@@ -172,7 +173,7 @@ describe('sync under injected faults', () => {
   it('retries a REST response whose JSON body breaks off mid-way (found by the soak: axios "stream has been aborted")', async () => {
     expectSucceeded((await sync('scut', ['Contact'])).get('Contact'));
     touch('Contact', 3, 'LastName', (i) => `Cut ${i}`);
-    fault({ route: /GET .*\/queryAll\?q=SELECT%20COUNT/, kind: 'truncate', afterBytes: 5 });
+    fault({ route: /GET .*\/queryAll\?q=SELECT%20Id/, kind: 'truncate', afterBytes: 5 });
     fault({ route: /GET .*\/queryAll\?q=SELECT%20Id/, kind: 'truncate', afterBytes: 100 });
     const s = (await sync('scut', ['Contact'])).get('Contact');
     expectSucceeded(s);
