@@ -190,6 +190,10 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
     lastMs = Math.max(lastMs + 1, clockStartMs + (Date.now() - realStart));
     return new Date(lastMs).toISOString();
   };
+  // A describe's Last-Modified is compared with the HTTP Date header (RFC 9110 §8.8.2.2: a validator in the second
+  // of its response is weak), so schema changes are stamped by that clock, not the record clock above, which may
+  // start in the past (clockStart) or run ahead of real time (one ms per write).
+  const schemaNow = (): string => new Date().toISOString();
 
   const table = (name: string): Table => {
     const t = tables.get(name.toLowerCase());
@@ -329,7 +333,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
     addField(object, f, valueFor) {
       const t = table(object);
       const compute: Compute = valueFor ?? (() => null);
-      t.def = withField(t.def, f, now());
+      t.def = withField(t.def, f, schemaNow());
       byPrefix.set(t.def.keyPrefix, t);
       if (!isStored(f)) {
         if (f.calculated) t.formulas = new Map([...t.formulas, [f.name, compute]]);
@@ -343,7 +347,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       const t = table(object);
       const fields = t.def.fields.filter((f) => f.name.toLowerCase() !== fieldName.toLowerCase());
       if (fields.length === t.def.fields.length) throw new Error(`${t.def.name}.${fieldName} does not exist`);
-      t.def = { ...t.def, fields, lastModified: now() };
+      t.def = { ...t.def, fields, lastModified: schemaNow() };
       byPrefix.set(t.def.keyPrefix, t);
       t.snapshot = undefined;
     },
@@ -355,7 +359,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       t.formulas = new Map([...t.formulas, [f.name, compute ?? fallback]]);
       if (formulaText !== undefined) {
         const changed: FieldDef = { ...f, calculatedFormula: formulaText };
-        t.def = { ...t.def, fields: t.def.fields.map((x) => (x === f ? changed : x)), lastModified: now() };
+        t.def = { ...t.def, fields: t.def.fields.map((x) => (x === f ? changed : x)), lastModified: schemaNow() };
       }
       t.snapshot = undefined;
     },
