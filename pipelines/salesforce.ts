@@ -1,4 +1,4 @@
-// connectSalesforce: log in once (so a wrong key or user fails before any database work) and return the API client.
+// connectSalesforce: log in once (so a wrong key or user fails before any object is read) and return the API client.
 import type { Config } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';

@@ -88,8 +88,14 @@ export async function withSyncContext<T>(config: Config, log: Logger, fn: (ctx: 
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);
   try {
-    const sf = await connectSalesforce(config, log, controller.signal);
-    const db = await openDatabase(config, log);
+    // Login and the database (migrations) at once; a refused login is still the error reported.
+    const [login, database] = await Promise.allSettled([connectSalesforce(config, log, controller.signal), openDatabase(config, log)]);
+    if (login.status === 'rejected' || database.status === 'rejected') {
+      if (database.status === 'fulfilled') await database.value.close();
+      throw login.status === 'rejected' ? login.reason : (database as PromiseRejectedResult).reason;
+    }
+    const sf = login.value;
+    const db = database.value;
     const progress = createProgress({ log, stream: process.stderr });
     try {
       return await fn({ config, log, pool: db.pool, sf, signal: controller.signal, progress });
