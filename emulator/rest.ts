@@ -106,9 +106,11 @@ export function createRest(deps: RestDeps) {
     c.lastUsed = deps.clock();
     const end = Math.min(c.count, offset + c.batchSize);
     const parts: string[] = [];
+    const render = { apiVersion: version };
     for (let i = offset; i < end; i++) {
       const rec = c.snapshot.at(c.slots[i]!);
-      if (rec) parts.push(serializeJson(c.plan.toJson(rec, { apiVersion: version })));
+      if (!rec) continue;
+      parts.push(c.plan.toJsonText ? c.plan.toJsonText(rec, render) : serializeJson(c.plan.toJson(rec, render)));
     }
     const done = end >= c.count;
     const next = done ? '' : `,"nextRecordsUrl":${JSON.stringify(`/services/data/v${version}/query/${c.id}-${end}`)}`;

@@ -250,6 +250,33 @@ function jsonValue(def: ObjectDef, f: FieldDef, rec: SfRecord, ctx: JsonRenderCo
   return v;
 }
 
+/** jsonValue's text as serializeJson writes it, for a scalar field (not address or location). */
+function jsonValueText(def: ObjectDef, f: FieldDef, rec: SfRecord, ctx: JsonRenderContext): string {
+  const v = rec[f.name] ?? null;
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (NUMERIC.has(f.type)) return v;
+  if (f.type === 'datetime') return JSON.stringify(restDatetime(v));
+  if (f.type === 'base64') return JSON.stringify(`/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}/${f.name}`);
+  return JSON.stringify(v);
+}
+
+/** toJsonText for a flat SELECT; undefined when some node is a parent, a subquery or a compound field. */
+function flatJsonText(def: ObjectDef, nodes: JsonNode[]): QueryPlan['toJsonText'] {
+  const fields: FieldDef[] = [];
+  for (const n of nodes) {
+    if (n.kind !== 'field' || n.field.type === 'address' || n.field.type === 'location') return undefined;
+    fields.push(n.field);
+  }
+  const keys = fields.map((f) => `,${JSON.stringify(f.name)}:`);
+  const type = JSON.stringify(def.name);
+  return (rec, ctx) => {
+    let out = `{"attributes":{"type":${type},"url":${JSON.stringify(`/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}`)}}`;
+    for (let i = 0; i < fields.length; i++) out += keys[i]! + jsonValueText(def, fields[i]!, rec, ctx);
+    return `${out}}`;
+  };
+}
+
 function csvText(v: FieldValue): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
@@ -343,6 +370,7 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
       return left <= 0 ? 0 : Math.max(0, Math.min(left, fast - top.offset));
     },
     toJson: (rec, ctx) => renderRecord(top, def.name, top.nodes, rec, ctx),
+    toJsonText: flatJsonText(def, top.nodes),
     toCsvValues: (rec) => csvGetters.map((get) => csvText(get(rec))),
   };
 }

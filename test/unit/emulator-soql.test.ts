@@ -1,6 +1,7 @@
 // The emulator's SOQL engine: operators, literals, ordering, paging clauses, relationships both ways, COUNT(),
 // error codes (§4.8) and Bulk refusals (§6.7). Expectations are computed from the store's records by hand.
 import { describe, expect, it } from 'vitest';
+import { serializeJson } from '../../emulator/http.ts';
 import { planSoql } from '../../emulator/soql.ts';
 import { createOrgStore } from '../../emulator/store.ts';
 import { RawJson, type SfRecord, SoqlError } from '../../emulator/types.ts';
@@ -214,6 +215,28 @@ describe('emulator SOQL: relationships and rendering', () => {
     expect(json.Scan__c).toBe(`/services/data/v62.0/sobjects/Invoice__c/${inv.Id}/Scan__c`);
     const csv = planSoql(store, 'SELECT Id, Paid__c, Issued_At__c, Amount__c FROM Invoice__c').toCsvValues(inv);
     expect(csv).toEqual([inv.Id, String(inv.Paid__c), inv.Issued_At__c, inv.Amount__c]);
+  });
+});
+
+describe('emulator SOQL: toJsonText (the REST page fast path)', () => {
+  it('writes exactly serializeJson(toJson()) for every record of every object, all scalar fields selected', () => {
+    let compared = 0;
+    for (const def of store.objects().filter((d) => d.queryable)) {
+      const scalar = def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name);
+      const plan = planSoql(store, `SELECT ${scalar.join(', ')} FROM ${def.name}`);
+      expect(plan.toJsonText, def.name).toBeDefined();
+      for (const rec of records(def.name, true).slice(0, 300)) {
+        expect(plan.toJsonText!(rec, ctx)).toBe(serializeJson(plan.toJson(rec, ctx)));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(500);
+  });
+
+  it('is absent where toJson nests: parents, subqueries, compound fields', () => {
+    expect(planSoql(store, 'SELECT Id, Account.Name FROM Contact').toJsonText).toBeUndefined();
+    expect(planSoql(store, 'SELECT Id, (SELECT Id FROM Contacts) FROM Account').toJsonText).toBeUndefined();
+    expect(planSoql(store, 'SELECT Id, BillingAddress FROM Account').toJsonText).toBeUndefined();
   });
 });
 
