@@ -54,20 +54,27 @@ export function firstPage(http: SalesforceHttp, soql: string, opts: RestQueryOpt
 }
 
 /**
- * `first` and the pages after it, in order; follows nextRecordsUrl verbatim (§4.1) and stops on done. With
- * `prefetch`, the next page is requested as soon as a page arrives, so the server's time overlaps the consumer's
- * (parse, COPY); only for consumers that read to the end, since an early stop then wastes one API call.
+ * `first` and the pages after it, in order, each passed through `map`; follows nextRecordsUrl verbatim (§4.1) and
+ * stops on done. With `prefetch`, the next page is requested, and mapped, as soon as a page arrives, so the server's
+ * time and the mapping overlap the consumer's (COPY, merge); only for consumers that read to the end, since an
+ * early stop then wastes one API call.
  */
-export async function* pagesFrom(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean } = {}): AsyncGenerator<QueryPage> {
-  let page = first;
+export async function* pagesFrom<T = QueryPage>(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {}): AsyncGenerator<T> {
+  const map = opts.map ?? ((page: QueryPage) => page as T);
+  // Only the link to the next page is kept, not the records: they are garbage once mapped.
+  const load = async (path: string) => {
+    const page = await fetchPage(http, path, opts);
+    return { next: page.done ? undefined : page.nextRecordsUrl, value: map(page) };
+  };
+  let current = { next: first.done ? undefined : first.nextRecordsUrl, value: map(first) };
   for (;;) {
-    const next = page.done ? undefined : page.nextRecordsUrl;
-    const ahead = opts.prefetch && next !== undefined ? fetchPage(http, next, opts) : undefined;
+    const { next } = current;
+    const ahead = opts.prefetch && next !== undefined ? load(next) : undefined;
     // Its error surfaces when it is awaited; a consumer that stops first must not leave it unhandled.
     ahead?.catch(() => {});
-    yield page;
+    yield current.value;
     if (next === undefined) return;
-    page = await (ahead ?? fetchPage(http, next, opts));
+    current = await (ahead ?? load(next));
   }
 }
 
@@ -76,17 +83,13 @@ export async function* queryPages(http: SalesforceHttp, soql: string, opts: Rest
   yield* pagesFrom(http, await firstPage(http, soql, opts), opts);
 }
 
-/** Each page's records as rows in spec.fields order, one array per page. */
-export async function* pageRows(pages: AsyncIterable<QueryPage>, spec: ObjectSpec, onPage?: (records: number) => void): AsyncGenerator<Row[]> {
-  for await (const page of pages) {
-    onPage?.(page.records.length);
-    yield page.records.map((record) => recordToRow(record, spec.fields));
-  }
-}
-
-/** A whole query as row pages, the next page prefetched. */
+/** A whole query as row pages (spec.fields order), the next page prefetched. */
 export async function* restQueryRowPages(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row[]> {
-  yield* pageRows(pagesFrom(http, await firstPage(http, soql, opts), { ...opts, prefetch: true }), spec, opts.onPage);
+  const map = (page: QueryPage) => {
+    opts.onPage?.(page.records.length);
+    return page.records.map((record) => recordToRow(record, spec.fields));
+  };
+  yield* pagesFrom(http, await firstPage(http, soql, opts), { ...opts, prefetch: true, map });
 }
 
 export async function* restQueryRows(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row> {

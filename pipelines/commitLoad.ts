@@ -1,11 +1,11 @@
 // commitLoad: one transaction per load (or per cursor window of a large one): rows in, merge, watermark, run row.
 // A failure anywhere rolls all of it back, so the watermark only ever covers committed rows.
 import type pg from 'pg';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DataError } from '../lib/errors.ts';
 import type { CursorWindow } from '../extractors/soql.ts';
-import type { ObjectSpec, Row } from '../extractors/types.ts';
-import { copyCsv, copyRows } from '../loaders/copyCsv.ts';
+import type { ObjectSpec } from '../extractors/types.ts';
+import { copyCsv } from '../loaders/copyCsv.ts';
 import { tableIsEmpty } from '../loaders/ddl.ts';
 import { maxCursor, mergeStage } from '../loaders/merge.ts';
 import { qualified, withTransaction } from '../loaders/postgres.ts';
@@ -14,9 +14,10 @@ import { advanceWatermark, finishRun, type RunOutcome, updateRun } from '../load
 import type { RunContext } from './context.ts';
 import { type DeleteCheck, applyDeleteCheck } from './deletes.ts';
 import { type Mode, cappedWatermark } from './plan.ts';
+import type { CsvPage } from './restCsvPages.ts';
 
-/** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST rows, one array per page. */
-export type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number; bytes?: () => number } | { kind: 'pages'; pages: AsyncIterable<Row[]> };
+/** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST pages already encoded as CSV. */
+export type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number; bytes?: () => number } | { kind: 'pages'; pages: AsyncIterable<CsvPage> };
 
 export interface Totals {
   fetched: number;
@@ -63,7 +64,12 @@ const isDuplicateKey = (err: unknown) => ((err as { cause?: { code?: string } })
 /** Rows into a table or stage; a Bulk stream must deliver the record count Salesforce announced (§6.3). */
 export async function copySource(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, target: { schema: string; table: string }, source: Source): Promise<{ copied: number; bytes: number }> {
   const columns = spec.fields.map((f) => f.column);
-  if (source.kind === 'pages') return { copied: await copyRows(client, { ...target, columns, rows: flatten(source.pages), signal: ctx.signal }), bytes: 0 };
+  if (source.kind === 'pages') {
+    const pages = counted(source.pages);
+    const copied = await copyCsv(client, { ...target, columns, source: Readable.from(pages.texts), signal: ctx.signal });
+    checkCopied(spec, copied, pages.records());
+    return { copied, bytes: 0 };
+  }
   const copied = await copyCsv(client, { ...target, columns, source: source.stream, signal: ctx.signal });
   if (copied !== source.expectedRows()) {
     throw new DataError(`${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`);
@@ -84,8 +90,21 @@ export async function stageAndMerge(ctx: RunContext, client: pg.ClientBase, spec
   return { stage, copied, bytes, ...merged };
 }
 
-async function* flatten(pages: AsyncIterable<Row[]>): AsyncGenerator<Row> {
-  for await (const rows of pages) yield* rows;
+/** The pages' CSV texts, counting their records on the way. */
+function counted(pages: AsyncIterable<CsvPage>): { texts: AsyncGenerator<string>; records: () => number } {
+  let records = 0;
+  const texts = (async function* () {
+    for await (const page of pages) {
+      records += page.records;
+      yield page.csv;
+    }
+  })();
+  return { texts, records: () => records };
+}
+
+/** A CSV line per REST record: COPY counting otherwise means the encoding broke a record apart. */
+function checkCopied(spec: ObjectSpec, copied: number, records: number): void {
+  if (copied !== records) throw new DataError(`${spec.name}: ${records} records from Salesforce became ${copied} rows in COPY; nothing was loaded`);
 }
 
 /**
@@ -93,15 +112,17 @@ async function* flatten(pages: AsyncIterable<Row[]>): AsyncGenerator<Row> {
  * while the next page is on its way (restQuery prefetches it), instead of one merge after the last page. The
  * merge rules are the same, so a record seen on two pages ends as the newest of them, as in one merge.
  */
-async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, pages: AsyncIterable<Row[]>): Promise<Loaded> {
+async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, pages: AsyncIterable<CsvPage>): Promise<Loaded> {
   const schema = ctx.config.schema;
   const stage = await createStage(client, schema, spec.table);
   const columns = spec.fields.map((f) => f.column);
   const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
   const out: Loaded = { copied: 0, bytes: 0, inserted: 0, updated: 0, loaded: null };
-  for await (const rows of pages) {
-    if (rows.length === 0) continue;
-    out.copied += await copyRows(client, { schema: STAGE_SCHEMA, table: stage, columns, rows, signal: ctx.signal });
+  for await (const page of pages) {
+    if (page.records === 0) continue;
+    const copied = await copyCsv(client, { schema: STAGE_SCHEMA, table: stage, columns, source: Readable.from([page.csv]), signal: ctx.signal });
+    checkCopied(spec, copied, page.records);
+    out.copied += copied;
     const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn });
     out.inserted += merged.inserted;
     out.updated += merged.updated;

@@ -4,7 +4,7 @@ import type { ObjectOptions } from '../lib/config.ts';
 import { oneLine } from '../lib/errors.ts';
 import { describeObject } from '../extractors/describe.ts';
 import { buildCount, buildSelect } from '../extractors/soql.ts';
-import { countRecords, firstPage, pageRows, pagesFrom, type QueryPage, restQueryRowPages } from '../extractors/restQuery.ts';
+import { countRecords, firstPage, type QueryPage } from '../extractors/restQuery.ts';
 import type { ObjectSpec } from '../extractors/types.ts';
 import { ensureTable } from '../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../loaders/objectState.ts';
@@ -22,6 +22,7 @@ import { ensureLiveView } from '../loaders/views.ts';
 import { withObjectLock, withObjectLockWaiting } from './lock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
 import { reconcileObject } from './reconcileIds.ts';
+import { restCsvPages } from './restCsvPages.ts';
 
 export interface RunSummary {
   object: string;
@@ -149,7 +150,9 @@ async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec
     };
     const start = opened;
     opened = undefined;
-    const pages = start ? pageRows(pagesFrom(ctx.sf, start, { prefetch: true }), spec, onPage) : restQueryRowPages(ctx.sf, restSoql(spec, plan), spec, { all: true, onPage });
+    const pages = (async function* () {
+      yield* restCsvPages(ctx.sf, spec, start ?? (await firstPage(ctx.sf, restSoql(spec, plan), { all: true })), onPage);
+    })();
     return { kind: 'pages', pages };
   };
   const result = await commitLoad(ctx, client, { spec, mode: plan.mode, runId, window: {}, planFrom: plan.from, open, bulkJobIds: [], last: true, before: noTotals(), ...extras });
