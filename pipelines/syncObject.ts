@@ -50,6 +50,8 @@ interface LoadExtras {
   serverNow: Date;
   overlapMinutes: number;
   deletes: Promise<DeleteCheck | null>;
+  /** An incremental run's first page, already requested (§4.4: its totalSize sizes the delta). */
+  first?: Promise<QueryPage>;
   budget?: ApiBudget;
 }
 
@@ -65,23 +67,25 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
     // §2.1: the describe response's Date header; records stamped after this may still be committing.
     const serverNow = ctx.sf.serverNow();
     return await withClient(ctx.pool, (client) => lockObject(ctx, client, spec.name, async () => {
-      await ensureTable(client, ctx.config.schema, spec);
       const key = { schema: ctx.config.schema, object: spec.name };
       const state = await getObjectState(client, key);
-      const diff = diffSchema(state.fields, spec);
-      const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
-      await ensureLiveView(client, ctx.config.schema, spec.table);
       const watermark = await getWatermark(client, key);
       const plan = planObject({ cursorField: spec.cursorField, watermark, fullRefresh: flags.fullRefresh || obj.fullRefresh, overlapMinutes: obj.overlapMinutes });
-      mode = plan.mode;
-      runId = await startRun(client, { ...key, mode });
-      log.info({ mode, from: plan.from }, 'object sync started');
-      // getDeleted runs while the records are read; its answer is needed only at the commit.
+      // A delta's first page and getDeleted are asked for now: Salesforce answers while the table is checked, and
+      // getDeleted's answer is needed only at the commit. Both are awaited later (or left, should this run fail).
+      const first = plan.mode === 'incremental' ? firstPage(ctx.sf, restSoql(spec, plan), { all: true }) : undefined;
       const deletes = plan.mode === 'incremental'
         ? checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)
         : Promise.resolve(loadedAsOf(serverNow));
-      deletes.catch(() => {}); // awaited below or in the commit; a load failing first must not leave it unhandled
-      const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes, budget: flags.budget });
+      for (const pending of [first, deletes]) pending?.catch(() => {});
+      await ensureTable(client, ctx.config.schema, spec);
+      const diff = diffSchema(state.fields, spec);
+      const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
+      await ensureLiveView(client, ctx.config.schema, spec.table);
+      mode = plan.mode;
+      runId = await startRun(client, { ...key, mode });
+      log.info({ mode, from: plan.from }, 'object sync started');
+      const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes, first, budget: flags.budget });
       via = result.via;
       await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
       if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
@@ -120,7 +124,7 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
   // page (totalSize): the same one API call as a COUNT(), and for the usual small delta the read is under way.
   let total: number;
   if (plan.mode === 'incremental') {
-    const first = await firstPage(ctx.sf, restSoql(spec, plan), { all: true });
+    const first = await (extras.first ?? firstPage(ctx.sf, restSoql(spec, plan), { all: true }));
     if (first.totalSize <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras, first);
     total = first.totalSize;
   } else {
