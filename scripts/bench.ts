@@ -127,6 +127,8 @@ async function incremental(env: Env): Promise<Measurement> {
   const { run, bytes } = await sfsync(env, 'd-sfsync-incremental', 'bench_b', 'Account');
   const served = await env.em.admin<{ path: string; ms: number }[]>('GET', 'log');
   const serverMs = served.reduce((sum, e) => sum + e.ms, 0);
+  const what = (path: string) => path.replace(/^\/services\/data\/v[\d.]+\//, '').replace(/\?.*$/, '').replace(/\/[^/]+-(\d+)$/, '/…-$1');
+  const slowest = [...served].sort((x, y) => y.ms - x.ms).slice(0, 4).map((e) => `${what(e.path)} ${e.ms} ms`).join(', ');
   const r = (await env.db.runs('bench_b')).at(-1);
   const fetched = r?.fetched ?? 0;
   return {
@@ -136,7 +138,7 @@ async function incremental(env: Env): Promise<Measurement> {
     bytes: bytes > 0 ? bytes : null,
     seconds: run.ms / 1000,
     peakRssMb: run.peakRssMb,
-    note: `changed ${changed}, fetched ${fetched} (${(fetched / changed).toFixed(2)}x), inserted ${r?.inserted}, updated ${r?.updated}, mode ${r?.mode}; sfsync's run ${((r?.ms ?? 0) / 1000).toFixed(1)} s, of which the emulator spent ${(serverMs / 1000).toFixed(1)} s answering its ${served.length} requests`,
+    note: `changed ${changed}, fetched ${fetched} (${(fetched / changed).toFixed(2)}x), inserted ${r?.inserted}, updated ${r?.updated}, mode ${r?.mode}; sfsync's run ${((r?.ms ?? 0) / 1000).toFixed(1)} s, of which the emulator spent ${(serverMs / 1000).toFixed(1)} s answering its ${served.length} requests (slowest: ${slowest})`,
   };
 }
 
