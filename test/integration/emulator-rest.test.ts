@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { api, login } from './emulator-client.ts';
 import { orgRecords } from '../support/org.ts';
+import { prng } from '../support/prng.ts';
 
 let em: Emulator;
 let sf: ReturnType<typeof api>;
@@ -186,8 +187,7 @@ describe('getDeleted and getUpdated', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const log = em.store.deletedLog('Account');
     const now = Date.now();
-    let seed = 5;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rand = prng(5);
     let listed = 0;
     for (let i = 0; i < 25; i++) {
       const start = now - Math.floor(rand() * 15 * 1440) * minute;
