@@ -174,43 +174,109 @@ export function windowCount(gen: IndexedSlots | null, overlay: ReadonlyMap<numbe
   return n;
 }
 
-/**
- * `ORDER BY field LIMIT take` over a window (null = all) without building a record: the first `take` generated slots
- * in index order (plus the rest of the last tie group, whose slot order may run the other way) merged with every
- * matching overlay record, then sorted as runPart sorts (soql.ts): text order, nulls per nullsFirst, ties by slot.
- */
-export function windowOrder(gen: IndexedSlots | null, overlay: ReadonlyMap<number, SfRecord | null>, field: string, w: CursorWindow | null, o: CursorOrderOptions): Int32Array {
-  const cands: { slot: number; key: string | null }[] = [];
-  if (gen && o.take > 0) {
-    const { keys, slots } = gen.index;
-    const [start, end] = windowPositions(gen.index, w);
-    let got = 0;
-    let last = Number.NaN;
-    for (let i = o.desc ? end - 1 : start; o.desc ? i >= start : i < end; o.desc ? i-- : i++) {
-      const k = keys[i]!;
-      if (got >= o.take && k !== last) break;
-      const slot = slots[i]!;
-      if ((overlay.size > 0 && overlay.has(slot)) || (!o.includeDeleted && gen.isDeleted(slot))) continue;
-      cands.push({ slot, key: isoOf(k) });
-      got++;
-      last = k;
-    }
-  }
-  for (const [slot, rec] of overlay) {
-    if (!rec || (!o.includeDeleted && rec.IsDeleted === true)) continue;
-    if (w && !textInWindow(rec[field], w)) continue;
-    const v = rec[field];
-    cands.push({ slot, key: typeof v === 'string' ? v : null });
-  }
-  cands.sort((a, b) => {
+/** A changed record in an ORDER BY: its key as stored text, and as epoch ms when that text is canonical (else NaN). */
+interface ChangedKey {
+  slot: number;
+  key: string | null;
+  ms: number;
+}
+
+/** Epoch ms whose canonical text is 'YYYY-MM-DDTHH:mm:ss.SSSZ' (years 0000-9999): there, text order is time order. */
+const MIN_FIXED = Date.parse('0000-01-01T00:00:00.000Z');
+const MAX_FIXED = Date.parse('9999-12-31T23:59:59.999Z');
+
+function canonicalMs(key: string | null): number {
+  if (key === null || key.length !== 24) return Number.NaN;
+  const ms = Date.parse(key);
+  return ms >= MIN_FIXED && ms <= MAX_FIXED && isoOf(ms) === key ? ms : Number.NaN;
+}
+
+/** runPart's order (soql.ts): text order, nulls per nullsFirst (§4.8 ORDER BY), ties by slot. */
+function changedOrder(o: CursorOrderOptions): (a: ChangedKey, b: ChangedKey) => number {
+  return (a, b) => {
     if (a.key !== b.key) {
-      // §4.8 ORDER BY: nulls first ascending / last descending unless NULLS FIRST|LAST says otherwise.
       if (a.key === null || b.key === null) return (a.key === null) === o.nullsFirst ? -1 : 1;
       return (a.key < b.key) !== o.desc ? -1 : 1;
     }
     return o.tieDesc ? b.slot - a.slot : a.slot - b.slot;
-  });
-  const out = new Int32Array(Math.min(o.take, cands.length));
-  for (let i = 0; i < out.length; i++) out[i] = cands[i]!.slot;
-  return out;
+  };
+}
+
+/** The overlay records an ORDER BY over the window returns, in its order. */
+function changedKeys(overlay: ReadonlyMap<number, SfRecord | null>, field: string, w: CursorWindow | null, o: CursorOrderOptions): ChangedKey[] {
+  const out: ChangedKey[] = [];
+  for (const [slot, rec] of overlay) {
+    if (!rec || (!o.includeDeleted && rec.IsDeleted === true)) continue;
+    if (w && !textInWindow(rec[field], w)) continue;
+    const v = rec[field];
+    const key = typeof v === 'string' ? v : null;
+    out.push({ slot, key, ms: canonicalMs(key) });
+  }
+  return out.sort(changedOrder(o));
+}
+
+/** Sign of (generated slot with key ms) against a changed record in the ORDER BY: the order changedOrder gives. */
+function generatedVsChanged(ms: number, slot: number, c: ChangedKey, o: CursorOrderOptions): number {
+  if (c.key === null) return o.nullsFirst ? 1 : -1;
+  let cmp: number;
+  if (!Number.isNaN(c.ms) && ms >= MIN_FIXED && ms <= MAX_FIXED) cmp = ms - c.ms;
+  else {
+    const text = isoOf(ms);
+    cmp = text < c.key ? -1 : text > c.key ? 1 : 0;
+  }
+  if (cmp !== 0) return o.desc ? -cmp : cmp;
+  return o.tieDesc ? c.slot - slot : slot - c.slot;
+}
+
+/**
+ * Index positions [start, end) in ORDER BY order: groups of equal keys ascending (descending when desc), each
+ * group's slots ascending (descending when tieDesc). The index keeps equal keys in slot order (buildCursorIndex).
+ */
+function* orderedPositions(keys: Float64Array, start: number, end: number, desc: boolean, tieDesc: boolean): Generator<number> {
+  let lo = desc ? end : start;
+  for (;;) {
+    let from: number;
+    let to: number;
+    if (desc) {
+      if (lo <= start) return;
+      to = lo;
+      from = to - 1;
+      while (from > start && keys[from - 1] === keys[to - 1]) from--;
+      lo = from;
+    } else {
+      if (lo >= end) return;
+      from = lo;
+      to = from + 1;
+      while (to < end && keys[to] === keys[from]) to++;
+      lo = to;
+    }
+    if (tieDesc) for (let i = to - 1; i >= from; i--) yield i;
+    else for (let i = from; i < to; i++) yield i;
+  }
+}
+
+/**
+ * `ORDER BY field [LIMIT take]` over a window (null = all) without building a record: the generated slots in index
+ * order, merged with the matching overlay records (sorted apart), in the order runPart sorts (soql.ts): text order,
+ * nulls per nullsFirst, ties by slot. Only the first `take` (which may be infinite) are kept.
+ */
+export function windowOrder(gen: IndexedSlots | null, overlay: ReadonlyMap<number, SfRecord | null>, field: string, w: CursorWindow | null, o: CursorOrderOptions): Int32Array {
+  if (o.take <= 0) return new Int32Array(0);
+  const changed = changedKeys(overlay, field, w, o);
+  const [start, end] = gen ? windowPositions(gen.index, w) : [0, 0];
+  const out = new Int32Array(Math.min(o.take, end - start + changed.length));
+  let n = 0;
+  let c = 0;
+  if (gen) {
+    const { keys, slots } = gen.index;
+    for (const i of orderedPositions(keys, start, end, o.desc, o.tieDesc)) {
+      const slot = slots[i]!;
+      if ((overlay.size > 0 && overlay.has(slot)) || (!o.includeDeleted && gen.isDeleted(slot))) continue;
+      while (c < changed.length && n < out.length && generatedVsChanged(keys[i]!, slot, changed[c]!, o) > 0) out[n++] = changed[c++]!.slot;
+      if (n === out.length) break;
+      out[n++] = slot;
+    }
+  }
+  while (c < changed.length && n < out.length) out[n++] = changed[c++]!.slot;
+  return out.subarray(0, n);
 }

@@ -32,11 +32,13 @@ interface Cursor {
 const MAX_CURSORS = 2000;
 const NOT_FOUND = 'The requested resource does not exist';
 
-/** Runs a plan into a compact slot list (4 bytes a row). */
+/** Runs a plan into a compact slot list (4 bytes a row); an index-ordered answer already is one. */
 export function collectSlots(plan: QueryPlan, snapshot: ObjectSnapshot, includeDeleted: boolean): { slots: Int32Array; count: number } {
+  const result = plan.run(snapshot, { includeDeleted });
+  if (result instanceof Int32Array) return { slots: result, count: result.length };
   let slots = new Int32Array(1024);
   let count = 0;
-  for (const slot of plan.run(snapshot, { includeDeleted })) {
+  for (const slot of result) {
     if (count === slots.length) {
       const grown = new Int32Array(slots.length * 2);
       grown.set(slots);

@@ -355,14 +355,14 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
     },
     run(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): Iterable<number> {
       if (!runnable) throw new SoqlError('MALFORMED_QUERY', `${unsupported[0]} is not supported by the emulator's REST query`);
-      return runPart(top, snapshot, opts.includeDeleted);
+      return resultSlots(top, snapshot, opts.includeDeleted);
     },
     count(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): number {
       if (!runnable) throw new SoqlError('MALFORMED_QUERY', `${unsupported[0]} is not supported by the emulator's REST query`);
       const fast = top.where === null || top.window ? snapshot.cursorCount?.(top.window, opts.includeDeleted) : undefined;
       if (fast === undefined) {
         let n = 0;
-        for (const _ of runPart(top, snapshot, opts.includeDeleted)) n++;
+        for (const _ of resultSlots(top, snapshot, opts.includeDeleted)) n++;
         return n;
       }
       // As runPart: OFFSET skips, LIMIT caps.
@@ -423,17 +423,26 @@ export function candidateSlots(bounds: readonly CursorBound[], snap: ObjectSnaps
 }
 
 /**
- * `ORDER BY <cursor field> [, Id] LIMIT k`, unfiltered or filtered by a window on that field alone (the oldest-cursor
- * probe, §4.7): the first offset+k slots straight from the index, in the order the sort below gives (Id follows slot
- * order, ids.ts). undefined when the query or the snapshot does not allow it.
+ * `ORDER BY <cursor field> [, Id] [LIMIT k]`, unfiltered or filtered by a window on that field alone (the oldest-cursor
+ * probe and the delta query `WHERE SystemModstamp >= X ORDER BY SystemModstamp, Id`, §4.7): the first offset+k slots
+ * (all without LIMIT) straight from the index, in the order the sort below gives (Id follows slot order, ids.ts).
+ * undefined when the query or the snapshot does not allow it.
  */
 function indexedOrder(part: QueryPart, snap: ObjectSnapshot, includeDeleted: boolean): Int32Array | undefined {
   const [o, tie] = part.order;
-  if (!o || part.limit === undefined || part.order.length > 2 || o.path.steps.length > 0 || o.path.field.type !== 'datetime') return undefined;
+  if (!o || part.order.length > 2 || o.path.steps.length > 0 || o.path.field.type !== 'datetime') return undefined;
   if (tie && (tie.path.steps.length > 0 || tie.path.field.name !== 'Id')) return undefined;
   if (part.where && part.window?.field !== o.path.field.name) return undefined;
-  const opts = { desc: o.desc, nullsFirst: o.nullsFirst, tieDesc: tie?.desc === true, includeDeleted, take: part.offset + part.limit };
+  const take = part.limit === undefined ? Number.POSITIVE_INFINITY : part.offset + part.limit;
+  const opts = { desc: o.desc, nullsFirst: o.nullsFirst, tieDesc: tie?.desc === true, includeDeleted, take };
   return snap.cursorOrder?.(o.path.field.name, part.where ? part.window : null, opts);
+}
+
+/** The matching slots in result order: a slice of indexedOrder's answer when there is one, else runPart's scan. */
+function resultSlots(part: QueryPart, snap: ObjectSnapshot, includeDeleted: boolean): Iterable<number> {
+  if (part.limit !== undefined && part.limit <= 0) return [];
+  const first = indexedOrder(part, snap, includeDeleted);
+  return first ? first.subarray(Math.min(part.offset, first.length)) : runPart(part, snap, includeDeleted);
 }
 
 function* runPart(part: QueryPart, snap: ObjectSnapshot, includeDeleted: boolean): Generator<number> {
@@ -442,11 +451,6 @@ function* runPart(part: QueryPart, snap: ObjectSnapshot, includeDeleted: boolean
   let skip = part.offset;
   let left = part.limit ?? Number.POSITIVE_INFINITY;
   if (left <= 0) return;
-  const first = indexedOrder(part, snap, includeDeleted);
-  if (first) {
-    for (let i = part.offset; i < first.length; i++) yield first[i]!;
-    return;
-  }
   // Result order is slot order (then ORDER BY), whichever way the slots are visited.
   const only = candidateSlots(part.bounds, snap);
   const n = only ? only.length : snap.size;
