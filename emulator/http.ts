@@ -39,6 +39,34 @@ export function sendJsonText(res: ServerResponse, status: number, json: string, 
   sendText(res, status, json, JSON_TYPE, headers);
 }
 
+/** A JSON body already encoded (REST pages: utf8Parts). */
+export function sendJsonBytes(res: ServerResponse, status: number, body: Buffer): void {
+  res.writeHead(status, { 'Content-Type': JSON_TYPE, 'Content-Length': body.length });
+  res.end(body);
+}
+
+/**
+ * Text appended piece by piece straight into one growing UTF-8 buffer. A REST page is a few MB of record texts: one
+ * string of them all cost a join (flattening every record's string), a byte count and an encode, each a full pass.
+ */
+export function utf8Parts(initialBytes = 1 << 16): { add(text: string): void; bytes(): Buffer } {
+  let buf = Buffer.allocUnsafe(initialBytes);
+  let length = 0;
+  return {
+    add(text) {
+      // A UTF-16 unit never takes more than 3 bytes of UTF-8.
+      const need = length + 3 * text.length;
+      if (need > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(need, 2 * buf.length));
+        buf.copy(grown, 0, 0, length);
+        buf = grown;
+      }
+      length += buf.write(text, length, 'utf8');
+    },
+    bytes: () => buf.subarray(0, length),
+  };
+}
+
 /** §2.3: REST and Bulk 2.0 errors are an array of {message, errorCode}. */
 export function sendError(res: ServerResponse, status: number, errorCode: string, message: string, headers: Record<string, string> = {}): void {
   sendJson(res, status, [{ message, errorCode }], headers);

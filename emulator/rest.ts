@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { describeGlobal, describeSObject } from './describe.ts';
 import { coerceText } from './bulkIngest.ts';
-import { type Ctx, HttpError, readJson, restDateTime, sendEmpty, sendJson, sendJsonText, serializeJson } from './http.ts';
+import { type Ctx, HttpError, readJson, restDateTime, sendEmpty, sendJson, sendJsonBytes, sendJsonText, serializeJson, utf8Parts } from './http.ts';
 import type { Limits } from './limits.ts';
 import { planSoql } from './soql.ts';
 import { type FieldValue, type ObjectDef, type ObjectSnapshot, type OrgStore, type QueryPlan, SoqlError } from './types.ts';
@@ -119,16 +119,20 @@ export function createRest(deps: RestDeps) {
   const sendPage = (ctx: Ctx, version: string, c: Cursor, offset: number) => {
     c.lastUsed = deps.clock();
     const end = Math.min(c.count, offset + c.batchSize);
-    const parts: string[] = [];
+    const done = end >= c.count;
+    const next = done ? '' : `,"nextRecordsUrl":${JSON.stringify(`/services/data/v${version}/query/${c.id}-${end}`)}`;
+    const body = utf8Parts();
+    body.add(`{"totalSize":${c.count},"done":${done}${next},"records":[`);
     const render = { apiVersion: version };
+    let sep = '';
     for (let i = offset; i < end; i++) {
       const rec = c.snapshot.at(c.slots[i]!);
       if (!rec) continue;
-      parts.push(c.plan.toJsonText ? c.plan.toJsonText(rec, render) : serializeJson(c.plan.toJson(rec, render)));
+      body.add(sep + (c.plan.toJsonText ? c.plan.toJsonText(rec, render) : serializeJson(c.plan.toJson(rec, render))));
+      sep = ',';
     }
-    const done = end >= c.count;
-    const next = done ? '' : `,"nextRecordsUrl":${JSON.stringify(`/services/data/v${version}/query/${c.id}-${end}`)}`;
-    sendJsonText(ctx.res, 200, `{"totalSize":${c.count},"done":${done}${next},"records":[${parts.join(',')}]}`);
+    body.add(']}');
+    sendJsonBytes(ctx.res, 200, body.bytes());
   };
 
   const startQuery = (ctx: Ctx, version: string, includeDeleted: boolean) => {

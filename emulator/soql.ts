@@ -250,15 +250,20 @@ function jsonValue(def: ObjectDef, f: FieldDef, rec: SfRecord, ctx: JsonRenderCo
   return v;
 }
 
-/** jsonValue's text as serializeJson writes it, for a scalar field (not address or location). */
-function jsonValueText(def: ObjectDef, f: FieldDef, rec: SfRecord, ctx: JsonRenderContext): string {
-  const v = rec[f.name] ?? null;
-  if (v === null) return 'null';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (NUMERIC.has(f.type)) return v;
-  if (f.type === 'datetime') return JSON.stringify(restDatetime(v));
-  if (f.type === 'base64') return JSON.stringify(`/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}/${f.name}`);
-  return JSON.stringify(v);
+/** A string as JSON.stringify writes it; most values need no escape (§4.3 keeps them as they are), so are only quoted. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+function jsonString(v: string): string {
+  return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+}
+
+type ValueText = (v: string, rec: SfRecord, ctx: JsonRenderContext) => string;
+
+/** jsonValue's text as serializeJson writes it, for a non-null, non-boolean value of a scalar field. */
+function valueTextOf(def: ObjectDef, f: FieldDef): ValueText {
+  if (NUMERIC.has(f.type)) return (v) => v;
+  if (f.type === 'datetime') return (v) => jsonString(restDatetime(v));
+  if (f.type === 'base64') return (_v, rec, ctx) => jsonString(`/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}/${f.name}`);
+  return jsonString;
 }
 
 /** toJsonText for a flat SELECT; undefined when some node is a parent, a subquery or a compound field. */
@@ -268,11 +273,16 @@ function flatJsonText(def: ObjectDef, nodes: JsonNode[]): QueryPlan['toJsonText'
     if (n.kind !== 'field' || n.field.type === 'address' || n.field.type === 'location') return undefined;
     fields.push(n.field);
   }
+  const names = fields.map((f) => f.name);
   const keys = fields.map((f) => `,${JSON.stringify(f.name)}:`);
-  const type = JSON.stringify(def.name);
+  const texts = fields.map((f) => valueTextOf(def, f));
+  const head = `{"attributes":{"type":${JSON.stringify(def.name)},"url":`;
   return (rec, ctx) => {
-    let out = `{"attributes":{"type":${type},"url":${JSON.stringify(`/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}`)}}`;
-    for (let i = 0; i < fields.length; i++) out += keys[i]! + jsonValueText(def, fields[i]!, rec, ctx);
+    let out = `${head}${jsonString(`/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}`)}}`;
+    for (let i = 0; i < names.length; i++) {
+      const v = rec[names[i]!] ?? null;
+      out += keys[i]! + (v === null ? 'null' : typeof v === 'boolean' ? (v ? 'true' : 'false') : texts[i]!(v, rec, ctx));
+    }
     return `${out}}`;
   };
 }

@@ -1,7 +1,9 @@
 // The emulator's REST surface over real HTTP: describe, query/queryAll paging, COUNT(), getDeleted/getUpdated, CRUD
 // (salesforce-api.md §3, §4, §5).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serializeJson } from '../../emulator/http.ts';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import { planSoql } from '../../emulator/soql.ts';
 import { api, login } from './emulator-client.ts';
 import { orgRecords } from '../support/org.ts';
 import { prng } from '../support/prng.ts';
@@ -148,6 +150,45 @@ describe('query and queryAll', () => {
       expect(next.json<{ errorCode: string }[]>()[0]?.errorCode).toBe('INVALID_QUERY_LOCATOR');
     } finally {
       await short.close();
+    }
+  });
+
+  it('pages the delta query (every field, ORDER BY SystemModstamp, Id) exactly as the full scan renders it', async () => {
+    const own = await createEmulator({ accounts: 600, seed: 12 });
+    try {
+      const client = api(own, await login(own));
+      const rand = prng(77);
+      const since = own.store.now();
+      const all = orgRecords(own.store, 'Account', { includeDeleted: true });
+      for (let i = 0; i < 600; i++) {
+        const rec = all[Math.floor(rand() * all.length)]!;
+        if (!own.store.get(rec.Id)) continue;
+        const r = rand();
+        if (r < 0.1) own.admin.hardDelete(rec.Id);
+        else if (r < 0.2 && rec.IsDeleted !== true) own.admin.delete(rec.Id);
+        else if (r < 0.3) own.admin.insert('Account', { Name: `New "${i}"\n` });
+        else own.admin.update(rec.Id, { Description: `edit ${i} ✓` }, r < 0.4 ? { modstamp: since } : {});
+      }
+      const def = own.store.object('Account')!;
+      const fields = def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name);
+      const soql = `SELECT ${fields.join(', ')} FROM Account WHERE SystemModstamp >= ${since} ORDER BY SystemModstamp, Id`;
+      let r = await client.get(`queryAll?q=${encodeURIComponent(soql)}`, { 'Sforce-Query-Options': 'batchSize=200' });
+      const snap = own.store.snapshot('Account');
+      const plan = planSoql(own.store, soql);
+      const scan = { object: snap.object, size: snap.size, at: (i: number) => snap.at(i), slotState: (i: number) => snap.slotState(i) };
+      const want = [...plan.run(scan, { includeDeleted: true })].map((slot) => serializeJson(plan.toJson(snap.at(slot)!, { apiVersion: '62.0' })));
+      expect(want.length).toBeGreaterThan(300);
+      for (let offset = 0; ; offset += 200) {
+        expect(r.status).toBe(200);
+        expect(Number(r.headers.get('content-length'))).toBe(Buffer.byteLength(r.text));
+        const next = r.json<Page>().nextRecordsUrl;
+        const tail = next ? `,"nextRecordsUrl":${JSON.stringify(next)}` : '';
+        expect(r.text).toBe(`{"totalSize":${want.length},"done":${!next}${tail},"records":[${want.slice(offset, offset + 200).join(',')}]}`);
+        if (!next) break;
+        r = await client.get(next);
+      }
+    } finally {
+      await own.close();
     }
   });
 

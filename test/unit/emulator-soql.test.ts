@@ -5,6 +5,7 @@ import { serializeJson } from '../../emulator/http.ts';
 import { planSoql } from '../../emulator/soql.ts';
 import { createOrgStore } from '../../emulator/store.ts';
 import { RawJson, type SfRecord, SoqlError } from '../../emulator/types.ts';
+import { prng } from '../support/prng.ts';
 
 const store = createOrgStore({ accounts: 120, seed: 11, clockStart: new Date('2026-06-15T10:00:00.000Z') });
 const ctx = { apiVersion: '62.0' };
@@ -231,6 +232,20 @@ describe('emulator SOQL: toJsonText (the REST page fast path)', () => {
       }
     }
     expect(compared).toBeGreaterThan(500);
+  });
+
+  it('writes random text (controls, quotes, backslashes, lone and paired surrogates, U+2028) as serializeJson does', () => {
+    const rand = prng(4242);
+    const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\r', '\t', '\u0000', '\u001f', '\u007f', '\u2028', '\u2029', 'é', '漢', '\ud83d\ude80', '\ud83d', '\ude80', '\ufeff', '\ufffd', "'"];
+    const text = () => Array.from({ length: Math.floor(rand() * 12) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+    const own = createOrgStore({ accounts: 10, seed: 3, clockStart: new Date('2026-06-15T10:00:00.000Z') });
+    const def = own.object('Account')!;
+    const plan = planSoql(own, `SELECT ${def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name).join(', ')} FROM Account`);
+    const snap = own.snapshot('Account');
+    for (let k = 0; k < 400; k++) {
+      const rec = { ...snap.at(k % snap.size)!, Name: text(), Description: text(), Website: text(), BillingCity: rand() < 0.2 ? null : text() };
+      expect(plan.toJsonText!(rec, ctx)).toBe(serializeJson(plan.toJson(rec, ctx)));
+    }
   });
 
   it('is absent where toJson nests: parents, subqueries, compound fields', () => {
