@@ -130,17 +130,18 @@ export function deletedPrefixOf(index: CursorIndex, isDeleted: (slot: number) =>
 }
 
 /** Positions [start, end) of the keys inside an exact window (null = all). Bounds are canonical text (soqlWhere.ts). */
-function windowPositions(index: CursorIndex, w: CursorWindow | null): [start: number, end: number] {
+export function windowPositions(index: CursorIndex, w: CursorWindow | null): [start: number, end: number] {
   const start = w?.from === undefined ? 0 : lowerBound(index.keys, Date.parse(w.from), w.fromExclusive === true);
   const end = w?.to === undefined ? index.keys.length : lowerBound(index.keys, Date.parse(w.to), w.toExclusive !== true);
   return [start, Math.max(start, end)];
 }
 
-/** A generated value (ms) inside the window; canonical text compares as its instant does. */
-function msInWindow(ms: number, w: CursorWindow): boolean {
-  if (w.from !== undefined && (w.fromExclusive ? ms <= Date.parse(w.from) : ms < Date.parse(w.from))) return false;
-  if (w.to !== undefined && (w.toExclusive ? ms >= Date.parse(w.to) : ms > Date.parse(w.to))) return false;
-  return true;
+/** Whether a generated value (ms) lies inside the window; canonical text compares as its instant does. */
+function msInWindow(w: CursorWindow): (ms: number) => boolean {
+  // Parsed once: a COUNT() asks this of every changed record.
+  const from = w.from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(w.from);
+  const to = w.to === undefined ? Number.POSITIVE_INFINITY : Date.parse(w.to);
+  return (ms) => (w.fromExclusive ? ms > from : ms >= from) && (w.toExclusive ? ms < to : ms <= to);
 }
 
 /** A stored value inside the window, compared as text exactly as the WHERE predicate does (null never matches). */
@@ -167,8 +168,9 @@ export function windowCount(gen: IndexedSlots | null, overlay: ReadonlyMap<numbe
       n -= prefix[end]! - prefix[start]!;
     }
   }
+  const generatedIn = w ? msInWindow(w) : () => true;
   for (const [slot, rec] of overlay) {
-    if (gen && slot < base && (includeDeleted || !gen.isDeleted(slot)) && (!w || msInWindow(gen.keyOf(slot), w))) n--;
+    if (gen && slot < base && (includeDeleted || !gen.isDeleted(slot)) && generatedIn(gen.keyOf(slot))) n--;
     if (rec && (includeDeleted || rec.IsDeleted !== true) && (!w || textInWindow(rec[w.field], w))) n++;
   }
   return n;
@@ -178,7 +180,8 @@ export function windowCount(gen: IndexedSlots | null, overlay: ReadonlyMap<numbe
 interface ChangedKey {
   slot: number;
   key: string | null;
-  ms: number;
+  /** canonicalMs(key), found on the first comparison with a generated slot (a delta's window often has none). */
+  ms?: number;
 }
 
 /** Epoch ms whose canonical text is 'YYYY-MM-DDTHH:mm:ss.SSSZ' (years 0000-9999): there, text order is time order. */
@@ -209,8 +212,7 @@ function changedKeys(overlay: ReadonlyMap<number, SfRecord | null>, field: strin
     if (!rec || (!o.includeDeleted && rec.IsDeleted === true)) continue;
     if (w && !textInWindow(rec[field], w)) continue;
     const v = rec[field];
-    const key = typeof v === 'string' ? v : null;
-    out.push({ slot, key, ms: canonicalMs(key) });
+    out.push({ slot, key: typeof v === 'string' ? v : null });
   }
   return out.sort(changedOrder(o));
 }
@@ -218,6 +220,7 @@ function changedKeys(overlay: ReadonlyMap<number, SfRecord | null>, field: strin
 /** Sign of (generated slot with key ms) against a changed record in the ORDER BY: the order changedOrder gives. */
 function generatedVsChanged(ms: number, slot: number, c: ChangedKey, o: CursorOrderOptions): number {
   if (c.key === null) return o.nullsFirst ? 1 : -1;
+  c.ms ??= canonicalMs(c.key);
   let cmp: number;
   if (!Number.isNaN(c.ms) && ms >= MIN_FIXED && ms <= MAX_FIXED) cmp = ms - c.ms;
   else {

@@ -65,18 +65,6 @@ function floorToMinute(ms: number): number {
   return Math.floor(ms / 60_000) * 60_000;
 }
 
-/** Index of the first entry whose deletedDate is at or after `isoTime` (the log is sorted by deletedDate). */
-function firstAtOrAfter(log: readonly { deletedDate: string }[], isoTime: string): number {
-  let lo = 0;
-  let hi = log.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (log[mid]!.deletedDate < isoTime) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 function iso(ms: number): string {
   return restDateTime(new Date(ms).toISOString());
 }
@@ -178,16 +166,15 @@ export function createRest(deps: RestDeps) {
     const { from, until, latest } = replicationWindow(ctx, 15);
     // A purge (admin) drops older entries, as the ~2-hourly delete-log cleanup does (§5.1).
     const purgedAt = deps.deletedLogPurgedAt.get(def.name.toLowerCase()) ?? Number.NEGATIVE_INFINITY;
-    // The log is sorted by deletedDate, ISO 8601 UTC text that sorts as time does: the window is found by binary
-    // search (an org of 1M records logs ~25k seeded deletions; parsing each date per call cost ~75 ms).
-    const all = def.undeletable ? store.deletedLog(def.name) : [];
-    const log = Number.isFinite(purgedAt) ? all.slice(firstAtOrAfter(all, new Date(purgedAt).toISOString())) : all;
-    const deletedRecords = log
-      .slice(firstAtOrAfter(log, new Date(from).toISOString()), firstAtOrAfter(log, new Date(until).toISOString()))
-      .map((d) => ({ id: d.id, deletedDate: restDateTime(d.deletedDate) }));
+    const kept = Number.isFinite(purgedAt) ? new Date(purgedAt).toISOString() : undefined;
+    // Only the window is read (and the oldest entry kept): ISO 8601 UTC text sorts as time does.
+    const start = new Date(from).toISOString();
+    const window = { from: kept !== undefined && kept > start ? kept : start, to: new Date(until).toISOString() };
+    const deletedRecords = (def.undeletable ? store.deletedLog(def.name, window) : []).map((d) => ({ id: d.id, deletedDate: restDateTime(d.deletedDate) }));
     if (deletedRecords.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
     // earliestDateAvailable: the oldest entry still in the log, never before the last purge or the 15-day window.
-    const oldest = log.length > 0 ? Date.parse(log[0]!.deletedDate) : Number.POSITIVE_INFINITY;
+    const first = def.undeletable ? store.deletedLog(def.name, { from: kept, limit: 1 })[0] : undefined;
+    const oldest = first ? Date.parse(first.deletedDate) : Number.POSITIVE_INFINITY;
     const floor = Math.max(purgedAt, deps.clock() - 15 * 86_400_000);
     const earliest = Number.isFinite(oldest) ? Math.min(oldest, Math.max(floor, oldest)) : floor;
     sendJson(ctx.res, 200, { deletedRecords, earliestDateAvailable: iso(floorToMinute(Math.max(earliest, floor))), latestDateCovered: iso(latest) });

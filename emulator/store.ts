@@ -2,7 +2,7 @@
 // records. A snapshot copies only the overlay, so it costs O(mutations) and later changes never leak into it (Bulk
 // jobs read one, §6.3). Formula fields are computed on read, so a formula change moves results without touching any
 // SystemModstamp. Cursor windows (§4.7) find generated slots through a sorted index per cursor field (cursorIndex.ts).
-import { type CursorIndex, type IndexedSlots, buildCursorIndex, deletedPrefixOf, windowCandidates, windowCount, windowOrder } from './cursorIndex.ts';
+import { type CursorIndex, type IndexedSlots, buildCursorIndex, deletedPrefixOf, windowCandidates, windowCount, windowOrder, windowPositions } from './cursorIndex.ts';
 import { makeId, normalizeId, numberOf } from './ids.ts';
 import { isStored, seedSchema, withField } from './schema.ts';
 import { type CursorField, type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
@@ -39,8 +39,6 @@ interface Table {
   indexes: Map<string, CursorIndex>;
   /** Per cursor field, alongside its index (cursorIndex.ts deletedPrefixOf). */
   deletedPrefixes: Map<string, Int32Array>;
-  /** Seeded soft-deletions by deletedDate, built on first use (getDeleted, §5.1). */
-  seededDeletions: { slot: number; entry: DeletedEntry }[] | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -81,9 +79,6 @@ function cursorIndexOf(t: Table, field: string): CursorIndex | null | undefined 
   if (!index) {
     index = buildCursorIndex(t.base, (slot) => gen.cursorMs(slot, field as CursorField));
     t.indexes.set(field, index);
-    // The seeded delete log is built with the first index too: an org answers getDeleted from a log it keeps, and
-    // building it lazily (~0.3 s at 1M Accounts) made the first getDeleted of a delta run look slow.
-    seededDeletionsOf(t);
   }
   return index;
 }
@@ -110,19 +105,22 @@ function indexedSlotsOf(t: Table, field: string): IndexedSlots | null | undefine
   };
 }
 
-/** Generated soft-deletions, dated by SystemModstamp (CreatedDate where there is none), without building records. */
-function seededDeletionsOf(t: Table): { slot: number; entry: DeletedEntry }[] {
-  if (t.seededDeletions) return t.seededDeletions;
-  const out: { slot: number; entry: DeletedEntry }[] = [];
+/**
+ * Seeded soft-deletions still untouched since seeding (put() logs the others), dated by SystemModstamp (CreatedDate
+ * where there is none), in [from, to) and date order: read off that field's index, so a getDeleted window costs its
+ * own size, not the object's. At most `limit`.
+ */
+function seededDeletions(t: Table, from: string | undefined, to: string | undefined, limit: number): DeletedEntry[] {
   const gen = t.gen;
-  if (gen) {
-    const field: CursorField = gen.cursorFields.includes('SystemModstamp') ? 'SystemModstamp' : 'CreatedDate';
-    for (let slot = 0; slot < t.base; slot++) {
-      if (gen.isDeleted(slot)) out.push({ slot, entry: { id: makeId(t.def.keyPrefix, slot), deletedDate: isoOf(gen.cursorMs(slot, field)) } });
-    }
+  const field: CursorField = gen?.cursorFields.includes('SystemModstamp') ? 'SystemModstamp' : 'CreatedDate';
+  const index = cursorIndexOf(t, field);
+  const out: DeletedEntry[] = [];
+  if (!gen || !index) return out;
+  const [start, end] = windowPositions(index, { field, from, to, toExclusive: true });
+  for (let p = start; p < end && out.length < limit; p++) {
+    const slot = index.slots[p]!;
+    if (gen.isDeleted(slot) && !t.overlay.has(slot)) out.push({ id: makeId(t.def.keyPrefix, slot), deletedDate: isoOf(index.keys[p]!) });
   }
-  out.sort((a, b) => (a.entry.deletedDate < b.entry.deletedDate ? -1 : a.entry.deletedDate > b.entry.deletedDate ? 1 : 0));
-  t.seededDeletions = out;
   return out;
 }
 
@@ -180,7 +178,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
   for (const def of seedSchema()) {
     const gen = org.generators.get(def.name);
     const base = gen?.count ?? 0;
-    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map(), deletedPrefixes: new Map(), seededDeletions: undefined };
+    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map(), deletedPrefixes: new Map() };
     tables.set(def.name.toLowerCase(), t);
     byPrefix.set(def.keyPrefix, t);
   }
@@ -326,12 +324,13 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       t.log = t.log.filter((e) => e.id !== rec.Id);
       t.log.push({ id: rec.Id, deletedDate: ts });
     },
-    deletedLog(object) {
+    deletedLog(object, w = {}) {
       const t = table(object);
-      const out = [...t.log];
-      // Seeded soft-deletions still untouched since seeding (put() logs the others).
-      for (const d of seededDeletionsOf(t)) if (!t.overlay.has(d.slot)) out.push(d.entry);
-      return out.sort((a, b) => (a.deletedDate < b.deletedDate ? -1 : a.deletedDate > b.deletedDate ? 1 : 0));
+      const limit = w.limit ?? Number.POSITIVE_INFINITY;
+      const inside = (date: string) => (w.from === undefined || date >= w.from) && (w.to === undefined || date < w.to);
+      const out = [...t.log.filter((e) => inside(e.deletedDate)), ...seededDeletions(t, w.from, w.to, limit)];
+      out.sort((a, b) => (a.deletedDate < b.deletedDate ? -1 : a.deletedDate > b.deletedDate ? 1 : 0));
+      return out.length > limit ? out.slice(0, limit) : out;
     },
     addField(object, f, valueFor) {
       const t = table(object);

@@ -165,7 +165,11 @@ export interface OrgStore {
   softDelete(id: string): void;
   undelete(id: string): void;
   hardDelete(id: string): void;
-  deletedLog(object: string): DeletedEntry[];
+  /**
+   * The delete log (§5.1) by deletedDate, restricted to [from, to) (canonical ISO text, either open) and to its first
+   * `limit` entries.
+   */
+  deletedLog(object: string, window?: { from?: string; to?: string; limit?: number }): DeletedEntry[];
   addField(object: string, field: FieldDef, valueFor?: (rec: SfRecord) => FieldValue): void;
   /** Schema drift the other way: the field leaves describe and SOQL (an admin deleted it). */
   removeField(object: string, field: string): void;

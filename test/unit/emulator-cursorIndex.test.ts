@@ -327,6 +327,29 @@ describe('emulator cursor index', () => {
     }
   });
 
+  it('lists a window of the delete log (from the index) exactly as a filter over the whole log', () => {
+    const store = createOrgStore({ accounts: 2500, seed: 10, clockStart: CLOCK, deletedEvery: 5 });
+    const rand = prng(SEED + 98);
+    const span = [Date.parse('2023-01-01T00:00:00.000Z'), CLOCK.getTime() + 60_000];
+    const instant = () => isoOf(Math.floor(span[0]! + rand() * (span[1]! - span[0]!)));
+    for (let phase = 0; phase < 3; phase++) {
+      for (const object of ['Account', 'AccountHistory']) {
+        const log = store.deletedLog(object);
+        const dates = log.map((d) => d.deletedDate);
+        for (let k = 0; k < 40; k++) {
+          // Bounds on entries (ties at the edge) or anywhere; either may be open; sometimes reversed.
+          const bound = () => (rand() < 0.5 && dates.length > 0 ? dates[Math.floor(rand() * dates.length)]! : instant());
+          const from = rand() < 0.15 ? undefined : bound();
+          const to = rand() < 0.15 ? undefined : bound();
+          const limit = rand() < 0.3 ? Math.floor(rand() * 5) : undefined;
+          const want = log.filter((d) => (from === undefined || d.deletedDate >= from) && (to === undefined || d.deletedDate < to));
+          expect(store.deletedLog(object, { from, to, limit }), `${object} [${from}, ${to}) ${limit}`).toEqual(limit === undefined ? want : want.slice(0, limit));
+        }
+        mutate(store, object, rand, 150, instant);
+      }
+    }
+  });
+
   it('reads only the window: a narrow window over many records visits few slots', () => {
     const store = createOrgStore({ accounts: 20_000, seed: 5, clockStart: CLOCK });
     const snap = store.snapshot('Account');
