@@ -49,7 +49,7 @@ export function sendJsonBytes(res: ServerResponse, status: number, body: Buffer)
  * Text appended piece by piece straight into one growing UTF-8 buffer. A REST page is a few MB of record texts: one
  * string of them all cost a join (flattening every record's string), a byte count and an encode, each a full pass.
  */
-export function utf8Parts(initialBytes = 1 << 16): { add(text: string): void; bytes(): Buffer } {
+export function utf8Parts(initialBytes: number): { add(text: string): void; bytes(): Buffer } {
   let buf = Buffer.allocUnsafe(initialBytes);
   let length = 0;
   return {

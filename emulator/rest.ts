@@ -27,6 +27,8 @@ interface Cursor {
   count: number;
   batchSize: number;
   lastUsed: number;
+  /** Bytes of the last page sent: the next one's buffer starts that big. */
+  pageBytes: number;
 }
 
 const MAX_CURSORS = 2000;
@@ -109,7 +111,7 @@ export function createRest(deps: RestDeps) {
     const end = Math.min(c.count, offset + c.batchSize);
     const done = end >= c.count;
     const next = done ? '' : `,"nextRecordsUrl":${JSON.stringify(`/services/data/v${version}/query/${c.id}-${end}`)}`;
-    const body = utf8Parts();
+    const body = utf8Parts(c.pageBytes + (c.pageBytes >> 3));
     body.add(`{"totalSize":${c.count},"done":${done}${next},"records":[`);
     const render = { apiVersion: version };
     let sep = '';
@@ -120,7 +122,9 @@ export function createRest(deps: RestDeps) {
       sep = ',';
     }
     body.add(']}');
-    sendJsonBytes(ctx.res, 200, body.bytes());
+    const bytes = body.bytes();
+    c.pageBytes = bytes.length;
+    sendJsonBytes(ctx.res, 200, bytes);
   };
 
   const startQuery = (ctx: Ctx, version: string, includeDeleted: boolean) => {
@@ -132,7 +136,7 @@ export function createRest(deps: RestDeps) {
     if (p.isCount) return sendJsonText(ctx.res, 200, `{"totalSize":${p.count(snapshot, { includeDeleted })},"done":true,"records":[]}`);
     const { slots, count } = collectSlots(p, snapshot, includeDeleted);
     evictCursors();
-    const c: Cursor = { id: newCursorId(), plan: p, snapshot, slots, count, batchSize: batchSizeOf(ctx.req.headers['sforce-query-options'], 2000), lastUsed: 0 };
+    const c: Cursor = { id: newCursorId(), plan: p, snapshot, slots, count, batchSize: batchSizeOf(ctx.req.headers['sforce-query-options'], 2000), lastUsed: 0, pageBytes: 1 << 16 };
     cursors.set(c.id, c);
     sendPage(ctx, version, c, 0);
   };

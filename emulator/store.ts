@@ -1,5 +1,5 @@
 // The org's records: generated base slots (seed.ts) + a copy-on-write overlay of changed, inserted and hard-deleted
-// records. A snapshot copies only the overlay, so it costs O(mutations) and later changes never leak into it (Bulk
+// records. A snapshot shares the overlay, which the next change copies first, so later changes never leak into it (Bulk
 // jobs read one, §6.3). Formula fields are computed on read, so a formula change moves results without touching any
 // SystemModstamp. Cursor windows (§4.7) find generated slots through a sorted index per cursor field (cursorIndex.ts).
 import { type CursorIndex, type IndexedSlots, buildCursorIndex, deletedPrefixOf, windowCandidates, windowCount, windowOrder, windowPositions } from './cursorIndex.ts';
@@ -29,6 +29,8 @@ interface Table {
   size: number;
   /** slot -> current version (without formula values); null = hard-deleted. */
   overlay: Map<number, SfRecord | null>;
+  /** The current snapshot reads `overlay` itself: the next change copies it first (writableOverlay). */
+  overlayShared: boolean;
   /** Fields added after seeding: generated records get them on read. */
   extras: readonly Extra[];
   formulas: ReadonlyMap<string, Compute>;
@@ -124,6 +126,15 @@ function seededDeletions(t: Table, from: string | undefined, to: string | undefi
   return out;
 }
 
+/** The overlay to change: copied first while a snapshot reads it, so snapshots cost O(1) and never see later changes. */
+function writableOverlay(t: Table): Map<number, SfRecord | null> {
+  if (t.overlayShared) {
+    t.overlay = new Map(t.overlay);
+    t.overlayShared = false;
+  }
+  return t.overlay;
+}
+
 function readSlot(v: View, slot: number): SfRecord | undefined {
   if (slot < 0 || slot >= v.size) return undefined;
   const o = v.overlay.size === 0 ? undefined : v.overlay.get(slot);
@@ -178,7 +189,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
   for (const def of seedSchema()) {
     const gen = org.generators.get(def.name);
     const base = gen?.count ?? 0;
-    const t: Table = { def, gen, base, size: base, overlay: new Map(), extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map(), deletedPrefixes: new Map() };
+    const t: Table = { def, gen, base, size: base, overlay: new Map(), overlayShared: false, extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map(), deletedPrefixes: new Map() };
     tables.set(def.name.toLowerCase(), t);
     byPrefix.set(def.keyPrefix, t);
   }
@@ -221,7 +232,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       const seeded = t.gen.record(slot);
       t.log.push({ id: seeded.Id, deletedDate: String(seeded.SystemModstamp ?? seeded.CreatedDate) });
     }
-    t.overlay.set(slot, rec);
+    writableOverlay(t).set(slot, rec);
     t.snapshot = undefined;
   };
   /** Stored form of a record: formula values are never stored. */
@@ -244,7 +255,8 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
     snapshot(object) {
       const t = table(object);
       if (!t.snapshot) {
-        const view: View = { gen: t.gen, base: t.base, size: t.size, overlay: new Map(t.overlay), extras: t.extras, formulas: t.formulas };
+        const view: View = { gen: t.gen, base: t.base, size: t.size, overlay: t.overlay, extras: t.extras, formulas: t.formulas };
+        t.overlayShared = true;
         t.snapshot = {
           object: t.def,
           size: view.size,
@@ -341,7 +353,8 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
         if (f.calculated) t.formulas = new Map([...t.formulas, [f.name, compute]]);
       } else {
         t.extras = [...t.extras, { name: f.name, compute }];
-        for (const [slot, rec] of t.overlay) if (rec) t.overlay.set(slot, { ...rec, [f.name]: compute(rec) } as SfRecord);
+        const overlay = writableOverlay(t);
+        for (const [slot, rec] of overlay) if (rec) overlay.set(slot, { ...rec, [f.name]: compute(rec) } as SfRecord);
       }
       t.snapshot = undefined;
     },
