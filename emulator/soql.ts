@@ -256,17 +256,19 @@ function jsonString(v: string): string {
   return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
 }
 
-type ValueText = (v: string, rec: SfRecord, ctx: JsonRenderContext) => string;
+/** How flatJsonText writes a non-null, non-boolean value (a code, not a function per field: one call site inlines). */
+const TEXT = 0;
+const RAW = 1;
+const DATETIME = 2;
+const BLOB = 3;
 
-/** jsonValue's text as serializeJson writes it, for a non-null, non-boolean value of a scalar field. */
-function valueTextOf(def: ObjectDef, f: FieldDef): ValueText {
-  if (NUMERIC.has(f.type)) return (v) => v;
-  if (f.type === 'datetime') return (v) => jsonString(restDatetime(v));
-  if (f.type === 'base64') return (_v, rec, ctx) => jsonString(`/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}/${f.name}`);
-  return jsonString;
+function textKindOf(f: FieldDef): number {
+  if (NUMERIC.has(f.type)) return RAW;
+  if (f.type === 'datetime') return DATETIME;
+  return f.type === 'base64' ? BLOB : TEXT;
 }
 
-/** toJsonText for a flat SELECT; undefined when some node is a parent, a subquery or a compound field. */
+/** toJsonText for a flat SELECT (jsonValue's text as serializeJson writes it); undefined for parents, subqueries, compounds. */
 function flatJsonText(def: ObjectDef, nodes: JsonNode[]): QueryPlan['toJsonText'] {
   const fields: FieldDef[] = [];
   for (const n of nodes) {
@@ -275,13 +277,21 @@ function flatJsonText(def: ObjectDef, nodes: JsonNode[]): QueryPlan['toJsonText'
   }
   const names = fields.map((f) => f.name);
   const keys = fields.map((f) => `,${JSON.stringify(f.name)}:`);
-  const texts = fields.map((f) => valueTextOf(def, f));
+  const kinds = fields.map(textKindOf);
   const head = `{"attributes":{"type":${JSON.stringify(def.name)},"url":`;
   return (rec, ctx) => {
-    let out = `${head}${jsonString(`/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}`)}}`;
+    const url = `/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}`;
+    let out = `${head}${jsonString(url)}}`;
     for (let i = 0; i < names.length; i++) {
       const v = rec[names[i]!] ?? null;
-      out += keys[i]! + (v === null ? 'null' : typeof v === 'boolean' ? (v ? 'true' : 'false') : texts[i]!(v, rec, ctx));
+      const kind = kinds[i];
+      out += keys[i]!;
+      if (v === null) out += 'null';
+      else if (typeof v === 'boolean') out += v ? 'true' : 'false';
+      else if (kind === TEXT) out += jsonString(v);
+      else if (kind === RAW) out += v;
+      else if (kind === DATETIME) out += jsonString(restDatetime(v));
+      else out += jsonString(`${url}/${names[i]}`);
     }
     return `${out}}`;
   };
