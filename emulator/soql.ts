@@ -250,7 +250,7 @@ function jsonValue(def: ObjectDef, f: FieldDef, rec: SfRecord, ctx: JsonRenderCo
   return v;
 }
 
-/** A string as JSON.stringify writes it; most values need no escape (§4.3 keeps them as they are), so are only quoted. */
+/** A string as JSON.stringify writes it: most values need no escape, so they are only quoted. */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 function jsonString(v: string): string {
   return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;

@@ -270,6 +270,19 @@ describe('emulator cursor index', () => {
       }
     }
     for (const b of before) expect(run(store, b.soql, b.snap, b.all), b.soql).toEqual(b.want);
+    // The whole object in cursor order, which the slow path answered by reading every record.
+    const snap = store.snapshot('Contact');
+    let reads = 0;
+    const counting: ObjectSnapshot = {
+      ...snap,
+      at: (slot) => {
+        reads++;
+        return snap.at(slot);
+      },
+    };
+    const soql = 'SELECT Id FROM Contact ORDER BY SystemModstamp';
+    expect(run(store, soql, counting, true)).toEqual(run(store, soql, fullScan(snap), true));
+    expect(reads).toBe(0);
   });
 
   it('keeps the slow path for anything else: other fields, OR, NOT, two cursor fields, relationship order', () => {
