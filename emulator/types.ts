@@ -133,6 +133,7 @@ export interface CursorOrderOptions {
   nullsFirst: boolean;
   tieDesc: boolean;
   includeDeleted: boolean;
+  /** How many to return; Infinity = all (a query without LIMIT). */
   take: number;
 }
 
