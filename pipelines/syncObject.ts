@@ -118,13 +118,13 @@ async function recordFailure(ctx: RunContext, runId: number, err: unknown): Prom
   }
 }
 
-async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: LoadExtras): Promise<LoadResult> {
+async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, { first: asked, ...extras }: LoadExtras): Promise<LoadResult> {
   // §4.4: size the work first. A small delta is cheaper over REST than as a Bulk job (10-15 s of queue on a real
   // org); a large load is cut into cursor windows (pipelines/windows.ts). A delta is sized by its own query's first
   // page (totalSize): the same one API call as a COUNT(), and for the usual small delta the read is under way.
   let total: number;
   if (plan.mode === 'incremental') {
-    const first = await (extras.first ?? firstPage(ctx.sf, restSoql(spec, plan), { all: true }));
+    const first = await (asked ?? firstPage(ctx.sf, restSoql(spec, plan), { all: true }));
     if (first.totalSize <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras, first);
     total = first.totalSize;
   } else {
@@ -144,7 +144,7 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
 const restSoql = (spec: ObjectSpec, plan: Plan) => buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
 
 /** `first`: the query's first page when load() already asked for it; used once (a second open re-runs the query). */
-async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: LoadExtras, first?: QueryPage): Promise<LoadResult> {
+async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: Omit<LoadExtras, 'first'>, first?: QueryPage): Promise<LoadResult> {
   let opened = first;
   const open = (): Source => {
     const live = { records: 0 };

@@ -13,6 +13,19 @@ const CLOCK = new Date('2026-06-15T10:00:00.000Z');
 const SEED = 20_260_615;
 
 /** The same snapshot without its index: runPart falls back to visiting every slot. */
+/** Random ISO instants from 2023 to `afterClockMs` past CLOCK, and "an existing value of the field, else an instant". */
+function randomStamps(rand: () => number, afterClockMs: number) {
+  const from = Date.parse('2023-01-01T00:00:00.000Z');
+  const to = CLOCK.getTime() + afterClockMs;
+  const instant = () => isoOf(Math.floor(from + rand() * (to - from)));
+  /** An existing value (a tie, maybe across generated and changed records) or any instant. */
+  const existing = (snap: ObjectSnapshot, field: string) => {
+    const v = snap.size > 0 ? snap.at(Math.floor(rand() * snap.size))?.[field] : undefined;
+    return typeof v === 'string' ? v : instant();
+  };
+  return { instant, existing };
+}
+
 function fullScan(snap: ObjectSnapshot): ObjectSnapshot {
   return { object: snap.object, size: snap.size, at: (s) => snap.at(s), slotState: (s) => snap.slotState(s) };
 }
@@ -131,13 +144,7 @@ describe('emulator cursor index', () => {
   ])('answers COUNT() and ORDER BY cursor LIMIT k from the index exactly as a full scan (round %i)', (round, accounts, deletedEvery) => {
     const rand = prng(SEED + 500 + round);
     const store = createOrgStore({ accounts, seed: round, deletedEvery, clockStart: CLOCK });
-    const span = [Date.parse('2023-01-01T00:00:00.000Z'), CLOCK.getTime() + 60_000];
-    const instant = () => isoOf(Math.floor(span[0]! + rand() * (span[1]! - span[0]!)));
-    /** An existing value (a tie, maybe across generated and changed records) or any instant, sometimes without millis. */
-    const existing = (snap: ObjectSnapshot, field: string) => {
-      const v = snap.size > 0 ? snap.at(Math.floor(rand() * snap.size))?.[field] : undefined;
-      return typeof v === 'string' ? v : instant();
-    };
+    const { instant, existing } = randomStamps(rand, 60_000);
     const edgeFor = (snap: ObjectSnapshot, field: string) => {
       const v = rand() < 0.6 ? existing(snap, field) : instant();
       return rand() < 0.2 ? v.replace(/\.\d{3}Z$/, 'Z') : v;
@@ -223,12 +230,7 @@ describe('emulator cursor index', () => {
   ])('answers an unlimited ORDER BY cursor [, Id] (the delta query) from the index exactly as a full scan (round %i)', (round, accounts, deletedEvery) => {
     const rand = prng(SEED + 700 + round);
     const store = createOrgStore({ accounts, seed: round, deletedEvery, clockStart: CLOCK });
-    const span = [Date.parse('2023-01-01T00:00:00.000Z'), CLOCK.getTime() + 3_600_000];
-    const instant = () => isoOf(Math.floor(span[0]! + rand() * (span[1]! - span[0]!)));
-    const existing = (snap: ObjectSnapshot, field: string) => {
-      const v = snap.size > 0 ? snap.at(Math.floor(rand() * snap.size))?.[field] : undefined;
-      return typeof v === 'string' ? v : instant();
-    };
+    const { instant, existing } = randomStamps(rand, 3_600_000);
     // Changed records tie with generated ones, carry non-canonical text (no millis), or land after the seed.
     const stamp = (snap: ObjectSnapshot) => () => {
       const v = rand() < 0.4 ? existing(snap, 'SystemModstamp') : instant();
@@ -343,8 +345,7 @@ describe('emulator cursor index', () => {
   it('lists a window of the delete log (from the index) exactly as a filter over the whole log', () => {
     const store = createOrgStore({ accounts: 2500, seed: 10, clockStart: CLOCK, deletedEvery: 5 });
     const rand = prng(SEED + 98);
-    const span = [Date.parse('2023-01-01T00:00:00.000Z'), CLOCK.getTime() + 60_000];
-    const instant = () => isoOf(Math.floor(span[0]! + rand() * (span[1]! - span[0]!)));
+    const { instant } = randomStamps(rand, 60_000);
     for (let phase = 0; phase < 3; phase++) {
       for (const object of ['Account', 'AccountHistory']) {
         const log = store.deletedLog(object);
