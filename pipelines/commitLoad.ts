@@ -118,17 +118,27 @@ async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSp
   const columns = spec.fields.map((f) => f.column);
   const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
   const out: Loaded = { copied: 0, bytes: 0, inserted: 0, updated: 0, loaded: null };
+  let t = performance.now();
   for await (const page of pages) {
     if (page.records === 0) continue;
+    const ms = [performance.now() - t];
+    t = performance.now();
     const copied = await copyCsv(client, { schema: STAGE_SCHEMA, table: stage, columns, source: Readable.from([page.csv]), signal: ctx.signal });
     checkCopied(spec, copied, page.records);
     out.copied += copied;
+    ms.push(performance.now() - t);
+    t = performance.now();
     const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn });
     out.inserted += merged.inserted;
     out.updated += merged.updated;
+    ms.push(performance.now() - t);
+    t = performance.now();
     const loaded = cursorColumn ? await maxCursor(client, STAGE_SCHEMA, stage, cursorColumn) : null;
     if (loaded !== null && (out.loaded === null || loaded > out.loaded)) out.loaded = loaded;
     await client.query(`TRUNCATE ${qualified(STAGE_SCHEMA, stage)}`);
+    ms.push(performance.now() - t);
+    t = performance.now();
+    ctx.log.debug({ object: spec.name, records: page.records, inserted: merged.inserted, updated: merged.updated, ms: ms.map(Math.round) }, 'page merged');
   }
   return out;
 }

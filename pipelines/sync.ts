@@ -96,6 +96,7 @@ export async function withSyncContext<T>(config: Config, log: Logger, fn: (ctx: 
     }
     const sf = login.value;
     const db = database.value;
+    log.debug('logged in; database ready');
     const progress = createProgress({ log, stream: process.stderr });
     try {
       return await fn({ config, log, pool: db.pool, sf, signal: controller.signal, progress });

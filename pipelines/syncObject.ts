@@ -66,6 +66,7 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
     const { spec } = await describeObject(ctx.sf, obj.name);
     // §2.1: the describe response's Date header; records stamped after this may still be committing.
     const serverNow = ctx.sf.serverNow();
+    log.debug({ fields: spec.fields.length }, 'described');
     return await withClient(ctx.pool, (client) => lockObject(ctx, client, spec.name, async () => {
       const key = { schema: ctx.config.schema, object: spec.name };
       const state = await getObjectState(client, key);
@@ -82,6 +83,7 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       const diff = diffSchema(state.fields, spec);
       const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
       await ensureLiveView(client, ctx.config.schema, spec.table);
+      log.debug('table checked');
       mode = plan.mode;
       runId = await startRun(client, { ...key, mode });
       log.info({ mode, from: plan.from }, 'object sync started');
