@@ -18,7 +18,8 @@ const fingerprint = sourceFingerprint();
 await rm(DIST, { recursive: true, force: true });
 await mkdir(DIST, { recursive: true });
 await esbuild.build({
-  entryPoints: [path.join(ROOT, 'pipelines/cli.ts')],
+  // The REST page worker (pipelines/restCsvPages.ts) is its own entry: a thread loads it by file.
+  entryPoints: [path.join(ROOT, 'pipelines/cli.ts'), path.join(ROOT, 'pipelines/csvPageWorker.ts')],
   outdir: DIST,
   bundle: true,
   splitting: true,

@@ -39,7 +39,8 @@ export function parseQueryPage(text: string, url: string): QueryPage {
   return { totalSize, done: p.done, nextRecordsUrl: typeof p.nextRecordsUrl === 'string' ? p.nextRecordsUrl : undefined, records: p.records as Record<string, unknown>[] };
 }
 
-function firstPath(soql: string, all: boolean | undefined): string {
+/** The path that runs a query (§4.1): query, or queryAll with deleted records (§4.5). */
+export function queryPath(soql: string, all: boolean | undefined): string {
   return `${all ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`;
 }
 
@@ -50,7 +51,13 @@ async function fetchPage(http: SalesforceHttp, path: string, opts: RestQueryOpti
 
 /** Runs the query and returns its first page; totalSize (§4.3) tells the size of the whole result. */
 export function firstPage(http: SalesforceHttp, soql: string, opts: RestQueryOptions = {}): Promise<QueryPage> {
-  return fetchPage(http, firstPath(soql, opts.all), opts);
+  return fetchPage(http, queryPath(soql, opts.all), opts);
+}
+
+/** What paging needs of a page (§4.1). */
+export interface PageLink {
+  done: boolean;
+  nextRecordsUrl?: string;
 }
 
 /**
@@ -59,14 +66,13 @@ export function firstPage(http: SalesforceHttp, soql: string, opts: RestQueryOpt
  * time and the mapping overlap the consumer's (COPY, merge); only for consumers that read to the end, since an
  * early stop then wastes one API call.
  */
-export async function* pagesFrom<T = QueryPage>(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {}): AsyncGenerator<T> {
-  const map = opts.map ?? ((page: QueryPage) => page as T);
+export async function* followPages<P extends PageLink, T>(fetch: (path: string) => Promise<P>, first: P, opts: { prefetch?: boolean; map: (page: P) => T }): AsyncGenerator<T> {
   // Only the link to the next page is kept, not the records: they are garbage once mapped.
   const load = async (path: string) => {
-    const page = await fetchPage(http, path, opts);
-    return { next: page.done ? undefined : page.nextRecordsUrl, value: map(page) };
+    const page = await fetch(path);
+    return { next: page.done ? undefined : page.nextRecordsUrl, value: opts.map(page) };
   };
-  let current = { next: first.done ? undefined : first.nextRecordsUrl, value: map(first) };
+  let current = { next: first.done ? undefined : first.nextRecordsUrl, value: opts.map(first) };
   for (;;) {
     const { next } = current;
     const ahead = opts.prefetch && next !== undefined ? load(next) : undefined;
@@ -76,6 +82,11 @@ export async function* pagesFrom<T = QueryPage>(http: SalesforceHttp, first: Que
     if (next === undefined) return;
     current = await (ahead ?? load(next));
   }
+}
+
+/** `first` and the rest of its query, parsed here (followPages). */
+export function pagesFrom<T = QueryPage>(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {}): AsyncGenerator<T> {
+  return followPages((path) => fetchPage(http, path, opts), first, { prefetch: opts.prefetch, map: opts.map ?? ((page) => page as T) });
 }
 
 /** Every page of a query, fetched one at a time as the consumer asks. */

@@ -87,6 +87,8 @@ export interface SalesforceHttp {
   getResponse<T = unknown>(path: string, opts?: RequestOptions): Promise<JsonResponse<T>>;
   /** The raw body, for callers that parse JSON themselves (REST query keeps number precision). */
   getText(path: string, opts?: RequestOptions): Promise<string>;
+  /** The raw body as bytes, for callers that parse it elsewhere (a worker thread). */
+  getBytes(path: string, opts?: RequestOptions): Promise<Buffer>;
   post<T = unknown>(path: string, body: unknown, opts?: RequestOptions): Promise<T>;
   patch<T = unknown>(path: string, body: unknown, opts?: RequestOptions): Promise<T>;
   delete(path: string, opts?: RequestOptions): Promise<void>;
@@ -112,6 +114,7 @@ function headersOf(res: AxiosResponse): Record<string, string | undefined> {
 
 async function readSmallBody(data: unknown): Promise<string> {
   if (typeof data === 'string') return data;
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (data && typeof (data as Readable)[Symbol.asyncIterator] === 'function') {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -263,6 +266,7 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
       return { status: res.status, headers: headersOf(res), body: json(res) };
     },
     getText: async (path, ro) => (await send('GET', path, undefined, 'text', ro)).data as string,
+    getBytes: async (path, ro) => (await send('GET', path, undefined, 'arraybuffer', ro)).data as Buffer,
     post: async (path, body, ro) => json(await send('POST', path, body, 'text', ro)),
     patch: async (path, body, ro) => json(await send('PATCH', path, body, 'text', ro)),
     delete: async (path, ro) => {

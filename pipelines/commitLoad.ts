@@ -14,7 +14,7 @@ import { advanceWatermark, finishRun, type RunOutcome, updateRun } from '../load
 import type { RunContext } from './context.ts';
 import { type DeleteCheck, applyDeleteCheck } from './deletes.ts';
 import { type Mode, cappedWatermark } from './plan.ts';
-import type { CsvPage } from './restCsvPages.ts';
+import type { CsvPage } from './csvPage.ts';
 
 /** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST pages already encoded as CSV. */
 export type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number; bytes?: () => number } | { kind: 'pages'; pages: AsyncIterable<CsvPage> };
@@ -90,8 +90,8 @@ export async function stageAndMerge(ctx: RunContext, client: pg.ClientBase, spec
   return { stage, copied, bytes, ...merged };
 }
 
-/** The pages' CSV texts, counting their records on the way. */
-function counted(pages: AsyncIterable<CsvPage>): { texts: AsyncGenerator<string>; records: () => number } {
+/** The pages' CSV bytes, counting their records on the way. */
+function counted(pages: AsyncIterable<CsvPage>): { texts: AsyncGenerator<Buffer>; records: () => number } {
   let records = 0;
   const texts = (async function* () {
     for await (const page of pages) {
@@ -109,7 +109,7 @@ function checkCopied(spec: ObjectSpec, copied: number, records: number): void {
 
 /**
  * REST pages are staged and merged one page at a time, inside the load's transaction: the merge of a page runs
- * while the next page is on its way (restQuery prefetches it), instead of one merge after the last page. The
+ * while the next page is on its way (restCsvPages fetches and encodes it in a worker thread), instead of one merge after the last page. The
  * merge rules are the same, so a record seen on two pages ends as the newest of them, as in one merge.
  */
 async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, pages: AsyncIterable<CsvPage>): Promise<Loaded> {
@@ -118,27 +118,28 @@ async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSp
   const columns = spec.fields.map((f) => f.column);
   const cursorColumn = spec.cursorField?.toLowerCase() ?? null;
   const out: Loaded = { copied: 0, bytes: 0, inserted: 0, updated: 0, loaded: null };
-  let t = performance.now();
+  // The debug line times each step of a page (waiting for it, COPY, merge): scripts/benchIncremental.ts reads them.
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = Math.round(now - mark);
+    mark = now;
+    return ms;
+  };
   for await (const page of pages) {
     if (page.records === 0) continue;
-    const ms = [performance.now() - t];
-    t = performance.now();
+    const waitMs = lap();
     const copied = await copyCsv(client, { schema: STAGE_SCHEMA, table: stage, columns, source: Readable.from([page.csv]), signal: ctx.signal });
     checkCopied(spec, copied, page.records);
     out.copied += copied;
-    ms.push(performance.now() - t);
-    t = performance.now();
+    const copyMs = lap();
     const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn });
     out.inserted += merged.inserted;
     out.updated += merged.updated;
-    ms.push(performance.now() - t);
-    t = performance.now();
     const loaded = cursorColumn ? await maxCursor(client, STAGE_SCHEMA, stage, cursorColumn) : null;
     if (loaded !== null && (out.loaded === null || loaded > out.loaded)) out.loaded = loaded;
     await client.query(`TRUNCATE ${qualified(STAGE_SCHEMA, stage)}`);
-    ms.push(performance.now() - t);
-    t = performance.now();
-    ctx.log.debug({ object: spec.name, records: page.records, inserted: merged.inserted, updated: merged.updated, ms: ms.map(Math.round) }, 'page merged');
+    ctx.log.debug({ object: spec.name, records: page.records, inserted: merged.inserted, updated: merged.updated, waitMs, copyMs, mergeMs: lap() }, 'page merged');
   }
   return out;
 }

@@ -1,28 +1,84 @@
-// A REST delta (salesforce-api.md §4.1-4.3) as COPY-ready pages: each page's records are turned into CSV text as
-// soon as the page arrives, while the previous page is being merged, so the load's COPY only sends bytes.
-import { pagesFrom, type QueryPage } from '../extractors/restQuery.ts';
-import { recordToRow } from '../extractors/recordToRow.ts';
+// A REST delta (salesforce-api.md §4.1-4.3) as COPY-ready pages. Each page's bytes go to a worker thread
+// (csvPageWorker.ts), which parses them with exact numbers and encodes CSV while this thread runs the COPY and
+// merge of the page before: the load's statements are never held up by a page being parsed.
+import { Worker } from 'node:worker_threads';
+import { followPages, queryPath } from '../extractors/restQuery.ts';
 import type { SalesforceHttp } from '../extractors/salesforceHttp.ts';
-import type { ObjectSpec } from '../extractors/types.ts';
-import { encodeCsvLine } from '../loaders/encodeCsv.ts';
+import type { FieldSpec } from '../extractors/types.ts';
+import { DataError, SfsyncError } from '../lib/errors.ts';
+import { type CsvPage, ownBuffer } from './csvPage.ts';
+import type { PageReply, PageRequest } from './csvPageWorker.ts';
 
-export interface CsvPage {
-  records: number;
-  /** CSV records in spec.fields order, no header: what copyCsv reads. */
-  csv: string;
+/** A page encoded, with what paging needs (§4.3: totalSize sizes the delta). */
+export interface EncodedPage extends CsvPage {
+  totalSize: number;
+  done: boolean;
+  nextRecordsUrl?: string;
 }
 
-export function csvPageOf(page: QueryPage, spec: ObjectSpec): CsvPage {
-  let csv = '';
-  for (const record of page.records) csv += encodeCsvLine(recordToRow(record, spec.fields));
-  return { records: page.records.length, csv };
+export interface RestCsvReader {
+  /** Runs the query (queryAll: deleted records too, §4.5) and returns its first page, encoded. */
+  first(soql: string): Promise<EncodedPage>;
+  /** `first` and the rest of its query, the next page fetched and encoded while the consumer loads this one. */
+  pages(first: EncodedPage, onPage?: (records: number) => void): AsyncGenerator<CsvPage>;
+  /** Stops the worker; pages still being encoded are rejected. */
+  close(): Promise<void>;
 }
 
-/** `first` and the rest of its query, the next page fetched and encoded ahead; onPage counts records as they come. */
-export function restCsvPages(http: SalesforceHttp, spec: ObjectSpec, first: QueryPage, onPage?: (records: number) => void): AsyncGenerator<CsvPage> {
-  const map = (page: QueryPage) => {
-    onPage?.(page.records.length);
-    return csvPageOf(page, spec);
+/** The worker: the bundle's own file, or the TypeScript entry through bin/tsxWorker.js when running the sources. */
+function startWorker(fields: readonly FieldSpec[]): Worker {
+  const here = import.meta.url;
+  const data = { fields: fields.map((f) => ({ name: f.name })) };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./csvPageWorker.js', here), { workerData: data });
+  return new Worker(new URL('../bin/tsxWorker.js', here), { workerData: { ...data, entry: new URL('./csvPageWorker.ts', here).href } });
+}
+
+export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSpec[]): RestCsvReader {
+  const worker = startWorker(fields);
+  const pending = new Map<number, { resolve: (page: EncodedPage) => void; reject: (err: unknown) => void }>();
+  let nextId = 0;
+  let broken: unknown;
+  const failAll = (err: unknown) => {
+    broken ??= err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    worker.unref();
   };
-  return pagesFrom(http, first, { prefetch: true, map });
+  // Only a worker with pages in hand keeps the process alive.
+  worker.unref();
+  worker.on('message', (reply: PageReply) => {
+    const p = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (pending.size === 0) worker.unref();
+    if (!p) return;
+    if ('error' in reply) p.reject(reply.error.name === 'DataError' ? new DataError(reply.error.message) : new SfsyncError('WORKER', reply.error.message));
+    else p.resolve({ ...reply, csv: Buffer.from(reply.csv.buffer, reply.csv.byteOffset, reply.csv.byteLength) });
+  });
+  worker.on('error', (err) => failAll(new SfsyncError('WORKER', `the REST page worker failed: ${err.message}`, { cause: err })));
+  worker.on('exit', () => failAll(new SfsyncError('WORKER', 'the REST page worker stopped')));
+
+  const encode = (body: Buffer, url: string): Promise<EncodedPage> => {
+    if (broken) return Promise.reject(broken);
+    const id = nextId++;
+    const request: PageRequest = { id, body, url };
+    worker.ref();
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage(request, ownBuffer(body));
+    });
+  };
+  const fetchPage = async (path: string) => encode(await http.getBytes(path), path);
+  return {
+    first: (soql) => fetchPage(queryPath(soql, true)),
+    pages(first, onPage) {
+      const map = (page: EncodedPage): CsvPage => {
+        onPage?.(page.records);
+        return { records: page.records, csv: page.csv };
+      };
+      return followPages(fetchPage, first, { prefetch: true, map });
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
 }

@@ -4,7 +4,7 @@ import type { ObjectOptions } from '../lib/config.ts';
 import { oneLine } from '../lib/errors.ts';
 import { describeObject } from '../extractors/describe.ts';
 import { buildCount, buildSelect } from '../extractors/soql.ts';
-import { countRecords, firstPage, type QueryPage } from '../extractors/restQuery.ts';
+import { countRecords } from '../extractors/restQuery.ts';
 import type { ObjectSpec } from '../extractors/types.ts';
 import { ensureTable } from '../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../loaders/objectState.ts';
@@ -22,7 +22,7 @@ import { ensureLiveView } from '../loaders/views.ts';
 import { withObjectLock, withObjectLockWaiting } from './lock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
 import { reconcileObject } from './reconcileIds.ts';
-import { restCsvPages } from './restCsvPages.ts';
+import { type EncodedPage, openRestCsvReader, type RestCsvReader } from './restCsvPages.ts';
 
 export interface RunSummary {
   object: string;
@@ -50,8 +50,8 @@ interface LoadExtras {
   serverNow: Date;
   overlapMinutes: number;
   deletes: Promise<DeleteCheck | null>;
-  /** An incremental run's first page, already requested (§4.4: its totalSize sizes the delta). */
-  first?: Promise<QueryPage>;
+  /** An incremental run's REST reader and first page, already requested (§4.4: its totalSize sizes the delta). */
+  rest?: { reader: RestCsvReader; first: Promise<EncodedPage> };
   budget?: ApiBudget;
 }
 
@@ -74,11 +74,13 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       const plan = planObject({ cursorField: spec.cursorField, watermark, fullRefresh: flags.fullRefresh || obj.fullRefresh, overlapMinutes: obj.overlapMinutes });
       // A delta's first page and getDeleted are asked for now: Salesforce answers while the table is checked, and
       // getDeleted's answer is needed only at the commit. Both are awaited later (or left, should this run fail).
-      const first = plan.mode === 'incremental' ? firstPage(ctx.sf, restSoql(spec, plan), { all: true }) : undefined;
+      const reader = plan.mode === 'incremental' ? openRestCsvReader(ctx.sf, spec.fields) : undefined;
+      const rest = reader && { reader, first: reader.first(restSoql(spec, plan)) };
       const deletes = plan.mode === 'incremental'
         ? checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)
         : Promise.resolve(loadedAsOf(serverNow));
-      for (const pending of [first, deletes]) pending?.catch(() => {});
+      for (const pending of [rest?.first, deletes]) pending?.catch(() => {});
+      try {
       await ensureTable(client, ctx.config.schema, spec);
       const diff = diffSchema(state.fields, spec);
       const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
@@ -87,7 +89,7 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       mode = plan.mode;
       runId = await startRun(client, { ...key, mode });
       log.info({ mode, from: plan.from }, 'object sync started');
-      const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes, first, budget: flags.budget });
+      const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes, rest, budget: flags.budget });
       via = result.via;
       await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
       if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
@@ -95,6 +97,9 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
       const ms = Date.now() - started;
       log.info({ mode, via, fetched: result.fetched, inserted: result.inserted, updated: result.updated, deleted: result.deleted, ms, watermark: result.watermark }, 'object synced');
       return { object: spec.name, mode, via, status: 'succeeded', rowsFetched: result.fetched, rowsInserted: result.inserted, rowsUpdated: result.updated, rowsDeleted: result.deleted, ms, watermark: result.watermark };
+      } finally {
+        await reader?.close();
+      }
     }));
   } catch (err) {
     log.error({ err: oneLine(err) }, 'object sync failed');
@@ -120,14 +125,14 @@ async function recordFailure(ctx: RunContext, runId: number, err: unknown): Prom
   }
 }
 
-async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, { first: asked, ...extras }: LoadExtras): Promise<LoadResult> {
+async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, { rest, ...extras }: LoadExtras): Promise<LoadResult> {
   // §4.4: size the work first. A small delta is cheaper over REST than as a Bulk job (10-15 s of queue on a real
   // org); a large load is cut into cursor windows (pipelines/windows.ts). A delta is sized by its own query's first
   // page (totalSize): the same one API call as a COUNT(), and for the usual small delta the read is under way.
   let total: number;
-  if (plan.mode === 'incremental') {
-    const first = await (asked ?? firstPage(ctx.sf, restSoql(spec, plan), { all: true }));
-    if (first.totalSize <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras, first);
+  if (rest) {
+    const first = await rest.first;
+    if (first.totalSize <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras, rest.reader, first);
     total = first.totalSize;
   } else {
     total = await countRecords(ctx.sf, buildCount(spec, { window: plan.from !== undefined ? { from: plan.from } : {} }), { all: true });
@@ -138,7 +143,13 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
   } catch (err) {
     if (!bulkRefused(err)) throw err;
     ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
-    return loadRest(ctx, client, spec, plan, runId, extras);
+    if (rest) return loadRest(ctx, client, spec, plan, runId, extras, rest.reader);
+    const reader = openRestCsvReader(ctx.sf, spec.fields);
+    try {
+      return await loadRest(ctx, client, spec, plan, runId, extras, reader);
+    } finally {
+      await reader.close();
+    }
   }
 }
 
@@ -146,7 +157,7 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
 const restSoql = (spec: ObjectSpec, plan: Plan) => buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
 
 /** `first`: the query's first page when load() already asked for it; used once (a second open re-runs the query). */
-async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: Omit<LoadExtras, 'first'>, first?: QueryPage): Promise<LoadResult> {
+async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: Omit<LoadExtras, 'rest'>, reader: RestCsvReader, first?: EncodedPage): Promise<LoadResult> {
   let opened = first;
   const open = (): Source => {
     const live = { records: 0 };
@@ -157,7 +168,7 @@ async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec
     const start = opened;
     opened = undefined;
     const pages = (async function* () {
-      yield* restCsvPages(ctx.sf, spec, start ?? (await firstPage(ctx.sf, restSoql(spec, plan), { all: true })), onPage);
+      yield* reader.pages(start ?? (await reader.first(restSoql(spec, plan))), onPage);
     })();
     return { kind: 'pages', pages };
   };

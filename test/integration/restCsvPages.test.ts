@@ -1,0 +1,116 @@
+// The REST page reader (pipelines/restCsvPages.ts): pages fetched over real HTTP from the emulator, parsed and
+// encoded in a worker thread. The worker's CSV must be byte for byte what the same page encodes to on this thread,
+// errors in a page must come back as DataError naming it, and a closed reader must refuse work.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import { fetchToken } from '../../extractors/auth.ts';
+import { describeObject } from '../../extractors/describe.ts';
+import { parseQueryPage, queryPath } from '../../extractors/restQuery.ts';
+import { createSalesforceHttp, type SalesforceHttp } from '../../extractors/salesforceHttp.ts';
+import { buildSelect } from '../../extractors/soql.ts';
+import { createTokenProvider } from '../../extractors/tokenProvider.ts';
+import type { ObjectSpec } from '../../extractors/types.ts';
+import { DataError } from '../../lib/errors.ts';
+import { silentLogger } from '../../lib/log.ts';
+import { csvTextOf } from '../../pipelines/csvPage.ts';
+import { openRestCsvReader } from '../../pipelines/restCsvPages.ts';
+import { orgRecords } from '../support/org.ts';
+
+const log = silentLogger();
+let em: Emulator;
+let http: SalesforceHttp;
+let spec: ObjectSpec;
+
+beforeAll(async () => {
+  em = await createEmulator({ accounts: 4_500, seed: 31 });
+  const auth = { flow: 'jwt' as const, clientId: em.clientId, username: em.username, privateKeyPem: em.privateKeyPem };
+  const tokens = createTokenProvider({ loginUrl: em.loginUrl, auth, log, mint: () => fetchToken({ loginUrl: em.loginUrl, auth, log }) });
+  http = createSalesforceHttp({ tokens, apiVersion: '62.0', log, retry: { attempts: 2, sleep: async () => {} } });
+  spec = (await describeObject(http, 'Account', null)).spec;
+});
+afterAll(async () => {
+  await em?.close();
+});
+
+/** A stand-in for the HTTP client that serves fixed bodies: only for the worker's error paths, which a correct
+ * server never takes. */
+function serving(bodies: Record<string, string>): SalesforceHttp {
+  return { getBytes: async (path: string) => Buffer.from(bodies[path] ?? 'no such page') } as unknown as SalesforceHttp;
+}
+
+describe('REST pages encoded in a worker thread', () => {
+  it('gives the bytes this thread would encode, page by page, over a whole query', async () => {
+    // Values that CSV must quote, escape or drop: quotes, commas, line breaks, NUL (§6.6), non-ASCII.
+    const odd = orgRecords(em.store, 'Account', { includeDeleted: false }).slice(0, 3);
+    em.store.update(odd[0]!.Id, { Description: 'say "hi", then\nleave' });
+    em.store.update(odd[1]!.Id, { Description: 'nul\u0000inside', Name: 'Zürich ☃' });
+    em.store.update(odd[2]!.Id, { Description: '' });
+    const soql = buildSelect(spec, { window: {}, orderByCursor: true });
+    const reader = openRestCsvReader(http, spec.fields);
+    try {
+      const first = await reader.first(soql);
+      expect(first.totalSize).toBe(orgRecords(em.store, 'Account').length);
+      let records = 0;
+      let pages = 0;
+      for await (const page of reader.pages(first)) {
+        pages++;
+        records += page.records;
+        expect(page.csv.toString('utf8').split('\n').length - 1).toBeGreaterThanOrEqual(page.records);
+      }
+      expect(pages).toBe(Math.ceil(first.totalSize / 2000));
+      expect(records).toBe(first.totalSize);
+
+      // The same pages read and encoded on this thread.
+      const again = await reader.first(soql);
+      let text = await http.getText(queryPath(soql, true));
+      for await (const page of reader.pages(again)) {
+        const parsed = parseQueryPage(text, 'page');
+        expect(page.csv.equals(Buffer.from(csvTextOf(parsed, spec.fields), 'utf8'))).toBe(true);
+        if (parsed.done) break;
+        text = await http.getText(parsed.nextRecordsUrl!);
+      }
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('reports a page that is not JSON, or lacks a selected field, as a DataError naming it', async () => {
+    const reader = openRestCsvReader(serving({
+      [queryPath('bad json', true)]: '{"totalSize": 1, "done": true, "records": [',
+      [queryPath('missing field', true)]: JSON.stringify({ totalSize: 1, done: true, records: [{ attributes: { type: 'Account' }, Id: '001000000000001AAA' }] }),
+    }), spec.fields);
+    try {
+      const bad = reader.first('bad json');
+      await expect(bad).rejects.toBeInstanceOf(DataError);
+      await expect(bad).rejects.toThrow(/query page .*queryAll.* is not valid JSON/);
+      await expect(reader.first('missing field')).rejects.toThrow(/Account record from Salesforce lacks the field IsDeleted/);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('leaves Buffers that share memory with a page untouched (a page that is a slice is copied, not transferred)', async () => {
+    const body = JSON.stringify({ totalSize: 0, done: true, records: [] });
+    // One ArrayBuffer, two views: transferring the page's would detach its neighbour too.
+    const memory = Buffer.alloc(64 * 1024);
+    const page = memory.subarray(0, memory.write(body));
+    const neighbour = memory.subarray(32 * 1024, 32 * 1024 + memory.write('neighbour', 32 * 1024));
+    const http = { getBytes: async () => page } as unknown as SalesforceHttp;
+    const reader = openRestCsvReader(http, spec.fields);
+    try {
+      const encoded = await reader.first('small');
+      expect(encoded.records).toBe(0);
+      expect(encoded.csv.length).toBe(0);
+      expect(neighbour.toString()).toBe('neighbour');
+      expect(page.toString()).toBe(body);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('refuses work once closed', async () => {
+    const reader = openRestCsvReader(http, spec.fields);
+    await reader.close();
+    await expect(reader.first(buildSelect(spec, { window: {}, orderByCursor: true }))).rejects.toThrow(/worker stopped/);
+  });
+});
