@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { configFileSchema, envSchema, type ConfigFile } from '../schemas/config.ts';
 import { ConfigError } from './errors.ts';
 
