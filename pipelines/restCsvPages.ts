@@ -1,12 +1,14 @@
-// A REST delta (salesforce-api.md §4.1-4.3) as COPY-ready pages. Each page's bytes go to a worker thread
-// (csvPageWorker.ts), which parses them with exact numbers and encodes CSV while this thread runs the COPY and
-// merge of the page before: the load's statements are never held up by a page being parsed.
+// A REST delta (salesforce-api.md §4.1-4.3) as COPY-ready pages. The first page is parsed here: its totalSize
+// decides between REST and Bulk, this thread is otherwise only checking the table, and most nightly deltas are one
+// page. The bytes of every later page go to a worker thread (csvPageWorker.ts), started with the first page's
+// request, which parses them with exact numbers and encodes CSV while this thread runs the COPY and merge of the
+// page before: the load's statements are never held up by a page being parsed.
 import { Worker } from 'node:worker_threads';
-import { followPages, queryPath } from '../extractors/restQuery.ts';
+import { followPages, parseQueryPage, queryPath } from '../extractors/restQuery.ts';
 import type { SalesforceHttp } from '../extractors/salesforceHttp.ts';
 import type { FieldSpec } from '../extractors/types.ts';
 import { DataError, SfsyncError } from '../lib/errors.ts';
-import { type CsvPage, ownBuffer } from './csvPage.ts';
+import { type CsvPage, csvTextOf, ownBuffer } from './csvPage.ts';
 import type { PageReply, PageRequest } from './csvPageWorker.ts';
 
 /** A page encoded, with what paging needs (§4.3: totalSize sizes the delta). */
@@ -21,7 +23,7 @@ export interface RestCsvReader {
   first(soql: string): Promise<EncodedPage>;
   /** `first` and the rest of its query, the next page fetched and encoded while the consumer loads this one. */
   pages(first: EncodedPage, onPage?: (records: number) => void): AsyncGenerator<CsvPage>;
-  /** Stops the worker; pages still being encoded are rejected. */
+  /** Stops the worker, if one started; pages still being encoded are rejected, and new work refused. */
   close(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ function startWorker(fields: readonly FieldSpec[]): Worker {
 }
 
 export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSpec[]): RestCsvReader {
-  const worker = startWorker(fields);
+  let worker: Worker | undefined;
   const pending = new Map<number, { resolve: (page: EncodedPage) => void; reject: (err: unknown) => void }>();
   let nextId = 0;
   let broken: unknown;
@@ -42,34 +44,50 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
     broken ??= err;
     for (const p of pending.values()) p.reject(err);
     pending.clear();
-    worker.unref();
+    worker?.unref();
   };
-  // Only a worker with pages in hand keeps the process alive.
-  worker.unref();
-  worker.on('message', (reply: PageReply) => {
-    const p = pending.get(reply.id);
-    pending.delete(reply.id);
-    if (pending.size === 0) worker.unref();
-    if (!p) return;
-    if ('error' in reply) p.reject(reply.error.name === 'DataError' ? new DataError(reply.error.message) : new SfsyncError('WORKER', reply.error.message));
-    else p.resolve({ ...reply, csv: Buffer.from(reply.csv.buffer, reply.csv.byteOffset, reply.csv.byteLength) });
-  });
-  worker.on('error', (err) => failAll(new SfsyncError('WORKER', `the REST page worker failed: ${err.message}`, { cause: err })));
-  worker.on('exit', () => failAll(new SfsyncError('WORKER', 'the REST page worker stopped')));
-
+  const start = (): Worker => {
+    const w = startWorker(fields);
+    // Only a worker with pages in hand keeps the process alive.
+    w.unref();
+    w.on('message', (reply: PageReply) => {
+      const p = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (pending.size === 0) w.unref();
+      if (!p) return;
+      if ('error' in reply) p.reject(reply.error.name === 'DataError' ? new DataError(reply.error.message) : new SfsyncError('WORKER', reply.error.message));
+      else p.resolve({ ...reply, csv: Buffer.from(reply.csv.buffer, reply.csv.byteOffset, reply.csv.byteLength) });
+    });
+    w.on('error', (err) => failAll(new SfsyncError('WORKER', `the REST page worker failed: ${err.message}`, { cause: err })));
+    w.on('exit', () => failAll(new SfsyncError('WORKER', 'the REST page worker stopped')));
+    return w;
+  };
   const encode = (body: Buffer, url: string): Promise<EncodedPage> => {
     if (broken) return Promise.reject(broken);
+    worker ??= start();
     const id = nextId++;
     const request: PageRequest = { id, body, url };
     worker.ref();
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      worker.postMessage(request, ownBuffer(body));
+      worker!.postMessage(request, ownBuffer(body));
     });
   };
   const fetchPage = async (path: string) => encode(await http.getBytes(path), path);
   return {
-    first: (soql) => fetchPage(queryPath(soql, true)),
+    async first(soql) {
+      if (broken) throw broken;
+      // The worker boots (~50 ms) while the first page is on its way: ready for the second.
+      worker ??= start();
+      const path = queryPath(soql, true);
+      const asked = performance.now();
+      const text = await http.getText(path);
+      const arrived = performance.now();
+      const page = parseQueryPage(text, path);
+      const csv = Buffer.from(csvTextOf(page, fields), 'utf8');
+      http.log.debug({ records: page.records.length, totalSize: page.totalSize, fetchMs: Math.round(arrived - asked), encodeMs: Math.round(performance.now() - arrived) }, 'first REST page');
+      return { totalSize: page.totalSize, done: page.done, nextRecordsUrl: page.nextRecordsUrl, records: page.records.length, csv };
+    },
     pages(first, onPage) {
       const map = (page: EncodedPage): CsvPage => {
         onPage?.(page.records);
@@ -78,7 +96,8 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       return followPages(fetchPage, first, { prefetch: true, map });
     },
     async close() {
-      await worker.terminate();
+      failAll(new SfsyncError('WORKER', 'the REST page reader is closed'));
+      await worker?.terminate();
     },
   };
 }

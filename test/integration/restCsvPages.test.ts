@@ -1,6 +1,7 @@
-// The REST page reader (pipelines/restCsvPages.ts): pages fetched over real HTTP from the emulator, parsed and
-// encoded in a worker thread. The worker's CSV must be byte for byte what the same page encodes to on this thread,
-// errors in a page must come back as DataError naming it, and a closed reader must refuse work.
+// The REST page reader (pipelines/restCsvPages.ts): pages fetched over real HTTP from the emulator, the first
+// parsed on this thread, the others in a worker thread. The worker's CSV must be byte for byte what the same page
+// encodes to on this thread, errors in a page must come back as DataError naming it, and a closed reader must
+// refuse work.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { fetchToken } from '../../extractors/auth.ts';
@@ -32,10 +33,18 @@ afterAll(async () => {
   await em?.close();
 });
 
-/** A stand-in for the HTTP client that serves fixed bodies: only for the worker's error paths, which a correct
- * server never takes. */
-function serving(bodies: Record<string, string>): SalesforceHttp {
-  return { getBytes: async (path: string) => Buffer.from(bodies[path] ?? 'no such page') } as unknown as SalesforceHttp;
+/** A stand-in for the HTTP client that serves fixed bodies: only for the error paths, which a correct server never
+ * takes. */
+function serving(bodies: Record<string, string>, bytes?: (path: string) => Buffer): SalesforceHttp {
+  const body = (path: string) => bodies[path] ?? 'no such page';
+  return { getText: async (path: string) => body(path), getBytes: async (path: string) => bytes?.(path) ?? Buffer.from(body(path)) } as unknown as SalesforceHttp;
+}
+
+/** A first page that links to `next`, which the worker then reads. */
+const linking = (next: string) => JSON.stringify({ totalSize: 3, done: false, nextRecordsUrl: next, records: [] });
+
+async function drain(pages: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of pages);
 }
 
 describe('REST pages encoded in a worker thread', () => {
@@ -74,16 +83,26 @@ describe('REST pages encoded in a worker thread', () => {
     }
   });
 
-  it('reports a page that is not JSON, or lacks a selected field, as a DataError naming it', async () => {
+  it('reports a page that is not JSON, or lacks a selected field, as a DataError naming it, here and in the worker', async () => {
+    const notJson = '{"totalSize": 1, "done": true, "records": [';
+    const lacking = JSON.stringify({ totalSize: 1, done: true, records: [{ attributes: { type: 'Account' }, Id: '001000000000001AAA' }] });
     const reader = openRestCsvReader(serving({
-      [queryPath('bad json', true)]: '{"totalSize": 1, "done": true, "records": [',
-      [queryPath('missing field', true)]: JSON.stringify({ totalSize: 1, done: true, records: [{ attributes: { type: 'Account' }, Id: '001000000000001AAA' }] }),
+      [queryPath('bad json', true)]: notJson,
+      [queryPath('missing field', true)]: lacking,
+      [queryPath('then bad json', true)]: linking('/next/bad'),
+      [queryPath('then missing field', true)]: linking('/next/lacking'),
+      '/next/bad': notJson,
+      '/next/lacking': lacking,
     }), spec.fields);
     try {
       const bad = reader.first('bad json');
       await expect(bad).rejects.toBeInstanceOf(DataError);
       await expect(bad).rejects.toThrow(/query page .*queryAll.* is not valid JSON/);
       await expect(reader.first('missing field')).rejects.toThrow(/Account record from Salesforce lacks the field IsDeleted/);
+      const inWorker = drain(reader.pages(await reader.first('then bad json')));
+      await expect(inWorker).rejects.toBeInstanceOf(DataError);
+      await expect(inWorker).rejects.toThrow(/query page \/next\/bad is not valid JSON/);
+      await expect(drain(reader.pages(await reader.first('then missing field')))).rejects.toThrow(/lacks the field IsDeleted/);
     } finally {
       await reader.close();
     }
@@ -95,12 +114,11 @@ describe('REST pages encoded in a worker thread', () => {
     const memory = Buffer.alloc(64 * 1024);
     const page = memory.subarray(0, memory.write(body));
     const neighbour = memory.subarray(32 * 1024, 32 * 1024 + memory.write('neighbour', 32 * 1024));
-    const http = { getBytes: async () => page } as unknown as SalesforceHttp;
-    const reader = openRestCsvReader(http, spec.fields);
+    const reader = openRestCsvReader(serving({ [queryPath('small', true)]: linking('/next/slice') }, () => page), spec.fields);
     try {
-      const encoded = await reader.first('small');
-      expect(encoded.records).toBe(0);
-      expect(encoded.csv.length).toBe(0);
+      const pages = [];
+      for await (const p of reader.pages(await reader.first('small'))) pages.push(p);
+      expect(pages.map((p) => p.records)).toEqual([0, 0]);
       expect(neighbour.toString()).toBe('neighbour');
       expect(page.toString()).toBe(body);
     } finally {
@@ -111,6 +129,6 @@ describe('REST pages encoded in a worker thread', () => {
   it('refuses work once closed', async () => {
     const reader = openRestCsvReader(http, spec.fields);
     await reader.close();
-    await expect(reader.first(buildSelect(spec, { window: {}, orderByCursor: true }))).rejects.toThrow(/worker stopped/);
+    await expect(reader.first(buildSelect(spec, { window: {}, orderByCursor: true }))).rejects.toThrow(/reader is closed/);
   });
 });
