@@ -124,7 +124,8 @@ async function changeAccounts(env: Env, share: number): Promise<number> {
 async function incremental(env: Env): Promise<Measurement> {
   const changed = await changeAccounts(env, changedShare);
   await env.em.admin('DELETE', 'log');
-  const { run, bytes } = await sfsync(env, 'd-sfsync-incremental', 'bench_b', 'Account');
+  // Debug level: the log (under --out) then has the run's timeline, a line per merged page (a few lines in all).
+  const { run, bytes } = await sfsync(env, 'd-sfsync-incremental', 'bench_b', 'Account', { LOG_LEVEL: 'debug' });
   const served = await env.em.admin<{ path: string; ms: number }[]>('GET', 'log');
   const serverMs = served.reduce((sum, e) => sum + e.ms, 0);
   const what = (path: string) => path.replace(/^\/services\/data\/v[\d.]+\//, '').replace(/\?.*$/, '').replace(/\/[^/]+-(\d+)$/, '/…-$1');
