@@ -37,7 +37,7 @@ afterAll(async () => {
  * takes. */
 function serving(bodies: Record<string, string>, bytes?: (path: string) => Buffer): SalesforceHttp {
   const body = (path: string) => bodies[path] ?? 'no such page';
-  return { getText: async (path: string) => body(path), getBytes: async (path: string) => bytes?.(path) ?? Buffer.from(body(path)) } as unknown as SalesforceHttp;
+  return { log, getText: async (path: string) => body(path), getBytes: async (path: string) => bytes?.(path) ?? Buffer.from(body(path)) } as unknown as SalesforceHttp;
 }
 
 /** A first page that links to `next`, which the worker then reads. */
