@@ -50,12 +50,12 @@ async function fetchPage(http: SalesforceHttp, path: string, opts: RestQueryOpti
 }
 
 /** Runs the query and returns its first page; totalSize (§4.3) tells the size of the whole result. */
-export function firstPage(http: SalesforceHttp, soql: string, opts: RestQueryOptions = {}): Promise<QueryPage> {
+function firstPage(http: SalesforceHttp, soql: string, opts: RestQueryOptions = {}): Promise<QueryPage> {
   return fetchPage(http, queryPath(soql, opts.all), opts);
 }
 
 /** What paging needs of a page (§4.1). */
-export interface PageLink {
+interface PageLink {
   done: boolean;
   nextRecordsUrl?: string;
 }
@@ -85,7 +85,7 @@ export async function* followPages<P extends PageLink, T>(fetch: (path: string) 
 }
 
 /** `first` and the rest of its query, parsed here (followPages). */
-export function pagesFrom<T = QueryPage>(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {}): AsyncGenerator<T> {
+function pagesFrom<T = QueryPage>(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {}): AsyncGenerator<T> {
   return followPages((path) => fetchPage(http, path, opts), first, { prefetch: opts.prefetch, map: opts.map ?? ((page) => page as T) });
 }
 

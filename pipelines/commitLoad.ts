@@ -66,7 +66,7 @@ export async function copySource(ctx: RunContext, client: pg.ClientBase, spec: O
   const columns = spec.fields.map((f) => f.column);
   if (source.kind === 'pages') {
     const pages = counted(source.pages);
-    const copied = await copyCsv(client, { ...target, columns, source: Readable.from(pages.texts), signal: ctx.signal });
+    const copied = await copyCsv(client, { ...target, columns, source: Readable.from(pages.chunks), signal: ctx.signal });
     checkCopied(spec, copied, pages.records());
     return { copied, bytes: 0 };
   }
@@ -91,15 +91,15 @@ export async function stageAndMerge(ctx: RunContext, client: pg.ClientBase, spec
 }
 
 /** The pages' CSV bytes, counting their records on the way. */
-function counted(pages: AsyncIterable<CsvPage>): { texts: AsyncGenerator<Buffer>; records: () => number } {
+function counted(pages: AsyncIterable<CsvPage>): { chunks: AsyncGenerator<Buffer>; records: () => number } {
   let records = 0;
-  const texts = (async function* () {
+  const chunks = (async function* () {
     for await (const page of pages) {
       records += page.records;
       yield page.csv;
     }
   })();
-  return { texts, records: () => records };
+  return { chunks, records: () => records };
 }
 
 /** A CSV line per REST record: COPY counting otherwise means the encoding broke a record apart. */
@@ -109,8 +109,9 @@ function checkCopied(spec: ObjectSpec, copied: number, records: number): void {
 
 /**
  * REST pages are staged and merged one page at a time, inside the load's transaction: the merge of a page runs
- * while the next page is on its way (restCsvPages fetches and encodes it in a worker thread), instead of one merge after the last page. The
- * merge rules are the same, so a record seen on two pages ends as the newest of them, as in one merge.
+ * while the next page is on its way (restCsvPages fetches it and encodes it in a worker thread), instead of one
+ * merge after the last page. The merge rules are the same, so a record seen on two pages ends as the newest of
+ * them, as in one merge.
  */
 async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, pages: AsyncIterable<CsvPage>): Promise<Loaded> {
   const schema = ctx.config.schema;

@@ -4,19 +4,12 @@
 // request, which parses them with exact numbers and encodes CSV while this thread runs the COPY and merge of the
 // page before: the load's statements are never held up by a page being parsed.
 import { Worker } from 'node:worker_threads';
-import { followPages, parseQueryPage, queryPath } from '../extractors/restQuery.ts';
+import { followPages, queryPath } from '../extractors/restQuery.ts';
 import type { SalesforceHttp } from '../extractors/salesforceHttp.ts';
 import type { FieldSpec } from '../extractors/types.ts';
 import { DataError, SfsyncError } from '../lib/errors.ts';
-import { type CsvPage, csvTextOf, ownBuffer } from './csvPage.ts';
+import { type CsvPage, type EncodedPage, encodePage, ownBuffer } from './csvPage.ts';
 import type { PageReply, PageRequest } from './csvPageWorker.ts';
-
-/** A page encoded, with what paging needs (§4.3: totalSize sizes the delta). */
-export interface EncodedPage extends CsvPage {
-  totalSize: number;
-  done: boolean;
-  nextRecordsUrl?: string;
-}
 
 export interface RestCsvReader {
   /** Runs the query (queryAll: deleted records too, §4.5) and returns its first page, encoded. */
@@ -56,6 +49,7 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       if (pending.size === 0) w.unref();
       if (!p) return;
       if ('error' in reply) p.reject(reply.error.name === 'DataError' ? new DataError(reply.error.message) : new SfsyncError('WORKER', reply.error.message));
+      // Transferred, the Buffer arrives as a plain Uint8Array view.
       else p.resolve({ ...reply, csv: Buffer.from(reply.csv.buffer, reply.csv.byteOffset, reply.csv.byteLength) });
     });
     w.on('error', (err) => failAll(new SfsyncError('WORKER', `the REST page worker failed: ${err.message}`, { cause: err })));
@@ -83,10 +77,9 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       const asked = performance.now();
       const text = await http.getText(path);
       const arrived = performance.now();
-      const page = parseQueryPage(text, path);
-      const csv = Buffer.from(csvTextOf(page, fields), 'utf8');
-      http.log.debug({ records: page.records.length, totalSize: page.totalSize, fetchMs: Math.round(arrived - asked), encodeMs: Math.round(performance.now() - arrived) }, 'first REST page');
-      return { totalSize: page.totalSize, done: page.done, nextRecordsUrl: page.nextRecordsUrl, records: page.records.length, csv };
+      const page = encodePage(text, path, fields);
+      http.log.debug({ records: page.records, totalSize: page.totalSize, fetchMs: Math.round(arrived - asked), encodeMs: Math.round(performance.now() - arrived) }, 'first REST page');
+      return page;
     },
     pages(first, onPage) {
       const map = (page: EncodedPage): CsvPage => {

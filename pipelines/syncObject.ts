@@ -22,7 +22,8 @@ import { ensureLiveView } from '../loaders/views.ts';
 import { withObjectLock, withObjectLockWaiting } from './lock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
 import { reconcileObject } from './reconcileIds.ts';
-import { type EncodedPage, openRestCsvReader, type RestCsvReader } from './restCsvPages.ts';
+import type { EncodedPage } from './csvPage.ts';
+import { openRestCsvReader, type RestCsvReader } from './restCsvPages.ts';
 
 export interface RunSummary {
   object: string;
@@ -81,22 +82,22 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
         : Promise.resolve(loadedAsOf(serverNow));
       for (const pending of [rest?.first, deletes]) pending?.catch(() => {});
       try {
-      await ensureTable(client, ctx.config.schema, spec);
-      const diff = diffSchema(state.fields, spec);
-      const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
-      await ensureLiveView(client, ctx.config.schema, spec.table);
-      log.debug('table checked');
-      mode = plan.mode;
-      runId = await startRun(client, { ...key, mode });
-      log.info({ mode, from: plan.from }, 'object sync started');
-      const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes, rest, budget: flags.budget });
-      via = result.via;
-      await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
-      if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
-      await recordApiCalls(client, runId, ctx.sf.calls);
-      const ms = Date.now() - started;
-      log.info({ mode, via, fetched: result.fetched, inserted: result.inserted, updated: result.updated, deleted: result.deleted, ms, watermark: result.watermark }, 'object synced');
-      return { object: spec.name, mode, via, status: 'succeeded', rowsFetched: result.fetched, rowsInserted: result.inserted, rowsUpdated: result.updated, rowsDeleted: result.deleted, ms, watermark: result.watermark };
+        await ensureTable(client, ctx.config.schema, spec);
+        const diff = diffSchema(state.fields, spec);
+        const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
+        await ensureLiveView(client, ctx.config.schema, spec.table);
+        log.debug('table checked');
+        mode = plan.mode;
+        runId = await startRun(client, { ...key, mode });
+        log.info({ mode, from: plan.from }, 'object sync started');
+        const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes, rest, budget: flags.budget });
+        via = result.via;
+        await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
+        if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
+        await recordApiCalls(client, runId, ctx.sf.calls);
+        const ms = Date.now() - started;
+        log.info({ mode, via, fetched: result.fetched, inserted: result.inserted, updated: result.updated, deleted: result.deleted, ms, watermark: result.watermark }, 'object synced');
+        return { object: spec.name, mode, via, status: 'succeeded', rowsFetched: result.fetched, rowsInserted: result.inserted, rowsUpdated: result.updated, rowsDeleted: result.deleted, ms, watermark: result.watermark };
       } finally {
         await reader?.close();
       }
