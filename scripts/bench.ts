@@ -2,8 +2,9 @@
 // (DATABASE_URL, else embedded in a temp dir), then measures side by side on Account, each command in its own
 // process so its peak RSS is its own: (a) Bulk CSV bytes straight into COPY, no processing (the physical limit);
 // (b) sfsync's initial load; (c) jsforce bulk2.query + knex batch inserts; (d) sfsync's incremental sync after 1% of
-// the Accounts changed, and (d0) what the same number of changes costs PostgreSQL alone; (e) sfsync syncing 8 objects at once vs the slowest of them alone, with a realistic Bulk
-// per-job latency. Prints a table and writes JSON + Markdown under bench/results/.
+// the Accounts changed, and (d0) what the same number of changes costs PostgreSQL alone; (e) sfsync syncing 8
+// objects at once vs the slowest of them alone, with a realistic Bulk per-job latency. Prints a table and writes
+// JSON + Markdown under bench/results/.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +17,7 @@ import { type BenchResult, type Check, type Measurement, textTable, writeResults
 const HELP = `Usage: npm run bench -- [options]
 
   --accounts N        Accounts in the emulated org (default 100000)
-  --skip LIST         measurements to leave out, comma separated: a,b,c,d,e (e.g. --skip c)
+  --skip LIST         measurements to leave out, comma separated: a,b,c,d,e (d takes d0 with it; e.g. --skip c)
   --changed SHARE     share of Accounts changed before (d) (default 0.01)
   --e-accounts N      org size for (e), in its own emulator (default: min(accounts, 100000))
   --e-latency-ms MS   Bulk per-job latency for (e) (default 10000, roughly a real org's fixed overhead)
