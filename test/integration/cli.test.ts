@@ -145,3 +145,47 @@ describe('sfsync CLI', () => {
     expect(verify.code, verify.stderr + verify.stdout).toBe(0);
   });
 });
+
+// A delta of several REST pages goes through the page worker (pipelines/csvPageWorker.ts). In CI, where npm ci
+// has built dist/, bin/sfsync.js runs the bundle, so this is the bundled worker file a user's run loads.
+describe('sfsync CLI, a delta of several REST pages', () => {
+  let org: Emulator;
+  beforeAll(async () => {
+    org = await createEmulator({ port: 0, accounts: 300, seed: 5 });
+  });
+  afterAll(async () => {
+    await org?.close();
+  });
+
+  // Records stamped at the watermark's very millisecond are read again (the delta filter is `>=`, §4.7).
+  const readOf = (stdout: string) => Number(/Account\s+incremental\s+(\d+) read/.exec(stdout)?.[1]);
+
+  it('inserts 4,500 new Accounts in three pages, parsed in the worker, and a rerun changes nothing', async () => {
+    const base = { ...emulatorEnv(org, db.url), SFSYNC_SCHEMA: 'cli_pages', SFSYNC_OVERLAP_MINUTES: '0' };
+    expect((await runCli(['sync', '--objects', 'Account'], base)).code).toBe(0);
+    for (let i = 0; i < 4_500; i++) org.store.insert('Account', { Name: `paged "${i}"\nline two, ${'é'.repeat(i % 3)}` });
+    // The watermark never passes the server's Date (whole seconds, §2.1): a second later it can reach the new records.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const run = await runCli(['sync', '--objects', 'Account'], { ...base, LOG_LEVEL: 'debug' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/ 4500 inserted, 0 updated via rest/);
+    expect(readOf(run.stdout)).toBeGreaterThanOrEqual(4_500);
+    expect(readOf(run.stdout)).toBeLessThan(4_510);
+    // 2,000 + 2,000 + 500: the first page parsed here, the two after it in the worker.
+    expect(run.stderr.split('\n').filter((l) => l.includes('"page merged"'))).toHaveLength(3);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT count(*)::int AS n, count(DISTINCT name)::int AS d FROM cli_pages.account WHERE name LIKE 'paged "%'`);
+      expect(rows[0]).toEqual({ n: 4_500, d: 4_500 });
+      const { rows: one } = await client.query(`SELECT name FROM cli_pages.account WHERE name LIKE 'paged "4499"%'`);
+      expect(one[0].name).toBe(`paged "4499"\nline two, ${'é'.repeat(4499 % 3)}`);
+    } finally {
+      await client.end();
+    }
+    const rerun = await runCli(['sync', '--objects', 'Account'], base);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(/ 0 inserted, 0 updated via rest/);
+    expect(readOf(rerun.stdout)).toBeLessThan(4_500);
+  });
+});
