@@ -1,5 +1,5 @@
-// REST query/queryAll with nextRecordsUrl paging (salesforce-api.md §4.1-4.4). Pages are fetched only when the
-// consumer pulls the next row, and parsed exactly so currency/double values keep every digit.
+// REST query/queryAll with nextRecordsUrl paging (salesforce-api.md §4.1-4.4), at most one page ahead of the
+// consumer, parsed exactly so currency/double values keep every digit.
 import { DataError } from '../lib/errors.ts';
 import { parseJsonNumbersAsText } from './exactJson.ts';
 import { recordToRow } from './recordToRow.ts';
@@ -36,6 +36,9 @@ export function parseQueryPage(text: string, url: string): QueryPage {
     throw new DataError(`Salesforce query page ${url} is not shaped like a query result (totalSize, done, records[])`);
   }
   if (!p.done && typeof p.nextRecordsUrl !== 'string') throw new DataError(`Salesforce query page ${url} says done=false but has no nextRecordsUrl`);
+  if (!p.records.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) {
+    throw new DataError(`Salesforce query page ${url} holds a record that is not a JSON object`);
+  }
   return { totalSize, done: p.done, nextRecordsUrl: typeof p.nextRecordsUrl === 'string' ? p.nextRecordsUrl : undefined, records: p.records as Record<string, unknown>[] };
 }
 
@@ -56,22 +59,39 @@ function firstPage(http: SalesforceHttp, soql: string, opts: RestQueryOptions = 
 
 /** What paging needs of a page (§4.1). */
 interface PageLink {
+  totalSize: number;
   done: boolean;
   nextRecordsUrl?: string;
 }
 
 /**
  * `first` and the pages after it, in order, each passed through `map`; follows nextRecordsUrl verbatim (§4.1) and
- * stops on done. With `prefetch`, the next page is requested, and mapped, as soon as a page arrives, so the server's
- * time and the mapping overlap the consumer's (COPY, merge); only for consumers that read to the end, since an
- * early stop then wastes one API call.
+ * stops on done. With `prefetch`, the next page is requested, and mapped, when the consumer takes a page, so the
+ * server's time and the mapping overlap the consumer's (COPY, merge); only for consumers that read to the end,
+ * since an early stop then wastes one API call. `records` counts a page's records: §4.1's totalSize is the total
+ * across all pages, so pages that hold more (a page served twice) or, by done, fewer (a page skipped, which a
+ * watermark would then pass) are a DataError, not a load.
  */
-export async function* followPages<P extends PageLink, T>(fetch: (path: string) => Promise<P>, first: P, opts: { prefetch?: boolean; map: (page: P) => T }): AsyncGenerator<T> {
+export async function* followPages<P extends PageLink, T>(
+  fetch: (path: string) => Promise<P>,
+  first: P,
+  opts: { prefetch?: boolean; map: (page: P) => T; records: (page: P) => number },
+): AsyncGenerator<T> {
+  let seen = 0;
+  const check = (page: P, where: string) => {
+    seen += opts.records(page);
+    if (seen > first.totalSize || (page.done && seen !== first.totalSize)) {
+      const held = page.done ? 'in all' : `up to ${where}`;
+      throw new DataError(`Salesforce query pages hold ${seen} records ${held}, but the query's totalSize is ${first.totalSize}`);
+    }
+  };
   // Only the link to the next page is kept, not the records: they are garbage once mapped.
   const load = async (path: string) => {
     const page = await fetch(path);
+    check(page, `page ${path}`);
     return { next: page.done ? undefined : page.nextRecordsUrl, value: opts.map(page) };
   };
+  check(first, 'the first page');
   let current = { next: first.done ? undefined : first.nextRecordsUrl, value: opts.map(first) };
   for (;;) {
     const { next } = current;
@@ -86,7 +106,7 @@ export async function* followPages<P extends PageLink, T>(fetch: (path: string) 
 
 /** `first` and the rest of its query, parsed here (followPages). */
 function pagesFrom<T = QueryPage>(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {}): AsyncGenerator<T> {
-  return followPages((path) => fetchPage(http, path, opts), first, { prefetch: opts.prefetch, map: opts.map ?? ((page) => page as T) });
+  return followPages((path) => fetchPage(http, path, opts), first, { prefetch: opts.prefetch, map: opts.map ?? ((page) => page as T), records: (page) => page.records.length });
 }
 
 /** Every page of a query, fetched one at a time as the consumer asks. */

@@ -98,7 +98,7 @@ async function loadWindow(ctx: RunContext, client: pg.ClientBase, req: BulkLoadR
   };
   const committed = await commitLoad(ctx, client, {
     spec, mode: req.plan.mode, runId: req.runId, window: step.window, planFrom: req.plan.from, open, bulkJobIds: [job.id],
-    serverNow: req.serverNow, overlapMinutes: req.overlapMinutes, last: step.last, deletes: deletesFor(req, step), before: step.totals,
+    serverNow: req.serverNow, overlapMinutes: req.overlapMinutes, deletes: deletesFor(req, step), before: step.totals,
   });
   await jobs.remove(job.id);
   return committed;
@@ -131,7 +131,7 @@ function commitEmpty(ctx: RunContext, client: pg.ClientBase, req: BulkLoadReques
   const open = (): Source => ({ kind: 'pages', pages: (async function* () {})() });
   return commitLoad(ctx, client, {
     spec: req.spec, mode: req.plan.mode, runId: req.runId, window: {}, planFrom: req.plan.from, open, bulkJobIds: [],
-    serverNow: req.serverNow, overlapMinutes: req.overlapMinutes, last: true, deletes: req.deletes, before: noTotals(),
+    serverNow: req.serverNow, overlapMinutes: req.overlapMinutes, deletes: req.deletes, before: noTotals(),
   });
 }
 

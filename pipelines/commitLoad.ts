@@ -10,7 +10,7 @@ import { tableIsEmpty } from '../loaders/ddl.ts';
 import { maxCursor, mergeStage } from '../loaders/merge.ts';
 import { qualified, withTransaction } from '../loaders/postgres.ts';
 import { STAGE_SCHEMA, createStage } from '../loaders/stage.ts';
-import { advanceWatermark, finishRun, type RunOutcome, updateRun } from '../loaders/state.ts';
+import { advanceWatermark, type RunOutcome, updateRun } from '../loaders/state.ts';
 import type { RunContext } from './context.ts';
 import { type DeleteCheck, applyDeleteCheck } from './deletes.ts';
 import { type Mode, cappedWatermark } from './plan.ts';
@@ -45,8 +45,6 @@ export interface CommitRequest {
   /** §2.1 server time when the load was planned: the watermark never passes it minus the overlap (§4.7). */
   serverNow: Date;
   overlapMinutes: number;
-  /** The last commit of the load: finishes the run row. */
-  last: boolean;
   /** The deletes (§5) to apply in this commit, after the merge; null in the commits that do not carry them. May still
    * be on its way (getDeleted runs while a REST load reads): it is awaited at the commit. */
   deletes: DeleteCheck | null | Promise<DeleteCheck | null>;
@@ -111,7 +109,7 @@ function checkCopied(spec: ObjectSpec, copied: number, records: number): void {
  * REST pages are staged and merged one page at a time, inside the load's transaction: the merge of a page runs
  * while the next page is on its way (restCsvPages fetches it and encodes it in a worker thread), instead of one
  * merge after the last page. The merge rules are the same, so a record seen on two pages ends as the newest of
- * them, as in one merge.
+ * them, as in one merge (it is counted on each page, though: fetched twice, inserted then updated).
  */
 async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, pages: AsyncIterable<CsvPage>): Promise<Loaded> {
   const schema = ctx.config.schema;
@@ -128,8 +126,8 @@ async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSp
     return ms;
   };
   for await (const page of pages) {
-    if (page.records === 0) continue;
     const waitMs = lap();
+    if (page.records === 0) continue;
     const copied = await copyCsv(client, { schema: STAGE_SCHEMA, table: stage, columns, source: Readable.from([page.csv]), signal: ctx.signal });
     checkCopied(spec, copied, page.records);
     out.copied += copied;
@@ -178,10 +176,10 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
       bytes: req.before.bytes + r.bytes,
       bulkJobIds: [...req.before.bulkJobIds, ...req.bulkJobIds],
     };
-    const outcome: RunOutcome = { status: 'succeeded', apiCalls: ctx.sf.calls, rowsFetched: totals.fetched, rowsInserted: totals.inserted, rowsUpdated: totals.updated, rowsDeleted: totals.deleted, bytes: totals.bytes || undefined, bulkJobIds: totals.bulkJobIds, windowFrom: req.planFrom ?? null };
-    // Earlier windows leave the run 'running' with their counts, so an interrupted run still shows what it committed.
-    if (req.last) await finishRun(client, req.runId, outcome);
-    else await updateRun(client, req.runId, outcome);
+    const outcome: Omit<RunOutcome, 'status'> = { apiCalls: ctx.sf.calls, rowsFetched: totals.fetched, rowsInserted: totals.inserted, rowsUpdated: totals.updated, rowsDeleted: totals.deleted, bytes: totals.bytes || undefined, bulkJobIds: totals.bulkJobIds, windowFrom: req.planFrom ?? null };
+    // The run stays 'running' with the counts committed so far, so an interrupted run still shows them; syncObject
+    // marks it succeeded once the whole object is done (drift back-fill and reconciliation come after the load).
+    await updateRun(client, req.runId, outcome);
     return { ...totals, watermark };
   });
 }

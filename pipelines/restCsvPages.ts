@@ -1,8 +1,8 @@
 // A REST delta (salesforce-api.md §4.1-4.3) as COPY-ready pages. The first page is parsed here: its totalSize
 // decides between REST and Bulk, this thread is otherwise only checking the table, and most nightly deltas are one
-// page. The bytes of every later page go to a worker thread (csvPageWorker.ts), started with the first page's
-// request, which parses them with exact numbers and encodes CSV while this thread runs the COPY and merge of the
-// page before: the load's statements are never held up by a page being parsed.
+// page. The bytes of every later page go to a worker thread (csvPageWorker.ts), started only when there is a second
+// page (it boots while that page is fetched), which parses them with exact numbers and encodes CSV while this
+// thread runs the COPY and merge of the page before: the load's statements are never held up by a page being parsed.
 import { Worker } from 'node:worker_threads';
 import { followPages, queryPath } from '../extractors/restQuery.ts';
 import type { SalesforceHttp } from '../extractors/salesforceHttp.ts';
@@ -16,7 +16,8 @@ export interface RestCsvReader {
   first(soql: string): Promise<EncodedPage>;
   /** `first` and the rest of its query, the next page fetched and encoded while the consumer loads this one. */
   pages(first: EncodedPage, onPage?: (records: number) => void): AsyncGenerator<CsvPage>;
-  /** Stops the worker, if one started; pages still being encoded are rejected, and new work refused. */
+  /** Cancels the requests in flight, stops the worker if one started (pages still being encoded are rejected) and
+   * refuses new work. */
   close(): Promise<void>;
 }
 
@@ -33,6 +34,10 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
   const pending = new Map<number, { resolve: (page: EncodedPage) => void; reject: (err: unknown) => void }>();
   let nextId = 0;
   let broken: unknown;
+  let closed = false;
+  // A closed reader's requests are cancelled: they would spend API calls on an object already finished or failed.
+  const cancel = new AbortController();
+  const signal = http.signal ? AbortSignal.any([http.signal, cancel.signal]) : cancel.signal;
   const failAll = (err: unknown) => {
     broken ??= err;
     for (const p of pending.values()) p.reject(err);
@@ -67,29 +72,32 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       worker!.postMessage(request, ownBuffer(body));
     });
   };
-  const fetchPage = async (path: string) => encode(await http.getBytes(path), path);
+  const fetchPage = async (path: string) => encode(await http.getBytes(path, { signal }), path);
+  const refused = () => new SfsyncError('WORKER', 'the REST page reader is closed');
   return {
     async first(soql) {
-      if (broken) throw broken;
-      // The worker boots (~50 ms) while the first page is on its way: ready for the second.
-      worker ??= start();
+      if (closed) throw refused();
       const path = queryPath(soql, true);
       const asked = performance.now();
-      const text = await http.getText(path);
+      const text = await http.getText(path, { signal });
       const arrived = performance.now();
       const page = encodePage(text, path, fields);
       http.log.debug({ records: page.records, totalSize: page.totalSize, fetchMs: Math.round(arrived - asked), encodeMs: Math.round(performance.now() - arrived) }, 'first REST page');
       return page;
     },
     pages(first, onPage) {
+      // The worker boots (~50 ms) while the second page is on its way.
+      if (!first.done && !closed && !broken) worker ??= start();
       const map = (page: EncodedPage): CsvPage => {
         onPage?.(page.records);
         return { records: page.records, csv: page.csv };
       };
-      return followPages(fetchPage, first, { prefetch: true, map });
+      return followPages(fetchPage, first, { prefetch: true, map, records: (page) => page.records });
     },
     async close() {
-      failAll(new SfsyncError('WORKER', 'the REST page reader is closed'));
+      closed = true;
+      cancel.abort(refused());
+      failAll(refused());
       await worker?.terminate();
     },
   };

@@ -9,7 +9,7 @@ import type { ObjectSpec } from '../extractors/types.ts';
 import { ensureTable } from '../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../loaders/objectState.ts';
 import { withClient, withTransaction } from '../loaders/postgres.ts';
-import { recordApiCalls, finishRun, getWatermark, startRun } from '../loaders/state.ts';
+import { finishRun, getWatermark, startRun } from '../loaders/state.ts';
 import type { ApiBudget } from './budget.ts';
 import { loadBulkWindows } from './bulkWindows.ts';
 import { type CommitResult, commitLoad, noTotals, type Source } from './commitLoad.ts';
@@ -94,7 +94,8 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
         via = result.via;
         await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
         if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
-        await recordApiCalls(client, runId, ctx.sf.calls);
+        // Only now, every step of the object done, is the run a success: a partial run is never reported as one.
+        await finishRun(client, runId, { status: 'succeeded', apiCalls: ctx.sf.calls });
         const ms = Date.now() - started;
         log.info({ mode, via, fetched: result.fetched, inserted: result.inserted, updated: result.updated, deleted: result.deleted, ms, watermark: result.watermark }, 'object synced');
         return { object: spec.name, mode, via, status: 'succeeded', rowsFetched: result.fetched, rowsInserted: result.inserted, rowsUpdated: result.updated, rowsDeleted: result.deleted, ms, watermark: result.watermark };
@@ -173,7 +174,7 @@ async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec
     })();
     return { kind: 'pages', pages };
   };
-  const result = await commitLoad(ctx, client, { spec, mode: plan.mode, runId, window: {}, planFrom: plan.from, open, bulkJobIds: [], last: true, before: noTotals(), ...extras });
+  const result = await commitLoad(ctx, client, { spec, mode: plan.mode, runId, window: {}, planFrom: plan.from, open, bulkJobIds: [], before: noTotals(), ...extras });
   return { ...result, via: 'rest' };
 }
 

@@ -132,6 +132,30 @@ describe('completeness: nothing is lost between syncs', () => {
     expect(r2).toEqual([{ isdeleted: true }]);
   });
 
+  it('keeps the run "running" after its rows commit, until the reconciliation that follows is done too', async () => {
+    const [gone] = liveIds('Account').slice(20, 21);
+    emulator.store.hardDelete(gone!);
+    emulator.admin.purgeDeletedLog('Account');
+    // The reconciliation's Bulk job (this run's only one: the delta is read over REST) is held up for a while.
+    emulator.admin.addFault({ route: /^POST \/services\/data\/v[\d.]+\/jobs\/query$/, kind: 'delay', ms: 1_500 });
+    const { rows: last } = await client.query("SELECT coalesce(max(id), 0)::int AS id FROM sfsync.runs WHERE object = 'Account'");
+    const run = sync('Account');
+    const latest = async () => {
+      const { rows } = await client.query("SELECT status, rows_fetched FROM sfsync.runs WHERE object = 'Account' AND mode = 'incremental' AND id > $1", [last[0].id]);
+      return rows[0] as { status: string; rows_fetched: string | null } | undefined;
+    };
+    // The load's commit writes the run's counts; the status must not say succeeded before the object is finished.
+    let committed: { status: string } | undefined;
+    for (let i = 0; i < 200 && !committed; i++) {
+      const r = await latest();
+      if (r?.rows_fetched != null) committed = r;
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(committed?.status).toBe('running');
+    await run;
+    expect((await latest())?.status).toBe('succeeded');
+  });
+
   it('refreshes a formula field whose calculatedFormula changed, without any SystemModstamp change', async () => {
     const before = orgRecords(emulator.store, 'Invoice__c').map((r) => String(r.SystemModstamp));
     emulator.store.setFormula('Invoice__c', 'Total_With_Tax__c', (rec) => (rec.Amount__c === null ? null : (Number(rec.Amount__c) * 1.5).toFixed(2)), 'Amount__c * 1.5');

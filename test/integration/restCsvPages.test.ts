@@ -40,8 +40,8 @@ function serving(bodies: Record<string, string>, bytes?: (path: string) => Buffe
   return { log, getText: async (path: string) => body(path), getBytes: async (path: string) => bytes?.(path) ?? Buffer.from(body(path)) } as unknown as SalesforceHttp;
 }
 
-/** A first page that links to `next`, which the worker then reads. */
-const linking = (next: string) => JSON.stringify({ totalSize: 3, done: false, nextRecordsUrl: next, records: [] });
+/** A first page with no records that links to `next`, which the worker then reads (a query of `totalSize` records). */
+const linking = (next: string, totalSize = 0) => JSON.stringify({ totalSize, done: false, nextRecordsUrl: next, records: [] });
 
 async function drain(pages: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of pages);
@@ -121,6 +121,20 @@ describe('REST pages encoded in a worker thread', () => {
       expect(pages.map((p) => p.records)).toEqual([0, 0]);
       expect(neighbour.toString()).toBe('neighbour');
       expect(page.toString()).toBe(body);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('reports pages that hold fewer records than the query\'s totalSize as a DataError (§4.1), here and from the worker', async () => {
+    const reader = openRestCsvReader(serving({
+      [queryPath('short', true)]: JSON.stringify({ totalSize: 2, done: true, records: [] }),
+      [queryPath('then short', true)]: linking('/next/empty', 2),
+      '/next/empty': JSON.stringify({ totalSize: 2, done: true, records: [] }),
+    }), spec.fields);
+    try {
+      await expect(drain(reader.pages(await reader.first('short')))).rejects.toThrow(new DataError("Salesforce query pages hold 0 records in all, but the query's totalSize is 2"));
+      await expect(drain(reader.pages(await reader.first('then short')))).rejects.toThrow(new DataError("Salesforce query pages hold 0 records in all, but the query's totalSize is 2"));
     } finally {
       await reader.close();
     }

@@ -225,19 +225,19 @@ describe('large loads in cursor windows', () => {
     const ctx = { config: { schema: 'wdup' }, sf: { calls: 0 }, signal: new AbortController().signal, log: silentLogger() } as unknown as RunContext;
     const runId = await startRun(client, { schema: 'wdup', object: 'Account', mode: 'initial' });
     let opened = 0;
-    const commit = (recs: typeof records, window: { to?: string }, last: boolean) =>
+    const commit = (recs: typeof records, window: { to?: string }) =>
       commitLoad(ctx, client, {
-        spec: accountSpec, mode: 'initial', runId, window, planFrom: undefined, bulkJobIds: [], serverNow: new Date(), overlapMinutes: 0, last, deletes: null, before: noTotals(),
+        spec: accountSpec, mode: 'initial', runId, window, planFrom: undefined, bulkJobIds: [], serverNow: new Date(), overlapMinutes: 0, deletes: null, before: noTotals(),
         open: () => {
           opened++;
           const stream = Readable.from([csv(recs)]);
           return { kind: 'csv', stream, expectedRows: () => recs.length };
         },
       });
-    await commit(records.slice(0, 2), { to: '2000-01-01T00:00:00.000Z' }, false);
+    await commit(records.slice(0, 2), { to: '2000-01-01T00:00:00.000Z' });
     expect(opened).toBe(1);
     // Record 1 again (changed while the load ran) plus record 2: the direct COPY hits the key, the stage takes it.
-    const r = await commit(records.slice(1), {}, true);
+    const r = await commit(records.slice(1), {});
     expect(opened).toBe(3);
     expect(r).toMatchObject({ fetched: 2, inserted: 1, updated: 0 });
     const n = await one<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM wdup.account');

@@ -1,0 +1,69 @@
+// REST paging (extractors/restQuery.ts followPages) against §4.1's contract: totalSize is the total across all
+// pages, so pages that hold fewer records by `done`, or more, are a DataError, never a load that a watermark then
+// passes. Pages come from a function here: the paging logic alone, on top of the emulator tests over HTTP.
+import { describe, expect, it } from 'vitest';
+import { DataError } from '../../lib/errors.ts';
+import { followPages, parseQueryPage } from '../../extractors/restQuery.ts';
+
+interface Page {
+  totalSize: number;
+  done: boolean;
+  nextRecordsUrl?: string;
+  records: number;
+}
+
+const page = (totalSize: number, records: number, next?: string): Page => ({ totalSize, done: next === undefined, nextRecordsUrl: next, records });
+
+/** Reads every page through followPages; `served` counts the fetches. */
+async function readAll(first: Page, rest: Record<string, Page>, prefetch: boolean) {
+  const served: string[] = [];
+  const fetch = async (path: string) => {
+    served.push(path);
+    const p = rest[path];
+    if (!p) throw new Error(`no page ${path}`);
+    return p;
+  };
+  const got: number[] = [];
+  try {
+    for await (const n of followPages(fetch, first, { prefetch, map: (p) => p.records, records: (p) => p.records })) got.push(n);
+    return { got, served, error: undefined };
+  } catch (error) {
+    return { got, served, error };
+  }
+}
+
+describe.each([false, true])('followPages (prefetch %s)', (prefetch) => {
+  it('reads every page when their records add up to totalSize', async () => {
+    const r = await readAll(page(5, 2, '/a'), { '/a': page(5, 2, '/b'), '/b': page(5, 1) }, prefetch);
+    expect(r.error).toBeUndefined();
+    expect(r.got).toEqual([2, 2, 1]);
+  });
+
+  it('fails when done comes before totalSize records (a page skipped)', async () => {
+    const r = await readAll(page(5, 2, '/a'), { '/a': page(5, 1) }, prefetch);
+    expect(r.error).toBeInstanceOf(DataError);
+    expect((r.error as Error).message).toBe("Salesforce query pages hold 3 records in all, but the query's totalSize is 5");
+  });
+
+  it('fails, and stops asking, once pages hold more than totalSize (a page served again)', async () => {
+    const r = await readAll(page(4, 2, '/a'), { '/a': page(4, 2, '/a') }, prefetch);
+    expect(r.error).toBeInstanceOf(DataError);
+    expect((r.error as Error).message).toBe("Salesforce query pages hold 6 records up to page /a, but the query's totalSize is 4");
+    expect(r.served.length).toBeLessThanOrEqual(3);
+  });
+
+  it('checks a first page that is also the last', async () => {
+    const ok = await readAll(page(2, 2), {}, prefetch);
+    expect(ok.got).toEqual([2]);
+    const short = await readAll(page(3, 2), {}, prefetch);
+    expect(short.got).toEqual([]);
+    expect((short.error as Error).message).toBe("Salesforce query pages hold 2 records in all, but the query's totalSize is 3");
+  });
+});
+
+describe('parseQueryPage', () => {
+  it.each(['null', '[]', '"Id"', '42'])('rejects a record that is %s, not an object', (record) => {
+    const text = `{"totalSize":1,"done":true,"records":[${record}]}`;
+    expect(() => parseQueryPage(text, '/q')).toThrow(new DataError('Salesforce query page /q holds a record that is not a JSON object'));
+  });
+});
