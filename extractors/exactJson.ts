@@ -14,5 +14,12 @@ const UP_TO_NUMBER = /((?:"[^"\\]*(?:\\.[^"\\]*)*"|[^"\d-])*)(-?(?:0|[1-9]\d*)(?
 
 /** Parses JSON text; every number comes back as a string holding its exact source text. Throws on invalid JSON. */
 export function parseJsonNumbersAsText(text: string): unknown {
-  return JSON.parse(text.replace(UP_TO_NUMBER, '$1"$2"'));
+  try {
+    return JSON.parse(text.replace(UP_TO_NUMBER, '$1"$2"'));
+  } catch (err) {
+    // The position in that error counts the quotes added around numbers: the source text's own error names the
+    // place in what the server sent. Only on this failure path does the text get parsed twice.
+    JSON.parse(text);
+    throw err;
+  }
 }

@@ -84,4 +84,20 @@ describe('parseJsonNumbersAsText', () => {
     expect(() => parseJsonNumbersAsText('{"a":"1}')).toThrow();
     for (const bad of ['01', '1.', '1e', '-', '1.2.3', '--1', '1e5e5', '.5', '+1']) expect(() => parseJsonNumbersAsText(`{"a":${bad}}`), bad).toThrow();
   });
+
+  it('reports the error of the text as received, not of the text with its numbers quoted', () => {
+    const text = '{"a":[1,2,3,4,5,6],"b":x}';
+    const messageOf = (json: string) => {
+      try {
+        JSON.parse(json);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('parsed');
+    };
+    const received = messageOf(text);
+    // What the rewritten text's own error would say (its context shows the added quotes): not this.
+    expect(messageOf('{"a":["1","2","3","4","5","6"],"b":x}')).not.toBe(received);
+    expect(() => parseJsonNumbersAsText(text)).toThrow(received);
+  });
 });
