@@ -21,6 +21,18 @@ export interface RestCsvReader {
   close(): Promise<void>;
 }
 
+/**
+ * §4.1: Salesforce writes totalSize, done and nextRecordsUrl before records, so the link is in a page's first bytes.
+ * Only top-level keys come before the first `"records"` (a child subquery's own link lies inside the records), and
+ * the link is a path with nothing to escape. A page laid out otherwise gives no guess.
+ */
+export function peekNextRecordsUrl(page: Uint8Array): string | undefined {
+  const head = Buffer.from(page.buffer, page.byteOffset, Math.min(page.byteLength, 2048)).toString('latin1');
+  const records = head.indexOf('"records"');
+  if (records < 0) return undefined;
+  return /"nextRecordsUrl"\s*:\s*"([^"\\]+)"/.exec(head.slice(0, records))?.[1];
+}
+
 /** The worker: the bundle's own file, or the TypeScript entry through bin/tsxWorker.js when running the sources. */
 function startWorker(fields: readonly FieldSpec[]): Worker {
   const here = import.meta.url;
@@ -72,7 +84,24 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       worker!.postMessage(request, ownBuffer(body));
     });
   };
-  const fetchPage = async (path: string) => encode(await http.getBytes(path, { signal }), path);
+  const getBytes = (path: string) => {
+    const bytes = http.getBytes(path, { signal });
+    // A guess nobody asks for (below) is dropped; its failure must not go unhandled.
+    bytes.catch(() => {});
+    return bytes;
+  };
+  // The page after this one is requested as soon as this one's bytes are in (its link read from them), not once the
+  // worker has parsed it: fetching and parsing overlap. Pages are still followed by the parsed link (followPages);
+  // a guess it does not ask for is dropped.
+  let guess: { path: string; bytes: Promise<Buffer> } | undefined;
+  const fetchPage = async (path: string) => {
+    const bytes = guess?.path === path ? guess.bytes : getBytes(path);
+    guess = undefined;
+    const body = await bytes;
+    const next = peekNextRecordsUrl(body);
+    if (next !== undefined && next !== path && !closed) guess = { path: next, bytes: getBytes(next) };
+    return encode(body, path);
+  };
   const refused = () => new SfsyncError('WORKER', 'the REST page reader is closed');
   return {
     async first(soql) {

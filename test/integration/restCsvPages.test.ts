@@ -7,7 +7,7 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { fetchToken } from '../../extractors/auth.ts';
 import { describeObject } from '../../extractors/describe.ts';
 import { parseQueryPage, queryPath } from '../../extractors/restQuery.ts';
-import { createSalesforceHttp, type SalesforceHttp } from '../../extractors/salesforceHttp.ts';
+import { createSalesforceHttp, type RequestOptions, type SalesforceHttp } from '../../extractors/salesforceHttp.ts';
 import { buildSelect } from '../../extractors/soql.ts';
 import { createTokenProvider } from '../../extractors/tokenProvider.ts';
 import type { ObjectSpec } from '../../extractors/types.ts';
@@ -135,6 +135,38 @@ describe('REST pages encoded in a worker thread', () => {
     try {
       await expect(drain(reader.pages(await reader.first('short')))).rejects.toThrow(new DataError("Salesforce query pages hold 0 records in all, but the query's totalSize is 2"));
       await expect(drain(reader.pages(await reader.first('then short')))).rejects.toThrow(new DataError("Salesforce query pages hold 0 records in all, but the query's totalSize is 2"));
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('asks for the next page as soon as a page\'s bytes are in, and drops a guess the parsed link does not confirm', async () => {
+    const asked: string[] = [];
+    const page = (n: number) => JSON.stringify({ totalSize: 0, done: false, nextRecordsUrl: `/p${n}`, records: [] });
+    // JSON.parse keeps the last of two equal keys: the first bytes point at /wrong, the page itself at /right.
+    const misleading = '{"nextRecordsUrl":"/wrong","totalSize":0,"done":false,"records":[],"nextRecordsUrl":"/right"}';
+    const bodies: Record<string, string> = {
+      [queryPath('guessing', true)]: page(1),
+      '/p1': page(2),
+      '/p2': misleading,
+      '/right': JSON.stringify({ totalSize: 0, done: true, records: [] }),
+      '/wrong': 'never parsed',
+    };
+    const stub = serving(bodies);
+    const getBytes = stub.getBytes;
+    stub.getBytes = async (path: string, opts?: RequestOptions) => {
+      asked.push(path);
+      return getBytes(path, opts);
+    };
+    const reader = openRestCsvReader(stub, spec.fields);
+    try {
+      const first = await reader.first('guessing');
+      const pages = reader.pages(first);
+      expect((await pages.next()).done).toBe(false);
+      // Taking the first page fetches /p1 (the pager's one page ahead); its bytes name /p2, asked for at once.
+      await expect.poll(() => asked).toEqual(['/p1', '/p2']);
+      for await (const _ of pages);
+      expect(asked).toEqual(['/p1', '/p2', '/wrong', '/right']);
     } finally {
       await reader.close();
     }

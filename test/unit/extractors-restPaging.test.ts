@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
 import { followPages, parseQueryPage } from '../../extractors/restQuery.ts';
+import { peekNextRecordsUrl } from '../../pipelines/restCsvPages.ts';
 
 interface Page {
   totalSize: number;
@@ -65,5 +66,22 @@ describe('parseQueryPage', () => {
   it.each(['null', '[]', '"Id"', '42'])('rejects a record that is %s, not an object', (record) => {
     const text = `{"totalSize":1,"done":true,"records":[${record}]}`;
     expect(() => parseQueryPage(text, '/q')).toThrow(new DataError('Salesforce query page /q holds a record that is not a JSON object'));
+  });
+});
+
+describe('peekNextRecordsUrl', () => {
+  it.each([
+    ['the link before records, as Salesforce writes it', '{"totalSize":4001,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gX-2000","records":[{}]}', '/services/data/v62.0/query/01gX-2000'],
+    ['spaces around the colons', '{ "totalSize" : 3 , "nextRecordsUrl" : "/q/01gY-200" , "records" : [ ] }', '/q/01gY-200'],
+    ['the last page, whose child subquery has its own link', '{"totalSize":1,"done":true,"records":[{"Contacts":{"nextRecordsUrl":"/child-200"}}]}', undefined],
+    ['the link after records', '{"totalSize":2,"done":false,"records":[],"nextRecordsUrl":"/late"}', undefined],
+    ['no records key in the first bytes', `{"totalSize":2,"pad":"${'x'.repeat(3000)}","nextRecordsUrl":"/far","records":[]}`, undefined],
+  ])('%s', (_what, text, expected) => {
+    expect(peekNextRecordsUrl(Buffer.from(text))).toBe(expected);
+  });
+
+  it('reads a page that is a slice of a larger buffer', () => {
+    const memory = Buffer.from(`xxxx{"done":false,"nextRecordsUrl":"/s-2000","records":[]}yyyy`);
+    expect(peekNextRecordsUrl(memory.subarray(4, memory.length - 4))).toBe('/s-2000');
   });
 });
