@@ -145,12 +145,12 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
   } catch (err) {
     if (!bulkRefused(err)) throw err;
     ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
-    if (rest) return loadRest(ctx, client, spec, plan, runId, extras, rest.reader);
-    const reader = openRestCsvReader(ctx.sf, spec.fields);
+    // An incremental run's reader is syncObject's to close; an initial load opens its own here.
+    const own = rest ? undefined : openRestCsvReader(ctx.sf, spec.fields);
     try {
-      return await loadRest(ctx, client, spec, plan, runId, extras, reader);
+      return await loadRest(ctx, client, spec, plan, runId, extras, rest?.reader ?? own!);
     } finally {
-      await reader.close();
+      await own?.close();
     }
   }
 }
