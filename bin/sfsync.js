@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DIST, MANIFEST, sourceFingerprint } from './sourceManifest.js';
+import { DIST, MANIFEST, sourceFingerprint } from '../scripts/build/sourceManifest.js';
 
 function bundleIsCurrent() {
   try {
@@ -16,9 +16,9 @@ function bundleIsCurrent() {
 }
 
 if (process.env.SFSYNC_NO_BUNDLE !== '1' && bundleIsCurrent()) {
-  await import(pathToFileURL(path.join(DIST, 'cli.js')).href);
+  await import(pathToFileURL(path.join(DIST, 'main.js')).href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import('../pipelines/cli.ts');
+  await import('../cli/main.ts');
 }

@@ -35,7 +35,7 @@ export type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' 
 export const DELIMITERS: Record<string, string> = { COMMA: ',', TAB: '\t', PIPE: '|', SEMICOLON: ';', CARET: '^', BACKQUOTE: '`' };
 export const LINE_ENDINGS: Record<string, string> = { LF: '\n', CRLF: '\r\n' };
 const TERMINAL = new Set<JobState>(['JobComplete', 'Failed', 'Aborted']);
-/** Rows per write: measured with scripts/benchEmulator.ts at 1M Accounts, 32 KiB gave ~76 MB/s, 256 KiB ~62, 1 MiB ~52. */
+/** Rows per write: measured with scripts/bench/emulator.ts at 1M Accounts, 32 KiB gave ~76 MB/s, 256 KiB ~62, 1 MiB ~52. */
 const CHUNK_CHARS = 32 * 1024;
 
 export function isTerminal(state: JobState): boolean {

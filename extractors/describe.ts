@@ -2,9 +2,9 @@
 // Describes are conditional (If-Modified-Since -> 304, §2.1) against an in-process cache (issue 4).
 import { pgTypeOf } from '../schemas/fieldTypes.ts';
 import { DataError, SalesforceApiError } from '../lib/errors.ts';
-import type { JsonResponse, SalesforceHttp } from './salesforceHttp.ts';
+import type { JsonResponse, SalesforceHttp } from './client/salesforceHttp.ts';
 import { assertSoqlName } from './soql.ts';
-import type { CursorField, FieldSpec, ObjectSpec } from './types.ts';
+import type { CursorField, FieldSpec, ObjectSpec } from '../schemas/records.ts';
 
 /** The describe field members sfsync reads (§3.2). */
 export interface DescribeField {

@@ -1,6 +1,6 @@
 // sObject getDeleted (salesforce-api.md §5): ids deleted in a window, for hard-delete detection.
 import { DataError } from '../lib/errors.ts';
-import type { SalesforceHttp } from './salesforceHttp.ts';
+import type { SalesforceHttp } from './client/salesforceHttp.ts';
 import { assertSoqlName } from './soql.ts';
 
 export interface DeletedRecords {

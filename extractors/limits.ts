@@ -1,6 +1,6 @@
 // GET /limits (salesforce-api.md §2.7): the org's daily allowances, for the API budget guard (issue 5 item 3).
 import { DataError } from '../lib/errors.ts';
-import type { SalesforceHttp } from './salesforceHttp.ts';
+import type { SalesforceHttp } from './client/salesforceHttp.ts';
 
 export interface Limit {
   max: number;

@@ -1,6 +1,6 @@
 // SOQL text built from an ObjectSpec (pure). Names are validated, never quoted: SOQL has no identifier quoting.
 import { ConfigError, DataError } from '../lib/errors.ts';
-import type { ObjectSpec } from './types.ts';
+import type { ObjectSpec } from '../schemas/records.ts';
 
 /** An API name SOQL accepts bare (issue 5 item 7: anything needing quoting is refused). */
 const SOQL_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;

@@ -1,5 +1,5 @@
 // Generic retry: exponential backoff with full jitter, a bounded number of attempts and a bounded total time.
-// Pure math plus one loop; what is retryable is decided by the caller (extractors/retry.ts for Salesforce).
+// Pure math plus one loop; what is retryable is decided by the caller (extractors/client/retry.ts for Salesforce).
 
 export interface BackoffOptions {
   /** Delay cap of the first retry, in ms. */

@@ -3,9 +3,9 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Row } from '../extractors/types.ts';
+import type { Row } from '../schemas/records.ts';
 import { DataError } from '../lib/errors.ts';
-import { encodeCsvChunks } from './encodeCsv.ts';
+import { encodeCsvChunks } from '../transforms/encodeCsv.ts';
 import { qualified, quoteIdent } from './postgres.ts';
 
 export interface CopyTarget {

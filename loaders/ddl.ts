@@ -1,6 +1,6 @@
 // Data tables from describe (issue 3 §3): create, widen with new columns (never drop), comment, index the cursor.
 import type pg from 'pg';
-import type { FieldSpec, ObjectSpec } from '../extractors/types.ts';
+import type { FieldSpec, ObjectSpec } from '../schemas/records.ts';
 import { qualified, quoteIdent, quoteLiteral } from './postgres.ts';
 
 /** Picklists longer than this would turn a column comment into a wall of text. */

@@ -7,8 +7,8 @@ import { createEmulator, type Emulator, type FaultSpec } from '../emulator/index
 import { describeObject } from '../extractors/describe.ts';
 import { loadConfig } from '../lib/config.ts';
 import { silentLogger } from '../lib/log.ts';
-import { syncAll, withSyncContext } from '../pipelines/sync.ts';
-import type { RunSummary } from '../pipelines/syncObject.ts';
+import { syncAll, withSyncContext } from '../cli/sync.ts';
+import type { RunSummary } from '../pipelines/sync/syncObject.ts';
 import { compareTable } from '../test/support/compare.ts';
 import { orgRecords } from '../test/support/org.ts';
 import { prng } from '../test/support/prng.ts';
@@ -26,7 +26,7 @@ const ROUTES = {
 };
 
 /**
- * Bulk job create is not retried after a 500 or a dropped connection (extractors/bulkQueryJob.ts: a repeat could
+ * Bulk job create is not retried after a 500 or a dropped connection (extractors/bulk/queryJob.ts: a repeat could
  * start a second job), so such a fault fails that object's run by design; the next run must catch up.
  */
 const failsByDesign = (f: FaultSpec) => f.route === ROUTES.jobCreate && (f.kind === 'reset' || (f.kind === 'status' && f.status === 500));

@@ -1,11 +1,11 @@
 
 import { describeObject } from '../../extractors/describe.ts';
-import type { SalesforceHttp } from '../../extractors/salesforceHttp.ts';
+import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import { buildSelect } from '../../extractors/soql.ts';
-import type { ObjectSpec } from '../../extractors/types.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
-import { connectSalesforce } from '../../pipelines/salesforce.ts';
+import { connectSalesforce } from '../../pipelines/runtime/connectSalesforce.ts';
 
 export interface BenchSource {
   config: Readonly<Config>;

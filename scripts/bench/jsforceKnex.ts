@@ -4,7 +4,7 @@
 // records; they are dropped here. Env as for ./physicalCopy.ts. Prints {"rows":N,"batchSize":B} on stdout.
 import { Connection } from 'jsforce';
 import knex from 'knex';
-import { fetchToken } from '../../extractors/auth.ts';
+import { fetchToken } from '../../extractors/client/auth.ts';
 import { createLogger } from '../../lib/log.ts';
 import { openSource, report } from './benchSource.ts';
 

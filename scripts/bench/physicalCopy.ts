@@ -7,7 +7,7 @@
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createQueryJob, deleteJob, waitForJob } from '../../extractors/bulkQueryJob.ts';
+import { createQueryJob, deleteJob, waitForJob } from '../../extractors/bulk/queryJob.ts';
 import { ensureTable } from '../../loaders/ddl.ts';
 import { qualified, quoteIdent } from '../../loaders/postgres.ts';
 import { openSource, report } from './benchSource.ts';

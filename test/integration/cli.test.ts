@@ -146,7 +146,7 @@ describe('sfsync CLI', () => {
   });
 });
 
-// A delta of several REST pages goes through the page worker (pipelines/csvPageWorker.ts). In CI, where npm ci
+// A delta of several REST pages goes through the page worker (transforms/csvPageWorker.ts). In CI, where npm ci
 // has built dist/, bin/sfsync.js runs the bundle, so this is the bundled worker file a user's run loads.
 describe('sfsync CLI, a delta of several REST pages', () => {
   let org: Emulator;

@@ -2,10 +2,10 @@
 // view over the table does not block it. A removed field's column and data stay.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FieldSpec, ObjectSpec } from '../../extractors/types.ts';
+import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { columnTypes, ensureTable } from '../../loaders/ddl.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
-import { applyTypeChanges, diffSchema, snapshotOf } from '../../pipelines/drift.ts';
+import { applyTypeChanges, diffSchema, snapshotOf } from '../../pipelines/completeness/drift.ts';
 import { useTestDatabase } from '../support/db.ts';
 
 const db = useTestDatabase();

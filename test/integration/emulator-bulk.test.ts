@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { api, login } from './emulator-client.ts';
+import { api, login } from '../support/emulatorClient.ts';
 import { orgRecords } from '../support/org.ts';
 
 let em: Emulator;

@@ -1,7 +1,7 @@
 // Fault injection and the admin API over real HTTP (retry/timeout behaviour of clients is tested against these).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { api, login, send } from './emulator-client.ts';
+import { api, login, send } from '../support/emulatorClient.ts';
 
 let em: Emulator;
 let sf: ReturnType<typeof api>;

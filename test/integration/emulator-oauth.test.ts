@@ -2,7 +2,7 @@
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { api, assertion, login, send, tokenRequest } from './emulator-client.ts';
+import { api, assertion, login, send, tokenRequest } from '../support/emulatorClient.ts';
 
 const JWT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 let em: Emulator;

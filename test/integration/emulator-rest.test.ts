@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeJson } from '../../emulator/http.ts';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { planSoql } from '../../emulator/soql.ts';
-import { api, login } from './emulator-client.ts';
+import { api, login } from '../support/emulatorClient.ts';
 import { orgRecords } from '../support/org.ts';
 import { prng } from '../support/prng.ts';
 

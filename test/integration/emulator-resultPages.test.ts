@@ -3,7 +3,7 @@
 // once adding up to the sequential locator walk (§6.3).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { api, login } from './emulator-client.ts';
+import { api, login } from '../support/emulatorClient.ts';
 
 let em: Emulator;
 let sf: ReturnType<typeof api>;

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { DataError } from '../../lib/errors.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { fetchToken } from '../../extractors/auth.ts';
-import { DEFAULT_BULK_PARALLEL, bulkCsvStream } from '../../extractors/bulkCsvStream.ts';
-import { createQueryJob, waitForJob } from '../../extractors/bulkQueryJob.ts';
-import { createSalesforceHttp } from '../../extractors/salesforceHttp.ts';
-import { createTokenProvider } from '../../extractors/tokenProvider.ts';
+import { fetchToken } from '../../extractors/client/auth.ts';
+import { DEFAULT_BULK_PARALLEL, bulkCsvStream } from '../../extractors/bulk/csvStream.ts';
+import { createQueryJob, waitForJob } from '../../extractors/bulk/queryJob.ts';
+import { createSalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
+import { createTokenProvider } from '../../extractors/client/tokenProvider.ts';
 
 const FIELDS = ['Id', 'Name', 'Description', 'IsDeleted', 'SystemModstamp'];
 const SOQL = `SELECT ${FIELDS.join(', ')} FROM Account`;

@@ -8,9 +8,9 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { bulkCsvStream } from '../../extractors/bulkCsvStream.ts';
-import { createSalesforceHttp } from '../../extractors/salesforceHttp.ts';
-import { createTokenProvider } from '../../extractors/tokenProvider.ts';
+import { bulkCsvStream } from '../../extractors/bulk/csvStream.ts';
+import { createSalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
+import { createTokenProvider } from '../../extractors/client/tokenProvider.ts';
 
 const HEADER = '"Id","Name","Amount__c"';
 const FIELDS = ['Id', 'Name', 'Amount__c'];

@@ -3,7 +3,7 @@
 import { Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { assertion } from './emulator-client.ts';
+import { assertion } from '../support/emulatorClient.ts';
 import { orgRecords } from '../support/org.ts';
 
 let em: Emulator;

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FieldSpec, ObjectSpec, Row } from '../../extractors/types.ts';
+import type { FieldSpec, ObjectSpec, Row } from '../../schemas/records.ts';
 import { DataError } from '../../lib/errors.ts';
 import { copyCsv, copyRows } from '../../loaders/copyCsv.ts';
 import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';

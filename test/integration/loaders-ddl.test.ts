@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FieldSpec, ObjectSpec } from '../../extractors/types.ts';
+import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { ensureTable, existingColumns, tableIsEmpty } from '../../loaders/ddl.ts';
 import { pgTypeOf } from '../../schemas/fieldTypes.ts';
 import { useTestDatabase } from '../support/db.ts';

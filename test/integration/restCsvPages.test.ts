@@ -1,20 +1,20 @@
-// The REST page reader (pipelines/restCsvPages.ts): pages fetched over real HTTP from the emulator, the first
+// The REST page reader (pipelines/sync/restPages.ts): pages fetched over real HTTP from the emulator, the first
 // parsed on this thread, the others in a worker thread. The worker's CSV must be byte for byte what the same page
 // encodes to on this thread, errors in a page must come back as DataError naming it, and a closed reader must
 // refuse work.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { fetchToken } from '../../extractors/auth.ts';
+import { fetchToken } from '../../extractors/client/auth.ts';
 import { describeObject } from '../../extractors/describe.ts';
-import { parseQueryPage, queryPath } from '../../extractors/restQuery.ts';
-import { createSalesforceHttp, type RequestOptions, type SalesforceHttp } from '../../extractors/salesforceHttp.ts';
+import { parseQueryPage, queryPath } from '../../extractors/rest/query.ts';
+import { createSalesforceHttp, type RequestOptions, type SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import { buildSelect } from '../../extractors/soql.ts';
-import { createTokenProvider } from '../../extractors/tokenProvider.ts';
-import type { ObjectSpec } from '../../extractors/types.ts';
+import { createTokenProvider } from '../../extractors/client/tokenProvider.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
 import { DataError } from '../../lib/errors.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { csvTextOf } from '../../pipelines/csvPage.ts';
-import { openRestCsvReader } from '../../pipelines/restCsvPages.ts';
+import { csvTextOf } from '../../transforms/csvPage.ts';
+import { openRestCsvReader } from '../../pipelines/sync/restPages.ts';
 import { orgRecords } from '../support/org.ts';
 
 const log = silentLogger();

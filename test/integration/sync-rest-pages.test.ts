@@ -1,13 +1,13 @@
-// REST deltas are merged page by page while the next page and getDeleted are in flight (pipelines/commitLoad.ts
-// mergePages, extractors/restQuery.ts prefetch, syncObject's getDeleted): still one transaction, so a failure on a
+// REST deltas are merged page by page while the next page and getDeleted are in flight (pipelines/sync/commitLoad.ts
+// mergePages, extractors/rest/query.ts prefetch, syncObject's getDeleted): still one transaction, so a failure on a
 // later page or in getDeleted leaves every row and the watermark as they were, and the next run loads it all.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator, type FaultSpec } from '../../emulator/index.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { syncAll, withSyncContext } from '../../pipelines/sync.ts';
-import type { RunSummary } from '../../pipelines/syncObject.ts';
+import { syncAll, withSyncContext } from '../../cli/sync.ts';
+import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';

@@ -1,6 +1,6 @@
 // Compare a warehouse table with the emulator's records, value by value, after sfsync's type mapping.
 import type pg from 'pg';
-import type { ObjectSpec } from '../../extractors/types.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
 
 /** Canonical decimal text: no exponent, no trailing zeros, no leading zeros ("1.2345678E7" -> "12345678"). */
 export function canonicalDecimal(text: string): string {

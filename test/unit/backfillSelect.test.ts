@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/errors.ts';
 import { buildSelect } from '../../extractors/soql.ts';
-import type { FieldSpec, ObjectSpec } from '../../extractors/types.ts';
-import { backfillField } from '../../pipelines/backfillObject.ts';
+import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
+import { backfillField } from '../../pipelines/backfill/backfillObject.ts';
 
 const field = (name: string): FieldSpec => ({ name, column: name.toLowerCase(), label: name, sfType: 'datetime', pgType: 'timestamptz', calculated: false, calculatedFormula: null, picklistValues: [] });
 const spec = (fields: string[], cursorField: ObjectSpec['cursorField']): ObjectSpec => ({ name: 'Account', table: 'account', label: 'Account', fields: fields.map(field), cursorField, hasIsDeleted: true });

@@ -1,7 +1,7 @@
 // Backfill window splitting and argument validation (pure).
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/errors.ts';
-import { MAX_WINDOWS, parseInstant, parseWindowSpec, splitWindows } from '../../pipelines/backfillWindows.ts';
+import { MAX_WINDOWS, parseInstant, parseWindowSpec, splitWindows } from '../../pipelines/backfill/calendarWindows.ts';
 
 const d = (iso: string) => new Date(iso);
 const iso = (ws: { from: Date; to: Date }[]) => ws.map((w) => [w.from.toISOString(), w.to.toISOString()]);

@@ -3,9 +3,9 @@ import { decodeJwt, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AuthError, ConfigError } from '../../lib/errors.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { isSandboxHost, loginOrigin, normalisePrivateKey, signAssertion } from '../../extractors/auth.ts';
-import type { Session } from '../../extractors/auth.ts';
-import { createTokenProvider } from '../../extractors/tokenProvider.ts';
+import { isSandboxHost, loginOrigin, normalisePrivateKey, signAssertion } from '../../extractors/client/auth.ts';
+import type { Session } from '../../extractors/client/auth.ts';
+import { createTokenProvider } from '../../extractors/client/tokenProvider.ts';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pkcs8 = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
-import { HeaderSplitter, checkHeader, parseHeaderLine } from '../../extractors/bulkCsvStream.ts';
+import { HeaderSplitter, checkHeader, parseHeaderLine } from '../../extractors/bulk/csvStream.ts';
 
 describe('Bulk CSV header line (§6.6)', () => {
   it('parses quoted and unquoted names, a trailing CR and a BOM', () => {

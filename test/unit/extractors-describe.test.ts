@@ -3,7 +3,7 @@ import { DataError } from '../../lib/errors.ts';
 import { createDescribeCache, specOf, validatorOf } from '../../extractors/describe.ts';
 import { replicationDate } from '../../extractors/getDeleted.ts';
 import { parseLimits } from '../../extractors/limits.ts';
-import { pollDelay } from '../../extractors/bulkQueryJob.ts';
+import { pollDelay } from '../../extractors/bulk/queryJob.ts';
 
 const fd = (name: string, type: string, extra: Record<string, unknown> = {}) => ({ name, label: `${name} label`, type, ...extra });
 

@@ -1,6 +1,6 @@
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
-import { parseJsonNumbersAsText } from '../../extractors/exactJson.ts';
+import { parseJsonNumbersAsText } from '../../extractors/rest/exactJson.ts';
 
 /** A seeded generator, so a failure is reproducible. */
 function lcg(seed: number): () => number {

@@ -1,7 +1,7 @@
 // PageDownload: a page downloading ahead of its turn holds at most its byte budget, resumes as the reader drains it,
 // and keeps its failure for the reader (after the bytes that preceded it).
 import { describe, expect, it } from 'vitest';
-import { PageDownload } from '../../extractors/pageDownload.ts';
+import { PageDownload } from '../../extractors/bulk/pageDownload.ts';
 
 /** A source of n chunks of `size` bytes that counts how many were pulled. */
 function source(n: number, size: number, failAt?: number) {

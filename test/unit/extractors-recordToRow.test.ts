@@ -1,9 +1,9 @@
 import { parse } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
-import { recordToRow } from '../../extractors/recordToRow.ts';
-import { parseQueryPage } from '../../extractors/restQuery.ts';
-import type { FieldSpec } from '../../extractors/types.ts';
+import { recordToRow } from '../../transforms/recordToRow.ts';
+import { parseQueryPage } from '../../extractors/rest/query.ts';
+import type { FieldSpec } from '../../schemas/records.ts';
 
 const f = (name: string, sfType = 'string'): FieldSpec => ({ name, column: name.toLowerCase(), label: name, sfType, pgType: 'text', calculated: false, calculatedFormula: null, picklistValues: [] });
 const fields = [f('Id', 'id'), f('Amount__c', 'currency'), f('Big__c', 'double'), f('IsDeleted', 'boolean'), f('SystemModstamp', 'datetime'), f('Note__c'), f('Count__c', 'int')];

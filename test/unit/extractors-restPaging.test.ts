@@ -1,10 +1,10 @@
-// REST paging (extractors/restQuery.ts followPages) against §4.1's contract: totalSize is the total across all
+// REST paging (extractors/rest/query.ts followPages) against §4.1's contract: totalSize is the total across all
 // pages, so pages that hold fewer records by `done`, or more, are a DataError, never a load that a watermark then
 // passes. Pages come from a function here: the paging logic alone, on top of the emulator tests over HTTP.
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
-import { followPages, parseQueryPage } from '../../extractors/restQuery.ts';
-import { peekNextRecordsUrl } from '../../pipelines/restCsvPages.ts';
+import { followPages, parseQueryPage } from '../../extractors/rest/query.ts';
+import { peekNextRecordsUrl } from '../../pipelines/sync/restPages.ts';
 
 interface Page {
   totalSize: number;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SalesforceApiError } from '../../lib/errors.ts';
 import { backoffDelay, parseRetryAfter, retryDelay, withRetry } from '../../lib/retry.ts';
-import { apiErrorOf, classifyResponse, isTransient, parseErrorBody } from '../../extractors/retry.ts';
-import { apiPath, parseLimitInfo } from '../../extractors/salesforceHttp.ts';
+import { apiErrorOf, classifyResponse, isTransient, parseErrorBody } from '../../extractors/client/retry.ts';
+import { apiPath, parseLimitInfo } from '../../extractors/client/salesforceHttp.ts';
 
 describe('backoff math', () => {
   it('full jitter: uniform below min(max, base * 2^retry)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../lib/errors.ts';
 import { buildCount, buildSelect, escapeSoqlString, quoteSoqlString, soqlDateTime } from '../../extractors/soql.ts';
-import type { FieldSpec, ObjectSpec } from '../../extractors/types.ts';
+import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 
 const field = (name: string): FieldSpec => ({ name, column: name.toLowerCase(), label: name, sfType: 'string', pgType: 'text', calculated: false, calculatedFormula: null, picklistValues: [] });
 const account: ObjectSpec = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldSpec, ObjectSpec } from '../../extractors/types.ts';
+import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { pgTypeOf } from '../../schemas/fieldTypes.ts';
 import { addColumnSql, columnComment, commentSql, createTableSql, cursorIndexSql } from '../../loaders/ddl.ts';
 import { mergeSql } from '../../loaders/merge.ts';

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { Row } from '../../extractors/types.ts';
-import { encodeCsvChunks, encodeCsvLine } from '../../loaders/encodeCsv.ts';
+import type { Row } from '../../schemas/records.ts';
+import { encodeCsvChunks, encodeCsvLine } from '../../transforms/encodeCsv.ts';
 
 const HARD: Row = [
   'say "hi"',

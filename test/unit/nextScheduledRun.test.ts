@@ -1,7 +1,7 @@
 // When `sfsync status` says an object is next synced: cron arithmetic from a fixed "now", checked against node-cron.
 import { createTask } from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { nextScheduledRun, nextTick } from '../../pipelines/nextScheduledRun.ts';
+import { nextScheduledRun, nextTick } from '../../pipelines/runtime/nextScheduledRun.ts';
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cappedWatermark, deletedWindow, planObject } from '../../pipelines/plan.ts';
+import { cappedWatermark, deletedWindow, planObject } from '../../pipelines/sync/plan.ts';
 
 const wm = { cursorField: 'SystemModstamp', value: '2024-05-01T10:00:00.000Z' };
 

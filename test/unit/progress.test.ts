@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log.ts';
-import { createProgress, formatProgressLine } from '../../pipelines/progress.ts';
+import { createProgress, formatProgressLine } from '../../pipelines/runtime/progress.ts';
 
 function sink(isTTY: boolean): Writable & { isTTY: boolean; text: () => string } {
   let text = '';

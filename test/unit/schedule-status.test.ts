@@ -1,8 +1,8 @@
 // Pure parts of schedule/status/docs: which cron groups run, how lag reads, how Markdown cells are escaped.
 import { describe, expect, it } from 'vitest';
-import { formatDictionaryMarkdown } from '../../pipelines/docs.ts';
-import { DEFAULT_CRON, resolveGroups } from '../../pipelines/schedule.ts';
-import { formatLag, lagSeconds } from '../../pipelines/status.ts';
+import { formatDictionaryMarkdown } from '../../cli/docs.ts';
+import { DEFAULT_CRON, resolveGroups } from '../../cli/schedule.ts';
+import { formatLag, lagSeconds } from '../../cli/status.ts';
 
 describe('resolveGroups', () => {
   const file = [{ cron: '0 3 * * *', objects: ['Account'] }, { cron: '*/15 * * * *', objects: ['Task'], timezone: 'UTC' }];

@@ -1,7 +1,7 @@
 // planWindows / halveWindow: cursor windows sized by COUNT, over a fake set of cursor values (pure logic).
 import { describe, expect, it } from 'vitest';
 import type { CursorWindow } from '../../extractors/soql.ts';
-import { halveWindow, planWindows, type WindowPlanning } from '../../pipelines/windows.ts';
+import { halveWindow, planWindows, type WindowPlanning } from '../../pipelines/sync/cursorWindows.ts';
 
 const NOW = new Date('2026-01-01T00:00:00.000Z');
 

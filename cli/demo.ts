@@ -1,0 +1,92 @@
+// `sfsync demo`: emulator + PostgreSQL, an initial load, some changes in the org, an incremental sync, next steps.
+import { createEmulator } from '../emulator/index.ts';
+import type { OrgStore } from '../emulator/types.ts';
+import { ConfigError } from '../lib/errors.ts';
+import { loadConfig, requestedLogLevel } from '../lib/config.ts';
+import { createLogger } from '../lib/log.ts';
+import { describeUrl } from '../pipelines/runtime/database.ts';
+import { formatSummary, syncAll, withSyncContext } from './sync.ts';
+
+const DEMO_OBJECTS = 'Account,Contact,Opportunity,Lead,Invoice__c';
+const DEMO_SCHEMA = 'sfsync_demo';
+
+/** Two analyst queries joining Contact to Account, run at the end of the demo. */
+const SAMPLE_QUERIES = [
+  {
+    title: 'the latest contacts with their account and its city',
+    sql: `SELECT c.name AS contact, a.name AS account, a.billingcity AS city FROM ${DEMO_SCHEMA}.contact c JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted ORDER BY c.createddate DESC, c.id LIMIT 3;`,
+  },
+  {
+    title: 'contacts per industry, from the contact side',
+    sql: `SELECT coalesce(a.industry, '(none)') AS industry, count(c.id) AS contacts FROM ${DEMO_SCHEMA}.contact c LEFT JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted GROUP BY 1 ORDER BY 2 DESC LIMIT 3;`,
+  },
+];
+
+/** How to reach the warehouse with psql afterwards (never printing a password). */
+function psqlHint(fromEnv: boolean): string {
+  if (fromEnv) return `Query it yourself:  psql "$DATABASE_URL" -c 'SELECT count(*) FROM ${DEMO_SCHEMA}.contact'`;
+  return [
+    'The embedded PostgreSQL keeps its data under ./.sfsync/ but runs only while sfsync runs.',
+    'To explore the warehouse with psql, point the demo at a PostgreSQL of your own:',
+    `  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx sfsync demo && psql postgres://postgres@127.0.0.1:5432/postgres -c 'SELECT count(*) FROM ${DEMO_SCHEMA}.contact'`,
+  ].join('\n');
+}
+
+/** Change a few records the way users do: edits, a new record, a delete and an undelete. */
+function changeSomeRecords(store: OrgStore): string {
+  const accounts = store.snapshot('Account');
+  const live = [];
+  for (let i = 0; i < accounts.size && live.length < 30; i++) {
+    const rec = accounts.at(i);
+    if (rec && rec.IsDeleted === false) live.push(rec);
+  }
+  for (const rec of live.slice(0, 20)) store.update(rec.Id, { Description: `Reviewed in the sfsync demo at ${store.now()}` });
+  for (let i = 0; i < 5; i++) store.insert('Account', { Name: `Demo Account ${i + 1}`, Type: 'Prospect' });
+  for (const rec of live.slice(20, 23)) store.softDelete(rec.Id);
+  return '20 Accounts edited, 5 inserted, 3 deleted';
+}
+
+export async function runDemo(opts: { accounts: string }): Promise<void> {
+  const accounts = Number(opts.accounts);
+  if (!Number.isInteger(accounts) || accounts < 1) throw new ConfigError(`--accounts must be a positive whole number (got '${opts.accounts}')`);
+  const emulator = await createEmulator({ port: 0, accounts });
+  try {
+    const config = loadConfig(
+      {
+        ...process.env,
+        SF_LOGIN_URL: emulator.loginUrl,
+        SF_AUTH_FLOW: 'jwt',
+        SF_CLIENT_ID: emulator.clientId,
+        SF_USERNAME: emulator.username,
+        SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
+        SFSYNC_SCHEMA: DEMO_SCHEMA,
+      },
+      { objects: DEMO_OBJECTS },
+    );
+    const log = createLogger({ level: requestedLogLevel() ?? 'warn', pretty: process.stderr.isTTY });
+    const out = (s: string) => process.stdout.write(s);
+    out(`Salesforce emulator: ${emulator.url} (${accounts} Accounts and related records)\n`);
+    await withSyncContext(config, log, async (ctx) => {
+      await ctx.pool.query(`DROP SCHEMA IF EXISTS ${DEMO_SCHEMA} CASCADE`);
+      await ctx.pool.query('DELETE FROM sfsync.watermarks WHERE target_schema = $1', [DEMO_SCHEMA]);
+      out('\n1. Initial load (Bulk API 2.0 -> COPY)\n');
+      const first = await syncAll(ctx, false);
+      out(formatSummary(first));
+      out(`\n2. In Salesforce: ${changeSomeRecords(emulator.store)}\n`);
+      out('\n3. Incremental sync (REST queryAll from the watermark)\n');
+      const second = await syncAll(ctx, false);
+      out(formatSummary(second));
+      const failed = [...first, ...second].filter((s) => s.status === 'failed');
+      if (failed.length > 0) throw new Error(`demo sync failed for ${failed.map((s) => s.object).join(', ')}`);
+      out(`\nThe warehouse is in ${describeUrl(ctx.pool.options.connectionString ?? '')}, schema ${DEMO_SCHEMA}.\n`);
+      out(`${psqlHint(Boolean(config.databaseUrl))}\n`);
+      for (const q of SAMPLE_QUERIES) {
+        out(`\n  -- ${q.title}\n  ${q.sql}\n`);
+        const { rows } = await ctx.pool.query(q.sql);
+        for (const r of rows) out(`     ${Object.values(r).join(' | ')}\n`);
+      }
+    });
+  } finally {
+    await emulator.close();
+  }
+}

@@ -1,0 +1,72 @@
+// `sfsync runs`: the run history in sfsync.runs, newest first, as a table or JSON.
+import type pg from 'pg';
+import { loadConfig } from '../lib/config.ts';
+import { ConfigError } from '../lib/errors.ts';
+import { createLogger } from '../lib/log.ts';
+import { withClient } from '../loaders/postgres.ts';
+import { listRuns, type RunRecord } from '../loaders/state.ts';
+import { openDatabase } from '../pipelines/runtime/database.ts';
+import { formatTextTable } from './textTable.ts';
+
+export interface RunsOptions {
+  object?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+const count = (n: number | null) => (n === null ? '' : String(n));
+
+/** `from .. to` of an incremental or backfill window; empty for whole-object loads. */
+function window(run: RunRecord): string {
+  if (!run.windowFrom && !run.windowTo) return '';
+  return `${run.windowFrom ?? ''}..${run.windowTo ?? ''}`;
+}
+
+export function formatRunsTable(runs: readonly RunRecord[]): string {
+  if (runs.length === 0) return 'No runs recorded yet. Run `sfsync sync`.\n';
+  const header = ['id', 'object', 'mode', 'status', 'started', 'duration', 'fetched', 'inserted', 'updated', 'deleted', 'MB', 'api calls', 'bulk jobs', 'window', 'error'];
+  const body = runs.map((r) => [
+    String(r.id),
+    r.object,
+    r.mode,
+    r.status,
+    r.startedAt,
+    r.durationMs === null ? '' : `${(r.durationMs / 1000).toFixed(1)} s`,
+    count(r.rowsFetched),
+    count(r.rowsInserted),
+    count(r.rowsUpdated),
+    count(r.rowsDeleted),
+    r.bytes === null ? '' : (r.bytes / 1_000_000).toFixed(1),
+    count(r.apiCalls),
+    String(r.bulkJobIds.length || ''),
+    window(r),
+    r.error ?? '',
+  ]);
+  return formatTextTable(header, body);
+}
+
+/** `--object account` finds the runs recorded as Account: API names are case-insensitive in Salesforce. */
+async function spelledAsRecorded(client: pg.ClientBase, schema: string, object: string): Promise<string> {
+  const { rows } = await client.query<{ object: string }>(
+    'SELECT object FROM sfsync.runs WHERE target_schema = $1 AND lower(object) = lower($2) ORDER BY id DESC LIMIT 1',
+    [schema, object],
+  );
+  return rows[0]?.object ?? object;
+}
+
+export async function runRuns(opts: RunsOptions): Promise<void> {
+  const limit = opts.limit ?? 20;
+  if (!Number.isInteger(limit) || limit <= 0) throw new ConfigError('--limit must be a positive whole number');
+  const config = loadConfig(process.env, { needSalesforce: false });
+  const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
+  const db = await openDatabase(config, log);
+  try {
+    const runs = await withClient(db.pool, async (client) => {
+      const object = opts.object === undefined ? undefined : await spelledAsRecorded(client, config.schema, opts.object);
+      return listRuns(client, { schema: config.schema, object, limit });
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify({ schema: config.schema, runs }, null, 2)}\n` : formatRunsTable(runs));
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,133 @@
+// REST query/queryAll with nextRecordsUrl paging (salesforce-api.md §4.1-4.4), at most one page ahead of the
+// consumer, parsed exactly so currency/double values keep every digit.
+import { DataError } from '../../lib/errors.ts';
+import { parseJsonNumbersAsText } from './exactJson.ts';
+import { recordToRow } from '../../transforms/recordToRow.ts';
+import type { SalesforceHttp } from '../client/salesforceHttp.ts';
+import type { ObjectSpec, Row } from '../../schemas/records.ts';
+
+export interface RestQueryOptions {
+  /** queryAll (§4.5: includes IsDeleted = true rows) instead of query. */
+  all?: boolean;
+  /** §4.2: Sforce-Query-Options batchSize, 200..2000, a hint only. */
+  batchSize?: number;
+  /** Called with each page's record count as it arrives (a progress display; nothing per record). */
+  onPage?: (records: number) => void;
+}
+
+export interface QueryPage {
+  totalSize: number;
+  done: boolean;
+  nextRecordsUrl?: string;
+  records: Record<string, unknown>[];
+}
+
+/** Parses and validates one page; numbers inside records keep every digit (exactJson.ts). */
+export function parseQueryPage(text: string, url: string): QueryPage {
+  let body: unknown;
+  try {
+    body = parseJsonNumbersAsText(text);
+  } catch (err) {
+    throw new DataError(`Salesforce query page ${url} is not valid JSON (${(err as Error).message})`);
+  }
+  const p = body as { totalSize?: unknown; done?: unknown; nextRecordsUrl?: unknown; records?: unknown } | null;
+  const totalSize = typeof p?.totalSize === 'string' ? Number(p.totalSize) : Number.NaN;
+  if (!p || typeof p.done !== 'boolean' || !Array.isArray(p.records) || !Number.isInteger(totalSize)) {
+    throw new DataError(`Salesforce query page ${url} is not shaped like a query result (totalSize, done, records[])`);
+  }
+  if (!p.done && typeof p.nextRecordsUrl !== 'string') throw new DataError(`Salesforce query page ${url} says done=false but has no nextRecordsUrl`);
+  if (!p.records.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) {
+    throw new DataError(`Salesforce query page ${url} holds a record that is not a JSON object`);
+  }
+  return { totalSize, done: p.done, nextRecordsUrl: typeof p.nextRecordsUrl === 'string' ? p.nextRecordsUrl : undefined, records: p.records as Record<string, unknown>[] };
+}
+
+/** The path that runs a query (§4.1): query, or queryAll with deleted records (§4.5). */
+export function queryPath(soql: string, all: boolean | undefined): string {
+  return `${all ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`;
+}
+
+async function fetchPage(http: SalesforceHttp, path: string, opts: RestQueryOptions): Promise<QueryPage> {
+  const headers = opts.batchSize ? { 'Sforce-Query-Options': `batchSize=${opts.batchSize}` } : undefined;
+  return parseQueryPage(await http.getText(path, { headers }), path);
+}
+
+/** Runs the query and returns its first page; totalSize (§4.3) tells the size of the whole result. */
+function firstPage(http: SalesforceHttp, soql: string, opts: RestQueryOptions = {}): Promise<QueryPage> {
+  return fetchPage(http, queryPath(soql, opts.all), opts);
+}
+
+/** What paging needs of a page (§4.1). */
+interface PageLink {
+  totalSize: number;
+  done: boolean;
+  nextRecordsUrl?: string;
+}
+
+/**
+ * `first` and the pages after it, in order, each passed through `map`; follows nextRecordsUrl verbatim (§4.1) and
+ * stops on done. With `prefetch`, the next page is requested, and mapped, when the consumer takes a page, so the
+ * server's time and the mapping overlap the consumer's (COPY, merge); only for consumers that read to the end,
+ * since an early stop then wastes one API call. `records` counts a page's records: §4.1's totalSize is the total
+ * across all pages, so pages that hold more (a page served twice) or, by done, fewer (a page skipped, which a
+ * watermark would then pass) are a DataError, not a load.
+ */
+export async function* followPages<P extends PageLink, T>(
+  fetch: (path: string) => Promise<P>,
+  first: P,
+  opts: { prefetch?: boolean; map: (page: P) => T; records: (page: P) => number },
+): AsyncGenerator<T> {
+  let seen = 0;
+  const check = (page: P, where: string) => {
+    seen += opts.records(page);
+    if (seen > first.totalSize || (page.done && seen !== first.totalSize)) {
+      const held = page.done ? 'in all' : `up to ${where}`;
+      throw new DataError(`Salesforce query pages hold ${seen} records ${held}, but the query's totalSize is ${first.totalSize}`);
+    }
+  };
+  // Only the link to the next page is kept, not the records: they are garbage once mapped.
+  const load = async (path: string) => {
+    const page = await fetch(path);
+    check(page, `page ${path}`);
+    return { next: page.done ? undefined : page.nextRecordsUrl, value: opts.map(page) };
+  };
+  check(first, 'the first page');
+  let current = { next: first.done ? undefined : first.nextRecordsUrl, value: opts.map(first) };
+  for (;;) {
+    const { next } = current;
+    const ahead = opts.prefetch && next !== undefined ? load(next) : undefined;
+    // Its error surfaces when it is awaited; a consumer that stops first must not leave it unhandled.
+    ahead?.catch(() => {});
+    yield current.value;
+    if (next === undefined) return;
+    current = await (ahead ?? load(next));
+  }
+}
+
+/** `first` and the rest of its query, parsed here (followPages). */
+function pagesFrom<T = QueryPage>(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {}): AsyncGenerator<T> {
+  return followPages((path) => fetchPage(http, path, opts), first, { prefetch: opts.prefetch, map: opts.map ?? ((page) => page as T), records: (page) => page.records.length });
+}
+
+/** Every page of a query, fetched one at a time as the consumer asks. */
+export async function* queryPages(http: SalesforceHttp, soql: string, opts: RestQueryOptions = {}): AsyncGenerator<QueryPage> {
+  yield* pagesFrom(http, await firstPage(http, soql, opts), opts);
+}
+
+/** A whole query as row pages (spec.fields order), the next page prefetched. */
+export async function* restQueryRowPages(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row[]> {
+  const map = (page: QueryPage) => {
+    opts.onPage?.(page.records.length);
+    return page.records.map((record) => recordToRow(record, spec.fields));
+  };
+  yield* pagesFrom(http, await firstPage(http, soql, opts), { ...opts, prefetch: true, map });
+}
+
+export async function* restQueryRows(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row> {
+  for await (const rows of restQueryRowPages(http, soql, spec, opts)) yield* rows;
+}
+
+/** §4.4: `SELECT COUNT() ...` -> totalSize. */
+export async function countRecords(http: SalesforceHttp, soql: string, opts: { all?: boolean } = {}): Promise<number> {
+  return (await firstPage(http, soql, opts)).totalSize;
+}

@@ -1,0 +1,59 @@
+// Hard-delete detection (issue 4 item 2; salesforce-api.md §5): getDeleted over the window since the last check,
+// applied in the transaction of the data commit. Rows are only ever marked isdeleted = true, never removed.
+import type pg from 'pg';
+import { SalesforceApiError, oneLine } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { getDeleted } from '../../extractors/getDeleted.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
+import { markDeletedAsOf } from '../../loaders/merge.ts';
+import { saveDeletedCheck, setNeedsReconcile } from '../../loaders/objectState.ts';
+import type { ObjectKey } from '../../loaders/state.ts';
+import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
+import { deletedWindow } from '../sync/plan.ts';
+
+export interface DeleteCheck {
+  entries: { id: string; deletedDate: string }[];
+  /** The next check starts here; null = leave the last check where it is. */
+  coveredUntil: string | null;
+  /** Deletes may have been missed (window clipped, log purged, window refused): reconcile (§5.2). */
+  lost: boolean;
+}
+
+/** §5.1: errors that mean "this window cannot be answered", not "the sync is broken". */
+const WINDOW_ERRORS = new Set(['INVALID_REPLICATION_DATE', 'EXCEEDED_ID_LIMIT']);
+
+/** An initial or full load reads every record as of `serverNow`: deletions before it are already in the data. */
+export function loadedAsOf(serverNow: Date): DeleteCheck {
+  return { entries: [], coveredUntil: serverNow.toISOString(), lost: false };
+}
+
+const floorToMinute = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+
+/** One getDeleted call for an incremental run; null when the window is too short to ask for yet. */
+export async function checkDeleted(http: SalesforceHttp, log: Logger, spec: ObjectSpec, since: string | null, lookbackMinutes: number): Promise<DeleteCheck | null> {
+  const window = deletedWindow(since, http.serverNow(), lookbackMinutes);
+  if (!window || since === null) return null;
+  try {
+    const res = await getDeleted(http, spec.name, window.start, window.end);
+    // §5.1: an earliestDateAvailable after our last check means the delete log no longer reaches back to it; both
+    // are minute-aligned, so the same minute counts as a gap too (a needless reconcile is cheap, a lost delete not).
+    const purged = res.earliestDateAvailable !== null && Date.parse(res.earliestDateAvailable) >= floorToMinute(Date.parse(since));
+    if (window.gap || purged) log.warn({ object: spec.name, since, earliestDateAvailable: res.earliestDateAvailable }, 'getDeleted cannot cover the time since the last check; reconciling Ids');
+    return { entries: res.deleted, coveredUntil: res.latestDateCovered ?? window.end.toISOString(), lost: window.gap || purged };
+  } catch (err) {
+    if (!(err instanceof SalesforceApiError) || !WINDOW_ERRORS.has(err.errorCode)) throw err;
+    log.warn({ object: spec.name, err: oneLine(err) }, 'getDeleted refused the window; reconciling Ids instead');
+    return { entries: [], coveredUntil: window.end.toISOString(), lost: true };
+  }
+}
+
+/** Inside the data commit's transaction: marks, moves the check forward, flags a needed reconciliation. */
+export async function applyDeleteCheck(client: pg.ClientBase, key: ObjectKey, spec: ObjectSpec, check: DeleteCheck | null): Promise<number> {
+  if (!check) return 0;
+  const marked = spec.hasIsDeleted
+    ? await markDeletedAsOf(client, { schema: key.schema, table: spec.table, cursorColumn: spec.cursorField?.toLowerCase() ?? null }, check.entries)
+    : 0;
+  if (check.coveredUntil) await saveDeletedCheck(client, key, check.coveredUntil);
+  if (check.lost) await setNeedsReconcile(client, key, true);
+  return marked;
+}

@@ -1,0 +1,44 @@
+// Id reconciliation of one object (salesforce-api.md §5.2): every live Id from Salesforce into a TEMP table, an
+// anti-join against the warehouse, rows Salesforce no longer has marked isdeleted (never removed).
+import type pg from 'pg';
+import { oneLine } from '../../lib/errors.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
+import { ensureDeletedFlag } from '../../loaders/ddl.ts';
+import { markAbsentDeleted } from '../../loaders/merge.ts';
+import { setNeedsReconcile } from '../../loaders/objectState.ts';
+import { withTransaction } from '../../loaders/postgres.ts';
+import { finishRun, startRun } from '../../loaders/state.ts';
+import type { RunContext } from '../runtime/runContext.ts';
+import { narrowSpec, openNarrowExtract } from './narrowExtract.ts';
+
+const IDS_TABLE = 'sfsync_live_ids';
+
+/**
+ * The caller holds the object's lock (no sync can load a row between the Id snapshot and the anti-join).
+ * `query`, not queryAll (§4.5): Recycle Bin rows are absent too, and they are deleted as well.
+ */
+export async function reconcileObject(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec): Promise<{ live: number; found: number }> {
+  const key = { schema: ctx.config.schema, object: spec.name };
+  if (!spec.hasIsDeleted) await ensureDeletedFlag(client, key.schema, spec.table);
+  const runId = await startRun(client, { ...key, mode: 'reconcile' });
+  try {
+    const extract = await openNarrowExtract(ctx, narrowSpec(spec, []), 'query');
+    try {
+      const result = await withTransaction(client, async () => {
+        await client.query(`CREATE TEMP TABLE ${IDS_TABLE} (id text PRIMARY KEY) ON COMMIT DROP`);
+        const live = await extract.copyInto(client, { schema: 'pg_temp', table: IDS_TABLE });
+        const found = await markAbsentDeleted(client, { schema: key.schema, table: spec.table, idsSchema: 'pg_temp', idsTable: IDS_TABLE });
+        await setNeedsReconcile(client, key, false);
+        await finishRun(client, runId, { status: 'succeeded', rowsFetched: live, rowsDeleted: found, bulkJobIds: extract.bulkJobIds });
+        return { live, found };
+      });
+      ctx.log.info({ object: spec.name, live: result.live, found: result.found }, 'Ids reconciled');
+      return result;
+    } finally {
+      await extract.close();
+    }
+  } catch (err) {
+    await finishRun(client, runId, { status: 'failed', error: oneLine(err) }).catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,54 @@
+// One loader per object at a time, across processes and machines: a session-level Postgres advisory lock.
+import type pg from 'pg';
+import { LockedError } from '../../lib/errors.ts';
+import { sleep } from '../../lib/retry.ts';
+
+export async function withObjectLock<T>(client: pg.ClientBase, schema: string, object: string, fn: () => Promise<T>): Promise<T> {
+  const key = `sfsync:${schema}.${object}`;
+  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
+  if (!rows[0]?.ok) throw new LockedError(`another sfsync process is loading ${object} into schema ${schema}; skipped`);
+  try {
+    return await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
+  }
+}
+
+/** How often a waiting loader asks for the lock again (a window's merge usually takes well under a second). */
+const LOCK_POLL_MS = 250;
+
+/**
+ * Like withObjectLock, but waits for the lock instead of failing: a backfill commits its windows between the runs of
+ * a concurrent `sync`. It polls pg_try_advisory_lock rather than blocking in pg_advisory_lock so that an abort
+ * (SIGINT/SIGTERM) stops the wait at once, with no query to cancel.
+ */
+export async function withObjectLockWaiting<T>(client: pg.ClientBase, schema: string, object: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const key = `sfsync:${schema}.${object}`;
+  for (;;) {
+    signal.throwIfAborted();
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
+    if (rows[0]?.ok) break;
+    await sleep(LOCK_POLL_MS, signal);
+  }
+  try {
+    return await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
+  }
+}
+
+/**
+ * One backfill per object at a time (fails fast): a second `sfsync backfill` of the same object would load the same
+ * windows twice and take the first one's unfinished windows for abandoned ones. Separate from the object lock,
+ * which the backfill takes only per window.
+ */
+export async function withBackfillLock<T>(client: pg.ClientBase, schema: string, object: string, fn: () => Promise<T>): Promise<T> {
+  const key = `sfsync-backfill:${schema}.${object}`;
+  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
+  if (!rows[0]?.ok) throw new LockedError(`another sfsync backfill of ${object} into schema ${schema} is running`);
+  try {
+    return await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
+  }
+}
