@@ -2,10 +2,12 @@
 import { createEmulator } from '../emulator/index.ts';
 import type { OrgStore } from '../emulator/types.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { loadConfig, requestedLogLevel } from '../lib/config.ts';
+import { loadConfig, requestedLogLevel, type Env } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { describeUrl } from '../pipelines/runtime/database.ts';
-import { formatSummary, syncAll, withSyncContext } from './sync.ts';
+import { withRunContext } from '../pipelines/runtime/runContext.ts';
+import { syncAll } from '../pipelines/sync/syncAll.ts';
+import { formatSummary } from './sync.ts';
 
 const DEMO_OBJECTS = 'Account,Contact,Opportunity,Lead,Invoice__c';
 const DEMO_SCHEMA = 'sfsync_demo';
@@ -40,20 +42,22 @@ function changeSomeRecords(store: OrgStore): string {
     const rec = accounts.at(i);
     if (rec && rec.IsDeleted === false) live.push(rec);
   }
-  for (const rec of live.slice(0, 20)) store.update(rec.Id, { Description: `Reviewed in the sfsync demo at ${store.now()}` });
+  for (const rec of live.slice(0, 20))
+    store.update(rec.Id, { Description: `Reviewed in the sfsync demo at ${store.now()}` });
   for (let i = 0; i < 5; i++) store.insert('Account', { Name: `Demo Account ${i + 1}`, Type: 'Prospect' });
   for (const rec of live.slice(20, 23)) store.softDelete(rec.Id);
   return '20 Accounts edited, 5 inserted, 3 deleted';
 }
 
-export async function runDemo(opts: { accounts: string }): Promise<void> {
+export async function runDemo(opts: { accounts: string }, env: Env): Promise<void> {
   const accounts = Number(opts.accounts);
-  if (!Number.isInteger(accounts) || accounts < 1) throw new ConfigError(`--accounts must be a positive whole number (got '${opts.accounts}')`);
+  if (!Number.isInteger(accounts) || accounts < 1)
+    throw new ConfigError(`--accounts must be a positive whole number (got '${opts.accounts}')`);
   const emulator = await createEmulator({ port: 0, accounts });
   try {
     const config = loadConfig(
       {
-        ...process.env,
+        ...env,
         SF_LOGIN_URL: emulator.loginUrl,
         SF_AUTH_FLOW: 'jwt',
         SF_CLIENT_ID: emulator.clientId,
@@ -63,10 +67,10 @@ export async function runDemo(opts: { accounts: string }): Promise<void> {
       },
       { objects: DEMO_OBJECTS },
     );
-    const log = createLogger({ level: requestedLogLevel() ?? 'warn', pretty: process.stderr.isTTY });
+    const log = createLogger({ level: requestedLogLevel(env) ?? 'warn', pretty: process.stderr.isTTY });
     const out = (s: string) => process.stdout.write(s);
     out(`Salesforce emulator: ${emulator.url} (${accounts} Accounts and related records)\n`);
-    await withSyncContext(config, log, async (ctx) => {
+    await withRunContext(config, log, async (ctx) => {
       await ctx.pool.query(`DROP SCHEMA IF EXISTS ${DEMO_SCHEMA} CASCADE`);
       await ctx.pool.query('DELETE FROM sfsync.watermarks WHERE target_schema = $1', [DEMO_SCHEMA]);
       out('\n1. Initial load (Bulk API 2.0 -> COPY)\n');

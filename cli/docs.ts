@@ -1,53 +1,12 @@
 // `sfsync docs`: a data dictionary of the data schema, read from the PostgreSQL catalog (the COMMENTs ddl.ts writes
 // carry each column's label, Salesforce type and small picklists), so no Salesforce login is needed.
 import { writeFile } from 'node:fs/promises';
-import type pg from 'pg';
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig, type Env } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { withClient } from '../loaders/postgres.ts';
 import { openDatabase } from '../pipelines/runtime/database.ts';
-
-export interface DictionaryColumn {
-  name: string;
-  type: string;
-  description: string | null;
-}
-
-export interface DictionaryRelation {
-  name: string;
-  kind: 'table' | 'view';
-  description: string | null;
-  columns: DictionaryColumn[];
-}
-
-export interface DataDictionary {
-  schema: string;
-  tables: DictionaryRelation[];
-}
-
-/** Ordinary and partitioned tables, and views, of one schema; columns in table order. */
-export async function readDictionary(client: pg.ClientBase, schema: string): Promise<DataDictionary> {
-  const { rows } = await client.query<{ relation: string; kind: string; relDescription: string | null; column: string; type: string; description: string | null }>(
-    `SELECT c.relname AS relation, c.relkind AS kind, obj_description(c.oid, 'pg_class') AS "relDescription",
-            a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, col_description(c.oid, a.attnum) AS description
-     FROM pg_class c
-     JOIN pg_namespace n ON n.oid = c.relnamespace
-     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v')
-     ORDER BY c.relname, a.attnum`,
-    [schema],
-  );
-  const byName = new Map<string, DictionaryRelation>();
-  for (const r of rows) {
-    let rel = byName.get(r.relation);
-    if (!rel) {
-      rel = { name: r.relation, kind: r.kind === 'v' ? 'view' : 'table', description: r.relDescription, columns: [] };
-      byName.set(r.relation, rel);
-    }
-    rel.columns.push({ name: r.column, type: r.type, description: r.description });
-  }
-  return { schema, tables: [...byName.values()] };
-}
+import type { DataDictionary } from '../loaders/dictionary.ts';
+import { readDictionary } from '../loaders/dictionary.ts';
 
 /** Markdown table cells: a pipe would end the cell, a newline the row. */
 const cell = (text: string | null) => (text ?? '').replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
@@ -56,7 +15,8 @@ export function formatDictionaryMarkdown(dict: DataDictionary): string {
   const tables = dict.tables.filter((t) => t.kind === 'table');
   const views = dict.tables.filter((t) => t.kind === 'view');
   const out = [`# Data dictionary: schema \`${dict.schema}\``, ''];
-  if (tables.length === 0) return `${[...out, `No tables in schema \`${dict.schema}\` yet. Run \`sfsync sync\`.`].join('\n')}\n`;
+  if (tables.length === 0)
+    return `${[...out, `No tables in schema \`${dict.schema}\` yet. Run \`sfsync sync\`.`].join('\n')}\n`;
   out.push(`${tables.length} table${tables.length === 1 ? '' : 's'}, one per Salesforce object.`, '');
   if (views.length > 0) {
     out.push('## Views', '', '| View | Description |', '| --- | --- |');
@@ -73,8 +33,8 @@ export function formatDictionaryMarkdown(dict: DataDictionary): string {
   return out.join('\n');
 }
 
-export async function runDocs(opts: { format?: 'md' | 'json'; out?: string }): Promise<void> {
-  const config = loadConfig(process.env, { needSalesforce: false });
+export async function runDocs(opts: { format?: 'md' | 'json'; out?: string }, env: Env): Promise<void> {
+  const config = loadConfig(env, { needSalesforce: false });
   const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
   const db = await openDatabase(config, log);
   try {
@@ -85,7 +45,9 @@ export async function runDocs(opts: { format?: 'md' | 'json'; out?: string }): P
       return;
     }
     await writeFile(opts.out, text);
-    process.stdout.write(`Wrote the data dictionary of ${dict.tables.length} tables and views in schema ${config.schema} to ${opts.out}\n`);
+    process.stdout.write(
+      `Wrote the data dictionary of ${dict.tables.length} tables and views in schema ${config.schema} to ${opts.out}\n`,
+    );
   } finally {
     await db.close();
   }

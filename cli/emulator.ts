@@ -1,4 +1,3 @@
-// `sfsync emulator`: run the local Salesforce emulator until interrupted, printing how to log in to it.
 import { once } from 'node:events';
 import { ConfigError } from '../lib/errors.ts';
 import { createEmulator } from '../emulator/index.ts';

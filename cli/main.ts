@@ -1,10 +1,15 @@
 // The command line: parse flags, load config once, run one command, turn any error into one line + exit code.
 import { Command, Option } from 'commander';
-import { requestedLogLevel } from '../lib/config.ts';
+import { type Env, requestedLogLevel } from '../lib/config.ts';
 import { exitCodeOf, oneLine } from '../lib/errors.ts';
 
+// The one read of the environment: every command gets it as an argument and parses it once (lib/config.ts).
+const env: Env = process.env;
+
 const program = new Command('sfsync')
-  .description('Keep a PostgreSQL warehouse in step with a Salesforce org.\n\nSettings come from the environment (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME,\nSF_PRIVATE_KEY_PATH, DATABASE_URL, SFSYNC_SCHEMA, ...); see README.md.')
+  .description(
+    'Keep a PostgreSQL warehouse in step with a Salesforce org.\n\nSettings come from the environment (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME,\nSF_PRIVATE_KEY_PATH, DATABASE_URL, SFSYNC_SCHEMA, ...); see README.md.',
+  )
   .version('0.1.0')
   .showHelpAfterError('(run sfsync --help for usage)');
 
@@ -15,26 +20,44 @@ program
   .option('--full-refresh', 're-load every record through Bulk API 2.0, ignoring the watermark')
   .option('--formulas-only', 'only refresh formula (calculated) fields of already loaded records')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
-  .addOption(new Option('--concurrency <n>', 'objects extracting and loading at once; twice as many have Bulk jobs in flight (default 4, SFSYNC_CONCURRENCY)').argParser((v) => Number.parseInt(v, 10)))
-  .option('--wait-for-lock', 'when another sfsync process is loading an object, wait for it instead of skipping the object')
+  .addOption(
+    new Option(
+      '--concurrency <n>',
+      'objects extracting and loading at once; twice as many have Bulk jobs in flight (default 4, SFSYNC_CONCURRENCY)',
+    ).argParser((v) => Number.parseInt(v, 10)),
+  )
+  .option(
+    '--wait-for-lock',
+    'when another sfsync process is loading an object, wait for it instead of skipping the object',
+  )
   .action(async (opts) => {
     const { runSync } = await import('./sync.ts');
-    return runSync(opts);
+    return runSync(opts, env);
   });
 
 program
   .command('backfill')
-  .description('re-load the records whose cursor (SystemModstamp) or CreatedDate lies in [since, until) through Bulk API 2.0, one job per window; resumable, never moves the sync watermark')
+  .description(
+    're-load the records whose cursor (SystemModstamp) or CreatedDate lies in [since, until) through Bulk API 2.0, one job per window; resumable, never moves the sync watermark',
+  )
   .option('--objects <list>', 'comma-separated sObject API names (required)')
-  .option('--since <date>', 'start of the range, inclusive: ISO 8601 date or date-time, UTC unless an offset is given (required)')
-  .option('--until <date>', "end of the range, exclusive (default: the server's now, or the until of the unfinished backfill being resumed)")
+  .option(
+    '--since <date>',
+    'start of the range, inclusive: ISO 8601 date or date-time, UTC unless an offset is given (required)',
+  )
+  .option(
+    '--until <date>',
+    "end of the range, exclusive (default: the server's now, or the until of the unfinished backfill being resumed)",
+  )
   .option('--window <size>', 'one Bulk job per window of this size: <n>mo (calendar months), <n>w, <n>d or <n>h', '1mo')
   .option('--by <field>', 'cursor: the cursor field (SystemModstamp); created: CreatedDate', 'cursor')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
-  .addOption(new Option('--concurrency <n>', 'Bulk jobs (windows) in flight at once').argParser((v) => Number.parseInt(v, 10)))
+  .addOption(
+    new Option('--concurrency <n>', 'Bulk jobs (windows) in flight at once').argParser((v) => Number.parseInt(v, 10)),
+  )
   .action(async (opts) => {
     const { runBackfill } = await import('./backfill.ts');
-    return runBackfill(opts);
+    return runBackfill(opts, env);
   });
 
 program
@@ -43,7 +66,7 @@ program
   .option('--json', 'print JSON (a stable shape for scripts)')
   .action(async (opts) => {
     const { runStatus } = await import('./status.ts');
-    return runStatus(opts);
+    return runStatus(opts, env);
   });
 
 program
@@ -54,28 +77,36 @@ program
   .option('--json', 'print JSON')
   .action(async (opts) => {
     const { runRuns } = await import('./runs.ts');
-    return runRuns(opts);
+    return runRuns(opts, env);
   });
 
 program
   .command('reconcile')
-  .description('find records deleted in Salesforce (hard deletes, emptied Recycle Bin) by comparing Ids, and mark them deleted')
+  .description(
+    'find records deleted in Salesforce (hard deletes, emptied Recycle Bin) by comparing Ids, and mark them deleted',
+  )
   .option('--objects <list>', 'comma-separated sObject API names')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
   .action(async (opts) => {
     const { runReconcile } = await import('./reconcile.ts');
-    return runReconcile(opts);
+    return runReconcile(opts, env);
   });
 
 program
   .command('verify')
-  .description("compare Salesforce's record counts (and optionally a sample of records) with the warehouse; non-zero exit on a mismatch")
+  .description(
+    "compare Salesforce's record counts (and optionally a sample of records) with the warehouse; non-zero exit on a mismatch",
+  )
   .option('--objects <list>', 'comma-separated sObject API names')
-  .addOption(new Option('--sample <n>', 'also compare n records field by field').default(0).argParser((v) => Number.parseInt(v, 10)))
+  .addOption(
+    new Option('--sample <n>', 'also compare n records field by field')
+      .default(0)
+      .argParser((v) => Number.parseInt(v, 10)),
+  )
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
   .action(async (opts) => {
     const { runVerify } = await import('./verify.ts');
-    return runVerify(opts);
+    return runVerify(opts, env);
   });
 
 program
@@ -87,7 +118,7 @@ program
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
   .action(async (opts) => {
     const { runSchedule } = await import('./schedule.ts');
-    return runSchedule(opts);
+    return runSchedule(opts, env);
   });
 
 program
@@ -97,7 +128,7 @@ program
   .option('--out <file>', 'write to a file instead of stdout')
   .action(async (opts) => {
     const { runDocs } = await import('./docs.ts');
-    return runDocs(opts);
+    return runDocs(opts, env);
   });
 
 program
@@ -105,7 +136,7 @@ program
   .description("create or upgrade sfsync's own schema (also done automatically on first use)")
   .action(async () => {
     const { runMigrate } = await import('./migrate.ts');
-    return runMigrate();
+    return runMigrate(env);
   });
 
 program
@@ -125,13 +156,13 @@ program
   .option('--accounts <n>', 'size of the synthetic org in Accounts', '2000')
   .action(async (opts) => {
     const { runDemo } = await import('./demo.ts');
-    return runDemo(opts);
+    return runDemo(opts, env);
   });
 
 try {
   await program.parseAsync();
 } catch (err) {
-  if (['debug', 'trace'].includes(requestedLogLevel() ?? '')) console.error(err);
+  if (['debug', 'trace'].includes(requestedLogLevel(env) ?? '')) console.error(err);
   process.stderr.write(`sfsync: ${oneLine(err)}\n`);
   process.exitCode = exitCodeOf(err);
 }

@@ -1,10 +1,10 @@
 // `sfsync migrate`: create or upgrade the sfsync schema (openDatabase migrates; this just reports it).
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig, type Env } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { describeUrl, openDatabase } from '../pipelines/runtime/database.ts';
 
-export async function runMigrate(): Promise<void> {
-  const config = loadConfig(process.env, { needSalesforce: false });
+export async function runMigrate(env: Env): Promise<void> {
+  const config = loadConfig(env, { needSalesforce: false });
   const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
   const db = await openDatabase(config, log);
   try {

@@ -1,6 +1,6 @@
 // `sfsync runs`: the run history in sfsync.runs, newest first, as a table or JSON.
 import type pg from 'pg';
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig, type Env } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { withClient } from '../loaders/postgres.ts';
@@ -24,7 +24,23 @@ function window(run: RunRecord): string {
 
 export function formatRunsTable(runs: readonly RunRecord[]): string {
   if (runs.length === 0) return 'No runs recorded yet. Run `sfsync sync`.\n';
-  const header = ['id', 'object', 'mode', 'status', 'started', 'duration', 'fetched', 'inserted', 'updated', 'deleted', 'MB', 'api calls', 'bulk jobs', 'window', 'error'];
+  const header = [
+    'id',
+    'object',
+    'mode',
+    'status',
+    'started',
+    'duration',
+    'fetched',
+    'inserted',
+    'updated',
+    'deleted',
+    'MB',
+    'api calls',
+    'bulk jobs',
+    'window',
+    'error',
+  ];
   const body = runs.map((r) => [
     String(r.id),
     r.object,
@@ -54,18 +70,21 @@ async function spelledAsRecorded(client: pg.ClientBase, schema: string, object: 
   return rows[0]?.object ?? object;
 }
 
-export async function runRuns(opts: RunsOptions): Promise<void> {
+export async function runRuns(opts: RunsOptions, env: Env): Promise<void> {
   const limit = opts.limit ?? 20;
   if (!Number.isInteger(limit) || limit <= 0) throw new ConfigError('--limit must be a positive whole number');
-  const config = loadConfig(process.env, { needSalesforce: false });
+  const config = loadConfig(env, { needSalesforce: false });
   const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
   const db = await openDatabase(config, log);
   try {
     const runs = await withClient(db.pool, async (client) => {
-      const object = opts.object === undefined ? undefined : await spelledAsRecorded(client, config.schema, opts.object);
+      const object =
+        opts.object === undefined ? undefined : await spelledAsRecorded(client, config.schema, opts.object);
       return listRuns(client, { schema: config.schema, object, limit });
     });
-    process.stdout.write(opts.json ? `${JSON.stringify({ schema: config.schema, runs }, null, 2)}\n` : formatRunsTable(runs));
+    process.stdout.write(
+      opts.json ? `${JSON.stringify({ schema: config.schema, runs }, null, 2)}\n` : formatRunsTable(runs),
+    );
   } finally {
     await db.close();
   }

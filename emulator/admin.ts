@@ -38,7 +38,12 @@ export interface EmulatorAdmin {
   /** Schema drift: a new field, valued for existing records by `compute` (default null). */
   addField(object: string, field: FieldDef, compute?: (rec: SfRecord) => FieldValue): void;
   /** Changes a formula field's result for every record without touching SystemModstamp (null restores the seed). */
-  setFormulaOverride(object: string, field: string, formula: ((rec: SfRecord) => FieldValue) | null, formulaText?: string): void;
+  setFormulaOverride(
+    object: string,
+    field: string,
+    formula: ((rec: SfRecord) => FieldValue) | null,
+    formulaText?: string,
+  ): void;
   /** Purges an object's delete log (lost deletes: older entries vanish, earliestDateAvailable moves to now, §5.1). */
   purgeDeletedLog(object: string): void;
   addFault(spec: FaultSpec): void;
@@ -46,13 +51,25 @@ export interface EmulatorAdmin {
   faults(): { spec: FaultSpec; left: number }[];
   requestLog(): RequestLogEntry[];
   clearRequestLog(): void;
-  counters(): { apiCalls: number; apiMax: number; bulkQueryJobs: number; bulkIngestJobs: number; bulkResultBytes: number; sessions: number };
+  counters(): {
+    apiCalls: number;
+    apiMax: number;
+    bulkQueryJobs: number;
+    bulkIngestJobs: number;
+    bulkResultBytes: number;
+    sessions: number;
+  };
   setApiUsage(used: number, max?: number): void;
   expireAllSessions(): void;
   /** Test-only (secret-leak tests): every access token issued so far. Not offered over HTTP. */
   issuedTokens(): string[];
   setSessionTimeout(ms: number): void;
-  setBulkLatency(opts: { latencyMs?: number; msPerRecord?: number; defaultMaxRecords?: number; nullAs?: 'empty' | 'quoted' }): void;
+  setBulkLatency(opts: {
+    latencyMs?: number;
+    msPerRecord?: number;
+    defaultMaxRecords?: number;
+    nullAs?: 'empty' | 'quoted';
+  }): void;
   /** A refresh token for the refresh_token grant (§1.4). */
   issueRefreshToken(username?: string): string;
 }
@@ -79,7 +96,14 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
     },
     counters() {
       const c = deps.limits.counters;
-      return { apiCalls: c.apiUsed, apiMax: c.apiMax, bulkQueryJobs: c.bulkQueryJobs, bulkIngestJobs: c.bulkIngestJobs, bulkResultBytes: c.bulkResultBytes, sessions: deps.oauth.sessionCount };
+      return {
+        apiCalls: c.apiUsed,
+        apiMax: c.apiMax,
+        bulkQueryJobs: c.bulkQueryJobs,
+        bulkIngestJobs: c.bulkIngestJobs,
+        bulkResultBytes: c.bulkResultBytes,
+        sessions: deps.oauth.sessionCount,
+      };
     },
     setApiUsage: (used, max) => deps.limits.setApiUsage(used, max),
     expireAllSessions: () => deps.oauth.expireAllSessions(),
@@ -169,7 +193,12 @@ export async function handleAdmin(ctx: Ctx, admin: EmulatorAdmin, store: OrgStor
       admin.clearFaults();
       return sendEmpty(res, 204);
     }
-    if (m === 'GET') return sendJson(res, 200, admin.faults().map((f) => ({ ...f, spec: { ...f.spec, route: String(f.spec.route ?? '') } })));
+    if (m === 'GET')
+      return sendJson(
+        res,
+        200,
+        admin.faults().map((f) => ({ ...f, spec: { ...f.spec, route: String(f.spec.route ?? '') } })),
+      );
   }
   if (area === 'log' && m === 'GET') return sendJson(res, 200, admin.requestLog());
   if (area === 'log' && m === 'DELETE') {
@@ -194,7 +223,9 @@ export async function handleAdmin(ctx: Ctx, admin: EmulatorAdmin, store: OrgStor
     return sendEmpty(res, 204);
   }
   if (area === 'refreshTokens' && m === 'POST') {
-    return sendJson(res, 200, { refresh_token: admin.issueRefreshToken(typeof body.username === 'string' ? body.username : undefined) });
+    return sendJson(res, 200, {
+      refresh_token: admin.issueRefreshToken(typeof body.username === 'string' ? body.username : undefined),
+    });
   }
   throw new HttpError(404, 'NOT_FOUND', 'Unknown admin route');
 }

@@ -1,7 +1,18 @@
 // Bulk API 2.0 ingest jobs (§7): Open -> exactly one PUT of CSV -> UploadComplete -> rows applied to the store one by
 // one (failures do not stop the job) -> JobComplete, with successful/failed/unprocessed result files.
 import { parse } from 'csv-parse/sync';
-import { type BulkDeps, DELIMITERS, type JobState, LINE_ENDINGS, isTerminal, jobFormat, jobJson, newJobId, quoteCsv, stateCode } from './bulkQuery.ts';
+import {
+  type BulkDeps,
+  DELIMITERS,
+  type JobState,
+  LINE_ENDINGS,
+  isTerminal,
+  jobFormat,
+  jobJson,
+  newJobId,
+  quoteCsv,
+  stateCode,
+} from './bulkQuery.ts';
 import { type Ctx, HttpError, readBody, readJson, restDateTime, sendEmpty, sendText } from './http.ts';
 import type { FieldDef, FieldValue, ObjectDef, SfRecord } from './types.ts';
 
@@ -50,7 +61,11 @@ export function coerceText(f: FieldDef, text: string): FieldValue {
     }
     default:
       if (f.length && text.length > f.length) {
-        throw new FieldValueError('STRING_TOO_LONG', `${f.label}: data value too large: ${text.slice(0, 40)} (max length=${f.length})`, f.name);
+        throw new FieldValueError(
+          'STRING_TOO_LONG',
+          `${f.label}: data value too large: ${text.slice(0, 40)} (max length=${f.length})`,
+          f.name,
+        );
       }
       return text;
   }
@@ -146,7 +161,11 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
       const cell = cells[i] ?? '';
       if (f.name === 'Id' || cell === '') return;
       if ((forCreate ? f.createable : f.updateable) === false || f.calculated) {
-        throw new RowError('INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, f.name);
+        throw new RowError(
+          'INVALID_FIELD_FOR_INSERT_UPDATE',
+          `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+          f.name,
+        );
       }
       values[f.name] = cell === '#N/A' ? null : coerceText(f, cell);
     });
@@ -154,16 +173,30 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
       const owner = job.object.fields.find((f) => f.name === 'OwnerId');
       if (owner && values.OwnerId == null) values.OwnerId = job.createdById;
       const missing = job.object.fields.filter(
-        (f) => !f.nillable && f.createable !== false && !f.defaultedOnCreate && !f.calculated && f.type !== 'boolean' && f.type !== 'id' && f.type !== 'reference' && values[f.name] == null,
+        (f) =>
+          !f.nillable &&
+          f.createable !== false &&
+          !f.defaultedOnCreate &&
+          !f.calculated &&
+          f.type !== 'boolean' &&
+          f.type !== 'id' &&
+          f.type !== 'reference' &&
+          values[f.name] == null,
       );
-      if (missing.length) throw new RowError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.map((f) => f.name).join(', ')}]`, missing.map((f) => f.name).join(','));
+      if (missing.length)
+        throw new RowError(
+          'REQUIRED_FIELD_MISSING',
+          `Required fields are missing: [${missing.map((f) => f.name).join(', ')}]`,
+          missing.map((f) => f.name).join(','),
+        );
     }
     return values;
   };
 
   const liveRecord = (job: IngestJob, id: string): SfRecord => {
     const rec = id ? store.get(id) : undefined;
-    if (!rec?.Id.startsWith(job.object.keyPrefix)) throw new RowError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id');
+    if (!rec?.Id.startsWith(job.object.keyPrefix))
+      throw new RowError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id');
     if (rec.IsDeleted === true) throw new RowError('ENTITY_IS_DELETED', 'entity is deleted');
     return rec;
   };
@@ -203,7 +236,10 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
         const { id, created } = applyRow(job, header, cells, idAt, extField, extAt, index);
         job.successful.push(row(job, [id, String(created), ...cells]));
       } catch (err) {
-        const e = err instanceof RowError || err instanceof FieldValueError ? err : new RowError('UNKNOWN_EXCEPTION', (err as Error).message);
+        const e =
+          err instanceof RowError || err instanceof FieldValueError
+            ? err
+            : new RowError('UNKNOWN_EXCEPTION', (err as Error).message);
         const fields = e instanceof FieldValueError ? e.field : e.fields;
         job.failedCount++;
         const id = idAt >= 0 ? (cells[idAt] ?? '') : '';
@@ -212,7 +248,15 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
     }
   };
 
-  const applyRow = (job: IngestJob, header: FieldDef[], cells: string[], idAt: number, extField: FieldDef | undefined, extAt: number, index: Map<string, string[]> | undefined) => {
+  const applyRow = (
+    job: IngestJob,
+    header: FieldDef[],
+    cells: string[],
+    idAt: number,
+    extField: FieldDef | undefined,
+    extAt: number,
+    index: Map<string, string[]> | undefined,
+  ) => {
     const idCell = idAt >= 0 ? (cells[idAt] ?? '') : '';
     switch (job.operation) {
       case 'insert':
@@ -230,13 +274,24 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
       case 'upsert': {
         const key = extAt >= 0 ? (cells[extAt] ?? '') : '';
         if (!extField || extField.name === 'Id') {
-          if (key === '' || key === '#N/A') return { id: store.insert(job.object.name, valuesOf(job, header, cells, true)).Id, created: true };
+          if (key === '' || key === '#N/A')
+            return { id: store.insert(job.object.name, valuesOf(job, header, cells, true)).Id, created: true };
           liveRecord(job, key);
           return { id: store.update(key, valuesOf(job, header, cells, false)).Id, created: false };
         }
-        if (key === '' || key === '#N/A') throw new RowError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${extField.name}]`, extField.name);
+        if (key === '' || key === '#N/A')
+          throw new RowError(
+            'REQUIRED_FIELD_MISSING',
+            `Required fields are missing: [${extField.name}]`,
+            extField.name,
+          );
         const matches = index?.get(key) ?? [];
-        if (matches.length > 1) throw new RowError('DUPLICATE_EXTERNAL_ID', `${extField.label}: more than one record found for external id field: [${matches.join(', ')}]`, extField.name);
+        if (matches.length > 1)
+          throw new RowError(
+            'DUPLICATE_EXTERNAL_ID',
+            `${extField.label}: more than one record found for external id field: [${matches.join(', ')}]`,
+            extField.name,
+          );
         const existing = matches[0];
         if (existing) return { id: store.update(existing, valuesOf(job, header, cells, false)).Id, created: false };
         const id = store.insert(job.object.name, valuesOf(job, header, cells, true)).Id;
@@ -248,7 +303,12 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
 
   const parseUpload = (job: IngestJob): string[][] => {
     const data = job.uploads[0] ?? Buffer.alloc(0);
-    return parse(data, { delimiter: DELIMITERS[job.columnDelimiter], bom: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
+    return parse(data, {
+      delimiter: DELIMITERS[job.columnDelimiter],
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as string[][];
   };
 
   const abortRows = (job: IngestJob) => {
@@ -281,7 +341,8 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
     const delay = deps.settings.bulkLatencyMs + rows.length * deps.settings.bulkMsPerRecord;
     setTimeout(() => {
       job.totalProcessingTime = deps.clock() - started;
-      if (job.state === 'InProgress') touch(job, job.failure || job.errorMessage !== undefined ? 'Failed' : 'JobComplete');
+      if (job.state === 'InProgress')
+        touch(job, job.failure || job.errorMessage !== undefined ? 'Failed' : 'JobComplete');
     }, delay).unref();
   };
 
@@ -301,7 +362,11 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
     if (operation === 'upsert') {
       const f = ext === undefined ? undefined : def.fields.find((x) => x.name.toLowerCase() === ext.toLowerCase());
       if (!f || !(f.externalId || f.idLookup || f.name === 'Id')) {
-        throw new HttpError(400, 'INVALIDJOB', `InvalidJob : Field name provided, ${ext ?? ''} does not match an External ID, Salesforce Id, or indexed field for ${def.name}`);
+        throw new HttpError(
+          400,
+          'INVALIDJOB',
+          `InvalidJob : Field name provided, ${ext ?? ''} does not match an External ID, Salesforce Id, or indexed field for ${def.name}`,
+        );
       }
     }
     const format = jobFormat(body);
@@ -334,7 +399,12 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
 
   const upload = async (ctx: Ctx, id: string) => {
     const job = mustJob(id);
-    if (job.state !== 'Open') throw new HttpError(400, 'INVALIDJOB', `Job ${job.id} is not open for data upload: its state is ${stateCode(job.state)}`);
+    if (job.state !== 'Open')
+      throw new HttpError(
+        400,
+        'INVALIDJOB',
+        `Job ${job.id} is not open for data upload: its state is ${stateCode(job.state)}`,
+      );
     job.uploads.push(await readBody(ctx.req, deps.maxUploadBytes));
     sendEmpty(ctx.res, 201);
   };
@@ -343,10 +413,15 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
     const job = mustJob(id);
     const state = (await readJson(ctx.req)).state;
     if (state === 'UploadComplete') {
-      if (job.state !== 'Open') throw new HttpError(400, 'INVALIDJOB', `Job ${job.id} is not open: its state is ${stateCode(job.state)}`);
+      if (job.state !== 'Open')
+        throw new HttpError(400, 'INVALIDJOB', `Job ${job.id} is not open: its state is ${stateCode(job.state)}`);
       if (job.uploads.length > 1) {
         // §7.2: more than one PUT on a job is refused at close time (the typo is Salesforce's).
-        throw new HttpError(400, 'INVALIDJOB', `Found multipe contents for job: <${job.id.slice(0, 15)}>, please 'Close' / 'Abort' / 'Delete' the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.`);
+        throw new HttpError(
+          400,
+          'INVALIDJOB',
+          `Found multipe contents for job: <${job.id.slice(0, 15)}>, please 'Close' / 'Abort' / 'Delete' the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.`,
+        );
       }
       touch(job, 'UploadComplete');
       setImmediate(() => process(job));
@@ -363,7 +438,12 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
 
   const remove = (ctx: Ctx, id: string) => {
     const job = mustJob(id);
-    if (job.state === 'Open' || job.state === 'InProgress') throw new HttpError(400, 'API_ERROR', 'Error encountered when deleting the job because the job is not terminated');
+    if (job.state === 'Open' || job.state === 'InProgress')
+      throw new HttpError(
+        400,
+        'API_ERROR',
+        'Error encountered when deleting the job because the job is not terminated',
+      );
     jobs.delete(id);
     sendEmpty(ctx.res, 204);
   };

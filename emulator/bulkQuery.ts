@@ -32,7 +32,14 @@ export interface BulkDeps {
 
 export type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
 
-export const DELIMITERS: Record<string, string> = { COMMA: ',', TAB: '\t', PIPE: '|', SEMICOLON: ';', CARET: '^', BACKQUOTE: '`' };
+export const DELIMITERS: Record<string, string> = {
+  COMMA: ',',
+  TAB: '\t',
+  PIPE: '|',
+  SEMICOLON: ';',
+  CARET: '^',
+  BACKQUOTE: '`',
+};
 export const LINE_ENDINGS: Record<string, string> = { LF: '\n', CRLF: '\r\n' };
 const TERMINAL = new Set<JobState>(['JobComplete', 'Failed', 'Aborted']);
 /** Rows per write: measured with scripts/bench/emulator.ts at 1M Accounts, 32 KiB gave ~76 MB/s, 256 KiB ~62, 1 MiB ~52. */
@@ -65,9 +72,11 @@ export function newJobId(): string {
 export function jobFormat(body: Record<string, unknown>): { columnDelimiter: string; lineEnding: string } {
   const columnDelimiter = String(body.columnDelimiter ?? 'COMMA');
   const lineEnding = String(body.lineEnding ?? 'LF');
-  if (!(columnDelimiter in DELIMITERS)) throw new HttpError(400, 'INVALIDJOB', `Invalid column delimiter: ${columnDelimiter}`);
+  if (!(columnDelimiter in DELIMITERS))
+    throw new HttpError(400, 'INVALIDJOB', `Invalid column delimiter: ${columnDelimiter}`);
   if (!(lineEnding in LINE_ENDINGS)) throw new HttpError(400, 'INVALIDJOB', `Invalid line ending: ${lineEnding}`);
-  if (body.contentType !== undefined && body.contentType !== 'CSV') throw new HttpError(400, 'INVALIDJOB', `Invalid content type: ${String(body.contentType)}`);
+  if (body.contentType !== undefined && body.contentType !== 'CSV')
+    throw new HttpError(400, 'INVALIDJOB', `Invalid content type: ${String(body.contentType)}`);
   return { columnDelimiter, lineEnding };
 }
 
@@ -170,8 +179,10 @@ export function createBulkQuery(deps: BulkDeps) {
   const create = async (ctx: Ctx, version: string, userId: string) => {
     const body = await readJson(ctx.req);
     const operation = body.operation;
-    if (operation !== 'query' && operation !== 'queryAll') throw new HttpError(400, 'INVALIDJOB', `Invalid operation: ${String(operation)}`);
-    if (typeof body.query !== 'string' || body.query.trim() === '') throw new HttpError(400, 'INVALIDJOB', 'A query is required');
+    if (operation !== 'query' && operation !== 'queryAll')
+      throw new HttpError(400, 'INVALIDJOB', `Invalid operation: ${String(operation)}`);
+    if (typeof body.query !== 'string' || body.query.trim() === '')
+      throw new HttpError(400, 'INVALIDJOB', 'A query is required');
     const format = jobFormat(body);
     let plan: QueryPlan;
     try {
@@ -179,10 +190,12 @@ export function createBulkQuery(deps: BulkDeps) {
     } catch (err) {
       soqlFailure(err);
     }
-    if (!plan.object.bulkQueryable) throw new HttpError(400, 'INVALIDENTITY', `Entity '${plan.object.name}' is not supported by the Bulk API.`);
+    if (!plan.object.bulkQueryable)
+      throw new HttpError(400, 'INVALIDENTITY', `Entity '${plan.object.name}' is not supported by the Bulk API.`);
     const refusal = plan.bulkRefusal();
     if (refusal) throw new HttpError(400, refusal.errorCode, refusal.message);
-    if (!deps.limits.countBulkQueryJob()) throw new HttpError(400, 'LIMIT_EXCEEDED', 'Max bulk v2 query jobs per 24 hrs exceeded.');
+    if (!deps.limits.countBulkQueryJob())
+      throw new HttpError(400, 'LIMIT_EXCEEDED', 'Max bulk v2 query jobs per 24 hrs exceeded.');
     const now = restDateTime(deps.store.now());
     const job: QueryJob = {
       id: newJobId(),
@@ -202,7 +215,8 @@ export function createBulkQuery(deps: BulkDeps) {
     };
     jobs.set(job.id, job);
     setImmediate(() => process(job));
-    const { jobType, numberRecordsProcessed, retries, totalProcessingTime, isPkChunkingSupported, ...created } = info(job);
+    const { jobType, numberRecordsProcessed, retries, totalProcessingTime, isPkChunkingSupported, ...created } =
+      info(job);
     sendJsonText(ctx.res, 200, jobJson(created));
   };
 
@@ -215,9 +229,18 @@ export function createBulkQuery(deps: BulkDeps) {
   /** §6.3: results need JobComplete and the job's own API version. */
   const completedJob = (id: string, version: string) => {
     const job = mustJob(id);
-    if (job.apiVersion !== version) throw new HttpError(409, 'API_ERROR', `This job was created with API version ${job.apiVersion}; request its results with the same version`);
+    if (job.apiVersion !== version)
+      throw new HttpError(
+        409,
+        'API_ERROR',
+        `This job was created with API version ${job.apiVersion}; request its results with the same version`,
+      );
     if (job.state !== 'JobComplete' || !job.snapshot || !job.slots) {
-      throw new HttpError(412, 'JOB_NOT_COMPLETE', `can only download query results of successfully completed bulk job with status: JOB_COMPLETE. Current status: ${stateCode(job.state)}`);
+      throw new HttpError(
+        412,
+        'JOB_NOT_COMPLETE',
+        `can only download query results of successfully completed bulk job with status: JOB_COMPLETE. Current status: ${stateCode(job.state)}`,
+      );
     }
     return job as QueryJob & { snapshot: ObjectSnapshot; slots: Int32Array };
   };
@@ -254,7 +277,13 @@ export function createBulkQuery(deps: BulkDeps) {
     await streamCsv(ctx.res, job, offset, end, gzip);
   };
 
-  const streamCsv = async (res: ServerResponse, job: QueryJob & { snapshot: ObjectSnapshot; slots: Int32Array }, offset: number, end: number, gzip: boolean) => {
+  const streamCsv = async (
+    res: ServerResponse,
+    job: QueryJob & { snapshot: ObjectSnapshot; slots: Int32Array },
+    offset: number,
+    end: number,
+    gzip: boolean,
+  ) => {
     const sep = DELIMITERS[job.columnDelimiter]!;
     const eol = LINE_ENDINGS[job.lineEnding]!;
     const nullText = deps.settings.bulkNullAs === 'quoted' ? '""' : '';
@@ -275,7 +304,8 @@ export function createBulkQuery(deps: BulkDeps) {
       for (let c = 0; c < values.length; c++) {
         const v = values[c];
         if (c > 0) line += sep;
-        line += v === null || v === undefined ? nullText : v.indexOf('"') === -1 ? `"${v}"` : `"${v.replaceAll('"', '""')}"`;
+        line +=
+          v === null || v === undefined ? nullText : v.indexOf('"') === -1 ? `"${v}"` : `"${v.replaceAll('"', '""')}"`;
       }
       parts.push(line + eol);
       pending += line.length + eol.length;
@@ -315,7 +345,9 @@ export function createBulkQuery(deps: BulkDeps) {
       at += size;
     }
     const done = at >= job.count;
-    const next = done ? null : `${base}/resultPages?locator=${Buffer.from(String(at)).toString('base64')}&maxRecords=${size}`;
+    const next = done
+      ? null
+      : `${base}/resultPages?locator=${Buffer.from(String(at)).toString('base64')}&maxRecords=${size}`;
     sendJsonText(ctx.res, 200, JSON.stringify({ resultPages: pages, nextRecordsUrl: next, done }));
   };
 
@@ -323,7 +355,12 @@ export function createBulkQuery(deps: BulkDeps) {
     const job = mustJob(id);
     const body = await readJson(ctx.req);
     if (body.state !== 'Aborted') throw new HttpError(400, 'INVALIDJOB', `Invalid state: ${String(body.state)}`);
-    if (isTerminal(job.state)) throw new HttpError(400, 'API_ERROR', `Aborting already ${job.state === 'JobComplete' ? 'Completed' : job.state} Job not allowed`);
+    if (isTerminal(job.state))
+      throw new HttpError(
+        400,
+        'API_ERROR',
+        `Aborting already ${job.state === 'JobComplete' ? 'Completed' : job.state} Job not allowed`,
+      );
     clearTimeout(job.timer);
     job.snapshot = undefined;
     job.slots = undefined;
@@ -333,7 +370,12 @@ export function createBulkQuery(deps: BulkDeps) {
 
   const remove = (ctx: Ctx, id: string) => {
     const job = mustJob(id);
-    if (!isTerminal(job.state)) throw new HttpError(400, 'API_ERROR', 'Error encountered when deleting the job because the job is not terminated');
+    if (!isTerminal(job.state))
+      throw new HttpError(
+        400,
+        'API_ERROR',
+        'Error encountered when deleting the job because the job is not terminated',
+      );
     jobs.delete(id);
     sendEmpty(ctx.res, 204);
   };

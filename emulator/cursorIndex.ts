@@ -93,7 +93,13 @@ export function windowCandidates(
   from: string | undefined,
   to: string | undefined,
 ): CursorCandidates {
-  const [start, end] = index ? indexRange(index, from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(from), to === undefined ? Number.POSITIVE_INFINITY : Date.parse(to)) : [0, 0];
+  const [start, end] = index
+    ? indexRange(
+        index,
+        from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(from),
+        to === undefined ? Number.POSITIVE_INFINITY : Date.parse(to),
+      )
+    : [0, 0];
   return {
     estimate: end - start + overlay.size,
     slots() {
@@ -105,7 +111,8 @@ export function windowCandidates(
       }
       for (const [slot, rec] of overlay) {
         const v = rec?.[field];
-        if (typeof v === 'string' && (from === undefined || v >= from) && (to === undefined || v <= to)) out[n++] = slot;
+        if (typeof v === 'string' && (from === undefined || v >= from) && (to === undefined || v <= to))
+          out[n++] = slot;
       }
       return out.subarray(0, n).sort();
     },
@@ -132,7 +139,8 @@ export function deletedPrefixOf(index: CursorIndex, isDeleted: (slot: number) =>
 /** Positions [start, end) of the keys inside an exact window (null = all). Bounds are canonical text (soqlWhere.ts). */
 export function windowPositions(index: CursorIndex, w: CursorWindow | null): [start: number, end: number] {
   const start = w?.from === undefined ? 0 : lowerBound(index.keys, Date.parse(w.from), w.fromExclusive === true);
-  const end = w?.to === undefined ? index.keys.length : lowerBound(index.keys, Date.parse(w.to), w.toExclusive !== true);
+  const end =
+    w?.to === undefined ? index.keys.length : lowerBound(index.keys, Date.parse(w.to), w.toExclusive !== true);
   return [start, Math.max(start, end)];
 }
 
@@ -157,7 +165,12 @@ function textInWindow(v: FieldValue | undefined, w: CursorWindow): boolean {
  * slots `query` hides, less the overlaid slots (their generated value no longer counts), plus the overlay records
  * that match. Hard-deleted slots (null) never count; soft-deleted ones only with includeDeleted (queryAll, §4.5).
  */
-export function windowCount(gen: IndexedSlots | null, overlay: ReadonlyMap<number, SfRecord | null>, w: CursorWindow | null, includeDeleted: boolean): number {
+export function windowCount(
+  gen: IndexedSlots | null,
+  overlay: ReadonlyMap<number, SfRecord | null>,
+  w: CursorWindow | null,
+  includeDeleted: boolean,
+): number {
   let n = 0;
   const base = gen ? gen.index.slots.length : 0;
   if (gen) {
@@ -199,14 +212,19 @@ function changedOrder(o: CursorOrderOptions): (a: ChangedKey, b: ChangedKey) => 
   return (a, b) => {
     if (a.key !== b.key) {
       if (a.key === null || b.key === null) return (a.key === null) === o.nullsFirst ? -1 : 1;
-      return (a.key < b.key) !== o.desc ? -1 : 1;
+      return a.key < b.key !== o.desc ? -1 : 1;
     }
     return o.tieDesc ? b.slot - a.slot : a.slot - b.slot;
   };
 }
 
 /** The overlay records an ORDER BY over the window returns, in its order. */
-function changedKeys(overlay: ReadonlyMap<number, SfRecord | null>, field: string, w: CursorWindow | null, o: CursorOrderOptions): ChangedKey[] {
+function changedKeys(
+  overlay: ReadonlyMap<number, SfRecord | null>,
+  field: string,
+  w: CursorWindow | null,
+  o: CursorOrderOptions,
+): ChangedKey[] {
   const out: ChangedKey[] = [];
   for (const [slot, rec] of overlay) {
     if (!rec || (!o.includeDeleted && rec.IsDeleted === true)) continue;
@@ -235,7 +253,13 @@ function generatedVsChanged(ms: number, slot: number, c: ChangedKey, o: CursorOr
  * Index positions [start, end) in ORDER BY order: groups of equal keys ascending (descending when desc), each
  * group's slots ascending (descending when tieDesc). The index keeps equal keys in slot order (buildCursorIndex).
  */
-function* orderedPositions(keys: Float64Array, start: number, end: number, desc: boolean, tieDesc: boolean): Generator<number> {
+function* orderedPositions(
+  keys: Float64Array,
+  start: number,
+  end: number,
+  desc: boolean,
+  tieDesc: boolean,
+): Generator<number> {
   let lo = desc ? end : start;
   for (;;) {
     let from: number;
@@ -263,7 +287,13 @@ function* orderedPositions(keys: Float64Array, start: number, end: number, desc:
  * order, merged with the matching overlay records (sorted apart), in the order runPart sorts (soql.ts): text order,
  * nulls per nullsFirst, ties by slot. Only the first `take` (which may be infinite) are kept.
  */
-export function windowOrder(gen: IndexedSlots | null, overlay: ReadonlyMap<number, SfRecord | null>, field: string, w: CursorWindow | null, o: CursorOrderOptions): Int32Array {
+export function windowOrder(
+  gen: IndexedSlots | null,
+  overlay: ReadonlyMap<number, SfRecord | null>,
+  field: string,
+  w: CursorWindow | null,
+  o: CursorOrderOptions,
+): Int32Array {
   if (o.take <= 0) return new Int32Array(0);
   const changed = changedKeys(overlay, field, w, o);
   const [start, end] = gen ? windowPositions(gen.index, w) : [0, 0];
@@ -275,7 +305,8 @@ export function windowOrder(gen: IndexedSlots | null, overlay: ReadonlyMap<numbe
     for (const i of orderedPositions(keys, start, end, o.desc, o.tieDesc)) {
       const slot = slots[i]!;
       if ((overlay.size > 0 && overlay.has(slot)) || (!o.includeDeleted && gen.isDeleted(slot))) continue;
-      while (c < changed.length && n < out.length && generatedVsChanged(keys[i]!, slot, changed[c]!, o) > 0) out[n++] = changed[c++]!.slot;
+      while (c < changed.length && n < out.length && generatedVsChanged(keys[i]!, slot, changed[c]!, o) > 0)
+        out[n++] = changed[c++]!.slot;
       if (n === out.length) break;
       out[n++] = slot;
     }

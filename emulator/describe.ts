@@ -29,7 +29,19 @@ const SOAP_TYPE: Record<SfFieldType, string> = {
   anyType: 'xsd:anyType',
 };
 
-const TEXT_TYPES = new Set<SfFieldType>(['id', 'reference', 'string', 'textarea', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'combobox', 'encryptedstring']);
+const TEXT_TYPES = new Set<SfFieldType>([
+  'id',
+  'reference',
+  'string',
+  'textarea',
+  'email',
+  'phone',
+  'url',
+  'picklist',
+  'multipicklist',
+  'combobox',
+  'encryptedstring',
+]);
 
 function urls(def: ObjectDef, apiVersion: string): Record<string, string> {
   const base = `/services/data/v${apiVersion}/sobjects/${def.name}`;
@@ -69,7 +81,10 @@ function objectSummary(def: ObjectDef, apiVersion: string): Record<string, unkno
   };
 }
 
-export function describeGlobal(store: OrgStore, apiVersion: string): { encoding: string; maxBatchSize: number; sobjects: Record<string, unknown>[] } {
+export function describeGlobal(
+  store: OrgStore,
+  apiVersion: string,
+): { encoding: string; maxBatchSize: number; sobjects: Record<string, unknown>[] } {
   return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: store.objects().map((d) => objectSummary(d, apiVersion)) };
 }
 
@@ -80,7 +95,12 @@ export function describeField(f: FieldDef): Record<string, unknown> {
   const numeric = f.type === 'double' || f.type === 'currency' || f.type === 'percent';
   const referenceTo = f.referenceTo ?? [];
   return {
-    aggregatable: f.type !== 'textarea' && f.type !== 'base64' && f.type !== 'address' && f.type !== 'location' && f.type !== 'anyType',
+    aggregatable:
+      f.type !== 'textarea' &&
+      f.type !== 'base64' &&
+      f.type !== 'address' &&
+      f.type !== 'location' &&
+      f.type !== 'anyType',
     aiPredictionField: false,
     autoNumber: false,
     byteLength: length * 3,
@@ -105,7 +125,8 @@ export function describeField(f: FieldDef): Record<string, unknown> {
     filterable: f.filterable ?? true,
     filteredLookupInfo: null,
     formulaTreatNullNumberAsZero: false,
-    groupable: f.type !== 'textarea' && !numeric && f.type !== 'base64' && f.type !== 'address' && f.type !== 'location',
+    groupable:
+      f.type !== 'textarea' && !numeric && f.type !== 'base64' && f.type !== 'address' && f.type !== 'location',
     highScaleNumber: false,
     htmlFormatted: false,
     idLookup: f.idLookup ?? false,
@@ -119,7 +140,13 @@ export function describeField(f: FieldDef): Record<string, unknown> {
     namePointing: referenceTo.length > 1,
     nillable: f.nillable,
     permissionable: f.nillable && !f.calculated && f.type !== 'id',
-    picklistValues: (f.picklistValues ?? []).map((value) => ({ active: true, defaultValue: false, label: value, validFor: null, value })),
+    picklistValues: (f.picklistValues ?? []).map((value) => ({
+      active: true,
+      defaultValue: false,
+      label: value,
+      validFor: null,
+      value,
+    })),
     polymorphicForeignKey: referenceTo.length > 1,
     precision: numeric ? (f.precision ?? 18) : 0,
     queryByDistance: false,

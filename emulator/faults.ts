@@ -4,7 +4,14 @@ import type { ServerResponse } from 'node:http';
 import { sendError, sendText } from './http.ts';
 
 export type FaultKind =
-  | { kind: 'status'; status: number; errorCode?: string; message?: string; retryAfter?: number | string; html?: boolean | string }
+  | {
+      kind: 'status';
+      status: number;
+      errorCode?: string;
+      message?: string;
+      retryAfter?: number | string;
+      html?: boolean | string;
+    }
   | { kind: 'reset' }
   | { kind: 'delay'; ms: number }
   | { kind: 'invalidSession' }
@@ -71,7 +78,14 @@ function truncateBody(res: ServerResponse, afterBytes: number | undefined): void
   let cut = false;
   const pass = (chunk: unknown): boolean => {
     if (cut) return true;
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk) : Buffer.alloc(0);
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk)
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : chunk instanceof Uint8Array
+            ? Buffer.from(chunk)
+            : Buffer.alloc(0);
     const limit = afterBytes ?? Math.max(1, Math.floor(buf.length / 2));
     if (sent + buf.length <= limit) {
       sent += buf.length;
@@ -119,10 +133,19 @@ export async function playFault(f: FaultSpec, res: ServerResponse): Promise<'han
       const headers: Record<string, string> = f.retryAfter !== undefined ? { 'Retry-After': String(f.retryAfter) } : {};
       if (f.html !== undefined && f.html !== false) {
         // §2.4: an edge/maintenance page instead of JSON.
-        const page = typeof f.html === 'string' ? f.html : `<html><head><title>${f.status}</title></head><body>${f.message ?? 'Service unavailable'}</body></html>`;
+        const page =
+          typeof f.html === 'string'
+            ? f.html
+            : `<html><head><title>${f.status}</title></head><body>${f.message ?? 'Service unavailable'}</body></html>`;
         sendText(res, f.status, page, 'text/html;charset=UTF-8', headers);
       } else {
-        sendError(res, f.status, f.errorCode ?? 'SERVER_UNAVAILABLE', f.message ?? 'Server temporarily unavailable', headers);
+        sendError(
+          res,
+          f.status,
+          f.errorCode ?? 'SERVER_UNAVAILABLE',
+          f.message ?? 'Server temporarily unavailable',
+          headers,
+        );
       }
       return 'handled';
     }

@@ -26,16 +26,32 @@ export class HttpError extends Error {
   }
 }
 
-export function sendText(res: ServerResponse, status: number, body: string, contentType = JSON_TYPE, headers: Record<string, string> = {}): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = JSON_TYPE,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   sendText(res, status, JSON.stringify(value), JSON_TYPE, headers);
 }
 
-export function sendJsonText(res: ServerResponse, status: number, json: string, headers: Record<string, string> = {}): void {
+export function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  json: string,
+  headers: Record<string, string> = {},
+): void {
   sendText(res, status, json, JSON_TYPE, headers);
 }
 
@@ -68,7 +84,13 @@ export function utf8Parts(initialBytes: number): { add(text: string): void; byte
 }
 
 /** §2.3: REST and Bulk 2.0 errors are an array of {message, errorCode}. */
-export function sendError(res: ServerResponse, status: number, errorCode: string, message: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  errorCode: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, [{ message, errorCode }], headers);
 }
 
@@ -82,7 +104,8 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limitBytes) throw new HttpError(413, 'REQUEST_ENTITY_TOO_LARGE', `Request body exceeds ${limitBytes} bytes`);
+    if (size > limitBytes)
+      throw new HttpError(413, 'REQUEST_ENTITY_TOO_LARGE', `Request body exceeds ${limitBytes} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

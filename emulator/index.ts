@@ -85,7 +85,13 @@ function orgUsers(store: OrgStore, wanted: string[] | undefined): OrgUser[] {
     if (rec && typeof rec.Username === 'string') known.push({ username: rec.Username, id: rec.Id });
   }
   if (!wanted) return known;
-  return wanted.map((username, i) => known.find((u) => u.username.toLowerCase() === username.toLowerCase()) ?? { username, id: makeId('005', 900_000 + i) });
+  return wanted.map(
+    (username, i) =>
+      known.find((u) => u.username.toLowerCase() === username.toLowerCase()) ?? {
+        username,
+        id: makeId('005', 900_000 + i),
+      },
+  );
 }
 
 export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
@@ -103,7 +109,10 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
     bulkDefaultMaxRecords: opts.bulkDefaultMaxRecords ?? 50_000,
     bulkNullAs: opts.bulkNullAs ?? 'empty',
   };
-  const limits = createLimits({ dailyApiLimit: opts.dailyApiLimit ?? 15_000, dailyBulkQueryJobs: opts.dailyBulkQueryJobs });
+  const limits = createLimits({
+    dailyApiLimit: opts.dailyApiLimit ?? 15_000,
+    dailyBulkQueryJobs: opts.dailyBulkQueryJobs,
+  });
   const faults = createFaults();
   const requestLog: RequestLogEntry[] = [];
   const deletedLogPurgedAt = new Map<string, number>();
@@ -123,7 +132,13 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
     clock,
   });
   const bulkDeps = { store, limits, faults, settings, clock };
-  const rest = createRest({ store, limits, queryLocatorTtlMs: opts.queryLocatorTtlMs ?? 2 * 86_400_000, clock, deletedLogPurgedAt });
+  const rest = createRest({
+    store,
+    limits,
+    queryLocatorTtlMs: opts.queryLocatorTtlMs ?? 2 * 86_400_000,
+    clock,
+    deletedLogPurgedAt,
+  });
   const admin = createAdmin({ store, faults, limits, oauth, settings, requestLog, deletedLogPurgedAt, clock });
   const handler = createRequestHandler({
     store,
@@ -149,7 +164,11 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
   oauth.configure({
     instanceUrl: origins.instance,
     loginUrl: origins.login,
-    audiences: [origins.login, origins.instance, ...(opts.audiences ?? ['https://login.salesforce.com', 'https://test.salesforce.com'])],
+    audiences: [
+      origins.login,
+      origins.instance,
+      ...(opts.audiences ?? ['https://login.salesforce.com', 'https://test.salesforce.com']),
+    ],
   });
   return {
     url: origins.instance,

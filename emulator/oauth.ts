@@ -72,12 +72,21 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
     issued.push(token);
     if (issued.length > 1_000) issued.shift();
     const id = `${cfg.loginUrl}/id/${cfg.orgId}/${user.id}`;
-    const body: Record<string, string> = { access_token: token, ...extra, scope: 'api', instance_url: cfg.instanceUrl, id, token_type: 'Bearer' };
+    const body: Record<string, string> = {
+      access_token: token,
+      ...extra,
+      scope: 'api',
+      instance_url: cfg.instanceUrl,
+      id,
+      token_type: 'Bearer',
+    };
     if (withSignature) {
       // §1.3/1.4: issued_at is epoch millis as a string; signature is an HMAC of id + issued_at.
       const issuedAt = String(cfg.clock());
       body.issued_at = issuedAt;
-      body.signature = createHmac('sha256', cfg.clientSecret).update(id + issuedAt).digest('base64');
+      body.signature = createHmac('sha256', cfg.clientSecret)
+        .update(id + issuedAt)
+        .digest('base64');
     }
     return body;
   };
@@ -129,7 +138,8 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
   const refresh = (form: URLSearchParams) => {
     if (form.get('client_id') !== cfg.clientId) throw new OAuthError('invalid_client_id', 'client identifier invalid');
     const secret = form.get('client_secret');
-    if (secret !== null && secret !== cfg.clientSecret) throw new OAuthError('invalid_client', 'invalid client credentials');
+    if (secret !== null && secret !== cfg.clientSecret)
+      throw new OAuthError('invalid_client', 'invalid client credentials');
     const user = refreshTokens.get(form.get('refresh_token') ?? '');
     if (!user) throw new OAuthError('invalid_grant', 'expired access/refresh token');
     return mint(user, {}, true);

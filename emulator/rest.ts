@@ -3,10 +3,28 @@
 import { randomBytes } from 'node:crypto';
 import { describeGlobal, describeSObject } from './describe.ts';
 import { coerceText } from './bulkIngest.ts';
-import { type Ctx, HttpError, readJson, restDateTime, sendEmpty, sendJson, sendJsonBytes, sendJsonText, serializeJson, utf8Parts } from './http.ts';
+import {
+  type Ctx,
+  HttpError,
+  readJson,
+  restDateTime,
+  sendEmpty,
+  sendJson,
+  sendJsonBytes,
+  sendJsonText,
+  serializeJson,
+  utf8Parts,
+} from './http.ts';
 import type { Limits } from './limits.ts';
 import { planSoql } from './soql.ts';
-import { type FieldValue, type ObjectDef, type ObjectSnapshot, type OrgStore, type QueryPlan, SoqlError } from './types.ts';
+import {
+  type FieldValue,
+  type ObjectDef,
+  type ObjectSnapshot,
+  type OrgStore,
+  type QueryPlan,
+  SoqlError,
+} from './types.ts';
 
 export interface RestDeps {
   store: OrgStore;
@@ -35,7 +53,11 @@ const MAX_CURSORS = 2000;
 const NOT_FOUND = 'The requested resource does not exist';
 
 /** Runs a plan into a compact slot list (4 bytes a row); an index-ordered answer already is one. */
-export function collectSlots(plan: QueryPlan, snapshot: ObjectSnapshot, includeDeleted: boolean): { slots: Int32Array; count: number } {
+export function collectSlots(
+  plan: QueryPlan,
+  snapshot: ObjectSnapshot,
+  includeDeleted: boolean,
+): { slots: Int32Array; count: number } {
   const result = plan.run(snapshot, { includeDeleted });
   if (result instanceof Int32Array) return { slots: result, count: result.length };
   let slots = new Int32Array(1024);
@@ -133,10 +155,24 @@ export function createRest(deps: RestDeps) {
     const p = plan(q);
     const snapshot = store.snapshot(p.object.name);
     // §4.4: SELECT COUNT() answers with totalSize only (from the cursor index when the WHERE allows, as an org would).
-    if (p.isCount) return sendJsonText(ctx.res, 200, `{"totalSize":${p.count(snapshot, { includeDeleted })},"done":true,"records":[]}`);
+    if (p.isCount)
+      return sendJsonText(
+        ctx.res,
+        200,
+        `{"totalSize":${p.count(snapshot, { includeDeleted })},"done":true,"records":[]}`,
+      );
     const { slots, count } = collectSlots(p, snapshot, includeDeleted);
     evictCursors();
-    const c: Cursor = { id: newCursorId(), plan: p, snapshot, slots, count, batchSize: batchSizeOf(ctx.req.headers['sforce-query-options'], 2000), lastUsed: 0, pageBytes: 1 << 16 };
+    const c: Cursor = {
+      id: newCursorId(),
+      plan: p,
+      snapshot,
+      slots,
+      count,
+      batchSize: batchSizeOf(ctx.req.headers['sforce-query-options'], 2000),
+      lastUsed: 0,
+      pageBytes: 1 << 16,
+    };
     cursors.set(c.id, c);
     sendPage(ctx, version, c, 0);
   };
@@ -146,7 +182,8 @@ export function createRest(deps: RestDeps) {
     const m = /^(01g\w+)-(\d+)$/.exec(locator);
     const c = m ? cursors.get(m[1]!) : undefined;
     const offset = Number(m?.[2]);
-    if (!c || !(offset >= 0 && offset < c.count)) throw new HttpError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
+    if (!c || !(offset >= 0 && offset < c.count))
+      throw new HttpError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
     c.batchSize = batchSizeOf(ctx.req.headers['sforce-query-options'], c.batchSize);
     sendPage(ctx, version, c, offset);
   };
@@ -155,12 +192,19 @@ export function createRest(deps: RestDeps) {
   const replicationWindow = (ctx: Ctx, days: number) => {
     const start = Date.parse(ctx.url.searchParams.get('start') ?? '');
     const end = Date.parse(ctx.url.searchParams.get('end') ?? '');
-    if (Number.isNaN(start) || Number.isNaN(end)) throw new HttpError(400, 'INVALID_REPLICATION_DATE', 'start and end must be valid dateTime values');
+    if (Number.isNaN(start) || Number.isNaN(end))
+      throw new HttpError(400, 'INVALID_REPLICATION_DATE', 'start and end must be valid dateTime values');
     const from = floorToMinute(start);
     const to = floorToMinute(end);
     const now = deps.clock();
-    if (from >= to) throw new HttpError(400, 'INVALID_REPLICATION_DATE', 'startDate must chronologically precede endDate by more than one minute');
-    if (from < floorToMinute(now - days * 86_400_000)) throw new HttpError(400, 'INVALID_REPLICATION_DATE', `startDate cannot be more than ${days} days ago`);
+    if (from >= to)
+      throw new HttpError(
+        400,
+        'INVALID_REPLICATION_DATE',
+        'startDate must chronologically precede endDate by more than one minute',
+      );
+    if (from < floorToMinute(now - days * 86_400_000))
+      throw new HttpError(400, 'INVALID_REPLICATION_DATE', `startDate cannot be more than ${days} days ago`);
     // Rows up to `now` are listed, but latestDateCovered is minute-aligned and so may lag them: the next window
     // (starting at latestDateCovered) can list a row again, never miss one.
     return { from, until: Math.min(to, now), latest: Math.min(to, floorToMinute(now)) };
@@ -174,14 +218,21 @@ export function createRest(deps: RestDeps) {
     // Only the window is read (and the oldest entry kept): ISO 8601 UTC text sorts as time does.
     const start = new Date(from).toISOString();
     const window = { from: kept !== undefined && kept > start ? kept : start, to: new Date(until).toISOString() };
-    const deletedRecords = (def.undeletable ? store.deletedLog(def.name, window) : []).map((d) => ({ id: d.id, deletedDate: restDateTime(d.deletedDate) }));
+    const deletedRecords = (def.undeletable ? store.deletedLog(def.name, window) : []).map((d) => ({
+      id: d.id,
+      deletedDate: restDateTime(d.deletedDate),
+    }));
     if (deletedRecords.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
     // earliestDateAvailable: the oldest entry still in the log, never before the last purge or the 15-day window.
     const first = def.undeletable ? store.deletedLog(def.name, { from: kept, limit: 1 })[0] : undefined;
     const oldest = first ? Date.parse(first.deletedDate) : Number.POSITIVE_INFINITY;
     const floor = Math.max(purgedAt, deps.clock() - 15 * 86_400_000);
     const earliest = Number.isFinite(oldest) ? Math.min(oldest, Math.max(floor, oldest)) : floor;
-    sendJson(ctx.res, 200, { deletedRecords, earliestDateAvailable: iso(floorToMinute(Math.max(earliest, floor))), latestDateCovered: iso(latest) });
+    sendJson(ctx.res, 200, {
+      deletedRecords,
+      earliestDateAvailable: iso(floorToMinute(Math.max(earliest, floor))),
+      latestDateCovered: iso(latest),
+    });
   };
 
   const getUpdated = (ctx: Ctx, def: ObjectDef) => {
@@ -201,14 +252,22 @@ export function createRest(deps: RestDeps) {
   };
 
   /** JSON body -> stored values: numbers become decimal text (§ types.ts), unknown fields are refused. */
-  const valuesFromJson = (def: ObjectDef, body: Record<string, unknown>, forCreate: boolean): Record<string, FieldValue> => {
+  const valuesFromJson = (
+    def: ObjectDef,
+    body: Record<string, unknown>,
+    forCreate: boolean,
+  ): Record<string, FieldValue> => {
     const out: Record<string, FieldValue> = {};
     for (const [key, value] of Object.entries(body)) {
       if (key === 'attributes') continue;
       const f = def.fields.find((x) => x.name.toLowerCase() === key.toLowerCase());
       if (!f) throw new HttpError(400, 'INVALID_FIELD', `No such column '${key}' on sobject of type ${def.name}`);
       if ((forCreate ? f.createable : f.updateable) === false) {
-        throw new HttpError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`);
+        throw new HttpError(
+          400,
+          'INVALID_FIELD_FOR_INSERT_UPDATE',
+          `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+        );
       }
       if (value === null) out[f.name] = null;
       else if (typeof value === 'boolean') out[f.name] = value;
@@ -219,14 +278,17 @@ export function createRest(deps: RestDeps) {
 
   const recordOf = (def: ObjectDef, id: string) => {
     const rec = store.get(id);
-    if (!rec || store.object(def.name) !== def || !rec.Id.startsWith(def.keyPrefix)) throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
+    if (!rec || store.object(def.name) !== def || !rec.Id.startsWith(def.keyPrefix))
+      throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
     return rec;
   };
 
   const getRecord = (ctx: Ctx, version: string, def: ObjectDef, id: string) => {
     const rec = recordOf(def, id);
     const wanted = ctx.url.searchParams.get('fields');
-    const fields = wanted ? wanted.split(',').map((s) => s.trim()) : def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name);
+    const fields = wanted
+      ? wanted.split(',').map((s) => s.trim())
+      : def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name);
     const p = plan(`SELECT ${fields.join(', ')} FROM ${def.name}`);
     sendJsonText(ctx.res, 200, serializeJson(p.toJson(rec, { apiVersion: version })));
   };
@@ -234,7 +296,8 @@ export function createRest(deps: RestDeps) {
   const sobjectRoutes = async (ctx: Ctx, version: string, rest: string[]) => {
     const [name, sub] = rest;
     if (name === undefined) {
-      if (ctx.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${ctx.method}' not allowed. Allowed are GET`);
+      if (ctx.method !== 'GET')
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${ctx.method}' not allowed. Allowed are GET`);
       return sendJson(ctx.res, 200, describeGlobal(store, version));
     }
     const def = mustObject(name);
@@ -243,13 +306,18 @@ export function createRest(deps: RestDeps) {
         const rec = store.insert(def.name, valuesFromJson(def, await readJson(ctx.req), true));
         return sendJson(ctx.res, 201, { id: rec.Id, success: true, errors: [] });
       }
-      return sendJson(ctx.res, 200, { objectDescribe: describeGlobal(store, version).sobjects.find((o) => o.name === def.name), recentItems: [] });
+      return sendJson(ctx.res, 200, {
+        objectDescribe: describeGlobal(store, version).sobjects.find((o) => o.name === def.name),
+        recentItems: [],
+      });
     }
     if (sub === 'describe') {
       const since = Date.parse(String(ctx.req.headers['if-modified-since'] ?? ''));
       const modified = Math.floor(Date.parse(def.lastModified) / 1000) * 1000;
       if (!Number.isNaN(since) && modified <= since) return sendEmpty(ctx.res, 304);
-      return sendJson(ctx.res, 200, describeSObject(def, version), { 'Last-Modified': new Date(modified).toUTCString() });
+      return sendJson(ctx.res, 200, describeSObject(def, version), {
+        'Last-Modified': new Date(modified).toUTCString(),
+      });
     }
     if (sub === 'deleted') return getDeleted(ctx, def);
     if (sub === 'updated') return getUpdated(ctx, def);
@@ -266,12 +334,21 @@ export function createRest(deps: RestDeps) {
       else store.hardDelete(sub);
       return sendEmpty(ctx.res, 204);
     }
-    throw new HttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${ctx.method}' not allowed. Allowed are GET,PATCH,DELETE`);
+    throw new HttpError(
+      405,
+      'METHOD_NOT_ALLOWED',
+      `HTTP Method '${ctx.method}' not allowed. Allowed are GET,PATCH,DELETE`,
+    );
   };
 
   const resourcesIndex = (version: string) => {
     const base = `/services/data/v${version}`;
-    return { sobjects: `${base}/sobjects`, query: `${base}/query`, queryAll: `${base}/queryAll`, limits: `${base}/limits` };
+    return {
+      sobjects: `${base}/sobjects`,
+      query: `${base}/query`,
+      queryAll: `${base}/queryAll`,
+      limits: `${base}/limits`,
+    };
   };
 
   return {

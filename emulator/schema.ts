@@ -66,12 +66,25 @@ function systemFields(opts: { isDeleted: boolean; modstamps: boolean }): FieldDe
   return out;
 }
 
-const GEOCODE_ACCURACY = ['Address', 'NearAddress', 'Block', 'Street', 'ExtendedZip', 'Zip', 'Neighborhood', 'City', 'County', 'State', 'Unknown'];
+const GEOCODE_ACCURACY = [
+  'Address',
+  'NearAddress',
+  'Block',
+  'Street',
+  'ExtendedZip',
+  'Zip',
+  'Neighborhood',
+  'City',
+  'County',
+  'State',
+  'Unknown',
+];
 
 /** §3.4: a standard address (`BillingAddress` + `BillingStreet`...) with its components first. */
 function standardAddress(prefix: string): FieldDef[] {
   const compound = `${prefix}Address`;
-  const part = (name: string, type: SfFieldType, opts: FieldOpts = {}) => field(prefix + name, type, { compoundFieldName: compound, ...opts });
+  const part = (name: string, type: SfFieldType, opts: FieldOpts = {}) =>
+    field(prefix + name, type, { compoundFieldName: compound, ...opts });
   return [
     part('Street', 'textarea', { label: `${prefix} Street` }),
     part('City', 'string', { label: `${prefix} City`, length: 40 }),
@@ -80,7 +93,11 @@ function standardAddress(prefix: string): FieldDef[] {
     part('Country', 'string', { label: `${prefix} Country`, length: 80 }),
     part('Latitude', 'double', { label: `${prefix} Latitude`, precision: 18, scale: 15 }),
     part('Longitude', 'double', { label: `${prefix} Longitude`, precision: 18, scale: 15 }),
-    part('GeocodeAccuracy', 'picklist', { label: `${prefix} Geocode Accuracy`, length: 40, picklistValues: GEOCODE_ACCURACY }),
+    part('GeocodeAccuracy', 'picklist', {
+      label: `${prefix} Geocode Accuracy`,
+      length: 40,
+      picklistValues: GEOCODE_ACCURACY,
+    }),
     field(compound, 'address', { ...READ_ONLY, label: `${prefix} Address`, filterable: false, sortable: false }),
   ];
 }
@@ -88,7 +105,8 @@ function standardAddress(prefix: string): FieldDef[] {
 /** §3.4: a custom address field `Addr__c` with `Addr__Street__s`... components (state/country as code picklists). */
 function customAddress(base: string, label: string): FieldDef[] {
   const compound = `${base}__c`;
-  const part = (name: string, type: SfFieldType, opts: FieldOpts = {}) => field(`${base}__${name}__s`, type, { compoundFieldName: compound, label: `${label} (${labelOf(name)})`, ...opts });
+  const part = (name: string, type: SfFieldType, opts: FieldOpts = {}) =>
+    field(`${base}__${name}__s`, type, { compoundFieldName: compound, label: `${label} (${labelOf(name)})`, ...opts });
   return [
     part('Street', 'textarea'),
     part('City', 'string', { length: 40 }),
@@ -106,13 +124,28 @@ function customAddress(base: string, label: string): FieldDef[] {
 function location(base: string, label: string): FieldDef[] {
   const compound = `${base}__c`;
   return [
-    field(`${base}__Latitude__s`, 'double', { label: `${label} (Latitude)`, compoundFieldName: compound, precision: 18, scale: 15 }),
-    field(`${base}__Longitude__s`, 'double', { label: `${label} (Longitude)`, compoundFieldName: compound, precision: 18, scale: 15 }),
+    field(`${base}__Latitude__s`, 'double', {
+      label: `${label} (Latitude)`,
+      compoundFieldName: compound,
+      precision: 18,
+      scale: 15,
+    }),
+    field(`${base}__Longitude__s`, 'double', {
+      label: `${label} (Longitude)`,
+      compoundFieldName: compound,
+      precision: 18,
+      scale: 15,
+    }),
     field(compound, 'location', { ...READ_ONLY, label, filterable: false, sortable: false }),
   ];
 }
 
-function child(childSObject: string, fieldName: string, relationshipName: string, cascadeDelete = false): ChildRelationshipDef {
+function child(
+  childSObject: string,
+  fieldName: string,
+  relationshipName: string,
+  cascadeDelete = false,
+): ChildRelationshipDef {
   return { childSObject, field: fieldName, relationshipName, cascadeDelete };
 }
 
@@ -147,11 +180,40 @@ const SCHEMA_EPOCH = '2020-01-01T00:00:00.000Z';
 const OWNER = () => ref('OwnerId', ['User'], 'Owner', { label: 'Owner ID', nillable: false, defaultedOnCreate: true });
 
 export const PICKLISTS = {
-  accountType: ['Prospect', 'Customer - Direct', 'Customer - Channel', 'Channel Partner / Reseller', 'Installation Partner', 'Technology Partner', 'Other'],
-  industry: ['Agriculture', 'Apparel', 'Banking', 'Biotechnology', 'Chemicals', 'Education', 'Energy', 'Finance', 'Healthcare', 'Retail', 'Technology'],
+  accountType: [
+    'Prospect',
+    'Customer - Direct',
+    'Customer - Channel',
+    'Channel Partner / Reseller',
+    'Installation Partner',
+    'Technology Partner',
+    'Other',
+  ],
+  industry: [
+    'Agriculture',
+    'Apparel',
+    'Banking',
+    'Biotechnology',
+    'Chemicals',
+    'Education',
+    'Energy',
+    'Finance',
+    'Healthcare',
+    'Retail',
+    'Technology',
+  ],
   rating: ['Hot', 'Warm', 'Cold'],
   salutation: ['Mr.', 'Ms.', 'Mrs.', 'Dr.', 'Prof.'],
-  stage: ['Prospecting', 'Qualification', 'Needs Analysis', 'Value Proposition', 'Proposal/Price Quote', 'Negotiation/Review', 'Closed Won', 'Closed Lost'],
+  stage: [
+    'Prospecting',
+    'Qualification',
+    'Needs Analysis',
+    'Value Proposition',
+    'Proposal/Price Quote',
+    'Negotiation/Review',
+    'Closed Won',
+    'Closed Lost',
+  ],
   leadSource: ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'],
   leadStatus: ['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted'],
   taskStatus: ['Not Started', 'In Progress', 'Completed', 'Waiting on someone else', 'Deferred'],
@@ -174,7 +236,12 @@ function userObject(): ObjectDef {
     field('Alias', 'string', { nillable: false, length: 8 }),
     field('Email', 'email', { nillable: false, length: 128 }),
     field('IsActive', 'boolean', { label: 'Active', defaultedOnCreate: true }),
-    field('TimeZoneSidKey', 'picklist', { label: 'Time Zone', nillable: false, length: 40, picklistValues: PICKLISTS.timeZone }),
+    field('TimeZoneSidKey', 'picklist', {
+      label: 'Time Zone',
+      nillable: false,
+      length: 40,
+      picklistValues: PICKLISTS.timeZone,
+    }),
     ref('ManagerId', ['User'], 'Manager', { label: 'Manager ID' }),
   ]);
 }
@@ -217,61 +284,87 @@ function accountObject(): ObjectDef {
 
 function contactObject(): ObjectDef {
   const namePart = { compoundFieldName: 'Name' };
-  return object('Contact', { label: 'Contact', labelPlural: 'Contacts', keyPrefix: '003', children: [child('Task', 'WhoId', 'Tasks', true)] }, [
-    ...systemFields({ isDeleted: true, modstamps: true }),
-    ref('AccountId', ['Account'], 'Account', { label: 'Account ID' }),
-    field('Salutation', 'picklist', { ...namePart, length: 40, picklistValues: PICKLISTS.salutation }),
-    field('FirstName', 'string', { ...namePart, label: 'First Name', length: 40 }),
-    field('LastName', 'string', { ...namePart, label: 'Last Name', nillable: false, length: 80 }),
-    field('Name', 'string', { ...READ_ONLY, label: 'Full Name', length: 121, nameField: true }),
-    field('Title', 'string', { length: 128 }),
-    field('Email', 'email', { idLookup: true }),
-    field('Phone', 'phone', { label: 'Business Phone' }),
-    field('Birthdate', 'date'),
-    field('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out', defaultedOnCreate: true }),
-    ...standardAddress('Mailing'),
-    field('Description', 'textarea', { label: 'Contact Description', length: 32000 }),
-    OWNER(),
-  ]);
+  return object(
+    'Contact',
+    { label: 'Contact', labelPlural: 'Contacts', keyPrefix: '003', children: [child('Task', 'WhoId', 'Tasks', true)] },
+    [
+      ...systemFields({ isDeleted: true, modstamps: true }),
+      ref('AccountId', ['Account'], 'Account', { label: 'Account ID' }),
+      field('Salutation', 'picklist', { ...namePart, length: 40, picklistValues: PICKLISTS.salutation }),
+      field('FirstName', 'string', { ...namePart, label: 'First Name', length: 40 }),
+      field('LastName', 'string', { ...namePart, label: 'Last Name', nillable: false, length: 80 }),
+      field('Name', 'string', { ...READ_ONLY, label: 'Full Name', length: 121, nameField: true }),
+      field('Title', 'string', { length: 128 }),
+      field('Email', 'email', { idLookup: true }),
+      field('Phone', 'phone', { label: 'Business Phone' }),
+      field('Birthdate', 'date'),
+      field('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out', defaultedOnCreate: true }),
+      ...standardAddress('Mailing'),
+      field('Description', 'textarea', { label: 'Contact Description', length: 32000 }),
+      OWNER(),
+    ],
+  );
 }
 
 function opportunityObject(): ObjectDef {
-  return object('Opportunity', { label: 'Opportunity', labelPlural: 'Opportunities', keyPrefix: '006', children: [child('Task', 'WhatId', 'Tasks', true)] }, [
-    ...systemFields({ isDeleted: true, modstamps: true }),
-    ref('AccountId', ['Account'], 'Account', { label: 'Account ID' }),
-    field('Name', 'string', { nillable: false, length: 120, nameField: true }),
-    field('StageName', 'picklist', { label: 'Stage', nillable: false, length: 40, picklistValues: PICKLISTS.stage }),
-    field('Amount', 'currency', { precision: 18, scale: 2 }),
-    field('Probability', 'percent', { label: 'Probability (%)', precision: 3, scale: 0 }),
-    field('CloseDate', 'date', { label: 'Close Date', nillable: false }),
-    field('Type', 'picklist', { label: 'Opportunity Type', length: 40, picklistValues: ['Existing Business', 'New Business'] }),
-    field('LeadSource', 'picklist', { label: 'Lead Source', length: 40, picklistValues: PICKLISTS.leadSource }),
-    field('IsClosed', 'boolean', { ...READ_ONLY, label: 'Closed', defaultedOnCreate: true }),
-    field('IsWon', 'boolean', { ...READ_ONLY, label: 'Won', defaultedOnCreate: true }),
-    field('Description', 'textarea', { length: 32000 }),
-    OWNER(),
-  ]);
+  return object(
+    'Opportunity',
+    {
+      label: 'Opportunity',
+      labelPlural: 'Opportunities',
+      keyPrefix: '006',
+      children: [child('Task', 'WhatId', 'Tasks', true)],
+    },
+    [
+      ...systemFields({ isDeleted: true, modstamps: true }),
+      ref('AccountId', ['Account'], 'Account', { label: 'Account ID' }),
+      field('Name', 'string', { nillable: false, length: 120, nameField: true }),
+      field('StageName', 'picklist', { label: 'Stage', nillable: false, length: 40, picklistValues: PICKLISTS.stage }),
+      field('Amount', 'currency', { precision: 18, scale: 2 }),
+      field('Probability', 'percent', { label: 'Probability (%)', precision: 3, scale: 0 }),
+      field('CloseDate', 'date', { label: 'Close Date', nillable: false }),
+      field('Type', 'picklist', {
+        label: 'Opportunity Type',
+        length: 40,
+        picklistValues: ['Existing Business', 'New Business'],
+      }),
+      field('LeadSource', 'picklist', { label: 'Lead Source', length: 40, picklistValues: PICKLISTS.leadSource }),
+      field('IsClosed', 'boolean', { ...READ_ONLY, label: 'Closed', defaultedOnCreate: true }),
+      field('IsWon', 'boolean', { ...READ_ONLY, label: 'Won', defaultedOnCreate: true }),
+      field('Description', 'textarea', { length: 32000 }),
+      OWNER(),
+    ],
+  );
 }
 
 function leadObject(): ObjectDef {
   const namePart = { compoundFieldName: 'Name' };
-  return object('Lead', { label: 'Lead', labelPlural: 'Leads', keyPrefix: '00Q', children: [child('Task', 'WhoId', 'Tasks', true)] }, [
-    ...systemFields({ isDeleted: true, modstamps: true }),
-    field('FirstName', 'string', { ...namePart, label: 'First Name', length: 40 }),
-    field('LastName', 'string', { ...namePart, label: 'Last Name', nillable: false, length: 80 }),
-    field('Name', 'string', { ...READ_ONLY, label: 'Full Name', length: 121, nameField: true }),
-    field('Company', 'string', { nillable: false }),
-    field('Status', 'picklist', { label: 'Lead Status', nillable: false, length: 40, picklistValues: PICKLISTS.leadStatus }),
-    field('Email', 'email'),
-    field('Phone', 'phone'),
-    field('LeadSource', 'picklist', { label: 'Lead Source', length: 40, picklistValues: PICKLISTS.leadSource }),
-    ...standardAddress(''),
-    field('AnnualRevenue', 'currency', { label: 'Annual Revenue', precision: 18, scale: 0 }),
-    field('NumberOfEmployees', 'int', { label: 'Employees', digits: 8 }),
-    field('IsConverted', 'boolean', { ...READ_ONLY, label: 'Converted', defaultedOnCreate: true }),
-    ref('ConvertedAccountId', ['Account'], 'ConvertedAccount', { ...READ_ONLY, label: 'Converted Account ID' }),
-    OWNER(),
-  ]);
+  return object(
+    'Lead',
+    { label: 'Lead', labelPlural: 'Leads', keyPrefix: '00Q', children: [child('Task', 'WhoId', 'Tasks', true)] },
+    [
+      ...systemFields({ isDeleted: true, modstamps: true }),
+      field('FirstName', 'string', { ...namePart, label: 'First Name', length: 40 }),
+      field('LastName', 'string', { ...namePart, label: 'Last Name', nillable: false, length: 80 }),
+      field('Name', 'string', { ...READ_ONLY, label: 'Full Name', length: 121, nameField: true }),
+      field('Company', 'string', { nillable: false }),
+      field('Status', 'picklist', {
+        label: 'Lead Status',
+        nillable: false,
+        length: 40,
+        picklistValues: PICKLISTS.leadStatus,
+      }),
+      field('Email', 'email'),
+      field('Phone', 'phone'),
+      field('LeadSource', 'picklist', { label: 'Lead Source', length: 40, picklistValues: PICKLISTS.leadSource }),
+      ...standardAddress(''),
+      field('AnnualRevenue', 'currency', { label: 'Annual Revenue', precision: 18, scale: 0 }),
+      field('NumberOfEmployees', 'int', { label: 'Employees', digits: 8 }),
+      field('IsConverted', 'boolean', { ...READ_ONLY, label: 'Converted', defaultedOnCreate: true }),
+      ref('ConvertedAccountId', ['Account'], 'ConvertedAccount', { ...READ_ONLY, label: 'Converted Account ID' }),
+      OWNER(),
+    ],
+  );
 }
 
 function taskObject(): ObjectDef {
@@ -293,8 +386,17 @@ function accountHistoryObject(): ObjectDef {
   return object('AccountHistory', { label: 'Account History', labelPlural: 'Account History', keyPrefix: '017' }, [
     ...systemFields({ isDeleted: true, modstamps: false }),
     ref('AccountId', ['Account'], 'Account', { ...READ_ONLY, label: 'Account ID', nillable: false }),
-    field('Field', 'picklist', { ...READ_ONLY, label: 'Changed Field', nillable: false, picklistValues: PICKLISTS.historyField }),
-    field('DataType', 'picklist', { ...READ_ONLY, label: 'Data Type', picklistValues: ['Text', 'Currency', 'EntityId', 'DynamicEnum'] }),
+    field('Field', 'picklist', {
+      ...READ_ONLY,
+      label: 'Changed Field',
+      nillable: false,
+      picklistValues: PICKLISTS.historyField,
+    }),
+    field('DataType', 'picklist', {
+      ...READ_ONLY,
+      label: 'Data Type',
+      picklistValues: ['Text', 'Currency', 'EntityId', 'DynamicEnum'],
+    }),
     field('OldValue', 'anyType', { ...READ_ONLY, label: 'Old Value' }),
     field('NewValue', 'anyType', { ...READ_ONLY, label: 'New Value' }),
   ]);
@@ -327,19 +429,40 @@ function invoiceObject(): ObjectDef {
     field('Scan__c', 'base64', { label: 'Scan', length: 32000000 }),
     ...customAddress('Addr', 'Billing Address'),
     ...location('Loc', 'Location'),
-    field('Total_With_Tax__c', 'currency', { ...formula, label: 'Total With Tax', precision: 18, scale: 2, calculatedFormula: 'Amount__c * 1.2' }),
-    field('Summary__c', 'string', { ...formula, label: 'Summary', length: 1300, calculatedFormula: "Name & ' - ' & TEXT(Status__c)" }),
+    field('Total_With_Tax__c', 'currency', {
+      ...formula,
+      label: 'Total With Tax',
+      precision: 18,
+      scale: 2,
+      calculatedFormula: 'Amount__c * 1.2',
+    }),
+    field('Summary__c', 'string', {
+      ...formula,
+      label: 'Summary',
+      length: 1300,
+      calculatedFormula: "Name & ' - ' & TEXT(Status__c)",
+    }),
   ]);
 }
 
 /** A fresh copy of the seed schema (each store mutates its own copy through schema drift). */
 export function seedSchema(): ObjectDef[] {
-  return [userObject(), accountObject(), contactObject(), opportunityObject(), leadObject(), taskObject(), accountHistoryObject(), invoiceObject()];
+  return [
+    userObject(),
+    accountObject(),
+    contactObject(),
+    opportunityObject(),
+    leadObject(),
+    taskObject(),
+    accountHistoryObject(),
+    invoiceObject(),
+  ];
 }
 
 /** Schema drift: a new ObjectDef with the field appended (snapshots keep the old def). */
 export function withField(def: ObjectDef, f: FieldDef, lastModified: string): ObjectDef {
-  if (def.fields.some((x) => x.name.toLowerCase() === f.name.toLowerCase())) throw new Error(`${def.name}.${f.name} already exists`);
+  if (def.fields.some((x) => x.name.toLowerCase() === f.name.toLowerCase()))
+    throw new Error(`${def.name}.${f.name} already exists`);
   return { ...def, fields: [...def.fields, f], lastModified };
 }
 

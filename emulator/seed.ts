@@ -55,7 +55,11 @@ const SPAN_MS = 3 * 365 * DAY_MS;
 
 /** 32-bit integer mix: the same (slot, salt, seed) always gives the same number. */
 export function mix(slot: number, salt: number, seed: number): number {
-  let h = (Math.imul(slot, 0x9e3779b1) ^ Math.imul(salt + 0x632be5ab, 0x85ebca6b) ^ Math.imul(seed + 0x27d4eb2f, 0xc2b2ae35)) >>> 0;
+  let h =
+    (Math.imul(slot, 0x9e3779b1) ^
+      Math.imul(salt + 0x632be5ab, 0x85ebca6b) ^
+      Math.imul(seed + 0x27d4eb2f, 0xc2b2ae35)) >>>
+    0;
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
   return (h ^ (h >>> 16)) >>> 0;
@@ -99,25 +103,116 @@ export const HARD_TEXT: readonly string[] = [
   ',',
 ];
 const LONG_TEXT = `${'Lorem ipsum dolor sit amet, "quoted", commas, ünïcödé 漢字 🚀\n'.repeat(540)}end`;
-const COMPANY = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Tyrell', 'Cyberdyne', 'Soylent', 'Hooli', 'Vandelay', 'Wonka', 'Oscorp', 'Nakatomi'];
+const COMPANY = [
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Stark',
+  'Wayne',
+  'Tyrell',
+  'Cyberdyne',
+  'Soylent',
+  'Hooli',
+  'Vandelay',
+  'Wonka',
+  'Oscorp',
+  'Nakatomi',
+];
 const SUFFIX = ['Inc.', 'LLC', 'Ltd', 'GmbH', 'S.A.', 'Corp', 'Group', 'Holdings', 'AG', 'K.K.'];
-const FIRST = ['Ana', 'Björn', 'Chloé', 'Dmitri', 'Émile', 'Fatima', 'Gustav', 'Hana', 'Ivan', 'José', 'Kai', 'Léa', '美咲', 'Zoë', 'Oluwaseun', 'Siobhán'];
-const LAST = ['Smith', 'García', 'Müller', 'Dubois', 'Rossi', 'Nováková', 'Øster', "O'Neil", '山田', 'Nguyen', 'Kowalski', 'van der Berg'];
+const FIRST = [
+  'Ana',
+  'Björn',
+  'Chloé',
+  'Dmitri',
+  'Émile',
+  'Fatima',
+  'Gustav',
+  'Hana',
+  'Ivan',
+  'José',
+  'Kai',
+  'Léa',
+  '美咲',
+  'Zoë',
+  'Oluwaseun',
+  'Siobhán',
+];
+const LAST = [
+  'Smith',
+  'García',
+  'Müller',
+  'Dubois',
+  'Rossi',
+  'Nováková',
+  'Øster',
+  "O'Neil",
+  '山田',
+  'Nguyen',
+  'Kowalski',
+  'van der Berg',
+];
 const TITLES = ['CEO', 'CFO', 'VP Sales', 'Buyer', 'Engineer', 'Director, "Special" Projects'];
-const STREETS = ['1 Market St', '42 Rue de Rivoli', 'Hauptstraße 5', '1-2-3 Shibuya', '10 Downing St\nFlat 2', 'Apt 5, 77 Broadway\r\nRear entrance'];
+const STREETS = [
+  '1 Market St',
+  '42 Rue de Rivoli',
+  'Hauptstraße 5',
+  '1-2-3 Shibuya',
+  '10 Downing St\nFlat 2',
+  'Apt 5, 77 Broadway\r\nRear entrance',
+];
 const CITIES = ['San Francisco', 'München', 'São Paulo', 'Zürich', '東京', 'New York', 'Kraków', 'Reykjavík', 'Paris'];
 const STATES = ['CA', 'NY', 'Bayern', 'ZH', 'Tōkyō', 'TX'];
 const COUNTRIES = ['USA', 'Germany', 'Switzerland', 'Japan', 'France', 'Brasil'];
 const POSTAL = ['94105', '10001', '80331', '8001', '150-0002', '75001', '01310-100'];
-const LATITUDES = ['37.793880000000000', '48.137154000000000', '35.658034000000000', '-33.868820000000000', '-23.550520000000000', '64.146582000000000'];
-const LONGITUDES = ['-122.395050000000000', '11.576124000000000', '139.701636000000000', '151.209290000000000', '-46.633308000000000', '-21.942635000000000'];
+const LATITUDES = [
+  '37.793880000000000',
+  '48.137154000000000',
+  '35.658034000000000',
+  '-33.868820000000000',
+  '-23.550520000000000',
+  '64.146582000000000',
+];
+const LONGITUDES = [
+  '-122.395050000000000',
+  '11.576124000000000',
+  '139.701636000000000',
+  '151.209290000000000',
+  '-46.633308000000000',
+  '-21.942635000000000',
+];
 const REVENUE = ['1000000', '250000', '0', '98765432109876', '5000000000', '120000', '7'];
-const AMOUNTS = ['12500.00', '0.01', '-250.75', '1234567.89', '9999999999999999.99', '-9999999999999999.99', '0', '99.5', '100000'];
-const DOUBLES = ['1.2345678E7', '3.141592653589793', '-2.5E-4', '0.1', '-123456.789012', '6.02E23', '42.0', '1234567.0', '-0.000001'];
+const AMOUNTS = [
+  '12500.00',
+  '0.01',
+  '-250.75',
+  '1234567.89',
+  '9999999999999999.99',
+  '-9999999999999999.99',
+  '0',
+  '99.5',
+  '100000',
+];
+const DOUBLES = [
+  '1.2345678E7',
+  '3.141592653589793',
+  '-2.5E-4',
+  '0.1',
+  '-123456.789012',
+  '6.02E23',
+  '42.0',
+  '1234567.0',
+  '-0.000001',
+];
 const LONGS = ['9007199254740993', '-9223372036854775808', '9223372036854775807', '0', '-1', '123456789012345678'];
 const PERCENTS = ['10', '33.33', '0', '100', '-5.5', '12.25', '99.99'];
 const EXTREME_DATES = ['1700-01-01', '4000-12-31', '1900-02-28', '2000-02-29', '1969-12-31', '9999-12-31'];
-const EXTREME_DATETIMES = ['1700-01-01T00:00:00.000Z', '4000-12-31T23:59:59.999Z', '1970-01-01T00:00:00.000Z', '2038-01-19T03:14:08.000Z'];
+const EXTREME_DATETIMES = [
+  '1700-01-01T00:00:00.000Z',
+  '4000-12-31T23:59:59.999Z',
+  '1970-01-01T00:00:00.000Z',
+  '2038-01-19T03:14:08.000Z',
+];
 const TIMES = ['00:00:00.000Z', '23:59:59.999Z', '12:00:00.000Z', '13:45:30.125Z'];
 const ACCURACY = ['Address', 'Street', 'City', 'Zip'];
 const BASE64 = ['SGVsbG8sIFdvcmxkIQ==', 'JVBERi0xLjQKJcfsj6IK', 'iVBORw0KGgo='];
@@ -137,7 +232,12 @@ interface Ctx {
 }
 
 /** §4.7 cursors: timestamps of buckets, about two records per bucket so SystemModstamp ties are common (epoch ms). */
-function auditMs(ctx: Ctx, object: string, slot: number, salt: number): { h: number; created: number; lastMod: number; mod: number } {
+function auditMs(
+  ctx: Ctx,
+  object: string,
+  slot: number,
+  salt: number,
+): { h: number; created: number; lastMod: number; mod: number } {
   const count = ctx.counts[object] ?? 1;
   const buckets = Math.max(1, Math.ceil(count / 2));
   const h = mix(slot, salt, ctx.seed);
@@ -145,7 +245,7 @@ function auditMs(ctx: Ctx, object: string, slot: number, salt: number): { h: num
   const step = Math.floor(SPAN_MS / buckets);
   // Whole seconds mostly; every 7th bucket carries millis so parsers keep them.
   const millis = bucket % 7 === 3 ? (bucket * 37) % 1000 : 0;
-  const mod = ctx.anchorMs - SPAN_MS + bucket * step - (bucket * step) % 1000 + millis;
+  const mod = ctx.anchorMs - SPAN_MS + bucket * step - ((bucket * step) % 1000) + millis;
   const created = mod - (h % 400) * DAY_MS - (h % 86_400) * 1000;
   const lastMod = h % 10 === 0 ? mod - (h % 3600) * 1000 : mod;
   return { h, created, lastMod, mod };
@@ -175,7 +275,10 @@ function parentSlot(slot: number, childCount: number, parentCount: number): numb
 }
 
 function childRange(p: number, childCount: number, parentCount: number): [number, number] {
-  return [Math.ceil((p * childCount) / parentCount), Math.min(childCount, Math.ceil(((p + 1) * childCount) / parentCount))];
+  return [
+    Math.ceil((p * childCount) / parentCount),
+    Math.min(childCount, Math.ceil(((p + 1) * childCount) / parentCount)),
+  ];
 }
 
 function refTo(ctx: Ctx, child: string, parent: string, prefix: string, slot: number): string | null {
@@ -248,7 +351,17 @@ function accounts(ctx: Ctx): Generator {
         Rating: g % 3 === 0 ? null : pick(PICKLISTS.rating, h >>> 13),
         AnnualRevenue: g % 7 === 1 ? null : pick(REVENUE, h >>> 15),
         NumberOfEmployees: g % 10 === 3 ? null : String(h % 250_000),
-        Description: slot % 997 === 7 ? LONG_TEXT : g % 4 === 0 ? null : hardOr(slot, 5, 1, `Account ${slot}: ${pick(COMPANY, g)} account,\nserved from ${pick(CITIES, g >>> 5)}.`),
+        Description:
+          slot % 997 === 7
+            ? LONG_TEXT
+            : g % 4 === 0
+              ? null
+              : hardOr(
+                  slot,
+                  5,
+                  1,
+                  `Account ${slot}: ${pick(COMPANY, g)} account,\nserved from ${pick(CITIES, g >>> 5)}.`,
+                ),
         BillingStreet: noAddress ? null : pick(STREETS, h >>> 17),
         BillingCity: noAddress ? null : pick(CITIES, h >>> 19),
         BillingState: noAddress ? null : pick(STATES, h >>> 21),
@@ -292,7 +405,8 @@ function contacts(ctx: Ctx): Generator {
         Title: g % 5 === 0 ? null : pick(TITLES, h >>> 12),
         Email: g % 7 === 0 ? null : `contact${slot}@example.org`,
         Phone: g % 6 === 0 ? null : `+44 20 7946 ${String(slot % 10_000).padStart(4, '0')}`,
-        Birthdate: g % 5 === 1 ? null : slot % 101 === 13 ? pick(EXTREME_DATES, slot) : relDate(ctx, h, 20_000, -25_000),
+        Birthdate:
+          g % 5 === 1 ? null : slot % 101 === 13 ? pick(EXTREME_DATES, slot) : relDate(ctx, h, 20_000, -25_000),
         HasOptedOutOfEmail: (h & 16) === 16,
         MailingStreet: noAddress ? null : pick(STREETS, h >>> 14),
         MailingCity: noAddress ? null : pick(CITIES, h >>> 16),
@@ -399,8 +513,18 @@ function tasks(ctx: Ctx): Generator {
       const g = mix(slot, salt + 50, ctx.seed);
       const status = pick(PICKLISTS.taskStatus, h >>> 5);
       // Polymorphic WhatId/WhoId (§4.3): every 4th Task is about an Opportunity, every 5th names a Lead.
-      const what = g % 10 === 0 ? null : slot % 4 === 3 ? refTo(ctx, 'Task', 'Opportunity', '006', slot) : refTo(ctx, 'Task', 'Account', '001', slot);
-      const who = g % 7 === 0 ? null : slot % 5 === 4 ? refTo(ctx, 'Task', 'Lead', '00Q', slot) : refTo(ctx, 'Task', 'Contact', '003', slot);
+      const what =
+        g % 10 === 0
+          ? null
+          : slot % 4 === 3
+            ? refTo(ctx, 'Task', 'Opportunity', '006', slot)
+            : refTo(ctx, 'Task', 'Account', '001', slot);
+      const who =
+        g % 7 === 0
+          ? null
+          : slot % 5 === 4
+            ? refTo(ctx, 'Task', 'Lead', '00Q', slot)
+            : refTo(ctx, 'Task', 'Contact', '003', slot);
       return {
         Id: makeId('00T', slot),
         IsDeleted: deleted(ctx, slot, salt),
@@ -468,7 +592,12 @@ function invoices(ctx: Ctx): Generator {
         Name: `INV-${String(slot).padStart(7, '0')}`,
         OwnerId: pick(ctx.userIds, h >>> 25),
         Account__c: g % 19 === 0 ? null : refTo(ctx, 'Invoice__c', 'Account', '001', slot),
-        Description__c: slot % 499 === 3 ? LONG_TEXT : g % 3 === 0 ? null : hardOr(slot, 2, 1, `Invoice for services, period ${slot % 12 + 1}`),
+        Description__c:
+          slot % 499 === 3
+            ? LONG_TEXT
+            : g % 3 === 0
+              ? null
+              : hardOr(slot, 2, 1, `Invoice for services, period ${(slot % 12) + 1}`),
         Contact_Email__c: g % 5 === 0 ? null : `billing+${slot}@example.com`,
         Phone__c: g % 6 === 0 ? null : `+49 89 ${String(100_000 + (slot % 900_000))}`,
         Portal_Url__c: g % 7 === 0 ? null : `https://portal.example.com/inv/${slot}?lang=de&x="y"`,
@@ -477,13 +606,20 @@ function invoices(ctx: Ctx): Generator {
         Channel__c: g % 9 === 0 ? null : slot % 17 === 0 ? 'Carrier pigeon' : pick(PICKLISTS.channel, h >>> 6),
         Secret_Code__c: g % 10 === 0 ? null : `S-${h % 100_000}`,
         Paid__c: (h & 1) === 1,
-        Line_Count__c: g % 11 === 0 ? null : slot % 50 === 1 ? '2147483647' : slot % 50 === 2 ? '-2147483648' : String(h % 500),
+        Line_Count__c:
+          g % 11 === 0 ? null : slot % 50 === 1 ? '2147483647' : slot % 50 === 2 ? '-2147483648' : String(h % 500),
         Sequence__c: g % 12 === 0 ? null : pick(LONGS, h >>> 9),
         Score__c: g % 13 === 0 ? null : pick(DOUBLES, h >>> 12),
         Amount__c: g % 14 === 0 ? null : pick(AMOUNTS, h >>> 15),
         Discount__c: g % 15 === 0 ? null : pick(PERCENTS, h >>> 18),
-        Due_Date__c: g % 16 === 0 ? null : slot % 7 === 5 ? pick(EXTREME_DATES, slot >>> 3) : relDate(ctx, h, 900, -600),
-        Issued_At__c: g % 17 === 0 ? null : slot % 9 === 4 ? pick(EXTREME_DATETIMES, slot >>> 3) : isoOf(ctx.anchorMs - (h % 50_000_000) * 1000),
+        Due_Date__c:
+          g % 16 === 0 ? null : slot % 7 === 5 ? pick(EXTREME_DATES, slot >>> 3) : relDate(ctx, h, 900, -600),
+        Issued_At__c:
+          g % 17 === 0
+            ? null
+            : slot % 9 === 4
+              ? pick(EXTREME_DATETIMES, slot >>> 3)
+              : isoOf(ctx.anchorMs - (h % 50_000_000) * 1000),
         Reminder_Time__c: g % 18 === 0 ? null : slot % 3 === 0 ? pick(TIMES, slot >>> 2) : timeOf((h % 86_400) * 1000),
         Scan__c: k % 3 === 0 ? null : pick(BASE64, k >>> 4),
         Addr__Street__s: noAddress ? null : pick(STREETS, k >>> 6),
@@ -521,7 +657,13 @@ export function seedCounts(opts: SeedOptions): Record<string, number> {
 export function generateOrg(opts: SeedOptions, anchorMs: number): GeneratedOrg {
   const counts = seedCounts(opts);
   const userIds = Array.from({ length: counts.User as number }, (_, i) => makeId('005', i));
-  const ctx: Ctx = { seed: opts.seed ?? 1, counts, anchorMs, deletedEvery: Math.max(2, opts.deletedEvery ?? 40), userIds };
+  const ctx: Ctx = {
+    seed: opts.seed ?? 1,
+    counts,
+    anchorMs,
+    deletedEvery: Math.max(2, opts.deletedEvery ?? 40),
+    userIds,
+  };
   const generators = new Map<string, Generator>([
     ['User', users(ctx)],
     ['Account', accounts(ctx)],
@@ -548,7 +690,12 @@ export function generateOrg(opts: SeedOptions, anchorMs: number): GeneratedOrg {
     link('Task', 'WhoId', 'Contact'),
     link('Task', 'WhoId', 'Lead'),
     link('Lead', 'ConvertedAccountId', 'Account'),
-    { child: 'Account', field: 'ParentId', parent: 'Account', candidates: (p: number): [number, number] => [p + 9, Math.min(p + 10, counts.Account ?? 0)] },
+    {
+      child: 'Account',
+      field: 'ParentId',
+      parent: 'Account',
+      candidates: (p: number): [number, number] => [p + 9, Math.min(p + 10, counts.Account ?? 0)],
+    },
   ];
   return { generators, links };
 }

@@ -39,7 +39,11 @@ function versionsList(versions: string[]) {
   return versions.map((v) => {
     const n = Math.floor(Number(v));
     const year = 25 + Math.floor((n - 62) / 3);
-    return { label: `${VERSION_LABELS[String(n % 3)]} '${String(year).padStart(2, '0')}`, url: `/services/data/v${v}`, version: v };
+    return {
+      label: `${VERSION_LABELS[String(n % 3)]} '${String(year).padStart(2, '0')}`,
+      url: `/services/data/v${v}`,
+      version: v,
+    };
   });
 }
 
@@ -55,7 +59,10 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
   const logRequest = (entry: RequestLogEntry) => {
     deps.requestLog.push(entry);
     if (deps.requestLog.length > MAX_LOG) deps.requestLog.splice(0, deps.requestLog.length - MAX_LOG);
-    deps.log?.debug({ method: entry.method, path: entry.path.slice(0, 300), status: entry.status, ms: entry.ms }, 'emulator request');
+    deps.log?.debug(
+      { method: entry.method, path: entry.path.slice(0, 300), status: entry.status, ms: entry.ms },
+      'emulator request',
+    );
   };
 
   const token = async (ctx: Ctx) => {
@@ -70,7 +77,8 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
 
   const api = async (ctx: Ctx, version: string, rest: string[]) => {
     if (!deps.apiVersions.includes(version)) {
-      if (Number(version) >= 21 && Number(version) < 31) throw new HttpError(410, 'GONE', 'This API version is no longer supported.');
+      if (Number(version) >= 21 && Number(version) < 31)
+        throw new HttpError(410, 'GONE', 'This API version is no longer supported.');
       throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
     }
     const session = deps.oauth.authenticate(ctx.req);
@@ -80,7 +88,10 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
       throw new HttpError(401, 'INVALID_SESSION_ID', 'This session is not valid for use with the REST API');
     }
     // §2.6: every authenticated call counts, Bulk 2.0 included; over the allocation -> 403.
-    if (!deps.limits.tryCountCall()) throw new HttpError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.', { 'Sforce-Limit-Info': deps.limits.headerValue() });
+    if (!deps.limits.tryCountCall())
+      throw new HttpError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.', {
+        'Sforce-Limit-Info': deps.limits.headerValue(),
+      });
     ctx.res.setHeader('Sforce-Limit-Info', deps.limits.headerValue());
     const [head, kind, ...tail] = rest;
     if (head === 'jobs' && kind === 'query') return deps.bulkQuery.handle(ctx, version, tail, session.user.id);
@@ -95,7 +106,8 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
     if (fault && (await playFault(fault, ctx.res)) === 'handled') return;
     if (s0 !== 'services') throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
     if (s1 === 'oauth2' && s2 === 'token' && more.length === 0 && ctx.method === 'POST') return token(ctx);
-    if (s1 === 'data' && s2 === undefined && ctx.method === 'GET') return sendJson(ctx.res, 200, versionsList(deps.apiVersions));
+    if (s1 === 'data' && s2 === undefined && ctx.method === 'GET')
+      return sendJson(ctx.res, 200, versionsList(deps.apiVersions));
     const v = s1 === 'data' ? /^v(\d+\.\d)$/.exec(s2 ?? '') : null;
     if (v?.[1]) return api(ctx, v[1], more);
     throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
@@ -106,11 +118,18 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
     const rawUrl = req.url ?? '/';
     const method = req.method ?? 'GET';
     res.on('close', () =>
-      logRequest({ at: new Date().toISOString(), method, path: rawUrl.length > 2000 ? `${rawUrl.slice(0, 2000)}...` : rawUrl, status: res.statusCode, ms: Math.round(performance.now() - started) }),
+      logRequest({
+        at: new Date().toISOString(),
+        method,
+        path: rawUrl.length > 2000 ? `${rawUrl.slice(0, 2000)}...` : rawUrl,
+        status: res.statusCode,
+        ms: Math.round(performance.now() - started),
+      }),
     );
     // §2.1: URI alone over 16,384 bytes -> 414; URI plus headers -> 431.
     if (rawUrl.length > MAX_URI) return sendError(res, 414, 'URI_TOO_LONG', 'Request-URI Too Long');
-    if (rawUrl.length + headerBytes(req) > MAX_URI) return sendError(res, 431, 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'Request Header Fields Too Large');
+    if (rawUrl.length + headerBytes(req) > MAX_URI)
+      return sendError(res, 431, 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'Request Header Fields Too Large');
     const url = new URL(rawUrl, 'http://emulator.invalid');
     const parts = url.pathname.split('/').filter((p, i, all) => i > 0 && !(p === '' && i === all.length - 1));
     const ctx: Ctx = { req, res, method, url, parts };
@@ -123,7 +142,12 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
       }
       if (err instanceof HttpError) return sendError(res, err.status, err.errorCode, err.message, err.headers);
       deps.log?.error({ err, method, path: url.pathname }, 'emulator request failed');
-      sendError(res, 500, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred. Please include this ErrorId if you contact support: emulator');
+      sendError(
+        res,
+        500,
+        'UNKNOWN_EXCEPTION',
+        'An unexpected error occurred. Please include this ErrorId if you contact support: emulator',
+      );
     }
   };
 

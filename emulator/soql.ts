@@ -107,7 +107,11 @@ function resolvePath(b: Binder, def: ObjectDef, path: string): FieldPath {
     const lower = rel.toLowerCase();
     const ref = cur.fields.find((f) => f.type === 'reference' && f.relationshipName?.toLowerCase() === lower);
     const target = ref && b.store.object(ref.referenceTo?.[0] ?? '');
-    if (!ref || !target) throw new SoqlError('INVALID_FIELD', `Didn't understand relationship '${rel}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`);
+    if (!ref || !target)
+      throw new SoqlError(
+        'INVALID_FIELD',
+        `Didn't understand relationship '${rel}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
     steps.push({ field: ref, name: ref.relationshipName as string });
     cur = target;
   }
@@ -133,34 +137,57 @@ function resolvePath(b: Binder, def: ObjectDef, path: string): FieldPath {
 function addToTree(nodes: JsonNode[], path: FieldPath): void {
   let level = nodes;
   for (const step of path.steps) {
-    let parent = level.find((n): n is Extract<JsonNode, { kind: 'parent' }> => n.kind === 'parent' && n.step.name === step.name);
+    let parent = level.find(
+      (n): n is Extract<JsonNode, { kind: 'parent' }> => n.kind === 'parent' && n.step.name === step.name,
+    );
     if (!parent) {
       parent = { kind: 'parent', step, nodes: [] };
       level.push(parent);
     }
     level = parent.nodes;
   }
-  if (!level.some((n) => n.kind === 'field' && n.field.name === path.field.name)) level.push({ kind: 'field', field: path.field });
+  if (!level.some((n) => n.kind === 'field' && n.field.name === path.field.name))
+    level.push({ kind: 'field', field: path.field });
 }
 
 function bindPart(b: Binder, def: ObjectDef, q: Query, isSub: boolean, unsupported: string[]): QueryPart {
-  const part: QueryPart = { def, nodes: [], paths: [], where: null, bounds: [], window: null, order: [], limit: q.limit, offset: q.offset ?? 0, hasCompound: false, hasBase64: false, hasSubquery: false, usesFieldsFn: false };
+  const part: QueryPart = {
+    def,
+    nodes: [],
+    paths: [],
+    where: null,
+    bounds: [],
+    window: null,
+    order: [],
+    limit: q.limit,
+    offset: q.offset ?? 0,
+    hasCompound: false,
+    hasBase64: false,
+    hasSubquery: false,
+    usesFieldsFn: false,
+  };
   for (const f of q.fields ?? []) bindField(b, part, f, unsupported);
   const where = compileWhere(q.where, (p) => resolvePath(b, def, p), b.store.now());
   part.where = where?.predicate ?? null;
   part.bounds = where?.bounds ?? [];
   part.window = where?.window ?? null;
-  const orderBy = (q.orderBy ? (Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy]) : []) as { field?: string; order?: string; nulls?: string }[];
+  const orderBy = (q.orderBy ? (Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy]) : []) as {
+    field?: string;
+    order?: string;
+    nulls?: string;
+  }[];
   for (const o of orderBy) {
     if (!o.field) throw malformed(b.soql, 'ORDER BY a function is not supported by the emulator');
     const path = resolvePath(b, def, o.field);
-    if (path.field.sortable === false) throw new SoqlError('INVALID_FIELD', `field '${path.field.name}' can not be sorted in a query call`);
+    if (path.field.sortable === false)
+      throw new SoqlError('INVALID_FIELD', `field '${path.field.name}' can not be sorted in a query call`);
     const desc = o.order === 'DESC';
     part.order.push({ path, desc, nullsFirst: o.nulls ? o.nulls === 'FIRST' : !desc });
   }
   if (q.offset !== undefined) {
     if (isSub) throw malformed(b.soql, 'OFFSET is not allowed in a subquery');
-    if (q.offset > MAX_OFFSET) throw new SoqlError('NUMBER_OUTSIDE_VALID_RANGE', `Maximum SOQL offset allowed is ${MAX_OFFSET}`);
+    if (q.offset > MAX_OFFSET)
+      throw new SoqlError('NUMBER_OUTSIDE_VALID_RANGE', `Maximum SOQL offset allowed is ${MAX_OFFSET}`);
   }
   if (q.groupBy || q.having) unsupported.push('GROUP BY');
   return part;
@@ -181,12 +208,24 @@ function bindField(b: Binder, part: QueryPart, f: FieldType, unsupported: string
     }
     case 'FieldSubquery': {
       const sq = f.subquery;
-      const rel = def.childRelationships.find((c) => c.relationshipName?.toLowerCase() === sq.relationshipName.toLowerCase());
+      const rel = def.childRelationships.find(
+        (c) => c.relationshipName?.toLowerCase() === sq.relationshipName.toLowerCase(),
+      );
       const childDef = rel && b.store.object(rel.childSObject);
-      if (!rel || !childDef) throw new SoqlError('INVALID_TYPE', `Didn't understand relationship '${sq.relationshipName}' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`);
+      if (!rel || !childDef)
+        throw new SoqlError(
+          'INVALID_TYPE',
+          `Didn't understand relationship '${sq.relationshipName}' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
+        );
       const child = bindPart(b, childDef, sq as Query, true, unsupported);
       part.hasSubquery = true;
-      part.nodes.push({ kind: 'child', key: rel.relationshipName as string, childObject: childDef.name, childField: rel.field, part: child });
+      part.nodes.push({
+        kind: 'child',
+        key: rel.relationshipName as string,
+        childObject: childDef.name,
+        childField: rel.field,
+        part: child,
+      });
       return;
     }
     case 'FieldFunctionExpression': {
@@ -205,11 +244,14 @@ function bindField(b: Binder, part: QueryPart, f: FieldType, unsupported: string
 /** §4.8 FIELDS(ALL|STANDARD|CUSTOM): every matching field; Bulk refuses it (§6.7). */
 function expandFields(b: Binder, part: QueryPart, which: string, unsupported: string[]): void {
   const kind = which.toUpperCase();
-  if (kind !== 'ALL' && kind !== 'STANDARD' && kind !== 'CUSTOM') throw malformed(b.soql, `unknown FIELDS() argument: ${which}`);
-  if (kind !== 'STANDARD' && (part.limit === undefined || part.limit > 200)) throw malformed(b.soql, 'The SOQL FIELDS function must have a LIMIT of at most 200');
+  if (kind !== 'ALL' && kind !== 'STANDARD' && kind !== 'CUSTOM')
+    throw malformed(b.soql, `unknown FIELDS() argument: ${which}`);
+  if (kind !== 'STANDARD' && (part.limit === undefined || part.limit > 200))
+    throw malformed(b.soql, 'The SOQL FIELDS function must have a LIMIT of at most 200');
   part.usesFieldsFn = true;
   for (const f of part.def.fields) {
-    if (kind === 'ALL' || (kind === 'CUSTOM') === (f.custom === true)) bindField(b, part, { type: 'Field', field: f.name }, unsupported);
+    if (kind === 'ALL' || (kind === 'CUSTOM') === (f.custom === true))
+      bindField(b, part, { type: 'Field', field: f.name }, unsupported);
   }
 }
 
@@ -228,7 +270,19 @@ function componentKey(component: FieldDef, compound: FieldDef): string {
 
 function compoundJson(def: ObjectDef, compound: FieldDef, rec: SfRecord): Record<string, unknown> | null {
   const parts = def.fields.filter((f) => f.compoundFieldName === compound.name);
-  const out: Record<string, unknown> = compound.type === 'address' ? { city: null, country: null, geocodeAccuracy: null, latitude: null, longitude: null, postalCode: null, state: null, street: null } : { latitude: null, longitude: null };
+  const out: Record<string, unknown> =
+    compound.type === 'address'
+      ? {
+          city: null,
+          country: null,
+          geocodeAccuracy: null,
+          latitude: null,
+          longitude: null,
+          postalCode: null,
+          state: null,
+          street: null,
+        }
+      : { latitude: null, longitude: null };
   let any = false;
   for (const p of parts) {
     const v = rec[p.name] ?? null;
@@ -313,7 +367,18 @@ function sortKeyOf(f: FieldDef, v: FieldValue): SortKey {
   return TEXT_SORT.has(f.type) ? v.toLowerCase() : v;
 }
 
-const TEXT_SORT = new Set(['string', 'textarea', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'combobox', 'encryptedstring', 'anyType']);
+const TEXT_SORT = new Set([
+  'string',
+  'textarea',
+  'email',
+  'phone',
+  'url',
+  'picklist',
+  'multipicklist',
+  'combobox',
+  'encryptedstring',
+  'anyType',
+]);
 
 function compareKey(x: Exclude<SortKey, null>, y: Exclude<SortKey, null>): number {
   if (typeof x === 'object' && typeof y === 'object') return x.n < y.n ? -1 : x.n > y.n ? 1 : compareDecimal(x.t, y.t);
@@ -333,13 +398,22 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
   const b: Binder = { store, soql, typeOfId: (id) => prefixes.get(id.slice(0, 3)) };
   const unsupported: string[] = [];
   const top = bindPart(b, def, q, false, unsupported);
-  const isCount = unsupported.length === 1 && unsupported[0] === 'COUNT()' && top.paths.length === 0 && !top.hasSubquery;
+  const isCount =
+    unsupported.length === 1 && unsupported[0] === 'COUNT()' && top.paths.length === 0 && !top.hasSubquery;
   const runnable = unsupported.length === 0 || isCount;
   const csvGetters = top.paths.map((p) => p.get);
 
-  const renderRecord = (part: QueryPart, typeName: string, nodes: JsonNode[], rec: SfRecord, ctx: JsonRenderContext): Record<string, unknown> => {
+  const renderRecord = (
+    part: QueryPart,
+    typeName: string,
+    nodes: JsonNode[],
+    rec: SfRecord,
+    ctx: JsonRenderContext,
+  ): Record<string, unknown> => {
     const typeDef = store.object(typeName) ?? part.def;
-    const out: Record<string, unknown> = { attributes: { type: typeName, url: `/services/data/v${ctx.apiVersion}/sobjects/${typeName}/${rec.Id}` } };
+    const out: Record<string, unknown> = {
+      attributes: { type: typeName, url: `/services/data/v${ctx.apiVersion}/sobjects/${typeName}/${rec.Id}` },
+    };
     for (const n of nodes) {
       if (n.kind === 'field') {
         // Polymorphic parents (§4.3): the concrete object may lack the field; it reads as null.
@@ -352,7 +426,14 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
         out[n.step.name] = parent && parentType ? renderRecord(part, parentType, n.nodes, parent, ctx) : null;
       } else {
         const children = childRows(n.part, store.childrenOf(n.childObject, n.childField, rec.Id));
-        out[n.key] = children.length === 0 ? null : { totalSize: children.length, done: true, records: children.map((c) => renderRecord(n.part, n.childObject, n.part.nodes, c, ctx)) };
+        out[n.key] =
+          children.length === 0
+            ? null
+            : {
+                totalSize: children.length,
+                done: true,
+                records: children.map((c) => renderRecord(n.part, n.childObject, n.part.nodes, c, ctx)),
+              };
       }
     }
     return out;
@@ -364,22 +445,33 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
     columns: top.paths.map((p) => p.column),
     bulkRefusal() {
       // §6.1 / §6.7: what Bulk API 2.0 refuses at job creation.
-      if (!def.bulkQueryable) return { errorCode: 'INVALIDENTITY', message: `Entity '${def.name}' is not supported by the Bulk API.` };
+      if (!def.bulkQueryable)
+        return { errorCode: 'INVALIDENTITY', message: `Entity '${def.name}' is not supported by the Bulk API.` };
       if (top.usesFieldsFn) return { errorCode: 'INVALIDJOB', message: 'FIELDS() is not supported in Bulk Query' };
-      if (top.hasCompound) return { errorCode: 'INVALIDJOB', message: 'Selecting compound data not supported in Bulk Query' };
-      if (top.hasSubquery) return { errorCode: 'INVALIDJOB', message: 'Nested queries (parent-to-child subqueries) are not supported in Bulk Query' };
-      if (unsupported.length > 0) return { errorCode: 'INVALIDJOB', message: `${unsupported[0]} is not supported in Bulk Query` };
+      if (top.hasCompound)
+        return { errorCode: 'INVALIDJOB', message: 'Selecting compound data not supported in Bulk Query' };
+      if (top.hasSubquery)
+        return {
+          errorCode: 'INVALIDJOB',
+          message: 'Nested queries (parent-to-child subqueries) are not supported in Bulk Query',
+        };
+      if (unsupported.length > 0)
+        return { errorCode: 'INVALIDJOB', message: `${unsupported[0]} is not supported in Bulk Query` };
       if (q.offset !== undefined) return { errorCode: 'INVALIDJOB', message: 'OFFSET is not supported in Bulk Query' };
-      if (top.hasBase64) return { errorCode: 'INVALIDJOB', message: 'Binary (base64) fields are not supported in Bulk Query' };
+      if (top.hasBase64)
+        return { errorCode: 'INVALIDJOB', message: 'Binary (base64) fields are not supported in Bulk Query' };
       return null;
     },
     run(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): Iterable<number> {
-      if (!runnable) throw new SoqlError('MALFORMED_QUERY', `${unsupported[0]} is not supported by the emulator's REST query`);
+      if (!runnable)
+        throw new SoqlError('MALFORMED_QUERY', `${unsupported[0]} is not supported by the emulator's REST query`);
       return resultSlots(top, snapshot, opts.includeDeleted);
     },
     count(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): number {
-      if (!runnable) throw new SoqlError('MALFORMED_QUERY', `${unsupported[0]} is not supported by the emulator's REST query`);
-      const fast = top.where === null || top.window ? snapshot.cursorCount?.(top.window, opts.includeDeleted) : undefined;
+      if (!runnable)
+        throw new SoqlError('MALFORMED_QUERY', `${unsupported[0]} is not supported by the emulator's REST query`);
+      const fast =
+        top.where === null || top.window ? snapshot.cursorCount?.(top.window, opts.includeDeleted) : undefined;
       if (fast === undefined) {
         let n = 0;
         for (const _ of resultSlots(top, snapshot, opts.includeDeleted)) n++;
@@ -400,7 +492,11 @@ function childRows(part: QueryPart, rows: SfRecord[]): SfRecord[] {
   const where = part.where;
   let out = rows.filter((r) => r.IsDeleted !== true && (!where || where(r)));
   if (part.order.length > 0) {
-    const keyed = out.map((rec, i) => ({ rec, i, keys: part.order.map((o) => sortKeyOf(o.path.field, o.path.get(rec))) }));
+    const keyed = out.map((rec, i) => ({
+      rec,
+      i,
+      keys: part.order.map((o) => sortKeyOf(o.path.field, o.path.get(rec))),
+    }));
     keyed.sort((x, y) => compareKeys(part, x.keys, y.keys) || x.i - y.i);
     out = keyed.map((k) => k.rec);
   }

@@ -48,7 +48,18 @@ function tokenize(where: WhereClause | undefined, out: Token[]): Token[] {
 
 const DAY_MS = 86_400_000;
 const NUMERIC = new Set(['int', 'long', 'double', 'currency', 'percent']);
-const TEXT = new Set(['string', 'textarea', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'combobox', 'encryptedstring', 'anyType']);
+const TEXT = new Set([
+  'string',
+  'textarea',
+  'email',
+  'phone',
+  'url',
+  'picklist',
+  'multipicklist',
+  'combobox',
+  'encryptedstring',
+  'anyType',
+]);
 
 function malformed(message: string): SoqlError {
   return new SoqlError('MALFORMED_QUERY', message);
@@ -112,11 +123,20 @@ export function compareValues(field: FieldDef, a: FieldValue, b: FieldValue): nu
 }
 
 function typeError(field: FieldDef, expected: string, quoted: boolean): SoqlError {
-  return new SoqlError('INVALID_FIELD', `value of filter criterion for field '${field.name}' must be of type ${expected} and should ${quoted ? '' : 'not '}be enclosed in quotes`);
+  return new SoqlError(
+    'INVALID_FIELD',
+    `value of filter criterion for field '${field.name}' must be of type ${expected} and should ${quoted ? '' : 'not '}be enclosed in quotes`,
+  );
 }
 
 /** One literal converted to stored text (or a relative range), checked against the field type. */
-function literalValue(field: FieldDef, literalType: string, raw: string, cond: Condition, nowIso: string): FieldValue | Range {
+function literalValue(
+  field: FieldDef,
+  literalType: string,
+  raw: string,
+  cond: Condition,
+  nowIso: string,
+): FieldValue | Range {
   if (literalType === 'NULL') return null;
   const t = field.type;
   if (literalType === 'DATE_LITERAL' || literalType === 'DATE_N_LITERAL') {
@@ -125,11 +145,17 @@ function literalValue(field: FieldDef, literalType: string, raw: string, cond: C
   }
   if (t === 'date') {
     // §4.7: a dateTime literal against a date field is a malformed query.
-    if (literalType !== 'DATE') throw malformed(`value of filter criterion for field '${field.name}' must be of type date and should not be enclosed in quotes`);
+    if (literalType !== 'DATE')
+      throw malformed(
+        `value of filter criterion for field '${field.name}' must be of type date and should not be enclosed in quotes`,
+      );
     return raw;
   }
   if (t === 'datetime') {
-    if (literalType !== 'DATETIME') throw malformed(`value of filter criterion for field '${field.name}' must be of type dateTime and should not be enclosed in quotes`);
+    if (literalType !== 'DATETIME')
+      throw malformed(
+        `value of filter criterion for field '${field.name}' must be of type dateTime and should not be enclosed in quotes`,
+      );
     return datetimeLiteral(raw);
   }
   if (t === 'boolean') {
@@ -137,7 +163,8 @@ function literalValue(field: FieldDef, literalType: string, raw: string, cond: C
     return raw.toUpperCase() === 'TRUE';
   }
   if (NUMERIC.has(t)) {
-    if (literalType !== 'INTEGER' && literalType !== 'DECIMAL') throw typeError(field, t === 'int' ? 'int' : 'double', false);
+    if (literalType !== 'INTEGER' && literalType !== 'DECIMAL')
+      throw typeError(field, t === 'int' ? 'int' : 'double', false);
     return raw.replace(/^\+/, '');
   }
   if (literalType !== 'STRING') throw typeError(field, 'string', true);
@@ -224,8 +251,16 @@ const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** The window a comparison confines its field to (a superset: `>` is taken as `>=`), or null. */
 function boundOf(path: string, field: FieldDef, op: string, lit: FieldValue | Range): CursorBound | null {
   if (field.type !== 'datetime' || path.includes('.') || lit === null || typeof lit === 'boolean') return null;
-  const lo = isRange(lit) ? { '>': lit.to, '>=': lit.from, '=': lit.from }[op] : ['>', '>=', '='].includes(op) ? lit : undefined;
-  const hi = isRange(lit) ? { '<': lit.from, '<=': lit.to, '=': lit.to }[op] : ['<', '<=', '='].includes(op) ? lit : undefined;
+  const lo = isRange(lit)
+    ? { '>': lit.to, '>=': lit.from, '=': lit.from }[op]
+    : ['>', '>=', '='].includes(op)
+      ? lit
+      : undefined;
+  const hi = isRange(lit)
+    ? { '<': lit.from, '<=': lit.to, '=': lit.to }[op]
+    : ['<', '<=', '='].includes(op)
+      ? lit
+      : undefined;
   if (lo === undefined && hi === undefined) return null;
   if ((lo !== undefined && !CANONICAL.test(lo)) || (hi !== undefined && !CANONICAL.test(hi))) return null;
   return { field: field.name, from: lo, to: hi };
@@ -236,10 +271,23 @@ function windowOf(path: string, field: FieldDef, op: string, lit: FieldValue | R
   if (field.type !== 'datetime' || path.includes('.') || lit === null || typeof lit === 'boolean') return null;
   const name = field.name;
   const table: Record<string, CursorWindow> = isRange(lit)
-    ? { '=': { field: name, from: lit.from, to: lit.to, toExclusive: true }, '>': { field: name, from: lit.to }, '>=': { field: name, from: lit.from }, '<': { field: name, to: lit.from, toExclusive: true }, '<=': { field: name, to: lit.to, toExclusive: true } }
-    : { '=': { field: name, from: lit, to: lit }, '>': { field: name, from: lit, fromExclusive: true }, '>=': { field: name, from: lit }, '<': { field: name, to: lit, toExclusive: true }, '<=': { field: name, to: lit } };
+    ? {
+        '=': { field: name, from: lit.from, to: lit.to, toExclusive: true },
+        '>': { field: name, from: lit.to },
+        '>=': { field: name, from: lit.from },
+        '<': { field: name, to: lit.from, toExclusive: true },
+        '<=': { field: name, to: lit.to, toExclusive: true },
+      }
+    : {
+        '=': { field: name, from: lit, to: lit },
+        '>': { field: name, from: lit, fromExclusive: true },
+        '>=': { field: name, from: lit },
+        '<': { field: name, to: lit, toExclusive: true },
+        '<=': { field: name, to: lit },
+      };
   const w = table[op];
-  if (!w || (w.from !== undefined && !CANONICAL.test(w.from)) || (w.to !== undefined && !CANONICAL.test(w.to))) return null;
+  if (!w || (w.from !== undefined && !CANONICAL.test(w.from)) || (w.to !== undefined && !CANONICAL.test(w.to)))
+    return null;
   return w;
 }
 
@@ -247,8 +295,10 @@ function windowOf(path: string, field: FieldDef, op: string, lit: FieldValue | R
 function intersectWindows(a: CursorWindow | null, b: CursorWindow | null): CursorWindow | null {
   if (!a || !b || a.field !== b.field) return null;
   const out: CursorWindow = { ...a };
-  if (b.from !== undefined && (out.from === undefined || b.from > out.from)) [out.from, out.fromExclusive] = [b.from, b.fromExclusive];
-  else if (b.from !== undefined && b.from === out.from) out.fromExclusive = out.fromExclusive === true || b.fromExclusive === true;
+  if (b.from !== undefined && (out.from === undefined || b.from > out.from))
+    [out.from, out.fromExclusive] = [b.from, b.fromExclusive];
+  else if (b.from !== undefined && b.from === out.from)
+    out.fromExclusive = out.fromExclusive === true || b.fromExclusive === true;
   if (b.to !== undefined && (out.to === undefined || b.to < out.to)) [out.to, out.toExclusive] = [b.to, b.toExclusive];
   else if (b.to !== undefined && b.to === out.to) out.toExclusive = out.toExclusive === true || b.toExclusive === true;
   return out;
@@ -258,7 +308,8 @@ function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string
   const c = cond as { field?: string; operator?: string; value?: string | string[]; literalType?: string | string[] };
   if (!c.field) throw malformed('functions in WHERE are not supported by the emulator');
   const { field, get } = resolve(c.field);
-  if (field.filterable === false) throw new SoqlError('INVALID_FIELD', `field '${field.name}' can not be filtered in a query call`);
+  if (field.filterable === false)
+    throw new SoqlError('INVALID_FIELD', `field '${field.name}' can not be filtered in a query call`);
   const op = String(c.operator).toUpperCase();
   const raws = Array.isArray(c.value) ? c.value : [c.value ?? ''];
   const types = Array.isArray(c.literalType) ? c.literalType : raws.map(() => String(c.literalType));
@@ -269,12 +320,14 @@ function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string
     return { predicate: op === 'IN' ? (r) => any(get(r)) : (r) => !any(get(r)), bounds: [], window: null };
   }
   if (op === 'INCLUDES' || op === 'EXCLUDES') {
-    if (field.type !== 'multipicklist') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `${op} can only be used with multi-select picklists`);
+    if (field.type !== 'multipicklist')
+      throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `${op} can only be used with multi-select picklists`);
     const test = includes(values as FieldValue[]);
     return { predicate: op === 'INCLUDES' ? (r) => test(get(r)) : (r) => !test(get(r)), bounds: [], window: null };
   }
   if (op === 'LIKE') {
-    if (!TEXT.has(field.type) && field.type !== 'id' && field.type !== 'reference') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `invalid operator on ${field.type} field: LIKE`);
+    if (!TEXT.has(field.type) && field.type !== 'id' && field.type !== 'reference')
+      throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `invalid operator on ${field.type} field: LIKE`);
     const match = likeMatcher(String(values[0]));
     const predicate: Predicate = (r) => {
       const v = get(r);
@@ -289,7 +342,11 @@ function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string
 }
 
 /** The WHERE clause as one predicate with the cursor windows it implies (null when absent). */
-export function compileWhere(where: WhereClause | undefined, resolve: ResolveField, nowIso: string): CompiledWhere | null {
+export function compileWhere(
+  where: WhereClause | undefined,
+  resolve: ResolveField,
+  nowIso: string,
+): CompiledWhere | null {
   const tokens = tokenize(where, []);
   if (tokens.length === 0) return null;
   let i = 0;
@@ -312,7 +369,11 @@ export function compileWhere(where: WhereClause | undefined, resolve: ResolveFie
       const l = left.predicate;
       const right = unary();
       const r = right.predicate;
-      left = { predicate: (rec) => l(rec) && r(rec), bounds: [...left.bounds, ...right.bounds], window: intersectWindows(left.window, right.window) };
+      left = {
+        predicate: (rec) => l(rec) && r(rec),
+        bounds: [...left.bounds, ...right.bounds],
+        window: intersectWindows(left.window, right.window),
+      };
     }
     return left;
   };

@@ -2,11 +2,29 @@
 // records. A snapshot shares the overlay, which the next change copies first, so later changes never leak into it (Bulk
 // jobs read one, §6.3). Formula fields are computed on read, so a formula change moves results without touching any
 // SystemModstamp. Cursor windows (§4.7) find generated slots through a sorted index per cursor field (cursorIndex.ts).
-import { type CursorIndex, type IndexedSlots, buildCursorIndex, deletedPrefixOf, windowCandidates, windowCount, windowOrder, windowPositions } from './cursorIndex.ts';
+import {
+  type CursorIndex,
+  type IndexedSlots,
+  buildCursorIndex,
+  deletedPrefixOf,
+  windowCandidates,
+  windowCount,
+  windowOrder,
+  windowPositions,
+} from './cursorIndex.ts';
 import { makeId, normalizeId, numberOf } from './ids.ts';
 import { isStored, seedSchema, withField } from './schema.ts';
 import { type CursorField, type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
-import type { DeletedEntry, FieldDef, FieldValue, ObjectDef, ObjectSnapshot, OrgStore, SfRecord, SlotState } from './types.ts';
+import type {
+  DeletedEntry,
+  FieldDef,
+  FieldValue,
+  ObjectDef,
+  ObjectSnapshot,
+  OrgStore,
+  SfRecord,
+  SlotState,
+} from './types.ts';
 import { isoOf, multiplyDecimal } from './values.ts';
 
 export interface StoreOptions extends SeedOptions {
@@ -121,7 +139,8 @@ function seededDeletions(t: Table, from: string | undefined, to: string | undefi
   const [start, end] = windowPositions(index, { field, from, to, toExclusive: true });
   for (let p = start; p < end && out.length < limit; p++) {
     const slot = index.slots[p]!;
-    if (gen.isDeleted(slot) && !t.overlay.has(slot)) out.push({ id: makeId(t.def.keyPrefix, slot), deletedDate: isoOf(index.keys[p]!) });
+    if (gen.isDeleted(slot) && !t.overlay.has(slot))
+      out.push({ id: makeId(t.def.keyPrefix, slot), deletedDate: isoOf(index.keys[p]!) });
   }
   return out;
 }
@@ -159,7 +178,8 @@ function canonicalValues(def: ObjectDef, values: Record<string, FieldValue>): Ro
   for (const [key, value] of Object.entries(values)) {
     const f = def.fields.find((x) => x.name.toLowerCase() === key.toLowerCase());
     if (!f) throw new Error(`No such column '${key}' on sobject of type ${def.name}`);
-    if (!isStored(f)) throw new Error(`Unable to create/update fields: ${f.name}. Please check the security settings of this field`);
+    if (!isStored(f))
+      throw new Error(`Unable to create/update fields: ${f.name}. Please check the security settings of this field`);
     out[f.name] = value;
   }
   return out;
@@ -168,7 +188,7 @@ function canonicalValues(def: ObjectDef, values: Record<string, FieldValue>): Ro
 /** Fields Salesforce derives itself: full names (§3.4) and Opportunity closed/won flags. */
 function derive(def: ObjectDef, rec: Row): void {
   if ('LastName' in rec && (def.name === 'Contact' || def.name === 'Lead' || def.name === 'User')) {
-    rec.Name = rec.FirstName ? `${rec.FirstName} ${rec.LastName ?? ''}` : rec.LastName ?? null;
+    rec.Name = rec.FirstName ? `${rec.FirstName} ${rec.LastName ?? ''}` : (rec.LastName ?? null);
   }
   if (def.name === 'Opportunity' && typeof rec.StageName === 'string') {
     rec.IsClosed = rec.StageName.startsWith('Closed');
@@ -189,7 +209,20 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
   for (const def of seedSchema()) {
     const gen = org.generators.get(def.name);
     const base = gen?.count ?? 0;
-    const t: Table = { def, gen, base, size: base, overlay: new Map(), overlayShared: false, extras: [], formulas: seedFormulas(def.name), log: [], snapshot: undefined, indexes: new Map(), deletedPrefixes: new Map() };
+    const t: Table = {
+      def,
+      gen,
+      base,
+      size: base,
+      overlay: new Map(),
+      overlayShared: false,
+      extras: [],
+      formulas: seedFormulas(def.name),
+      log: [],
+      snapshot: undefined,
+      indexes: new Map(),
+      deletedPrefixes: new Map(),
+    };
     tables.set(def.name.toLowerCase(), t);
     byPrefix.set(def.keyPrefix, t);
   }
@@ -255,7 +288,14 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
     snapshot(object) {
       const t = table(object);
       if (!t.snapshot) {
-        const view: View = { gen: t.gen, base: t.base, size: t.size, overlay: t.overlay, extras: t.extras, formulas: t.formulas };
+        const view: View = {
+          gen: t.gen,
+          base: t.base,
+          size: t.size,
+          overlay: t.overlay,
+          extras: t.extras,
+          formulas: t.formulas,
+        };
         t.overlayShared = true;
         t.snapshot = {
           object: t.def,
@@ -313,7 +353,8 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
     },
     softDelete(id) {
       const { t, slot, rec } = current(id);
-      if (!hasField(t.def, 'IsDeleted')) throw new Error(`${t.def.name} records cannot be deleted into the Recycle Bin`);
+      if (!hasField(t.def, 'IsDeleted'))
+        throw new Error(`${t.def.name} records cannot be deleted into the Recycle Bin`);
       if (rec.IsDeleted === true) return;
       const ts = now();
       const next: Row = { ...rec, IsDeleted: true };
@@ -387,7 +428,8 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       for (const link of org.links as GeneratedLink[]) {
         if (link.child !== t.def.name || link.field !== fieldName || link.parent !== parentAt.t.def.name) continue;
         const [from, to] = link.candidates(parentAt.slot);
-        for (let s = from; s < to && s < t.base; s++) if (!t.overlay.has(s) && t.gen?.record(s)[fieldName] === parent.Id) slots.add(s);
+        for (let s = from; s < to && s < t.base; s++)
+          if (!t.overlay.has(s) && t.gen?.record(s)[fieldName] === parent.Id) slots.add(s);
       }
       for (const [slot, rec] of t.overlay) if (rec && rec[fieldName] === parent.Id) slots.add(slot);
       return [...slots].sort((a, b) => a - b).map((s) => readSlot(t, s) as SfRecord);

@@ -179,7 +179,12 @@ export interface OrgStore {
    * reason formula fields cannot be synced incrementally). null restores the seed formula. `formulaText` updates
    * describe's calculatedFormula (and the object's lastModified).
    */
-  setFormula(object: string, field: string, compute: ((rec: SfRecord) => FieldValue) | null, formulaText?: string): void;
+  setFormula(
+    object: string,
+    field: string,
+    compute: ((rec: SfRecord) => FieldValue) | null,
+    formulaText?: string,
+  ): void;
   /** Current live and soft-deleted children whose `field` points at parentId (parent-to-child subqueries). */
   childrenOf(childObject: string, field: string, parentId: string): SfRecord[];
 }

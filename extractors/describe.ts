@@ -35,8 +35,15 @@ const CURSOR_PREFERENCE: readonly CursorField[] = ['SystemModstamp', 'LastModifi
 
 function checkDescribe(name: string, body: unknown): DescribeResult {
   const d = body as Partial<DescribeResult> | undefined;
-  const ok = d && typeof d.name === 'string' && Array.isArray(d.fields) && d.fields.every((f) => typeof f?.name === 'string' && typeof f?.type === 'string');
-  if (!ok) throw new DataError(`The describe of ${name} is not shaped like an sObject describe (name, fields[] with name and type)`);
+  const ok =
+    d &&
+    typeof d.name === 'string' &&
+    Array.isArray(d.fields) &&
+    d.fields.every((f) => typeof f?.name === 'string' && typeof f?.type === 'string');
+  if (!ok)
+    throw new DataError(
+      `The describe of ${name} is not shaped like an sObject describe (name, fields[] with name and type)`,
+    );
   return d as DescribeResult;
 }
 
@@ -51,7 +58,9 @@ export function fieldSpecOf(f: DescribeField): FieldSpec | null {
     pgType,
     calculated: f.calculated === true,
     calculatedFormula: typeof f.calculatedFormula === 'string' ? f.calculatedFormula : null,
-    picklistValues: Array.isArray(f.picklistValues) ? f.picklistValues.filter((p) => p?.active !== false && typeof p?.value === 'string').map((p) => p.value) : [],
+    picklistValues: Array.isArray(f.picklistValues)
+      ? f.picklistValues.filter((p) => p?.active !== false && typeof p?.value === 'string').map((p) => p.value)
+      : [],
   };
 }
 
@@ -134,23 +143,35 @@ export function validatorOf(headers: Record<string, string | undefined>): string
 }
 
 /** `cache` null: always a full describe. */
-export async function describeObject(http: SalesforceHttp, name: string, cache: DescribeCache | null = processCache): Promise<DescribedObject> {
+export async function describeObject(
+  http: SalesforceHttp,
+  name: string,
+  cache: DescribeCache | null = processCache,
+): Promise<DescribedObject> {
   assertSoqlName(name, 'Object');
   const key = cache ? `${await http.instanceUrl()} v${http.apiVersion} ${name.toLowerCase()}` : '';
   const cached = cache?.get(key);
   const usable = cached && Date.now() - cached.fetchedAt < DESCRIBE_MAX_AGE_MS ? cached : undefined;
   let res: JsonResponse<unknown>;
   try {
-    res = await http.getResponse(`sobjects/${name}/describe`, usable ? { headers: { 'If-Modified-Since': usable.lastModified } } : {});
+    res = await http.getResponse(
+      `sobjects/${name}/describe`,
+      usable ? { headers: { 'If-Modified-Since': usable.lastModified } } : {},
+    );
   } catch (err) {
     // §3.2: an unknown object is 404 NOT_FOUND.
     if (err instanceof SalesforceApiError && err.status === 404) {
-      throw new SalesforceApiError(`Unknown Salesforce object '${name}'`, { status: 404, errorCode: err.errorCode, method: err.method, url: err.url }, { cause: err });
+      throw new SalesforceApiError(
+        `Unknown Salesforce object '${name}'`,
+        { status: 404, errorCode: err.errorCode, method: err.method, url: err.url },
+        { cause: err },
+      );
     }
     throw err;
   }
   if (res.status === 304) {
-    if (!usable) throw new DataError(`The describe of ${name} answered 304 Not Modified to a request that was not conditional`);
+    if (!usable)
+      throw new DataError(`The describe of ${name} answered 304 Not Modified to a request that was not conditional`);
     return resultOf(structuredClone(usable.body));
   }
   const d = checkDescribe(name, res.body);

@@ -18,15 +18,30 @@ export function replicationDate(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
 
-export async function getDeleted(http: SalesforceHttp, object: string, start: Date, end: Date): Promise<DeletedRecords> {
+export async function getDeleted(
+  http: SalesforceHttp,
+  object: string,
+  start: Date,
+  end: Date,
+): Promise<DeletedRecords> {
   assertSoqlName(object, 'Object');
   const query = `start=${encodeURIComponent(replicationDate(start))}&end=${encodeURIComponent(replicationDate(end))}`;
-  const body = await http.get<{ deletedRecords?: unknown; earliestDateAvailable?: unknown; latestDateCovered?: unknown }>(`sobjects/${object}/deleted/?${query}`);
-  if (!body || !Array.isArray(body.deletedRecords)) throw new DataError(`getDeleted for ${object} lacks deletedRecords[]`);
+  const body = await http.get<{
+    deletedRecords?: unknown;
+    earliestDateAvailable?: unknown;
+    latestDateCovered?: unknown;
+  }>(`sobjects/${object}/deleted/?${query}`);
+  if (!body || !Array.isArray(body.deletedRecords))
+    throw new DataError(`getDeleted for ${object} lacks deletedRecords[]`);
   const deleted = (body.deletedRecords as { id?: unknown; deletedDate?: unknown }[]).map((r) => {
     if (typeof r?.id !== 'string') throw new DataError(`getDeleted for ${object} returned an entry without an id`);
     return { id: r.id, deletedDate: typeof r.deletedDate === 'string' ? r.deletedDate : '' };
   });
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
-  return { ids: deleted.map((d) => d.id), deleted, earliestDateAvailable: text(body.earliestDateAvailable), latestDateCovered: text(body.latestDateCovered) };
+  return {
+    ids: deleted.map((d) => d.id),
+    deleted,
+    earliestDateAvailable: text(body.earliestDateAvailable),
+    latestDateCovered: text(body.latestDateCovered),
+  };
 }

@@ -12,13 +12,15 @@ export type Limits = Record<string, Limit>;
 
 /** §2.7: every key is {Max, Remaining}; very old orgs sent the numbers as strings. Per-app sub-objects are ignored. */
 export function parseLimits(body: unknown): Limits {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new DataError('/limits did not answer a JSON object');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new DataError('/limits did not answer a JSON object');
   const out: Limits = {};
   for (const [name, v] of Object.entries(body as Record<string, unknown>)) {
     const { Max, Remaining } = (v ?? {}) as { Max?: unknown; Remaining?: unknown };
     const max = Number(Max);
     const remaining = Number(Remaining);
-    if (Max !== undefined && Remaining !== undefined && Number.isFinite(max) && Number.isFinite(remaining)) out[name] = { max, remaining };
+    if (Max !== undefined && Remaining !== undefined && Number.isFinite(max) && Number.isFinite(remaining))
+      out[name] = { max, remaining };
   }
   return out;
 }

@@ -23,13 +23,19 @@ export interface SelectOptions {
 }
 
 export function assertSoqlName(name: string, what: string): string {
-  if (!SOQL_NAME.test(name)) throw new ConfigError(`${what} '${name}' is not a plain Salesforce API name (letters, digits, underscores); refusing to put it in SOQL`);
+  if (!SOQL_NAME.test(name))
+    throw new ConfigError(
+      `${what} '${name}' is not a plain Salesforce API name (letters, digits, underscores); refusing to put it in SOQL`,
+    );
   return name;
 }
 
 /** §4.7: strings are single-quoted with backslash escapes (SOQL reference: \' \\ \n \r \t \" are the escape sequences). */
 export function escapeSoqlString(value: string): string {
-  return value.replace(/[\\'"\n\r\t]/g, (c) => ({ '\\': '\\\\', "'": "\\'", '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? c);
+  return value.replace(
+    /[\\'"\n\r\t]/g,
+    (c) => ({ '\\': '\\\\', "'": "\\'", '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? c,
+  );
 }
 
 export function quoteSoqlString(value: string): string {
@@ -45,8 +51,12 @@ export function soqlDateTime(iso: string): string {
 
 function whereClause(spec: ObjectSpec, window: CursorWindow | undefined): string {
   if (!window || (window.from === undefined && window.to === undefined)) return '';
-  const cursor = window.field === undefined ? spec.cursorField : assertSoqlName(window.field, `Window field of ${spec.name}`);
-  if (!cursor) throw new DataError(`${spec.name} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be read by cursor window`);
+  const cursor =
+    window.field === undefined ? spec.cursorField : assertSoqlName(window.field, `Window field of ${spec.name}`);
+  if (!cursor)
+    throw new DataError(
+      `${spec.name} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be read by cursor window`,
+    );
   const terms: string[] = [];
   if (window.from !== undefined) terms.push(`${cursor} >= ${soqlDateTime(window.from)}`);
   if (window.to !== undefined) terms.push(`${cursor} < ${soqlDateTime(window.to)}`);
@@ -70,6 +80,9 @@ export function buildCount(spec: ObjectSpec, opts: { window?: CursorWindow } = {
 export function buildEarliest(spec: ObjectSpec): string {
   const object = assertSoqlName(spec.name, 'Object');
   const cursor = spec.cursorField;
-  if (!cursor) throw new DataError(`${object} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be read by cursor window`);
+  if (!cursor)
+    throw new DataError(
+      `${object} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be read by cursor window`,
+    );
   return `SELECT ${cursor} FROM ${object} ORDER BY ${cursor} ASC LIMIT 1`;
 }

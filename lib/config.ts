@@ -1,4 +1,5 @@
-// loadConfig: the ONLY place that reads process.env. Everything deeper receives the typed, frozen Config.
+// loadConfig: the environment (read once, by cli/main.ts) and the config file -> the typed, frozen Config that
+// everything deeper receives.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -115,7 +116,9 @@ function findConfigFile(cwd: string, explicit?: string): string | undefined {
 function readPrivateKey(env: z.infer<typeof envSchema>, cwd: string, problems: string[]): string {
   if (env.SF_PRIVATE_KEY) return env.SF_PRIVATE_KEY.replace(/\\n/g, '\n');
   if (!env.SF_PRIVATE_KEY_PATH) {
-    problems.push('SF_PRIVATE_KEY_PATH (or SF_PRIVATE_KEY) is required for the JWT flow: the PEM private key of the Connected App certificate');
+    problems.push(
+      'SF_PRIVATE_KEY_PATH (or SF_PRIVATE_KEY) is required for the JWT flow: the PEM private key of the Connected App certificate',
+    );
     return '';
   }
   const file = path.resolve(cwd, env.SF_PRIVATE_KEY_PATH);
@@ -123,7 +126,9 @@ function readPrivateKey(env: z.infer<typeof envSchema>, cwd: string, problems: s
     return readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    problems.push(`SF_PRIVATE_KEY_PATH: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'unreadable'})`);
+    problems.push(
+      `SF_PRIVATE_KEY_PATH: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`,
+    );
     return '';
   }
 }
@@ -139,11 +144,21 @@ function buildAuth(env: z.infer<typeof envSchema>, cwd: string, problems: string
   const clientId = need('SF_CLIENT_ID', '(the Connected App consumer key)');
   switch (flow) {
     case 'jwt':
-      return { flow, clientId, username: need('SF_USERNAME', 'for the JWT flow (the integration user)'), privateKeyPem: readPrivateKey(env, cwd, problems) };
+      return {
+        flow,
+        clientId,
+        username: need('SF_USERNAME', 'for the JWT flow (the integration user)'),
+        privateKeyPem: readPrivateKey(env, cwd, problems),
+      };
     case 'client_credentials':
       return { flow, clientId, clientSecret: need('SF_CLIENT_SECRET', 'for the client-credentials flow') };
     case 'refresh_token':
-      return { flow, clientId, clientSecret: env.SF_CLIENT_SECRET, refreshToken: need('SF_REFRESH_TOKEN', 'for the refresh-token flow') };
+      return {
+        flow,
+        clientId,
+        clientSecret: env.SF_CLIENT_SECRET,
+        refreshToken: need('SF_REFRESH_TOKEN', 'for the refresh-token flow'),
+      };
     case 'password':
       return {
         flow,
@@ -156,9 +171,13 @@ function buildAuth(env: z.infer<typeof envSchema>, cwd: string, problems: string
 }
 
 function parseObjectList(text: string, problems: string[]): string[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) problems.push('--objects: give at least one object, e.g. --objects Account,Contact');
-  for (const n of names) if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(n)) problems.push(`--objects: '${n}' is not a Salesforce API name`);
+  for (const n of names)
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(n)) problems.push(`--objects: '${n}' is not a Salesforce API name`);
   return names;
 }
 
@@ -166,7 +185,10 @@ function isLoopback(url: URL): boolean {
   return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname);
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env, flags: Flags = {}, cwd = process.cwd()): Readonly<Config> {
+/** The process environment as cli/main.ts hands it on. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues).join('; '));
   const e = parsed.data;
@@ -179,16 +201,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (flags.needSalesforce !== false) {
     const loginUrl = (e.SF_LOGIN_URL ?? (flags.sandbox ? SANDBOX_LOGIN_URL : PRODUCTION_LOGIN_URL)).replace(/\/+$/, '');
     const u = new URL(loginUrl);
-    if (u.protocol !== 'https:' && !isLoopback(u)) problems.push(`SF_LOGIN_URL must use https (got ${u.protocol}//${u.host}); only loopback addresses may use http`);
+    if (u.protocol !== 'https:' && !isLoopback(u))
+      problems.push(`SF_LOGIN_URL must use https (got ${u.protocol}//${u.host}); only loopback addresses may use http`);
     salesforce = { loginUrl, apiVersion: e.SF_API_VERSION, auth: buildAuth(e, cwd, problems) };
   }
 
   const fromFile = (fileConfig.objects ?? []).map((o) => (typeof o === 'string' ? { name: o } : o));
   const byName = new Map(fromFile.map((o) => [o.name.toLowerCase(), o]));
-  const names = flags.objects ? parseObjectList(flags.objects, problems) : fromFile.length > 0 ? fromFile.map((o) => o.name) : DEFAULT_OBJECTS;
+  const names = flags.objects
+    ? parseObjectList(flags.objects, problems)
+    : fromFile.length > 0
+      ? fromFile.map((o) => o.name)
+      : DEFAULT_OBJECTS;
   const objects = names.map((name) => {
     const o = byName.get(name.toLowerCase());
-    return { name, overlapMinutes: o?.overlapMinutes ?? overlapDefault, fullRefresh: o?.fullRefresh ?? false, formulaRefreshHours: o?.formulaRefreshHours ?? null };
+    return {
+      name,
+      overlapMinutes: o?.overlapMinutes ?? overlapDefault,
+      fullRefresh: o?.fullRefresh ?? false,
+      formulaRefreshHours: o?.formulaRefreshHours ?? null,
+    };
   });
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   return Object.freeze({
@@ -211,6 +243,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** LOG_LEVEL as set, before (or without) full validation: the CLI's error path and the demo's quiet default. */
-export function requestedLogLevel(env: Record<string, string | undefined> = process.env): string | undefined {
+export function requestedLogLevel(env: Env): string | undefined {
   return env.LOG_LEVEL;
 }

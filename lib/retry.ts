@@ -14,13 +14,22 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
  * "Full jitter" (AWS architecture blog): a uniform delay in [0, min(max, base * 2^retry)), so concurrent
  * workers hit by the same outage do not come back in lockstep. `retry` counts from 0.
  */
-export function backoffDelay(retry: number, opts: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+export function backoffDelay(
+  retry: number,
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(opts.maxMs, opts.baseMs * 2 ** retry);
   return Math.floor(random() * ceiling);
 }
 
 /** A server-requested wait (Retry-After) wins over a shorter jittered delay, never the other way round. */
-export function retryDelay(retry: number, retryAfterMs: number | undefined, opts: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+export function retryDelay(
+  retry: number,
+  retryAfterMs: number | undefined,
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   const jittered = backoffDelay(retry, opts, random);
   return retryAfterMs === undefined ? jittered : Math.max(jittered, retryAfterMs);
 }

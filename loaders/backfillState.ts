@@ -30,7 +30,10 @@ export interface WindowCounts {
 }
 
 /** The newest backfill with this key that has not finished every window, if any. */
-export async function findUnfinishedBackfill(client: pg.ClientBase, key: BackfillKey): Promise<{ id: number; until: string } | null> {
+export async function findUnfinishedBackfill(
+  client: pg.ClientBase,
+  key: BackfillKey,
+): Promise<{ id: number; until: string } | null> {
   const { rows } = await client.query<{ id: number; until: string }>(
     `SELECT id::float8 AS id, ${iso('until')} AS until FROM sfsync.backfills
      WHERE target_schema = $1 AND object = $2 AND field = $3 AND since = $4 AND window_spec = $5
@@ -42,7 +45,11 @@ export async function findUnfinishedBackfill(client: pg.ClientBase, key: Backfil
 }
 
 /** The backfill row and all its windows (pending), in one statement so no backfill exists without its windows. */
-export async function createBackfill(client: pg.ClientBase, key: BackfillKey & { until: string }, windows: readonly { from: string; to: string }[]): Promise<number> {
+export async function createBackfill(
+  client: pg.ClientBase,
+  key: BackfillKey & { until: string },
+  windows: readonly { from: string; to: string }[],
+): Promise<number> {
   const { rows } = await client.query<{ id: number }>(
     `WITH b AS (
        INSERT INTO sfsync.backfills (target_schema, object, field, since, until, window_spec, status)
@@ -52,7 +59,16 @@ export async function createBackfill(client: pg.ClientBase, key: BackfillKey & {
        SELECT b.id, f, t FROM b, unnest($7::timestamptz[], $8::timestamptz[]) AS u(f, t)
      )
      SELECT id::float8 AS id FROM b`,
-    [key.schema, key.object, key.field, key.since, key.until, key.windowSpec, windows.map((w) => w.from), windows.map((w) => w.to)],
+    [
+      key.schema,
+      key.object,
+      key.field,
+      key.since,
+      key.until,
+      key.windowSpec,
+      windows.map((w) => w.from),
+      windows.map((w) => w.to),
+    ],
   );
   return rows[0]!.id;
 }
@@ -70,7 +86,11 @@ export async function listWindows(client: pg.ClientBase, backfillId: number): Pr
  * Windows left 'running' by a process that died (kill -9, lost machine): their runs are marked failed and the
  * windows pending again. Call it only while holding the backfill lock, so no live process owns them.
  */
-export async function releaseAbandonedWindows(client: pg.ClientBase, backfillId: number, reason: string): Promise<number> {
+export async function releaseAbandonedWindows(
+  client: pg.ClientBase,
+  backfillId: number,
+  reason: string,
+): Promise<number> {
   const { rowCount } = await client.query(
     `WITH w AS (
        UPDATE sfsync.backfill_windows SET status = 'pending' WHERE backfill_id = $1 AND status = 'running' RETURNING run_id
@@ -82,7 +102,12 @@ export async function releaseAbandonedWindows(client: pg.ClientBase, backfillId:
   return rowCount ?? 0;
 }
 
-export async function startWindow(client: pg.ClientBase, backfillId: number, from: string, runId: number): Promise<void> {
+export async function startWindow(
+  client: pg.ClientBase,
+  backfillId: number,
+  from: string,
+  runId: number,
+): Promise<void> {
   await client.query(
     `UPDATE sfsync.backfill_windows SET status = 'running', run_id = $3, bulk_job_id = NULL, error = NULL
      WHERE backfill_id = $1 AND window_from = $2`,
@@ -91,12 +116,25 @@ export async function startWindow(client: pg.ClientBase, backfillId: number, fro
 }
 
 /** Recorded as soon as the job exists, so a window interrupted mid-job still says which job it started (§6.5). */
-export async function setWindowJob(client: pg.ClientBase, backfillId: number, from: string, jobId: string): Promise<void> {
-  await client.query('UPDATE sfsync.backfill_windows SET bulk_job_id = $3 WHERE backfill_id = $1 AND window_from = $2', [backfillId, from, jobId]);
+export async function setWindowJob(
+  client: pg.ClientBase,
+  backfillId: number,
+  from: string,
+  jobId: string,
+): Promise<void> {
+  await client.query(
+    'UPDATE sfsync.backfill_windows SET bulk_job_id = $3 WHERE backfill_id = $1 AND window_from = $2',
+    [backfillId, from, jobId],
+  );
 }
 
 /** Inside the transaction that merged the window's rows. */
-export async function finishWindow(client: pg.ClientBase, backfillId: number, from: string, counts: WindowCounts): Promise<void> {
+export async function finishWindow(
+  client: pg.ClientBase,
+  backfillId: number,
+  from: string,
+  counts: WindowCounts,
+): Promise<void> {
   await client.query(
     `UPDATE sfsync.backfill_windows SET status = 'done', rows_fetched = $3, rows_inserted = $4, rows_updated = $5,
        error = NULL, finished_at = clock_timestamp()
@@ -105,7 +143,12 @@ export async function finishWindow(client: pg.ClientBase, backfillId: number, fr
   );
 }
 
-export async function failWindow(client: pg.ClientBase, backfillId: number, from: string, error: string): Promise<void> {
+export async function failWindow(
+  client: pg.ClientBase,
+  backfillId: number,
+  from: string,
+  error: string,
+): Promise<void> {
   await client.query(
     "UPDATE sfsync.backfill_windows SET status = 'failed', error = $3 WHERE backfill_id = $1 AND window_from = $2 AND status <> 'done'",
     [backfillId, from, error],

@@ -45,7 +45,10 @@ export async function copyCsv(client: pg.ClientBase, target: CopyTarget & { sour
 }
 
 /** The REST path: rows in spec field order, encoded to CSV in ~64 KB chunks, then the same COPY. */
-export async function copyRows(client: pg.ClientBase, target: CopyTarget & { rows: AsyncIterable<Row> | Iterable<Row> }): Promise<number> {
+export async function copyRows(
+  client: pg.ClientBase,
+  target: CopyTarget & { rows: AsyncIterable<Row> | Iterable<Row> },
+): Promise<number> {
   const source = Readable.from(encodeCsvChunks(target.rows, target.columns.length), { objectMode: false });
   return copyCsv(client, { ...target, source });
 }

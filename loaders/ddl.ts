@@ -39,8 +39,11 @@ export function columnComment(field: FieldSpec): string {
  */
 export function commentSql(schema: string, spec: ObjectSpec, have?: ReadonlyMap<string, string | null>): string {
   const table = qualified(schema, spec.table);
-  const wanted: [string, string, string][] = [['', `COMMENT ON TABLE ${table}`, `${spec.label} (Salesforce ${spec.name})`]];
-  for (const field of spec.fields) wanted.push([field.column, `COMMENT ON COLUMN ${table}.${quoteIdent(field.column)}`, columnComment(field)]);
+  const wanted: [string, string, string][] = [
+    ['', `COMMENT ON TABLE ${table}`, `${spec.label} (Salesforce ${spec.name})`],
+  ];
+  for (const field of spec.fields)
+    wanted.push([field.column, `COMMENT ON COLUMN ${table}.${quoteIdent(field.column)}`, columnComment(field)]);
   return wanted
     .filter(([key, , text]) => !have || have.get(key) !== text)
     .map(([, target, text]) => `${target} IS ${quoteLiteral(text)};`)
@@ -69,7 +72,9 @@ export async function existingColumns(client: pg.ClientBase, schema: string, tab
 }
 
 export async function tableIsEmpty(client: pg.ClientBase, schema: string, table: string): Promise<boolean> {
-  const { rows } = await client.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${qualified(schema, table)}) AS empty`);
+  const { rows } = await client.query<{ empty: boolean }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM ${qualified(schema, table)}) AS empty`,
+  );
   return rows[0]!.empty;
 }
 
@@ -77,7 +82,11 @@ export async function tableIsEmpty(client: pg.ClientBase, schema: string, table:
  * Creates the schema and table, or adds the columns describe gained since; comments are refreshed each time.
  * Call it outside a transaction: a lost CREATE SCHEMA race is tolerated, which an open transaction cannot survive.
  */
-export async function ensureTable(client: pg.ClientBase, schema: string, spec: ObjectSpec): Promise<{ created: boolean; addedColumns: string[] }> {
+export async function ensureTable(
+  client: pg.ClientBase,
+  schema: string,
+  spec: ObjectSpec,
+): Promise<{ created: boolean; addedColumns: string[] }> {
   await ensureSchema(client, schema);
   const before = await existingColumns(client, schema, spec.table);
   const created = before.length === 0;
@@ -95,12 +104,18 @@ export async function ensureTable(client: pg.ClientBase, schema: string, spec: O
 }
 
 async function relationExists(client: pg.ClientBase, schema: string, name: string): Promise<boolean> {
-  const { rows } = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [qualified(schema, name)]);
+  const { rows } = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [
+    qualified(schema, name),
+  ]);
   return rows[0]?.oid != null;
 }
 
 /** The table's comment (key '') and each column's, as they are now. */
-async function currentComments(client: pg.ClientBase, schema: string, table: string): Promise<Map<string, string | null>> {
+async function currentComments(
+  client: pg.ClientBase,
+  schema: string,
+  table: string,
+): Promise<Map<string, string | null>> {
   const { rows } = await client.query<{ key: string; comment: string | null }>(
     `SELECT '' AS key, obj_description($1::regclass, 'pg_class') AS comment
      UNION ALL
@@ -135,7 +150,13 @@ export async function columnTypes(client: pg.ClientBase, schema: string, table: 
 }
 
 /** Changes a column's type, converting every value with a plain cast (the caller decides the cast is safe). */
-export async function alterColumnType(client: pg.ClientBase, schema: string, table: string, column: string, type: string): Promise<void> {
+export async function alterColumnType(
+  client: pg.ClientBase,
+  schema: string,
+  table: string,
+  column: string,
+  type: string,
+): Promise<void> {
   const col = quoteIdent(column);
   await client.query(`ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${col} TYPE ${type} USING ${col}::${type}`);
 }
@@ -145,5 +166,7 @@ export async function alterColumnType(client: pg.ClientBase, schema: string, tab
  * longer exists in Salesforce: rows are never physically removed.
  */
 export async function ensureDeletedFlag(client: pg.ClientBase, schema: string, table: string): Promise<void> {
-  await client.query(`ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS isdeleted boolean NOT NULL DEFAULT false`);
+  await client.query(
+    `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS isdeleted boolean NOT NULL DEFAULT false`,
+  );
 }

@@ -102,7 +102,11 @@ export async function startEmbeddedPostgres(opts: { dir?: string; log: Logger })
     await ensureDatabase(settings);
   } catch (err) {
     await server.stop().catch(() => {});
-    throw new SfsyncError('EMBEDDED_POSTGRES', `cannot start the embedded PostgreSQL in ${dataDir} on port ${settings.port}: ${err instanceof Error ? err.message : 'it exited during startup (see LOG_LEVEL=debug)'}`, { cause: err });
+    throw new SfsyncError(
+      'EMBEDDED_POSTGRES',
+      `cannot start the embedded PostgreSQL in ${dataDir} on port ${settings.port}: ${err instanceof Error ? err.message : 'it exited during startup (see LOG_LEVEL=debug)'}`,
+      { cause: err },
+    );
   }
   opts.log.debug({ dir: dataDir, port: settings.port }, 'embedded postgres started');
   return { url: urlOf(settings, DATABASE), stop: () => server.stop() };

@@ -34,9 +34,10 @@ export function mergeSql(req: MergeRequest): string {
   const order = cursor ? `id, ${cursor} DESC NULLS LAST, ctid DESC` : 'id, ctid DESC';
   const newer = cursor ? `(t.${cursor} IS NULL OR EXCLUDED.${cursor} >= t.${cursor}) AND ` : '';
   const changed = `ROW(${updatable.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${updatable.map((c) => `EXCLUDED.${c}`).join(', ')})`;
-  const conflict = updatable.length === 0
-    ? 'DO NOTHING'
-    : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}\n  WHERE ${newer}${changed}`;
+  const conflict =
+    updatable.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}\n  WHERE ${newer}${changed}`;
   return `WITH merged AS (
   INSERT INTO ${target} AS t (${list})
   SELECT DISTINCT ON (id) ${list} FROM ${stage} ORDER BY ${order}
@@ -67,7 +68,12 @@ WHERE t.id = s.id AND ROW(${cols.map((c) => `t.${c}`).join(', ')}) IS DISTINCT F
 }
 
 /** Soft-deletes by id (getDeleted, salesforce-api.md §5); rows already marked are not rewritten. */
-export async function markDeleted(client: pg.ClientBase, schema: string, table: string, ids: readonly string[]): Promise<number> {
+export async function markDeleted(
+  client: pg.ClientBase,
+  schema: string,
+  table: string,
+  ids: readonly string[],
+): Promise<number> {
   if (ids.length === 0) return 0;
   const { rowCount } = await client.query(
     `UPDATE ${qualified(schema, table)} SET isdeleted = true WHERE id = ANY($1::text[]) AND isdeleted IS DISTINCT FROM true`,
@@ -77,7 +83,12 @@ export async function markDeleted(client: pg.ClientBase, schema: string, table: 
 }
 
 /** The highest cursor value in a table or stage as ISO 8601 UTC with milliseconds (Salesforce's precision). */
-export async function maxCursor(client: pg.ClientBase, schema: string, table: string, cursorColumn: string): Promise<string | null> {
+export async function maxCursor(
+  client: pg.ClientBase,
+  schema: string,
+  table: string,
+  cursorColumn: string,
+): Promise<string | null> {
   const col = quoteIdent(cursorColumn);
   const { rows } = await client.query<{ max: string | null }>(
     `SELECT to_char(max(${col}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS max FROM ${qualified(schema, table)}`,
@@ -95,7 +106,9 @@ export async function markDeletedAsOf(
   entries: readonly { id: string; deletedDate: string }[],
 ): Promise<number> {
   if (entries.length === 0) return 0;
-  const newer = req.cursorColumn ? `AND (t.${quoteIdent(req.cursorColumn)} IS NULL OR t.${quoteIdent(req.cursorColumn)} <= d.at)` : '';
+  const newer = req.cursorColumn
+    ? `AND (t.${quoteIdent(req.cursorColumn)} IS NULL OR t.${quoteIdent(req.cursorColumn)} <= d.at)`
+    : '';
   const { rowCount } = await client.query(
     `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true
      FROM unnest($1::text[], $2::timestamptz[]) AS d(id, at)
@@ -106,7 +119,10 @@ export async function markDeletedAsOf(
 }
 
 /** Reconciliation (§5.2): rows whose id is not in `idsTable` (every live Salesforce id) are marked deleted. */
-export async function markAbsentDeleted(client: pg.ClientBase, req: { schema: string; table: string; idsSchema: string; idsTable: string }): Promise<number> {
+export async function markAbsentDeleted(
+  client: pg.ClientBase,
+  req: { schema: string; table: string; idsSchema: string; idsTable: string },
+): Promise<number> {
   const { rowCount } = await client.query(
     `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true
      WHERE t.isdeleted IS DISTINCT FROM true AND NOT EXISTS (SELECT 1 FROM ${qualified(req.idsSchema, req.idsTable)} AS i WHERE i.id = t.id)`,

@@ -71,7 +71,11 @@ export async function saveFieldSnapshot(client: pg.ClientBase, key: ObjectKey, f
   await upsert(client, key, 'fields', JSON.stringify(fields));
 }
 
-export async function recordSchemaEvents(client: pg.ClientBase, key: ObjectKey, events: readonly SchemaEvent[]): Promise<void> {
+export async function recordSchemaEvents(
+  client: pg.ClientBase,
+  key: ObjectKey,
+  events: readonly SchemaEvent[],
+): Promise<void> {
   for (const e of events) {
     await client.query(
       'INSERT INTO sfsync.schema_events (target_schema, object, field, kind, old_type, new_type, action) VALUES ($1, $2, $3, $4, $5, $6, $7)',
@@ -81,7 +85,10 @@ export async function recordSchemaEvents(client: pg.ClientBase, key: ObjectKey, 
 }
 
 /** Newest first. */
-export async function listSchemaEvents(client: pg.ClientBase, opts: { schema: string; object?: string; limit: number }): Promise<SchemaEventRecord[]> {
+export async function listSchemaEvents(
+  client: pg.ClientBase,
+  opts: { schema: string; object?: string; limit: number },
+): Promise<SchemaEventRecord[]> {
   const { rows } = await client.query<SchemaEventRecord>(
     `SELECT object, field, kind, old_type AS "oldType", new_type AS "newType", action, ${iso('at')} AS at
      FROM sfsync.schema_events WHERE target_schema = $1 AND ($2::text IS NULL OR object = $2) ORDER BY id DESC LIMIT $3`,

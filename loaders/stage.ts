@@ -19,6 +19,8 @@ export async function createStage(client: pg.ClientBase, schema: string, table: 
   const name = stageName(table);
   // Two loads of one object in one transaction reuse the name; start from an empty stage either way.
   await client.query(`DROP TABLE IF EXISTS ${qualified(STAGE_SCHEMA, name)}`);
-  await client.query(`CREATE TEMP TABLE ${quoteIdent(name)} (LIKE ${qualified(schema, table)} INCLUDING DEFAULTS) ON COMMIT DROP`);
+  await client.query(
+    `CREATE TEMP TABLE ${quoteIdent(name)} (LIKE ${qualified(schema, table)} INCLUDING DEFAULTS) ON COMMIT DROP`,
+  );
   return name;
 }

@@ -67,7 +67,12 @@ export async function getWatermark(client: pg.ClientBase, key: ObjectKey): Promi
 }
 
 /** Upsert that never moves backwards on the same cursor field; a different cursor field replaces the row. */
-export async function advanceWatermark(client: pg.ClientBase, key: ObjectKey, cursorField: string, value: string): Promise<void> {
+export async function advanceWatermark(
+  client: pg.ClientBase,
+  key: ObjectKey,
+  cursorField: string,
+  value: string,
+): Promise<void> {
   await client.query(
     `INSERT INTO sfsync.watermarks AS w (target_schema, object, cursor_field, watermark, updated_at) VALUES ($1, $2, $3, $4, now())
      ON CONFLICT (target_schema, object) DO UPDATE SET
@@ -81,7 +86,10 @@ export async function advanceWatermark(client: pg.ClientBase, key: ObjectKey, cu
 
 /** Full refresh: the next run plans an initial load. */
 export async function resetWatermark(client: pg.ClientBase, key: ObjectKey): Promise<void> {
-  await client.query('DELETE FROM sfsync.watermarks WHERE target_schema = $1 AND object = $2', [key.schema, key.object]);
+  await client.query('DELETE FROM sfsync.watermarks WHERE target_schema = $1 AND object = $2', [
+    key.schema,
+    key.object,
+  ]);
 }
 
 export async function startRun(client: pg.ClientBase, run: ObjectKey & { mode: string }): Promise<number> {
@@ -98,11 +106,20 @@ export async function finishRun(client: pg.ClientBase, runId: number, outcome: R
 }
 
 /** A committed part of a run still going (one cursor window of a large load): counters, status stays 'running'. */
-export async function updateRun(client: pg.ClientBase, runId: number, outcome: Omit<RunOutcome, 'status'>): Promise<void> {
+export async function updateRun(
+  client: pg.ClientBase,
+  runId: number,
+  outcome: Omit<RunOutcome, 'status'>,
+): Promise<void> {
   await writeRun(client, runId, { ...outcome, status: 'running' }, false);
 }
 
-async function writeRun(client: pg.ClientBase, runId: number, outcome: Omit<RunOutcome, 'status'> & { status: RunStatus }, finished: boolean): Promise<void> {
+async function writeRun(
+  client: pg.ClientBase,
+  runId: number,
+  outcome: Omit<RunOutcome, 'status'> & { status: RunStatus },
+  finished: boolean,
+): Promise<void> {
   await client.query(
     `UPDATE sfsync.runs SET status = $2${finished ? ', finished_at = clock_timestamp()' : ''},
        rows_inserted = COALESCE($3, rows_inserted), rows_updated = COALESCE($4, rows_updated),
@@ -137,7 +154,10 @@ const RUN_COLUMNS = `r.id::float8 AS id, r.object, r.mode, r.status,
   ${iso('r.window_to')} AS "windowTo", r.error`;
 
 /** Newest first. */
-export async function listRuns(client: pg.ClientBase, opts: { schema: string; object?: string; limit: number }): Promise<RunRecord[]> {
+export async function listRuns(
+  client: pg.ClientBase,
+  opts: { schema: string; object?: string; limit: number },
+): Promise<RunRecord[]> {
   const { rows } = await client.query<RunRecord>(
     `SELECT ${RUN_COLUMNS} FROM sfsync.runs r WHERE r.target_schema = $1 AND ($2::text IS NULL OR r.object = $2) ORDER BY r.id DESC LIMIT $3`,
     [opts.schema, opts.object ?? null, opts.limit],
@@ -147,7 +167,12 @@ export async function listRuns(client: pg.ClientBase, opts: { schema: string; ob
 
 /** One entry per object that has a watermark or a run, ordered by object name. */
 export async function readStatus(client: pg.ClientBase, schema: string): Promise<ObjectStatus[]> {
-  const { rows } = await client.query<{ object: string; cursorField: string | null; value: string | null; run: RunRecord | null }>(
+  const { rows } = await client.query<{
+    object: string;
+    cursorField: string | null;
+    value: string | null;
+    run: RunRecord | null;
+  }>(
     `WITH last AS (SELECT DISTINCT ON (r.object) ${RUN_COLUMNS} FROM sfsync.runs r WHERE r.target_schema = $1 ORDER BY r.object, r.id DESC),
           w AS (SELECT * FROM sfsync.watermarks WHERE target_schema = $1)
      SELECT COALESCE(w.object, last.object) AS object, w.cursor_field AS "cursorField", ${iso('w.watermark')} AS value,

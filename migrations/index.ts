@@ -40,7 +40,9 @@ export async function migrate(databaseUrl: string): Promise<void> {
 }
 
 async function upToDate(client: pg.Client): Promise<boolean> {
-  const { rows } = await client.query<{ table: string | null }>(`SELECT to_regclass('${SCHEMA}.knex_migrations')::text AS table`);
+  const { rows } = await client.query<{ table: string | null }>(
+    `SELECT to_regclass('${SCHEMA}.knex_migrations')::text AS table`,
+  );
   if (!rows[0]?.table) return false;
   const applied = await client.query<{ name: string }>(`SELECT name FROM ${SCHEMA}.knex_migrations`);
   const names = new Set(applied.rows.map((r) => r.name));

@@ -16,13 +16,18 @@ export const SOBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const nonEmpty = () => z.string().check(z.minLength(1));
 const optionalText = () => z.optional(nonEmpty());
 const positiveInt = (name: string) =>
-  z.coerce.number({ error: `${name} must be a number` }).check(z.int(`${name} must be a whole number`), z.positive(`${name} must be positive`));
-const share = (name: string, fallback: number) => z._default(z.coerce.number({ error: `${name} must be a number` }).check(z.gt(0), z.lte(1)), fallback);
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .check(z.int(`${name} must be a whole number`), z.positive(`${name} must be positive`));
+const share = (name: string, fallback: number) =>
+  z._default(z.coerce.number({ error: `${name} must be a number` }).check(z.gt(0), z.lte(1)), fallback);
 const validCronExpression = () => z.string().check(z.refine((c) => validCron(c), 'not a valid cron expression'));
 const objectName = (message: string) => z.string().check(z.regex(SOBJECT_NAME, message));
 
 export const envSchema = z.object({
-  SF_LOGIN_URL: z.optional(z.url({ error: 'SF_LOGIN_URL must be a URL such as https://login.salesforce.com or your My Domain URL' })),
+  SF_LOGIN_URL: z.optional(
+    z.url({ error: 'SF_LOGIN_URL must be a URL such as https://login.salesforce.com or your My Domain URL' }),
+  ),
   SF_AUTH_FLOW: z._default(
     z.enum(['jwt', 'client_credentials', 'refresh_token', 'password'], {
       error: 'SF_AUTH_FLOW must be one of jwt, client_credentials, refresh_token, password',
@@ -41,7 +46,7 @@ export const envSchema = z.object({
   SFSYNC_SCHEMA: z._default(
     z.string().check(
       z.regex(identifier, 'SFSYNC_SCHEMA must be a lowercase SQL identifier such as salesforce'),
-      z.refine((s) => s !== 'sfsync', 'SFSYNC_SCHEMA cannot be sfsync (that schema holds sfsync\'s own state)'),
+      z.refine((s) => s !== 'sfsync', "SFSYNC_SCHEMA cannot be sfsync (that schema holds sfsync's own state)"),
     ),
     'salesforce',
   ),
@@ -50,8 +55,14 @@ export const envSchema = z.object({
   SFSYNC_BULK_THRESHOLD: z._default(positiveInt('SFSYNC_BULK_THRESHOLD'), 50_000),
   SFSYNC_WINDOW_ROWS: z._default(positiveInt('SFSYNC_WINDOW_ROWS'), 1_000_000),
   // §6.4: resultPages lists up to 5 result URLs at a time.
-  SFSYNC_BULK_PARALLEL: z._default(positiveInt('SFSYNC_BULK_PARALLEL').check(z.lte(5, 'SFSYNC_BULK_PARALLEL must be at most 5')), 1),
-  SFSYNC_OVERLAP_MINUTES: z._default(z.coerce.number({ error: 'SFSYNC_OVERLAP_MINUTES must be a number' }).check(z.gte(0)), 10),
+  SFSYNC_BULK_PARALLEL: z._default(
+    positiveInt('SFSYNC_BULK_PARALLEL').check(z.lte(5, 'SFSYNC_BULK_PARALLEL must be at most 5')),
+    1,
+  ),
+  SFSYNC_OVERLAP_MINUTES: z._default(
+    z.coerce.number({ error: 'SFSYNC_OVERLAP_MINUTES must be a number' }).check(z.gte(0)),
+    10,
+  ),
   SFSYNC_MAX_ORG_API_SHARE: share('SFSYNC_MAX_ORG_API_SHARE', 0.8),
   SFSYNC_MAX_RUN_API_SHARE: share('SFSYNC_MAX_RUN_API_SHARE', 0.25),
   SFSYNC_HOME: z._default(nonEmpty(), '.sfsync'),

@@ -7,14 +7,14 @@ import { createEmulator, type Emulator, type FaultSpec } from '../emulator/index
 import { describeObject } from '../extractors/describe.ts';
 import { loadConfig } from '../lib/config.ts';
 import { silentLogger } from '../lib/log.ts';
-import { syncAll, withSyncContext } from '../cli/sync.ts';
 import type { RunSummary } from '../pipelines/sync/syncObject.ts';
 import { compareTable } from '../test/support/compare.ts';
 import { orgRecords } from '../test/support/org.ts';
 import { prng } from '../test/support/prng.ts';
+import { syncAll } from '../pipelines/sync/syncAll.ts';
+import { withRunContext } from '../pipelines/runtime/runContext.ts';
 
 const OBJECTS = ['Account', 'Contact', 'Opportunity', 'Invoice__c'];
-
 
 const ROUTES = {
   describe: /GET .*\/describe/,
@@ -29,7 +29,8 @@ const ROUTES = {
  * Bulk job create is not retried after a 500 or a dropped connection (extractors/bulk/queryJob.ts: a repeat could
  * start a second job), so such a fault fails that object's run by design; the next run must catch up.
  */
-const failsByDesign = (f: FaultSpec) => f.route === ROUTES.jobCreate && (f.kind === 'reset' || (f.kind === 'status' && f.status === 500));
+const failsByDesign = (f: FaultSpec) =>
+  f.route === ROUTES.jobCreate && (f.kind === 'reset' || (f.kind === 'status' && f.status === 500));
 
 /** Faults a sync must survive (retried, re-minted, re-requested at the same locator). */
 function transientFault(r: () => number): FaultSpec {
@@ -39,7 +40,10 @@ function transientFault(r: () => number): FaultSpec {
     { route, kind: 'status', status: 503, retryAfter: r() < 0.2 ? 1 : 0 },
     { route, kind: 'status', status: 500, errorCode: 'UNKNOWN_EXCEPTION', message: 'soak' },
     { route, kind: 'status', status: 429 },
-    { route: pick([ROUTES.describe, ROUTES.jobPoll, ROUTES.resultPage, ROUTES.limits, ROUTES.restPage]), kind: 'reset' },
+    {
+      route: pick([ROUTES.describe, ROUTES.jobPoll, ROUTES.resultPage, ROUTES.limits, ROUTES.restPage]),
+      kind: 'reset',
+    },
     { route: pick([ROUTES.resultPage, ROUTES.restPage]), kind: 'truncate' },
     { route, kind: 'delay', ms: 50 },
     { route, kind: 'invalidSession' },
@@ -49,7 +53,11 @@ function transientFault(r: () => number): FaultSpec {
 
 /** Faults that fail an object's run; the next run must catch up without loss. */
 function fatalFault(r: () => number): FaultSpec {
-  const kinds: FaultSpec[] = [{ route: ROUTES.restPage, kind: 'queryTimeout' }, { kind: 'bulkJobFailed', route: ROUTES.jobCreate }, { route: ROUTES.describe, kind: 'requestLimit' }];
+  const kinds: FaultSpec[] = [
+    { route: ROUTES.restPage, kind: 'queryTimeout' },
+    { kind: 'bulkJobFailed', route: ROUTES.jobCreate },
+    { route: ROUTES.describe, kind: 'requestLimit' },
+  ];
   return kinds[Math.floor(r() * kinds.length)]!;
 }
 
@@ -78,7 +86,14 @@ function changeOrg(em: Emulator, r: () => number, i: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { iterations: { type: 'string', default: '200' }, seed: { type: 'string', default: '1' }, accounts: { type: 'string', default: '200' }, 'window-rows': { type: 'string', default: '80' } } });
+  const { values } = parseArgs({
+    options: {
+      iterations: { type: 'string', default: '200' },
+      seed: { type: 'string', default: '1' },
+      accounts: { type: 'string', default: '200' },
+      'window-rows': { type: 'string', default: '80' },
+    },
+  });
   const databaseUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!databaseUrl) throw new Error('set DATABASE_URL (a PostgreSQL the soak may write a fresh schema into)');
   const iterations = Number(values.iterations);
@@ -100,15 +115,29 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'silent',
   });
   const sync = (bulkThreshold = 50_000, expire = false): Promise<RunSummary[]> =>
-    withSyncContext(loadConfig(env(bulkThreshold), { objects: OBJECTS.join(',') }), silentLogger(), (ctx) => {
+    withRunContext(loadConfig(env(bulkThreshold), { objects: OBJECTS.join(',') }), silentLogger(), (ctx) => {
       if (expire) em.admin.expireAllSessions();
       return syncAll(ctx, false);
     });
 
   const started = Date.now();
-  const figures = { runs: 0, objectRuns: 0, objectFailures: 0, unexpectedFailures: 0, faultsInjected: 0, faultsPlayed: 0, fatalInjected: 0, sessionExpiries: 0, changes: 0, bulkRuns: 0, restRuns: 0, apiCalls: 0 };
+  const figures = {
+    runs: 0,
+    objectRuns: 0,
+    objectFailures: 0,
+    unexpectedFailures: 0,
+    faultsInjected: 0,
+    faultsPlayed: 0,
+    fatalInjected: 0,
+    sessionExpiries: 0,
+    changes: 0,
+    bulkRuns: 0,
+    restRuns: 0,
+    apiCalls: 0,
+  };
   const initial = await sync();
-  if (initial.some((s) => s.status !== 'succeeded')) throw new Error(`initial load failed: ${initial.map((s) => String(s.error)).join('; ')}`);
+  if (initial.some((s) => s.status !== 'succeeded'))
+    throw new Error(`initial load failed: ${initial.map((s) => String(s.error)).join('; ')}`);
   for (let i = 1; i <= iterations; i++) {
     figures.changes += changeOrg(em, r, i);
     const transient = Math.floor(r() * 3);
@@ -145,7 +174,10 @@ async function main(): Promise<void> {
         }
       }
     }
-    if (i % 20 === 0) console.error(`soak: ${i}/${iterations} runs, ${figures.objectFailures} object failures, ${Math.round((Date.now() - started) / 1000)} s`);
+    if (i % 20 === 0)
+      console.error(
+        `soak: ${i}/${iterations} runs, ${figures.objectFailures} object failures, ${Math.round((Date.now() - started) / 1000)} s`,
+      );
   }
   const final = await sync();
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -154,12 +186,16 @@ async function main(): Promise<void> {
   const check: string[] = [];
   try {
     for (const object of OBJECTS) {
-      const { spec } = await withSyncContext(loadConfig(env(50_000), { objects: object }), silentLogger(), (ctx) => describeObject(ctx.sf, object));
+      const { spec } = await withRunContext(loadConfig(env(50_000), { objects: object }), silentLogger(), (ctx) =>
+        describeObject(ctx.sf, object),
+      );
       const records = orgRecords(em.store, object);
       const res = await compareTable(client, schema, spec, records);
       const bad = res.missing.length + res.extra.length + res.mismatches.length;
       incomplete += bad;
-      check.push(`${object}: ${res.compared}/${records.length} rows equal, ${res.missing.length} missing, ${res.extra.length} extra, ${res.mismatches.length} mismatched values`);
+      check.push(
+        `${object}: ${res.compared}/${records.length} rows equal, ${res.missing.length} missing, ${res.extra.length} extra, ${res.mismatches.length} mismatched values`,
+      );
     }
     await client.query(`DROP SCHEMA "${schema}" CASCADE`);
     await client.query('DELETE FROM sfsync.runs WHERE target_schema = $1', [schema]);
@@ -169,7 +205,20 @@ async function main(): Promise<void> {
     await em.close();
   }
   const seconds = (Date.now() - started) / 1000;
-  console.log(JSON.stringify({ seed, iterations, ...figures, finalRunFailed: final.filter((s) => s.status === 'failed').length, seconds, msPerRun: Math.round((seconds * 1000) / iterations) }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        seed,
+        iterations,
+        ...figures,
+        finalRunFailed: final.filter((s) => s.status === 'failed').length,
+        seconds,
+        msPerRun: Math.round((seconds * 1000) / iterations),
+      },
+      null,
+      2,
+    ),
+  );
   console.log(check.join('\n'));
   const ok = incomplete === 0 && figures.unexpectedFailures === 0 && final.every((s) => s.status === 'succeeded');
   console.log(ok ? 'soak: PASS (complete, nothing lost or duplicated)' : 'soak: FAIL');

@@ -27,7 +27,13 @@ export function csvTextOf(page: QueryPage, fields: readonly FieldSpec[]): string
 export function encodePage(text: string, url: string, fields: readonly FieldSpec[]): EncodedPage {
   const page = parseQueryPage(text, url);
   const csv = Buffer.from(csvTextOf(page, fields), 'utf8');
-  return { totalSize: page.totalSize, done: page.done, nextRecordsUrl: page.nextRecordsUrl, records: page.records.length, csv };
+  return {
+    totalSize: page.totalSize,
+    done: page.done,
+    nextRecordsUrl: page.nextRecordsUrl,
+    records: page.records.length,
+    csv,
+  };
 }
 
 /** The ArrayBuffer to transfer with a message when the view owns all of it; none (the message copies) when it is

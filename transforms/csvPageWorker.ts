@@ -11,9 +11,7 @@ export interface PageRequest {
   url: string;
 }
 
-export type PageReply =
-  | ({ id: number } & EncodedPage)
-  | { id: number; error: { name: string; message: string } };
+export type PageReply = ({ id: number } & EncodedPage) | { id: number; error: { name: string; message: string } };
 
 // Only the names are sent (restCsvPages.ts): recordToRow reads no other member.
 const { fields } = workerData as { fields: FieldSpec[] };
@@ -21,7 +19,10 @@ const { fields } = workerData as { fields: FieldSpec[] };
 parentPort?.on('message', ({ id, body, url }: PageRequest) => {
   let reply: PageReply;
   try {
-    reply = { id, ...encodePage(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), url, fields) };
+    reply = {
+      id,
+      ...encodePage(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), url, fields),
+    };
   } catch (err) {
     reply = { id, error: { name: (err as Error).name, message: (err as Error).message } };
   }

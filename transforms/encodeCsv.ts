@@ -26,7 +26,10 @@ export function encodeCsvLine(row: Row): string {
 }
 
 /** Encodes rows into ~64 KB chunks; a row of the wrong width is a DataError, not a COPY error at line N. */
-export async function* encodeCsvChunks(rows: AsyncIterable<Row> | Iterable<Row>, width: number): AsyncGenerator<string> {
+export async function* encodeCsvChunks(
+  rows: AsyncIterable<Row> | Iterable<Row>,
+  width: number,
+): AsyncGenerator<string> {
   let chunk = '';
   let n = 0;
   for await (const row of rows) {

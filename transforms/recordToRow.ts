@@ -21,8 +21,11 @@ function valueToText(v: unknown, field: FieldSpec, record: Record<string, unknow
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   // §4.3: every selected field is present (null when empty); absence means the answer does not match the SOQL.
-  if (v === undefined) throw new DataError(`A ${recordType(record)} record from Salesforce lacks the field ${field.name}`);
-  throw new DataError(`Field ${field.name} of a ${recordType(record)} record holds a nested ${typeof v === 'object' ? 'object' : typeof v}, not a scalar`);
+  if (v === undefined)
+    throw new DataError(`A ${recordType(record)} record from Salesforce lacks the field ${field.name}`);
+  throw new DataError(
+    `Field ${field.name} of a ${recordType(record)} record holds a nested ${typeof v === 'object' ? 'object' : typeof v}, not a scalar`,
+  );
 }
 
 function recordType(record: Record<string, unknown>): string {

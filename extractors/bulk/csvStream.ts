@@ -65,7 +65,10 @@ export function parseHeaderLine(line: string): string[] {
 export function checkHeader(line: string, expected: readonly string[], where: string): void {
   const got = parseHeaderLine(line);
   const same = got.length === expected.length && got.every((g, i) => g.toLowerCase() === expected[i]!.toLowerCase());
-  if (!same) throw new DataError(`${where}: CSV header does not match the requested fields: expected ${expected.join(',')}; got ${got.join(',')}`);
+  if (!same)
+    throw new DataError(
+      `${where}: CSV header does not match the requested fields: expected ${expected.join(',')}; got ${got.join(',')}`,
+    );
 }
 
 /** Collects bytes up to the first newline: the header line and whatever body bytes followed it in that chunk. */
@@ -80,7 +83,8 @@ export class HeaderSplitter {
     if (at === -1) {
       this.parts.push(chunk);
       this.size += chunk.length;
-      if (this.size > MAX_HEADER_BYTES) throw new DataError(`Bulk result page has no header line within ${MAX_HEADER_BYTES} bytes`);
+      if (this.size > MAX_HEADER_BYTES)
+        throw new DataError(`Bulk result page has no header line within ${MAX_HEADER_BYTES} bytes`);
       return undefined;
     }
     this.done = true;
@@ -134,7 +138,15 @@ interface PageResult {
  * of this page already taken by earlier attempts: §6.3 locator pages are stable, so a re-request skips exactly
  * those bytes and never duplicates a row.
  */
-async function* readPage(http: SalesforceHttp, path: string, opts: BulkCsvOptions, s: Shared, where: string, emitted: { n: number }, result: PageResult): AsyncGenerator<Buffer> {
+async function* readPage(
+  http: SalesforceHttp,
+  path: string,
+  opts: BulkCsvOptions,
+  s: Shared,
+  where: string,
+  emitted: { n: number },
+  result: PageResult,
+): AsyncGenerator<Buffer> {
   const headers = { Accept: 'text/csv', 'Accept-Encoding': opts.gzip === false ? 'identity' : 'gzip' };
   const res = await http.getStream(path, { headers, signal: opts.signal });
   s.open.add(res.data);
@@ -177,7 +189,15 @@ async function* readPage(http: SalesforceHttp, path: string, opts: BulkCsvOption
 }
 
 /** Every attempt at one page, retrying a transient failure at the same URL without repeating a byte. */
-async function* pageBody(http: SalesforceHttp, path: string, opts: BulkCsvOptions, s: Shared, jobId: string, page: number, result: PageResult): AsyncGenerator<Buffer> {
+async function* pageBody(
+  http: SalesforceHttp,
+  path: string,
+  opts: BulkCsvOptions,
+  s: Shared,
+  jobId: string,
+  page: number,
+  result: PageResult,
+): AsyncGenerator<Buffer> {
   const where = `Bulk job ${jobId} page ${page}`;
   const emitted = { n: 0 };
   const started = Date.now();
@@ -193,7 +213,10 @@ async function* pageBody(http: SalesforceHttp, path: string, opts: BulkCsvOption
       if (s.cancelled || !result.responded || !isTransient(err) || attempt + 1 >= http.retry.attempts) throw err;
       const delay = retryDelay(attempt, (err as SalesforceApiError).retryAfterMs, http.retry.backoff);
       if (Date.now() - started + delay > http.retry.maxTotalMs) throw err;
-      http.log.warn({ jobId, page, emitted: emitted.n, retry: attempt + 1, delayMs: delay, err: (err as Error).message }, 'Bulk result page failed; re-requesting the same locator');
+      http.log.warn(
+        { jobId, page, emitted: emitted.n, retry: attempt + 1, delayMs: delay, err: (err as Error).message },
+        'Bulk result page failed; re-requesting the same locator',
+      );
       await (http.retry.sleep ?? sleep)(delay, opts.signal);
     }
   }
@@ -215,7 +238,12 @@ function newResult(): PageResult {
 }
 
 /** §6.3: page after page by Sforce-Locator. */
-async function* sequentialPages(http: SalesforceHttp, jobId: string, opts: BulkCsvOptions, s: Shared): AsyncGenerator<Buffer> {
+async function* sequentialPages(
+  http: SalesforceHttp,
+  jobId: string,
+  opts: BulkCsvOptions,
+  s: Shared,
+): AsyncGenerator<Buffer> {
   let locator: string | null = null;
   for (let page = 1; ; page++) {
     const result = newResult();
@@ -234,7 +262,14 @@ async function* sequentialPages(http: SalesforceHttp, jobId: string, opts: BulkC
  * §6.4: up to `width` pages downloading at once (the one being emitted included); bytes leave strictly in page
  * order. A page starts only when an earlier one has been emitted, so at most `width` pages are held.
  */
-async function* parallelPages(http: SalesforceHttp, jobId: string, opts: BulkCsvOptions, s: Shared, list: ResultPageList, width: number): AsyncGenerator<Buffer> {
+async function* parallelPages(
+  http: SalesforceHttp,
+  jobId: string,
+  opts: BulkCsvOptions,
+  s: Shared,
+  list: ResultPageList,
+  width: number,
+): AsyncGenerator<Buffer> {
   const inFlight: { download: PageDownload; result: PageResult }[] = [];
   let head: (typeof inFlight)[number] | undefined;
   const maxBytes = opts.pageBufferBytes ?? DEFAULT_PAGE_BUFFER_BYTES;
@@ -245,7 +280,10 @@ async function* parallelPages(http: SalesforceHttp, jobId: string, opts: BulkCsv
         const url = await list.next();
         if (url === null) break;
         const result = newResult();
-        inFlight.push({ download: new PageDownload(pageBody(http, url, opts, s, jobId, ++started, result), maxBytes), result });
+        inFlight.push({
+          download: new PageDownload(pageBody(http, url, opts, s, jobId, ++started, result), maxBytes),
+          result,
+        });
       }
       s.pagesTotal = list.total;
       head = inFlight.shift();
@@ -263,13 +301,22 @@ async function* parallelPages(http: SalesforceHttp, jobId: string, opts: BulkCsv
 
 async function* allPages(http: SalesforceHttp, jobId: string, opts: BulkCsvOptions, s: Shared): AsyncGenerator<Buffer> {
   const width = Math.max(1, Math.floor(opts.parallel ?? DEFAULT_BULK_PARALLEL));
-  const list = width > 1 ? await openResultPages(http, jobId, { maxRecords: opts.maxRecords, signal: opts.signal }) : null;
+  const list =
+    width > 1 ? await openResultPages(http, jobId, { maxRecords: opts.maxRecords, signal: opts.signal }) : null;
   if (list === null) yield* sequentialPages(http, jobId, opts, s);
   else yield* parallelPages(http, jobId, opts, s, list, width);
 }
 
 class BulkCsvReadable extends Readable implements BulkCsvCounters {
-  private readonly shared: Shared = { pages: 0, pagesTotal: undefined, bytes: 0, records: 0, open: new Set(), cancelled: false, lastByte: NL };
+  private readonly shared: Shared = {
+    pages: 0,
+    pagesTotal: undefined,
+    bytes: 0,
+    records: 0,
+    open: new Set(),
+    cancelled: false,
+    lastByte: NL,
+  };
   private readonly chunks: AsyncGenerator<Buffer>;
   private pulling = false;
 

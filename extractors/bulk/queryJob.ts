@@ -23,7 +23,8 @@ export interface CreateJobRequest {
 
 function checkJob(body: unknown, what: string): JobInfo {
   const j = body as Partial<JobInfo> | undefined;
-  if (!j || typeof j.id !== 'string' || typeof j.state !== 'string') throw new DataError(`Bulk API ${what} answer lacks id/state`);
+  if (!j || typeof j.id !== 'string' || typeof j.state !== 'string')
+    throw new DataError(`Bulk API ${what} answer lacks id/state`);
   return j as JobInfo;
 }
 
@@ -90,7 +91,12 @@ export async function waitForJob(http: SalesforceHttp, id: string, opts: WaitOpt
     }
     if (Date.now() >= deadline) {
       await abortJob(http, id).catch(() => {});
-      throw new BulkJobError(id, 'Timeout', `Bulk query job ${id} still ${job.state} after the wait limit; aborted it`, { retryable: true });
+      throw new BulkJobError(
+        id,
+        'Timeout',
+        `Bulk query job ${id} still ${job.state} after the wait limit; aborted it`,
+        { retryable: true },
+      );
     }
     await wait(pollDelay(poll, opts.schedule), opts.signal ?? http.signal);
   }

@@ -23,7 +23,12 @@ interface Listing {
  * schema `resultLink`): all are accepted; anything else is refused rather than guessed.
  */
 function parseListing(body: unknown, where: string): Listing {
-  const b = (body ?? {}) as { resultPages?: unknown; nextRecordsUrl?: unknown; nextRecordUrl?: unknown; done?: unknown };
+  const b = (body ?? {}) as {
+    resultPages?: unknown;
+    nextRecordsUrl?: unknown;
+    nextRecordUrl?: unknown;
+    done?: unknown;
+  };
   if (!Array.isArray(b.resultPages)) throw new DataError(`${where}: resultPages reply has no resultPages array`);
   const urls = b.resultPages.map((p: { resultUrl?: unknown; resultLink?: unknown } | null) => {
     const url = p?.resultUrl ?? p?.resultLink;
@@ -32,7 +37,8 @@ function parseListing(body: unknown, where: string): Listing {
   });
   const next = b.nextRecordsUrl ?? b.nextRecordUrl;
   const nextUrl = b.done !== true && typeof next === 'string' && next !== '' ? next : null;
-  if (urls.length === 0 && nextUrl !== null) throw new DataError(`${where}: resultPages reply lists no page but is not done`);
+  if (urls.length === 0 && nextUrl !== null)
+    throw new DataError(`${where}: resultPages reply lists no page but is not done`);
   return { urls, nextUrl };
 }
 
@@ -42,7 +48,11 @@ function parseListing(body: unknown, where: string): Listing {
  * needs nothing UNCONFIRMED. 409 (another API version), 412 (not complete) and the like are errors, as they would
  * be for /results.
  */
-export async function openResultPages(http: SalesforceHttp, jobId: string, opts: { maxRecords?: number; signal?: AbortSignal }): Promise<ResultPageList | null> {
+export async function openResultPages(
+  http: SalesforceHttp,
+  jobId: string,
+  opts: { maxRecords?: number; signal?: AbortSignal },
+): Promise<ResultPageList | null> {
   if (!(Number(http.apiVersion) >= RESULT_PAGES_MIN_VERSION)) return null;
   const where = `Bulk job ${jobId}`;
   const first = `jobs/query/${jobId}/resultPages${opts.maxRecords === undefined ? '' : `?maxRecords=${opts.maxRecords}`}`;

@@ -43,7 +43,9 @@ export function loginOrigin(loginUrl: string): string {
     throw new ConfigError(`SF_LOGIN_URL is not a URL: '${loginUrl}'`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw new ConfigError(`SF_LOGIN_URL must use https (got ${url.protocol}//${url.host}); only loopback addresses may use http`);
+    throw new ConfigError(
+      `SF_LOGIN_URL must use https (got ${url.protocol}//${url.host}); only loopback addresses may use http`,
+    );
   }
   return url.origin;
 }
@@ -56,18 +58,33 @@ export function isSandboxHost(origin: string): boolean {
 
 /** PKCS#8 or PKCS#1 PEM -> an RSA KeyObject. Errors name the problem, never the key. */
 export function normalisePrivateKey(pem: string): KeyObject {
-  if (pem.trim() === '') throw new AuthError('PRIVATE_KEY', 'The private key is empty: set SF_PRIVATE_KEY_PATH to the PEM file of the Connected App certificate key');
-  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) throw new AuthError('PRIVATE_KEY', 'The private key is encrypted (passphrase-protected); sfsync needs an unencrypted PEM key (openssl rsa -in key.pem -out key-plain.pem)');
+  if (pem.trim() === '')
+    throw new AuthError(
+      'PRIVATE_KEY',
+      'The private key is empty: set SF_PRIVATE_KEY_PATH to the PEM file of the Connected App certificate key',
+    );
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem))
+    throw new AuthError(
+      'PRIVATE_KEY',
+      'The private key is encrypted (passphrase-protected); sfsync needs an unencrypted PEM key (openssl rsa -in key.pem -out key-plain.pem)',
+    );
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ERR_MISSING_PASSPHRASE') throw new AuthError('PRIVATE_KEY', 'The private key is encrypted (passphrase-protected); sfsync needs an unencrypted PEM key');
+    if (code === 'ERR_MISSING_PASSPHRASE')
+      throw new AuthError(
+        'PRIVATE_KEY',
+        'The private key is encrypted (passphrase-protected); sfsync needs an unencrypted PEM key',
+      );
     throw new AuthError('PRIVATE_KEY', `The private key is not a readable PEM private key (${code ?? 'unparseable'})`);
   }
   if (key.asymmetricKeyType !== 'rsa') {
-    throw new AuthError('PRIVATE_KEY', `The private key is ${key.asymmetricKeyType ?? 'not asymmetric'}, but Salesforce JWT bearer needs an RSA key (RS256, §1.2)`);
+    throw new AuthError(
+      'PRIVATE_KEY',
+      `The private key is ${key.asymmetricKeyType ?? 'not asymmetric'}, but Salesforce JWT bearer needs an RSA key (RS256, §1.2)`,
+    );
   }
   return key;
 }
@@ -107,7 +124,12 @@ async function postToken(origin: string, form: Record<string, string>, timeoutMs
     maxRedirects: 0,
     timeout: timeoutMs,
   });
-  return { status: res.status, body: res.data, contentType: header(res.headers['content-type']), date: header(res.headers.date) };
+  return {
+    status: res.status,
+    body: res.data,
+    contentType: header(res.headers['content-type']),
+    date: header(res.headers.date),
+  };
 }
 
 function header(v: unknown): string | undefined {
@@ -120,7 +142,9 @@ class TokenEndpointError extends AuthError {}
 function refusal(reply: TokenReply): AuthError {
   const { errorCode, message } = parseErrorBody(reply.status, reply.body, reply.contentType);
   const transient = reply.status >= 500 || reply.status === 429;
-  return new TokenEndpointError(errorCode, `Salesforce login refused: ${errorCode} (${message})`, { retryable: transient });
+  return new TokenEndpointError(errorCode, `Salesforce login refused: ${errorCode} (${message})`, {
+    retryable: transient,
+  });
 }
 
 function sessionOf(reply: TokenReply): Session {
@@ -147,16 +171,30 @@ async function requestToken(origin: string, form: Record<string, string>, req: T
       if (r.status !== 200) throw refusal(r);
       return r;
     },
-    { attempts: 4, isRetryable: (e) => (e instanceof TokenEndpointError ? e.retryable : isTransient(e)), delayMs: (n) => backoffDelay(n), maxTotalMs: 60_000 },
+    {
+      attempts: 4,
+      isRetryable: (e) => (e instanceof TokenEndpointError ? e.retryable : isTransient(e)),
+      delayMs: (n) => backoffDelay(n),
+      maxTotalMs: 60_000,
+    },
   );
   return sessionOf(reply);
 }
 
-async function jwtToken(origin: string, auth: Extract<AuthConfig, { flow: 'jwt' }>, req: TokenRequest): Promise<Session> {
+async function jwtToken(
+  origin: string,
+  auth: Extract<AuthConfig, { flow: 'jwt' }>,
+  req: TokenRequest,
+): Promise<Session> {
   const key = normalisePrivateKey(auth.privateKeyPem);
   const now = req.now ?? (() => Math.floor(Date.now() / 1000));
   const attempt = async (audience: string) => {
-    const assertion = await signAssertion(key, { clientId: auth.clientId, username: auth.username, audience, now: now() });
+    const assertion = await signAssertion(key, {
+      clientId: auth.clientId,
+      username: auth.username,
+      audience,
+      now: now(),
+    });
     return requestToken(origin, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }, req);
   };
   try {
@@ -179,15 +217,35 @@ export async function fetchToken(req: TokenRequest): Promise<Session> {
       return jwtToken(origin, auth, req);
     case 'client_credentials':
       // §1.3: must be the My Domain host; Salesforce refuses the flow on login/test hosts.
-      return requestToken(origin, { grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret }, req);
+      return requestToken(
+        origin,
+        { grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret },
+        req,
+      );
     case 'refresh_token': {
-      const form: Record<string, string> = { grant_type: 'refresh_token', refresh_token: auth.refreshToken, client_id: auth.clientId };
+      const form: Record<string, string> = {
+        grant_type: 'refresh_token',
+        refresh_token: auth.refreshToken,
+        client_id: auth.clientId,
+      };
       if (auth.clientSecret) form.client_secret = auth.clientSecret;
       return requestToken(origin, form, req);
     }
     case 'password':
       // §1.5: blocked by default in new orgs, bypasses MFA/SSO; kept only for legacy setups.
-      req.log.warn('the username-password OAuth flow is discouraged by Salesforce; use the JWT bearer flow (SF_AUTH_FLOW=jwt)');
-      return requestToken(origin, { grant_type: 'password', client_id: auth.clientId, client_secret: auth.clientSecret, username: auth.username, password: auth.password }, req);
+      req.log.warn(
+        'the username-password OAuth flow is discouraged by Salesforce; use the JWT bearer flow (SF_AUTH_FLOW=jwt)',
+      );
+      return requestToken(
+        origin,
+        {
+          grant_type: 'password',
+          client_id: auth.clientId,
+          client_secret: auth.clientSecret,
+          username: auth.username,
+          password: auth.password,
+        },
+        req,
+      );
   }
 }

@@ -25,7 +25,14 @@ export const FATAL_ERROR_CODES: ReadonlySet<string> = new Set([
  * Socket-level failures (Node error codes; "socket hang up" and a body cut short are ECONNRESET). Z_BUF_ERROR is
  * a gzip body that ended early (§6.3 results are compressed): the same truncation seen through zlib.
  */
-export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'Z_BUF_ERROR']);
+export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'Z_BUF_ERROR',
+]);
 
 /** §1.6: an expired session is the only 401 that a fresh token fixes. */
 export function classifyResponse(status: number, errorCode: string): FailureAction {
@@ -61,7 +68,10 @@ export function parseErrorBody(status: number, body: string, contentType: string
   const trimmed = body.trim();
   if (trimmed === '') return fallback;
   if (/html/i.test(contentType ?? '') || trimmed.startsWith('<')) {
-    return { ...fallback, message: `HTTP ${status} with an HTML page instead of JSON (wrong host, or the org is down for maintenance)` };
+    return {
+      ...fallback,
+      message: `HTTP ${status} with an HTML page instead of JSON (wrong host, or the org is down for maintenance)`,
+    };
   }
   let parsed: unknown;
   try {
@@ -70,11 +80,14 @@ export function parseErrorBody(status: number, body: string, contentType: string
     return { ...fallback, message: `HTTP ${status}: ${trimmed.slice(0, 200)}` };
   }
   const items = Array.isArray(parsed) ? parsed : [parsed];
-  const first = items[0] as { errorCode?: unknown; message?: unknown; error?: unknown; error_description?: unknown } | undefined;
+  const first = items[0] as
+    | { errorCode?: unknown; message?: unknown; error?: unknown; error_description?: unknown }
+    | undefined;
   const code = first?.errorCode ?? first?.error;
   const message = first?.message ?? first?.error_description;
   if (typeof code !== 'string') return fallback;
-  if (items.length > 1) return { errorCode: 'MULTIPLE_API_ERRORS', message: items.map((i) => `${i.errorCode}: ${i.message}`).join('; ') };
+  if (items.length > 1)
+    return { errorCode: 'MULTIPLE_API_ERRORS', message: items.map((i) => `${i.errorCode}: ${i.message}`).join('; ') };
   return { errorCode: code, message: typeof message === 'string' ? message : code };
 }
 

@@ -108,7 +108,8 @@ export function apiPath(apiVersion: string, path: string): string {
 
 function headersOf(res: AxiosResponse): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(res.headers as Record<string, unknown>)) out[k.toLowerCase()] = v == null ? undefined : String(v);
+  for (const [k, v] of Object.entries(res.headers as Record<string, unknown>))
+    out[k.toLowerCase()] = v == null ? undefined : String(v);
   return out;
 }
 
@@ -176,7 +177,13 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
   const own = { calls: 0 };
   const counters = [own, ...ancestors];
 
-  async function sendOnce(method: string, url: string, body: unknown, responseType: ResponseType, ro: RequestOptions): Promise<AxiosResponse> {
+  async function sendOnce(
+    method: string,
+    url: string,
+    body: unknown,
+    responseType: ResponseType,
+    ro: RequestOptions,
+  ): Promise<AxiosResponse> {
     let reauthed = false;
     for (;;) {
       const session = await opts.tokens.get();
@@ -212,7 +219,14 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
       // 304 answers a conditional request (If-Modified-Since on describe, §2.1, §2.4): not an error.
       if ((res.status >= 200 && res.status < 300) || res.status === 304) return res;
       const headers = headersOf(res);
-      const err = apiErrorOf({ status: res.status, method, url, body: await readSmallBody(res.data), contentType: headers['content-type'], retryAfter: headers['retry-after'] });
+      const err = apiErrorOf({
+        status: res.status,
+        method,
+        url,
+        body: await readSmallBody(res.data),
+        contentType: headers['content-type'],
+        retryAfter: headers['retry-after'],
+      });
       // §1.6: re-mint once (shared by every caller holding the same stale token), replay once, then fail.
       if (!reauthed && classifyResponse(err.status, err.errorCode) === 'reauth') {
         reauthed = true;
@@ -223,7 +237,13 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     }
   }
 
-  function send(method: string, path: string, body: unknown, responseType: ResponseType, ro: RequestOptions = {}): Promise<AxiosResponse> {
+  function send(
+    method: string,
+    path: string,
+    body: unknown,
+    responseType: ResponseType,
+    ro: RequestOptions = {},
+  ): Promise<AxiosResponse> {
     const url = apiPath(opts.apiVersion, path);
     return withRetry(() => sendOnce(method, url, body, responseType, ro), {
       attempts: retry.attempts,
@@ -232,7 +252,11 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
       delayMs: (n, err) => retryDelay(n, (err as SalesforceApiError).retryAfterMs, retry.backoff),
       signal: ro.signal ?? opts.signal,
       sleep: retry.sleep,
-      onRetry: (err, n, delayMs) => opts.log.warn({ method, url, errorCode: (err as SalesforceApiError).errorCode, retry: n + 1, delayMs }, 'retrying Salesforce call'),
+      onRetry: (err, n, delayMs) =>
+        opts.log.warn(
+          { method, url, errorCode: (err as SalesforceApiError).errorCode, retry: n + 1, delayMs },
+          'retrying Salesforce call',
+        ),
     });
   }
 
@@ -242,7 +266,9 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new DataError(`Salesforce answered ${res.config.method?.toUpperCase()} ${res.config.url} with a body that is not JSON`);
+      throw new DataError(
+        `Salesforce answered ${res.config.method?.toUpperCase()} ${res.config.url} with a body that is not JSON`,
+      );
     }
   };
 

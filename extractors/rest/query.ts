@@ -35,11 +35,17 @@ export function parseQueryPage(text: string, url: string): QueryPage {
   if (!p || typeof p.done !== 'boolean' || !Array.isArray(p.records) || !Number.isInteger(totalSize)) {
     throw new DataError(`Salesforce query page ${url} is not shaped like a query result (totalSize, done, records[])`);
   }
-  if (!p.done && typeof p.nextRecordsUrl !== 'string') throw new DataError(`Salesforce query page ${url} says done=false but has no nextRecordsUrl`);
+  if (!p.done && typeof p.nextRecordsUrl !== 'string')
+    throw new DataError(`Salesforce query page ${url} says done=false but has no nextRecordsUrl`);
   if (!p.records.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) {
     throw new DataError(`Salesforce query page ${url} holds a record that is not a JSON object`);
   }
-  return { totalSize, done: p.done, nextRecordsUrl: typeof p.nextRecordsUrl === 'string' ? p.nextRecordsUrl : undefined, records: p.records as Record<string, unknown>[] };
+  return {
+    totalSize,
+    done: p.done,
+    nextRecordsUrl: typeof p.nextRecordsUrl === 'string' ? p.nextRecordsUrl : undefined,
+    records: p.records as Record<string, unknown>[],
+  };
 }
 
 /** The path that runs a query (§4.1): query, or queryAll with deleted records (§4.5). */
@@ -82,7 +88,9 @@ export async function* followPages<P extends PageLink, T>(
     seen += opts.records(page);
     if (seen > first.totalSize || (page.done && seen !== first.totalSize)) {
       const held = page.done ? 'in all' : `up to ${where}`;
-      throw new DataError(`Salesforce query pages hold ${seen} records ${held}, but the query's totalSize is ${first.totalSize}`);
+      throw new DataError(
+        `Salesforce query pages hold ${seen} records ${held}, but the query's totalSize is ${first.totalSize}`,
+      );
     }
   };
   // Only the link to the next page is kept, not the records: they are garbage once mapped.
@@ -105,17 +113,34 @@ export async function* followPages<P extends PageLink, T>(
 }
 
 /** `first` and the rest of its query, parsed here (followPages). */
-function pagesFrom<T = QueryPage>(http: SalesforceHttp, first: QueryPage, opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {}): AsyncGenerator<T> {
-  return followPages((path) => fetchPage(http, path, opts), first, { prefetch: opts.prefetch, map: opts.map ?? ((page) => page as T), records: (page) => page.records.length });
+function pagesFrom<T = QueryPage>(
+  http: SalesforceHttp,
+  first: QueryPage,
+  opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {},
+): AsyncGenerator<T> {
+  return followPages((path) => fetchPage(http, path, opts), first, {
+    prefetch: opts.prefetch,
+    map: opts.map ?? ((page) => page as T),
+    records: (page) => page.records.length,
+  });
 }
 
 /** Every page of a query, fetched one at a time as the consumer asks. */
-export async function* queryPages(http: SalesforceHttp, soql: string, opts: RestQueryOptions = {}): AsyncGenerator<QueryPage> {
+export async function* queryPages(
+  http: SalesforceHttp,
+  soql: string,
+  opts: RestQueryOptions = {},
+): AsyncGenerator<QueryPage> {
   yield* pagesFrom(http, await firstPage(http, soql, opts), opts);
 }
 
 /** A whole query as row pages (spec.fields order), the next page prefetched. */
-export async function* restQueryRowPages(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row[]> {
+export async function* restQueryRowPages(
+  http: SalesforceHttp,
+  soql: string,
+  spec: ObjectSpec,
+  opts: RestQueryOptions = {},
+): AsyncGenerator<Row[]> {
   const map = (page: QueryPage) => {
     opts.onPage?.(page.records.length);
     return page.records.map((record) => recordToRow(record, spec.fields));
@@ -123,7 +148,12 @@ export async function* restQueryRowPages(http: SalesforceHttp, soql: string, spe
   yield* pagesFrom(http, await firstPage(http, soql, opts), { ...opts, prefetch: true, map });
 }
 
-export async function* restQueryRows(http: SalesforceHttp, soql: string, spec: ObjectSpec, opts: RestQueryOptions = {}): AsyncGenerator<Row> {
+export async function* restQueryRows(
+  http: SalesforceHttp,
+  soql: string,
+  spec: ObjectSpec,
+  opts: RestQueryOptions = {},
+): AsyncGenerator<Row> {
   for await (const rows of restQueryRowPages(http, soql, spec, opts)) yield* rows;
 }
 

@@ -50,16 +50,37 @@ export interface BackfillSummary {
 /** --by created filters on CreatedDate; otherwise on the object's cursor (SystemModstamp, else LastModifiedDate...). */
 export function backfillField(spec: ObjectSpec, by: BackfillArgs['by']): string {
   if (by === 'created') {
-    if (!spec.fields.some((f) => f.name === 'CreatedDate')) throw new ConfigError(`--by created: ${spec.name} has no CreatedDate field`);
+    if (!spec.fields.some((f) => f.name === 'CreatedDate'))
+      throw new ConfigError(`--by created: ${spec.name} has no CreatedDate field`);
     return 'CreatedDate';
   }
-  if (!spec.cursorField) throw new DataError(`${spec.name} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be backfilled by window`);
+  if (!spec.cursorField)
+    throw new DataError(
+      `${spec.name} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be backfilled by window`,
+    );
   return spec.cursorField;
 }
 
-export async function backfillObject(ctx: RunContext, object: string, args: BackfillArgs, limit: LimitFunction): Promise<BackfillSummary> {
+export async function backfillObject(
+  ctx: RunContext,
+  object: string,
+  args: BackfillArgs,
+  limit: LimitFunction,
+): Promise<BackfillSummary> {
   const started = Date.now();
-  const summary: BackfillSummary = { object, field: null, since: args.since.toISOString(), until: null, windows: 0, doneBefore: 0, doneNow: 0, fetched: 0, inserted: 0, updated: 0, ms: 0 };
+  const summary: BackfillSummary = {
+    object,
+    field: null,
+    since: args.since.toISOString(),
+    until: null,
+    windows: 0,
+    doneBefore: 0,
+    doneNow: 0,
+    fetched: 0,
+    inserted: 0,
+    updated: 0,
+    ms: 0,
+  };
   try {
     const { spec } = await describeObject(ctx.sf, object);
     summary.object = spec.name;
@@ -73,7 +94,14 @@ export async function backfillObject(ctx: RunContext, object: string, args: Back
           await ensureTable(client, ctx.config.schema, spec);
           await ensureLiveView(client, ctx.config.schema, spec.table);
         });
-        const key: BackfillKey = { schema: ctx.config.schema, object: spec.name, field: summary.field!, since: summary.since, windowSpec: formatWindowSpec(args.window), until: args.until?.toISOString() };
+        const key: BackfillKey = {
+          schema: ctx.config.schema,
+          object: spec.name,
+          field: summary.field!,
+          since: summary.since,
+          windowSpec: formatWindowSpec(args.window),
+          until: args.until?.toISOString(),
+        };
         const backfillId = await openBackfill(client, key, args.window, serverNow);
         const windows = await listWindows(client, backfillId);
         summary.until = windows[windows.length - 1]?.to ?? null;
@@ -82,7 +110,13 @@ export async function backfillObject(ctx: RunContext, object: string, args: Back
         const todo = windows.filter((w) => w.status !== 'done');
         ctx.log.info({ object: spec.name, backfillId, windows: windows.length, todo: todo.length }, 'backfill started');
         const results = await Promise.all(
-          todo.map((w) => limit(() => loadBackfillWindow(ctx, spec, { backfillId, field: summary.field!, from: w.from, to: w.to }).then((r) => ({ w, r })))),
+          todo.map((w) =>
+            limit(() =>
+              loadBackfillWindow(ctx, spec, { backfillId, field: summary.field!, from: w.from, to: w.to }).then(
+                (r) => ({ w, r }),
+              ),
+            ),
+          ),
         );
         for (const { w, r } of results) {
           if (r.status === 'done') {
@@ -107,15 +141,27 @@ export async function backfillObject(ctx: RunContext, object: string, args: Back
 }
 
 /** Continue the unfinished backfill of the same arguments, or record a new one with all its windows. */
-async function openBackfill(client: pg.ClientBase, key: BackfillKey, window: WindowSpec, serverNow: Date): Promise<number> {
+async function openBackfill(
+  client: pg.ClientBase,
+  key: BackfillKey,
+  window: WindowSpec,
+  serverNow: Date,
+): Promise<number> {
   const existing = await findUnfinishedBackfill(client, key);
   if (existing) {
     await resumeBackfill(client, existing.id);
     // Windows a killed process left 'running' were not committed (their transaction died with it).
-    await releaseAbandonedWindows(client, existing.id, 'interrupted: the sfsync process ended before the window was committed');
+    await releaseAbandonedWindows(
+      client,
+      existing.id,
+      'interrupted: the sfsync process ended before the window was committed',
+    );
     return existing.id;
   }
   const until = key.until ?? serverNow.toISOString();
-  const windows = splitWindows(new Date(key.since), new Date(until), window).map((w) => ({ from: w.from.toISOString(), to: w.to.toISOString() }));
+  const windows = splitWindows(new Date(key.since), new Date(until), window).map((w) => ({
+    from: w.from.toISOString(),
+    to: w.to.toISOString(),
+  }));
   return createBackfill(client, { ...key, until }, windows);
 }

@@ -29,7 +29,10 @@ const UNIT_MS: Record<Exclude<WindowUnit, 'mo'>, number> = { h: HOUR_MS, d: 24 *
 export function parseWindowSpec(text: string): WindowSpec {
   const m = /^(\d{1,4})(mo|w|d|h)$/.exec(text.trim());
   const count = m ? Number(m[1]) : 0;
-  if (!m || count < 1) throw new ConfigError(`--window: '${text}' is not a window size; use a count and a unit: mo (calendar months), w, d or h, e.g. 1mo, 2w, 7d, 12h`);
+  if (!m || count < 1)
+    throw new ConfigError(
+      `--window: '${text}' is not a window size; use a count and a unit: mo (calendar months), w, d or h, e.g. 1mo, 2w, 7d, 12h`,
+    );
   return { count, unit: m[2] as WindowUnit };
 }
 
@@ -45,14 +48,21 @@ const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1
  */
 export function parseInstant(text: string, flag: string): Date {
   const m = INSTANT.exec(text.trim());
-  const bad = () => new ConfigError(`${flag}: '${text}' is not an ISO 8601 date or date-time, e.g. 2024-01-01 or 2024-01-01T12:00:00Z`);
+  const bad = () =>
+    new ConfigError(`${flag}: '${text}' is not an ISO 8601 date or date-time, e.g. 2024-01-01 or 2024-01-01T12:00:00Z`);
   if (!m) throw bad();
   const [, y, mo, d, hh, mi] = m;
   const iso = m[4] === undefined ? `${text.trim()}T00:00:00Z` : m[7] === undefined ? `${text.trim()}Z` : text.trim();
   const ms = Date.parse(iso);
   // Date.parse rolls 2024-02-30 over to March 1st; the calendar date must survive a round trip.
   const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(hh ?? 0), Number(mi ?? 0)));
-  if (Number.isNaN(ms) || check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(hh ?? 0) > 23) throw bad();
+  if (
+    Number.isNaN(ms) ||
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCMonth() !== Number(mo) - 1 ||
+    Number(hh ?? 0) > 23
+  )
+    throw bad();
   return new Date(ms);
 }
 
@@ -64,7 +74,17 @@ function boundary(since: Date, spec: WindowSpec, k: number): Date {
   const month = ((months % 12) + 12) % 12;
   const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
   const day = Math.min(since.getUTCDate(), lastDay);
-  return new Date(Date.UTC(year, month, day, since.getUTCHours(), since.getUTCMinutes(), since.getUTCSeconds(), since.getUTCMilliseconds()));
+  return new Date(
+    Date.UTC(
+      year,
+      month,
+      day,
+      since.getUTCHours(),
+      since.getUTCMinutes(),
+      since.getUTCSeconds(),
+      since.getUTCMilliseconds(),
+    ),
+  );
 }
 
 /**
@@ -80,7 +100,9 @@ export function splitWindows(since: Date, until: Date, spec: WindowSpec): TimeWi
     const from = boundary(since, spec, k);
     if (from.getTime() >= until.getTime()) return windows;
     if (windows.length === MAX_WINDOWS) {
-      throw new ConfigError(`--window ${formatWindowSpec(spec)} cuts the range into more than ${MAX_WINDOWS} windows (one Bulk query job each); use a larger window`);
+      throw new ConfigError(
+        `--window ${formatWindowSpec(spec)} cuts the range into more than ${MAX_WINDOWS} windows (one Bulk query job each); use a larger window`,
+      );
     }
     const next = boundary(since, spec, k + 1);
     windows.push({ from, to: next.getTime() < until.getTime() ? next : until });

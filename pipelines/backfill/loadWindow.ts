@@ -46,7 +46,8 @@ export async function loadBackfillWindow(ctx: RunContext, spec: ObjectSpec, w: W
     jobId = job;
     await withClient(ctx.pool, (c) => setWindowJob(c, w.backfillId, w.from, job));
     // No database connection and no lock while Salesforce works on the job: that is where a backfill spends its time.
-    const onPoll = (j: { state: string }) => ctx.progress?.update(progressKey(spec, w), { phase: 'bulk', bulkState: j.state });
+    const onPoll = (j: { state: string }) =>
+      ctx.progress?.update(progressKey(spec, w), { phase: 'bulk', bulkState: j.state });
     await waitForJob(sf, job, { signal: ctx.signal, onPoll });
     const counts = await commitWindow({ ...ctx, sf }, spec, w, run, job);
     log.info(counts, 'backfill window loaded');
@@ -74,14 +75,28 @@ const progressKey = (spec: ObjectSpec, w: WindowTarget) => `${spec.name} ${w.fro
  * mergeStage never lets an older cursor overwrite a newer row, so a window read before a concurrent sync loaded
  * newer versions cannot undo them (issue 3 §5).
  */
-async function commitWindow(ctx: RunContext, spec: ObjectSpec, w: WindowTarget, runId: number, jobId: string): Promise<WindowCounts> {
+async function commitWindow(
+  ctx: RunContext,
+  spec: ObjectSpec,
+  w: WindowTarget,
+  runId: number,
+  jobId: string,
+): Promise<WindowCounts> {
   return withClient(ctx.pool, (client) =>
     withObjectLockWaiting(client, ctx.config.schema, spec.name, ctx.signal, () =>
       withTransaction(client, async () => {
         // Created here, not before the lock wait: the first results page is requested only once COPY pulls (§6.3).
-        const stream = bulkCsvStream(ctx.sf, jobId, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal });
+        const stream = bulkCsvStream(ctx.sf, jobId, {
+          expectedHeader: spec.fields.map((f) => f.name),
+          signal: ctx.signal,
+        });
         ctx.progress?.update(progressKey(spec, w), { phase: 'load', live: stream });
-        const r = await stageAndMerge(ctx, client, spec, { kind: 'csv', stream, expectedRows: () => stream.records, bytes: () => stream.bytes });
+        const r = await stageAndMerge(ctx, client, spec, {
+          kind: 'csv',
+          stream,
+          expectedRows: () => stream.records,
+          bytes: () => stream.bytes,
+        });
         const counts = { fetched: r.copied, inserted: r.inserted, updated: r.updated };
         await finishWindow(client, w.backfillId, w.from, counts);
         await finishRun(client, runId, {
@@ -101,11 +116,25 @@ async function commitWindow(ctx: RunContext, spec: ObjectSpec, w: WindowTarget, 
   );
 }
 
-async function recordFailure(ctx: RunContext, w: WindowTarget, runId: number, err: unknown, apiCalls: number, jobId: string | undefined): Promise<void> {
+async function recordFailure(
+  ctx: RunContext,
+  w: WindowTarget,
+  runId: number,
+  err: unknown,
+  apiCalls: number,
+  jobId: string | undefined,
+): Promise<void> {
   try {
     await withClient(ctx.pool, async (c) => {
       await failWindow(c, w.backfillId, w.from, oneLine(err));
-      await finishRun(c, runId, { status: 'failed', error: oneLine(err), apiCalls, bulkJobIds: jobId ? [jobId] : [], windowFrom: w.from, windowTo: w.to });
+      await finishRun(c, runId, {
+        status: 'failed',
+        error: oneLine(err),
+        apiCalls,
+        bulkJobIds: jobId ? [jobId] : [],
+        windowFrom: w.from,
+        windowTo: w.to,
+      });
     });
   } catch (e) {
     ctx.log.warn({ err: oneLine(e) }, 'could not record the failed backfill window');

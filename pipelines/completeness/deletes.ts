@@ -30,16 +30,31 @@ export function loadedAsOf(serverNow: Date): DeleteCheck {
 const floorToMinute = (ms: number) => Math.floor(ms / 60_000) * 60_000;
 
 /** One getDeleted call for an incremental run; null when the window is too short to ask for yet. */
-export async function checkDeleted(http: SalesforceHttp, log: Logger, spec: ObjectSpec, since: string | null, lookbackMinutes: number): Promise<DeleteCheck | null> {
+export async function checkDeleted(
+  http: SalesforceHttp,
+  log: Logger,
+  spec: ObjectSpec,
+  since: string | null,
+  lookbackMinutes: number,
+): Promise<DeleteCheck | null> {
   const window = deletedWindow(since, http.serverNow(), lookbackMinutes);
   if (!window || since === null) return null;
   try {
     const res = await getDeleted(http, spec.name, window.start, window.end);
     // §5.1: an earliestDateAvailable after our last check means the delete log no longer reaches back to it; both
     // are minute-aligned, so the same minute counts as a gap too (a needless reconcile is cheap, a lost delete not).
-    const purged = res.earliestDateAvailable !== null && Date.parse(res.earliestDateAvailable) >= floorToMinute(Date.parse(since));
-    if (window.gap || purged) log.warn({ object: spec.name, since, earliestDateAvailable: res.earliestDateAvailable }, 'getDeleted cannot cover the time since the last check; reconciling Ids');
-    return { entries: res.deleted, coveredUntil: res.latestDateCovered ?? window.end.toISOString(), lost: window.gap || purged };
+    const purged =
+      res.earliestDateAvailable !== null && Date.parse(res.earliestDateAvailable) >= floorToMinute(Date.parse(since));
+    if (window.gap || purged)
+      log.warn(
+        { object: spec.name, since, earliestDateAvailable: res.earliestDateAvailable },
+        'getDeleted cannot cover the time since the last check; reconciling Ids',
+      );
+    return {
+      entries: res.deleted,
+      coveredUntil: res.latestDateCovered ?? window.end.toISOString(),
+      lost: window.gap || purged,
+    };
   } catch (err) {
     if (!(err instanceof SalesforceApiError) || !WINDOW_ERRORS.has(err.errorCode)) throw err;
     log.warn({ object: spec.name, err: oneLine(err) }, 'getDeleted refused the window; reconciling Ids instead');
@@ -48,10 +63,19 @@ export async function checkDeleted(http: SalesforceHttp, log: Logger, spec: Obje
 }
 
 /** Inside the data commit's transaction: marks, moves the check forward, flags a needed reconciliation. */
-export async function applyDeleteCheck(client: pg.ClientBase, key: ObjectKey, spec: ObjectSpec, check: DeleteCheck | null): Promise<number> {
+export async function applyDeleteCheck(
+  client: pg.ClientBase,
+  key: ObjectKey,
+  spec: ObjectSpec,
+  check: DeleteCheck | null,
+): Promise<number> {
   if (!check) return 0;
   const marked = spec.hasIsDeleted
-    ? await markDeletedAsOf(client, { schema: key.schema, table: spec.table, cursorColumn: spec.cursorField?.toLowerCase() ?? null }, check.entries)
+    ? await markDeletedAsOf(
+        client,
+        { schema: key.schema, table: spec.table, cursorColumn: spec.cursorField?.toLowerCase() ?? null },
+        check.entries,
+      )
     : 0;
   if (check.coveredUntil) await saveDeletedCheck(client, key, check.coveredUntil);
   if (check.lost) await setNeedsReconcile(client, key, true);

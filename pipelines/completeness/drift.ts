@@ -17,7 +17,8 @@ export interface SchemaDiff {
 
 export function snapshotOf(spec: ObjectSpec): FieldSnapshot {
   const out: FieldSnapshot = {};
-  for (const f of spec.fields) out[f.name] = { sfType: f.sfType, pgType: f.pgType, formula: f.calculated ? f.calculatedFormula : null };
+  for (const f of spec.fields)
+    out[f.name] = { sfType: f.sfType, pgType: f.pgType, formula: f.calculated ? f.calculatedFormula : null };
   return out;
 }
 
@@ -55,7 +56,11 @@ const normalType = (t: string) => FORMAT_TYPE[t] ?? t.replace(/\(.*\)$/, '');
  * Brings each column to its field's Postgres type: a safe cast when there is one, else text (which holds any value
  * Salesforce sends). A column already widened to text stays text. Returns column -> what was done.
  */
-export async function applyTypeChanges(client: pg.ClientBase, schema: string, spec: ObjectSpec): Promise<Map<string, string>> {
+export async function applyTypeChanges(
+  client: pg.ClientBase,
+  schema: string,
+  spec: ObjectSpec,
+): Promise<Map<string, string>> {
   const actual = await columnTypes(client, schema, spec.table);
   const done = new Map<string, string>();
   for (const f of spec.fields) {
@@ -74,14 +79,27 @@ export async function applyTypeChanges(client: pg.ClientBase, schema: string, sp
 }
 
 /** The drift events of one run, with what sfsync did about each. */
-export function driftEvents(diff: SchemaDiff, typeActions: Map<string, string>, backfilled: number | null): SchemaEvent[] {
+export function driftEvents(
+  diff: SchemaDiff,
+  typeActions: Map<string, string>,
+  backfilled: number | null,
+): SchemaEvent[] {
   const events: SchemaEvent[] = [];
   const filled = backfilled === null ? 'new column' : `new column, back-filled ${backfilled} rows`;
-  for (const f of diff.added) events.push({ field: f.name, kind: 'added', oldType: null, newType: f.sfType, action: filled });
-  for (const name of diff.removed) events.push({ field: name, kind: 'removed', oldType: null, newType: null, action: 'column and data kept' });
+  for (const f of diff.added)
+    events.push({ field: f.name, kind: 'added', oldType: null, newType: f.sfType, action: filled });
+  for (const name of diff.removed)
+    events.push({ field: name, kind: 'removed', oldType: null, newType: null, action: 'column and data kept' });
   for (const { field, oldType } of diff.typeChanged) {
-    events.push({ field: field.name, kind: 'type-changed', oldType, newType: field.sfType, action: typeActions.get(field.column) ?? 'column type unchanged' });
+    events.push({
+      field: field.name,
+      kind: 'type-changed',
+      oldType,
+      newType: field.sfType,
+      action: typeActions.get(field.column) ?? 'column type unchanged',
+    });
   }
-  for (const f of diff.formulaChanged) events.push({ field: f.name, kind: 'formula-changed', oldType: null, newType: null, action: 'values refreshed' });
+  for (const f of diff.formulaChanged)
+    events.push({ field: f.name, kind: 'formula-changed', oldType: null, newType: null, action: 'values refreshed' });
   return events;
 }

@@ -75,15 +75,28 @@ export async function refreshFormulas(ctx: RunContext, obj: ObjectOptions): Prom
     const { spec } = await describeObject(ctx.sf, obj.name);
     const fields = calculatedFields(spec);
     if (fields.length === 0) return { object: spec.name, status: 'skipped', fields: 0, fetched: 0, updated: 0 };
-    return await withClient(ctx.pool, (client) => withObjectLock(client, ctx.config.schema, spec.name, async () => {
-      await ensureTable(client, ctx.config.schema, spec);
-      runId = await startRun(client, { schema: ctx.config.schema, object: spec.name, mode: 'formulas' });
-      const id = runId;
-      const r = await refreshColumns(ctx, client, spec, fields);
-      await finishRun(client, id, { status: 'succeeded', rowsFetched: r.fetched, rowsUpdated: r.updated, bulkJobIds: r.bulkJobIds });
-      log.info({ fields: fields.length, fetched: r.fetched, updated: r.updated }, 'formula fields refreshed');
-      return { object: spec.name, status: 'succeeded', fields: fields.length, fetched: r.fetched, updated: r.updated };
-    }));
+    return await withClient(ctx.pool, (client) =>
+      withObjectLock(client, ctx.config.schema, spec.name, async () => {
+        await ensureTable(client, ctx.config.schema, spec);
+        runId = await startRun(client, { schema: ctx.config.schema, object: spec.name, mode: 'formulas' });
+        const id = runId;
+        const r = await refreshColumns(ctx, client, spec, fields);
+        await finishRun(client, id, {
+          status: 'succeeded',
+          rowsFetched: r.fetched,
+          rowsUpdated: r.updated,
+          bulkJobIds: r.bulkJobIds,
+        });
+        log.info({ fields: fields.length, fetched: r.fetched, updated: r.updated }, 'formula fields refreshed');
+        return {
+          object: spec.name,
+          status: 'succeeded',
+          fields: fields.length,
+          fetched: r.fetched,
+          updated: r.updated,
+        };
+      }),
+    );
   } catch (err) {
     log.error({ err: oneLine(err) }, 'formula refresh failed');
     if (runId !== undefined) {
@@ -95,13 +108,15 @@ export async function refreshFormulas(ctx: RunContext, obj: ObjectOptions): Prom
 }
 
 export function formatFormulaSummary(summaries: FormulaSummary[]): string {
-  return summaries
-    .map((s) => {
-      if (s.status === 'skipped') return `${s.object.padEnd(24)} formulas     no formula fields`;
-      if (s.status === 'failed') return `${s.object.padEnd(24)} formulas     FAILED: ${oneLine(s.error)}`;
-      return `${s.object.padEnd(24)} formulas     ${s.fields} fields, ${s.fetched} read, ${s.updated} updated`;
-    })
-    .join('\n') + '\n';
+  return (
+    summaries
+      .map((s) => {
+        if (s.status === 'skipped') return `${s.object.padEnd(24)} formulas     no formula fields`;
+        if (s.status === 'failed') return `${s.object.padEnd(24)} formulas     FAILED: ${oneLine(s.error)}`;
+        return `${s.object.padEnd(24)} formulas     ${s.fields} fields, ${s.fetched} read, ${s.updated} updated`;
+      })
+      .join('\n') + '\n'
+  );
 }
 
 /**

@@ -24,14 +24,23 @@ export interface NarrowExtract {
 /** Only `fieldNames` of `spec` (Id first); the sub-spec REST rows are converted with. */
 export function narrowSpec(spec: ObjectSpec, fieldNames: readonly string[]): ObjectSpec {
   const wanted = new Set(['Id', ...fieldNames]);
-  return { ...spec, fields: spec.fields.filter((f) => wanted.has(f.name)).sort((a, b) => (a.name === 'Id' ? -1 : b.name === 'Id' ? 1 : 0)) };
+  return {
+    ...spec,
+    fields: spec.fields
+      .filter((f) => wanted.has(f.name))
+      .sort((a, b) => (a.name === 'Id' ? -1 : b.name === 'Id' ? 1 : 0)),
+  };
 }
 
 /**
  * Runs the query up to the point where rows can be read, OUTSIDE any transaction (a Bulk job can take minutes);
  * the caller then opens its transaction and calls copyInto.
  */
-export async function openNarrowExtract(ctx: RunContext, spec: ObjectSpec, operation: 'query' | 'queryAll'): Promise<NarrowExtract> {
+export async function openNarrowExtract(
+  ctx: RunContext,
+  spec: ObjectSpec,
+  operation: 'query' | 'queryAll',
+): Promise<NarrowExtract> {
   const soql = buildSelect(spec);
   const columns = spec.fields.map((f) => f.column);
   let jobId: string;
@@ -52,21 +61,37 @@ export async function openNarrowExtract(ctx: RunContext, spec: ObjectSpec, opera
     bulkJobIds: [jobId],
     via: 'bulk',
     copyInto: async (client, target) => {
-      const stream = bulkCsvStream(ctx.sf, jobId, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal });
+      const stream = bulkCsvStream(ctx.sf, jobId, {
+        expectedHeader: spec.fields.map((f) => f.name),
+        signal: ctx.signal,
+      });
       const copied = await copyCsv(client, { ...target, columns, source: stream, signal: ctx.signal });
       // §6.3: a short read must not pass for a complete one (reconciliation would mark the rest deleted).
-      if (copied !== stream.records) throw new DataError(`${spec.name}: Bulk API announced ${stream.records} records but ${copied} arrived`);
+      if (copied !== stream.records)
+        throw new DataError(`${spec.name}: Bulk API announced ${stream.records} records but ${copied} arrived`);
       return copied;
     },
     close: () => deleteJob(ctx.sf, jobId).catch(() => {}),
   };
 }
 
-function restExtract(ctx: RunContext, spec: ObjectSpec, soql: string, operation: 'query' | 'queryAll', columns: string[]): NarrowExtract {
+function restExtract(
+  ctx: RunContext,
+  spec: ObjectSpec,
+  soql: string,
+  operation: 'query' | 'queryAll',
+  columns: string[],
+): NarrowExtract {
   return {
     bulkJobIds: [],
     via: 'rest',
-    copyInto: (client, target) => copyRows(client, { ...target, columns, rows: restQueryRows(ctx.sf, soql, spec, { all: operation === 'queryAll' }), signal: ctx.signal }),
+    copyInto: (client, target) =>
+      copyRows(client, {
+        ...target,
+        columns,
+        rows: restQueryRows(ctx.sf, soql, spec, { all: operation === 'queryAll' }),
+        signal: ctx.signal,
+      }),
     close: async () => {},
   };
 }

@@ -17,7 +17,11 @@ const IDS_TABLE = 'sfsync_live_ids';
  * The caller holds the object's lock (no sync can load a row between the Id snapshot and the anti-join).
  * `query`, not queryAll (§4.5): Recycle Bin rows are absent too, and they are deleted as well.
  */
-export async function reconcileObject(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec): Promise<{ live: number; found: number }> {
+export async function reconcileObject(
+  ctx: RunContext,
+  client: pg.ClientBase,
+  spec: ObjectSpec,
+): Promise<{ live: number; found: number }> {
   const key = { schema: ctx.config.schema, object: spec.name };
   if (!spec.hasIsDeleted) await ensureDeletedFlag(client, key.schema, spec.table);
   const runId = await startRun(client, { ...key, mode: 'reconcile' });
@@ -27,9 +31,19 @@ export async function reconcileObject(ctx: RunContext, client: pg.ClientBase, sp
       const result = await withTransaction(client, async () => {
         await client.query(`CREATE TEMP TABLE ${IDS_TABLE} (id text PRIMARY KEY) ON COMMIT DROP`);
         const live = await extract.copyInto(client, { schema: 'pg_temp', table: IDS_TABLE });
-        const found = await markAbsentDeleted(client, { schema: key.schema, table: spec.table, idsSchema: 'pg_temp', idsTable: IDS_TABLE });
+        const found = await markAbsentDeleted(client, {
+          schema: key.schema,
+          table: spec.table,
+          idsSchema: 'pg_temp',
+          idsTable: IDS_TABLE,
+        });
         await setNeedsReconcile(client, key, false);
-        await finishRun(client, runId, { status: 'succeeded', rowsFetched: live, rowsDeleted: found, bulkJobIds: extract.bulkJobIds });
+        await finishRun(client, runId, {
+          status: 'succeeded',
+          rowsFetched: live,
+          rowsDeleted: found,
+          bulkJobIds: extract.bulkJobIds,
+        });
         return { live, found };
       });
       ctx.log.info({ object: spec.name, live: result.live, found: result.found }, 'Ids reconciled');

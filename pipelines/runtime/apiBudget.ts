@@ -56,14 +56,26 @@ function apiInUse(limits: Limits, sf: SalesforceHttp): Limit | undefined {
 }
 
 /** The first limit crossed, as a message naming it; undefined when the next object may start. */
-export function crossedLimit(limits: Limits, api: Limit | undefined, run: { apiCalls: number; bulkJobs: number }, s: BudgetSettings): string | undefined {
-  for (const [name, limit] of [[API, api], [BULK_JOBS, limits[BULK_JOBS]], [BULK_STORAGE, limits[BULK_STORAGE]]] as const) {
+export function crossedLimit(
+  limits: Limits,
+  api: Limit | undefined,
+  run: { apiCalls: number; bulkJobs: number },
+  s: BudgetSettings,
+): string | undefined {
+  for (const [name, limit] of [
+    [API, api],
+    [BULK_JOBS, limits[BULK_JOBS]],
+    [BULK_STORAGE, limits[BULK_STORAGE]],
+  ] as const) {
     if (!limit || limit.max <= 0) continue;
     if (used(limit) >= limit.max * s.maxOrgShare) {
       return `${name}: ${used(limit)} of the org's ${limit.max} in use, at or over the ${pct(s.maxOrgShare)} allowed (SFSYNC_MAX_ORG_API_SHARE)`;
     }
   }
-  for (const [name, spent, limit] of [[API, run.apiCalls, api], [BULK_JOBS, run.bulkJobs, limits[BULK_JOBS]]] as const) {
+  for (const [name, spent, limit] of [
+    [API, run.apiCalls, api],
+    [BULK_JOBS, run.bulkJobs, limits[BULK_JOBS]],
+  ] as const) {
     if (!limit || limit.max <= 0) continue;
     if (spent >= limit.max * s.maxRunShare) {
       return `${name}: this run spent ${spent} of the org's ${limit.max}, at or over the ${pct(s.maxRunShare)} one run may use (SFSYNC_MAX_RUN_API_SHARE)`;
@@ -81,7 +93,9 @@ export function createBudget(sf: SalesforceHttp, settings: BudgetSettings, log: 
   const spent = (): Spending => ({ apiCalls: sf.calls - callsAtStart, bulkJobs });
   const noteFailure = (err: unknown) => {
     if (stopped || !(err instanceof SalesforceApiError) || err.errorCode !== 'REQUEST_LIMIT_EXCEEDED') return;
-    stopped = new BudgetError('API budget: Salesforce answered REQUEST_LIMIT_EXCEEDED (the org\'s daily API allowance is spent)');
+    stopped = new BudgetError(
+      "API budget: Salesforce answered REQUEST_LIMIT_EXCEEDED (the org's daily API allowance is spent)",
+    );
   };
   /** §2.7: /limits needs "View Setup and Configuration"; without it the guard still has Sforce-Limit-Info. */
   const readLimits = async (): Promise<Limits> => {
@@ -90,7 +104,10 @@ export function createBudget(sf: SalesforceHttp, settings: BudgetSettings, log: 
     } catch (err) {
       noteFailure(err);
       if (stopped) throw stopped;
-      log.warn({ err: (err as Error).message }, 'cannot read /limits; the API budget guard uses Sforce-Limit-Info only');
+      log.warn(
+        { err: (err as Error).message },
+        'cannot read /limits; the API budget guard uses Sforce-Limit-Info only',
+      );
       return {};
     }
   };

@@ -29,7 +29,9 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     await migrate(url);
   } catch (err) {
     await stopEmbedded?.();
-    throw new SfsyncError('DATABASE', `cannot use PostgreSQL at ${describeUrl(url)}: ${(err as Error).message}`, { cause: err });
+    throw new SfsyncError('DATABASE', `cannot use PostgreSQL at ${describeUrl(url)}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   // Each object in flight holds a connection (and its advisory lock) and may open one more (reconcile, run rows).
   const pool = createPool(url, { max: 2 * config.concurrency * IN_FLIGHT_PER_SLOT + 2 });

@@ -22,7 +22,12 @@ export function nextTick(cron: string, timezone: string | undefined, after: Date
  * The next scheduled sync of `object`, or null when no group syncs it. A group without its own object list syncs
  * every configured object, as `sfsync schedule` does. Salesforce API names are case-insensitive.
  */
-export function nextScheduledRun(object: string, groups: readonly ScheduleGroup[], configured: readonly string[], now: Date): Date | null {
+export function nextScheduledRun(
+  object: string,
+  groups: readonly ScheduleGroup[],
+  configured: readonly string[],
+  now: Date,
+): Date | null {
   const name = object.toLowerCase();
   let earliest: Date | null = null;
   for (const g of groups) {

@@ -3,9 +3,16 @@ import type pg from 'pg';
 import { LockedError } from '../../lib/errors.ts';
 import { sleep } from '../../lib/retry.ts';
 
-export async function withObjectLock<T>(client: pg.ClientBase, schema: string, object: string, fn: () => Promise<T>): Promise<T> {
+export async function withObjectLock<T>(
+  client: pg.ClientBase,
+  schema: string,
+  object: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const key = `sfsync:${schema}.${object}`;
-  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
+  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
+    key,
+  ]);
   if (!rows[0]?.ok) throw new LockedError(`another sfsync process is loading ${object} into schema ${schema}; skipped`);
   try {
     return await fn();
@@ -22,11 +29,19 @@ const LOCK_POLL_MS = 250;
  * a concurrent `sync`. It polls pg_try_advisory_lock rather than blocking in pg_advisory_lock so that an abort
  * (SIGINT/SIGTERM) stops the wait at once, with no query to cancel.
  */
-export async function withObjectLockWaiting<T>(client: pg.ClientBase, schema: string, object: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+export async function withObjectLockWaiting<T>(
+  client: pg.ClientBase,
+  schema: string,
+  object: string,
+  signal: AbortSignal,
+  fn: () => Promise<T>,
+): Promise<T> {
   const key = `sfsync:${schema}.${object}`;
   for (;;) {
     signal.throwIfAborted();
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
+      key,
+    ]);
     if (rows[0]?.ok) break;
     await sleep(LOCK_POLL_MS, signal);
   }
@@ -42,9 +57,16 @@ export async function withObjectLockWaiting<T>(client: pg.ClientBase, schema: st
  * windows twice and take the first one's unfinished windows for abandoned ones. Separate from the object lock,
  * which the backfill takes only per window.
  */
-export async function withBackfillLock<T>(client: pg.ClientBase, schema: string, object: string, fn: () => Promise<T>): Promise<T> {
+export async function withBackfillLock<T>(
+  client: pg.ClientBase,
+  schema: string,
+  object: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const key = `sfsync-backfill:${schema}.${object}`;
-  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
+  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
+    key,
+  ]);
   if (!rows[0]?.ok) throw new LockedError(`another sfsync backfill of ${object} into schema ${schema} is running`);
   try {
     return await fn();

@@ -27,7 +27,12 @@ export interface LiveCounts {
 function current(p: ObjectProgress): ObjectProgress {
   if (!p.live) return p;
   const { records, pages, pagesTotal } = p.live;
-  return { ...p, records: p.records + records, pagesDone: pages ?? p.pagesDone, pagesTotal: pagesTotal ?? p.pagesTotal };
+  return {
+    ...p,
+    records: p.records + records,
+    pagesDone: pages ?? p.pagesDone,
+    pagesTotal: pagesTotal ?? p.pagesTotal,
+  };
 }
 
 export type ProgressPatch = Partial<Omit<ObjectProgress, 'object' | 'startedAt'>>;
@@ -55,7 +60,12 @@ export function recordsPerSecond(p: ObjectProgress, now: number): number {
 
 export function formatProgressLine(entry: ObjectProgress, now: number): string {
   const p = current(entry);
-  const parts = [p.object.padEnd(24), p.phase.padEnd(8), `${p.records.toLocaleString('en-US')} records`.padStart(18), `${recordsPerSecond(p, now).toLocaleString('en-US')}/s`.padStart(10)];
+  const parts = [
+    p.object.padEnd(24),
+    p.phase.padEnd(8),
+    `${p.records.toLocaleString('en-US')} records`.padStart(18),
+    `${recordsPerSecond(p, now).toLocaleString('en-US')}/s`.padStart(10),
+  ];
   if (p.bulkState) parts.push(`job ${p.bulkState}`);
   if (p.pagesDone !== undefined) parts.push(`page ${p.pagesDone}/${p.pagesTotal ?? '?'}`);
   parts.push(`${((now - p.startedAt) / 1000).toFixed(0)} s`);
@@ -83,7 +93,10 @@ export function createProgress(opts: ProgressOptions): ProgressReporter {
     for (const entry of live.values()) {
       const p = current(entry);
       const { object, phase, records, bulkState, pagesDone, pagesTotal } = p;
-      opts.log.info({ object, phase, records, perSecond: recordsPerSecond(p, now()), bulkState, pagesDone, pagesTotal }, 'progress');
+      opts.log.info(
+        { object, phase, records, perSecond: recordsPerSecond(p, now()), bulkState, pagesDone, pagesTotal },
+        'progress',
+      );
     }
   };
   const flush = tty ? draw : logLines;

@@ -1,7 +1,12 @@
 // RunContext: what one command's units of work share, built once at the edge and disposed in finally.
+import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
 import type { Config } from '../../lib/config.ts';
+import { SfsyncError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { connectSalesforce } from './connectSalesforce.ts';
+import { openDatabase } from './database.ts';
+import { createProgress } from './progress.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import type { ProgressReporter } from './progress.ts';
 import type { Slots } from './workSlots.ts';
@@ -16,4 +21,39 @@ export interface RunContext {
   slots?: Slots;
   /** Live progress of long work (a terminal block, else periodic log lines); absent = none. */
   progress?: ProgressReporter;
+}
+
+export async function withRunContext<T>(config: Config, log: Logger, fn: (ctx: RunContext) => Promise<T>): Promise<T> {
+  // SIGINT/SIGTERM abort the work in flight: open transactions roll back, watermarks stay where they were.
+  const controller = new AbortController();
+  // Every concurrent request and COPY listens on this one signal.
+  setMaxListeners(0, controller.signal);
+  const stop = (sig: NodeJS.Signals) => {
+    log.warn({ signal: sig }, 'interrupted: rolling back the work in flight');
+    controller.abort(new SfsyncError('INTERRUPTED', `interrupted by ${sig}`));
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  try {
+    // Login and the database (migrations) at once; a refused login is still the error reported.
+    const [login, database] = await Promise.allSettled([
+      connectSalesforce(config, log, controller.signal),
+      openDatabase(config, log),
+    ]);
+    if (login.status === 'rejected' || database.status === 'rejected') {
+      if (database.status === 'fulfilled') await database.value.close();
+      throw login.status === 'rejected' ? login.reason : (database as PromiseRejectedResult).reason;
+    }
+    const sf = login.value;
+    const db = database.value;
+    log.debug('logged in; database ready');
+    const progress = createProgress({ log, stream: process.stderr });
+    try {
+      return await fn({ config, log, pool: db.pool, sf, signal: controller.signal, progress });
+    } finally {
+      progress.stop();
+      await db.close();
+    }
+  } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+  }
 }

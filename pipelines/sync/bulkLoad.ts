@@ -34,7 +34,11 @@ export interface BulkLoadRequest {
   budget?: { check(): Promise<void> };
 }
 
-export async function loadBulkWindows(ctx: RunContext, client: pg.ClientBase, req: BulkLoadRequest): Promise<CommitResult> {
+export async function loadBulkWindows(
+  ctx: RunContext,
+  client: pg.ClientBase,
+  req: BulkLoadRequest,
+): Promise<CommitResult> {
   const { spec } = req;
   const log = ctx.log.child({ object: spec.name });
   const planning: WindowPlanning = {
@@ -44,7 +48,11 @@ export async function loadBulkWindows(ctx: RunContext, client: pg.ClientBase, re
     // Without a cursor field there is nothing to cut windows on (§3.5): one job.
     maxRows: spec.cursorField ? ctx.config.windowRows : Number.POSITIVE_INFINITY,
   };
-  const windows = await planWindows({ ...(req.plan.from !== undefined && { from: req.plan.from }) }, req.total, planning);
+  const windows = await planWindows(
+    { ...(req.plan.from !== undefined && { from: req.plan.from }) },
+    req.total,
+    planning,
+  );
   if (windows.length > 1) log.info({ windows: windows.length, records: req.total }, 'loading in cursor windows');
   if (windows.length === 0) return commitEmpty(ctx, client, req);
   const jobs = createJobQueue(ctx, spec);
@@ -53,8 +61,24 @@ export async function loadBulkWindows(ctx: RunContext, client: pg.ClientBase, re
     for (const [i, w] of windows.entries()) {
       if (i > 0) await checkBudget(req, spec, i, windows.length);
       for (const ahead of windows.slice(i + 1, i + 1 + LOOKAHEAD)) jobs.prestart(ahead);
-      result = await loadWindow(ctx, client, req, jobs, { window: w, last: i === windows.length - 1, depth: 0, totals: result ?? noTotals(), planning });
-      if (windows.length > 1) log.info({ window: describeWindow(w), done: i + 1, of: windows.length, fetched: result.fetched, watermark: result.watermark }, 'window committed');
+      result = await loadWindow(ctx, client, req, jobs, {
+        window: w,
+        last: i === windows.length - 1,
+        depth: 0,
+        totals: result ?? noTotals(),
+        planning,
+      });
+      if (windows.length > 1)
+        log.info(
+          {
+            window: describeWindow(w),
+            done: i + 1,
+            of: windows.length,
+            fetched: result.fetched,
+            watermark: result.watermark,
+          },
+          'window committed',
+        );
     }
     return result!;
   } finally {
@@ -70,7 +94,13 @@ interface WindowStep {
   planning: WindowPlanning;
 }
 
-async function loadWindow(ctx: RunContext, client: pg.ClientBase, req: BulkLoadRequest, jobs: JobQueue, step: WindowStep): Promise<CommitResult> {
+async function loadWindow(
+  ctx: RunContext,
+  client: pg.ClientBase,
+  req: BulkLoadRequest,
+  jobs: JobQueue,
+  step: WindowStep,
+): Promise<CommitResult> {
   const { spec } = req;
   let job: JobInfo;
   try {
@@ -87,18 +117,39 @@ async function loadWindow(ctx: RunContext, client: pg.ClientBase, req: BulkLoadR
     }
     const halves = step.depth < MAX_SPLITS ? await halveWindow(step.window, step.planning) : null;
     if (!halves) throw withWindow(err, step);
-    ctx.log.warn({ object: spec.name, window: describeWindow(step.window), err: err.message }, 'Bulk job failed; retrying the window as two smaller ones');
-    const first = await loadWindow(ctx, client, req, jobs, { ...step, window: halves[0], last: false, depth: step.depth + 1 });
+    ctx.log.warn(
+      { object: spec.name, window: describeWindow(step.window), err: err.message },
+      'Bulk job failed; retrying the window as two smaller ones',
+    );
+    const first = await loadWindow(ctx, client, req, jobs, {
+      ...step,
+      window: halves[0],
+      last: false,
+      depth: step.depth + 1,
+    });
     return loadWindow(ctx, client, req, jobs, { ...step, window: halves[1], depth: step.depth + 1, totals: first });
   }
   const open = (): Source => {
-    const stream = bulkCsvStream(ctx.sf, job.id, { expectedHeader: spec.fields.map((f) => f.name), signal: ctx.signal, parallel: ctx.config.bulkParallel });
+    const stream = bulkCsvStream(ctx.sf, job.id, {
+      expectedHeader: spec.fields.map((f) => f.name),
+      signal: ctx.signal,
+      parallel: ctx.config.bulkParallel,
+    });
     ctx.progress?.update(spec.name, { phase: 'load', records: step.totals.fetched, live: stream });
     return { kind: 'csv', stream, expectedRows: () => stream.records, bytes: () => stream.bytes };
   };
   const committed = await commitLoad(ctx, client, {
-    spec, mode: req.plan.mode, runId: req.runId, window: step.window, planFrom: req.plan.from, open, bulkJobIds: [job.id],
-    serverNow: req.serverNow, overlapMinutes: req.overlapMinutes, deletes: deletesFor(req, step), before: step.totals,
+    spec,
+    mode: req.plan.mode,
+    runId: req.runId,
+    window: step.window,
+    planFrom: req.plan.from,
+    open,
+    bulkJobIds: [job.id],
+    serverNow: req.serverNow,
+    overlapMinutes: req.overlapMinutes,
+    deletes: deletesFor(req, step),
+    before: step.totals,
   });
   await jobs.remove(job.id);
   return committed;
@@ -123,15 +174,26 @@ function tooBig(err: unknown): err is BulkJobError | SalesforceApiError {
 function withWindow(err: BulkJobError | SalesforceApiError, step: WindowStep): unknown {
   if (!(err instanceof BulkJobError)) return err;
   const splits = step.depth > 0 ? `, after ${step.depth} split(s)` : '';
-  return new BulkJobError(err.jobId, err.state, `${err.message} (window ${describeWindow(step.window)}${splits})`, { cause: err });
+  return new BulkJobError(err.jobId, err.state, `${err.message} (window ${describeWindow(step.window)}${splits})`, {
+    cause: err,
+  });
 }
 
 /** Nothing in range: no Bulk job (each costs 10-15 s on a real org); the run still commits its deletes. */
 function commitEmpty(ctx: RunContext, client: pg.ClientBase, req: BulkLoadRequest): Promise<CommitResult> {
   const open = (): Source => ({ kind: 'pages', pages: (async function* () {})() });
   return commitLoad(ctx, client, {
-    spec: req.spec, mode: req.plan.mode, runId: req.runId, window: {}, planFrom: req.plan.from, open, bulkJobIds: [],
-    serverNow: req.serverNow, overlapMinutes: req.overlapMinutes, deletes: req.deletes, before: noTotals(),
+    spec: req.spec,
+    mode: req.plan.mode,
+    runId: req.runId,
+    window: {},
+    planFrom: req.plan.from,
+    open,
+    bulkJobIds: [],
+    serverNow: req.serverNow,
+    overlapMinutes: req.overlapMinutes,
+    deletes: req.deletes,
+    before: noTotals(),
   });
 }
 
@@ -140,7 +202,9 @@ async function checkBudget(req: BulkLoadRequest, spec: ObjectSpec, done: number,
     await req.budget?.check();
   } catch (err) {
     if (!(err instanceof BudgetError)) throw err;
-    throw new BudgetError(`${err.message}; ${spec.name} stopped after ${done} of ${of} windows (those are committed; the next run goes on from there)`);
+    throw new BudgetError(
+      `${err.message}; ${spec.name} stopped after ${done} of ${of} windows (those are committed; the next run goes on from there)`,
+    );
   }
 }
 

@@ -17,7 +17,9 @@ import { type Mode, cappedWatermark } from './plan.ts';
 import type { CsvPage } from '../../transforms/csvPage.ts';
 
 /** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST pages already encoded as CSV. */
-export type Source = { kind: 'csv'; stream: Readable; expectedRows: () => number; bytes?: () => number } | { kind: 'pages'; pages: AsyncIterable<CsvPage> };
+export type Source =
+  | { kind: 'csv'; stream: Readable; expectedRows: () => number; bytes?: () => number }
+  | { kind: 'pages'; pages: AsyncIterable<CsvPage> };
 
 export interface Totals {
   fetched: number;
@@ -57,20 +59,34 @@ export interface CommitResult extends Totals {
 }
 
 /** 23505 unique_violation, wrapped by copyCsv as a DataError. */
-const isDuplicateKey = (err: unknown) => ((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '23505';
+const isDuplicateKey = (err: unknown) =>
+  ((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '23505';
 
 /** Rows into a table or stage; a Bulk stream must deliver the record count Salesforce announced (§6.3). */
-export async function copySource(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, target: { schema: string; table: string }, source: Source): Promise<{ copied: number; bytes: number }> {
+export async function copySource(
+  ctx: RunContext,
+  client: pg.ClientBase,
+  spec: ObjectSpec,
+  target: { schema: string; table: string },
+  source: Source,
+): Promise<{ copied: number; bytes: number }> {
   const columns = spec.fields.map((f) => f.column);
   if (source.kind === 'pages') {
     const pages = counted(source.pages);
-    const copied = await copyCsv(client, { ...target, columns, source: Readable.from(pages.chunks), signal: ctx.signal });
+    const copied = await copyCsv(client, {
+      ...target,
+      columns,
+      source: Readable.from(pages.chunks),
+      signal: ctx.signal,
+    });
     checkCopied(spec, copied, pages.records());
     return { copied, bytes: 0 };
   }
   const copied = await copyCsv(client, { ...target, columns, source: source.stream, signal: ctx.signal });
   if (copied !== source.expectedRows()) {
-    throw new DataError(`${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`);
+    throw new DataError(
+      `${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`,
+    );
   }
   return { copied, bytes: source.bytes?.() ?? 0 };
 }
@@ -79,12 +95,23 @@ export async function copySource(ctx: RunContext, client: pg.ClientBase, spec: O
  * Rows into a TEMP stage, then one merge into the table that never lets an older cursor overwrite a newer row. The
  * caller's transaction holds both. Shared by sync windows and backfill windows.
  */
-export async function stageAndMerge(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, source: Source): Promise<{ stage: string; copied: number; bytes: number; inserted: number; updated: number }> {
+export async function stageAndMerge(
+  ctx: RunContext,
+  client: pg.ClientBase,
+  spec: ObjectSpec,
+  source: Source,
+): Promise<{ stage: string; copied: number; bytes: number; inserted: number; updated: number }> {
   const schema = ctx.config.schema;
   const stage = await createStage(client, schema, spec.table);
   const { copied, bytes } = await copySource(ctx, client, spec, { schema: STAGE_SCHEMA, table: stage }, source);
   const columns = spec.fields.map((f) => f.column);
-  const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn: spec.cursorField?.toLowerCase() ?? null });
+  const merged = await mergeStage(client, {
+    schema,
+    table: spec.table,
+    stage,
+    columns,
+    cursorColumn: spec.cursorField?.toLowerCase() ?? null,
+  });
   return { stage, copied, bytes, ...merged };
 }
 
@@ -102,7 +129,10 @@ function counted(pages: AsyncIterable<CsvPage>): { chunks: AsyncGenerator<Buffer
 
 /** A CSV line per REST record: COPY counting otherwise means the encoding broke a record apart. */
 function checkCopied(spec: ObjectSpec, copied: number, records: number): void {
-  if (copied !== records) throw new DataError(`${spec.name}: ${records} records from Salesforce became ${copied} rows in COPY; nothing was loaded`);
+  if (copied !== records)
+    throw new DataError(
+      `${spec.name}: ${records} records from Salesforce became ${copied} rows in COPY; nothing was loaded`,
+    );
 }
 
 /**
@@ -111,7 +141,12 @@ function checkCopied(spec: ObjectSpec, copied: number, records: number): void {
  * merge after the last page. The merge rules are the same, so a record seen on two pages ends as the newest of
  * them, as in one merge (it is counted on each page, though: fetched twice, inserted then updated).
  */
-async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec, pages: AsyncIterable<CsvPage>): Promise<Loaded> {
+async function mergePages(
+  ctx: RunContext,
+  client: pg.ClientBase,
+  spec: ObjectSpec,
+  pages: AsyncIterable<CsvPage>,
+): Promise<Loaded> {
   const schema = ctx.config.schema;
   const stage = await createStage(client, schema, spec.table);
   const columns = spec.fields.map((f) => f.column);
@@ -128,7 +163,13 @@ async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSp
   for await (const page of pages) {
     const waitMs = lap();
     if (page.records === 0) continue;
-    const copied = await copyCsv(client, { schema: STAGE_SCHEMA, table: stage, columns, source: Readable.from([page.csv]), signal: ctx.signal });
+    const copied = await copyCsv(client, {
+      schema: STAGE_SCHEMA,
+      table: stage,
+      columns,
+      source: Readable.from([page.csv]),
+      signal: ctx.signal,
+    });
     checkCopied(spec, copied, page.records);
     out.copied += copied;
     const copyMs = lap();
@@ -138,7 +179,18 @@ async function mergePages(ctx: RunContext, client: pg.ClientBase, spec: ObjectSp
     const loaded = cursorColumn ? await maxCursor(client, STAGE_SCHEMA, stage, cursorColumn) : null;
     if (loaded !== null && (out.loaded === null || loaded > out.loaded)) out.loaded = loaded;
     await client.query(`TRUNCATE ${qualified(STAGE_SCHEMA, stage)}`);
-    ctx.log.debug({ object: spec.name, records: page.records, inserted: merged.inserted, updated: merged.updated, waitMs, copyMs, mergeMs: lap() }, 'page merged');
+    ctx.log.debug(
+      {
+        object: spec.name,
+        records: page.records,
+        inserted: merged.inserted,
+        updated: merged.updated,
+        waitMs,
+        copyMs,
+        mergeMs: lap(),
+      },
+      'page merged',
+    );
   }
   return out;
 }
@@ -176,7 +228,16 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
       bytes: req.before.bytes + r.bytes,
       bulkJobIds: [...req.before.bulkJobIds, ...req.bulkJobIds],
     };
-    const outcome: Omit<RunOutcome, 'status'> = { apiCalls: ctx.sf.calls, rowsFetched: totals.fetched, rowsInserted: totals.inserted, rowsUpdated: totals.updated, rowsDeleted: totals.deleted, bytes: totals.bytes || undefined, bulkJobIds: totals.bulkJobIds, windowFrom: req.planFrom ?? null };
+    const outcome: Omit<RunOutcome, 'status'> = {
+      apiCalls: ctx.sf.calls,
+      rowsFetched: totals.fetched,
+      rowsInserted: totals.inserted,
+      rowsUpdated: totals.updated,
+      rowsDeleted: totals.deleted,
+      bytes: totals.bytes || undefined,
+      bulkJobIds: totals.bulkJobIds,
+      windowFrom: req.planFrom ?? null,
+    };
     // The run stays 'running' with the counts committed so far, so an interrupted run still shows them; syncObject
     // marks it succeeded once the whole object is done (drift back-fill and reconciliation come after the load).
     await updateRun(client, req.runId, outcome);
@@ -191,7 +252,14 @@ type Loaded = { copied: number; bytes: number; inserted: number; updated: number
  * record changed while the load ran can come back in a later window, and that duplicate key sends the window
  * through the stage and merge instead (re-reading it: Bulk results can be fetched again, §6.3).
  */
-async function loadRows(client: pg.ClientBase, mode: Mode, schema: string, table: string, direct: () => Promise<Loaded>, viaStage: () => Promise<Loaded>): Promise<Loaded> {
+async function loadRows(
+  client: pg.ClientBase,
+  mode: Mode,
+  schema: string,
+  table: string,
+  direct: () => Promise<Loaded>,
+  viaStage: () => Promise<Loaded>,
+): Promise<Loaded> {
   if (mode !== 'initial') return viaStage();
   if (await tableIsEmpty(client, schema, table)) return direct();
   await client.query('SAVEPOINT sfsync_direct');

@@ -50,7 +50,10 @@ export async function planWindows(whole: CursorWindow, total: number, p: WindowP
   const halves = await halveWindow(whole, p);
   if (!halves) return [{ ...whole, count: total }];
   const first = await p.count(halves[0]);
-  return [...(await planWindows(halves[0], first, p)), ...(await planWindows(halves[1], Math.max(0, total - first), p))];
+  return [
+    ...(await planWindows(halves[0], first, p)),
+    ...(await planWindows(halves[1], Math.max(0, total - first), p)),
+  ];
 }
 
 export function describeWindow(w: CursorWindow): string {

@@ -38,7 +38,9 @@ function startWorker(fields: readonly FieldSpec[]): Worker {
   const here = import.meta.url;
   const data = { fields: fields.map((f) => ({ name: f.name })) };
   if (!here.endsWith('.ts')) return new Worker(new URL('./csvPageWorker.js', here), { workerData: data });
-  return new Worker(new URL('../../bin/tsxWorker.js', here), { workerData: { ...data, entry: new URL('../../transforms/csvPageWorker.ts', here).href } });
+  return new Worker(new URL('../../bin/tsxWorker.js', here), {
+    workerData: { ...data, entry: new URL('../../transforms/csvPageWorker.ts', here).href },
+  });
 }
 
 export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSpec[]): RestCsvReader {
@@ -65,11 +67,18 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       pending.delete(reply.id);
       if (pending.size === 0) w.unref();
       if (!p) return;
-      if ('error' in reply) p.reject(reply.error.name === 'DataError' ? new DataError(reply.error.message) : new SfsyncError('WORKER', reply.error.message));
+      if ('error' in reply)
+        p.reject(
+          reply.error.name === 'DataError'
+            ? new DataError(reply.error.message)
+            : new SfsyncError('WORKER', reply.error.message),
+        );
       // Transferred, the Buffer arrives as a plain Uint8Array view.
       else p.resolve({ ...reply, csv: Buffer.from(reply.csv.buffer, reply.csv.byteOffset, reply.csv.byteLength) });
     });
-    w.on('error', (err) => failAll(new SfsyncError('WORKER', `the REST page worker failed: ${err.message}`, { cause: err })));
+    w.on('error', (err) =>
+      failAll(new SfsyncError('WORKER', `the REST page worker failed: ${err.message}`, { cause: err })),
+    );
     w.on('exit', () => failAll(new SfsyncError('WORKER', 'the REST page worker stopped')));
     return w;
   };
@@ -111,7 +120,15 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       const text = await http.getText(path, { signal });
       const arrived = performance.now();
       const page = encodePage(text, path, fields);
-      http.log.debug({ records: page.records, totalSize: page.totalSize, fetchMs: Math.round(arrived - asked), encodeMs: Math.round(performance.now() - arrived) }, 'first REST page');
+      http.log.debug(
+        {
+          records: page.records,
+          totalSize: page.totalSize,
+          fetchMs: Math.round(arrived - asked),
+          encodeMs: Math.round(performance.now() - arrived),
+        },
+        'first REST page',
+      );
       return page;
     },
     pages(first, onPage) {

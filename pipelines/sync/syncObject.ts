@@ -56,7 +56,11 @@ interface LoadExtras {
   budget?: ApiBudget;
 }
 
-export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { fullRefresh: boolean; budget?: ApiBudget }): Promise<RunSummary> {
+export async function syncObject(
+  ctx: RunContext,
+  obj: ObjectOptions,
+  flags: { fullRefresh: boolean; budget?: ApiBudget },
+): Promise<RunSummary> {
   const started = Date.now();
   const log = ctx.log.child({ object: obj.name });
   let mode: Mode = 'initial';
@@ -68,46 +72,94 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
     // §2.1: the describe response's Date header; records stamped after this may still be committing.
     const serverNow = ctx.sf.serverNow();
     log.debug({ fields: spec.fields.length }, 'described');
-    return await withClient(ctx.pool, (client) => lockObject(ctx, client, spec.name, async () => {
-      const key = { schema: ctx.config.schema, object: spec.name };
-      const state = await getObjectState(client, key);
-      const watermark = await getWatermark(client, key);
-      const plan = planObject({ cursorField: spec.cursorField, watermark, fullRefresh: flags.fullRefresh || obj.fullRefresh, overlapMinutes: obj.overlapMinutes });
-      // A delta's first page and getDeleted are asked for now: Salesforce answers while the table is checked, and
-      // getDeleted's answer is needed only at the commit. Both are awaited later (or left, should this run fail).
-      const reader = plan.mode === 'incremental' ? openRestCsvReader(ctx.sf, spec.fields) : undefined;
-      const rest = reader && { reader, first: reader.first(restSoql(spec, plan)) };
-      const deletes = plan.mode === 'incremental'
-        ? checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)
-        : Promise.resolve(loadedAsOf(serverNow));
-      for (const pending of [rest?.first, deletes]) pending?.catch(() => {});
-      try {
-        await ensureTable(client, ctx.config.schema, spec);
-        const diff = diffSchema(state.fields, spec);
-        const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
-        await ensureLiveView(client, ctx.config.schema, spec.table);
-        log.debug('table checked');
-        mode = plan.mode;
-        runId = await startRun(client, { ...key, mode });
-        log.info({ mode, from: plan.from }, 'object sync started');
-        const result = await load(ctx, client, spec, plan, runId, { serverNow, overlapMinutes: obj.overlapMinutes, deletes, rest, budget: flags.budget });
-        via = result.via;
-        await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
-        if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
-        // Only now, every step of the object done, is the run a success: a partial run is never reported as one.
-        await finishRun(client, runId, { status: 'succeeded', apiCalls: ctx.sf.calls });
-        const ms = Date.now() - started;
-        log.info({ mode, via, fetched: result.fetched, inserted: result.inserted, updated: result.updated, deleted: result.deleted, ms, watermark: result.watermark }, 'object synced');
-        return { object: spec.name, mode, via, status: 'succeeded', rowsFetched: result.fetched, rowsInserted: result.inserted, rowsUpdated: result.updated, rowsDeleted: result.deleted, ms, watermark: result.watermark };
-      } finally {
-        await reader?.close();
-      }
-    }));
+    return await withClient(ctx.pool, (client) =>
+      lockObject(ctx, client, spec.name, async () => {
+        const key = { schema: ctx.config.schema, object: spec.name };
+        const state = await getObjectState(client, key);
+        const watermark = await getWatermark(client, key);
+        const plan = planObject({
+          cursorField: spec.cursorField,
+          watermark,
+          fullRefresh: flags.fullRefresh || obj.fullRefresh,
+          overlapMinutes: obj.overlapMinutes,
+        });
+        // A delta's first page and getDeleted are asked for now: Salesforce answers while the table is checked, and
+        // getDeleted's answer is needed only at the commit. Both are awaited later (or left, should this run fail).
+        const reader = plan.mode === 'incremental' ? openRestCsvReader(ctx.sf, spec.fields) : undefined;
+        const rest = reader && { reader, first: reader.first(restSoql(spec, plan)) };
+        const deletes =
+          plan.mode === 'incremental'
+            ? checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)
+            : Promise.resolve(loadedAsOf(serverNow));
+        for (const pending of [rest?.first, deletes]) pending?.catch(() => {});
+        try {
+          await ensureTable(client, ctx.config.schema, spec);
+          const diff = diffSchema(state.fields, spec);
+          const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
+          await ensureLiveView(client, ctx.config.schema, spec.table);
+          log.debug('table checked');
+          mode = plan.mode;
+          runId = await startRun(client, { ...key, mode });
+          log.info({ mode, from: plan.from }, 'object sync started');
+          const result = await load(ctx, client, spec, plan, runId, {
+            serverNow,
+            overlapMinutes: obj.overlapMinutes,
+            deletes,
+            rest,
+            budget: flags.budget,
+          });
+          via = result.via;
+          await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
+          if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
+          // Only now, every step of the object done, is the run a success: a partial run is never reported as one.
+          await finishRun(client, runId, { status: 'succeeded', apiCalls: ctx.sf.calls });
+          const ms = Date.now() - started;
+          log.info(
+            {
+              mode,
+              via,
+              fetched: result.fetched,
+              inserted: result.inserted,
+              updated: result.updated,
+              deleted: result.deleted,
+              ms,
+              watermark: result.watermark,
+            },
+            'object synced',
+          );
+          return {
+            object: spec.name,
+            mode,
+            via,
+            status: 'succeeded',
+            rowsFetched: result.fetched,
+            rowsInserted: result.inserted,
+            rowsUpdated: result.updated,
+            rowsDeleted: result.deleted,
+            ms,
+            watermark: result.watermark,
+          };
+        } finally {
+          await reader?.close();
+        }
+      }),
+    );
   } catch (err) {
     log.error({ err: oneLine(err) }, 'object sync failed');
     // An abort surfaces as the transport's "canceled"; the signal's reason says why (SIGTERM, budget, ...).
     if (runId !== undefined) await recordFailure(ctx, runId, ctx.signal.aborted ? ctx.signal.reason : err);
-    return { object: obj.name, mode, via, status: 'failed', rowsFetched: 0, rowsInserted: 0, rowsUpdated: 0, ms: Date.now() - started, watermark: null, error: err };
+    return {
+      object: obj.name,
+      mode,
+      via,
+      status: 'failed',
+      rowsFetched: 0,
+      rowsInserted: 0,
+      rowsUpdated: 0,
+      ms: Date.now() - started,
+      watermark: null,
+      error: err,
+    };
   } finally {
     ctx.progress?.finish(obj.name);
   }
@@ -116,31 +168,54 @@ export async function syncObject(ctx: RunContext, obj: ObjectOptions, flags: { f
 /** Issue 5 item 4: another process loading the object -> skip it (LockedError) or, with --wait-for-lock, wait. */
 function lockObject<T>(ctx: RunContext, client: pg.ClientBase, object: string, fn: () => Promise<T>): Promise<T> {
   const { schema, waitForLock } = ctx.config;
-  return waitForLock ? withObjectLockWaiting(client, schema, object, ctx.signal, fn) : withObjectLock(client, schema, object, fn);
+  return waitForLock
+    ? withObjectLockWaiting(client, schema, object, ctx.signal, fn)
+    : withObjectLock(client, schema, object, fn);
 }
 
 async function recordFailure(ctx: RunContext, runId: number, err: unknown): Promise<void> {
   try {
-    await withClient(ctx.pool, (client) => finishRun(client, runId, { status: 'failed', error: oneLine(err), apiCalls: ctx.sf.calls }));
+    await withClient(ctx.pool, (client) =>
+      finishRun(client, runId, { status: 'failed', error: oneLine(err), apiCalls: ctx.sf.calls }),
+    );
   } catch (e) {
     ctx.log.warn({ err: oneLine(e) }, 'could not record the failed run');
   }
 }
 
-async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, { rest, ...extras }: LoadExtras): Promise<LoadResult> {
+async function load(
+  ctx: RunContext,
+  client: pg.PoolClient,
+  spec: ObjectSpec,
+  plan: Plan,
+  runId: number,
+  { rest, ...extras }: LoadExtras,
+): Promise<LoadResult> {
   // §4.4: size the work first. A small delta is cheaper over REST than as a Bulk job (10-15 s of queue on a real
   // org); a large load is cut into cursor windows (pipelines/sync/cursorWindows.ts). A delta is sized by its own query's first
   // page (totalSize): the same one API call as a COUNT(), and for the usual small delta the read is under way.
   let total: number;
   if (rest) {
     const first = await rest.first;
-    if (first.totalSize <= ctx.config.bulkThreshold) return loadRest(ctx, client, spec, plan, runId, extras, rest.reader, first);
+    if (first.totalSize <= ctx.config.bulkThreshold)
+      return loadRest(ctx, client, spec, plan, runId, extras, rest.reader, first);
     total = first.totalSize;
   } else {
-    total = await countRecords(ctx.sf, buildCount(spec, { window: plan.from !== undefined ? { from: plan.from } : {} }), { all: true });
+    total = await countRecords(
+      ctx.sf,
+      buildCount(spec, { window: plan.from !== undefined ? { from: plan.from } : {} }),
+      { all: true },
+    );
   }
   try {
-    const result = await loadBulkWindows(ctx, client, { spec, plan, runId, total, ...extras, deletes: await extras.deletes });
+    const result = await loadBulkWindows(ctx, client, {
+      spec,
+      plan,
+      runId,
+      total,
+      ...extras,
+      deletes: await extras.deletes,
+    });
     return { ...result, via: 'bulk' };
   } catch (err) {
     if (!bulkRefused(err)) throw err;
@@ -156,10 +231,20 @@ async function load(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, pl
 }
 
 /** §4.5: queryAll (deleted records too) in cursor order, from the plan's lower bound. */
-const restSoql = (spec: ObjectSpec, plan: Plan) => buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
+const restSoql = (spec: ObjectSpec, plan: Plan) =>
+  buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
 
 /** `first`: the query's first page when load() already asked for it; used once (a second open re-runs the query). */
-async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, runId: number, extras: Omit<LoadExtras, 'rest'>, reader: RestCsvReader, first?: EncodedPage): Promise<LoadResult> {
+async function loadRest(
+  ctx: RunContext,
+  client: pg.PoolClient,
+  spec: ObjectSpec,
+  plan: Plan,
+  runId: number,
+  extras: Omit<LoadExtras, 'rest'>,
+  reader: RestCsvReader,
+  first?: EncodedPage,
+): Promise<LoadResult> {
   let opened = first;
   const open = (): Source => {
     const live = { records: 0 };
@@ -174,7 +259,17 @@ async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec
     })();
     return { kind: 'pages', pages };
   };
-  const result = await commitLoad(ctx, client, { spec, mode: plan.mode, runId, window: {}, planFrom: plan.from, open, bulkJobIds: [], before: noTotals(), ...extras });
+  const result = await commitLoad(ctx, client, {
+    spec,
+    mode: plan.mode,
+    runId,
+    window: {},
+    planFrom: plan.from,
+    open,
+    bulkJobIds: [],
+    before: noTotals(),
+    ...extras,
+  });
   return { ...result, via: 'rest' };
 }
 
@@ -183,10 +278,21 @@ async function loadRest(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec
  * changed formula get Salesforce's current values for every loaded row; then the describe seen and the drift
  * events are saved in the same transaction, so a failed back-fill is retried by the next run.
  */
-async function settleSchema(ctx: RunContext, client: pg.PoolClient, spec: ObjectSpec, plan: Plan, state: ObjectState, diff: SchemaDiff, typeActions: Map<string, string>): Promise<void> {
+async function settleSchema(
+  ctx: RunContext,
+  client: pg.PoolClient,
+  spec: ObjectSpec,
+  plan: Plan,
+  state: ObjectState,
+  diff: SchemaDiff,
+  typeActions: Map<string, string>,
+): Promise<void> {
   const key = { schema: ctx.config.schema, object: spec.name };
   const snapshot = snapshotOf(spec);
-  const stale = plan.mode === 'incremental' ? [...diff.added, ...diff.typeChanged.map((t) => t.field), ...diff.formulaChanged].map((f) => f.name) : [];
+  const stale =
+    plan.mode === 'incremental'
+      ? [...diff.added, ...diff.typeChanged.map((t) => t.field), ...diff.formulaChanged].map((f) => f.name)
+      : [];
   const save = async (c: pg.ClientBase, backfilled: number | null) => {
     const events = driftEvents(diff, typeActions, backfilled);
     for (const e of events) ctx.log.info({ object: spec.name, ...e }, 'schema drift');
@@ -195,8 +301,12 @@ async function settleSchema(ctx: RunContext, client: pg.PoolClient, spec: Object
   };
   if (stale.length > 0) {
     const r = await refreshColumns(ctx, client, spec, stale, (c, done) => save(c, done.updated));
-    ctx.log.info({ object: spec.name, fields: stale, fetched: r.fetched, updated: r.updated }, 'columns refreshed for drifted fields');
+    ctx.log.info(
+      { object: spec.name, fields: stale, fetched: r.fetched, updated: r.updated },
+      'columns refreshed for drifted fields',
+    );
     return;
   }
-  if (state.fields === null || driftEvents(diff, typeActions, null).length > 0) await withTransaction(client, () => save(client, null));
+  if (state.fields === null || driftEvents(diff, typeActions, null).length > 0)
+    await withTransaction(client, () => save(client, null));
 }

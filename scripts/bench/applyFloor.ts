@@ -20,7 +20,8 @@ const changed = Number(process.env.BENCH_CHANGED ?? 10_000);
 const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
 await db.connect();
 const columns = await existingColumns(db, schema, table);
-const changedValue = (c: string) => (c === 'description' ? `'floor change ' || id` : c === 'systemmodstamp' ? 'now()' : quoteIdent(c));
+const changedValue = (c: string) =>
+  c === 'description' ? `'floor change ' || id` : c === 'systemmodstamp' ? 'now()' : quoteIdent(c);
 const select = `SELECT ${columns.map((c) => `${changedValue(c)} AS ${quoteIdent(c)}`).join(', ')} FROM ${qualified(schema, table)}
   ORDER BY md5(id || 'applyFloor') LIMIT ${changed}`;
 const chunks: Buffer[] = [];

@@ -55,7 +55,8 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
       const { rows } = await pool.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.columns WHERE table_schema = 'sfsync' AND column_name = 'target_schema'",
       );
-      for (const r of rows) await pool.query(`DELETE FROM sfsync.${quoteIdent(r.table_name)} WHERE target_schema = $1`, [schema]);
+      for (const r of rows)
+        await pool.query(`DELETE FROM sfsync.${quoteIdent(r.table_name)} WHERE target_schema = $1`, [schema]);
     },
     async runs(schema) {
       const { rows } = await pool.query<RunRow>(

@@ -1,4 +1,3 @@
-
 import { describeObject } from '../../extractors/describe.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import { buildSelect } from '../../extractors/soql.ts';

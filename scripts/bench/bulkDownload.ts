@@ -38,12 +38,25 @@ async function resetPeak(pid: number): Promise<void> {
 
 async function main(): Promise<void> {
   const log = createLogger({ level: 'warn' });
-  const em = await startEmulator({ accounts: Number(args.accounts) }, path.join(tmpdir(), `sfsync-bench-download-${process.pid}.log`));
+  const em = await startEmulator(
+    { accounts: Number(args.accounts) },
+    path.join(tmpdir(), `sfsync-bench-download-${process.pid}.log`),
+  );
   try {
     const { info } = em;
     const pid = em.pid;
-    const auth = { flow: 'jwt' as const, clientId: info.clientId, username: info.username, privateKeyPem: await readFile(info.privateKeyPath, 'utf8') };
-    const tokens = createTokenProvider({ loginUrl: info.loginUrl, auth, log, mint: () => fetchToken({ loginUrl: info.loginUrl, auth, log }) });
+    const auth = {
+      flow: 'jwt' as const,
+      clientId: info.clientId,
+      username: info.username,
+      privateKeyPem: await readFile(info.privateKeyPath, 'utf8'),
+    };
+    const tokens = createTokenProvider({
+      loginUrl: info.loginUrl,
+      auth,
+      log,
+      mint: () => fetchToken({ loginUrl: info.loginUrl, auth, log }),
+    });
     const http = createSalesforceHttp({ tokens, apiVersion: '62.0', log });
     const { spec } = await describeObject(http, 'Account');
     const job = await createQueryJob(http, { soql: buildSelect(spec), operation: 'queryAll' });
@@ -59,7 +72,12 @@ async function main(): Promise<void> {
         global.gc?.();
         await resetPeak(process.pid);
         const started = performance.now();
-        const stream = bulkCsvStream(http, job.id, { expectedHeader: spec.fields.map((f) => f.name), parallel: width, maxRecords, gzip: false });
+        const stream = bulkCsvStream(http, job.id, {
+          expectedHeader: spec.fields.map((f) => f.name),
+          parallel: width,
+          maxRecords,
+          gzip: false,
+        });
         let bytes = 0;
         for await (const chunk of stream) bytes += (chunk as Buffer).length;
         const secs = (performance.now() - started) / 1000;
@@ -70,7 +88,9 @@ async function main(): Promise<void> {
         r.clientPeak = Math.max(r.clientPeak, mb(clientPeak));
         r.emulatorPeak = Math.max(r.emulatorPeak, emulatorPeak);
         results.set(width, r);
-        say(`round ${round + 1}, parallel ${width}: ${stream.pages}/${stream.pagesTotal ?? '?'} pages, ${stream.records} records, ${mb(bytes).toFixed(1)} MB in ${secs.toFixed(2)} s = ${(mb(bytes) / secs).toFixed(1)} MB/s; client peak RSS ${mb(clientPeak).toFixed(0)} MB, emulator peak RSS ${emulatorPeak.toFixed(0)} MB`);
+        say(
+          `round ${round + 1}, parallel ${width}: ${stream.pages}/${stream.pagesTotal ?? '?'} pages, ${stream.records} records, ${mb(bytes).toFixed(1)} MB in ${secs.toFixed(2)} s = ${(mb(bytes) / secs).toFixed(1)} MB/s; client peak RSS ${mb(clientPeak).toFixed(0)} MB, emulator peak RSS ${emulatorPeak.toFixed(0)} MB`,
+        );
       }
     }
     await deleteJob(http, job.id).catch(() => {});
@@ -78,7 +98,9 @@ async function main(): Promise<void> {
     for (const [width, r] of results) {
       const best = Math.max(...r.mbps);
       const mean = r.mbps.reduce((a, b) => a + b, 0) / r.mbps.length;
-      console.log(`${width === 1 ? 'sequential (locator walk)' : `parallel ${width} (resultPages)`}: mean ${mean.toFixed(1)} MB/s, best ${best.toFixed(1)} MB/s over ${r.mbps.length} runs; client peak RSS ${r.clientPeak.toFixed(0)} MB, emulator peak RSS ${r.emulatorPeak.toFixed(0)} MB`);
+      console.log(
+        `${width === 1 ? 'sequential (locator walk)' : `parallel ${width} (resultPages)`}: mean ${mean.toFixed(1)} MB/s, best ${best.toFixed(1)} MB/s over ${r.mbps.length} runs; client peak RSS ${r.clientPeak.toFixed(0)} MB, emulator peak RSS ${r.emulatorPeak.toFixed(0)} MB`,
+      );
     }
   } finally {
     await em.stop();

@@ -11,25 +11,73 @@ import { createStage, STAGE_SCHEMA } from '../../loaders/stage.ts';
 import { pgTypeOf } from '../../schemas/fieldTypes.ts';
 
 const SHAPE: [string, string][] = [
-  ['Id', 'id'], ['Name', 'string'], ['Type', 'picklist'], ['Industry', 'picklist'], ['AnnualRevenue', 'currency'],
-  ['NumberOfEmployees', 'int'], ['Phone', 'phone'], ['Website', 'url'], ['BillingStreet', 'textarea'],
-  ['BillingCity', 'string'], ['BillingPostalCode', 'string'], ['BillingCountry', 'string'], ['Rating', 'picklist'],
-  ['Description', 'textarea'], ['OwnerId', 'reference'], ['ParentId', 'reference'], ['IsDeleted', 'boolean'],
-  ['CreatedDate', 'datetime'], ['LastModifiedDate', 'datetime'], ['SystemModstamp', 'datetime'],
+  ['Id', 'id'],
+  ['Name', 'string'],
+  ['Type', 'picklist'],
+  ['Industry', 'picklist'],
+  ['AnnualRevenue', 'currency'],
+  ['NumberOfEmployees', 'int'],
+  ['Phone', 'phone'],
+  ['Website', 'url'],
+  ['BillingStreet', 'textarea'],
+  ['BillingCity', 'string'],
+  ['BillingPostalCode', 'string'],
+  ['BillingCountry', 'string'],
+  ['Rating', 'picklist'],
+  ['Description', 'textarea'],
+  ['OwnerId', 'reference'],
+  ['ParentId', 'reference'],
+  ['IsDeleted', 'boolean'],
+  ['CreatedDate', 'datetime'],
+  ['LastModifiedDate', 'datetime'],
+  ['SystemModstamp', 'datetime'],
 ];
 
 const fields: FieldSpec[] = SHAPE.map(([name, sfType]) => ({
-  name, column: name.toLowerCase(), label: name, sfType, pgType: pgTypeOf(sfType)!, calculated: false, calculatedFormula: null, picklistValues: [],
+  name,
+  column: name.toLowerCase(),
+  label: name,
+  sfType,
+  pgType: pgTypeOf(sfType)!,
+  calculated: false,
+  calculatedFormula: null,
+  picklistValues: [],
 }));
-const spec: ObjectSpec = { name: 'Account', table: 'account', label: 'Account', fields, cursorField: 'SystemModstamp', hasIsDeleted: true };
+const spec: ObjectSpec = {
+  name: 'Account',
+  table: 'account',
+  label: 'Account',
+  fields,
+  cursorField: 'SystemModstamp',
+  hasIsDeleted: true,
+};
 const columns = fields.map((f) => f.column);
 
 function row(i: number): Row {
   const id = '001' + i.toString(36).padStart(12, '0');
   const at = new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString();
-  return [id, `Account "${i}", Inc.`, 'Customer', 'Energy', String(i * 1.5), String(i % 5000), '+1 555 0100', 'https://example.com',
-    `${i} Main St\nSuite ${i % 100}`, 'Springfield', '12345', 'US', 'Hot', 'Lorem ipsum dolor sit amet, consectetur adipiscing elit.',
-    '005000000000001', null, 'false', at, at, at];
+  return [
+    id,
+    `Account "${i}", Inc.`,
+    'Customer',
+    'Energy',
+    String(i * 1.5),
+    String(i % 5000),
+    '+1 555 0100',
+    'https://example.com',
+    `${i} Main St\nSuite ${i % 100}`,
+    'Springfield',
+    '12345',
+    'US',
+    'Hot',
+    'Lorem ipsum dolor sit amet, consectetur adipiscing elit.',
+    '005000000000001',
+    null,
+    'false',
+    at,
+    at,
+    at,
+  ];
 }
 
 async function* rows(n: number): AsyncGenerator<Row> {
@@ -40,7 +88,10 @@ async function* rows(n: number): AsyncGenerator<Row> {
 async function* bulkCsv(n: number): AsyncGenerator<Buffer> {
   let chunk = '';
   for (let i = 0; i < n; i++) {
-    chunk += row(i).map((v) => '"' + (v ?? '').replaceAll('"', '""') + '"').join(',') + '\n';
+    chunk +=
+      row(i)
+        .map((v) => '"' + (v ?? '').replaceAll('"', '""') + '"')
+        .join(',') + '\n';
     if (chunk.length > 65536) {
       yield Buffer.from(chunk);
       chunk = '';
@@ -67,15 +118,27 @@ async function main(): Promise<void> {
     await ensureTable(client, 'sfsync_bench', spec);
     const target = { schema: 'sfsync_bench', table: 'account', columns };
     // The generator's own cost, so the COPY numbers can be read net of it.
-    await timed('generate Bulk CSV only', n, async () => { for await (const _ of bulkCsv(n)); });
-    await timed('(a) Bulk CSV bytes -> COPY target', n, () => withTransaction(client, () => copyCsv(client, { ...target, source: Readable.from(bulkCsv(n)) })));
+    await timed('generate Bulk CSV only', n, async () => {
+      for await (const _ of bulkCsv(n));
+    });
+    await timed('(a) Bulk CSV bytes -> COPY target', n, () =>
+      withTransaction(client, () => copyCsv(client, { ...target, source: Readable.from(bulkCsv(n)) })),
+    );
     await client.query('TRUNCATE sfsync_bench.account');
-    await timed('(b) rows -> encodeCsv -> COPY target', n, () => withTransaction(client, () => copyRows(client, { ...target, rows: rows(n) })));
+    await timed('(b) rows -> encodeCsv -> COPY target', n, () =>
+      withTransaction(client, () => copyRows(client, { ...target, rows: rows(n) })),
+    );
     await timed('(c) rows -> stage -> merge (unchanged)', n, () =>
       withTransaction(client, async () => {
         const stage = await createStage(client, 'sfsync_bench', 'account');
         await copyRows(client, { schema: STAGE_SCHEMA, table: stage, columns, rows: rows(n) });
-        return mergeStage(client, { schema: 'sfsync_bench', table: 'account', stage, columns, cursorColumn: 'systemmodstamp' });
+        return mergeStage(client, {
+          schema: 'sfsync_bench',
+          table: 'account',
+          stage,
+          columns,
+          cursorColumn: 'systemmodstamp',
+        });
       }),
     );
   } finally {

@@ -40,17 +40,29 @@ async function serve(): Promise<void> {
   setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 50).unref();
-  const ready: Ready = { url: em.url, loginUrl: em.loginUrl, clientId: em.clientId, username: em.username, privateKeyPath: em.privateKeyPath, startupMs, rssMb: mb(process.memoryUsage.rss()) };
+  const ready: Ready = {
+    url: em.url,
+    loginUrl: em.loginUrl,
+    clientId: em.clientId,
+    username: em.username,
+    privateKeyPath: em.privateKeyPath,
+    startupMs,
+    rssMb: mb(process.memoryUsage.rss()),
+  };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
   for await (const line of createInterface({ input: process.stdin })) {
-    if (line === 'peak') process.stdout.write(`${JSON.stringify({ peakRssMb: mb(Math.max(peak, process.memoryUsage.rss())) })}\n`);
+    if (line === 'peak')
+      process.stdout.write(`${JSON.stringify({ peakRssMb: mb(Math.max(peak, process.memoryUsage.rss())) })}\n`);
   }
   await em.close();
 }
 
 const agent = new Agent({ keepAlive: true });
 
-function call(url: string, opts: { method?: string; token?: string; body?: string; form?: boolean; gzip?: boolean } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; bytes: number }> {
+function call(
+  url: string,
+  opts: { method?: string; token?: string; body?: string; form?: boolean; gzip?: boolean } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; bytes: number }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
@@ -64,7 +76,9 @@ function call(url: string, opts: { method?: string; token?: string; body?: strin
         bytes += c.length;
         if (keep) chunks.push(c);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bytes }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bytes }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -74,25 +88,55 @@ function call(url: string, opts: { method?: string; token?: string; body?: strin
 
 async function main(): Promise<void> {
   const spawned = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve', '--accounts', String(args.accounts)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve', '--accounts', String(args.accounts)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async <T>() => JSON.parse(String((await lines.next()).value)) as T;
   try {
     const ready = await next<Ready>();
     const childReadyMs = performance.now() - spawned;
     console.log(`accounts: ${args.accounts}`);
-    console.log(`startup: ${(ready.startupMs / 1000).toFixed(2)} s (createEmulator), ${(childReadyMs / 1000).toFixed(2)} s including process start`);
+    console.log(
+      `startup: ${(ready.startupMs / 1000).toFixed(2)} s (createEmulator), ${(childReadyMs / 1000).toFixed(2)} s including process start`,
+    );
     console.log(`emulator RSS after start: ${ready.rssMb.toFixed(0)} MB`);
 
     const key = await importPKCS8(await readFile(ready.privateKeyPath, 'utf8'), 'RS256');
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setIssuer(ready.clientId).setSubject(ready.username).setAudience(ready.loginUrl).setExpirationTime('3m').sign(key);
-    const tokenRes = await call(`${ready.loginUrl}/services/oauth2/token`, { method: 'POST', form: true, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwt }).toString() });
-    const { access_token: token, instance_url: base } = JSON.parse(tokenRes.body.toString()) as { access_token: string; instance_url: string };
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(ready.clientId)
+      .setSubject(ready.username)
+      .setAudience(ready.loginUrl)
+      .setExpirationTime('3m')
+      .sign(key);
+    const tokenRes = await call(`${ready.loginUrl}/services/oauth2/token`, {
+      method: 'POST',
+      form: true,
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion: jwt,
+      }).toString(),
+    });
+    const { access_token: token, instance_url: base } = JSON.parse(tokenRes.body.toString()) as {
+      access_token: string;
+      instance_url: string;
+    };
     const v = `${base}/services/data/v62.0`;
 
-    const describe = JSON.parse((await call(`${v}/sobjects/Account/describe`, { token })).body.toString()) as { fields: { name: string; type: string }[] };
-    const fields = describe.fields.filter((f) => f.type !== 'address' && f.type !== 'location' && f.type !== 'base64').map((f) => f.name);
-    const created = await call(`${v}/jobs/query`, { method: 'POST', token, body: JSON.stringify({ operation: 'queryAll', query: `SELECT ${fields.join(', ')} FROM Account` }) });
+    const describe = JSON.parse((await call(`${v}/sobjects/Account/describe`, { token })).body.toString()) as {
+      fields: { name: string; type: string }[];
+    };
+    const fields = describe.fields
+      .filter((f) => f.type !== 'address' && f.type !== 'location' && f.type !== 'base64')
+      .map((f) => f.name);
+    const created = await call(`${v}/jobs/query`, {
+      method: 'POST',
+      token,
+      body: JSON.stringify({ operation: 'queryAll', query: `SELECT ${fields.join(', ')} FROM Account` }),
+    });
     const job = JSON.parse(created.body.toString()) as { id: string };
     const jobStart = performance.now();
     let info: { state: string; numberRecordsProcessed?: number };
@@ -101,7 +145,9 @@ async function main(): Promise<void> {
       info = JSON.parse((await call(`${v}/jobs/query/${job.id}`, { token })).body.toString());
     } while (info.state === 'UploadComplete' || info.state === 'InProgress');
     if (info.state !== 'JobComplete') throw new Error(`job ended ${info.state}`);
-    console.log(`job: ${fields.length} fields, ${info.numberRecordsProcessed} records, ready after ${((performance.now() - jobStart) / 1000).toFixed(2)} s`);
+    console.log(
+      `job: ${fields.length} fields, ${info.numberRecordsProcessed} records, ready after ${((performance.now() - jobStart) / 1000).toFixed(2)} s`,
+    );
 
     const t0 = performance.now();
     let bytes = 0;
@@ -121,7 +167,9 @@ async function main(): Promise<void> {
     const secs = (performance.now() - t0) / 1000;
     child.stdin.write('peak\n');
     const { peakRssMb } = await next<{ peakRssMb: number }>();
-    console.log(`results: ${pages} pages, ${mb(bytes).toFixed(1)} MB${args.gzip ? ' (gzip on the wire)' : ''} in ${secs.toFixed(2)} s = ${(mb(bytes) / secs).toFixed(1)} MB/s`);
+    console.log(
+      `results: ${pages} pages, ${mb(bytes).toFixed(1)} MB${args.gzip ? ' (gzip on the wire)' : ''} in ${secs.toFixed(2)} s = ${(mb(bytes) / secs).toFixed(1)} MB/s`,
+    );
     console.log(`emulator peak RSS: ${peakRssMb.toFixed(0)} MB`);
   } finally {
     child.kill('SIGTERM');

@@ -39,14 +39,22 @@ for (let i = 0; i < Number(args.edits); i++) {
 }
 const snap = store.snapshot('Account');
 /** The snapshot as before the COUNT() / ORDER BY fast paths: window candidates from the index, records built. */
-const scan: ObjectSnapshot = { object: snap.object, size: snap.size, at: (s) => snap.at(s), slotState: (s) => snap.slotState(s), cursorCandidates: snap.cursorCandidates };
+const scan: ObjectSnapshot = {
+  object: snap.object,
+  size: snap.size,
+  at: (s) => snap.at(s),
+  slotState: (s) => snap.slotState(s),
+  cursorCandidates: snap.cursorCandidates,
+};
 
 const from = Date.parse('2023-06-01T00:00:00.000Z');
 const to = Date.parse('2026-06-16T00:00:00.000Z');
 const bounds = Array.from({ length: windows + 1 }, (_, i) => isoOf(from + Math.floor(((to - from) * i) / windows)));
 
 t0 = process.hrtime.bigint();
-planSoql(store, `SELECT COUNT() FROM Account WHERE SystemModstamp >= ${bounds[0]}`).count(snap, { includeDeleted: true });
+planSoql(store, `SELECT COUNT() FROM Account WHERE SystemModstamp >= ${bounds[0]}`).count(snap, {
+  includeDeleted: true,
+});
 console.log(`first use (builds the SystemModstamp index): ${fmt(ms(t0))}`);
 
 for (const [label, s] of [
@@ -65,7 +73,11 @@ for (const [label, s] of [
     counts.push(n);
   }
   t0 = process.hrtime.bigint();
-  const oldest = [...planSoql(store, 'SELECT SystemModstamp FROM Account ORDER BY SystemModstamp ASC LIMIT 1').run(s, { includeDeleted: true })];
+  const oldest = [
+    ...planSoql(store, 'SELECT SystemModstamp FROM Account ORDER BY SystemModstamp ASC LIMIT 1').run(s, {
+      includeDeleted: true,
+    }),
+  ];
   const orderMs = ms(t0);
   t0 = process.hrtime.bigint();
   const live = planSoql(store, 'SELECT COUNT() FROM Account').count(s, { includeDeleted: false });

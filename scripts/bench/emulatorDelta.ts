@@ -55,7 +55,11 @@ async function login(org: Org): Promise<string> {
     .setExpirationTime(Math.floor(Date.now() / 1000) + 180)
     .sign(await importPKCS8(await readFile(org.privateKeyPath, 'utf8'), 'RS256'));
   const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
-  const res = await fetch(`${org.loginUrl}/services/oauth2/token`, { method: 'POST', body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  const res = await fetch(`${org.loginUrl}/services/oauth2/token`, {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
   if (!res.ok) throw new Error(`login failed: ${await res.text()}`);
   return ((await res.json()) as { access_token: string }).access_token;
 }
@@ -68,7 +72,11 @@ async function text(url: string, init: RequestInit = {}): Promise<string> {
 }
 
 const patch = (org: Org, id: string, values: Record<string, string>) =>
-  text(`${org.url}/__admin/records/${id}`, { method: 'PATCH', body: JSON.stringify(values), headers: { 'Content-Type': 'application/json' } });
+  text(`${org.url}/__admin/records/${id}`, {
+    method: 'PATCH',
+    body: JSON.stringify(values),
+    headers: { 'Content-Type': 'application/json' },
+  });
 
 /** `edits` Accounts spread evenly over the org, their Description changed through the admin API, 32 at a time. */
 async function edit(org: Org, edits: number): Promise<string[]> {
@@ -93,7 +101,9 @@ function label(p: string): string {
 
 let t = performance.now();
 const org = await startOrg(Number(args.accounts));
-console.log(`org of ${args.accounts} Accounts (${args['in-process'] ? 'in this process' : 'own process'}): ${elapsed(t)}`);
+console.log(
+  `org of ${args.accounts} Accounts (${args['in-process'] ? 'in this process' : 'own process'}): ${elapsed(t)}`,
+);
 try {
   const token = await login(org);
   const get = (p: string) => text(`${org.url}${p}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -120,7 +130,10 @@ try {
     const end = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
     await get(`/services/data/v${VERSION}/sobjects/Account/deleted/?start=${start}&end=${end}`);
     await get(`/services/data/v${VERSION}/queryAll?q=${encodeURIComponent(count)}`);
-    let page = JSON.parse(await get(`/services/data/v${VERSION}/queryAll?q=${encodeURIComponent(select)}`)) as { totalSize: number; nextRecordsUrl?: string };
+    let page = JSON.parse(await get(`/services/data/v${VERSION}/queryAll?q=${encodeURIComponent(select)}`)) as {
+      totalSize: number;
+      nextRecordsUrl?: string;
+    };
     const totalSize = page.totalSize;
     while (page.nextRecordsUrl) page = JSON.parse(await get(page.nextRecordsUrl)) as typeof page;
     const wall = elapsed(t);

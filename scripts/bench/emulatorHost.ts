@@ -32,8 +32,18 @@ export interface EmulatorHost {
 const TSX = ['--import', 'tsx'];
 
 export async function startEmulator(settings: EmulatorSettings, logFile: string): Promise<EmulatorHost> {
-  const args = [...TSX, 'scripts/bench/emulatorProcess.ts', '--accounts', String(settings.accounts), '--seed', String(settings.seed ?? 1),
-    '--bulk-latency-ms', String(settings.bulkLatencyMs ?? 0), '--bulk-ms-per-record', String(settings.bulkMsPerRecord ?? 0.001)];
+  const args = [
+    ...TSX,
+    'scripts/bench/emulatorProcess.ts',
+    '--accounts',
+    String(settings.accounts),
+    '--seed',
+    String(settings.seed ?? 1),
+    '--bulk-latency-ms',
+    String(settings.bulkLatencyMs ?? 0),
+    '--bulk-ms-per-record',
+    String(settings.bulkMsPerRecord ?? 0.001),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr?.pipe(createWriteStream(logFile));
   const info = await firstLine(child);
@@ -68,7 +78,11 @@ export async function startEmulator(settings: EmulatorSettings, logFile: string)
 
 async function firstLine(child: ChildProcess): Promise<EmulatorInfo> {
   const lines = createInterface({ input: child.stdout! });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`emulator child exited with ${code} before it was ready (see its log)`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) =>
+      reject(new Error(`emulator child exited with ${code} before it was ready (see its log)`)),
+    ),
+  );
   const ready = (async () => {
     for await (const line of lines) if (line.startsWith('{')) return JSON.parse(line) as EmulatorInfo;
     throw new Error('emulator child closed stdout before it was ready');

@@ -33,7 +33,14 @@ const em = await createEmulator({
   dailyApiLimit: 10_000_000,
   dailyBulkQueryJobs: 100_000,
 });
-const info: EmulatorInfo = { url: em.url, loginUrl: em.loginUrl, clientId: em.clientId, username: em.username, privateKeyPath: em.privateKeyPath, startupMs: Math.round(performance.now() - started) };
+const info: EmulatorInfo = {
+  url: em.url,
+  loginUrl: em.loginUrl,
+  clientId: em.clientId,
+  username: em.username,
+  privateKeyPath: em.privateKeyPath,
+  startupMs: Math.round(performance.now() - started),
+};
 process.stdout.write(`${JSON.stringify(info)}\n`);
 
 let closing = false;

@@ -45,7 +45,10 @@ async function sync(name: string, level: string, profile = false) {
   const logFile = `${dir}-${name}.log`;
   const spawnedAt = Date.now();
   const prof = profile && args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
-  const run = await runChild(process.execPath, [...prof, 'bin/sfsync.js', 'sync', '--objects', 'Account'], { env: { ...env, LOG_LEVEL: level }, logFile });
+  const run = await runChild(process.execPath, [...prof, 'bin/sfsync.js', 'sync', '--objects', 'Account'], {
+    env: { ...env, LOG_LEVEL: level },
+    logFile,
+  });
   if (run.code !== 0) throw new Error(`${name} exited with ${run.code}:\n${run.stderrTail}`);
   return { run, spawnedAt, logFile };
 }
@@ -65,12 +68,21 @@ try {
   say(`initial load of ${args.accounts} Accounts: ${(initial.run.ms / 1000).toFixed(1)} s`);
   const edits = Number(args.edits);
   for (let round = 1; round <= Number(args.rounds); round++) {
-    const { rows } = await db.pool.query<{ id: string }>(`SELECT id FROM ${SCHEMA}.account ORDER BY md5(id || $2) LIMIT $1`, [edits, String(round)]);
+    const { rows } = await db.pool.query<{ id: string }>(
+      `SELECT id FROM ${SCHEMA}.account ORDER BY md5(id || $2) LIMIT $1`,
+      [edits, String(round)],
+    );
     const limit = pLimit(8);
-    await Promise.all(rows.map((r, i) => limit(() => em.admin('PATCH', `records/${r.id}`, { Description: `round ${round} edit ${i}` }))));
+    await Promise.all(
+      rows.map((r, i) =>
+        limit(() => em.admin('PATCH', `records/${r.id}`, { Description: `round ${round} edit ${i}` })),
+      ),
+    );
     const { run, spawnedAt, logFile } = await sync(`round-${round}`, 'debug', true);
     const [last] = (await db.runs(SCHEMA)).slice(-1);
-    say(`round ${round}: ${rows.length} edited, ${last?.fetched} fetched, wall ${run.ms.toFixed(0)} ms, sfsync's run ${last?.ms.toFixed(0)} ms, peak RSS ${run.peakRssMb.toFixed(0)} MB`);
+    say(
+      `round ${round}: ${rows.length} edited, ${last?.fetched} fetched, wall ${run.ms.toFixed(0)} ms, sfsync's run ${last?.ms.toFixed(0)} ms, peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+    );
     for (const line of await timeline(logFile, spawnedAt)) say(line);
   }
 } finally {

@@ -16,7 +16,11 @@ const MAX_PARAMS = 65_535;
 const { config, spec, soql } = await openSource(object);
 const sf = config.salesforce!;
 const session = await fetchToken({ loginUrl: sf.loginUrl, auth: sf.auth, log: createLogger({ level: 'warn' }) });
-const conn = new Connection({ instanceUrl: session.instanceUrl, accessToken: session.accessToken, version: sf.apiVersion });
+const conn = new Connection({
+  instanceUrl: session.instanceUrl,
+  accessToken: session.accessToken,
+  version: sf.apiVersion,
+});
 conn.bulk2.pollInterval = 500;
 conn.bulk2.pollTimeout = 3_600_000;
 

@@ -80,27 +80,55 @@ function childEnv(env: Env, extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-async function measured(env: Env, name: string, args: string[], extra: Record<string, string>, opts: { mayFail?: boolean } = {}): Promise<{ run: ChildRun; bytes: number }> {
+async function measured(
+  env: Env,
+  name: string,
+  args: string[],
+  extra: Record<string, string>,
+  opts: { mayFail?: boolean } = {},
+): Promise<{ run: ChildRun; bytes: number }> {
   const before = await env.em.counters();
   say(`${name}: node ${args.join(' ')}`);
-  const run = await runChild(process.execPath, args, { env: childEnv(env, extra), logFile: path.join(logDir, `${name}.log`) });
+  const run = await runChild(process.execPath, args, {
+    env: childEnv(env, extra),
+    logFile: path.join(logDir, `${name}.log`),
+  });
   const after = await env.em.counters();
   if (run.code !== 0 && !opts.mayFail) throw new Error(`${name} exited with ${run.code}:\n${run.stderrTail}`);
   say(`${name}: ${(run.ms / 1000).toFixed(1)} s, peak RSS ${run.peakRssMb.toFixed(0)} MB`);
   return { run, bytes: after.bulkResultBytes - before.bulkResultBytes };
 }
 
-const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { rows: number; pages?: number; batchSize?: number };
+const lastJson = (stdout: string) =>
+  JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { rows: number; pages?: number; batchSize?: number };
 
 async function physicalLimit(env: Env): Promise<Measurement> {
   await env.db.dropTarget('bench_a');
-  const { run, bytes } = await measured(env, 'a-physical', [...TSX, 'scripts/bench/physicalCopy.ts'], { BENCH_SCHEMA: 'bench_a', BENCH_OBJECT: 'Account', BENCH_GZIP: flags['a-gzip'] ? '1' : '' });
+  const { run, bytes } = await measured(env, 'a-physical', [...TSX, 'scripts/bench/physicalCopy.ts'], {
+    BENCH_SCHEMA: 'bench_a',
+    BENCH_OBJECT: 'Account',
+    BENCH_GZIP: flags['a-gzip'] ? '1' : '',
+  });
   await env.db.dropTarget('bench_a');
   const out = lastJson(run.stdout);
-  return { id: 'a', label: 'Bulk CSV -> COPY, no processing', rows: out.rows, bytes, seconds: run.ms / 1000, peakRssMb: run.peakRssMb, note: `${out.pages} result pages, one COPY each, into sfsync's typed, indexed table${flags['a-gzip'] ? ', gzip' : ''}` };
+  return {
+    id: 'a',
+    label: 'Bulk CSV -> COPY, no processing',
+    rows: out.rows,
+    bytes,
+    seconds: run.ms / 1000,
+    peakRssMb: run.peakRssMb,
+    note: `${out.pages} result pages, one COPY each, into sfsync's typed, indexed table${flags['a-gzip'] ? ', gzip' : ''}`,
+  };
 }
 
-async function sfsync(env: Env, name: string, schema: string, objects: string, extra: Record<string, string> = {}): Promise<{ run: ChildRun; bytes: number }> {
+async function sfsync(
+  env: Env,
+  name: string,
+  schema: string,
+  objects: string,
+  extra: Record<string, string> = {},
+): Promise<{ run: ChildRun; bytes: number }> {
   return measured(env, name, ['bin/sfsync.js', 'sync', '--objects', objects], { SFSYNC_SCHEMA: schema, ...extra });
 }
 
@@ -108,16 +136,29 @@ async function initialLoad(env: Env): Promise<Measurement> {
   await env.db.dropTarget('bench_b');
   const { run, bytes } = await sfsync(env, 'b-sfsync-initial', 'bench_b', 'Account');
   const [r] = await env.db.runs('bench_b');
-  return { id: 'b', label: 'sfsync sync (initial)', rows: r?.fetched ?? 0, bytes, seconds: run.ms / 1000, peakRssMb: run.peakRssMb, note: `sfsync's own run time ${((r?.ms ?? 0) / 1000).toFixed(1)} s (process start, login and describe excluded)` };
+  return {
+    id: 'b',
+    label: 'sfsync sync (initial)',
+    rows: r?.fetched ?? 0,
+    bytes,
+    seconds: run.ms / 1000,
+    peakRssMb: run.peakRssMb,
+    note: `sfsync's own run time ${((r?.ms ?? 0) / 1000).toFixed(1)} s (process start, login and describe excluded)`,
+  };
 }
 
 /** Changes `share` of the live Accounts through the admin API (SystemModstamp moves, as a user edit would). */
 async function changeAccounts(env: Env, share: number): Promise<number> {
   const want = Math.max(1, Math.round(accounts * share));
-  const { rows } = await env.db.pool.query<{ id: string }>('SELECT id FROM bench_b.account WHERE isdeleted IS NOT TRUE ORDER BY md5(id) LIMIT $1', [want]);
+  const { rows } = await env.db.pool.query<{ id: string }>(
+    'SELECT id FROM bench_b.account WHERE isdeleted IS NOT TRUE ORDER BY md5(id) LIMIT $1',
+    [want],
+  );
   const limit = pLimit(8);
   const started = performance.now();
-  await Promise.all(rows.map((r, i) => limit(() => env.em.admin('PATCH', `records/${r.id}`, { Description: `bench change ${i}` }))));
+  await Promise.all(
+    rows.map((r, i) => limit(() => env.em.admin('PATCH', `records/${r.id}`, { Description: `bench change ${i}` }))),
+  );
   say(`changed ${rows.length} Accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return rows.length;
 }
@@ -129,8 +170,16 @@ async function incremental(env: Env): Promise<Measurement> {
   const { run, bytes } = await sfsync(env, 'd-sfsync-incremental', 'bench_b', 'Account', { LOG_LEVEL: 'debug' });
   const served = await env.em.admin<{ path: string; ms: number }[]>('GET', 'log');
   const serverMs = served.reduce((sum, e) => sum + e.ms, 0);
-  const what = (path: string) => path.replace(/^\/services\/data\/v[\d.]+\//, '').replace(/\?.*$/, '').replace(/\/[^/]+-(\d+)$/, '/…-$1');
-  const slowest = [...served].sort((x, y) => y.ms - x.ms).slice(0, 4).map((e) => `${what(e.path)} ${e.ms} ms`).join(', ');
+  const what = (path: string) =>
+    path
+      .replace(/^\/services\/data\/v[\d.]+\//, '')
+      .replace(/\?.*$/, '')
+      .replace(/\/[^/]+-(\d+)$/, '/…-$1');
+  const slowest = [...served]
+    .sort((x, y) => y.ms - x.ms)
+    .slice(0, 4)
+    .map((e) => `${what(e.path)} ${e.ms} ms`)
+    .join(', ');
   const r = (await env.db.runs('bench_b')).at(-1);
   const fetched = r?.fetched ?? 0;
   return {
@@ -147,7 +196,11 @@ async function incremental(env: Env): Promise<Measurement> {
 /** (d0): what (d)'s changes cost PostgreSQL alone (scripts/bench/applyFloor.ts), on the table (d) left. */
 async function applyFloor(env: Env): Promise<Measurement> {
   const changed = Math.max(1, Math.round(accounts * changedShare));
-  const { run } = await measured(env, 'd0-postgres-apply-floor', [...TSX, 'scripts/bench/applyFloor.ts'], { BENCH_SCHEMA: 'bench_b', BENCH_TABLE: 'account', BENCH_CHANGED: String(changed) });
+  const { run } = await measured(env, 'd0-postgres-apply-floor', [...TSX, 'scripts/bench/applyFloor.ts'], {
+    BENCH_SCHEMA: 'bench_b',
+    BENCH_TABLE: 'account',
+    BENCH_CHANGED: String(changed),
+  });
   const out = lastJson(run.stdout) as { rows: number; ms: number; copyMs: number; mergeMs: number };
   return {
     id: 'd0',
@@ -166,14 +219,36 @@ async function jsforceBaseline(env: Env): Promise<Measurement> {
   // job served as ONE page; the emulator's default page size is raised for (c) only.
   await env.em.admin('POST', 'bulkLatency', { defaultMaxRecords: accounts + 1000 });
   try {
-    const { run, bytes } = await measured(env, 'c-jsforce-knex', [...TSX, 'scripts/bench/jsforceKnex.ts'], { BENCH_SCHEMA: 'bench_c', BENCH_OBJECT: 'Account' }, { mayFail: true });
+    const { run, bytes } = await measured(
+      env,
+      'c-jsforce-knex',
+      [...TSX, 'scripts/bench/jsforceKnex.ts'],
+      { BENCH_SCHEMA: 'bench_c', BENCH_OBJECT: 'Account' },
+      { mayFail: true },
+    );
     // The baseline failing (e.g. out of heap) is a result too, not a reason to lose the other measurements.
     if (run.code !== 0) {
       const why = run.stderrTail.trim().split('\n').slice(-3).join(' / ');
-      return { id: 'c', label: 'jsforce bulk2.query + knex inserts', rows: 0, bytes, seconds: run.ms / 1000, peakRssMb: run.peakRssMb, note: `FAILED (exit ${run.code}): ${why}` };
+      return {
+        id: 'c',
+        label: 'jsforce bulk2.query + knex inserts',
+        rows: 0,
+        bytes,
+        seconds: run.ms / 1000,
+        peakRssMb: run.peakRssMb,
+        note: `FAILED (exit ${run.code}): ${why}`,
+      };
     }
     const out = lastJson(run.stdout);
-    return { id: 'c', label: 'jsforce bulk2.query + knex inserts', rows: out.rows, bytes, seconds: run.ms / 1000, peakRssMb: run.peakRssMb, note: `knex batches of ${out.batchSize}; one result page (jsforce cannot follow locators)` };
+    return {
+      id: 'c',
+      label: 'jsforce bulk2.query + knex inserts',
+      rows: out.rows,
+      bytes,
+      seconds: run.ms / 1000,
+      peakRssMb: run.peakRssMb,
+      note: `knex batches of ${out.batchSize}; one result page (jsforce cannot follow locators)`,
+    };
   } finally {
     await env.em.admin('POST', 'bulkLatency', { defaultMaxRecords: 50_000 });
     await env.db.dropTarget('bench_c');
@@ -186,7 +261,9 @@ async function multiObject(db: BenchDatabase, log: string): Promise<Measurement[
   const env = { db, em };
   try {
     await db.dropTarget('bench_e8');
-    const concurrency: Record<string, string> = flags['e-concurrency'] ? { SFSYNC_CONCURRENCY: flags['e-concurrency'] } : {};
+    const concurrency: Record<string, string> = flags['e-concurrency']
+      ? { SFSYNC_CONCURRENCY: flags['e-concurrency'] }
+      : {};
     const all = await sfsync(env, 'e-sfsync-8-objects', 'bench_e8', flags['e-objects'], concurrency);
     const runs = await db.runs('bench_e8');
     const failed = runs.filter((r) => r.status !== 'succeeded');
@@ -197,13 +274,29 @@ async function multiObject(db: BenchDatabase, log: string): Promise<Measurement[
       await db.dropTarget('bench_e1');
       const one = await sfsync(env, `e-sfsync-alone-${r.object}`, 'bench_e1', r.object);
       const [single] = await db.runs('bench_e1');
-      if (!slowest || one.run.ms > slowest.one.run.ms) slowest = { object: r.object, one, fetched: single?.fetched ?? 0 };
+      if (!slowest || one.run.ms > slowest.one.run.ms)
+        slowest = { object: r.object, one, fetched: single?.fetched ?? 0 };
     }
     const { one } = slowest!;
     const perObject = runs.map((r) => `${r.object} ${r.fetched} rows ${(r.ms / 1000).toFixed(1)} s`).join(', ');
     return [
-      { id: 'e8', label: `sfsync sync, ${runs.length} objects at once`, rows: runs.reduce((s, r) => s + r.fetched, 0), bytes: all.bytes, seconds: all.run.ms / 1000, peakRssMb: all.run.peakRssMb, note: `org of ${eAccounts} Accounts, Bulk latency ${eLatencyMs} ms/job; ${perObject}${failed.length ? `; FAILED: ${failed.map((f) => f.object).join(', ')}` : ''}` },
-      { id: 'e1', label: `sfsync sync, slowest alone (${slowest!.object})`, rows: slowest!.fetched, bytes: one.bytes, seconds: one.run.ms / 1000, peakRssMb: one.run.peakRssMb },
+      {
+        id: 'e8',
+        label: `sfsync sync, ${runs.length} objects at once`,
+        rows: runs.reduce((s, r) => s + r.fetched, 0),
+        bytes: all.bytes,
+        seconds: all.run.ms / 1000,
+        peakRssMb: all.run.peakRssMb,
+        note: `org of ${eAccounts} Accounts, Bulk latency ${eLatencyMs} ms/job; ${perObject}${failed.length ? `; FAILED: ${failed.map((f) => f.object).join(', ')}` : ''}`,
+      },
+      {
+        id: 'e1',
+        label: `sfsync sync, slowest alone (${slowest!.object})`,
+        rows: slowest!.fetched,
+        bytes: one.bytes,
+        seconds: one.run.ms / 1000,
+        peakRssMb: one.run.peakRssMb,
+      },
     ];
   } finally {
     await db.dropTarget('bench_e8');
@@ -217,19 +310,39 @@ function checks(ms: Measurement[]): Check[] {
   const rate = (m: Measurement) => m.rows / m.seconds;
   const out: Check[] = [];
   const [a, b, c, d, d0, e8, e1] = ['a', 'b', 'c', 'd', 'd0', 'e8', 'e1'].map(by);
-  if (a && b) out.push({ target: '(b) rows/s >= 0.75 x (a)', measured: `${(rate(b) / rate(a)).toFixed(2)} x`, pass: rate(b) >= 0.75 * rate(a) });
-  if (b) out.push({ target: '(b) peak RSS < 256 MB', measured: `${b.peakRssMb.toFixed(0)} MB`, pass: b.peakRssMb < 256 });
+  if (a && b)
+    out.push({
+      target: '(b) rows/s >= 0.75 x (a)',
+      measured: `${(rate(b) / rate(a)).toFixed(2)} x`,
+      pass: rate(b) >= 0.75 * rate(a),
+    });
+  if (b)
+    out.push({ target: '(b) peak RSS < 256 MB', measured: `${b.peakRssMb.toFixed(0)} MB`, pass: b.peakRssMb < 256 });
   if (b && c) {
     const measuredText = c.rows === 0 ? '(c) failed' : `${(rate(b) / rate(c)).toFixed(2)} x the rows/s`;
     out.push({ target: '(b) >= 3 x faster than (c)', measured: measuredText, pass: rate(b) >= 3 * rate(c) });
   }
   if (d) {
     const changed = Number(/changed (\d+)/.exec(d.note ?? '')?.[1] ?? 0);
-    out.push({ target: '(d) fetched <= 1.1 x changed', measured: `${d.rows} / ${changed} = ${(d.rows / changed).toFixed(2)} x`, pass: d.rows <= 1.1 * changed });
+    out.push({
+      target: '(d) fetched <= 1.1 x changed',
+      measured: `${d.rows} / ${changed} = ${(d.rows / changed).toFixed(2)} x`,
+      pass: d.rows <= 1.1 * changed,
+    });
     const floor = b && d0 ? ` (PostgreSQL alone, (d0): ${((100 * d0.seconds) / b.seconds).toFixed(1)} %)` : '';
-    if (b) out.push({ target: '(d) wall time < 5% of (b)', measured: `${((100 * d.seconds) / b.seconds).toFixed(1)} %${floor}`, pass: d.seconds < 0.05 * b.seconds });
+    if (b)
+      out.push({
+        target: '(d) wall time < 5% of (b)',
+        measured: `${((100 * d.seconds) / b.seconds).toFixed(1)} %${floor}`,
+        pass: d.seconds < 0.05 * b.seconds,
+      });
   }
-  if (e8 && e1) out.push({ target: '(e) 8 objects <= 1.3 x slowest alone', measured: `${(e8.seconds / e1.seconds).toFixed(2)} x`, pass: e8.seconds <= 1.3 * e1.seconds });
+  if (e8 && e1)
+    out.push({
+      target: '(e) 8 objects <= 1.3 x slowest alone',
+      measured: `${(e8.seconds / e1.seconds).toFixed(2)} x`,
+      pass: e8.seconds <= 1.3 * e1.seconds,
+    });
   return out;
 }
 
@@ -249,7 +362,9 @@ async function measureAll(db: BenchDatabase, em: EmulatorHost): Promise<Measurem
 async function main(): Promise<void> {
   await mkdir(logDir, { recursive: true });
   const db = await openBenchDatabase();
-  say(`PostgreSQL: ${db.embedded ? 'embedded (temp dir)' : 'DATABASE_URL'}; starting the emulator with ${accounts} Accounts`);
+  say(
+    `PostgreSQL: ${db.embedded ? 'embedded (temp dir)' : 'DATABASE_URL'}; starting the emulator with ${accounts} Accounts`,
+  );
   const em = await startEmulator({ accounts }, path.join(logDir, 'emulator.log'));
   say(`emulator ready in ${(em.info.startupMs / 1000).toFixed(1)} s`);
   const ms: Measurement[] = [];
@@ -266,7 +381,20 @@ async function main(): Promise<void> {
   }
   const result: BenchResult = {
     startedAt,
-    settings: { accounts, aGzip: flags['a-gzip'], skip: [...skip], changedShare, eAccounts, eLatencyMs, eObjects: flags['e-objects'], eConcurrency: flags['e-concurrency'] ?? 'sfsync default', database: db.embedded ? 'embedded' : 'DATABASE_URL', node: process.version, emulatorPeakRssMb: Math.round(emulatorPeak), logs: logDir },
+    settings: {
+      accounts,
+      aGzip: flags['a-gzip'],
+      skip: [...skip],
+      changedShare,
+      eAccounts,
+      eLatencyMs,
+      eObjects: flags['e-objects'],
+      eConcurrency: flags['e-concurrency'] ?? 'sfsync default',
+      database: db.embedded ? 'embedded' : 'DATABASE_URL',
+      node: process.version,
+      emulatorPeakRssMb: Math.round(emulatorPeak),
+      logs: logDir,
+    },
     measurements: ms,
     checks: checks(ms),
   };

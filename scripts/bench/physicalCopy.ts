@@ -27,8 +27,14 @@ let pages = 0;
 let locator: string | null = null;
 do {
   const q = locator === null ? '' : `?locator=${encodeURIComponent(locator)}`;
-  const res = await http.getStream(`jobs/query/${job.id}/results${q}`, { headers: { Accept: 'text/csv', 'Accept-Encoding': process.env.BENCH_GZIP === '1' ? 'gzip' : 'identity' } });
-  const copy = db.query(copyFrom(`COPY ${qualified(schema, spec.table)} (${columns}) FROM STDIN (FORMAT csv, HEADER true, FORCE_NULL (${columns}))`));
+  const res = await http.getStream(`jobs/query/${job.id}/results${q}`, {
+    headers: { Accept: 'text/csv', 'Accept-Encoding': process.env.BENCH_GZIP === '1' ? 'gzip' : 'identity' },
+  });
+  const copy = db.query(
+    copyFrom(
+      `COPY ${qualified(schema, spec.table)} (${columns}) FROM STDIN (FORMAT csv, HEADER true, FORCE_NULL (${columns}))`,
+    ),
+  );
   await pipeline(res.data, copy);
   rows += copy.rowCount;
   pages++;

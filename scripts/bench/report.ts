@@ -51,7 +51,8 @@ function grid(r: BenchResult): string[][] {
 export function textTable(r: BenchResult): string {
   const rows = [HEAD, ...grid(r)];
   const widths = HEAD.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  const line = (row: string[]) => row.map((c, i) => (i <= 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (row: string[]) =>
+    row.map((c, i) => (i <= 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const notes = r.measurements.filter((m) => m.note).map((m) => `(${m.id}) ${m.note}`);
   const checks = r.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.target}: ${c.measured}`);
   return [line(rows[0]!), ...rows.slice(1).map(line), '', ...notes, '', ...checks].join('\n') + '\n';

@@ -9,7 +9,17 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = path.join(ROOT, 'dist');
 export const MANIFEST = path.join(DIST, 'sources.json');
 /** The folders the CLI's code can import from (cli/main.ts's graph, commands loaded lazily included). */
-const SOURCE_DIRS = ['cli', 'lib', 'schemas', 'extractors', 'transforms', 'loaders', 'pipelines', 'migrations', 'emulator'];
+const SOURCE_DIRS = [
+  'cli',
+  'lib',
+  'schemas',
+  'extractors',
+  'transforms',
+  'loaders',
+  'pipelines',
+  'migrations',
+  'emulator',
+];
 
 /** One line per source file, sorted: "path size mtimeMs". */
 export function sourceFingerprint() {

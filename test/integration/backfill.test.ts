@@ -9,14 +9,16 @@ import { describeObject } from '../../extractors/describe.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { backfillAll, backfillFailure, parseBackfillArgs } from '../../cli/backfill.ts';
+import { parseBackfillArgs } from '../../cli/backfill.ts';
 import { createProgress } from '../../pipelines/runtime/progress.ts';
-import { withSyncContext } from '../../cli/sync.ts';
 import { type CliResult, lastLine, runCli, startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
+import { backfillAll } from '../../pipelines/backfill/backfillAll.ts';
+import { backfillFailure } from '../../pipelines/backfill/backfillAll.ts';
+import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -61,7 +63,10 @@ async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, what:
 }
 
 async function watermark(schema: string): Promise<string | null> {
-  const { rows } = await client.query(`SELECT ${ISO('watermark')} AS w FROM sfsync.watermarks WHERE target_schema = $1`, [schema]);
+  const { rows } = await client.query(
+    `SELECT ${ISO('watermark')} AS w FROM sfsync.watermarks WHERE target_schema = $1`,
+    [schema],
+  );
   return rows[0]?.w ?? null;
 }
 
@@ -90,7 +95,7 @@ describe('sfsync backfill', () => {
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
     const config = loadConfig({ ...env('x'), LOG_LEVEL: 'silent' }, { objects: 'Account' });
-    account = (await withSyncContext(config, silentLogger(), (ctx) => describeObject(ctx.sf, 'Account'))).spec;
+    account = (await withRunContext(config, silentLogger(), (ctx) => describeObject(ctx.sf, 'Account'))).spec;
   });
   afterEach(() => {
     emulator.admin.clearFaults();
@@ -104,7 +109,19 @@ describe('sfsync backfill', () => {
   it('loads exactly the records of the range, one Bulk job per window, and resumes after SIGKILL without re-loading done windows', async () => {
     const since = monthStart(10);
     const until = monthStart(4);
-    const args = ['backfill', '--objects', 'Account', '--since', since.toISOString().slice(0, 10), '--until', until.toISOString(), '--window', '1mo', '--concurrency', '1'];
+    const args = [
+      'backfill',
+      '--objects',
+      'Account',
+      '--since',
+      since.toISOString().slice(0, 10),
+      '--until',
+      until.toISOString(),
+      '--window',
+      '1mo',
+      '--concurrency',
+      '1',
+    ];
     const expected = orgRecords(emulator.store, 'Account').filter(inRange(since, until));
     expect(expected.length).toBeGreaterThan(40);
 
@@ -113,7 +130,11 @@ describe('sfsync backfill', () => {
     const first = startCli(args, env('bf1'));
     let killed: CliResult;
     try {
-      await waitFor(() => windows('bf1'), (ws) => ws.filter((w) => w.status === 'done').length >= 2, 'two windows done');
+      await waitFor(
+        () => windows('bf1'),
+        (ws) => ws.filter((w) => w.status === 'done').length >= 2,
+        'two windows done',
+      );
     } finally {
       first.child.kill('SIGKILL');
       killed = await first.done;
@@ -125,7 +146,10 @@ describe('sfsync backfill', () => {
     expect(doneBefore.length).toBeLessThan(6);
     // What was committed is exactly the done windows' records: nothing of the interrupted window.
     const { rows: partial } = await client.query('SELECT count(*)::int AS n FROM bf1.account');
-    const bounds = before.map((w, i) => ({ ...w, to: i + 1 < before.length ? Date.parse(before[i + 1]!.from) : until.getTime() }));
+    const bounds = before.map((w, i) => ({
+      ...w,
+      to: i + 1 < before.length ? Date.parse(before[i + 1]!.from) : until.getTime(),
+    }));
     const inDone = expected.filter((r) => {
       const t = Date.parse(String(r.SystemModstamp));
       return bounds.some((b) => b.status === 'done' && t >= Date.parse(b.from) && t < b.to);
@@ -136,7 +160,11 @@ describe('sfsync backfill', () => {
     emulator.admin.clearRequestLog();
     const resumed = await runCli(args, env('bf1'));
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stdout).toMatch(new RegExp(`^Account\\s+SystemModstamp \\[${since.toISOString()}, ${until.toISOString()}\\) 6/6 windows done \\(${doneBefore.length} by an earlier run\\), \\d+ read, \\d+ inserted, 0 updated`));
+    expect(resumed.stdout).toMatch(
+      new RegExp(
+        `^Account\\s+SystemModstamp \\[${since.toISOString()}, ${until.toISOString()}\\) 6/6 windows done \\(${doneBefore.length} by an earlier run\\), \\d+ read, \\d+ inserted, 0 updated`,
+      ),
+    );
 
     await expectTableEquals('bf1', expected);
     // Done windows kept their job and run: only the others got a Bulk job in the second command.
@@ -152,7 +180,8 @@ describe('sfsync backfill', () => {
     );
     const succeeded = runs.filter((r) => r.status === 'succeeded');
     expect(succeeded.map((r) => r.from).sort()).toEqual(after.map((w) => w.from));
-    for (const w of after) expect(succeeded.find((r) => r.from === w.from)).toMatchObject({ id: w.runId, jobs: [w.jobId] });
+    for (const w of after)
+      expect(succeeded.find((r) => r.from === w.from)).toMatchObject({ id: w.runId, jobs: [w.jobId] });
     expect(succeeded.reduce((n, r) => n + r.fetched, 0)).toBe(expected.length);
     expect(runs.filter((r) => r.status === 'running')).toEqual([]);
     for (const r of runs.filter((x) => x.status === 'failed')) expect(r.error).toMatch(/^interrupted/);
@@ -160,7 +189,9 @@ describe('sfsync backfill', () => {
     expect(await watermark('bf1')).toBeNull();
 
     // Finished: the same command again starts a new backfill (6 new jobs) rather than continuing this one.
-    const { rows: bf } = await client.query("SELECT status, finished_at IS NOT NULL AS finished FROM sfsync.backfills WHERE target_schema = 'bf1'");
+    const { rows: bf } = await client.query(
+      "SELECT status, finished_at IS NOT NULL AS finished FROM sfsync.backfills WHERE target_schema = 'bf1'",
+    );
     expect(bf).toEqual([{ status: 'succeeded', finished: true }]);
   }, 30_000);
 
@@ -172,10 +203,27 @@ describe('sfsync backfill', () => {
 
     // The whole history in 6-month windows, all jobs in flight at once and slow: the sync below commits while they run.
     emulator.admin.setBulkLatency({ latencyMs: 3000 });
-    const backfill = startCli(['backfill', '--objects', 'Account', '--since', monthStart(40).toISOString(), '--window', '6mo', '--concurrency', '10'], env('bf2'));
+    const backfill = startCli(
+      [
+        'backfill',
+        '--objects',
+        'Account',
+        '--since',
+        monthStart(40).toISOString(),
+        '--window',
+        '6mo',
+        '--concurrency',
+        '10',
+      ],
+      env('bf2'),
+    );
     try {
       // Every job created: each has its snapshot of the org (emulator: taken at creation), older than the edits below.
-      const ws = await waitFor(() => windows('bf2'), (ws) => ws.length > 0 && ws.every((w) => w.jobId !== null), 'every window job created');
+      const ws = await waitFor(
+        () => windows('bf2'),
+        (ws) => ws.length > 0 && ws.every((w) => w.jobId !== null),
+        'every window job created',
+      );
       expect(ws.length).toBeGreaterThanOrEqual(6);
 
       const snapshotSize = orgRecords(emulator.store, 'Account').length;
@@ -210,21 +258,39 @@ describe('sfsync backfill', () => {
     }
     // The edits the sync loaded were not undone by the backfill's older snapshots.
     await expectTableEquals('bf2', orgRecords(emulator.store, 'Account'));
-    const { rows } = await client.query("SELECT count(*)::int AS n FROM bf2.account WHERE name LIKE 'Renamed during backfill %'");
+    const { rows } = await client.query(
+      "SELECT count(*)::int AS n FROM bf2.account WHERE name LIKE 'Renamed during backfill %'",
+    );
     expect(rows[0].n).toBe(6);
   }, 30_000);
 
   it('by CreatedDate: a failed window exits non-zero naming it, and a rerun without --until finishes the same backfill', async () => {
     const since = monthStart(12);
-    const args = ['backfill', '--objects', 'Account', '--since', since.toISOString().slice(0, 10), '--window', '2mo', '--by', 'created', '--concurrency', '1'];
+    const args = [
+      'backfill',
+      '--objects',
+      'Account',
+      '--since',
+      since.toISOString().slice(0, 10),
+      '--window',
+      '2mo',
+      '--by',
+      'created',
+      '--concurrency',
+      '1',
+    ];
     emulator.admin.addFault({ route: /POST .*\/jobs\/query$/, kind: 'bulkJobFailed', message: 'InternalServerError' });
     const failed = await runCli(args, env('bf4'));
     expect(failed.code, failed.stderr).toBe(1);
     expect(lastLine(failed.stderr)).toMatch(
       /^sfsync: Account window \[\S+, \S+\): Bulk query job \w+ ended Failed: InternalServerError; (\d+)\/(\d+) windows done, run the same command again to resume$/,
     );
-    expect(failed.stdout).toMatch(/^Account\s+CreatedDate \[.*\) \d+\/\d+ windows done, \d+ read, .* FAILED: window \[/);
-    const { rows: bf } = await client.query(`SELECT id::int AS id, status, ${ISO('until')} AS until FROM sfsync.backfills WHERE target_schema = 'bf4'`);
+    expect(failed.stdout).toMatch(
+      /^Account\s+CreatedDate \[.*\) \d+\/\d+ windows done, \d+ read, .* FAILED: window \[/,
+    );
+    const { rows: bf } = await client.query(
+      `SELECT id::int AS id, status, ${ISO('until')} AS until FROM sfsync.backfills WHERE target_schema = 'bf4'`,
+    );
     expect(bf).toHaveLength(1);
     expect(bf[0].status).toBe('failed');
     expect((await windows('bf4')).filter((w) => w.status === 'failed')).toHaveLength(1);
@@ -233,7 +299,9 @@ describe('sfsync backfill', () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stdout).toMatch(/ (\d+)\/\1 windows done \(\d+ by an earlier run\)/);
     // The same backfill, over the until it chose the first time (not this run's now).
-    const { rows: after } = await client.query(`SELECT id::int AS id, status, ${ISO('until')} AS until FROM sfsync.backfills WHERE target_schema = 'bf4'`);
+    const { rows: after } = await client.query(
+      `SELECT id::int AS id, status, ${ISO('until')} AS until FROM sfsync.backfills WHERE target_schema = 'bf4'`,
+    );
     expect(after).toEqual([{ ...bf[0], status: 'succeeded' }]);
     const until = new Date(bf[0].until);
     const expected = orgRecords(emulator.store, 'Account').filter((r) => {
@@ -246,13 +314,37 @@ describe('sfsync backfill', () => {
   }, 30_000);
 
   it.each([
-    ['a since that is not a date', ['--since', 'yesterday'], /^sfsync: --since: 'yesterday' is not an ISO 8601 date or date-time/],
-    ['an impossible date', ['--since', '2024-01-01', '--until', '2024-02-30'], /^sfsync: --until: '2024-02-30' is not an ISO 8601 date/],
-    ['since after until', ['--since', '2024-03-01', '--until', '2024-01-01'], /^sfsync: --since \(2024-03-01T00:00:00.000Z\) must be before --until \(2024-01-01T00:00:00.000Z\)$/],
-    ['a bad window', ['--since', '2024-01-01', '--window', '1y'], /^sfsync: --window: '1y' is not a window size; use a count and a unit/],
-    ['a bad --by', ['--since', '2024-01-01', '--by', 'modified'], /^sfsync: --by: 'modified' is not one of cursor, created$/],
+    [
+      'a since that is not a date',
+      ['--since', 'yesterday'],
+      /^sfsync: --since: 'yesterday' is not an ISO 8601 date or date-time/,
+    ],
+    [
+      'an impossible date',
+      ['--since', '2024-01-01', '--until', '2024-02-30'],
+      /^sfsync: --until: '2024-02-30' is not an ISO 8601 date/,
+    ],
+    [
+      'since after until',
+      ['--since', '2024-03-01', '--until', '2024-01-01'],
+      /^sfsync: --since \(2024-03-01T00:00:00.000Z\) must be before --until \(2024-01-01T00:00:00.000Z\)$/,
+    ],
+    [
+      'a bad window',
+      ['--since', '2024-01-01', '--window', '1y'],
+      /^sfsync: --window: '1y' is not a window size; use a count and a unit/,
+    ],
+    [
+      'a bad --by',
+      ['--since', '2024-01-01', '--by', 'modified'],
+      /^sfsync: --by: 'modified' is not one of cursor, created$/,
+    ],
     ['no --since', [], /^sfsync: --since is required/],
-    ['too many windows', ['--since', '2000-01-01', '--until', '2024-01-01', '--window', '1d'], /more than 1000 windows/],
+    [
+      'too many windows',
+      ['--since', '2000-01-01', '--until', '2024-01-01', '--window', '1d'],
+      /more than 1000 windows/,
+    ],
   ])('refuses %s with one line and exit code 2, before any call', async (_what, extra, pattern) => {
     emulator.admin.clearRequestLog();
     const run = await runCli(['backfill', '--objects', 'Account', ...extra], env('bf3'));
@@ -265,18 +357,36 @@ describe('sfsync backfill', () => {
   it('refuses a since later than the server clock when --until is omitted, with exit code 2', async () => {
     const run = await runCli(['backfill', '--objects', 'Account', '--since', '2999-01-01'], env('bf3'));
     expect(run.code, run.stderr).toBe(2);
-    expect(lastLine(run.stderr)).toMatch(/^sfsync: --since \(2999-01-01T00:00:00.000Z\) must be before --until \(.*\)$/);
+    expect(lastLine(run.stderr)).toMatch(
+      /^sfsync: --since \(2999-01-01T00:00:00.000Z\) must be before --until \(.*\)$/,
+    );
   });
   it('shows one progress line per window in flight: Bulk job state, then records loaded', async () => {
     emulator.admin.setBulkLatency({ latencyMs: 300 });
     emulator.admin.addFault({ route: /\/results/, kind: 'delay', ms: 150, times: 3 });
     let text = '';
-    const stream = Object.assign(new Writable({ write: (c, _e, cb) => { text += c.toString(); cb(); } }), { isTTY: true });
+    const stream = Object.assign(
+      new Writable({
+        write: (c, _e, cb) => {
+          text += c.toString();
+          cb();
+        },
+      }),
+      { isTTY: true },
+    );
     const progress = createProgress({ log: silentLogger(), stream, intervalMs: 20 });
-    const config = loadConfig({ ...env('bprogress'), LOG_LEVEL: 'silent', SFSYNC_CONCURRENCY: '2' }, { objects: 'Account' });
+    const config = loadConfig(
+      { ...env('bprogress'), LOG_LEVEL: 'silent', SFSYNC_CONCURRENCY: '2' },
+      { objects: 'Account' },
+    );
     const since = monthStart(3);
-    const args = parseBackfillArgs({ objects: 'Account', since: since.toISOString(), until: monthStart(1).toISOString(), window: '1mo' });
-    const summaries = await withSyncContext(config, silentLogger(), (ctx) => backfillAll({ ...ctx, progress }, args));
+    const args = parseBackfillArgs({
+      objects: 'Account',
+      since: since.toISOString(),
+      until: monthStart(1).toISOString(),
+      window: '1mo',
+    });
+    const summaries = await withRunContext(config, silentLogger(), (ctx) => backfillAll({ ...ctx, progress }, args));
     progress.stop();
     expect(backfillFailure(summaries)).toBeUndefined();
     const key = `Account ${since.toISOString().slice(0, 16)}`;

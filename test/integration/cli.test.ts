@@ -58,10 +58,15 @@ describe('sfsync CLI', () => {
 
   it('shows the next scheduled run from the config file schedule, and - for an object no group syncs', async () => {
     const config = path.join(dir, 'scheduled.json');
-    writeFileSync(config, JSON.stringify({ schedule: [{ cron: '30 4 * * *', objects: ['Account'], timezone: 'Asia/Kolkata' }] }));
+    writeFileSync(
+      config,
+      JSON.stringify({ schedule: [{ cron: '30 4 * * *', objects: ['Account'], timezone: 'Asia/Kolkata' }] }),
+    );
     const status = await runCli(['status', '--json'], { DATABASE_URL: db.url, SFSYNC_CONFIG: config });
     expect(status.code, status.stderr).toBe(0);
-    const byName = new Map(JSON.parse(status.stdout).objects.map((o: { object: string; nextRun: string | null }) => [o.object, o.nextRun]));
+    const byName = new Map(
+      JSON.parse(status.stdout).objects.map((o: { object: string; nextRun: string | null }) => [o.object, o.nextRun]),
+    );
     // 04:30 in Kolkata (UTC+05:30) is 23:00 UTC.
     expect(byName.get('Account')).toMatch(/T23:00:00\.000Z$/);
     expect(byName.get('Contact')).toBeNull();
@@ -74,7 +79,13 @@ describe('sfsync CLI', () => {
     ['an unknown object', ['sync', '--objects', 'NoSuchThing__c'], {}, /NoSuchThing__c/, 1],
     ['a missing setting', ['sync'], { SF_CLIENT_ID: '' }, /SF_CLIENT_ID/, 2],
     ['an unknown user', ['sync', '--objects', 'Account'], { SF_USERNAME: 'nobody@example.com' }, /invalid_grant/, 3],
-    ['an unreachable database', ['sync', '--objects', 'Account'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x' }, /PostgreSQL at 127\.0\.0\.1:1\/x/, 1],
+    [
+      'an unreachable database',
+      ['sync', '--objects', 'Account'],
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x' },
+      /PostgreSQL at 127\.0\.0\.1:1\/x/,
+      1,
+    ],
   ])('fails with one clear line and a non-zero exit for %s', async (_what, args, extra, pattern, code) => {
     const run = await runCli(args, env(extra as Record<string, string>));
     expect(run.code).toBe(code);
@@ -87,7 +98,10 @@ describe('sfsync CLI', () => {
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const keyPath = path.join(dir, 'wrong.pem');
     writeFileSync(keyPath, pem);
-    const run = await runCli(['sync', '--objects', 'Account'], env({ SF_PRIVATE_KEY_PATH: keyPath, LOG_LEVEL: 'debug' }));
+    const run = await runCli(
+      ['sync', '--objects', 'Account'],
+      env({ SF_PRIVATE_KEY_PATH: keyPath, LOG_LEVEL: 'debug' }),
+    );
     expect(run.code).toBe(3);
     expect(lastLine(run.stderr)).toMatch(/invalid_grant/);
     const body = pem.split('\n')[1]!;
@@ -103,7 +117,9 @@ describe('sfsync CLI', () => {
     await client.connect();
     try {
       for (let i = 0; i < 200; i++) {
-        const { rows } = await client.query("SELECT count(*)::int AS n FROM sfsync.runs WHERE target_schema = 'killed' AND status = 'running'").catch(() => ({ rows: [{ n: 0 }] }));
+        const { rows } = await client
+          .query("SELECT count(*)::int AS n FROM sfsync.runs WHERE target_schema = 'killed' AND status = 'running'")
+          .catch(() => ({ rows: [{ n: 0 }] }));
         if (rows[0].n > 0) break;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -111,7 +127,9 @@ describe('sfsync CLI', () => {
       child.kill('SIGKILL');
       const killed = await done;
       expect(killed.signal).toBe('SIGKILL');
-      const { rows: wm } = await client.query("SELECT count(*)::int AS n FROM sfsync.watermarks WHERE target_schema = 'killed'");
+      const { rows: wm } = await client.query(
+        "SELECT count(*)::int AS n FROM sfsync.watermarks WHERE target_schema = 'killed'",
+      );
       expect(wm[0].n).toBe(0);
       emulator.admin.clearFaults();
       const rerun = await runCli(['sync', '--objects', 'Contact'], fresh);
@@ -119,7 +137,9 @@ describe('sfsync CLI', () => {
       const snap = emulator.store.snapshot('Contact');
       let expected = 0;
       for (let i = 0; i < snap.size; i++) if (snap.at(i)) expected++;
-      const { rows } = await client.query('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM killed.contact');
+      const { rows } = await client.query(
+        'SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM killed.contact',
+      );
       expect(rows[0]).toEqual({ n: expected, d: expected });
     } finally {
       await client.end();
@@ -136,7 +156,9 @@ describe('sfsync CLI', () => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      const { rows } = await client.query("SELECT count(*)::int AS n FROM formulas.invoice__c WHERE summary__c NOT LIKE 'Summary of %'");
+      const { rows } = await client.query(
+        "SELECT count(*)::int AS n FROM formulas.invoice__c WHERE summary__c NOT LIKE 'Summary of %'",
+      );
       expect(rows[0].n).toBe(0);
     } finally {
       await client.end();
@@ -163,7 +185,8 @@ describe('sfsync CLI, a delta of several REST pages', () => {
   it('inserts 4,500 new Accounts in three pages, parsed in the worker, and a rerun changes nothing', async () => {
     const base = { ...emulatorEnv(org, db.url), SFSYNC_SCHEMA: 'cli_pages', SFSYNC_OVERLAP_MINUTES: '0' };
     expect((await runCli(['sync', '--objects', 'Account'], base)).code).toBe(0);
-    for (let i = 0; i < 4_500; i++) org.store.insert('Account', { Name: `paged "${i}"\nline two, ${'é'.repeat(i % 3)}` });
+    for (let i = 0; i < 4_500; i++)
+      org.store.insert('Account', { Name: `paged "${i}"\nline two, ${'é'.repeat(i % 3)}` });
     // The watermark never passes the server's Date (whole seconds, §2.1): a second later it can reach the new records.
     await new Promise((r) => setTimeout(r, 1_100));
     const run = await runCli(['sync', '--objects', 'Account'], { ...base, LOG_LEVEL: 'debug' });
@@ -176,7 +199,9 @@ describe('sfsync CLI, a delta of several REST pages', () => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      const { rows } = await client.query(`SELECT count(*)::int AS n, count(DISTINCT name)::int AS d FROM cli_pages.account WHERE name LIKE 'paged "%'`);
+      const { rows } = await client.query(
+        `SELECT count(*)::int AS n, count(DISTINCT name)::int AS d FROM cli_pages.account WHERE name LIKE 'paged "%'`,
+      );
       expect(rows[0]).toEqual({ n: 4_500, d: 4_500 });
       const { rows: one } = await client.query(`SELECT name FROM cli_pages.account WHERE name LIKE 'paged "4499"%'`);
       expect(one[0].name).toBe(`paged "4499"\nline two, ${'é'.repeat(4499 % 3)}`);

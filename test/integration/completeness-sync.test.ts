@@ -10,15 +10,17 @@ import { describeObject } from '../../extractors/describe.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { refreshFormulasAll } from '../../pipelines/completeness/formulas.ts';
-import { reconcileAll } from '../../cli/reconcile.ts';
-import { collectStatus, formatStatusTable } from '../../cli/status.ts';
-import { syncAll, withSyncContext } from '../../cli/sync.ts';
+import { formatStatusTable } from '../../cli/status.ts';
 import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
-import { verifyAll } from '../../cli/verify.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { collectStatus } from '../../pipelines/runtime/status.ts';
+import { reconcileAll } from '../../pipelines/completeness/reconcileAll.ts';
+import { syncAll } from '../../pipelines/sync/syncAll.ts';
+import { verifyAll } from '../../pipelines/completeness/verify.ts';
+import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const SCHEMA = 'salesforce';
 const db = useTestDatabase();
@@ -38,20 +40,23 @@ function config(objects: string[]) {
 }
 
 async function sync(object: string): Promise<RunSummary> {
-  const [summary] = await withSyncContext(config([object]), silentLogger(), (ctx) => syncAll(ctx, false));
+  const [summary] = await withRunContext(config([object]), silentLogger(), (ctx) => syncAll(ctx, false));
   expect(summary?.status, String(summary?.error)).toBe('succeeded');
   return summary!;
 }
 
 async function expectTableMatchesOrg(object: string): Promise<void> {
-  const { spec } = await withSyncContext(config([object]), silentLogger(), (ctx) => describeObject(ctx.sf, object));
+  const { spec } = await withRunContext(config([object]), silentLogger(), (ctx) => describeObject(ctx.sf, object));
   const result = await compareTable(client, SCHEMA, spec, orgRecords(emulator.store, object));
   expect(result.missing).toEqual([]);
   expect(result.mismatches.slice(0, 5)).toEqual([]);
 }
 
 async function watermarkOf(object: string): Promise<string> {
-  const { rows } = await client.query("SELECT to_char(watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS w FROM sfsync.watermarks WHERE object = $1", [object]);
+  const { rows } = await client.query(
+    'SELECT to_char(watermark AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\') AS w FROM sfsync.watermarks WHERE object = $1',
+    [object],
+  );
   return rows[0].w;
 }
 
@@ -108,9 +113,13 @@ describe('completeness: nothing is lost between syncs', () => {
     for (const id of gone) emulator.store.hardDelete(id);
     const s = await sync('Account');
     expect(s.rowsDeleted).toBe(3);
-    const { rows } = await client.query('SELECT id, isdeleted FROM salesforce.account WHERE id = ANY($1) ORDER BY id', [gone]);
+    const { rows } = await client.query('SELECT id, isdeleted FROM salesforce.account WHERE id = ANY($1) ORDER BY id', [
+      gone,
+    ]);
     expect(rows).toEqual([...gone].sort().map((id) => ({ id, isdeleted: true })));
-    const { rows: runs } = await client.query("SELECT rows_deleted::int AS d FROM sfsync.runs WHERE object = 'Account' ORDER BY id DESC LIMIT 1");
+    const { rows: runs } = await client.query(
+      "SELECT rows_deleted::int AS d FROM sfsync.runs WHERE object = 'Account' ORDER BY id DESC LIMIT 1",
+    );
     expect(runs[0].d).toBe(3);
   });
 
@@ -121,12 +130,14 @@ describe('completeness: nothing is lost between syncs', () => {
     await sync('Account');
     const { rows: r1 } = await client.query('SELECT isdeleted FROM salesforce.account WHERE id = $1', [first]);
     expect(r1).toEqual([{ isdeleted: true }]);
-    const { rows: modes } = await client.query("SELECT mode, rows_deleted::int AS d FROM sfsync.runs WHERE object = 'Account' ORDER BY id DESC LIMIT 1");
+    const { rows: modes } = await client.query(
+      "SELECT mode, rows_deleted::int AS d FROM sfsync.runs WHERE object = 'Account' ORDER BY id DESC LIMIT 1",
+    );
     expect(modes).toEqual([{ mode: 'reconcile', d: 1 }]);
 
     emulator.store.hardDelete(second!);
     emulator.admin.purgeDeletedLog('Account');
-    const results = await withSyncContext(config(['Account']), silentLogger(), reconcileAll);
+    const results = await withRunContext(config(['Account']), silentLogger(), reconcileAll);
     expect(results).toMatchObject([{ object: 'Account', status: 'succeeded', found: 1 }]);
     const { rows: r2 } = await client.query('SELECT isdeleted FROM salesforce.account WHERE id = $1', [second]);
     expect(r2).toEqual([{ isdeleted: true }]);
@@ -138,10 +149,15 @@ describe('completeness: nothing is lost between syncs', () => {
     emulator.admin.purgeDeletedLog('Account');
     // The reconciliation's Bulk job (this run's only one: the delta is read over REST) is held up for a while.
     emulator.admin.addFault({ route: /^POST \/services\/data\/v[\d.]+\/jobs\/query$/, kind: 'delay', ms: 1_500 });
-    const { rows: last } = await client.query("SELECT coalesce(max(id), 0)::int AS id FROM sfsync.runs WHERE object = 'Account'");
+    const { rows: last } = await client.query(
+      "SELECT coalesce(max(id), 0)::int AS id FROM sfsync.runs WHERE object = 'Account'",
+    );
     const run = sync('Account');
     const latest = async () => {
-      const { rows } = await client.query("SELECT status, rows_fetched FROM sfsync.runs WHERE object = 'Account' AND mode = 'incremental' AND id > $1", [last[0].id]);
+      const { rows } = await client.query(
+        "SELECT status, rows_fetched FROM sfsync.runs WHERE object = 'Account' AND mode = 'incremental' AND id > $1",
+        [last[0].id],
+      );
       return rows[0] as { status: string; rows_fetched: string | null } | undefined;
     };
     // The load's commit writes the run's counts; the status must not say succeeded before the object is finished.
@@ -158,7 +174,12 @@ describe('completeness: nothing is lost between syncs', () => {
 
   it('refreshes a formula field whose calculatedFormula changed, without any SystemModstamp change', async () => {
     const before = orgRecords(emulator.store, 'Invoice__c').map((r) => String(r.SystemModstamp));
-    emulator.store.setFormula('Invoice__c', 'Total_With_Tax__c', (rec) => (rec.Amount__c === null ? null : (Number(rec.Amount__c) * 1.5).toFixed(2)), 'Amount__c * 1.5');
+    emulator.store.setFormula(
+      'Invoice__c',
+      'Total_With_Tax__c',
+      (rec) => (rec.Amount__c === null ? null : (Number(rec.Amount__c) * 1.5).toFixed(2)),
+      'Amount__c * 1.5',
+    );
     expect(orgRecords(emulator.store, 'Invoice__c').map((r) => String(r.SystemModstamp))).toEqual(before);
     await sync('Invoice__c');
     await expectTableMatchesOrg('Invoice__c');
@@ -168,7 +189,7 @@ describe('completeness: nothing is lost between syncs', () => {
 
   it('sync --formulas-only refreshes formula results even when the formula text did not change', async () => {
     emulator.store.setFormula('Invoice__c', 'Total_With_Tax__c', () => '7.00');
-    const [result] = await withSyncContext(config(['Invoice__c']), silentLogger(), refreshFormulasAll);
+    const [result] = await withRunContext(config(['Invoice__c']), silentLogger(), refreshFormulasAll);
     expect(result).toMatchObject({ object: 'Invoice__c', status: 'succeeded' });
     expect(result!.fields).toBeGreaterThan(0);
     expect(result!.updated).toBeGreaterThan(0);
@@ -176,18 +197,28 @@ describe('completeness: nothing is lost between syncs', () => {
   });
 
   it('adds a new field as a column with values back-filled for the rows already loaded', async () => {
-    emulator.store.addField('Account', { name: 'Tier__c', label: 'Tier', type: 'string', length: 20, nillable: true, custom: true }, (rec) => `T-${rec.Id.slice(-2)}`);
+    emulator.store.addField(
+      'Account',
+      { name: 'Tier__c', label: 'Tier', type: 'string', length: 20, nillable: true, custom: true },
+      (rec) => `T-${rec.Id.slice(-2)}`,
+    );
     await sync('Account');
-    const { rows } = await client.query('SELECT count(*)::int AS n, count(tier__c)::int AS filled FROM salesforce.account WHERE isdeleted IS NOT TRUE');
+    const { rows } = await client.query(
+      'SELECT count(*)::int AS n, count(tier__c)::int AS filled FROM salesforce.account WHERE isdeleted IS NOT TRUE',
+    );
     expect(rows[0].filled).toBe(rows[0].n);
     await expectTableMatchesOrg('Account');
-    const { rows: events } = await client.query("SELECT kind, field FROM sfsync.schema_events WHERE object = 'Account'");
+    const { rows: events } = await client.query(
+      "SELECT kind, field FROM sfsync.schema_events WHERE object = 'Account'",
+    );
     expect(events).toEqual([{ kind: 'added', field: 'Tier__c' }]);
     // `sfsync status` shows the drift event, in JSON and in the table.
     const pool = new pg.Pool({ connectionString: db.url });
     try {
       const status = await collectStatus(pool, SCHEMA);
-      expect(status.find((e) => e.object === 'Account')?.schemaEvents).toMatchObject([{ field: 'Tier__c', kind: 'added' }]);
+      expect(status.find((e) => e.object === 'Account')?.schemaEvents).toMatchObject([
+        { field: 'Tier__c', kind: 'added' },
+      ]);
       expect(formatStatusTable(status)).toMatch(/Schema changes \(newest first\):\n.*Account\.Tier__c: added/);
     } finally {
       await pool.end();
@@ -203,16 +234,22 @@ describe('completeness: nothing is lost between syncs', () => {
       await sync('Account');
       const after = await client.query('SELECT count(website)::int AS n FROM salesforce.account');
       expect(after.rows[0].n).toBe(before.rows[0].n);
-      const { rows } = await client.query("SELECT kind FROM sfsync.schema_events WHERE object = 'Account' AND field = 'Website'");
+      const { rows } = await client.query(
+        "SELECT kind FROM sfsync.schema_events WHERE object = 'Account' AND field = 'Website'",
+      );
       expect(rows).toEqual([{ kind: 'removed' }]);
     } finally {
-      emulator.store.addField('Account', { name: 'Website', label: 'Website', type: 'url', length: 255, nillable: true }, () => null);
+      emulator.store.addField(
+        'Account',
+        { name: 'Website', label: 'Website', type: 'url', length: 255, nillable: true },
+        () => null,
+      );
     }
   });
 
   it('verify agrees after the syncs, and reports a warehouse row that differs from Salesforce', async () => {
     await sync('Account');
-    const ok = await withSyncContext(config(['Account', 'Invoice__c']), silentLogger(), (ctx) => verifyAll(ctx, 30));
+    const ok = await withRunContext(config(['Account', 'Invoice__c']), silentLogger(), (ctx) => verifyAll(ctx, 30));
     expect(ok.map((r) => [r.object, r.ok, r.problem, r.sampleDiffs])).toEqual([
       ['Account', true, undefined, []],
       ['Invoice__c', true, undefined, []],
@@ -220,12 +257,12 @@ describe('completeness: nothing is lost between syncs', () => {
     expect(ok[0]!.sampled).toBe(30);
     const victim = liveIds('Account')[0]!;
     await client.query("UPDATE salesforce.account SET name = 'tampered', isdeleted = true WHERE id = $1", [victim]);
-    const [bad] = await withSyncContext(config(['Account']), silentLogger(), (ctx) => verifyAll(ctx, 0));
+    const [bad] = await withRunContext(config(['Account']), silentLogger(), (ctx) => verifyAll(ctx, 0));
     expect(bad).toMatchObject({ object: 'Account', ok: false });
     expect(bad!.whLive).toBe(bad!.sfLive - 1);
   });
 
-  it('refreshes formula fields on the object\'s own schedule (formulaRefreshHours), even when no formula text changed', async () => {
+  it("refreshes formula fields on the object's own schedule (formulaRefreshHours), even when no formula text changed", async () => {
     await sync('Invoice__c');
     emulator.store.setFormula('Invoice__c', 'Summary__c', (rec) => `Scheduled ${rec.Name}`);
     const stale = "SELECT count(*)::int AS n FROM salesforce.invoice__c WHERE summary__c NOT LIKE 'Scheduled %'";
@@ -233,13 +270,18 @@ describe('completeness: nothing is lost between syncs', () => {
     expect((await client.query(stale)).rows[0].n).toBeGreaterThan(0);
 
     const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-formulas-'));
-    writeFileSync(path.join(dir, 'sfsync.config.json'), JSON.stringify({ objects: [{ name: 'Invoice__c', formulaRefreshHours: 0.0002 }] }));
+    writeFileSync(
+      path.join(dir, 'sfsync.config.json'),
+      JSON.stringify({ objects: [{ name: 'Invoice__c', formulaRefreshHours: 0.0002 }] }),
+    );
     const scheduled = loadConfig(envOf(), {}, dir);
     await new Promise((r) => setTimeout(r, 1000));
-    const [summary] = await withSyncContext(scheduled, silentLogger(), (ctx) => syncAll(ctx, false));
+    const [summary] = await withRunContext(scheduled, silentLogger(), (ctx) => syncAll(ctx, false));
     expect(summary?.status, String(summary?.error)).toBe('succeeded');
     expect((await client.query(stale)).rows[0].n).toBe(0);
-    const { rows } = await client.query("SELECT mode, status FROM sfsync.runs WHERE object = 'Invoice__c' ORDER BY id DESC LIMIT 1");
+    const { rows } = await client.query(
+      "SELECT mode, status FROM sfsync.runs WHERE object = 'Invoice__c' ORDER BY id DESC LIMIT 1",
+    );
     expect(rows).toEqual([{ mode: 'formulas', status: 'succeeded' }]);
   });
 });

@@ -41,7 +41,9 @@ async function allPages(id: string, maxRecords: number) {
     bodies.push(r.text);
     const next = r.headers.get('sforce-locator') ?? 'null';
     locators.push(next);
-    expect(Number(r.headers.get('sforce-numberofrecords'))).toBe((parse(r.text, { columns: true }) as unknown[]).length);
+    expect(Number(r.headers.get('sforce-numberofrecords'))).toBe(
+      (parse(r.text, { columns: true }) as unknown[]).length,
+    );
     if (next === 'null') return { bodies, locators };
     locator = next;
   }
@@ -52,20 +54,40 @@ describe('Bulk query jobs', () => {
     const id = await runQueryJob('SELECT Id, Name, IsDeleted FROM Account');
     const info = (await sf.get(`jobs/query/${id}`)).json<Record<string, unknown>>();
     const expected = records('Account', true);
-    expect(info).toMatchObject({ id, operation: 'queryAll', object: 'Account', state: 'JobComplete', jobType: 'V2Query', numberRecordsProcessed: expected.length });
+    expect(info).toMatchObject({
+      id,
+      operation: 'queryAll',
+      object: 'Account',
+      state: 'JobComplete',
+      jobType: 'V2Query',
+      numberRecordsProcessed: expected.length,
+    });
     expect((await sf.get(`jobs/query/${id}`)).text).toContain('"apiVersion":62.0');
     const { bodies, locators } = await allPages(id, 70);
     expect(bodies.length).toBe(Math.ceil(expected.length / 70));
-    expect(locators.slice(0, -1)).toEqual(bodies.slice(1).map((_, i) => Buffer.from(String(70 * (i + 1))).toString('base64')));
+    expect(locators.slice(0, -1)).toEqual(
+      bodies.slice(1).map((_, i) => Buffer.from(String(70 * (i + 1))).toString('base64')),
+    );
     for (const b of bodies) expect(b.startsWith('"Id","Name","IsDeleted"\n')).toBe(true);
     const rows = bodies.flatMap((b) => parse(b, { columns: true }) as Record<string, string>[]);
-    expect(new Map(rows.map((r) => [r.Id, r.Name]))).toEqual(new Map(expected.map((r) => [r.Id, (r.Name as string | null) ?? ''])));
+    expect(new Map(rows.map((r) => [r.Id, r.Name]))).toEqual(
+      new Map(expected.map((r) => [r.Id, (r.Name as string | null) ?? ''])),
+    );
     expect((await sf.del(`jobs/query/${id}`)).status).toBe(204);
     expect((await sf.get(`jobs/query/${id}/results`)).status).toBe(404);
   });
 
   it('round-trips hard text byte for byte (quotes, commas, CR/LF, spaces, unicode)', async () => {
-    const hard = ['say "hi", then leave', 'line1\nline2\r\nline3', '  padded  ', 'é 漢字 🚀', '"', 'a,b;c|d\te', 'NA', 'null'];
+    const hard = [
+      'say "hi", then leave',
+      'line1\nline2\r\nline3',
+      '  padded  ',
+      'é 漢字 🚀',
+      '"',
+      'a,b;c|d\te',
+      'NA',
+      'null',
+    ];
     const ids = hard.map((Name) => em.admin.insert('Account', { Name }).Id);
     const id = await runQueryJob('SELECT Id, Name FROM Account');
     const { bodies } = await allPages(id, 100_000);
@@ -77,7 +99,10 @@ describe('Bulk query jobs', () => {
 
   it('writes nulls as a bare empty field, or as "" when configured, and honours delimiter and line ending', async () => {
     const rec = em.admin.insert('Account', { Name: 'Nulls Inc' });
-    const id = await runQueryJob(`SELECT Id, Name, Phone FROM Account WHERE Id = '${rec.Id}'`, 'query', { columnDelimiter: 'PIPE', lineEnding: 'CRLF' });
+    const id = await runQueryJob(`SELECT Id, Name, Phone FROM Account WHERE Id = '${rec.Id}'`, 'query', {
+      columnDelimiter: 'PIPE',
+      lineEnding: 'CRLF',
+    });
     const body = (await sf.get(`jobs/query/${id}/results`)).text;
     expect(body).toBe(`"Id"|"Name"|"Phone"\r\n"${rec.Id}"|"Nulls Inc"|\r\n`);
     em.admin.setBulkLatency({ nullAs: 'quoted' });
@@ -90,11 +115,15 @@ describe('Bulk query jobs', () => {
     const id = await runQueryJob('SELECT Id, Name FROM Account');
     const token = await login(em);
     const raw = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
-      const req = request(`${em.url}/services/data/v62.0/jobs/query/${id}/results`, { headers: { Authorization: `Bearer ${token}`, 'Accept-Encoding': 'gzip' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
-      });
+      const req = request(
+        `${em.url}/services/data/v62.0/jobs/query/${id}/results`,
+        { headers: { Authorization: `Bearer ${token}`, 'Accept-Encoding': 'gzip' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -104,9 +133,14 @@ describe('Bulk query jobs', () => {
   });
 
   it('refuses what Bulk cannot do at creation with 400 arrays', async () => {
-    const compound = await sf.post('jobs/query', { operation: 'query', query: 'SELECT Id, BillingAddress FROM Account' });
+    const compound = await sf.post('jobs/query', {
+      operation: 'query',
+      query: 'SELECT Id, BillingAddress FROM Account',
+    });
     expect(compound.status).toBe(400);
-    expect(compound.json<{ message: string }[]>()[0]?.message).toContain('Selecting compound data not supported in Bulk Query');
+    expect(compound.json<{ message: string }[]>()[0]?.message).toContain(
+      'Selecting compound data not supported in Bulk Query',
+    );
     const count = await sf.post('jobs/query', { operation: 'query', query: 'SELECT COUNT() FROM Account' });
     expect(count.status).toBe(400);
     const bad = await sf.post('jobs/query', { operation: 'query', query: 'SELECT Nope__c FROM Account' });
@@ -118,13 +152,20 @@ describe('Bulk query jobs', () => {
   it('answers 412 before completion, 400 to DELETE of a running job, and aborts', async () => {
     em.admin.setBulkLatency({ latencyMs: 60_000 });
     try {
-      const { id } = (await sf.post('jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json<{ id: string }>();
+      const { id } = (await sf.post('jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json<{
+        id: string;
+      }>();
       const early = await sf.get(`jobs/query/${id}/results`);
       expect(early.status).toBe(412);
       expect(early.json<{ errorCode: string }[]>()[0]?.errorCode).toBe('JOB_NOT_COMPLETE');
       const del = await sf.del(`jobs/query/${id}`);
       expect(del.status).toBe(400);
-      expect(del.json()).toEqual([{ message: 'Error encountered when deleting the job because the job is not terminated', errorCode: 'API_ERROR' }]);
+      expect(del.json()).toEqual([
+        {
+          message: 'Error encountered when deleting the job because the job is not terminated',
+          errorCode: 'API_ERROR',
+        },
+      ]);
       const aborted = await sf.patch(`jobs/query/${id}`, { state: 'Aborted' });
       expect(aborted.json<{ state: string }>().state).toBe('Aborted');
       expect((await sf.del(`jobs/query/${id}`)).status).toBe(204);
@@ -137,16 +178,29 @@ describe('Bulk query jobs', () => {
     const id = await runQueryJob('SELECT Id FROM Account');
     const other = await api(em, await login(em), '63.0').get(`jobs/query/${id}/results`);
     expect(other.status).toBe(409);
-    const pagesReply = (await sf.get(`jobs/query/${id}/resultPages?maxRecords=100`)).json<{ resultPages: { resultUrl: string }[]; done: boolean }>();
+    const pagesReply = (await sf.get(`jobs/query/${id}/resultPages?maxRecords=100`)).json<{
+      resultPages: { resultUrl: string }[];
+      done: boolean;
+    }>();
     expect(pagesReply.resultPages.length).toBeGreaterThan(1);
-    expect(pagesReply.resultPages[1]?.resultUrl).toBe(`/services/data/v62.0/jobs/query/${id}/results?locator=${Buffer.from('100').toString('base64')}&maxRecords=100`);
+    expect(pagesReply.resultPages[1]?.resultUrl).toBe(
+      `/services/data/v62.0/jobs/query/${id}/results?locator=${Buffer.from('100').toString('base64')}&maxRecords=100`,
+    );
     const list = (await sf.get('jobs/query')).json<{ records: { id: string }[] }>();
     expect(list.records.map((j) => j.id)).toContain(id);
   });
 });
 
 describe('Bulk ingest jobs', () => {
-  const ext = { name: 'Ext_Id__c', label: 'External Id', type: 'string' as const, length: 40, nillable: true, custom: true, externalId: true };
+  const ext = {
+    name: 'Ext_Id__c',
+    label: 'External Id',
+    type: 'string' as const,
+    length: 40,
+    nillable: true,
+    custom: true,
+    externalId: true,
+  };
 
   async function ingest(body: Record<string, unknown>, csv: string) {
     const job = (await sf.post('jobs/ingest', body)).json<{ id: string; state: string }>();
@@ -161,19 +215,29 @@ describe('Bulk ingest jobs', () => {
     const target = records('Account', false)[7];
     if (!target) throw new Error('no account');
     em.admin.update(target.Id, { Ext_Id__c: 'EXT-7' });
-    const csv = 'Ext_Id__c,Name,NumberOfEmployees\nEXT-7,"Updated ""seven""",\nEXT-NEW,Brand new,42\nEXT-BAD,Bad number,abc\n';
-    const { id, info } = await ingest({ object: 'Account', operation: 'upsert', externalIdFieldName: 'Ext_Id__c' }, csv);
+    const csv =
+      'Ext_Id__c,Name,NumberOfEmployees\nEXT-7,"Updated ""seven""",\nEXT-NEW,Brand new,42\nEXT-BAD,Bad number,abc\n';
+    const { id, info } = await ingest(
+      { object: 'Account', operation: 'upsert', externalIdFieldName: 'Ext_Id__c' },
+      csv,
+    );
     expect(info).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 3, numberRecordsFailed: 1 });
     expect(em.store.get(target.Id)?.Name).toBe('Updated "seven"');
     expect(em.store.get(target.Id)?.NumberOfEmployees).toBe(target.NumberOfEmployees ?? null);
-    const ok = parse((await sf.get(`jobs/ingest/${id}/successfulResults`)).text, { columns: true }) as Record<string, string>[];
+    const ok = parse((await sf.get(`jobs/ingest/${id}/successfulResults`)).text, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(ok.map((r) => [r.sf__Created, r.Ext_Id__c])).toEqual([
       ['false', 'EXT-7'],
       ['true', 'EXT-NEW'],
     ]);
     expect(ok[0]?.sf__Id).toBe(target.Id);
     expect(em.store.get(ok[1]?.sf__Id ?? '')?.NumberOfEmployees).toBe('42');
-    const failed = parse((await sf.get(`jobs/ingest/${id}/failedResults`)).text, { columns: true }) as Record<string, string>[];
+    const failed = parse((await sf.get(`jobs/ingest/${id}/failedResults`)).text, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(failed.length).toBe(1);
     expect(failed[0]?.sf__Error).toMatch(/^INVALID_FIELD:.*:NumberOfEmployees --$/);
     expect((await sf.del(`jobs/ingest/${id}`)).status).toBe(204);
@@ -195,6 +259,9 @@ describe('Bulk ingest jobs', () => {
     expect((await sf.put(`jobs/ingest/${job.id}/batches`, 'Name\nTwo\n')).status).toBe(201);
     const close = await sf.patch(`jobs/ingest/${job.id}`, { state: 'UploadComplete' });
     expect(close.status).toBe(400);
-    expect(close.json<{ errorCode: string; message: string }[]>()[0]).toMatchObject({ errorCode: 'INVALIDJOB', message: expect.stringContaining('Found multipe contents for job') });
+    expect(close.json<{ errorCode: string; message: string }[]>()[0]).toMatchObject({
+      errorCode: 'INVALIDJOB',
+      message: expect.stringContaining('Found multipe contents for job'),
+    });
   });
 });

@@ -14,11 +14,24 @@ afterAll(async () => {
   await em?.close();
 });
 
-const adminPost = (path: string, body: unknown) => send(`${em.url}/__admin/${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+const adminPost = (path: string, body: unknown) =>
+  send(`${em.url}/__admin/${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json' },
+  });
 
 describe('faults', () => {
   it('plays a status fault N times with Retry-After, then serves normally', async () => {
-    em.admin.addFault({ route: '/limits', times: 2, kind: 'status', status: 503, errorCode: 'SERVER_UNAVAILABLE', message: 'down', retryAfter: 3 });
+    em.admin.addFault({
+      route: '/limits',
+      times: 2,
+      kind: 'status',
+      status: 503,
+      errorCode: 'SERVER_UNAVAILABLE',
+      message: 'down',
+      retryAfter: 3,
+    });
     const a = await sf.get('limits');
     expect(a.status).toBe(503);
     expect(a.headers.get('retry-after')).toBe('3');
@@ -33,7 +46,9 @@ describe('faults', () => {
     expect(html.status).toBe(420);
     expect(html.headers.get('content-type')).toMatch(/text\/html/);
     em.admin.addFault({ route: '/sobjects', kind: 'invalidSession' });
-    expect((await sf.get('sobjects')).json()).toEqual([{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+    expect((await sf.get('sobjects')).json()).toEqual([
+      { message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' },
+    ]);
     em.admin.addFault({ route: '/sobjects', kind: 'requestLimit' });
     expect((await sf.get('sobjects')).status).toBe(403);
     em.admin.addFault({ route: '/query', kind: 'queryTimeout' });
@@ -53,15 +68,21 @@ describe('faults', () => {
 
   it('fails the next Bulk job with an errorMessage', async () => {
     em.admin.addFault({ kind: 'bulkJobFailed', message: 'InternalServerError : retry later' });
-    const { id } = (await sf.post('jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json<{ id: string }>();
+    const { id } = (await sf.post('jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json<{
+      id: string;
+    }>();
     const info = await sf.waitJob('query', id);
     expect(info).toMatchObject({ state: 'Failed', errorMessage: 'InternalServerError : retry later' });
-    const next = (await sf.post('jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json<{ id: string }>();
+    const next = (await sf.post('jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json<{
+      id: string;
+    }>();
     expect((await sf.waitJob('query', next.id)).state).toBe('JobComplete');
   });
 
   it('adds and clears faults over HTTP (routeRegex)', async () => {
-    expect((await adminPost('faults', { routeRegex: 'limits$', kind: 'status', status: 502, times: 5 })).status).toBe(204);
+    expect((await adminPost('faults', { routeRegex: 'limits$', kind: 'status', status: 502, times: 5 })).status).toBe(
+      204,
+    );
     expect((await sf.get('limits')).status).toBe(502);
     expect((await send(`${em.url}/__admin/faults`, { method: 'DELETE' })).status).toBe(204);
     expect((await sf.get('limits')).status).toBe(200);
@@ -75,7 +96,10 @@ describe('admin API over HTTP', () => {
     const id = created.json<{ Id: string }>().Id;
     expect(em.store.get(id)?.NumberOfEmployees).toBe('7');
     const before = em.store.get(id)?.SystemModstamp;
-    const quiet = await send(`${em.url}/__admin/records/${id}?touch=false`, { method: 'PATCH', body: JSON.stringify({ Name: 'Quiet' }) });
+    const quiet = await send(`${em.url}/__admin/records/${id}?touch=false`, {
+      method: 'PATCH',
+      body: JSON.stringify({ Name: 'Quiet' }),
+    });
     expect(quiet.status).toBe(200);
     expect(em.store.get(id)?.SystemModstamp).toBe(before);
     expect((await send(`${em.url}/__admin/records/${id}`, { method: 'DELETE' })).status).toBe(204);

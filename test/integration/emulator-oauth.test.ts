@@ -33,15 +33,30 @@ describe('JWT bearer flow', () => {
   });
 
   it('accepts https://login.salesforce.com as the audience', async () => {
-    const r = await tokenRequest(em, { grant_type: JWT, assertion: await assertion(em, { aud: 'https://login.salesforce.com' }) });
+    const r = await tokenRequest(em, {
+      grant_type: JWT,
+      assertion: await assertion(em, { aud: 'https://login.salesforce.com' }),
+    });
     expect(r.status).toBe(200);
   });
 
   it('refuses an unknown issuer, user, audience, a past exp, a foreign key and garbage', async () => {
-    expect(await jwtError({ iss: 'nope' })).toEqual({ error: 'invalid_client_id', error_description: 'client identifier invalid' });
-    expect(await jwtError({ sub: 'who@nowhere.invalid' })).toEqual({ error: 'invalid_grant', error_description: "user hasn't approved this consumer" });
-    expect(await jwtError({ aud: 'https://example.com' })).toEqual({ error: 'invalid_grant', error_description: 'audience is invalid' });
-    expect(await jwtError({ exp: Math.floor(Date.now() / 1000) - 60 })).toEqual({ error: 'invalid_grant', error_description: 'expired authorization code' });
+    expect(await jwtError({ iss: 'nope' })).toEqual({
+      error: 'invalid_client_id',
+      error_description: 'client identifier invalid',
+    });
+    expect(await jwtError({ sub: 'who@nowhere.invalid' })).toEqual({
+      error: 'invalid_grant',
+      error_description: "user hasn't approved this consumer",
+    });
+    expect(await jwtError({ aud: 'https://example.com' })).toEqual({
+      error: 'invalid_grant',
+      error_description: 'audience is invalid',
+    });
+    expect(await jwtError({ exp: Math.floor(Date.now() / 1000) - 60 })).toEqual({
+      error: 'invalid_grant',
+      error_description: 'expired authorization code',
+    });
     const other = await exportPKCS8((await generateKeyPair('RS256', { extractable: true })).privateKey);
     expect(await jwtError({}, other)).toEqual({ error: 'invalid_grant', error_description: 'invalid assertion' });
     const garbage = await tokenRequest(em, { grant_type: JWT, assertion: 'not.a.jwt' });
@@ -49,19 +64,34 @@ describe('JWT bearer flow', () => {
   });
 
   it('accepts a far-future exp (§1.2: not capped)', async () => {
-    const r = await tokenRequest(em, { grant_type: JWT, assertion: await assertion(em, { exp: Math.floor(Date.now() / 1000) + 10 * 365 * 86_400 }) });
+    const r = await tokenRequest(em, {
+      grant_type: JWT,
+      assertion: await assertion(em, { exp: Math.floor(Date.now() / 1000) + 10 * 365 * 86_400 }),
+    });
     expect(r.status).toBe(200);
   });
 });
 
 describe('other grants', () => {
   it('client credentials with form fields or a Basic header; a wrong secret is refused', async () => {
-    const form = await tokenRequest(em, { grant_type: 'client_credentials', client_id: em.clientId, client_secret: em.clientSecret });
+    const form = await tokenRequest(em, {
+      grant_type: 'client_credentials',
+      client_id: em.clientId,
+      client_secret: em.clientSecret,
+    });
     expect(form.status).toBe(200);
     expect(form.json<Record<string, string>>().issued_at).toMatch(/^\d{13}$/);
-    const basic = await tokenRequest(em, { grant_type: 'client_credentials' }, { Authorization: `Basic ${Buffer.from(`${em.clientId}:${em.clientSecret}`).toString('base64')}` });
+    const basic = await tokenRequest(
+      em,
+      { grant_type: 'client_credentials' },
+      { Authorization: `Basic ${Buffer.from(`${em.clientId}:${em.clientSecret}`).toString('base64')}` },
+    );
     expect(basic.status).toBe(200);
-    const bad = await tokenRequest(em, { grant_type: 'client_credentials', client_id: em.clientId, client_secret: 'wrong' });
+    const bad = await tokenRequest(em, {
+      grant_type: 'client_credentials',
+      client_id: em.clientId,
+      client_secret: 'wrong',
+    });
     expect(bad.status).toBe(400);
     expect(bad.json<{ error: string }>().error).toBe('invalid_client');
   });
@@ -76,7 +106,13 @@ describe('other grants', () => {
   });
 
   it('blocks the username-password flow and names unknown grants', async () => {
-    const pw = await tokenRequest(em, { grant_type: 'password', client_id: em.clientId, client_secret: em.clientSecret, username: em.username, password: 'x' });
+    const pw = await tokenRequest(em, {
+      grant_type: 'password',
+      client_id: em.clientId,
+      client_secret: em.clientSecret,
+      username: em.username,
+      password: 'x',
+    });
     expect(pw.json()).toEqual({ error: 'invalid_grant', error_description: 'authentication failure' });
     const odd = await tokenRequest(em, { grant_type: 'magic' });
     expect(odd.json()).toEqual({ error: 'unsupported_grant_type', error_description: 'grant type not supported' });
@@ -117,7 +153,9 @@ describe('sessions, versions and limits', () => {
   it('refuses API calls sent to the login host instead of instance_url', async () => {
     expect(em.loginUrl).not.toBe(em.url);
     const token = await login(em);
-    const r = await send(`${em.loginUrl}/services/data/v62.0/limits`, { headers: { Authorization: `Bearer ${token}` } });
+    const r = await send(`${em.loginUrl}/services/data/v62.0/limits`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     expect(r.status).toBe(401);
   });
 

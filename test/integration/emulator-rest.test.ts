@@ -46,7 +46,9 @@ describe('describe', () => {
     expect(global.sobjects.map((s) => s.name)).toContain('Account');
     const d = await sf.get('sobjects/Account/describe');
     expect(d.status).toBe(200);
-    expect(d.json<{ name: string; fields: { name: string }[] }>().fields.map((f) => f.name)).toContain('SystemModstamp');
+    expect(d.json<{ name: string; fields: { name: string }[] }>().fields.map((f) => f.name)).toContain(
+      'SystemModstamp',
+    );
     const missing = await sf.get('sobjects/Nope__c/describe');
     expect(missing.status).toBe(404);
     expect(missing.json()).toEqual([{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
@@ -56,7 +58,14 @@ describe('describe', () => {
     const first = await sf.get('sobjects/Lead/describe');
     const lastModified = first.headers.get('last-modified') ?? '';
     expect((await sf.get('sobjects/Lead/describe', { 'If-Modified-Since': lastModified })).status).toBe(304);
-    em.admin.addField('Lead', { name: 'Drift__c', label: 'Drift', type: 'string', length: 20, nillable: true, custom: true });
+    em.admin.addField('Lead', {
+      name: 'Drift__c',
+      label: 'Drift',
+      type: 'string',
+      length: 20,
+      nillable: true,
+      custom: true,
+    });
     const after = await sf.get('sobjects/Lead/describe', { 'If-Modified-Since': lastModified });
     expect(after.status).toBe(200);
     expect(after.json<{ fields: { name: string }[] }>().fields.map((f) => f.name)).toContain('Drift__c');
@@ -65,7 +74,8 @@ describe('describe', () => {
   it('dates every metadata change: an added or removed field or new formula text, not new formula values', async () => {
     type Describe = { fields: { name: string; calculatedFormula: string | null }[] };
     const modified = () => Date.parse(em.store.objects().find((d) => d.name === 'Invoice__c')?.lastModified ?? '');
-    const describeSince = (ms: number) => sf.get('sobjects/Invoice__c/describe', { 'If-Modified-Since': new Date(ms).toUTCString() });
+    const describeSince = (ms: number) =>
+      sf.get('sobjects/Invoice__c/describe', { 'If-Modified-Since': new Date(ms).toUTCString() });
     // An HTTP-date has whole seconds: a date a second before the change must see it, one a second after must not.
     const changed = async () => {
       expect((await describeSince(modified() + 1000)).status).toBe(304);
@@ -75,7 +85,14 @@ describe('describe', () => {
       return r.json<Describe>().fields;
     };
 
-    em.admin.addField('Invoice__c', { name: 'Added__c', label: 'Added', type: 'string', length: 20, nillable: true, custom: true });
+    em.admin.addField('Invoice__c', {
+      name: 'Added__c',
+      label: 'Added',
+      type: 'string',
+      length: 20,
+      nillable: true,
+      custom: true,
+    });
     expect((await changed()).map((f) => f.name)).toContain('Added__c');
     em.store.removeField('Invoice__c', 'Added__c');
     expect((await changed()).map((f) => f.name)).not.toContain('Added__c');
@@ -92,7 +109,9 @@ describe('describe', () => {
 
 describe('query and queryAll', () => {
   it('pages with nextRecordsUrl, honours batchSize, keeps totalSize and matches the store', async () => {
-    const all = await pages('query?q=' + encodeURIComponent('SELECT Id, Name FROM Account'), { 'Sforce-Query-Options': 'batchSize=200' });
+    const all = await pages('query?q=' + encodeURIComponent('SELECT Id, Name FROM Account'), {
+      'Sforce-Query-Options': 'batchSize=200',
+    });
     const live = records('Account', false);
     expect(all.length).toBe(Math.ceil(live.length / 200));
     expect(all.every((p) => p.totalSize === live.length)).toBe(true);
@@ -102,11 +121,16 @@ describe('query and queryAll', () => {
     expect(all[0]?.nextRecordsUrl).toMatch(/^\/services\/data\/v62\.0\/query\/01g\w+-200$/);
     const got = new Map(all.flatMap((p) => p.records).map((r) => [r.Id, r.Name]));
     expect(got).toEqual(new Map(live.map((r) => [r.Id, r.Name])));
-    expect(all[0]?.records[0]?.attributes).toEqual({ type: 'Account', url: `/services/data/v62.0/sobjects/Account/${all[0]?.records[0]?.Id}` });
+    expect(all[0]?.records[0]?.attributes).toEqual({
+      type: 'Account',
+      url: `/services/data/v62.0/sobjects/Account/${all[0]?.records[0]?.Id}`,
+    });
   });
 
   it('clamps batchSize to 200..2000 and defaults to 2000', async () => {
-    const small = await sf.get('query?q=' + encodeURIComponent('SELECT Id FROM Contact'), { 'Sforce-Query-Options': 'batchSize=5' });
+    const small = await sf.get('query?q=' + encodeURIComponent('SELECT Id FROM Contact'), {
+      'Sforce-Query-Options': 'batchSize=5',
+    });
     expect(small.json<Page>().records.length).toBe(200);
     const dflt = await sf.get('query?q=' + encodeURIComponent('SELECT Id FROM Contact'));
     expect(dflt.json<Page>().records.length).toBe(Math.min(2000, records('Contact', false).length));
@@ -120,7 +144,9 @@ describe('query and queryAll', () => {
     const withDeleted = await pages(`queryAll?q=${q}`, { 'Sforce-Query-Options': 'batchSize=200' });
     const everything = withDeleted.flatMap((p) => p.records);
     expect(live.some((r) => victims.some((v) => v.Id === r.Id))).toBe(false);
-    expect(everything.filter((r) => r.IsDeleted).map((r) => r.Id)).toEqual(expect.arrayContaining(victims.map((v) => v.Id)));
+    expect(everything.filter((r) => r.IsDeleted).map((r) => r.Id)).toEqual(
+      expect.arrayContaining(victims.map((v) => v.Id)),
+    );
     expect(everything.length).toBe(records('Account', true).length);
     const alt = withDeleted[0]?.nextRecordsUrl?.replace('/query/', '/queryAll/') ?? '';
     expect((await sf.get(alt)).json<Page>().records.length).toBeGreaterThan(0);
@@ -144,7 +170,11 @@ describe('query and queryAll', () => {
     const short = await createEmulator({ accounts: 300, queryLocatorTtlMs: 0 });
     try {
       const s = api(short, await login(short));
-      const first = (await s.get('query?q=' + encodeURIComponent('SELECT Id FROM Account'), { 'Sforce-Query-Options': 'batchSize=200' })).json<Page>();
+      const first = (
+        await s.get('query?q=' + encodeURIComponent('SELECT Id FROM Account'), {
+          'Sforce-Query-Options': 'batchSize=200',
+        })
+      ).json<Page>();
       await new Promise((r) => setTimeout(r, 5));
       const next = await s.get(first.nextRecordsUrl ?? '');
       expect(next.json<{ errorCode: string }[]>()[0]?.errorCode).toBe('INVALID_QUERY_LOCATOR');
@@ -175,15 +205,24 @@ describe('query and queryAll', () => {
       let r = await client.get(`queryAll?q=${encodeURIComponent(soql)}`, { 'Sforce-Query-Options': 'batchSize=200' });
       const snap = own.store.snapshot('Account');
       const plan = planSoql(own.store, soql);
-      const scan = { object: snap.object, size: snap.size, at: (i: number) => snap.at(i), slotState: (i: number) => snap.slotState(i) };
-      const want = [...plan.run(scan, { includeDeleted: true })].map((slot) => serializeJson(plan.toJson(snap.at(slot)!, { apiVersion: '62.0' })));
+      const scan = {
+        object: snap.object,
+        size: snap.size,
+        at: (i: number) => snap.at(i),
+        slotState: (i: number) => snap.slotState(i),
+      };
+      const want = [...plan.run(scan, { includeDeleted: true })].map((slot) =>
+        serializeJson(plan.toJson(snap.at(slot)!, { apiVersion: '62.0' })),
+      );
       expect(want.length).toBeGreaterThan(300);
       for (let offset = 0; ; offset += 200) {
         expect(r.status).toBe(200);
         expect(Number(r.headers.get('content-length'))).toBe(Buffer.byteLength(r.text));
         const next = r.json<Page>().nextRecordsUrl;
         const tail = next ? `,"nextRecordsUrl":${JSON.stringify(next)}` : '';
-        expect(r.text).toBe(`{"totalSize":${want.length},"done":${!next}${tail},"records":[${want.slice(offset, offset + 200).join(',')}]}`);
+        expect(r.text).toBe(
+          `{"totalSize":${want.length},"done":${!next}${tail},"records":[${want.slice(offset, offset + 200).join(',')}]}`,
+        );
         if (!next) break;
         r = await client.get(next);
       }
@@ -215,7 +254,11 @@ describe('getDeleted and getUpdated', () => {
     const now = Date.now();
     const r = await sf.get(`sobjects/Contact/deleted/?start=${at(now - 10 * minute)}&end=${at(now + 2 * minute)}`);
     expect(r.status).toBe(200);
-    const body = r.json<{ deletedRecords: { id: string; deletedDate: string }[]; earliestDateAvailable: string; latestDateCovered: string }>();
+    const body = r.json<{
+      deletedRecords: { id: string; deletedDate: string }[];
+      earliestDateAvailable: string;
+      latestDateCovered: string;
+    }>();
     expect(body.deletedRecords.map((d) => d.id)).toContain(victim.Id);
     expect(body.latestDateCovered).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000\+0000$/);
     expect(Date.parse(body.latestDateCovered.replace('+0000', 'Z'))).toBeLessThanOrEqual(now);
@@ -233,10 +276,14 @@ describe('getDeleted and getUpdated', () => {
     for (let i = 0; i < 25; i++) {
       const start = now - Math.floor(rand() * 15 * 1440) * minute;
       const end = i % 4 === 0 ? now + 2 * minute : start + (1 + Math.floor(rand() * 3 * 1440)) * minute;
-      const body = (await sf.get(`sobjects/Account/deleted/?start=${at(start)}&end=${at(end)}`)).json<{ deletedRecords: { id: string }[] }>();
+      const body = (await sf.get(`sobjects/Account/deleted/?start=${at(start)}&end=${at(end)}`)).json<{
+        deletedRecords: { id: string }[];
+      }>();
       const from = Math.floor(start / minute) * minute;
       const until = Math.min(Math.floor(end / minute) * minute, now);
-      const want = log.filter((d) => Date.parse(d.deletedDate) >= from && Date.parse(d.deletedDate) < until).map((d) => d.id);
+      const want = log
+        .filter((d) => Date.parse(d.deletedDate) >= from && Date.parse(d.deletedDate) < until)
+        .map((d) => d.id);
       expect(body.deletedRecords.map((d) => d.id)).toEqual(want);
       listed += want.length;
     }

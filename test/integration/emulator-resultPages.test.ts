@@ -67,7 +67,9 @@ describe('Bulk resultPages (§6.4)', () => {
     expect(all.map((l) => l.resultPages.length)).toEqual(all.map((_, i) => Math.min(5, urls.length - 5 * i)));
     expect(all.slice(0, -1).every((l) => l.done === false && typeof l.nextRecordsUrl === 'string')).toBe(true);
     expect(all.at(-1)).toMatchObject({ done: true, nextRecordsUrl: null });
-    expect(all[1]?.resultPages[0]?.resultUrl).toBe(`/services/data/v62.0/jobs/query/${id}/results?locator=${Buffer.from('150').toString('base64')}&maxRecords=30`);
+    expect(all[1]?.resultPages[0]?.resultUrl).toBe(
+      `/services/data/v62.0/jobs/query/${id}/results?locator=${Buffer.from('150').toString('base64')}&maxRecords=30`,
+    );
     const pages = await Promise.all(urls.map((u) => sf.get(u)));
     for (const p of pages) {
       expect(p.status).toBe(200);
@@ -80,12 +82,24 @@ describe('Bulk resultPages (§6.4)', () => {
   it('uses the server page size without maxRecords, and lists one header-only page for an empty result', async () => {
     const id = await runQueryJob('SELECT Id FROM Account');
     const [first] = await listings(`jobs/query/${id}/resultPages`);
-    expect(first?.resultPages[0]?.resultUrl).toMatch(new RegExp(`^/services/data/v62\\.0/jobs/query/${id}/results\\?maxRecords=\\d+$`));
+    expect(first?.resultPages[0]?.resultUrl).toMatch(
+      new RegExp(`^/services/data/v62\\.0/jobs/query/${id}/results\\?maxRecords=\\d+$`),
+    );
     const empty = await runQueryJob("SELECT Id FROM Account WHERE Name = 'no such account'");
     const l = await listings(`jobs/query/${empty}/resultPages?maxRecords=10`);
-    expect(l).toEqual([{ resultPages: [{ resultUrl: `/services/data/v62.0/jobs/query/${empty}/results?maxRecords=10` }], nextRecordsUrl: null, done: true }]);
+    expect(l).toEqual([
+      {
+        resultPages: [{ resultUrl: `/services/data/v62.0/jobs/query/${empty}/results?maxRecords=10` }],
+        nextRecordsUrl: null,
+        done: true,
+      },
+    ]);
     const page = await sf.get(l[0]!.resultPages[0]!.resultUrl);
-    expect({ text: page.text, n: page.headers.get('sforce-numberofrecords'), locator: page.headers.get('sforce-locator') }).toEqual({ text: '"Id"\n', n: '0', locator: 'null' });
+    expect({
+      text: page.text,
+      n: page.headers.get('sforce-numberofrecords'),
+      locator: page.headers.get('sforce-locator'),
+    }).toEqual({ text: '"Id"\n', n: '0', locator: 'null' });
   });
 
   it('is unknown before API 58.0 (404 NOT_FOUND), answers 409 to another version, 412 before completion, 400 to a bad locator', async () => {
@@ -103,7 +117,9 @@ describe('Bulk resultPages (§6.4)', () => {
 
     em.admin.setBulkLatency({ latencyMs: 60_000 });
     try {
-      const { id } = (await sf.post('jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json<{ id: string }>();
+      const { id } = (await sf.post('jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json<{
+        id: string;
+      }>();
       const early = await sf.get(`jobs/query/${id}/resultPages`);
       expect(early.status).toBe(412);
       expect(early.json<{ errorCode: string }[]>()[0]?.errorCode).toBe('JOB_NOT_COMPLETE');
@@ -117,7 +133,14 @@ describe('Bulk resultPages (§6.4)', () => {
 
   it('can be targeted by faults like any route', async () => {
     const id = await runQueryJob('SELECT Id FROM Account');
-    em.admin.addFault({ route: /GET .*\/resultPages/, kind: 'status', status: 503, errorCode: 'SERVER_UNAVAILABLE', message: 'down', retryAfter: 1 });
+    em.admin.addFault({
+      route: /GET .*\/resultPages/,
+      kind: 'status',
+      status: 503,
+      errorCode: 'SERVER_UNAVAILABLE',
+      message: 'down',
+      retryAfter: 1,
+    });
     const failed = await sf.get(`jobs/query/${id}/resultPages`);
     expect(failed.status).toBe(503);
     expect(failed.headers.get('retry-after')).toBe('1');

@@ -25,7 +25,12 @@ afterAll(async () => {
 
 function client(apiVersion = '62.0') {
   const auth = { flow: 'jwt' as const, clientId: em.clientId, username: em.username, privateKeyPem: em.privateKeyPem };
-  const tokens = createTokenProvider({ loginUrl: em.loginUrl, auth, log, mint: () => fetchToken({ loginUrl: em.loginUrl, auth, log }) });
+  const tokens = createTokenProvider({
+    loginUrl: em.loginUrl,
+    auth,
+    log,
+    mint: () => fetchToken({ loginUrl: em.loginUrl, auth, log }),
+  });
   return createSalesforceHttp({ tokens, apiVersion, log, retry: { attempts: 4, sleep: async () => {} } });
 }
 
@@ -55,7 +60,11 @@ describe('bulkCsvStream, parallel pages (§6.4)', () => {
     const got = await drain(parallel);
     expect(got.equals(expected)).toBe(true);
     expect(got.toString('utf8')).not.toContain('"Id","Name"');
-    expect({ pages: parallel.pages, pagesTotal: parallel.pagesTotal, records: parallel.records }).toEqual({ pages: sequential.pages, pagesTotal: sequential.pages, records: sequential.records });
+    expect({ pages: parallel.pages, pagesTotal: parallel.pagesTotal, records: parallel.records }).toEqual({
+      pages: sequential.pages,
+      pagesTotal: sequential.pages,
+      records: sequential.records,
+    });
     expect(parallel.records).toBe(em.store.snapshot('Account').size);
     expect(requests(/\/resultPages/).length).toBe(Math.ceil(sequential.pages / 5));
     expect(requests(/\/results\?/).length).toBe(sequential.pages);
@@ -64,12 +73,16 @@ describe('bulkCsvStream, parallel pages (§6.4)', () => {
   it('re-requests a cut page at the same URL without repeating or losing a byte', async () => {
     const http = client();
     const id = await job(http);
-    const expected = await drain(bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 50, gzip: false, parallel: 1 }));
+    const expected = await drain(
+      bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 50, gzip: false, parallel: 1 }),
+    );
     em.admin.clearRequestLog();
     const third = Buffer.from('100').toString('base64');
     em.admin.addFault({ route: `locator=${third}&`, kind: 'truncate', afterBytes: 3000, times: 2 });
     em.admin.addFault({ route: /results\?maxRecords/, kind: 'truncate', afterBytes: 20 });
-    const got = await drain(bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 50, gzip: false, parallel: 4 }));
+    const got = await drain(
+      bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 50, gzip: false, parallel: 4 }),
+    );
     expect(got.equals(expected)).toBe(true);
     expect(requests(new RegExp(`locator=${third}&`)).length).toBe(3);
     expect(requests(/results\?maxRecords/).length).toBe(2);
@@ -79,9 +92,13 @@ describe('bulkCsvStream, parallel pages (§6.4)', () => {
     const http = client();
     const id = await job(http);
     const wrong = ['Id', 'Name', 'Description', 'IsDeleted', 'LastModifiedDate'];
-    const err = await drain(bulkCsvStream(http, id, { expectedHeader: wrong, maxRecords: 40, parallel: 3 })).catch((e: unknown) => e);
+    const err = await drain(bulkCsvStream(http, id, { expectedHeader: wrong, maxRecords: 40, parallel: 3 })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DataError);
-    expect((err as Error).message).toBe(`Bulk job ${id} page 1: CSV header does not match the requested fields: expected ${wrong.join(',')}; got ${FIELDS.join(',')}`);
+    expect((err as Error).message).toBe(
+      `Bulk job ${id} page 1: CSV header does not match the requested fields: expected ${wrong.join(',')}; got ${FIELDS.join(',')}`,
+    );
   });
 
   it('falls back to the locator walk below API 58.0 and when resultPages answers 404', async () => {
@@ -96,7 +113,13 @@ describe('bulkCsvStream, parallel pages (§6.4)', () => {
     const http = client();
     const id = await job(http);
     em.admin.clearRequestLog();
-    em.admin.addFault({ route: '/resultPages', kind: 'status', status: 404, errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' });
+    em.admin.addFault({
+      route: '/resultPages',
+      kind: 'status',
+      status: 404,
+      errorCode: 'NOT_FOUND',
+      message: 'The requested resource does not exist',
+    });
     const s = bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 100, parallel: 3 });
     await drain(s);
     expect(requests(/\/resultPages/).length).toBe(1);
@@ -124,7 +147,13 @@ describe('bulkCsvStream, parallel pages (§6.4)', () => {
     const http = client();
     const id = await job(http);
     const ac = new AbortController();
-    const stream = bulkCsvStream(http, id, { expectedHeader: FIELDS, maxRecords: 20, parallel: 3, pageBufferBytes: 1024, signal: ac.signal });
+    const stream = bulkCsvStream(http, id, {
+      expectedHeader: FIELDS,
+      maxRecords: 20,
+      parallel: 3,
+      pageBufferBytes: 1024,
+      signal: ac.signal,
+    });
     const it = stream[Symbol.asyncIterator]();
     await it.next();
     ac.abort(new Error('stop now'));

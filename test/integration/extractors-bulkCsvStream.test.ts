@@ -41,14 +41,21 @@ beforeAll(async () => {
     const key = locator ?? 'first';
     requests.push({ locator: key, auth: req.headers.authorization });
     if (req.headers.authorization !== `Bearer ${validToken}`) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end('[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]');
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end('[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]');
       return;
     }
     const i = pageIndex(locator);
     const page = pages[i]!;
     const fault = faults.get(key)?.shift();
     if (fault && 'status' in fault) {
-      res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) }).end(fault.body ?? '');
+      res
+        .writeHead(fault.status, {
+          'content-type': 'application/json',
+          ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}),
+        })
+        .end(fault.body ?? '');
       return;
     }
     const gzip = /gzip/.test(String(req.headers['accept-encoding']));
@@ -63,7 +70,8 @@ beforeAll(async () => {
       'sforce-limit-info': 'api-usage=7/15000',
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
     });
-    if (fault && 'resetAt' in fault) res.write(body.subarray(0, Math.floor(body.length * fault.resetAt)), () => res.socket?.destroy());
+    if (fault && 'resetAt' in fault)
+      res.write(body.subarray(0, Math.floor(body.length * fault.resetAt)), () => res.socket?.destroy());
     else res.end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -101,7 +109,12 @@ function client(mintLog: string[] = []) {
       return { accessToken: `token-${n}`, instanceUrl: base };
     },
   });
-  return createSalesforceHttp({ tokens, apiVersion: '62.0', log: silentLogger(), retry: { attempts: 4, sleep: async () => {} } });
+  return createSalesforceHttp({
+    tokens,
+    apiVersion: '62.0',
+    log: silentLogger(),
+    retry: { attempts: 4, sleep: async () => {} },
+  });
 }
 
 async function drain(stream: AsyncIterable<Buffer>): Promise<string> {
@@ -138,7 +151,9 @@ describe.each([false, true])('bulkCsvStream (gzip %s)', (gzip) => {
 
 describe('bulkCsvStream faults', () => {
   it('retries a 503 with Retry-After at the same locator', async () => {
-    faults.set('Mg==', [{ status: 503, retryAfter: '1', body: '[{"message":"down","errorCode":"SERVER_UNAVAILABLE"}]' }]);
+    faults.set('Mg==', [
+      { status: 503, retryAfter: '1', body: '[{"message":"down","errorCode":"SERVER_UNAVAILABLE"}]' },
+    ]);
     const rows = parse(await drain(bulkCsvStream(client(), '750A', { expectedHeader: FIELDS }))) as string[][];
     expect(rows).toEqual(expectedRows());
     expect(requests.map((r) => r.locator)).toEqual(['first', 'MQ==', 'Mg==', 'Mg==']);
@@ -146,7 +161,9 @@ describe('bulkCsvStream faults', () => {
 
   it('fails (never succeeds silently) when a page keeps being cut short', async () => {
     faults.set('MQ==', [{ resetAt: 0.5 }, { resetAt: 0.5 }, { resetAt: 0.5 }, { resetAt: 0.5 }]);
-    await expect(drain(bulkCsvStream(client(), '750A', { expectedHeader: FIELDS, gzip: false }))).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(drain(bulkCsvStream(client(), '750A', { expectedHeader: FIELDS, gzip: false }))).rejects.toMatchObject(
+      { code: 'ECONNRESET' },
+    );
   });
 
   it('a well-framed but short body leaves announced records above the rows that arrived, for the caller to refuse', async () => {
@@ -161,7 +178,9 @@ describe('bulkCsvStream faults', () => {
     pages[1] = { body: `"Id","Nme","Amount__c"\n"x","y","1"\n`, records: 1 };
     const err = await drain(bulkCsvStream(client(), '750A', { expectedHeader: FIELDS })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataError);
-    expect((err as Error).message).toContain('Bulk job 750A page 2: CSV header does not match the requested fields: expected Id,Name,Amount__c; got Id,Nme,Amount__c');
+    expect((err as Error).message).toContain(
+      'Bulk job 750A page 2: CSV header does not match the requested fields: expected Id,Name,Amount__c; got Id,Nme,Amount__c',
+    );
   });
 
   it('strips NUL bytes (§6.6) and passes every other byte untouched', async () => {

@@ -27,7 +27,12 @@ afterAll(async () => {
 });
 
 function jwtAuth() {
-  return { flow: 'jwt' as const, clientId: emulator.clientId, username: emulator.username, privateKeyPem: emulator.privateKeyPem };
+  return {
+    flow: 'jwt' as const,
+    clientId: emulator.clientId,
+    username: emulator.username,
+    privateKeyPem: emulator.privateKeyPem,
+  };
 }
 
 function sf(opts: { firstToken?: string; limits?: LimitInfo[] } = {}) {
@@ -43,7 +48,13 @@ function sf(opts: { firstToken?: string; limits?: LimitInfo[] } = {}) {
       return minted === 1 && opts.firstToken ? { ...s, accessToken: opts.firstToken } : s;
     },
   });
-  const http = createSalesforceHttp({ tokens, apiVersion: '62.0', log, onLimitInfo: (i) => opts.limits?.push(i), retry: { sleep: async () => {} } });
+  const http = createSalesforceHttp({
+    tokens,
+    apiVersion: '62.0',
+    log,
+    onLimitInfo: (i) => opts.limits?.push(i),
+    retry: { sleep: async () => {} },
+  });
   return { http, tokens };
 }
 
@@ -65,13 +76,19 @@ describe('auth against the emulator', () => {
   });
 
   it('reports the token endpoint refusal with its code', async () => {
-    const err = await fetchToken({ loginUrl: emulator.loginUrl, auth: { ...jwtAuth(), username: 'nobody@nowhere.invalid' }, log }).catch((e: unknown) => e);
+    const err = await fetchToken({
+      loginUrl: emulator.loginUrl,
+      auth: { ...jwtAuth(), username: 'nobody@nowhere.invalid' },
+      log,
+    }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/^Salesforce login refused: invalid_grant \(/);
   });
 
   it('re-mints ONE token for concurrent requests that hit 401 INVALID_SESSION_ID, then replays them', async () => {
     const { http, tokens } = sf({ firstToken: '00D000000000000!expired' });
-    const results = await Promise.all(Array.from({ length: 8 }, () => http.get<{ DailyApiRequests?: unknown }>('limits/')));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => http.get<{ DailyApiRequests?: unknown }>('limits/')),
+    );
     expect(results.every((r) => r.DailyApiRequests !== undefined)).toBe(true);
     expect(tokens.mints).toBe(2);
   });
@@ -80,14 +97,23 @@ describe('auth against the emulator', () => {
 describe('describe and REST query', () => {
   it('describes Account into a spec with a SystemModstamp cursor', async () => {
     const { spec } = await describeObject(sf().http, 'Account');
-    expect(spec).toMatchObject({ name: 'Account', table: 'account', cursorField: 'SystemModstamp', hasIsDeleted: true });
+    expect(spec).toMatchObject({
+      name: 'Account',
+      table: 'account',
+      cursorField: 'SystemModstamp',
+      hasIsDeleted: true,
+    });
     expect(spec.fields[0]?.name).toBe('Id');
     expect(spec.fields.some((f) => f.sfType === 'address')).toBe(false);
   });
 
   it('describes again with If-Modified-Since: 304 reuses the cached describe, a new field makes it 200', async () => {
     const cache = createDescribeCache();
-    const describes = () => emulator.admin.requestLog().filter((e) => e.path.endsWith('/sobjects/Contact/describe')).map((e) => e.status);
+    const describes = () =>
+      emulator.admin
+        .requestLog()
+        .filter((e) => e.path.endsWith('/sobjects/Contact/describe'))
+        .map((e) => e.status);
     emulator.admin.clearRequestLog();
     const first = await describeObject(sf().http, 'Contact', cache);
     // Another client (as each scheduled run has its own) shares the cache: same instance URL, same object.
@@ -98,7 +124,14 @@ describe('describe and REST query', () => {
     expect((await describeObject(sf().http, 'Contact', cache)).spec).toEqual(first.spec);
     expect(describes()).toEqual([200, 304, 304]);
 
-    emulator.admin.addField('Contact', { name: 'Tier__c', label: 'Tier', type: 'string', length: 10, nillable: true, custom: true });
+    emulator.admin.addField('Contact', {
+      name: 'Tier__c',
+      label: 'Tier',
+      type: 'string',
+      length: 10,
+      nillable: true,
+      custom: true,
+    });
     const third = await describeObject(sf().http, 'Contact', cache);
     expect(describes()).toEqual([200, 304, 304, 200]);
     expect(third.spec.fields.map((f) => f.name)).toContain('Tier__c');
@@ -116,7 +149,8 @@ describe('describe and REST query', () => {
     const soql = buildSelect(spec, { fields: ['Id', 'Name', 'IsDeleted'] });
     const rows: (string | null)[][] = [];
     const fields = ['Id', 'Name', 'IsDeleted'].map((n) => spec.fields.find((f) => f.name === n)!);
-    for await (const row of restQueryRows(http, soql, { ...spec, fields }, { all: true, batchSize: 200 })) rows.push([...row]);
+    for await (const row of restQueryRows(http, soql, { ...spec, fields }, { all: true, batchSize: 200 }))
+      rows.push([...row]);
     const store = liveAndDeleted('Account');
     expect(rows.length).toBe(store.length);
     expect(new Map(rows.map((r) => [r[0], r[1]]))).toEqual(new Map(store.map((r) => [r.Id, r.Name ?? null])));
@@ -150,7 +184,9 @@ describe('Bulk API 2.0', () => {
     expect(stream.records).toBe(store.length);
     expect(stream.pages).toBeGreaterThan(1);
     const nameAt = spec.fields.findIndex((f) => f.name === 'Name');
-    expect(new Map(rows.map((r) => [r[0], r[nameAt]]))).toEqual(new Map(store.map((r) => [r.Id, (r.Name as string | null) ?? ''])));
+    expect(new Map(rows.map((r) => [r[0], r[nameAt]]))).toEqual(
+      new Map(store.map((r) => [r.Id, (r.Name as string | null) ?? ''])),
+    );
     await deleteJob(http, job.id);
   });
 

@@ -6,11 +6,12 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import { BudgetError } from '../../lib/errors.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { syncAll, withSyncContext } from '../../cli/sync.ts';
 import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
 import { lastLine, runCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { syncAll } from '../../pipelines/sync/syncAll.ts';
+import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -25,13 +26,20 @@ function env(schema: string): Record<string, string> {
 }
 
 /** The budget settings are optional Config fields until lib/config.ts reads SFSYNC_MAX_*_API_SHARE. */
-function config(schema: string, objects: string[], shares: { maxOrgApiShare?: number; maxRunApiShare?: number } = {}): Config {
-  const base = loadConfig({ ...env(schema), SFSYNC_CONCURRENCY: '1', LOG_LEVEL: 'silent' }, { objects: objects.join(',') });
+function config(
+  schema: string,
+  objects: string[],
+  shares: { maxOrgApiShare?: number; maxRunApiShare?: number } = {},
+): Config {
+  const base = loadConfig(
+    { ...env(schema), SFSYNC_CONCURRENCY: '1', LOG_LEVEL: 'silent' },
+    { objects: objects.join(',') },
+  );
   return { ...base, ...shares } as Config;
 }
 
 async function sync(cfg: Config): Promise<RunSummary[]> {
-  return withSyncContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
+  return withRunContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
 }
 
 describe('API budget guard', () => {
@@ -55,7 +63,9 @@ describe('API budget guard', () => {
     expect(summaries.map((s) => s.status)).toEqual(['failed', 'failed']);
     for (const s of summaries) {
       expect(s.error).toBeInstanceOf(BudgetError);
-      expect(String(s.error)).toMatch(/DailyApiRequests: 120\d\d of the org's 15000 in use, at or over the 80% allowed/);
+      expect(String(s.error)).toMatch(
+        /DailyApiRequests: 120\d\d of the org's 15000 in use, at or over the 80% allowed/,
+      );
     }
     const { rows } = await client.query("SELECT count(*)::int AS n FROM sfsync.runs WHERE target_schema = 'borg'");
     expect(rows[0].n).toBe(0);
@@ -66,11 +76,15 @@ describe('API budget guard', () => {
     // 0.01% of 15,000 = 1.5 calls: the first object may start (nothing spent), the second may not.
     const summaries = await sync(config('brun', ['Account', 'Contact', 'Opportunity'], { maxRunApiShare: 0.0001 }));
     expect(summaries.map((s) => s.status)).toEqual(['succeeded', 'failed', 'failed']);
-    expect(String(summaries[1]?.error)).toMatch(/DailyApiRequests: this run spent \d+ of the org's 15000, at or over the 0.01% one run may use/);
+    expect(String(summaries[1]?.error)).toMatch(
+      /DailyApiRequests: this run spent \d+ of the org's 15000, at or over the 0.01% one run may use/,
+    );
     expect(summaries[2]?.error).toBeInstanceOf(BudgetError);
 
     const after = emulator.admin.counters();
-    const { rows } = await client.query("SELECT object, api_calls, bulk_job_ids FROM sfsync.runs WHERE target_schema = 'brun'");
+    const { rows } = await client.query(
+      "SELECT object, api_calls, bulk_job_ids FROM sfsync.runs WHERE target_schema = 'brun'",
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0].object).toBe('Account');
     expect(rows[0].bulk_job_ids).toHaveLength(1);
@@ -92,14 +106,20 @@ describe('API budget guard', () => {
     emulator.admin.setApiUsage(DAILY - 100, DAILY);
     const guarded = await runCli(['sync', '--objects', 'Account,Contact'], env('bcli'));
     expect(guarded.code, guarded.stderr).toBe(4);
-    expect(lastLine(guarded.stderr)).toMatch(/^sfsync: partial run: API budget: DailyApiRequests: 149\d\d of the org's 15000 in use.*not started: Account, Contact$/);
+    expect(lastLine(guarded.stderr)).toMatch(
+      /^sfsync: partial run: API budget: DailyApiRequests: 149\d\d of the org's 15000 in use.*not started: Account, Contact$/,
+    );
     expect(guarded.stdout).toMatch(/Account\s+NOT STARTED/);
 
     emulator.admin.setApiUsage(DAILY, DAILY);
     const refused = await runCli(['sync', '--objects', 'Account'], env('bcli'));
     expect(refused.code, refused.stderr).toBe(4);
-    expect(lastLine(refused.stderr)).toMatch(/^sfsync: partial run: API budget: Salesforce answered REQUEST_LIMIT_EXCEEDED/);
-    const { rows } = await client.query("SELECT count(*)::int AS n FROM sfsync.watermarks WHERE target_schema = 'bcli'");
+    expect(lastLine(refused.stderr)).toMatch(
+      /^sfsync: partial run: API budget: Salesforce answered REQUEST_LIMIT_EXCEEDED/,
+    );
+    const { rows } = await client.query(
+      "SELECT count(*)::int AS n FROM sfsync.watermarks WHERE target_schema = 'bcli'",
+    );
     expect(rows[0].n).toBe(0);
   });
 });

@@ -55,7 +55,10 @@ describe('sfsync sync (CLI) under faults and bad input', () => {
     const run = await runCli(['sync', '--objects', 'Account,Contact'], env({ SFSYNC_SCHEMA: 'cok' }));
     expect(run.code, run.stderr).toBe(0);
     expect(emulator.admin.faults()).toEqual([]);
-    for (const [object, table] of [['Account', 'account'], ['Contact', 'contact']] as const) {
+    for (const [object, table] of [
+      ['Account', 'account'],
+      ['Contact', 'contact'],
+    ] as const) {
       const expected = orgRecords(emulator.store, object).length;
       const { rows } = await client.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM cok.${table}`);
       expect(rows[0]).toEqual({ n: expected, d: expected });
@@ -65,8 +68,18 @@ describe('sfsync sync (CLI) under faults and bad input', () => {
   it.each([
     ['REQUEST_LIMIT_EXCEEDED on the Bulk job create', { kind: 'requestLimit' }, /REQUEST_LIMIT_EXCEEDED/, 4],
     // These two are retried as smaller cursor windows first (issue 5 item 1): 1 + 3 splits, all refused.
-    ['QUERY_TIMEOUT on the Bulk job create', { kind: 'queryTimeout', times: 4 }, /Account: Salesforce 400 QUERY_TIMEOUT/, 1],
-    ['a Bulk job that ends Failed', { kind: 'bulkJobFailed', message: 'InternalServerError', times: 4 }, /Account: Bulk query job \w+ ended Failed: InternalServerError \(window .*after 3 split/, 1],
+    [
+      'QUERY_TIMEOUT on the Bulk job create',
+      { kind: 'queryTimeout', times: 4 },
+      /Account: Salesforce 400 QUERY_TIMEOUT/,
+      1,
+    ],
+    [
+      'a Bulk job that ends Failed',
+      { kind: 'bulkJobFailed', message: 'InternalServerError', times: 4 },
+      /Account: Bulk query job \w+ ended Failed: InternalServerError \(window .*after 3 split/,
+      1,
+    ],
   ] as const)('exits non-zero with one clear line for %s, loading nothing', async (_what, kind, pattern, code) => {
     const schema = `c${kind.kind.toLowerCase()}`;
     emulator.admin.addFault({ route: /POST .*\/jobs\/query$/, ...kind });
@@ -82,21 +95,48 @@ describe('sfsync sync (CLI) under faults and bad input', () => {
   const rsa = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 
   it.each([
-    ['a missing private key file', () => ({ SF_PRIVATE_KEY_PATH: path.join(dir, 'nope.pem') }), /SF_PRIVATE_KEY_PATH: cannot read .*nope\.pem \(no such file\)/, 2],
+    [
+      'a missing private key file',
+      () => ({ SF_PRIVATE_KEY_PATH: path.join(dir, 'nope.pem') }),
+      /SF_PRIVATE_KEY_PATH: cannot read .*nope\.pem \(no such file\)/,
+      2,
+    ],
     [
       'an encrypted private key',
-      () => ({ SF_PRIVATE_KEY_PATH: keyFile('enc.pem', rsa().export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret-pass' }).toString()) }),
+      () => ({
+        SF_PRIVATE_KEY_PATH: keyFile(
+          'enc.pem',
+          rsa().export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret-pass' }).toString(),
+        ),
+      }),
       /private key is encrypted/,
       3,
     ],
     [
       'an EC private key',
-      () => ({ SF_PRIVATE_KEY_PATH: keyFile('ec.pem', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) }),
+      () => ({
+        SF_PRIVATE_KEY_PATH: keyFile(
+          'ec.pem',
+          generateKeyPairSync('ec', { namedCurve: 'P-256' })
+            .privateKey.export({ type: 'pkcs8', format: 'pem' })
+            .toString(),
+        ),
+      }),
       /private key is ec, but Salesforce JWT bearer needs an RSA key/,
       3,
     ],
-    ['a file that is no key at all', () => ({ SF_PRIVATE_KEY_PATH: keyFile('junk.pem', 'hello\n') }), /not a readable PEM private key/, 3],
-    ['an http login URL that is not loopback', () => ({ SF_LOGIN_URL: 'http://login.example.com' }), /SF_LOGIN_URL must use https \(got http:\/\/login\.example\.com\)/, 2],
+    [
+      'a file that is no key at all',
+      () => ({ SF_PRIVATE_KEY_PATH: keyFile('junk.pem', 'hello\n') }),
+      /not a readable PEM private key/,
+      3,
+    ],
+    [
+      'an http login URL that is not loopback',
+      () => ({ SF_LOGIN_URL: 'http://login.example.com' }),
+      /SF_LOGIN_URL must use https \(got http:\/\/login\.example\.com\)/,
+      2,
+    ],
   ])('refuses %s with one clear line', async (_what, extra, pattern, code) => {
     const run = await runCli(['sync', '--objects', 'Account'], env({ SFSYNC_SCHEMA: 'cbad', ...extra() }));
     expect(run.code, run.stderr).toBe(code);
@@ -105,11 +145,14 @@ describe('sfsync sync (CLI) under faults and bad input', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it.each([`Account"; DROP TABLE x; --`, 'Acc ount', "Invoice__c'"])('refuses the object name %j before any call', async (name) => {
-    emulator.admin.clearRequestLog();
-    const run = await runCli(['sync', '--objects', name], env({ SFSYNC_SCHEMA: 'cbad' }));
-    expect(run.code).toBe(2);
-    expect(lastLine(run.stderr)).toMatch(/^sfsync: --objects: '.*' is not a Salesforce API name$/);
-    expect(emulator.admin.requestLog()).toEqual([]);
-  });
+  it.each([`Account"; DROP TABLE x; --`, 'Acc ount', "Invoice__c'"])(
+    'refuses the object name %j before any call',
+    async (name) => {
+      emulator.admin.clearRequestLog();
+      const run = await runCli(['sync', '--objects', name], env({ SFSYNC_SCHEMA: 'cbad' }));
+      expect(run.code).toBe(2);
+      expect(lastLine(run.stderr)).toMatch(/^sfsync: --objects: '.*' is not a Salesforce API name$/);
+      expect(emulator.admin.requestLog()).toEqual([]);
+    },
+  );
 });

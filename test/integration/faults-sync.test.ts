@@ -8,13 +8,14 @@ import { describeObject } from '../../extractors/describe.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { syncAll, withSyncContext } from '../../cli/sync.ts';
 import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
 import type { RunContext } from '../../pipelines/runtime/runContext.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { syncAll } from '../../pipelines/sync/syncAll.ts';
+import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -34,8 +35,12 @@ function config(schema: string, objects: string[], concurrency = 4) {
 }
 
 /** One `sfsync sync`, in-process; `before` runs after login, just before the objects start. */
-async function sync(schema: string, objects: string[], before?: (ctx: RunContext) => void): Promise<Map<string, RunSummary>> {
-  const summaries = await withSyncContext(config(schema, objects), silentLogger(), (ctx) => {
+async function sync(
+  schema: string,
+  objects: string[],
+  before?: (ctx: RunContext) => void,
+): Promise<Map<string, RunSummary>> {
+  const summaries = await withRunContext(config(schema, objects), silentLogger(), (ctx) => {
     before?.(ctx);
     return syncAll(ctx, false);
   });
@@ -49,7 +54,8 @@ function expectSucceeded(s: RunSummary | undefined): void {
 async function specOf(object: string): Promise<ObjectSpec> {
   let spec = specs.get(object);
   if (!spec) {
-    spec = (await withSyncContext(config('unused', [object]), silentLogger(), (ctx) => describeObject(ctx.sf, object))).spec;
+    spec = (await withRunContext(config('unused', [object]), silentLogger(), (ctx) => describeObject(ctx.sf, object)))
+      .spec;
     specs.set(object, spec);
   }
   return spec;
@@ -66,7 +72,10 @@ async function expectComplete(schema: string, object: string): Promise<void> {
 }
 
 async function watermark(schema: string, object: string): Promise<string | null> {
-  const { rows } = await client.query('SELECT watermark::text AS w FROM sfsync.watermarks WHERE target_schema = $1 AND object = $2', [schema, object]);
+  const { rows } = await client.query(
+    'SELECT watermark::text AS w FROM sfsync.watermarks WHERE target_schema = $1 AND object = $2',
+    [schema, object],
+  );
   return rows[0]?.w ?? null;
 }
 
@@ -75,7 +84,8 @@ async function rowCount(schema: string, table: string): Promise<number> {
   return rows[0].n;
 }
 
-const requests = (method: string, pattern: RegExp) => emulator.admin.requestLog().filter((e) => e.method === method && pattern.test(e.path));
+const requests = (method: string, pattern: RegExp) =>
+  emulator.admin.requestLog().filter((e) => e.method === method && pattern.test(e.path));
 const tokenCalls = () => requests('POST', /^\/services\/oauth2\/token/).length;
 const FIRST_PAGE = /\/jobs\/query\/[^/]+\/results$/;
 const LATER_PAGE = /\/jobs\/query\/[^/]+\/results\?locator=/;
@@ -108,7 +118,13 @@ describe('sync under injected faults', () => {
 
   it('completes with full data through 503 + Retry-After on describe, 500 on a job poll and 503 on a result page', async () => {
     fault({ route: /GET .*\/sobjects\/Account\/describe/, kind: 'status', status: 503, retryAfter: 1 });
-    fault({ route: /GET .*\/jobs\/query\/[^/?]+$/, kind: 'status', status: 500, errorCode: 'UNKNOWN_EXCEPTION', message: 'boom' });
+    fault({
+      route: /GET .*\/jobs\/query\/[^/?]+$/,
+      kind: 'status',
+      status: 500,
+      errorCode: 'UNKNOWN_EXCEPTION',
+      message: 'boom',
+    });
     fault({ route: LATER_PAGE, kind: 'status', status: 503, retryAfter: 1 });
     const s = (await sync('s503', ['Account'])).get('Account');
     expectSucceeded(s);
@@ -117,7 +133,8 @@ describe('sync under injected faults', () => {
     const failed = emulator.admin.requestLog().filter((e) => e.status >= 500);
     expect(failed.map((e) => e.status).sort()).toEqual([500, 503, 503]);
     // Each failed call was followed by a successful one at the same address (the page at the same locator).
-    for (const f of failed) expect(emulator.admin.requestLog().some((e) => e.path === f.path && e.status === 200)).toBe(true);
+    for (const f of failed)
+      expect(emulator.admin.requestLog().some((e) => e.path === f.path && e.status === 200)).toBe(true);
     expect(requests('POST', /\/jobs\/query$/)).toHaveLength(1);
     await expectComplete('s503', 'Account');
   });
@@ -184,27 +201,41 @@ describe('sync under injected faults', () => {
 
   it.each([
     ['REQUEST_LIMIT_EXCEEDED', { kind: 'requestLimit' }, /REQUEST_LIMIT_EXCEEDED/],
-    ['QUERY_TIMEOUT (not split into smaller windows: reported for the object)', { kind: 'queryTimeout' }, /QUERY_TIMEOUT/],
-  ] as const)('fails an incremental run on %s, leaving rows and watermark untouched; the next run catches up', async (_name, kind, pattern) => {
-    const schema = `sfatal_${kind.kind.toLowerCase()}`;
-    expectSucceeded((await sync(schema, ['Lead'])).get('Lead'));
-    const before = await watermark(schema, 'Lead');
-    const { rows: snapshot } = await client.query(`SELECT md5(string_agg(t::text, '' ORDER BY id)) AS h FROM "${schema}".lead t`);
-    touch('Lead', 4, 'Company', (i) => `Changed ${schema} ${i}`);
-    fault({ route: /GET .*\/queryAll\?q=SELECT/, ...kind });
-    const s = (await sync(schema, ['Lead'])).get('Lead');
-    expect(s?.status).toBe('failed');
-    expect(String(s?.error)).toMatch(pattern);
-    expect(await watermark(schema, 'Lead')).toBe(before);
-    const { rows: after } = await client.query(`SELECT md5(string_agg(t::text, '' ORDER BY id)) AS h FROM "${schema}".lead t`);
-    expect(after).toEqual(snapshot);
-    const { rows: runs } = await client.query("SELECT status, error FROM sfsync.runs WHERE target_schema = $1 ORDER BY id DESC LIMIT 1", [schema]);
-    expect(runs[0].status).toBe('failed');
-    expect(runs[0].error).toMatch(pattern);
+    [
+      'QUERY_TIMEOUT (not split into smaller windows: reported for the object)',
+      { kind: 'queryTimeout' },
+      /QUERY_TIMEOUT/,
+    ],
+  ] as const)(
+    'fails an incremental run on %s, leaving rows and watermark untouched; the next run catches up',
+    async (_name, kind, pattern) => {
+      const schema = `sfatal_${kind.kind.toLowerCase()}`;
+      expectSucceeded((await sync(schema, ['Lead'])).get('Lead'));
+      const before = await watermark(schema, 'Lead');
+      const { rows: snapshot } = await client.query(
+        `SELECT md5(string_agg(t::text, '' ORDER BY id)) AS h FROM "${schema}".lead t`,
+      );
+      touch('Lead', 4, 'Company', (i) => `Changed ${schema} ${i}`);
+      fault({ route: /GET .*\/queryAll\?q=SELECT/, ...kind });
+      const s = (await sync(schema, ['Lead'])).get('Lead');
+      expect(s?.status).toBe('failed');
+      expect(String(s?.error)).toMatch(pattern);
+      expect(await watermark(schema, 'Lead')).toBe(before);
+      const { rows: after } = await client.query(
+        `SELECT md5(string_agg(t::text, '' ORDER BY id)) AS h FROM "${schema}".lead t`,
+      );
+      expect(after).toEqual(snapshot);
+      const { rows: runs } = await client.query(
+        'SELECT status, error FROM sfsync.runs WHERE target_schema = $1 ORDER BY id DESC LIMIT 1',
+        [schema],
+      );
+      expect(runs[0].status).toBe('failed');
+      expect(runs[0].error).toMatch(pattern);
 
-    expectSucceeded((await sync(schema, ['Lead'])).get('Lead'));
-    await expectComplete(schema, 'Lead');
-  });
+      expectSucceeded((await sync(schema, ['Lead'])).get('Lead'));
+      await expectComplete(schema, 'Lead');
+    },
+  );
 
   it('retries a Bulk job that ends Failed as two smaller cursor windows and loads everything once', async () => {
     fault({ route: /POST .*\/jobs\/query$/, kind: 'bulkJobFailed', message: 'InternalServerError : retry later' });
@@ -214,15 +245,24 @@ describe('sync under injected faults', () => {
     await expectComplete('sjob', 'Account');
     // The failed job, then one job per half (§6.2: a failed job is retried with less work, not as is).
     expect(requests('POST', /\/jobs\/query$/).length - creates).toBe(3);
-    const { rows } = await client.query("SELECT cardinality(bulk_job_ids) AS jobs FROM sfsync.runs WHERE target_schema = 'sjob'");
+    const { rows } = await client.query(
+      "SELECT cardinality(bulk_job_ids) AS jobs FROM sfsync.runs WHERE target_schema = 'sjob'",
+    );
     expect(rows).toEqual([{ jobs: 2 }]);
   });
 
   it('reports a Bulk job that keeps failing after three splits, commits nothing, and the next run loads it', async () => {
-    fault({ route: /POST .*\/jobs\/query$/, kind: 'bulkJobFailed', message: 'InternalServerError : retry later', times: 4 });
+    fault({
+      route: /POST .*\/jobs\/query$/,
+      kind: 'bulkJobFailed',
+      message: 'InternalServerError : retry later',
+      times: 4,
+    });
     const s = (await sync('sjob2', ['Account'])).get('Account');
     expect(s?.status).toBe('failed');
-    expect(String(s?.error)).toMatch(/ended Failed: InternalServerError : retry later \(window \[start, \S+\), after 3 split\(s\)\)/);
+    expect(String(s?.error)).toMatch(
+      /ended Failed: InternalServerError : retry later \(window \[start, \S+\), after 3 split\(s\)\)/,
+    );
     expect(emulator.admin.faults()).toEqual([]);
     expect(await watermark('sjob2', 'Account')).toBeNull();
     expect(await rowCount('sjob2', 'account')).toBe(0);

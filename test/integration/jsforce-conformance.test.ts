@@ -33,7 +33,10 @@ describe('jsforce against the emulator', () => {
   });
 
   it('query with autoFetch reads every page and matches the store', async () => {
-    const res = await conn.query<{ Id: string; Name: string }>('SELECT Id, Name FROM Account', { autoFetch: true, maxFetch: 1_000_000 });
+    const res = await conn.query<{ Id: string; Name: string }>('SELECT Id, Name FROM Account', {
+      autoFetch: true,
+      maxFetch: 1_000_000,
+    });
     const live = records('Account', false);
     expect(res.totalSize).toBe(live.length);
     expect(res.records.length).toBe(live.length);
@@ -43,9 +46,15 @@ describe('jsforce against the emulator', () => {
   it('queryAll includes deleted rows', async () => {
     const victims = records('Account', false).slice(0, 4);
     for (const v of victims) em.admin.delete(v.Id);
-    const res = await conn.query<{ Id: string; IsDeleted: boolean }>('SELECT Id, IsDeleted FROM Account', { scanAll: true, autoFetch: true, maxFetch: 1_000_000 });
+    const res = await conn.query<{ Id: string; IsDeleted: boolean }>('SELECT Id, IsDeleted FROM Account', {
+      scanAll: true,
+      autoFetch: true,
+      maxFetch: 1_000_000,
+    });
     expect(res.records.length).toBe(records('Account', true).length);
-    const deleted = new Set(res.records.filter((r: { IsDeleted: boolean }) => r.IsDeleted).map((r: { Id: string }) => r.Id));
+    const deleted = new Set(
+      res.records.filter((r: { IsDeleted: boolean }) => r.IsDeleted).map((r: { Id: string }) => r.Id),
+    );
     for (const v of victims) expect(deleted.has(v.Id)).toBe(true);
   });
 
@@ -57,8 +66,12 @@ describe('jsforce against the emulator', () => {
     const data = rows.filter((r) => !(r.Id === 'Id' && r.Name === 'Name'));
     const all = records('Account', true);
     expect(data.length).toBe(all.length);
-    expect(new Map(data.map((r) => [r.Id, r.Name]))).toEqual(new Map(all.map((r) => [r.Id, (r.Name as string | null) ?? ''])));
-    expect(new Map(data.map((r) => [r.Id, r.AnnualRevenue ?? '']))).toEqual(new Map(all.map((r) => [r.Id, (r.AnnualRevenue as string | null) ?? ''])));
+    expect(new Map(data.map((r) => [r.Id, r.Name]))).toEqual(
+      new Map(all.map((r) => [r.Id, (r.Name as string | null) ?? ''])),
+    );
+    expect(new Map(data.map((r) => [r.Id, r.AnnualRevenue ?? '']))).toEqual(
+      new Map(all.map((r) => [r.Id, (r.AnnualRevenue as string | null) ?? ''])),
+    );
   });
 
   it('describes an object like the store defines it', async () => {
@@ -77,7 +90,15 @@ describe('jsforce against the emulator', () => {
   });
 
   it('upserts through bulk2.loadAndWaitForResults and changes the store', async () => {
-    em.admin.addField('Account', { name: 'Ext_Id__c', label: 'External Id', type: 'string', length: 40, nillable: true, custom: true, externalId: true });
+    em.admin.addField('Account', {
+      name: 'Ext_Id__c',
+      label: 'External Id',
+      type: 'string',
+      length: 40,
+      nillable: true,
+      custom: true,
+      externalId: true,
+    });
     const target = records('Account', false)[10];
     if (!target) throw new Error('no account');
     em.admin.update(target.Id, { Ext_Id__c: 'J-1' });

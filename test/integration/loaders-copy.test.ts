@@ -12,7 +12,16 @@ import { useTestDatabase } from '../support/db.ts';
 const db = useTestDatabase();
 
 function field(name: string, sfType: string): FieldSpec {
-  return { name, column: name.toLowerCase(), label: name, sfType, pgType: pgTypeOf(sfType)!, calculated: false, calculatedFormula: null, picklistValues: [] };
+  return {
+    name,
+    column: name.toLowerCase(),
+    label: name,
+    sfType,
+    pgType: pgTypeOf(sfType)!,
+    calculated: false,
+    calculatedFormula: null,
+    picklistValues: [],
+  };
 }
 
 const spec: ObjectSpec = {
@@ -141,7 +150,9 @@ describe('copyCsv / copyRows', () => {
     );
     const err = await attempt.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataError);
-    expect((err as Error).message).toMatch(/^hard__c: PostgreSQL rejected the data: invalid input syntax for type numeric/);
+    expect((err as Error).message).toMatch(
+      /^hard__c: PostgreSQL rejected the data: invalid input syntax for type numeric/,
+    );
     expect((err as Error).message).toMatch(/line \d+, column amount__c/);
     expect(await tableIsEmpty(client, 'sf', 'hard__c')).toBe(true);
   });
@@ -151,7 +162,9 @@ describe('copyCsv / copyRows', () => {
       yield ['a1', 'x', null, null, null, null, null, null, null, null] as Row;
       throw new Error('socket hang up');
     }
-    const attempt = withTransaction(client, () => copyRows(client, { schema: 'sf', table: 'hard__c', columns, rows: failing() }));
+    const attempt = withTransaction(client, () =>
+      copyRows(client, { schema: 'sf', table: 'hard__c', columns, rows: failing() }),
+    );
     await expect(attempt).rejects.toThrow('socket hang up');
     expect((await client.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
     expect(await tableIsEmpty(client, 'sf', 'hard__c')).toBe(true);

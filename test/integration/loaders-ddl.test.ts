@@ -8,7 +8,17 @@ import { useTestDatabase } from '../support/db.ts';
 const db = useTestDatabase();
 
 function field(name: string, sfType: string, extra: Partial<FieldSpec> = {}): FieldSpec {
-  return { name, column: name.toLowerCase(), label: `${name} label`, sfType, pgType: pgTypeOf(sfType)!, calculated: false, calculatedFormula: null, picklistValues: [], ...extra };
+  return {
+    name,
+    column: name.toLowerCase(),
+    label: `${name} label`,
+    sfType,
+    pgType: pgTypeOf(sfType)!,
+    calculated: false,
+    calculatedFormula: null,
+    picklistValues: [],
+    ...extra,
+  };
 }
 
 const v1: ObjectSpec = {
@@ -60,11 +70,25 @@ describe('ensureTable', () => {
   });
 
   it('adds new columns, never drops, and is idempotent', async () => {
-    const v2 = { ...v1, fields: [...v1.fields.filter((f) => f.name !== 'Type'), field('Rating__c', 'int'), field('Open__c', 'boolean')] };
+    const v2 = {
+      ...v1,
+      fields: [...v1.fields.filter((f) => f.name !== 'Type'), field('Rating__c', 'int'), field('Open__c', 'boolean')],
+    };
     await client.query(`INSERT INTO "Sales Force".account (id, name) VALUES ('001', 'kept')`);
-    expect(await ensureTable(client, 'Sales Force', v2)).toEqual({ created: false, addedColumns: ['rating__c', 'open__c'] });
+    expect(await ensureTable(client, 'Sales Force', v2)).toEqual({
+      created: false,
+      addedColumns: ['rating__c', 'open__c'],
+    });
     expect(await ensureTable(client, 'Sales Force', v2)).toEqual({ created: false, addedColumns: [] });
-    expect(await existingColumns(client, 'Sales Force', 'account')).toEqual(['id', 'name', 'type', 'annualrevenue', 'systemmodstamp', 'rating__c', 'open__c']);
+    expect(await existingColumns(client, 'Sales Force', 'account')).toEqual([
+      'id',
+      'name',
+      'type',
+      'annualrevenue',
+      'systemmodstamp',
+      'rating__c',
+      'open__c',
+    ]);
     expect(await tableIsEmpty(client, 'Sales Force', 'account')).toBe(false);
   });
 
@@ -78,7 +102,10 @@ describe('ensureTable', () => {
       await vacuum.query('LOCK TABLE ddl_lock.account IN SHARE UPDATE EXCLUSIVE MODE');
       await client.query("SET lock_timeout = '500ms'");
       expect(await ensureTable(client, 'ddl_lock', v1)).toEqual({ created: false, addedColumns: [] });
-      const relabelled = { ...v1, fields: v1.fields.map((f) => (f.name === 'Name' ? { ...f, label: 'Account Name' } : f)) };
+      const relabelled = {
+        ...v1,
+        fields: v1.fields.map((f) => (f.name === 'Name' ? { ...f, label: 'Account Name' } : f)),
+      };
       await expect(ensureTable(client, 'ddl_lock', relabelled)).rejects.toThrow(/lock timeout/);
       await vacuum.query('ROLLBACK');
       await ensureTable(client, 'ddl_lock', relabelled);
@@ -91,11 +118,13 @@ describe('ensureTable', () => {
   });
 
   it('tolerates objects creating the same schema concurrently', async () => {
-    const clients = await Promise.all([0, 1, 2, 3].map(async () => {
-      const c = new pg.Client({ connectionString: db.url });
-      await c.connect();
-      return c;
-    }));
+    const clients = await Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        return c;
+      }),
+    );
     try {
       const specs = clients.map((_, i) => ({ ...v1, name: `Obj${i}`, table: `obj${i}` }));
       const results = await Promise.all(clients.map((c, i) => ensureTable(c, 'fresh', specs[i]!)));

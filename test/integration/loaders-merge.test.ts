@@ -13,14 +13,28 @@ import { useTestDatabase } from '../support/db.ts';
 const db = useTestDatabase();
 
 function field(name: string, sfType: string): FieldSpec {
-  return { name, column: name.toLowerCase(), label: name, sfType, pgType: pgTypeOf(sfType)!, calculated: false, calculatedFormula: null, picklistValues: [] };
+  return {
+    name,
+    column: name.toLowerCase(),
+    label: name,
+    sfType,
+    pgType: pgTypeOf(sfType)!,
+    calculated: false,
+    calculatedFormula: null,
+    picklistValues: [],
+  };
 }
 
 const spec: ObjectSpec = {
   name: 'Contact',
   table: 'contact',
   label: 'Contact',
-  fields: [field('Id', 'id'), field('Name', 'string'), field('IsDeleted', 'boolean'), field('SystemModstamp', 'datetime')],
+  fields: [
+    field('Id', 'id'),
+    field('Name', 'string'),
+    field('IsDeleted', 'boolean'),
+    field('SystemModstamp', 'datetime'),
+  ],
   cursorField: 'SystemModstamp',
   hasIsDeleted: true,
 };
@@ -60,8 +74,18 @@ describe('staging and merge', () => {
   }
 
   it('inserts new ids and updates changed ones, reporting each', async () => {
-    expect(await load([['c1', 'Ann', 'false', T1], ['c2', 'Bob', 'false', T1]])).toEqual({ inserted: 2, updated: 0 });
-    expect(await load([['c2', 'Bobby', 'false', T2], ['c3', 'Cy', 'false', T2]])).toEqual({ inserted: 1, updated: 1 });
+    expect(
+      await load([
+        ['c1', 'Ann', 'false', T1],
+        ['c2', 'Bob', 'false', T1],
+      ]),
+    ).toEqual({ inserted: 2, updated: 0 });
+    expect(
+      await load([
+        ['c2', 'Bobby', 'false', T2],
+        ['c3', 'Cy', 'false', T2],
+      ]),
+    ).toEqual({ inserted: 1, updated: 1 });
     expect(await names()).toEqual({ c1: 'Ann', c2: 'Bobby', c3: 'Cy' });
   });
 
@@ -75,20 +99,35 @@ describe('staging and merge', () => {
   });
 
   it('re-reading unchanged records (the overlap window) changes nothing', async () => {
-    const rows: Row[] = [['c1', 'Ann', 'false', T1], ['c2', null, 'false', T1]];
+    const rows: Row[] = [
+      ['c1', 'Ann', 'false', T1],
+      ['c2', null, 'false', T1],
+    ];
     await load(rows);
     expect(await load(rows)).toEqual({ inserted: 0, updated: 0 });
   });
 
   it('keeps the newest of several versions of one id in a single stage', async () => {
-    const result = await load([['c1', 'v2', 'false', T2], ['c1', 'v3', 'false', T3], ['c1', 'v1', 'false', T1]]);
+    const result = await load([
+      ['c1', 'v2', 'false', T2],
+      ['c1', 'v3', 'false', T3],
+      ['c1', 'v1', 'false', T1],
+    ]);
     expect(result).toEqual({ inserted: 1, updated: 0 });
     expect(await names()).toEqual({ c1: 'v3' });
   });
 
   it('without a cursor the last copied version wins and always updates', async () => {
     await load([['c1', 'a', 'false', T2]], null);
-    expect(await load([['c1', 'b', 'false', T1], ['c1', 'c', 'false', T1]], null)).toEqual({ inserted: 0, updated: 1 });
+    expect(
+      await load(
+        [
+          ['c1', 'b', 'false', T1],
+          ['c1', 'c', 'false', T1],
+        ],
+        null,
+      ),
+    ).toEqual({ inserted: 0, updated: 1 });
     expect(await names()).toEqual({ c1: 'c' });
   });
 
@@ -103,17 +142,28 @@ describe('staging and merge', () => {
   });
 
   it('marks deletions, updates only chosen columns, and reads the max cursor as ISO', async () => {
-    await load([['c1', 'a', 'false', T1], ['c2', 'b', 'false', T3]]);
+    await load([
+      ['c1', 'a', 'false', T1],
+      ['c2', 'b', 'false', T3],
+    ]);
     expect(await markDeleted(client, 'sf', 'contact', ['c1', 'missing'])).toBe(1);
     expect(await markDeleted(client, 'sf', 'contact', ['c1'])).toBe(0);
     const changed = await withTransaction(client, async () => {
       const stage = await createStage(client, 'sf', 'contact');
-      await copyCsv(client, { schema: STAGE_SCHEMA, table: stage, columns: ['id', 'name'], source: Readable.from(['"c2","B"\n"c9","ghost"\n']) });
+      await copyCsv(client, {
+        schema: STAGE_SCHEMA,
+        table: stage,
+        columns: ['id', 'name'],
+        source: Readable.from(['"c2","B"\n"c9","ghost"\n']),
+      });
       return updateColumns(client, { schema: 'sf', table: 'contact', stage, columns: ['id', 'name'] });
     });
     expect(changed).toBe(1);
     const { rows } = await client.query('SELECT id, name, isdeleted, systemmodstamp FROM sf.contact ORDER BY id');
-    expect(rows.map((r) => [r.id, r.name, r.isdeleted])).toEqual([['c1', 'a', true], ['c2', 'B', false]]);
+    expect(rows.map((r) => [r.id, r.name, r.isdeleted])).toEqual([
+      ['c1', 'a', true],
+      ['c2', 'B', false],
+    ]);
     expect(rows[1].systemmodstamp.toISOString()).toBe(T3);
     expect(await maxCursor(client, 'sf', 'contact', 'systemmodstamp')).toBe(T3);
     await client.query('TRUNCATE sf.contact');

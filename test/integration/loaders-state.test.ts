@@ -1,6 +1,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advanceWatermark, finishRun, getWatermark, listRuns, readStatus, resetWatermark, startRun } from '../../loaders/state.ts';
+import {
+  advanceWatermark,
+  finishRun,
+  getWatermark,
+  listRuns,
+  readStatus,
+  resetWatermark,
+  startRun,
+} from '../../loaders/state.ts';
 import { withTransaction } from '../../loaders/postgres.ts';
 import { migrate } from '../../migrations/index.ts';
 import { useTestDatabase } from '../support/db.ts';
@@ -17,7 +25,16 @@ describe('migrations', () => {
       const { rows } = await client.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'sfsync' ORDER BY table_name",
       );
-      expect(rows.map((r) => r.table_name)).toEqual(['backfill_windows', 'backfills', 'knex_migrations', 'knex_migrations_lock', 'object_state', 'runs', 'schema_events', 'watermarks']);
+      expect(rows.map((r) => r.table_name)).toEqual([
+        'backfill_windows',
+        'backfills',
+        'knex_migrations',
+        'knex_migrations_lock',
+        'object_state',
+        'runs',
+        'schema_events',
+        'watermarks',
+      ]);
       const { rows: applied } = await client.query('SELECT name FROM sfsync.knex_migrations ORDER BY id');
       expect(applied).toEqual([{ name: '0001_sfsync' }, { name: '0002_completeness' }, { name: '0003_backfill' }]);
     } finally {
@@ -39,15 +56,24 @@ describe('state', () => {
     expect(await getWatermark(client, { schema: 's', object: 'Account' })).toBeNull();
     await advanceWatermark(client, { schema: 's', object: 'Account' }, 'SystemModstamp', '2024-05-01T10:00:00.123Z');
     await advanceWatermark(client, { schema: 's', object: 'Account' }, 'SystemModstamp', '2024-04-01T00:00:00.000Z');
-    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toEqual({ cursorField: 'SystemModstamp', value: '2024-05-01T10:00:00.123Z' });
+    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toEqual({
+      cursorField: 'SystemModstamp',
+      value: '2024-05-01T10:00:00.123Z',
+    });
     await advanceWatermark(client, { schema: 's', object: 'Account' }, 'SystemModstamp', '2024-05-02T00:00:00+02:00');
-    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toEqual({ cursorField: 'SystemModstamp', value: '2024-05-01T22:00:00.000Z' });
+    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toEqual({
+      cursorField: 'SystemModstamp',
+      value: '2024-05-01T22:00:00.000Z',
+    });
   });
 
   it('replaces the watermark when the cursor field changes, and resets it', async () => {
     await advanceWatermark(client, { schema: 's', object: 'Lead' }, 'SystemModstamp', '2024-05-01T00:00:00.000Z');
     await advanceWatermark(client, { schema: 's', object: 'Lead' }, 'LastModifiedDate', '2024-01-01T00:00:00.000Z');
-    expect(await getWatermark(client, { schema: 's', object: 'Lead' })).toEqual({ cursorField: 'LastModifiedDate', value: '2024-01-01T00:00:00.000Z' });
+    expect(await getWatermark(client, { schema: 's', object: 'Lead' })).toEqual({
+      cursorField: 'LastModifiedDate',
+      value: '2024-01-01T00:00:00.000Z',
+    });
     await resetWatermark(client, { schema: 's', object: 'Lead' });
     expect(await getWatermark(client, { schema: 's', object: 'Lead' })).toBeNull();
   });
@@ -76,8 +102,18 @@ describe('state', () => {
     const running = await startRun(client, { schema: 's', object: 'Opportunity', mode: 'initial' });
 
     const runs = await listRuns(client, { schema: 's', object: 'Contact', limit: 10 });
-    expect(runs.map((r) => [r.id, r.status, r.error])).toEqual([[ok, 'succeeded', null], [failed, 'failed', 'boom']]);
-    expect(runs[0]).toMatchObject({ mode: 'incremental', rowsInserted: 5, rowsUpdated: 2, rowsDeleted: null, bulkJobIds: ['750x'], windowFrom: '2024-01-01T00:00:00.000Z' });
+    expect(runs.map((r) => [r.id, r.status, r.error])).toEqual([
+      [ok, 'succeeded', null],
+      [failed, 'failed', 'boom'],
+    ]);
+    expect(runs[0]).toMatchObject({
+      mode: 'incremental',
+      rowsInserted: 5,
+      rowsUpdated: 2,
+      rowsDeleted: null,
+      bulkJobIds: ['750x'],
+      windowFrom: '2024-01-01T00:00:00.000Z',
+    });
     expect(runs[0]!.durationMs).toBeGreaterThanOrEqual(0);
     expect(runs[0]!.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(await listRuns(client, { schema: 's', limit: 1 })).toHaveLength(1);
@@ -86,7 +122,12 @@ describe('state', () => {
     const byObject = Object.fromEntries(status.map((s) => [s.object, s]));
     expect(byObject.Contact?.lastRun).toMatchObject({ id: ok, status: 'succeeded', rowsInserted: 5 });
     expect(byObject.Contact?.watermark).toBeNull();
-    expect(byObject.Opportunity?.lastRun).toMatchObject({ id: running, status: 'running', finishedAt: null, durationMs: null });
+    expect(byObject.Opportunity?.lastRun).toMatchObject({
+      id: running,
+      status: 'running',
+      finishedAt: null,
+      durationMs: null,
+    });
     expect(byObject.Account).toMatchObject({ watermark: { cursorField: 'SystemModstamp' }, lastRun: null });
   });
 });

@@ -7,7 +7,11 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { fetchToken } from '../../extractors/client/auth.ts';
 import { describeObject } from '../../extractors/describe.ts';
 import { parseQueryPage, queryPath } from '../../extractors/rest/query.ts';
-import { createSalesforceHttp, type RequestOptions, type SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
+import {
+  createSalesforceHttp,
+  type RequestOptions,
+  type SalesforceHttp,
+} from '../../extractors/client/salesforceHttp.ts';
 import { buildSelect } from '../../extractors/soql.ts';
 import { createTokenProvider } from '../../extractors/client/tokenProvider.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
@@ -25,7 +29,12 @@ let spec: ObjectSpec;
 beforeAll(async () => {
   em = await createEmulator({ accounts: 4_500, seed: 31 });
   const auth = { flow: 'jwt' as const, clientId: em.clientId, username: em.username, privateKeyPem: em.privateKeyPem };
-  const tokens = createTokenProvider({ loginUrl: em.loginUrl, auth, log, mint: () => fetchToken({ loginUrl: em.loginUrl, auth, log }) });
+  const tokens = createTokenProvider({
+    loginUrl: em.loginUrl,
+    auth,
+    log,
+    mint: () => fetchToken({ loginUrl: em.loginUrl, auth, log }),
+  });
   http = createSalesforceHttp({ tokens, apiVersion: '62.0', log, retry: { attempts: 2, sleep: async () => {} } });
   spec = (await describeObject(http, 'Account', null)).spec;
 });
@@ -37,11 +46,16 @@ afterAll(async () => {
  * takes. */
 function serving(bodies: Record<string, string>, bytes?: (path: string) => Buffer): SalesforceHttp {
   const body = (path: string) => bodies[path] ?? 'no such page';
-  return { log, getText: async (path: string) => body(path), getBytes: async (path: string) => bytes?.(path) ?? Buffer.from(body(path)) } as unknown as SalesforceHttp;
+  return {
+    log,
+    getText: async (path: string) => body(path),
+    getBytes: async (path: string) => bytes?.(path) ?? Buffer.from(body(path)),
+  } as unknown as SalesforceHttp;
 }
 
 /** A first page with no records that links to `next`, which the worker then reads (a query of `totalSize` records). */
-const linking = (next: string, totalSize = 0) => JSON.stringify({ totalSize, done: false, nextRecordsUrl: next, records: [] });
+const linking = (next: string, totalSize = 0) =>
+  JSON.stringify({ totalSize, done: false, nextRecordsUrl: next, records: [] });
 
 async function drain(pages: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of pages);
@@ -85,24 +99,35 @@ describe('REST pages encoded in a worker thread', () => {
 
   it('reports a page that is not JSON, or lacks a selected field, as a DataError naming it, here and in the worker', async () => {
     const notJson = '{"totalSize": 1, "done": true, "records": [';
-    const lacking = JSON.stringify({ totalSize: 1, done: true, records: [{ attributes: { type: 'Account' }, Id: '001000000000001AAA' }] });
-    const reader = openRestCsvReader(serving({
-      [queryPath('bad json', true)]: notJson,
-      [queryPath('missing field', true)]: lacking,
-      [queryPath('then bad json', true)]: linking('/next/bad'),
-      [queryPath('then missing field', true)]: linking('/next/lacking'),
-      '/next/bad': notJson,
-      '/next/lacking': lacking,
-    }), spec.fields);
+    const lacking = JSON.stringify({
+      totalSize: 1,
+      done: true,
+      records: [{ attributes: { type: 'Account' }, Id: '001000000000001AAA' }],
+    });
+    const reader = openRestCsvReader(
+      serving({
+        [queryPath('bad json', true)]: notJson,
+        [queryPath('missing field', true)]: lacking,
+        [queryPath('then bad json', true)]: linking('/next/bad'),
+        [queryPath('then missing field', true)]: linking('/next/lacking'),
+        '/next/bad': notJson,
+        '/next/lacking': lacking,
+      }),
+      spec.fields,
+    );
     try {
       const bad = reader.first('bad json');
       await expect(bad).rejects.toBeInstanceOf(DataError);
       await expect(bad).rejects.toThrow(/query page .*queryAll.* is not valid JSON/);
-      await expect(reader.first('missing field')).rejects.toThrow(/Account record from Salesforce lacks the field IsDeleted/);
+      await expect(reader.first('missing field')).rejects.toThrow(
+        /Account record from Salesforce lacks the field IsDeleted/,
+      );
       const inWorker = drain(reader.pages(await reader.first('then bad json')));
       await expect(inWorker).rejects.toBeInstanceOf(DataError);
       await expect(inWorker).rejects.toThrow(/query page \/next\/bad is not valid JSON/);
-      await expect(drain(reader.pages(await reader.first('then missing field')))).rejects.toThrow(/lacks the field IsDeleted/);
+      await expect(drain(reader.pages(await reader.first('then missing field')))).rejects.toThrow(
+        /lacks the field IsDeleted/,
+      );
     } finally {
       await reader.close();
     }
@@ -114,7 +139,10 @@ describe('REST pages encoded in a worker thread', () => {
     const memory = Buffer.alloc(64 * 1024);
     const page = memory.subarray(0, memory.write(body));
     const neighbour = memory.subarray(32 * 1024, 32 * 1024 + memory.write('neighbour', 32 * 1024));
-    const reader = openRestCsvReader(serving({ [queryPath('small', true)]: linking('/next/slice') }, () => page), spec.fields);
+    const reader = openRestCsvReader(
+      serving({ [queryPath('small', true)]: linking('/next/slice') }, () => page),
+      spec.fields,
+    );
     try {
       const pages = [];
       for await (const p of reader.pages(await reader.first('small'))) pages.push(p);
@@ -126,21 +154,28 @@ describe('REST pages encoded in a worker thread', () => {
     }
   });
 
-  it('reports pages that hold fewer records than the query\'s totalSize as a DataError (§4.1), here and from the worker', async () => {
-    const reader = openRestCsvReader(serving({
-      [queryPath('short', true)]: JSON.stringify({ totalSize: 2, done: true, records: [] }),
-      [queryPath('then short', true)]: linking('/next/empty', 2),
-      '/next/empty': JSON.stringify({ totalSize: 2, done: true, records: [] }),
-    }), spec.fields);
+  it("reports pages that hold fewer records than the query's totalSize as a DataError (§4.1), here and from the worker", async () => {
+    const reader = openRestCsvReader(
+      serving({
+        [queryPath('short', true)]: JSON.stringify({ totalSize: 2, done: true, records: [] }),
+        [queryPath('then short', true)]: linking('/next/empty', 2),
+        '/next/empty': JSON.stringify({ totalSize: 2, done: true, records: [] }),
+      }),
+      spec.fields,
+    );
     try {
-      await expect(drain(reader.pages(await reader.first('short')))).rejects.toThrow(new DataError("Salesforce query pages hold 0 records in all, but the query's totalSize is 2"));
-      await expect(drain(reader.pages(await reader.first('then short')))).rejects.toThrow(new DataError("Salesforce query pages hold 0 records in all, but the query's totalSize is 2"));
+      await expect(drain(reader.pages(await reader.first('short')))).rejects.toThrow(
+        new DataError("Salesforce query pages hold 0 records in all, but the query's totalSize is 2"),
+      );
+      await expect(drain(reader.pages(await reader.first('then short')))).rejects.toThrow(
+        new DataError("Salesforce query pages hold 0 records in all, but the query's totalSize is 2"),
+      );
     } finally {
       await reader.close();
     }
   });
 
-  it('asks for the next page as soon as a page\'s bytes are in, and drops a guess the parsed link does not confirm', async () => {
+  it("asks for the next page as soon as a page's bytes are in, and drops a guess the parsed link does not confirm", async () => {
     const asked: string[] = [];
     const page = (n: number) => JSON.stringify({ totalSize: 0, done: false, nextRecordsUrl: `/p${n}`, records: [] });
     // JSON.parse keeps the last of two equal keys: the first bytes point at /wrong, the page itself at /right.
@@ -175,6 +210,8 @@ describe('REST pages encoded in a worker thread', () => {
   it('refuses work once closed', async () => {
     const reader = openRestCsvReader(http, spec.fields);
     await reader.close();
-    await expect(reader.first(buildSelect(spec, { window: {}, orderByCursor: true }))).rejects.toThrow(/reader is closed/);
+    await expect(reader.first(buildSelect(spec, { window: {}, orderByCursor: true }))).rejects.toThrow(
+      /reader is closed/,
+    );
   });
 });

@@ -47,7 +47,10 @@ describe('status, runs, docs and live views', () => {
   it('status shows the lag since the watermark, in JSON and in the table', async () => {
     const json = await runCli(['status', '--json'], dbOnly());
     expect(json.code, json.stderr).toBe(0);
-    const parsed = JSON.parse(json.stdout) as { schema: string; objects: { object: string; lagSeconds: number; watermark: { value: string } }[] };
+    const parsed = JSON.parse(json.stdout) as {
+      schema: string;
+      objects: { object: string; lagSeconds: number; watermark: { value: string } }[];
+    };
     expect(parsed.schema).toBe('salesforce');
     expect(parsed.objects.map((o) => o.object)).toEqual(['Account', 'Contact']);
     for (const o of parsed.objects) {
@@ -59,16 +62,24 @@ describe('status, runs, docs and live views', () => {
     const table = await runCli(['status'], dbOnly());
     expect(table.stdout.split('\n')[0]).toMatch(/^object\s+rows\s+watermark\s+lag\s+next run\s+last run\s+status/);
     // No schedule in the config: the nightly default, at 02:00 local time.
-    expect(table.stdout).toMatch(/^Account\s+60\s+\S+ \(SystemModstamp\)\s+(\d+[dhms] ?)+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+incremental\s+succeeded/m);
+    expect(table.stdout).toMatch(
+      /^Account\s+60\s+\S+ \(SystemModstamp\)\s+(\d+[dhms] ?)+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+incremental\s+succeeded/m,
+    );
   });
 
   it('runs lists the history newest first, filters by object (any case) and limits', async () => {
     const json = await runCli(['runs', '--json'], dbOnly());
     expect(json.code, json.stderr).toBe(0);
-    const runs = (JSON.parse(json.stdout) as { runs: { id: number; object: string; mode: string; status: string; rowsInserted: number; apiCalls: number }[] }).runs;
+    const runs = (
+      JSON.parse(json.stdout) as {
+        runs: { id: number; object: string; mode: string; status: string; rowsInserted: number; apiCalls: number }[];
+      }
+    ).runs;
     expect(runs).toHaveLength(4);
     expect(runs.map((r) => r.id)).toEqual([...runs.map((r) => r.id)].sort((a, b) => b - a));
-    const initial = runs.find((r) => r.object === 'Account' && r.mode === 'initial')! as (typeof runs)[number] & { bytes: number };
+    const initial = runs.find((r) => r.object === 'Account' && r.mode === 'initial')! as (typeof runs)[number] & {
+      bytes: number;
+    };
     expect(initial).toMatchObject({ status: 'succeeded', rowsInserted: 60 });
     expect(initial.apiCalls).toBeGreaterThan(0);
     // The Bulk CSV bytes of the initial load (headers excluded).
@@ -80,7 +91,9 @@ describe('status, runs, docs and live views', () => {
 
     const table = await runCli(['runs', '--object', 'Contact'], dbOnly());
     const lines = table.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^id\s+object\s+mode\s+status\s+started\s+duration\s+fetched\s+inserted\s+updated\s+deleted\s+MB\s+api calls\s+bulk jobs/);
+    expect(lines[0]).toMatch(
+      /^id\s+object\s+mode\s+status\s+started\s+duration\s+fetched\s+inserted\s+updated\s+deleted\s+MB\s+api calls\s+bulk jobs/,
+    );
     expect(lines.slice(2).map((l) => l.split(/\s+/).slice(1, 4))).toEqual([
       ['Contact', 'incremental', 'succeeded'],
       ['Contact', 'initial', 'succeeded'],
@@ -104,7 +117,9 @@ describe('status, runs, docs and live views', () => {
       await ensureLiveView(client, 'salesforce', 'lv');
       await client.query('ALTER TABLE salesforce.lv ADD COLUMN extra__c text');
       await ensureLiveView(client, 'salesforce', 'lv');
-      const { rows: viewCols } = await client.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'salesforce' AND table_name = 'lv_live' ORDER BY ordinal_position");
+      const { rows: viewCols } = await client.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'salesforce' AND table_name = 'lv_live' ORDER BY ordinal_position",
+      );
       expect(viewCols.map((c) => c.column_name)).toEqual(['id', 'isdeleted', 'extra__c']);
       const analyst = new pg.Client({ connectionString: db.url });
       await analyst.connect();
@@ -140,7 +155,9 @@ describe('status, runs, docs and live views', () => {
     expect(md.stdout).toContain('## `salesforce.account`');
     expect(md.stdout).toContain('## `salesforce.contact`');
     expect(md.stdout).toMatch(/^\| `id` \| text \| Record ID \(Salesforce Id, type id\) \|$/m);
-    expect(md.stdout).toMatch(/^\| `salesforce\.account_live` \| salesforce\.account without the records deleted in Salesforce \|$/m);
+    expect(md.stdout).toMatch(
+      /^\| `salesforce\.account_live` \| salesforce\.account without the records deleted in Salesforce \|$/m,
+    );
     // Small picklists are listed in the column comment.
     expect(md.stdout).toMatch(/^\| `industry` \| text \| .*Values: /m);
 
@@ -148,8 +165,21 @@ describe('status, runs, docs and live views', () => {
     const json = await runCli(['docs', '--format', 'json', '--out', out], dbOnly());
     expect(json.code, json.stderr).toBe(0);
     expect(json.stdout).toContain(out);
-    const dict = JSON.parse(readFileSync(out, 'utf8')) as { schema: string; tables: { name: string; kind: string; description: string; columns: { name: string; type: string; description: string }[] }[] };
-    expect(dict.tables.map((t) => `${t.name}:${t.kind}`)).toEqual(['account:table', 'account_live:view', 'contact:table', 'contact_live:view']);
+    const dict = JSON.parse(readFileSync(out, 'utf8')) as {
+      schema: string;
+      tables: {
+        name: string;
+        kind: string;
+        description: string;
+        columns: { name: string; type: string; description: string }[];
+      }[];
+    };
+    expect(dict.tables.map((t) => `${t.name}:${t.kind}`)).toEqual([
+      'account:table',
+      'account_live:view',
+      'contact:table',
+      'contact_live:view',
+    ]);
     const account = dict.tables[0]!;
     expect(account.description).toBe('Account (Salesforce Account)');
     expect(account.columns[0]).toEqual({ name: 'id', type: 'text', description: 'Record ID (Salesforce Id, type id)' });

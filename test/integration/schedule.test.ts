@@ -64,12 +64,23 @@ describe('sfsync schedule', () => {
       await waitForRuns((runs) => succeeded(runs).length >= 2, 'two successful runs');
 
       // One cycle fails on a refused query (400, not retried), the next one recovers.
-      emulator.admin.addFault({ route: /\/query/, times: 1, kind: 'status', status: 400, errorCode: 'MALFORMED_QUERY' });
+      emulator.admin.addFault({
+        route: /\/query/,
+        times: 1,
+        kind: 'status',
+        status: 400,
+        errorCode: 'MALFORMED_QUERY',
+      });
       const before = (await accountRuns()).length;
-      const failedId = (await waitForRuns((runs) => runs.slice(before).some((r) => r.status === 'failed'), 'a failed run'))
+      const failedId = (
+        await waitForRuns((runs) => runs.slice(before).some((r) => r.status === 'failed'), 'a failed run')
+      )
         .slice(before)
         .find((r) => r.status === 'failed')!.id;
-      const runs = await waitForRuns((all) => all.some((r) => r.id > failedId && r.status === 'succeeded'), 'a run after the failure');
+      const runs = await waitForRuns(
+        (all) => all.some((r) => r.id > failedId && r.status === 'succeeded'),
+        'a run after the failure',
+      );
       expect(runs.find((r) => r.id === failedId)!.error).toMatch(/MALFORMED_QUERY/);
       expect(runs[0]).toMatchObject({ mode: 'initial', status: 'succeeded' });
       expect(runs.find((r) => r.id > failedId && r.status === 'succeeded')!.mode).toBe('incremental');
@@ -87,12 +98,18 @@ describe('sfsync schedule', () => {
       expect(final[final.length - 1]).toMatchObject({ status: 'failed' });
       expect(final[final.length - 1]!.error).toBeTruthy();
       // Never two runs of the same objects at once: each run starts after the previous one finished.
-      for (let i = 1; i < final.length; i++) expect(final[i]!.started.getTime()).toBeGreaterThanOrEqual(final[i - 1]!.finished!.getTime());
+      for (let i = 1; i < final.length; i++)
+        expect(final[i]!.started.getTime()).toBeGreaterThanOrEqual(final[i - 1]!.finished!.getTime());
 
-      const logs = result.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; objects?: unknown });
+      const logs = result.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg: string; objects?: unknown });
       const finished = logs.filter((l) => l.msg === 'scheduled sync finished');
       expect(finished.length).toBeGreaterThanOrEqual(3);
-      expect(finished[0]!.objects).toEqual([expect.objectContaining({ object: 'Account', mode: 'initial', status: 'succeeded', inserted: 40 })]);
+      expect(finished[0]!.objects).toEqual([
+        expect.objectContaining({ object: 'Account', mode: 'initial', status: 'succeeded', inserted: 40 }),
+      ]);
       expect(logs.some((l) => l.msg === 'scheduled sync finished with failures')).toBe(true);
       expect(logs.some((l) => l.msg === 'schedule stopped')).toBe(true);
     } finally {

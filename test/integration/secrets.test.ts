@@ -49,9 +49,31 @@ describe('secrets stay out of logs, errors and run history', () => {
     emulator.admin.addFault({ route: /POST .*\/jobs\/query$/, kind: 'requestLimit' });
     expect((await run(['sync', '--objects', 'Account', '--full-refresh'])).code).toBe(4);
     // Client credentials (client secret), then a wrong secret, then the password flow.
-    expect((await run(['sync', '--objects', 'Account'], { SF_AUTH_FLOW: 'client_credentials', SF_CLIENT_SECRET: emulator.clientSecret })).code).toBe(0);
-    expect((await run(['sync', '--objects', 'Account'], { SF_AUTH_FLOW: 'client_credentials', SF_CLIENT_SECRET: WRONG_SECRET })).code).toBe(3);
-    expect((await run(['sync', '--objects', 'Contact'], { SF_AUTH_FLOW: 'password', SF_CLIENT_SECRET: emulator.clientSecret, SF_PASSWORD: PASSWORD })).code).toBe(0);
+    expect(
+      (
+        await run(['sync', '--objects', 'Account'], {
+          SF_AUTH_FLOW: 'client_credentials',
+          SF_CLIENT_SECRET: emulator.clientSecret,
+        })
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await run(['sync', '--objects', 'Account'], {
+          SF_AUTH_FLOW: 'client_credentials',
+          SF_CLIENT_SECRET: WRONG_SECRET,
+        })
+      ).code,
+    ).toBe(3);
+    expect(
+      (
+        await run(['sync', '--objects', 'Contact'], {
+          SF_AUTH_FLOW: 'password',
+          SF_CLIENT_SECRET: emulator.clientSecret,
+          SF_PASSWORD: PASSWORD,
+        })
+      ).code,
+    ).toBe(0);
     // A failure in the middle of a load: a Bulk page that keeps dropping.
     emulator.admin.addFault({ route: /\/results/, kind: 'reset', times: 50 });
     expect((await run(['sync', '--objects', 'Opportunity'])).code).toBe(1);
@@ -61,7 +83,9 @@ describe('secrets stay out of logs, errors and run history', () => {
     await client.connect();
     try {
       const { rows } = await client.query("SELECT coalesce(string_agg(t::text, E'\\n'), '') AS h FROM sfsync.runs t");
-      const { rows: wm } = await client.query("SELECT coalesce(string_agg(w::text, E'\\n'), '') AS h FROM sfsync.watermarks w");
+      const { rows: wm } = await client.query(
+        "SELECT coalesce(string_agg(w::text, E'\\n'), '') AS h FROM sfsync.watermarks w",
+      );
       history = `${rows[0].h}\n${wm[0].h}`;
     } finally {
       await client.end();

@@ -6,19 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator, type FaultSpec } from '../../emulator/index.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { syncAll, withSyncContext } from '../../cli/sync.ts';
 import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
+import { syncAll } from '../../pipelines/sync/syncAll.ts';
+import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
 let client: pg.Client;
 
 async function sync(schema: string): Promise<RunSummary> {
-  const config = loadConfig({ ...emulatorEnv(emulator, db.url), SFSYNC_SCHEMA: schema, LOG_LEVEL: 'silent' }, { objects: 'Account' });
-  const [summary] = await withSyncContext(config, silentLogger(), (ctx) => syncAll(ctx, false));
+  const config = loadConfig(
+    { ...emulatorEnv(emulator, db.url), SFSYNC_SCHEMA: schema, LOG_LEVEL: 'silent' },
+    { objects: 'Account' },
+  );
+  const [summary] = await withRunContext(config, silentLogger(), (ctx) => syncAll(ctx, false));
   return summary!;
 }
 
@@ -39,7 +43,9 @@ function touch(n: number, tag: string): string[] {
 }
 
 async function namesTagged(schema: string, tag: string): Promise<number> {
-  const { rows } = await client.query(`SELECT count(*)::int AS n FROM "${schema}".account WHERE name LIKE $1`, [`${tag} %`]);
+  const { rows } = await client.query(`SELECT count(*)::int AS n FROM "${schema}".account WHERE name LIKE $1`, [
+    `${tag} %`,
+  ]);
   return rows[0].n;
 }
 
@@ -61,17 +67,45 @@ describe('REST deltas merged page by page', () => {
     touch(4_300, 'Paged');
     emulator.admin.clearRequestLog();
     const s = await sync('rp_ok');
-    expect(s).toMatchObject({ status: 'succeeded', mode: 'incremental', via: 'rest', rowsInserted: 0, rowsUpdated: 4_300 });
+    expect(s).toMatchObject({
+      status: 'succeeded',
+      mode: 'incremental',
+      via: 'rest',
+      rowsInserted: 0,
+      rowsUpdated: 4_300,
+    });
     // The overlap (§4.7) may re-read a record or two changed just before the first run ended.
     expect(s.rowsFetched).toBeGreaterThanOrEqual(4_300);
     expect(await namesTagged('rp_ok', 'Paged')).toBe(4_300);
-    const pages = emulator.admin.requestLog().filter((e) => /\/queryAll\?q=SELECT%20Id|\/query\/[^/?]+-\d+$/.test(e.path));
+    const pages = emulator.admin
+      .requestLog()
+      .filter((e) => /\/queryAll\?q=SELECT%20Id|\/query\/[^/?]+-\d+$/.test(e.path));
     expect(pages).toHaveLength(3);
   });
 
   it.each<[string, string, FaultSpec]>([
-    ['the last page is refused after two pages were merged', 'INVALID_QUERY_LOCATOR', { route: /GET .*\/query\/[^/?]+-4000$/, kind: 'status', status: 400, errorCode: 'INVALID_QUERY_LOCATOR', message: 'invalid query locator' }],
-    ['getDeleted fails while the pages load', 'FUNCTIONALITY_NOT_ENABLED', { route: /GET .*\/sobjects\/Account\/deleted\//, kind: 'status', status: 400, errorCode: 'FUNCTIONALITY_NOT_ENABLED', message: 'not today' }],
+    [
+      'the last page is refused after two pages were merged',
+      'INVALID_QUERY_LOCATOR',
+      {
+        route: /GET .*\/query\/[^/?]+-4000$/,
+        kind: 'status',
+        status: 400,
+        errorCode: 'INVALID_QUERY_LOCATOR',
+        message: 'invalid query locator',
+      },
+    ],
+    [
+      'getDeleted fails while the pages load',
+      'FUNCTIONALITY_NOT_ENABLED',
+      {
+        route: /GET .*\/sobjects\/Account\/deleted\//,
+        kind: 'status',
+        status: 400,
+        errorCode: 'FUNCTIONALITY_NOT_ENABLED',
+        message: 'not today',
+      },
+    ],
   ])('rolls back the whole delta when %s; the next run loads it', async (_why, errorCode, spec) => {
     const schema = `rp_${errorCode.toLowerCase()}`;
     expect((await sync(schema)).status).toBe('succeeded');

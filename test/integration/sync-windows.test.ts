@@ -14,13 +14,14 @@ import { startRun } from '../../loaders/state.ts';
 import { commitLoad, noTotals } from '../../pipelines/sync/commitLoad.ts';
 import type { RunContext } from '../../pipelines/runtime/runContext.ts';
 import { createProgress } from '../../pipelines/runtime/progress.ts';
-import { syncAll, withSyncContext } from '../../cli/sync.ts';
 import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
 import { lastLine, runCli, startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
+import { syncAll } from '../../pipelines/sync/syncAll.ts';
+import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -39,7 +40,7 @@ function config(schema: string): Config {
 }
 
 async function sync(cfg: Config): Promise<RunSummary> {
-  const [summary] = await withSyncContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
+  const [summary] = await withRunContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
   return summary!;
 }
 
@@ -58,7 +59,9 @@ async function one<T>(sql: string, params: unknown[] = []): Promise<T | undefine
 }
 
 const watermarkOf = (schema: string) =>
-  one<{ w: Date }>("SELECT watermark AS w FROM sfsync.watermarks WHERE target_schema = $1 AND object = 'Account'", [schema]).then((r) => r?.w ?? null);
+  one<{ w: Date }>("SELECT watermark AS w FROM sfsync.watermarks WHERE target_schema = $1 AND object = 'Account'", [
+    schema,
+  ]).then((r) => r?.w ?? null);
 /** Polls until the first window of a load is committed (the bound keeps a broken load from hanging the suite). */
 async function untilWatermark(schema: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
@@ -69,14 +72,16 @@ async function untilWatermark(schema: string): Promise<void> {
   throw new Error(`no window of ${schema} was committed`);
 }
 
-const jobCreates = () => emulator.admin.requestLog().filter((e) => e.method === 'POST' && /\/jobs\/query$/.test(e.path)).length;
+const jobCreates = () =>
+  emulator.admin.requestLog().filter((e) => e.method === 'POST' && /\/jobs\/query$/.test(e.path)).length;
 
 describe('large loads in cursor windows', () => {
   beforeAll(async () => {
     emulator = await createEmulator({ port: 0, accounts: 200, seed: 23, dailyApiLimit: DAILY });
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    accountSpec = (await withSyncContext(config('unused'), silentLogger(), (ctx) => describeObject(ctx.sf, 'Account'))).spec;
+    accountSpec = (await withRunContext(config('unused'), silentLogger(), (ctx) => describeObject(ctx.sf, 'Account')))
+      .spec;
   });
   afterEach(() => {
     emulator.admin.clearFaults();
@@ -98,7 +103,11 @@ describe('large loads in cursor windows', () => {
     );
     const windows = jobCreates() - creates;
     expect(windows).toBeGreaterThanOrEqual(5);
-    expect(run).toMatchObject({ jobs: windows, fetched: orgRecords(emulator.store, 'Account').length, status: 'succeeded' });
+    expect(run).toMatchObject({
+      jobs: windows,
+      fetched: orgRecords(emulator.store, 'Account').length,
+      status: 'succeeded',
+    });
     // Every window's CSV bytes, headers excluded: at least one byte per field of every record.
     expect(run!.bytes).toBeGreaterThan(run!.fetched * accountSpec.fields.length);
     // §4.7: the last, open window ends at the highest cursor loaded (never later than server time minus the overlap).
@@ -121,7 +130,9 @@ describe('large loads in cursor windows', () => {
     expect(committed!.n).toBeGreaterThan(0);
     expect(committed!.n).toBeLessThan(total);
     // Every committed row is below the watermark: a window commits its rows and its bound together.
-    const above = await one<{ n: number }>('SELECT count(*)::int AS n FROM wkill.account WHERE systemmodstamp >= $1', [mark]);
+    const above = await one<{ n: number }>('SELECT count(*)::int AS n FROM wkill.account WHERE systemmodstamp >= $1', [
+      mark,
+    ]);
     expect(above!.n).toBe(0);
 
     emulator.admin.setBulkLatency({ latencyMs: 0 });
@@ -145,12 +156,17 @@ describe('large loads in cursor windows', () => {
     emulator.admin.setApiUsage(13_000, DAILY);
     const run = await done;
     expect(run.code, run.stderr).toBe(4);
-    expect(lastLine(run.stderr)).toMatch(/^sfsync: partial run: Account: API budget: DailyApiRequests: 130\d\d of the org's 15000 in use.*; Account stopped after \d+ of \d+ windows/);
+    expect(lastLine(run.stderr)).toMatch(
+      /^sfsync: partial run: Account: API budget: DailyApiRequests: 130\d\d of the org's 15000 in use.*; Account stopped after \d+ of \d+ windows/,
+    );
     const rows = await one<{ n: number }>('SELECT count(*)::int AS n FROM wbudget.account');
     expect(rows!.n).toBeGreaterThan(0);
     expect(rows!.n).toBeLessThan(orgRecords(emulator.store, 'Account').length);
     const mark = await watermarkOf('wbudget');
-    const above = await one<{ n: number }>('SELECT count(*)::int AS n FROM wbudget.account WHERE systemmodstamp >= $1', [mark]);
+    const above = await one<{ n: number }>(
+      'SELECT count(*)::int AS n FROM wbudget.account WHERE systemmodstamp >= $1',
+      [mark],
+    );
     expect(above!.n).toBe(0);
     const runRow = await one<{ status: string; error: string; fetched: number }>(
       "SELECT status, error, rows_fetched::int AS fetched FROM sfsync.runs WHERE target_schema = 'wbudget' ORDER BY id DESC LIMIT 1",
@@ -168,8 +184,11 @@ describe('large loads in cursor windows', () => {
     emulator.admin.setBulkLatency({ latencyMs: 300 });
     const from = emulator.admin.requestLog().length;
     const objects = ['Account', 'Contact', 'Opportunity', 'Lead'];
-    const cfg = loadConfig({ ...env('wslots'), SFSYNC_CONCURRENCY: '1', SFSYNC_WINDOW_ROWS: '1000000', LOG_LEVEL: 'silent' }, { objects: objects.join(',') });
-    const summaries = await withSyncContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
+    const cfg = loadConfig(
+      { ...env('wslots'), SFSYNC_CONCURRENCY: '1', SFSYNC_WINDOW_ROWS: '1000000', LOG_LEVEL: 'silent' },
+      { objects: objects.join(',') },
+    );
+    const summaries = await withRunContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
     expect(summaries.map((s) => [s.object, s.status])).toEqual(objects.map((o) => [o, 'succeeded']));
     const log = emulator.admin.requestLog().slice(from);
     const creates = log.flatMap((e, i) => (e.method === 'POST' && /\/jobs\/query$/.test(e.path) ? [i] : []));
@@ -184,9 +203,17 @@ describe('large loads in cursor windows', () => {
     // Slow result pages, so the display catches the load phase however busy the machine is.
     emulator.admin.addFault({ route: /\/results/, kind: 'delay', ms: 150, times: 4 });
     let text = '';
-    const stream = Object.assign(new Writable({ write: (c, _e, cb) => { text += c.toString(); cb(); } }), { isTTY: true });
+    const stream = Object.assign(
+      new Writable({
+        write: (c, _e, cb) => {
+          text += c.toString();
+          cb();
+        },
+      }),
+      { isTTY: true },
+    );
     const progress = createProgress({ log: silentLogger(), stream, intervalMs: 20 });
-    const s = await withSyncContext(config('wprogress'), silentLogger(), (ctx) => syncAll({ ...ctx, progress }, false));
+    const s = await withRunContext(config('wprogress'), silentLogger(), (ctx) => syncAll({ ...ctx, progress }, false));
     progress.stop();
     expect(s[0]?.status, String(s[0]?.error)).toBe('succeeded');
     expect(text).toMatch(/Account\s+bulk\s+0 records .*job (UploadComplete|InProgress)/);
@@ -200,19 +227,30 @@ describe('large loads in cursor windows', () => {
     const first = startCli(['sync', '--objects', 'Account'], env('wlock'));
     // The first process holds the object's lock from its run row until its commit.
     for (let i = 0; i < 400; i++) {
-      const running = await one<{ n: number }>("SELECT count(*)::int AS n FROM sfsync.runs WHERE target_schema = 'wlock' AND status = 'running'").catch(() => undefined);
+      const running = await one<{ n: number }>(
+        "SELECT count(*)::int AS n FROM sfsync.runs WHERE target_schema = 'wlock' AND status = 'running'",
+      ).catch(() => undefined);
       if (running?.n) break;
       await new Promise((r) => setTimeout(r, 25));
     }
     const skipped = await runCli(['sync', '--objects', 'Account'], env('wlock'));
     expect(skipped.code).toBe(1);
-    expect(lastLine(skipped.stderr)).toMatch(/^sfsync: Account: another sfsync process is loading Account into schema wlock; skipped$/);
+    expect(lastLine(skipped.stderr)).toMatch(
+      /^sfsync: Account: another sfsync process is loading Account into schema wlock; skipped$/,
+    );
     const waited = await runCli(['sync', '--objects', 'Account', '--wait-for-lock'], env('wlock'));
     expect(waited.code, waited.stderr).toBe(0);
     expect((await first.done).code).toBe(0);
-    const runs = (await client.query("SELECT mode, status, started_at, finished_at FROM sfsync.runs WHERE target_schema = 'wlock' ORDER BY id")).rows;
+    const runs = (
+      await client.query(
+        "SELECT mode, status, started_at, finished_at FROM sfsync.runs WHERE target_schema = 'wlock' ORDER BY id",
+      )
+    ).rows;
     // The waiting process planned its run only after the first committed: an incremental one, not a second initial load.
-    expect(runs.map((r) => [r.mode, r.status])).toEqual([['initial', 'succeeded'], ['incremental', 'succeeded']]);
+    expect(runs.map((r) => [r.mode, r.status])).toEqual([
+      ['initial', 'succeeded'],
+      ['incremental', 'succeeded'],
+    ]);
     expect(runs[1].started_at.getTime()).toBeGreaterThanOrEqual(runs[0].finished_at.getTime());
     await expectComplete('wlock');
   });
@@ -221,13 +259,30 @@ describe('large loads in cursor windows', () => {
     await client.query('CREATE SCHEMA IF NOT EXISTS wdup');
     await ensureTable(client, 'wdup', accountSpec);
     const records = orgRecords(emulator.store, 'Account').slice(0, 3);
-    const csv = (recs: typeof records) => recs.map((r) => accountSpec.fields.map((f) => `"${String(r[f.name] ?? '').replaceAll('"', '""')}"`).join(',')).join('\n') + '\n';
-    const ctx = { config: { schema: 'wdup' }, sf: { calls: 0 }, signal: new AbortController().signal, log: silentLogger() } as unknown as RunContext;
+    const csv = (recs: typeof records) =>
+      recs
+        .map((r) => accountSpec.fields.map((f) => `"${String(r[f.name] ?? '').replaceAll('"', '""')}"`).join(','))
+        .join('\n') + '\n';
+    const ctx = {
+      config: { schema: 'wdup' },
+      sf: { calls: 0 },
+      signal: new AbortController().signal,
+      log: silentLogger(),
+    } as unknown as RunContext;
     const runId = await startRun(client, { schema: 'wdup', object: 'Account', mode: 'initial' });
     let opened = 0;
     const commit = (recs: typeof records, window: { to?: string }) =>
       commitLoad(ctx, client, {
-        spec: accountSpec, mode: 'initial', runId, window, planFrom: undefined, bulkJobIds: [], serverNow: new Date(), overlapMinutes: 0, deletes: null, before: noTotals(),
+        spec: accountSpec,
+        mode: 'initial',
+        runId,
+        window,
+        planFrom: undefined,
+        bulkJobIds: [],
+        serverNow: new Date(),
+        overlapMinutes: 0,
+        deletes: null,
+        before: noTotals(),
         open: () => {
           opened++;
           const stream = Readable.from([csv(recs)]);
@@ -240,7 +295,9 @@ describe('large loads in cursor windows', () => {
     const r = await commit(records.slice(1), {});
     expect(opened).toBe(3);
     expect(r).toMatchObject({ fetched: 2, inserted: 1, updated: 0 });
-    const n = await one<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM wdup.account');
+    const n = await one<{ n: number; d: number }>(
+      'SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM wdup.account',
+    );
     expect(n).toEqual({ n: 3, d: 3 });
   });
 });

@@ -5,12 +5,13 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { describeObject } from '../../extractors/describe.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { syncAll, withSyncContext } from '../../cli/sync.ts';
 import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { syncAll } from '../../pipelines/sync/syncAll.ts';
+import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const OBJECTS = ['Account', 'Contact', 'Opportunity', 'Invoice__c'];
 const SCHEMA = 'salesforce';
@@ -30,14 +31,14 @@ function config(objects = OBJECTS, extra: Record<string, string> = {}) {
 }
 
 async function sync(objects = OBJECTS, extra: Record<string, string> = {}): Promise<Map<string, RunSummary>> {
-  const summaries = await withSyncContext(config(objects, extra), silentLogger(), (ctx) => syncAll(ctx, false));
+  const summaries = await withRunContext(config(objects, extra), silentLogger(), (ctx) => syncAll(ctx, false));
   return new Map(summaries.map((s) => [s.object, s]));
 }
 
 const allRecords = (object: string) => orgRecords(emulator.store, object);
 
 async function expectTableMatchesOrg(client: pg.Client, object: string): Promise<number> {
-  const { spec } = await withSyncContext(config([object]), silentLogger(), (ctx) => describeObject(ctx.sf, object));
+  const { spec } = await withRunContext(config([object]), silentLogger(), (ctx) => describeObject(ctx.sf, object));
   const result = await compareTable(client, SCHEMA, spec, allRecords(object));
   expect(result.missing).toEqual([]);
   expect(result.extra).toEqual([]);
@@ -69,7 +70,9 @@ describe('sfsync sync against the emulator and PostgreSQL', () => {
       expect(compared).toBe(allRecords(object).length);
       expect(compared).toBeGreaterThan(100);
     }
-    const { rows } = await client.query('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM salesforce.account WHERE isdeleted');
+    const { rows } = await client.query(
+      'SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM salesforce.account WHERE isdeleted',
+    );
     expect(rows[0].n).toBeGreaterThan(0);
     expect(rows[0].n).toBe(rows[0].d);
   });
@@ -77,7 +80,8 @@ describe('sfsync sync against the emulator and PostgreSQL', () => {
   it('applies exactly the changes made in Salesforce through REST, and a third run changes nothing', async () => {
     const accounts = allRecords('Account').filter((r) => r.IsDeleted === false);
     const deleted = allRecords('Account').find((r) => r.IsDeleted === true)!;
-    for (const rec of accounts.slice(0, 7)) emulator.store.update(rec.Id, { Name: `Renamed ${rec.Id} "quoted", é 漢字 🚀\nline2` });
+    for (const rec of accounts.slice(0, 7))
+      emulator.store.update(rec.Id, { Name: `Renamed ${rec.Id} "quoted", é 漢字 🚀\nline2` });
     const inserted = emulator.store.insert('Account', { Name: 'Brand new account' });
     emulator.store.softDelete(accounts[10]!.Id);
     emulator.store.undelete(deleted.Id);
@@ -98,7 +102,12 @@ describe('sfsync sync against the emulator and PostgreSQL', () => {
     expect(rows).toEqual([{ name: 'Brand new account', isdeleted: false }]);
 
     const third = await sync(['Account']);
-    expect(third.get('Account')).toMatchObject({ status: 'succeeded', mode: 'incremental', rowsInserted: 0, rowsUpdated: 0 });
+    expect(third.get('Account')).toMatchObject({
+      status: 'succeeded',
+      mode: 'incremental',
+      rowsInserted: 0,
+      rowsUpdated: 0,
+    });
   });
 
   it('picks up, in the following run, a record modified while a sync was running', async () => {
@@ -106,7 +115,11 @@ describe('sfsync sync against the emulator and PostgreSQL', () => {
     emulator.admin.clearRequestLog();
     emulator.admin.addFault({ route: /\/results/, times: 1, kind: 'delay', ms: 1500 });
     const running = sync(['Lead']);
-    for (let i = 0; i < 100 && !emulator.admin.requestLog().some((e) => e.method === 'POST' && e.path.includes('/jobs/query')); i++) {
+    for (
+      let i = 0;
+      i < 100 && !emulator.admin.requestLog().some((e) => e.method === 'POST' && e.path.includes('/jobs/query'));
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -121,7 +134,9 @@ describe('sfsync sync against the emulator and PostgreSQL', () => {
   });
 
   it('sends a delta larger than SFSYNC_BULK_THRESHOLD through a Bulk job', async () => {
-    const live = allRecords('Contact').filter((r) => r.IsDeleted === false).slice(0, 12);
+    const live = allRecords('Contact')
+      .filter((r) => r.IsDeleted === false)
+      .slice(0, 12);
     for (const rec of live) emulator.store.update(rec.Id, { Email: `bulk.delta.${rec.Id}@example.com` });
     const result = (await sync(['Contact'], { SFSYNC_BULK_THRESHOLD: '5' })).get('Contact')!;
     expect(result).toMatchObject({ status: 'succeeded', mode: 'incremental', via: 'bulk', rowsUpdated: 12 });

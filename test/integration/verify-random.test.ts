@@ -8,15 +8,16 @@ import { describeObject } from '../../extractors/describe.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { LockedError } from '../../lib/errors.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { reconcileAll } from '../../cli/reconcile.ts';
-import { syncAll, withSyncContext } from '../../cli/sync.ts';
-import { verifyAll } from '../../cli/verify.ts';
 import { startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { prng } from '../support/prng.ts';
+import { reconcileAll } from '../../pipelines/completeness/reconcileAll.ts';
+import { syncAll } from '../../pipelines/sync/syncAll.ts';
+import { verifyAll } from '../../pipelines/completeness/verify.ts';
+import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const SEED = Number(process.env.SFSYNC_TEST_SEED ?? 20240501);
 const OBJECTS = ['Account', 'Contact'];
@@ -26,7 +27,6 @@ const OPS_PER_ROUND = 70;
 const db = useTestDatabase();
 let emulator: Emulator;
 let client: pg.Client;
-
 
 function env(): Record<string, string> {
   return {
@@ -41,7 +41,7 @@ const config = () => loadConfig(env(), { objects: OBJECTS.join(',') });
 /** A SIGKILLed process's advisory lock goes when Postgres notices the dead session: retry briefly on LockedError. */
 async function sync(): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const summaries = await withSyncContext(config(), silentLogger(), (ctx) => syncAll(ctx, false));
+    const summaries = await withRunContext(config(), silentLogger(), (ctx) => syncAll(ctx, false));
     const failed = summaries.filter((s) => s.status === 'failed');
     if (failed.length === 0) return;
     if (attempt < 20 && failed.every((s) => s.error instanceof LockedError)) {
@@ -61,7 +61,10 @@ function randomOps(rand: () => number, hardDeleted: Set<string>): void {
     const binned = records.filter((r) => r.IsDeleted === true);
     const roll = rand();
     if (roll < 0.2) {
-      emulator.store.insert(object, object === 'Account' ? { Name: `Random ${SEED}-${i}` } : { LastName: `Random ${SEED}-${i}` });
+      emulator.store.insert(
+        object,
+        object === 'Account' ? { Name: `Random ${SEED}-${i}` } : { LastName: `Random ${SEED}-${i}` },
+      );
     } else if (roll < 0.6) {
       const rec = pick(live);
       if (rec) emulator.store.update(rec.Id, { Description: `edit ${Math.floor(rand() * 1e6)}` });
@@ -86,7 +89,8 @@ async function killedCliSync(): Promise<void> {
   // Slow Bulk results so the process is surely mid-run when it dies.
   emulator.admin.addFault({ route: /\/results/, times: 2, kind: 'delay', ms: 3000 });
   const { child, done } = startCli(['sync', '--objects', OBJECTS.join(','), '--full-refresh'], env());
-  for (let i = 0; i < 400 && !emulator.admin.requestLog().some((e) => e.path.includes('/results')); i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 400 && !emulator.admin.requestLog().some((e) => e.path.includes('/results')); i++)
+    await new Promise((r) => setTimeout(r, 25));
   child.kill('SIGKILL');
   const result = await done;
   emulator.admin.clearFaults();
@@ -96,7 +100,12 @@ async function killedCliSync(): Promise<void> {
 describe(`randomized history (seed ${SEED}), then reconcile and verify`, () => {
   beforeAll(async () => {
     // Record clock 2 minutes behind the Date header, so getDeleted (whole minutes, §5.1) sees fresh deletions.
-    emulator = await createEmulator({ port: 0, accounts: 40, seed: SEED % 1000, clockStart: new Date(Date.now() - 120_000) });
+    emulator = await createEmulator({
+      port: 0,
+      accounts: 40,
+      seed: SEED % 1000,
+      clockStart: new Date(Date.now() - 120_000),
+    });
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
   });
@@ -116,20 +125,29 @@ describe(`randomized history (seed ${SEED}), then reconcile and verify`, () => {
     }
     randomOps(rand, hardDeleted);
     await sync();
-    const reconciled = await withSyncContext(config(), silentLogger(), reconcileAll);
-    expect(reconciled.map((r) => r.status), `seed ${SEED}`).toEqual(['succeeded', 'succeeded']);
+    const reconciled = await withRunContext(config(), silentLogger(), reconcileAll);
+    expect(
+      reconciled.map((r) => r.status),
+      `seed ${SEED}`,
+    ).toEqual(['succeeded', 'succeeded']);
 
-    const verified = await withSyncContext(config(), silentLogger(), (ctx) => verifyAll(ctx, 25));
+    const verified = await withRunContext(config(), silentLogger(), (ctx) => verifyAll(ctx, 25));
     for (const row of verified) expect(row, `seed ${SEED}: ${JSON.stringify(row)}`).toMatchObject({ ok: true });
 
     for (const object of OBJECTS) {
-      const { spec } = await withSyncContext(config(), silentLogger(), (ctx) => describeObject(ctx.sf, object));
+      const { spec } = await withRunContext(config(), silentLogger(), (ctx) => describeObject(ctx.sf, object));
       const result = await compareTable(client, SCHEMA, spec, orgRecords(emulator.store, object));
       expect(result.missing, `seed ${SEED} ${object} missing`).toEqual([]);
       expect(result.mismatches.slice(0, 5), `seed ${SEED} ${object} mismatches`).toEqual([]);
       // Hard-deleted records stay in the warehouse, marked deleted; nothing else is extra.
-      expect(result.extra.filter((id) => !hardDeleted.has(id)), `seed ${SEED} ${object} extra`).toEqual([]);
-      const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.${spec.table} WHERE id = ANY($1) AND isdeleted IS NOT TRUE`, [result.extra]);
+      expect(
+        result.extra.filter((id) => !hardDeleted.has(id)),
+        `seed ${SEED} ${object} extra`,
+      ).toEqual([]);
+      const { rows } = await client.query(
+        `SELECT count(*)::int AS n FROM ${SCHEMA}.${spec.table} WHERE id = ANY($1) AND isdeleted IS NOT TRUE`,
+        [result.extra],
+      );
       expect(rows[0].n, `seed ${SEED} ${object}: hard-deleted rows not marked`).toBe(0);
     }
     expect(hardDeleted.size).toBeGreaterThan(20);

@@ -23,7 +23,10 @@ export function canonicalDecimal(text: string): string {
 
 /** 13:45:30.250Z and 13:45:30.25 are the same time. */
 function canonicalTime(text: string): string {
-  return text.replace(/Z$/, '').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return text
+    .replace(/Z$/, '')
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
 }
 
 function selectExpr(pgType: string, column: string): string {

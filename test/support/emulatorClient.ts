@@ -9,7 +9,11 @@ export interface Reply {
   json<T = unknown>(): T;
 }
 
-export async function assertion(em: Emulator, claims: { iss?: string; sub?: string; aud?: string; exp?: number } = {}, pem = em.privateKeyPem): Promise<string> {
+export async function assertion(
+  em: Emulator,
+  claims: { iss?: string; sub?: string; aud?: string; exp?: number } = {},
+  pem = em.privateKeyPem,
+): Promise<string> {
   const key = await importPKCS8(pem, 'RS256');
   return new SignJWT({})
     .setProtectedHeader({ alg: 'RS256' })
@@ -20,12 +24,23 @@ export async function assertion(em: Emulator, claims: { iss?: string; sub?: stri
     .sign(key);
 }
 
-export async function tokenRequest(em: Emulator, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply> {
-  return send(`${em.loginUrl}/services/oauth2/token`, { method: 'POST', body: new URLSearchParams(form).toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers } });
+export async function tokenRequest(
+  em: Emulator,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  return send(`${em.loginUrl}/services/oauth2/token`, {
+    method: 'POST',
+    body: new URLSearchParams(form).toString(),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+  });
 }
 
 export async function login(em: Emulator): Promise<string> {
-  const r = await tokenRequest(em, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: await assertion(em) });
+  const r = await tokenRequest(em, {
+    grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    assertion: await assertion(em),
+  });
   if (r.status !== 200) throw new Error(`login failed: ${r.text}`);
   return r.json<{ access_token: string }>().access_token;
 }
@@ -38,11 +53,16 @@ export async function send(url: string, init: RequestInit = {}): Promise<Reply> 
 
 /** Authenticated calls relative to the instance URL; `path` starting with /services is used as is. */
 export function api(em: Emulator, token: string, version = '62.0') {
-  const url = (path: string) => (path.startsWith('/services') ? `${em.url}${path}` : `${em.url}/services/data/v${version}/${path}`);
+  const url = (path: string) =>
+    path.startsWith('/services') ? `${em.url}${path}` : `${em.url}/services/data/v${version}/${path}`;
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     send(url(path), {
       method,
-      headers: { Authorization: `Bearer ${token}`, ...(body !== undefined && typeof body !== 'string' ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body !== undefined && typeof body !== 'string' ? { 'Content-Type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
   return {

@@ -1,7 +1,10 @@
 // The environment a user would export to point sfsync at the emulator (JWT flow) and a test database.
 import type { Emulator } from '../../emulator/index.ts';
 
-export function emulatorEnv(emulator: Pick<Emulator, 'loginUrl' | 'clientId' | 'username' | 'privateKeyPath'>, databaseUrl: string): Record<string, string> {
+export function emulatorEnv(
+  emulator: Pick<Emulator, 'loginUrl' | 'clientId' | 'username' | 'privateKeyPath'>,
+  databaseUrl: string,
+): Record<string, string> {
   return {
     SF_LOGIN_URL: emulator.loginUrl,
     SF_CLIENT_ID: emulator.clientId,

@@ -31,7 +31,11 @@ async function dockerAnswers(): Promise<boolean> {
 async function startTestcontainers(): Promise<PostgresServer> {
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const container = await new PostgreSqlContainer('postgres:16-alpine').start();
-  return { adminUrl: container.getConnectionUri(), source: 'testcontainers', stop: async () => void (await container.stop()) };
+  return {
+    adminUrl: container.getConnectionUri(),
+    source: 'testcontainers',
+    stop: async () => void (await container.stop()),
+  };
 }
 
 export async function startEmbedded(dir: string): Promise<PostgresServer> {

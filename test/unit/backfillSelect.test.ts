@@ -5,8 +5,24 @@ import { buildSelect } from '../../extractors/soql.ts';
 import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { backfillField } from '../../pipelines/backfill/backfillObject.ts';
 
-const field = (name: string): FieldSpec => ({ name, column: name.toLowerCase(), label: name, sfType: 'datetime', pgType: 'timestamptz', calculated: false, calculatedFormula: null, picklistValues: [] });
-const spec = (fields: string[], cursorField: ObjectSpec['cursorField']): ObjectSpec => ({ name: 'Account', table: 'account', label: 'Account', fields: fields.map(field), cursorField, hasIsDeleted: true });
+const field = (name: string): FieldSpec => ({
+  name,
+  column: name.toLowerCase(),
+  label: name,
+  sfType: 'datetime',
+  pgType: 'timestamptz',
+  calculated: false,
+  calculatedFormula: null,
+  picklistValues: [],
+});
+const spec = (fields: string[], cursorField: ObjectSpec['cursorField']): ObjectSpec => ({
+  name: 'Account',
+  table: 'account',
+  label: 'Account',
+  fields: fields.map(field),
+  cursorField,
+  hasIsDeleted: true,
+});
 const account = spec(['Id', 'CreatedDate', 'SystemModstamp'], 'SystemModstamp');
 const window = { from: '2024-01-01T00:00:00.000Z', to: '2024-02-01T00:00:00.000Z' };
 
@@ -25,10 +41,14 @@ describe('backfill window SOQL', () => {
 
   it('refuses --by created on an object without CreatedDate, and a window field that is not a plain name', () => {
     expect(() => backfillField(spec(['Id', 'SystemModstamp'], 'SystemModstamp'), 'created')).toThrow(ConfigError);
-    expect(() => buildSelect(account, { window: { ...window, field: 'CreatedDate; DROP' } })).toThrow(/not a plain Salesforce API name/);
+    expect(() => buildSelect(account, { window: { ...window, field: 'CreatedDate; DROP' } })).toThrow(
+      /not a plain Salesforce API name/,
+    );
   });
 
   it('refuses an object without a cursor', () => {
-    expect(() => backfillField(spec(['Id', 'Name'], null), 'cursor')).toThrow(/has no SystemModstamp, LastModifiedDate or CreatedDate/);
+    expect(() => backfillField(spec(['Id', 'Name'], null), 'cursor')).toThrow(
+      /has no SystemModstamp, LastModifiedDate or CreatedDate/,
+    );
   });
 });

@@ -16,10 +16,15 @@ describe('parseWindowSpec', () => {
     expect(parseWindowSpec(text)).toEqual(spec);
   });
 
-  it.each(['', '0d', '1m', '1y', 'mo', '1.5d', '-1d', 'd1', '1 mo'])('refuses %j with one line naming --window', (text) => {
-    expect(() => parseWindowSpec(text)).toThrow(ConfigError);
-    expect(() => parseWindowSpec(text)).toThrow(/^--window: '.*' is not a window size; use .* e\.g\. 1mo, 2w, 7d, 12h$/);
-  });
+  it.each(['', '0d', '1m', '1y', 'mo', '1.5d', '-1d', 'd1', '1 mo'])(
+    'refuses %j with one line naming --window',
+    (text) => {
+      expect(() => parseWindowSpec(text)).toThrow(ConfigError);
+      expect(() => parseWindowSpec(text)).toThrow(
+        /^--window: '.*' is not a window size; use .* e\.g\. 1mo, 2w, 7d, 12h$/,
+      );
+    },
+  );
 });
 
 describe('parseInstant', () => {
@@ -30,10 +35,13 @@ describe('parseInstant', () => {
     expect(parseInstant('2024-01-02T03:04:05+02:00', '--until').toISOString()).toBe('2024-01-02T01:04:05.000Z');
   });
 
-  it.each(['yesterday', '2024-02-30', '2024-13-01', '2024-1-1', '01/02/2024', '2024-01-02T25:00Z', ''])('refuses %j naming the flag', (text) => {
-    expect(() => parseInstant(text, '--until')).toThrow(ConfigError);
-    expect(() => parseInstant(text, '--until')).toThrow(/^--until: '.*' is not an ISO 8601 date or date-time/);
-  });
+  it.each(['yesterday', '2024-02-30', '2024-13-01', '2024-1-1', '01/02/2024', '2024-01-02T25:00Z', ''])(
+    'refuses %j naming the flag',
+    (text) => {
+      expect(() => parseInstant(text, '--until')).toThrow(ConfigError);
+      expect(() => parseInstant(text, '--until')).toThrow(/^--until: '.*' is not an ISO 8601 date or date-time/);
+    },
+  );
 });
 
 describe('splitWindows', () => {
@@ -46,7 +54,9 @@ describe('splitWindows', () => {
   });
 
   it('clamps the day to the month without drifting (Jan 31 -> Feb 29 -> Mar 31)', () => {
-    expect(iso(splitWindows(d('2024-01-31T06:00:00Z'), d('2024-05-01T00:00:00Z'), parseWindowSpec('1mo'))).map((w) => w[0])).toEqual([
+    expect(
+      iso(splitWindows(d('2024-01-31T06:00:00Z'), d('2024-05-01T00:00:00Z'), parseWindowSpec('1mo'))).map((w) => w[0]),
+    ).toEqual([
       '2024-01-31T06:00:00.000Z',
       '2024-02-29T06:00:00.000Z',
       '2024-03-31T06:00:00.000Z',
@@ -89,10 +99,14 @@ describe('splitWindows', () => {
     expect(() => splitWindows(d('2024-02-01T00:00:00Z'), d('2024-01-01T00:00:00Z'), parseWindowSpec('1d'))).toThrow(
       /^--since \(2024-02-01T00:00:00.000Z\) must be before --until \(2024-01-01T00:00:00.000Z\)$/,
     );
-    expect(() => splitWindows(d('2024-01-01T00:00:00Z'), d('2024-01-01T00:00:00Z'), parseWindowSpec('1d'))).toThrow(ConfigError);
+    expect(() => splitWindows(d('2024-01-01T00:00:00Z'), d('2024-01-01T00:00:00Z'), parseWindowSpec('1d'))).toThrow(
+      ConfigError,
+    );
   });
 
   it(`refuses more than ${MAX_WINDOWS} windows`, () => {
-    expect(() => splitWindows(d('2000-01-01T00:00:00Z'), d('2024-01-01T00:00:00Z'), parseWindowSpec('1d'))).toThrow(/more than 1000 windows .* use a larger window/);
+    expect(() => splitWindows(d('2000-01-01T00:00:00Z'), d('2024-01-01T00:00:00Z'), parseWindowSpec('1d'))).toThrow(
+      /more than 1000 windows .* use a larger window/,
+    );
   });
 });

@@ -43,7 +43,11 @@ describe('loadConfig', () => {
   });
 
   it('reads the window size, parallel downloads and lock waiting, and refuses values out of range', () => {
-    const c = loadConfig({ ...base, SFSYNC_WINDOW_ROWS: '250000', SFSYNC_BULK_PARALLEL: '3' }, { waitForLock: true }, dir);
+    const c = loadConfig(
+      { ...base, SFSYNC_WINDOW_ROWS: '250000', SFSYNC_BULK_PARALLEL: '3' },
+      { waitForLock: true },
+      dir,
+    );
     expect([c.windowRows, c.bulkParallel, c.waitForLock]).toEqual([250_000, 3, true]);
     expect(problemsOf({ ...base, SFSYNC_BULK_PARALLEL: '6' })).toMatch(/SFSYNC_BULK_PARALLEL must be at most 5/);
     expect(problemsOf({ ...base, SFSYNC_WINDOW_ROWS: '0' })).toMatch(/SFSYNC_WINDOW_ROWS must be positive/);
@@ -58,11 +62,15 @@ describe('loadConfig', () => {
 
   it('refuses plain http except on loopback', () => {
     expect(problemsOf({ ...base, SF_LOGIN_URL: 'http://login.example.com' })).toContain('https');
-    expect(loadConfig({ ...base, SF_LOGIN_URL: 'http://127.0.0.1:8080' }, {}, dir).salesforce?.loginUrl).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ ...base, SF_LOGIN_URL: 'http://127.0.0.1:8080' }, {}, dir).salesforce?.loginUrl).toBe(
+      'http://127.0.0.1:8080',
+    );
   });
 
   it('reports an unreadable key file without its contents', () => {
-    expect(problemsOf({ ...base, SF_PRIVATE_KEY_PATH: path.join(dir, 'missing.pem') })).toMatch(/SF_PRIVATE_KEY_PATH: cannot read .*no such file/);
+    expect(problemsOf({ ...base, SF_PRIVATE_KEY_PATH: path.join(dir, 'missing.pem') })).toMatch(
+      /SF_PRIVATE_KEY_PATH: cannot read .*no such file/,
+    );
   });
 
   it('rejects a schema name that would need quoting and object names that are not API names', () => {
@@ -72,7 +80,10 @@ describe('loadConfig', () => {
 
   it('reads the object list and per-object options from sfsync.config.json', () => {
     const d = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
-    writeFileSync(path.join(d, 'sfsync.config.json'), JSON.stringify({ objects: ['Account', { name: 'Contact', overlapMinutes: 3 }] }));
+    writeFileSync(
+      path.join(d, 'sfsync.config.json'),
+      JSON.stringify({ objects: ['Account', { name: 'Contact', overlapMinutes: 3 }] }),
+    );
     const c = loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d);
     expect(c.objects).toEqual([
       { name: 'Account', overlapMinutes: 10, fullRefresh: false, formulaRefreshHours: null },
@@ -83,11 +94,19 @@ describe('loadConfig', () => {
 
   it('reads sfsync.config.yaml the same way', () => {
     const d = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
-    writeFileSync(path.join(d, 'sfsync.config.yaml'), 'objects:\n  - Account\n  - name: Contact\n    overlapMinutes: 3\n');
+    writeFileSync(
+      path.join(d, 'sfsync.config.yaml'),
+      'objects:\n  - Account\n  - name: Contact\n    overlapMinutes: 3\n',
+    );
     const c = loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d);
-    expect(c.objects.map((o) => [o.name, o.overlapMinutes])).toEqual([['Account', 10], ['Contact', 3]]);
+    expect(c.objects.map((o) => [o.name, o.overlapMinutes])).toEqual([
+      ['Account', 10],
+      ['Contact', 3],
+    ]);
     writeFileSync(path.join(d, 'sfsync.config.yaml'), 'objects: [Account\n');
-    expect(() => loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d)).toThrow(/cannot read config file .*sfsync.config.yaml/);
+    expect(() => loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d)).toThrow(
+      /cannot read config file .*sfsync.config.yaml/,
+    );
   });
 
   it('does not require Salesforce settings for commands that only read the database', () => {
@@ -96,8 +115,16 @@ describe('loadConfig', () => {
 
   it('reads schedules from the config file and refuses an invalid cron expression', () => {
     const d = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
-    writeFileSync(path.join(d, 'sfsync.config.json'), JSON.stringify({ schedule: [{ cron: '*/5 * * * *', objects: ['Account'], timezone: 'Europe/Paris' }, { cron: '0 2 * * *' }] }));
-    expect(loadConfig(base, {}, d).schedule).toEqual([{ cron: '*/5 * * * *', objects: ['Account'], timezone: 'Europe/Paris' }, { cron: '0 2 * * *' }]);
+    writeFileSync(
+      path.join(d, 'sfsync.config.json'),
+      JSON.stringify({
+        schedule: [{ cron: '*/5 * * * *', objects: ['Account'], timezone: 'Europe/Paris' }, { cron: '0 2 * * *' }],
+      }),
+    );
+    expect(loadConfig(base, {}, d).schedule).toEqual([
+      { cron: '*/5 * * * *', objects: ['Account'], timezone: 'Europe/Paris' },
+      { cron: '0 2 * * *' },
+    ]);
     writeFileSync(path.join(d, 'sfsync.config.json'), JSON.stringify({ schedule: 'every night' }));
     expect(() => loadConfig(base, {}, d)).toThrow(/schedule: not a valid cron expression/);
     expect(loadConfig(base, {}, dir).schedule).toEqual([]);

@@ -16,19 +16,37 @@ describe('emulator seed', () => {
   it('is deterministic per seed and differs across seeds', () => {
     const again = createOrgStore({ accounts: 400, seed: 5, clockStart: CLOCK });
     const other = createOrgStore({ accounts: 400, seed: 6, clockStart: CLOCK });
-    for (const object of ['Account', 'Contact', 'Invoice__c', 'Task']) expect(all(again, object)).toEqual(all(store, object));
+    for (const object of ['Account', 'Contact', 'Invoice__c', 'Task'])
+      expect(all(again, object)).toEqual(all(store, object));
     expect(all(other, 'Account')).not.toEqual(all(store, 'Account'));
   });
 
   it('sizes the org from the account count and ratio options', () => {
     const counts = Object.fromEntries(store.objects().map((d) => [d.name, store.snapshot(d.name).size]));
-    expect(counts).toMatchObject({ Account: 400, Contact: 800, Opportunity: 400, Lead: 100, Invoice__c: 200, Task: 200, AccountHistory: 200 });
+    expect(counts).toMatchObject({
+      Account: 400,
+      Contact: 800,
+      Opportunity: 400,
+      Lead: 100,
+      Invoice__c: 200,
+      Task: 200,
+      AccountHistory: 200,
+    });
     expect(createOrgStore({ accounts: 10, contactsPerAccount: 5 }).snapshot('Contact').size).toBe(50);
   });
 
   it('keeps every reference pointing at an existing record', () => {
-    for (const [object, field] of [['Contact', 'AccountId'], ['Opportunity', 'AccountId'], ['Invoice__c', 'Account__c'], ['Task', 'WhatId'], ['Task', 'WhoId'], ['Account', 'OwnerId']] as const) {
-      const ids = all(store, object).map((r) => r[field]).filter((v): v is string => typeof v === 'string');
+    for (const [object, field] of [
+      ['Contact', 'AccountId'],
+      ['Opportunity', 'AccountId'],
+      ['Invoice__c', 'Account__c'],
+      ['Task', 'WhatId'],
+      ['Task', 'WhoId'],
+      ['Account', 'OwnerId'],
+    ] as const) {
+      const ids = all(store, object)
+        .map((r) => r[field])
+        .filter((v): v is string => typeof v === 'string');
       expect(ids.length).toBeGreaterThan(10);
       for (const id of ids) expect(store.get(id), `${object}.${field} ${id}`).toBeDefined();
     }
@@ -38,7 +56,9 @@ describe('emulator seed', () => {
   });
 
   it('contains the hard text, number, date and null cases', () => {
-    const texts = ['Account', 'Contact', 'Invoice__c', 'Opportunity', 'AccountHistory'].flatMap((o) => all(store, o).flatMap((r) => Object.values(r))).filter((v): v is string => typeof v === 'string');
+    const texts = ['Account', 'Contact', 'Invoice__c', 'Opportunity', 'AccountHistory']
+      .flatMap((o) => all(store, o).flatMap((r) => Object.values(r)))
+      .filter((v): v is string => typeof v === 'string');
     const has = (p: (s: string) => boolean) => texts.some(p);
     expect(has((s) => s.includes('\r\n'))).toBe(true);
     expect(has((s) => s.includes('\n') && !s.includes('\r'))).toBe(true);
@@ -56,7 +76,19 @@ describe('emulator seed', () => {
     expect(inv.map((r) => r.Score__c)).toEqual(expect.arrayContaining(['1.2345678E7']));
     expect(inv.map((r) => r.Sequence__c)).toEqual(expect.arrayContaining(['9007199254740993']));
     expect(inv.some((r) => typeof r.Amount__c === 'string' && r.Amount__c.startsWith('-'))).toBe(true);
-    for (const f of ['Amount__c', 'Due_Date__c', 'Issued_At__c', 'Reminder_Time__c', 'Line_Count__c', 'Status__c', 'Tags__c']) expect(inv.some((r) => r[f] === null), f).toBe(true);
+    for (const f of [
+      'Amount__c',
+      'Due_Date__c',
+      'Issued_At__c',
+      'Reminder_Time__c',
+      'Line_Count__c',
+      'Status__c',
+      'Tags__c',
+    ])
+      expect(
+        inv.some((r) => r[f] === null),
+        f,
+      ).toBe(true);
   });
 
   it('spreads audit timestamps over about three years before the clock, with SystemModstamp ties and some deletions', () => {
@@ -64,7 +96,12 @@ describe('emulator seed', () => {
     const stamps = accounts.map((r) => String(r.SystemModstamp));
     expect(stamps.every((s) => s < CLOCK.toISOString() && s > '2023-06-01')).toBe(true);
     expect(new Set(stamps).size).toBeLessThan(stamps.length);
-    expect(accounts.every((r) => String(r.CreatedDate) <= String(r.LastModifiedDate) && String(r.LastModifiedDate) <= String(r.SystemModstamp))).toBe(true);
+    expect(
+      accounts.every(
+        (r) =>
+          String(r.CreatedDate) <= String(r.LastModifiedDate) && String(r.LastModifiedDate) <= String(r.SystemModstamp),
+      ),
+    ).toBe(true);
     const deleted = accounts.filter((r) => r.IsDeleted === true).length;
     expect(deleted).toBeGreaterThan(0);
     expect(deleted).toBeLessThan(accounts.length / 10);

@@ -52,15 +52,30 @@ describe('emulator SOQL: WHERE', () => {
     ["Type NOT IN ('Prospect', 'Other')", (r: SfRecord) => r.Type !== 'Prospect' && r.Type !== 'Other'],
     ["Name LIKE 'acme%'", (r: SfRecord) => String(r.Name).toLowerCase().startsWith('acme')],
     ["Name LIKE '%Holdings _'", (r: SfRecord) => /Holdings .$/i.test(String(r.Name))],
-    ['NumberOfEmployees > 100000', (r: SfRecord) => r.NumberOfEmployees !== null && Number(r.NumberOfEmployees) > 100000],
-    ['NumberOfEmployees <= 100000', (r: SfRecord) => r.NumberOfEmployees !== null && Number(r.NumberOfEmployees) <= 100000],
+    [
+      'NumberOfEmployees > 100000',
+      (r: SfRecord) => r.NumberOfEmployees !== null && Number(r.NumberOfEmployees) > 100000,
+    ],
+    [
+      'NumberOfEmployees <= 100000',
+      (r: SfRecord) => r.NumberOfEmployees !== null && Number(r.NumberOfEmployees) <= 100000,
+    ],
     ['AnnualRevenue >= 5000000000', (r: SfRecord) => r.AnnualRevenue !== null && Number(r.AnnualRevenue) >= 5e9],
     ['AnnualRevenue < 1000000.5', (r: SfRecord) => r.AnnualRevenue !== null && Number(r.AnnualRevenue) < 1000000.5],
     ["NOT Type = 'Prospect'", (r: SfRecord) => r.Type !== 'Prospect'],
-    ["(Type = 'Prospect' OR Type = 'Other') AND Industry != null", (r: SfRecord) => (r.Type === 'Prospect' || r.Type === 'Other') && r.Industry !== null],
-    ["Type = 'Prospect' OR Type = 'Other' AND Industry = null", (r: SfRecord) => r.Type === 'Prospect' || (r.Type === 'Other' && r.Industry === null)],
+    [
+      "(Type = 'Prospect' OR Type = 'Other') AND Industry != null",
+      (r: SfRecord) => (r.Type === 'Prospect' || r.Type === 'Other') && r.Industry !== null,
+    ],
+    [
+      "Type = 'Prospect' OR Type = 'Other' AND Industry = null",
+      (r: SfRecord) => r.Type === 'Prospect' || (r.Type === 'Other' && r.Industry === null),
+    ],
     ["NOT (Type = 'Prospect' OR Industry = null)", (r: SfRecord) => !(r.Type === 'Prospect' || r.Industry === null)],
-    ['LastActivityDate > 2026-01-01', (r: SfRecord) => r.LastActivityDate !== null && String(r.LastActivityDate) > '2026-01-01'],
+    [
+      'LastActivityDate > 2026-01-01',
+      (r: SfRecord) => r.LastActivityDate !== null && String(r.LastActivityDate) > '2026-01-01',
+    ],
     ["Owner.Alias = 'usr1'", (r: SfRecord) => r.OwnerId === store.snapshot('User').at(1)?.Id],
   ])('%s', (where, expected) => {
     const got = ids(query(`SELECT Id FROM Account WHERE ${where}`));
@@ -71,7 +86,12 @@ describe('emulator SOQL: WHERE', () => {
   it('compares datetime literals as instants, with or without millis and offsets', () => {
     const pivot = '2025-06-01T12:00:00.000Z';
     const expected = ids(accounts.filter((r) => String(r.SystemModstamp) >= pivot));
-    for (const lit of ['2025-06-01T12:00:00Z', '2025-06-01T12:00:00.000Z', '2025-06-01T14:00:00+02:00', '2025-06-01T04:00:00.000-08:00']) {
+    for (const lit of [
+      '2025-06-01T12:00:00Z',
+      '2025-06-01T12:00:00.000Z',
+      '2025-06-01T14:00:00+02:00',
+      '2025-06-01T04:00:00.000-08:00',
+    ]) {
       expect(ids(query(`SELECT Id FROM Account WHERE SystemModstamp >= ${lit}`))).toEqual(expected);
     }
     expect(expected.length).toBeGreaterThan(0);
@@ -88,8 +108,12 @@ describe('emulator SOQL: WHERE', () => {
   it('filters multi-select picklists with INCLUDES / EXCLUDES', () => {
     const has = (r: SfRecord, v: string) => String(r.Tags__c).split(';').includes(v);
     const invoices = records('Invoice__c');
-    expect(ids(query("SELECT Id FROM Invoice__c WHERE Tags__c INCLUDES ('Urgent')"))).toEqual(ids(invoices.filter((r) => has(r, 'Urgent'))));
-    expect(ids(query("SELECT Id FROM Invoice__c WHERE Tags__c EXCLUDES ('Urgent')"))).toEqual(ids(invoices.filter((r) => !has(r, 'Urgent'))));
+    expect(ids(query("SELECT Id FROM Invoice__c WHERE Tags__c INCLUDES ('Urgent')"))).toEqual(
+      ids(invoices.filter((r) => has(r, 'Urgent'))),
+    );
+    expect(ids(query("SELECT Id FROM Invoice__c WHERE Tags__c EXCLUDES ('Urgent')"))).toEqual(
+      ids(invoices.filter((r) => !has(r, 'Urgent'))),
+    );
   });
 
   it('compares decimal text exactly (beyond double precision)', () => {
@@ -104,12 +128,19 @@ describe('emulator SOQL: WHERE', () => {
     expect(all.some((r) => r.IsDeleted === true)).toBe(true);
     expect(ids(query('SELECT Id FROM Account', true))).toEqual(ids(all));
     expect(ids(query('SELECT Id FROM Account WHERE IsDeleted = true'))).toEqual([]);
-    expect(query('SELECT Id FROM Account WHERE IsDeleted = true', true).length).toBe(all.filter((r) => r.IsDeleted).length);
+    expect(query('SELECT Id FROM Account WHERE IsDeleted = true', true).length).toBe(
+      all.filter((r) => r.IsDeleted).length,
+    );
   });
 
   it('supports relative date literals against the org clock', () => {
     const today = store.now().slice(0, 10);
-    const rec = store.insert('Task', { Subject: 'Call', Status: 'Not Started', Priority: 'Normal', ActivityDate: today });
+    const rec = store.insert('Task', {
+      Subject: 'Call',
+      Status: 'Not Started',
+      Priority: 'Normal',
+      ActivityDate: today,
+    });
     expect(ids(query('SELECT Id FROM Task WHERE ActivityDate = TODAY'))).toContain(rec.Id);
     expect(ids(query('SELECT Id FROM Task WHERE CreatedDate = LAST_N_DAYS:1'))).toContain(rec.Id);
     expect(ids(query('SELECT Id FROM Task WHERE CreatedDate < YESTERDAY'))).not.toContain(rec.Id);
@@ -121,7 +152,15 @@ describe('emulator SOQL: ORDER BY, LIMIT, OFFSET, COUNT()', () => {
 
   it('orders by several keys, DESC, NULLS FIRST/LAST, then LIMIT and OFFSET', () => {
     const got = query('SELECT Id FROM Account ORDER BY SystemModstamp DESC, Id LIMIT 10 OFFSET 5');
-    const sorted = [...accounts].sort((a, b) => (a.SystemModstamp === b.SystemModstamp ? (a.Id < b.Id ? -1 : 1) : String(a.SystemModstamp) < String(b.SystemModstamp) ? 1 : -1));
+    const sorted = [...accounts].sort((a, b) =>
+      a.SystemModstamp === b.SystemModstamp
+        ? a.Id < b.Id
+          ? -1
+          : 1
+        : String(a.SystemModstamp) < String(b.SystemModstamp)
+          ? 1
+          : -1,
+    );
     expect(ids(got)).toEqual(ids(sorted.slice(5, 15)));
     const asc = query('SELECT Id, Industry FROM Account ORDER BY Industry');
     expect(asc[0]?.Industry).toBeNull();
@@ -132,7 +171,9 @@ describe('emulator SOQL: ORDER BY, LIMIT, OFFSET, COUNT()', () => {
   });
 
   it('orders numbers numerically and text case-insensitively', () => {
-    const revenue = query('SELECT Id, AnnualRevenue FROM Account WHERE AnnualRevenue != null ORDER BY AnnualRevenue').map((r) => Number(r.AnnualRevenue));
+    const revenue = query(
+      'SELECT Id, AnnualRevenue FROM Account WHERE AnnualRevenue != null ORDER BY AnnualRevenue',
+    ).map((r) => Number(r.AnnualRevenue));
     expect(revenue).toEqual([...revenue].sort((a, b) => a - b));
     const names = query('SELECT Id, Name FROM Account ORDER BY Name').map((r) => String(r.Name).toLowerCase());
     expect(names).toEqual([...names].sort());
@@ -142,7 +183,9 @@ describe('emulator SOQL: ORDER BY, LIMIT, OFFSET, COUNT()', () => {
     const plan = planSoql(store, "SELECT COUNT() FROM Account WHERE Type = 'Prospect'");
     expect(plan.isCount).toBe(true);
     expect(plan.columns).toEqual([]);
-    expect([...plan.run(store.snapshot('Account'), { includeDeleted: false })].length).toBe(accounts.filter((r) => r.Type === 'Prospect').length);
+    expect([...plan.run(store.snapshot('Account'), { includeDeleted: false })].length).toBe(
+      accounts.filter((r) => r.Type === 'Prospect').length,
+    );
   });
 
   it('refuses OFFSET above 2000', () => {
@@ -167,11 +210,20 @@ describe('emulator SOQL: relationships and rendering', () => {
       Account: {
         attributes: { type: 'Account', url: `/services/data/v62.0/sobjects/Account/${account.Id}` },
         Name: account.Name,
-        Owner: { attributes: { type: 'User', url: `/services/data/v62.0/sobjects/User/${owner.Id}` }, Alias: owner.Alias },
+        Owner: {
+          attributes: { type: 'User', url: `/services/data/v62.0/sobjects/User/${owner.Id}` },
+          Alias: owner.Alias,
+        },
       },
       Owner: expect.objectContaining({ Alias: store.get(String(withAccount.OwnerId))?.Alias }),
     });
-    expect(plan.toCsvValues(withAccount)).toEqual([withAccount.Id, withAccount.Name, account.Name, owner.Alias, store.get(String(withAccount.OwnerId))?.Alias]);
+    expect(plan.toCsvValues(withAccount)).toEqual([
+      withAccount.Id,
+      withAccount.Name,
+      account.Name,
+      owner.Alias,
+      store.get(String(withAccount.OwnerId))?.Alias,
+    ]);
     const orphan = contacts.find((c) => c.AccountId === null)!;
     expect(plan.toJson(orphan, ctx).Account).toBeNull();
     expect(plan.toCsvValues(orphan).slice(2, 4)).toEqual([null, null]);
@@ -184,7 +236,10 @@ describe('emulator SOQL: relationships and rendering', () => {
   });
 
   it('renders child subqueries with WHERE/ORDER BY/LIMIT, or null without children', () => {
-    const plan = planSoql(store, "SELECT Id, (SELECT Id, LastName FROM Contacts WHERE LastName != 'zzz' ORDER BY LastName DESC LIMIT 5), (SELECT Id FROM Invoices__r) FROM Account");
+    const plan = planSoql(
+      store,
+      "SELECT Id, (SELECT Id, LastName FROM Contacts WHERE LastName != 'zzz' ORDER BY LastName DESC LIMIT 5), (SELECT Id FROM Invoices__r) FROM Account",
+    );
     expect(plan.columns).toEqual(['Id']);
     const accounts = records('Account');
     const parent = accounts.find((a) => records('Contact').some((c) => c.AccountId === a.Id))!;
@@ -195,7 +250,9 @@ describe('emulator SOQL: relationships and rendering', () => {
         const y = String(b.LastName).toLowerCase();
         return x < y ? 1 : x > y ? -1 : 0; // DESC; ties keep slot order
       });
-    const json = plan.toJson(parent, ctx) as { Contacts: { totalSize: number; done: boolean; records: { Id: string }[] } };
+    const json = plan.toJson(parent, ctx) as {
+      Contacts: { totalSize: number; done: boolean; records: { Id: string }[] };
+    };
     expect(json.Contacts.totalSize).toBe(expected.length);
     expect(json.Contacts.done).toBe(true);
     expect(json.Contacts.records.map((r) => r.Id)).toEqual(ids(expected));
@@ -204,15 +261,34 @@ describe('emulator SOQL: relationships and rendering', () => {
   });
 
   it('renders numbers as RawJson, datetimes with +0000, compound fields as objects, base64 as a URL', () => {
-    const plan = planSoql(store, 'SELECT Id, Amount__c, Paid__c, Issued_At__c, Due_Date__c, Addr__c, Loc__c, Scan__c, Total_With_Tax__c FROM Invoice__c');
-    const inv = records('Invoice__c').find((r) => r.Amount__c !== null && r.Issued_At__c !== null && r.Addr__City__s !== null && r.Loc__Latitude__s !== null && r.Scan__c !== null)!;
+    const plan = planSoql(
+      store,
+      'SELECT Id, Amount__c, Paid__c, Issued_At__c, Due_Date__c, Addr__c, Loc__c, Scan__c, Total_With_Tax__c FROM Invoice__c',
+    );
+    const inv = records('Invoice__c').find(
+      (r) =>
+        r.Amount__c !== null &&
+        r.Issued_At__c !== null &&
+        r.Addr__City__s !== null &&
+        r.Loc__Latitude__s !== null &&
+        r.Scan__c !== null,
+    )!;
     const json = plan.toJson(inv, ctx);
     expect(json.Amount__c).toEqual(new RawJson(String(inv.Amount__c)));
     expect(json.Total_With_Tax__c).toBeInstanceOf(RawJson);
     expect(json.Paid__c).toBe(inv.Paid__c);
     expect(json.Issued_At__c).toBe(String(inv.Issued_At__c).replace(/Z$/, '+0000'));
-    expect(json.Addr__c).toMatchObject({ city: inv.Addr__City__s, street: inv.Addr__Street__s, postalCode: inv.Addr__PostalCode__s, stateCode: inv.Addr__StateCode__s, countryCode: inv.Addr__CountryCode__s });
-    expect(json.Loc__c).toEqual({ latitude: new RawJson(String(inv.Loc__Latitude__s)), longitude: new RawJson(String(inv.Loc__Longitude__s)) });
+    expect(json.Addr__c).toMatchObject({
+      city: inv.Addr__City__s,
+      street: inv.Addr__Street__s,
+      postalCode: inv.Addr__PostalCode__s,
+      stateCode: inv.Addr__StateCode__s,
+      countryCode: inv.Addr__CountryCode__s,
+    });
+    expect(json.Loc__c).toEqual({
+      latitude: new RawJson(String(inv.Loc__Latitude__s)),
+      longitude: new RawJson(String(inv.Loc__Longitude__s)),
+    });
     expect(json.Scan__c).toBe(`/services/data/v62.0/sobjects/Invoice__c/${inv.Id}/Scan__c`);
     const csv = planSoql(store, 'SELECT Id, Paid__c, Issued_At__c, Amount__c FROM Invoice__c').toCsvValues(inv);
     expect(csv).toEqual([inv.Id, String(inv.Paid__c), inv.Issued_At__c, inv.Amount__c]);
@@ -236,14 +312,51 @@ describe('emulator SOQL: toJsonText (the REST page fast path)', () => {
 
   it('writes random text (controls, quotes, backslashes, lone and paired surrogates, U+2028) as serializeJson does', () => {
     const rand = prng(4242);
-    const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\r', '\t', '\u0000', '\u001f', '\u007f', '\u2028', '\u2029', 'é', '漢', '\ud83d\ude80', '\ud83d', '\ude80', '\ufeff', '\ufffd', "'"];
-    const text = () => Array.from({ length: Math.floor(rand() * 12) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+    const alphabet = [
+      'a',
+      'Z',
+      '0',
+      ' ',
+      '"',
+      '\\',
+      '/',
+      '\n',
+      '\r',
+      '\t',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+      '\u2028',
+      '\u2029',
+      'é',
+      '漢',
+      '\ud83d\ude80',
+      '\ud83d',
+      '\ude80',
+      '\ufeff',
+      '\ufffd',
+      "'",
+    ];
+    const text = () =>
+      Array.from({ length: Math.floor(rand() * 12) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
     const own = createOrgStore({ accounts: 10, seed: 3, clockStart: new Date('2026-06-15T10:00:00.000Z') });
     const def = own.object('Account')!;
-    const plan = planSoql(own, `SELECT ${def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name).join(', ')} FROM Account`);
+    const plan = planSoql(
+      own,
+      `SELECT ${def.fields
+        .filter((f) => f.type !== 'address' && f.type !== 'location')
+        .map((f) => f.name)
+        .join(', ')} FROM Account`,
+    );
     const snap = own.snapshot('Account');
     for (let k = 0; k < 400; k++) {
-      const rec = { ...snap.at(k % snap.size)!, Name: text(), Description: text(), Website: text(), BillingCity: rand() < 0.2 ? null : text() };
+      const rec = {
+        ...snap.at(k % snap.size)!,
+        Name: text(),
+        Description: text(),
+        Website: text(),
+        BillingCity: rand() < 0.2 ? null : text(),
+      };
       expect(plan.toJsonText!(rec, ctx)).toBe(serializeJson(plan.toJson(rec, ctx)));
     }
   });
@@ -260,10 +373,18 @@ describe('emulator SOQL: errors and Bulk refusals', () => {
     ['SELECT Id FROM', 'MALFORMED_QUERY', /ERROR at Row:1/],
     ['SELECT Id FROM Opportunity WHERE CloseDate < 2016-07-31T04:17:54', 'MALFORMED_QUERY', /./],
     ['SELECT Id FROM Opportunity WHERE CloseDate < 2016-07-31T04:17:54Z', 'MALFORMED_QUERY', /must be of type date/],
-    ['SELECT Id, Foo FROM Account', 'INVALID_FIELD', /^No such column 'Foo' on entity 'Account'\. If you are attempting to use a custom field/],
+    [
+      'SELECT Id, Foo FROM Account',
+      'INVALID_FIELD',
+      /^No such column 'Foo' on entity 'Account'\. If you are attempting to use a custom field/,
+    ],
     ['SELECT Id FROM Account WHERE Bar__c = 1', 'INVALID_FIELD', /No such column 'Bar__c'/],
     ['SELECT Id, Nope.Name FROM Contact', 'INVALID_FIELD', /relationship 'Nope'/],
-    ['SELECT Id FROM Foo', 'INVALID_TYPE', /^sObject type 'Foo' is not supported\. If you are attempting to use a custom object/],
+    [
+      'SELECT Id FROM Foo',
+      'INVALID_TYPE',
+      /^sObject type 'Foo' is not supported\. If you are attempting to use a custom object/,
+    ],
     ['SELECT Id, (SELECT Id FROM Nothings) FROM Account', 'INVALID_TYPE', /Nothings/],
     ["SELECT Id FROM Account WHERE NumberOfEmployees = 'many'", 'INVALID_FIELD', /must be of type/],
     ['SELECT FIELDS(ALL) FROM Account', 'MALFORMED_QUERY', /LIMIT/],
@@ -290,11 +411,16 @@ describe('emulator SOQL: errors and Bulk refusals', () => {
   });
 
   it('accepts plain field lists with parent paths, and refuses objects flagged not bulk-queryable', () => {
-    expect(planSoql(store, 'SELECT Id, Account.Name FROM Contact WHERE SystemModstamp > 2020-01-01T00:00:00Z').bulkRefusal()).toBeNull();
+    expect(
+      planSoql(store, 'SELECT Id, Account.Name FROM Contact WHERE SystemModstamp > 2020-01-01T00:00:00Z').bulkRefusal(),
+    ).toBeNull();
     const def = store.object('AccountHistory')!;
     def.bulkQueryable = false;
     try {
-      expect(planSoql(store, 'SELECT Id FROM AccountHistory').bulkRefusal()).toEqual({ errorCode: 'INVALIDENTITY', message: "Entity 'AccountHistory' is not supported by the Bulk API." });
+      expect(planSoql(store, 'SELECT Id FROM AccountHistory').bulkRefusal()).toEqual({
+        errorCode: 'INVALIDENTITY',
+        message: "Entity 'AccountHistory' is not supported by the Bulk API.",
+      });
     } finally {
       def.bulkQueryable = true;
     }

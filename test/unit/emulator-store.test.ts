@@ -97,12 +97,19 @@ describe('emulator store', () => {
     const slot = Array.from({ length: snap.size }, (_, i) => i).find((i) => snap.at(i)?.Amount__c === '12500.00')!;
     const before = snap.at(slot)!;
     expect(before.Total_With_Tax__c).toBe('15000.00');
-    store.setFormula('Invoice__c', 'Total_With_Tax__c', (r) => (typeof r.Amount__c === 'string' ? '1.00' : null), 'Amount__c * 0 + 1');
+    store.setFormula(
+      'Invoice__c',
+      'Total_With_Tax__c',
+      (r) => (typeof r.Amount__c === 'string' ? '1.00' : null),
+      'Amount__c * 0 + 1',
+    );
     const after = store.get(before.Id)!;
     expect(after.Total_With_Tax__c).toBe('1.00');
     expect(after.SystemModstamp).toBe(before.SystemModstamp);
     expect(snap.at(slot)?.Total_With_Tax__c).toBe('15000.00');
-    expect(store.object('Invoice__c')?.fields.find((f) => f.name === 'Total_With_Tax__c')?.calculatedFormula).toBe('Amount__c * 0 + 1');
+    expect(store.object('Invoice__c')?.fields.find((f) => f.name === 'Total_With_Tax__c')?.calculatedFormula).toBe(
+      'Amount__c * 0 + 1',
+    );
     store.setFormula('Invoice__c', 'Total_With_Tax__c', null);
     expect(store.get(before.Id)?.Total_With_Tax__c).toBe('15000.00');
   });
@@ -135,7 +142,11 @@ describe('emulator store', () => {
     const moved = store.snapshot('Contact').at(40)!;
     store.update(moved.Id, { AccountId: account.Id });
     const added = store.insert('Contact', { LastName: 'New', AccountId: account.Id });
-    expect(store.childrenOf('Contact', 'AccountId', account.Id.slice(0, 15)).map((c) => c.Id)).toEqual([...expected, moved.Id, added.Id]);
+    expect(store.childrenOf('Contact', 'AccountId', account.Id.slice(0, 15)).map((c) => c.Id)).toEqual([
+      ...expected,
+      moved.Id,
+      added.Id,
+    ]);
   });
 
   it('starts a million-account org without generating it', () => {

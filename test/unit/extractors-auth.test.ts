@@ -15,26 +15,57 @@ const spki = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
 describe('JWT assertion (§1.2)', () => {
   it('signs RS256 with iss = client id, sub = username, aud = login origin, exp = now + 180 s', async () => {
     const now = 1_700_000_000;
-    const jwt = await signAssertion(normalisePrivateKey(pkcs8), { clientId: '3MVG9abc', username: 'etl@acme.com', audience: 'https://acme.my.salesforce.com', now });
+    const jwt = await signAssertion(normalisePrivateKey(pkcs8), {
+      clientId: '3MVG9abc',
+      username: 'etl@acme.com',
+      audience: 'https://acme.my.salesforce.com',
+      now,
+    });
     expect(decodeProtectedHeader(jwt).alg).toBe('RS256');
-    expect(decodeJwt(jwt)).toEqual({ iss: '3MVG9abc', sub: 'etl@acme.com', aud: 'https://acme.my.salesforce.com', exp: now + 180 });
+    expect(decodeJwt(jwt)).toEqual({
+      iss: '3MVG9abc',
+      sub: 'etl@acme.com',
+      aud: 'https://acme.my.salesforce.com',
+      exp: now + 180,
+    });
     const verified = await jwtVerify(jwt, await importSPKI(spki, 'RS256'), { currentDate: new Date(now * 1000) });
     expect(verified.payload.sub).toBe('etl@acme.com');
   });
 
   it('accepts a PKCS#1 ("BEGIN RSA PRIVATE KEY") key the same way', async () => {
     expect(pkcs1).toContain('BEGIN RSA PRIVATE KEY');
-    const jwt = await signAssertion(normalisePrivateKey(pkcs1), { clientId: 'c', username: 'u', audience: 'https://login.salesforce.com', now: 1 });
+    const jwt = await signAssertion(normalisePrivateKey(pkcs1), {
+      clientId: 'c',
+      username: 'u',
+      audience: 'https://login.salesforce.com',
+      now: 1,
+    });
     await expect(jwtVerify(jwt, await importSPKI(spki, 'RS256'), { currentDate: new Date(0) })).resolves.toBeDefined();
   });
 });
 
 describe('private key normalisation errors never contain the key', () => {
   const cases: [string, string, RegExp][] = [
-    ['encrypted PKCS#8', rsa.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string, /encrypted/],
-    ['encrypted PKCS#1', rsa.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string, /encrypted/],
-    ['EC key', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, /is ec, but .* needs an RSA key/],
-    ['garbage', '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n', /not a readable PEM private key/],
+    [
+      'encrypted PKCS#8',
+      rsa.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string,
+      /encrypted/,
+    ],
+    [
+      'encrypted PKCS#1',
+      rsa.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string,
+      /encrypted/,
+    ],
+    [
+      'EC key',
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      /is ec, but .* needs an RSA key/,
+    ],
+    [
+      'garbage',
+      '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n',
+      /not a readable PEM private key/,
+    ],
     ['a public key', spki, /not a readable PEM private key|needs an RSA key/],
     ['empty', '  ', /empty/],
   ];

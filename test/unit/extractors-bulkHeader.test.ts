@@ -16,7 +16,9 @@ describe('Bulk CSV header line (§6.6)', () => {
 
   it('names both headers on a mismatch', () => {
     expect(() => checkHeader('"Id","Nme"', ['Id', 'Name'], 'Bulk job 750 page 2')).toThrow(DataError);
-    expect(() => checkHeader('"Id","Nme"', ['Id', 'Name'], 'Bulk job 750 page 2')).toThrow('Bulk job 750 page 2: CSV header does not match the requested fields: expected Id,Name; got Id,Nme');
+    expect(() => checkHeader('"Id","Nme"', ['Id', 'Name'], 'Bulk job 750 page 2')).toThrow(
+      'Bulk job 750 page 2: CSV header does not match the requested fields: expected Id,Name; got Id,Nme',
+    );
     expect(() => checkHeader('"Id"', ['Id', 'Name'], 'p')).toThrow(DataError);
     expect(() => checkHeader('"Name","Id"', ['Id', 'Name'], 'p')).toThrow(DataError);
   });

@@ -5,7 +5,12 @@ import { replicationDate } from '../../extractors/getDeleted.ts';
 import { parseLimits } from '../../extractors/limits.ts';
 import { pollDelay } from '../../extractors/bulk/queryJob.ts';
 
-const fd = (name: string, type: string, extra: Record<string, unknown> = {}) => ({ name, label: `${name} label`, type, ...extra });
+const fd = (name: string, type: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  label: `${name} label`,
+  type,
+  ...extra,
+});
 
 describe('specOf (describe -> ObjectSpec)', () => {
   const spec = specOf({
@@ -20,7 +25,12 @@ describe('specOf (describe -> ObjectSpec)', () => {
       fd('Photo__c', 'base64'),
       fd('Loc__c', 'location'),
       fd('Loc__Latitude__s', 'double', { compoundFieldName: 'Loc__c' }),
-      fd('Rating', 'picklist', { picklistValues: [{ value: 'Hot', active: true }, { value: 'Old', active: false }] }),
+      fd('Rating', 'picklist', {
+        picklistValues: [
+          { value: 'Hot', active: true },
+          { value: 'Old', active: false },
+        ],
+      }),
       fd('Score__c', 'double', { calculated: true, calculatedFormula: 'A + B' }),
       fd('CreatedDate', 'datetime'),
       fd('LastModifiedDate', 'datetime'),
@@ -30,13 +40,29 @@ describe('specOf (describe -> ObjectSpec)', () => {
   });
 
   it('keeps compound components, drops compound parents and base64', () => {
-    expect(spec.fields.map((f) => f.name)).toEqual(['Id', 'IsDeleted', 'Name', 'BillingCity', 'Loc__Latitude__s', 'Rating', 'Score__c', 'CreatedDate', 'LastModifiedDate', 'SystemModstamp', 'Weird__c']);
+    expect(spec.fields.map((f) => f.name)).toEqual([
+      'Id',
+      'IsDeleted',
+      'Name',
+      'BillingCity',
+      'Loc__Latitude__s',
+      'Rating',
+      'Score__c',
+      'CreatedDate',
+      'LastModifiedDate',
+      'SystemModstamp',
+      'Weird__c',
+    ]);
   });
 
   it('lowercases table and column names, maps types, keeps labels, formulas and active picklist values', () => {
     expect(spec.table).toBe('account');
     const byName = Object.fromEntries(spec.fields.map((f) => [f.name, f]));
-    expect(byName.Loc__Latitude__s).toMatchObject({ column: 'loc__latitude__s', pgType: 'numeric', label: 'Loc__Latitude__s label' });
+    expect(byName.Loc__Latitude__s).toMatchObject({
+      column: 'loc__latitude__s',
+      pgType: 'numeric',
+      label: 'Loc__Latitude__s label',
+    });
     expect(byName.Score__c).toMatchObject({ calculated: true, calculatedFormula: 'A + B' });
     expect(byName.Rating?.picklistValues).toEqual(['Hot']);
     expect(byName.Weird__c?.pgType).toBe('text');
@@ -46,7 +72,11 @@ describe('specOf (describe -> ObjectSpec)', () => {
   it('picks the cursor SystemModstamp > LastModifiedDate > CreatedDate > none, and notes IsDeleted', () => {
     expect(spec.cursorField).toBe('SystemModstamp');
     expect(spec.hasIsDeleted).toBe(true);
-    const history = specOf({ name: 'AccountHistory', label: 'h', fields: [fd('Id', 'id'), fd('CreatedDate', 'datetime'), fd('LastModifiedDate', 'datetime')] });
+    const history = specOf({
+      name: 'AccountHistory',
+      label: 'h',
+      fields: [fd('Id', 'id'), fd('CreatedDate', 'datetime'), fd('LastModifiedDate', 'datetime')],
+    });
     expect(history.cursorField).toBe('LastModifiedDate');
     const user = specOf({ name: 'User', label: 'u', fields: [fd('Id', 'id'), fd('CreatedDate', 'datetime')] });
     expect(user).toMatchObject({ cursorField: 'CreatedDate', hasIsDeleted: false });
@@ -56,7 +86,13 @@ describe('specOf (describe -> ObjectSpec)', () => {
 
 describe('/limits (§2.7)', () => {
   it('normalises Max/Remaining (ints or strings) and ignores other members', () => {
-    expect(parseLimits({ DailyApiRequests: { Max: 15000, Remaining: 14998, 'My App': { Max: 0, Remaining: 0 } }, Old: { Max: '5000', Remaining: '10' }, Weird: 3 })).toEqual({
+    expect(
+      parseLimits({
+        DailyApiRequests: { Max: 15000, Remaining: 14998, 'My App': { Max: 0, Remaining: 0 } },
+        Old: { Max: '5000', Remaining: '10' },
+        Weird: 3,
+      }),
+    ).toEqual({
       DailyApiRequests: { max: 15000, remaining: 14998 },
       Old: { max: 5000, remaining: 10 },
     });
@@ -73,7 +109,9 @@ describe('getDeleted dates (§5.1)', () => {
 
 describe('Bulk job poll schedule', () => {
   it('starts at 500 ms, grows x1.5, caps at 2 s for about a minute, then at 10 s', () => {
-    expect([0, 1, 2, 3, 4, 20, 39, 40, 41, 100].map((n) => pollDelay(n))).toEqual([500, 750, 1125, 1688, 2000, 2000, 2000, 10_000, 10_000, 10_000]);
+    expect([0, 1, 2, 3, 4, 20, 39, 40, 41, 100].map((n) => pollDelay(n))).toEqual([
+      500, 750, 1125, 1688, 2000, 2000, 2000, 10_000, 10_000, 10_000,
+    ]);
   });
 });
 

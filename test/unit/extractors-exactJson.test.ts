@@ -24,7 +24,26 @@ function randomNumber(next: () => number): string {
 }
 
 /** Strings full of what could fool a tokenizer: digits, minus signs, quotes, backslashes, escapes. */
-const STRING_PARTS = ['0', '-1', '123456789012345678', '"', '\\', '\\"', '"1"', ':', ',', '[', '{', 'é', '😀', '\n', 'abc', '1e5', '-', ' '];
+const STRING_PARTS = [
+  '0',
+  '-1',
+  '123456789012345678',
+  '"',
+  '\\',
+  '\\"',
+  '"1"',
+  ':',
+  ',',
+  '[',
+  '{',
+  'é',
+  '😀',
+  '\n',
+  'abc',
+  '1e5',
+  '-',
+  ' ',
+];
 
 function randomValue(next: () => number, depth: number): unknown {
   const r = next();
@@ -33,7 +52,12 @@ function randomValue(next: () => number, depth: number): unknown {
   if (r < 0.7) return pick(next, [true, false, null]);
   if (depth > 3) return 'leaf';
   if (r < 0.85) return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
-  return Object.fromEntries(Array.from({ length: Math.floor(next() * 4) }, (_, i) => [`${pick(next, STRING_PARTS)}${i}`, randomValue(next, depth + 1)]));
+  return Object.fromEntries(
+    Array.from({ length: Math.floor(next() * 4) }, (_, i) => [
+      `${pick(next, STRING_PARTS)}${i}`,
+      randomValue(next, depth + 1),
+    ]),
+  );
 }
 
 /** JSON text with numbers written from their literal, pretty-printed or not. */
@@ -41,7 +65,10 @@ function toJson(v: unknown, spaced: boolean): string {
   const sep = spaced ? ' ' : '';
   if (v !== null && typeof v === 'object' && 'num' in v) return (v as { num: string }).num;
   if (Array.isArray(v)) return `[${sep}${v.map((x) => toJson(x, spaced)).join(`,${sep}`)}${sep}]`;
-  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${sep}:${sep}${toJson(x, spaced)}`).join(',')}}`;
+  if (v !== null && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}${sep}:${sep}${toJson(x, spaced)}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -50,7 +77,8 @@ function oracle(text: string): unknown {
   const plain = (v: unknown): unknown => {
     if (isLosslessNumber(v)) return v.value;
     if (Array.isArray(v)) return v.map(plain);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
     return v;
   };
   return plain(parseLossless(text));
@@ -59,7 +87,13 @@ function oracle(text: string): unknown {
 describe('parseJsonNumbersAsText', () => {
   it('returns every number as its exact source text and leaves strings, booleans and null alone', () => {
     const text = '{"a":12345678901234567.89,"b":[1.2345678E7,-0.5e-3,42],"s":"x: 12, -3 \\" 4","t":true,"n":null}';
-    expect(parseJsonNumbersAsText(text)).toEqual({ a: '12345678901234567.89', b: ['1.2345678E7', '-0.5e-3', '42'], s: 'x: 12, -3 " 4', t: true, n: null });
+    expect(parseJsonNumbersAsText(text)).toEqual({
+      a: '12345678901234567.89',
+      b: ['1.2345678E7', '-0.5e-3', '42'],
+      s: 'x: 12, -3 " 4',
+      t: true,
+      n: null,
+    });
   });
 
   it('agrees with lossless-json on 3,000 seeded random documents', () => {
@@ -73,7 +107,11 @@ describe('parseJsonNumbersAsText', () => {
   it('copes with a 10 MB string and a long run of strings without numbers', () => {
     const big = `${'x\\"1-'.repeat(2_000_000)}`;
     const many = Array.from({ length: 100_000 }, (_, i) => `"s${i}"`).join(',');
-    const parsed = parseJsonNumbersAsText(`{"big":"${big}","n":-1.50,"many":[${many}]}`) as { big: string; n: string; many: string[] };
+    const parsed = parseJsonNumbersAsText(`{"big":"${big}","n":-1.50,"many":[${many}]}`) as {
+      big: string;
+      n: string;
+      many: string[];
+    };
     expect(parsed.big.length).toBe(8_000_000);
     expect(parsed.n).toBe('-1.50');
     expect(parsed.many).toHaveLength(100_000);
@@ -82,7 +120,8 @@ describe('parseJsonNumbersAsText', () => {
   it('throws on invalid JSON', () => {
     expect(() => parseJsonNumbersAsText('{"a":1')).toThrow();
     expect(() => parseJsonNumbersAsText('{"a":"1}')).toThrow();
-    for (const bad of ['01', '1.', '1e', '-', '1.2.3', '--1', '1e5e5', '.5', '+1']) expect(() => parseJsonNumbersAsText(`{"a":${bad}}`), bad).toThrow();
+    for (const bad of ['01', '1.', '1e', '-', '1.2.3', '--1', '1e5e5', '.5', '+1'])
+      expect(() => parseJsonNumbersAsText(`{"a":${bad}}`), bad).toThrow();
   });
 
   it('reports the error of the text as received, not of the text with its numbers quoted', () => {

@@ -5,8 +5,25 @@ import { recordToRow } from '../../transforms/recordToRow.ts';
 import { parseQueryPage } from '../../extractors/rest/query.ts';
 import type { FieldSpec } from '../../schemas/records.ts';
 
-const f = (name: string, sfType = 'string'): FieldSpec => ({ name, column: name.toLowerCase(), label: name, sfType, pgType: 'text', calculated: false, calculatedFormula: null, picklistValues: [] });
-const fields = [f('Id', 'id'), f('Amount__c', 'currency'), f('Big__c', 'double'), f('IsDeleted', 'boolean'), f('SystemModstamp', 'datetime'), f('Note__c'), f('Count__c', 'int')];
+const f = (name: string, sfType = 'string'): FieldSpec => ({
+  name,
+  column: name.toLowerCase(),
+  label: name,
+  sfType,
+  pgType: 'text',
+  calculated: false,
+  calculatedFormula: null,
+  picklistValues: [],
+});
+const fields = [
+  f('Id', 'id'),
+  f('Amount__c', 'currency'),
+  f('Big__c', 'double'),
+  f('IsDeleted', 'boolean'),
+  f('SystemModstamp', 'datetime'),
+  f('Note__c'),
+  f('Count__c', 'int'),
+];
 
 const page = `{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Deal__c","url":"/x"},
   "Id":"a00000000000001AAA","Amount__c":12345678901234567.89,"Big__c":1.2345678E7,"IsDeleted":false,
@@ -15,7 +32,15 @@ const page = `{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Deal_
 describe('recordToRow', () => {
   it('keeps every digit of numbers, booleans as true/false, datetimes as sent, null as null, in spec order', () => {
     const record = parseQueryPage(page, '/q').records[0]!;
-    expect(recordToRow(record, fields)).toEqual(['a00000000000001AAA', '12345678901234567.89', '1.2345678E7', 'false', '2024-01-02T03:04:05.000+0000', null, '42']);
+    expect(recordToRow(record, fields)).toEqual([
+      'a00000000000001AAA',
+      '12345678901234567.89',
+      '1.2345678E7',
+      'false',
+      '2024-01-02T03:04:05.000+0000',
+      null,
+      '42',
+    ]);
   });
 
   it('JSON.parse would have lost the currency digits (the reason for lossless-json)', () => {
@@ -28,17 +53,24 @@ describe('recordToRow', () => {
   });
 
   it('refuses a record missing a selected field', () => {
-    expect(() => recordToRow({ attributes: { type: 'Account' }, Id: 'x' }, [f('Id'), f('Name')])).toThrow(/Account record from Salesforce lacks the field Name/);
+    expect(() => recordToRow({ attributes: { type: 'Account' }, Id: 'x' }, [f('Id'), f('Name')])).toThrow(
+      /Account record from Salesforce lacks the field Name/,
+    );
   });
 
   it('refuses a nested object where a scalar is expected', () => {
-    expect(() => recordToRow({ Id: 'x', BillingAddress: { city: 'SF' } }, [f('Id'), f('BillingAddress')])).toThrow(DataError);
+    expect(() => recordToRow({ Id: 'x', BillingAddress: { city: 'SF' } }, [f('Id'), f('BillingAddress')])).toThrow(
+      DataError,
+    );
   });
 });
 
 describe('parseQueryPage', () => {
   it('reads totalSize, done and nextRecordsUrl', () => {
-    const p = parseQueryPage('{"totalSize":3222,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01g-2000","records":[]}', '/q');
+    const p = parseQueryPage(
+      '{"totalSize":3222,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01g-2000","records":[]}',
+      '/q',
+    );
     expect(p).toMatchObject({ totalSize: 3222, done: false, nextRecordsUrl: '/services/data/v62.0/query/01g-2000' });
   });
 

@@ -13,7 +13,12 @@ interface Page {
   records: number;
 }
 
-const page = (totalSize: number, records: number, next?: string): Page => ({ totalSize, done: next === undefined, nextRecordsUrl: next, records });
+const page = (totalSize: number, records: number, next?: string): Page => ({
+  totalSize,
+  done: next === undefined,
+  nextRecordsUrl: next,
+  records,
+});
 
 /** Reads every page through followPages; `served` counts the fetches. */
 async function readAll(first: Page, rest: Record<string, Page>, prefetch: boolean) {
@@ -26,7 +31,8 @@ async function readAll(first: Page, rest: Record<string, Page>, prefetch: boolea
   };
   const got: number[] = [];
   try {
-    for await (const n of followPages(fetch, first, { prefetch, map: (p) => p.records, records: (p) => p.records })) got.push(n);
+    for await (const n of followPages(fetch, first, { prefetch, map: (p) => p.records, records: (p) => p.records }))
+      got.push(n);
     return { got, served, error: undefined };
   } catch (error) {
     return { got, served, error };
@@ -43,13 +49,17 @@ describe.each([false, true])('followPages (prefetch %s)', (prefetch) => {
   it('fails when done comes before totalSize records (a page skipped)', async () => {
     const r = await readAll(page(5, 2, '/a'), { '/a': page(5, 1) }, prefetch);
     expect(r.error).toBeInstanceOf(DataError);
-    expect((r.error as Error).message).toBe("Salesforce query pages hold 3 records in all, but the query's totalSize is 5");
+    expect((r.error as Error).message).toBe(
+      "Salesforce query pages hold 3 records in all, but the query's totalSize is 5",
+    );
   });
 
   it('fails, and stops asking, once pages hold more than totalSize (a page served again)', async () => {
     const r = await readAll(page(4, 2, '/a'), { '/a': page(4, 2, '/a') }, prefetch);
     expect(r.error).toBeInstanceOf(DataError);
-    expect((r.error as Error).message).toBe("Salesforce query pages hold 6 records up to page /a, but the query's totalSize is 4");
+    expect((r.error as Error).message).toBe(
+      "Salesforce query pages hold 6 records up to page /a, but the query's totalSize is 4",
+    );
     expect(r.served.length).toBeLessThanOrEqual(3);
   });
 
@@ -58,24 +68,44 @@ describe.each([false, true])('followPages (prefetch %s)', (prefetch) => {
     expect(ok.got).toEqual([2]);
     const short = await readAll(page(3, 2), {}, prefetch);
     expect(short.got).toEqual([]);
-    expect((short.error as Error).message).toBe("Salesforce query pages hold 2 records in all, but the query's totalSize is 3");
+    expect((short.error as Error).message).toBe(
+      "Salesforce query pages hold 2 records in all, but the query's totalSize is 3",
+    );
   });
 });
 
 describe('parseQueryPage', () => {
   it.each(['null', '[]', '"Id"', '42'])('rejects a record that is %s, not an object', (record) => {
     const text = `{"totalSize":1,"done":true,"records":[${record}]}`;
-    expect(() => parseQueryPage(text, '/q')).toThrow(new DataError('Salesforce query page /q holds a record that is not a JSON object'));
+    expect(() => parseQueryPage(text, '/q')).toThrow(
+      new DataError('Salesforce query page /q holds a record that is not a JSON object'),
+    );
   });
 });
 
 describe('peekNextRecordsUrl', () => {
   it.each([
-    ['the link before records, as Salesforce writes it', '{"totalSize":4001,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gX-2000","records":[{}]}', '/services/data/v62.0/query/01gX-2000'],
-    ['spaces around the colons', '{ "totalSize" : 3 , "nextRecordsUrl" : "/q/01gY-200" , "records" : [ ] }', '/q/01gY-200'],
-    ['the last page, whose child subquery has its own link', '{"totalSize":1,"done":true,"records":[{"Contacts":{"nextRecordsUrl":"/child-200"}}]}', undefined],
+    [
+      'the link before records, as Salesforce writes it',
+      '{"totalSize":4001,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gX-2000","records":[{}]}',
+      '/services/data/v62.0/query/01gX-2000',
+    ],
+    [
+      'spaces around the colons',
+      '{ "totalSize" : 3 , "nextRecordsUrl" : "/q/01gY-200" , "records" : [ ] }',
+      '/q/01gY-200',
+    ],
+    [
+      'the last page, whose child subquery has its own link',
+      '{"totalSize":1,"done":true,"records":[{"Contacts":{"nextRecordsUrl":"/child-200"}}]}',
+      undefined,
+    ],
     ['the link after records', '{"totalSize":2,"done":false,"records":[],"nextRecordsUrl":"/late"}', undefined],
-    ['no records key in the first bytes', `{"totalSize":2,"pad":"${'x'.repeat(3000)}","nextRecordsUrl":"/far","records":[]}`, undefined],
+    [
+      'no records key in the first bytes',
+      `{"totalSize":2,"pad":"${'x'.repeat(3000)}","nextRecordsUrl":"/far","records":[]}`,
+      undefined,
+    ],
   ])('%s', (_what, text, expected) => {
     expect(peekNextRecordsUrl(Buffer.from(text))).toBe(expected);
   });

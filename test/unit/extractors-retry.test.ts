@@ -134,23 +134,48 @@ describe('classification table', () => {
 
 describe('error bodies (§2.3)', () => {
   it('reads [0].errorCode and message', () => {
-    expect(parseErrorBody(400, '[{"message":"No such column","errorCode":"INVALID_FIELD"}]', 'application/json')).toEqual({ errorCode: 'INVALID_FIELD', message: 'No such column' });
+    expect(
+      parseErrorBody(400, '[{"message":"No such column","errorCode":"INVALID_FIELD"}]', 'application/json'),
+    ).toEqual({ errorCode: 'INVALID_FIELD', message: 'No such column' });
   });
 
   it('names several errors MULTIPLE_API_ERRORS', () => {
-    expect(parseErrorBody(400, '[{"message":"a","errorCode":"A"},{"message":"b","errorCode":"B"}]', undefined).errorCode).toBe('MULTIPLE_API_ERRORS');
+    expect(
+      parseErrorBody(400, '[{"message":"a","errorCode":"A"},{"message":"b","errorCode":"B"}]', undefined).errorCode,
+    ).toBe('MULTIPLE_API_ERRORS');
   });
 
   it('handles HTML and empty bodies', () => {
-    expect(parseErrorBody(503, '<html><body>Maintenance</body></html>', 'text/html')).toMatchObject({ errorCode: 'ERROR_HTTP_503', message: expect.stringContaining('HTML') });
+    expect(parseErrorBody(503, '<html><body>Maintenance</body></html>', 'text/html')).toMatchObject({
+      errorCode: 'ERROR_HTTP_503',
+      message: expect.stringContaining('HTML'),
+    });
     expect(parseErrorBody(420, '', undefined).errorCode).toBe('ERROR_HTTP_420');
   });
 
   it('builds a SalesforceApiError with status, code, method, url, retryability and Retry-After', () => {
-    const err = apiErrorOf({ status: 429, method: 'GET', url: '/services/data/v62.0/limits/', body: '', retryAfter: '2' });
+    const err = apiErrorOf({
+      status: 429,
+      method: 'GET',
+      url: '/services/data/v62.0/limits/',
+      body: '',
+      retryAfter: '2',
+    });
     expect(err).toBeInstanceOf(SalesforceApiError);
-    expect(err).toMatchObject({ status: 429, errorCode: 'ERROR_HTTP_429', method: 'GET', url: '/services/data/v62.0/limits/', retryable: true, retryAfterMs: 2000 });
-    const fatal = apiErrorOf({ status: 403, method: 'GET', url: '/x', body: '[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]' });
+    expect(err).toMatchObject({
+      status: 429,
+      errorCode: 'ERROR_HTTP_429',
+      method: 'GET',
+      url: '/services/data/v62.0/limits/',
+      retryable: true,
+      retryAfterMs: 2000,
+    });
+    const fatal = apiErrorOf({
+      status: 403,
+      method: 'GET',
+      url: '/x',
+      body: '[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]',
+    });
     expect(fatal.retryable).toBe(false);
     expect(fatal.message).toContain('REQUEST_LIMIT_EXCEEDED');
   });

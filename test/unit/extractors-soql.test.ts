@@ -3,7 +3,16 @@ import { ConfigError, DataError } from '../../lib/errors.ts';
 import { buildCount, buildSelect, escapeSoqlString, quoteSoqlString, soqlDateTime } from '../../extractors/soql.ts';
 import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 
-const field = (name: string): FieldSpec => ({ name, column: name.toLowerCase(), label: name, sfType: 'string', pgType: 'text', calculated: false, calculatedFormula: null, picklistValues: [] });
+const field = (name: string): FieldSpec => ({
+  name,
+  column: name.toLowerCase(),
+  label: name,
+  sfType: 'string',
+  pgType: 'text',
+  calculated: false,
+  calculatedFormula: null,
+  picklistValues: [],
+});
 const account: ObjectSpec = {
   name: 'Account',
   table: 'account',
@@ -19,7 +28,10 @@ describe('buildSelect', () => {
   });
 
   it('writes the cursor window as unquoted UTC dateTime literals (§4.7)', () => {
-    const soql = buildSelect(account, { window: { from: '2024-01-02T03:04:05.000Z', to: '2024-01-03T00:00:00+01:00' }, orderByCursor: true });
+    const soql = buildSelect(account, {
+      window: { from: '2024-01-02T03:04:05.000Z', to: '2024-01-03T00:00:00+01:00' },
+      orderByCursor: true,
+    });
     expect(soql).toBe(
       'SELECT Id, Name, AnnualRevenue, SystemModstamp FROM Account WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z AND SystemModstamp < 2024-01-02T23:00:00.000Z ORDER BY SystemModstamp, Id',
     );
@@ -40,7 +52,9 @@ describe('buildSelect', () => {
   });
 
   it('refuses a window on an object without a cursor field', () => {
-    expect(() => buildSelect({ ...account, cursorField: null }, { window: { from: '2024-01-01T00:00:00Z' } })).toThrow(DataError);
+    expect(() => buildSelect({ ...account, cursorField: null }, { window: { from: '2024-01-01T00:00:00Z' } })).toThrow(
+      DataError,
+    );
   });
 
   it('refuses a window bound that is not an instant', () => {
@@ -50,13 +64,15 @@ describe('buildSelect', () => {
 
 describe('buildCount', () => {
   it('counts over the same window (§4.4)', () => {
-    expect(buildCount(account, { window: { from: '2024-01-02T03:04:05Z' } })).toBe('SELECT COUNT() FROM Account WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z');
+    expect(buildCount(account, { window: { from: '2024-01-02T03:04:05Z' } })).toBe(
+      'SELECT COUNT() FROM Account WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z',
+    );
     expect(buildCount(account)).toBe('SELECT COUNT() FROM Account');
   });
 });
 
 describe('SOQL string literals', () => {
-  it("escapes quote and backslash (§4.7)", () => {
+  it('escapes quote and backslash (§4.7)', () => {
     expect(escapeSoqlString("O'Brien \\ co")).toBe("O\\'Brien \\\\ co");
     expect(quoteSoqlString("it's")).toBe("'it\\'s'");
   });

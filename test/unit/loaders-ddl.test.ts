@@ -82,7 +82,9 @@ describe('createTableSql', () => {
     expect(addColumnSql('s', 'invoice__c', field('New__c', 'percent'))).toBe(
       'ALTER TABLE "s"."invoice__c" ADD COLUMN IF NOT EXISTS "new__c" numeric',
     );
-    expect(cursorIndexSql('s', spec)).toBe('CREATE INDEX IF NOT EXISTS "invoice__c_systemmodstamp_idx" ON "s"."invoice__c" ("systemmodstamp")');
+    expect(cursorIndexSql('s', spec)).toBe(
+      'CREATE INDEX IF NOT EXISTS "invoice__c_systemmodstamp_idx" ON "s"."invoice__c" ("systemmodstamp")',
+    );
     expect(cursorIndexSql('s', { ...spec, cursorField: null })).toBeNull();
   });
 });
@@ -93,16 +95,23 @@ describe('comments', () => {
     expect(columnComment(f)).toBe("Buyer's stage (Salesforce Stage__c, type picklist). Values: New, Won");
     const sql = commentSql('s', { ...spec, fields: [f] });
     expect(sql).toContain(`COMMENT ON TABLE "s"."invoice__c" IS 'Owner''s Invoice (Salesforce Invoice__c)';`);
-    expect(sql).toContain(`COMMENT ON COLUMN "s"."invoice__c"."stage__c" IS 'Buyer''s stage (Salesforce Stage__c, type picklist). Values: New, Won';`);
+    expect(sql).toContain(
+      `COMMENT ON COLUMN "s"."invoice__c"."stage__c" IS 'Buyer''s stage (Salesforce Stage__c, type picklist). Values: New, Won';`,
+    );
   });
 
   it('given the comments in place, states only those that differ', () => {
     const f = field('Stage__c', 'picklist', { label: 'Stage' });
     const one = { ...spec, fields: [f] };
-    const have = new Map([['', 'Owner\'s Invoice (Salesforce Invoice__c)'], ['stage__c', columnComment(f)]]);
+    const have = new Map([
+      ['', "Owner's Invoice (Salesforce Invoice__c)"],
+      ['stage__c', columnComment(f)],
+    ]);
     expect(commentSql('s', one, have)).toBe('');
     have.set('stage__c', 'an older label');
-    expect(commentSql('s', one, have)).toBe(`COMMENT ON COLUMN "s"."invoice__c"."stage__c" IS 'Stage (Salesforce Stage__c, type picklist)';`);
+    expect(commentSql('s', one, have)).toBe(
+      `COMMENT ON COLUMN "s"."invoice__c"."stage__c" IS 'Stage (Salesforce Stage__c, type picklist)';`,
+    );
   });
 
   it('leaves out picklists longer than 20 values and marks formulas', () => {
@@ -114,10 +123,20 @@ describe('comments', () => {
 
 describe('mergeSql', () => {
   it('keeps the newest row per id and only lets newer-or-equal, changed versions update', () => {
-    const sql = mergeSql({ schema: 's', table: 't', stage: 'st', columns: ['id', 'name', 'systemmodstamp'], cursorColumn: 'systemmodstamp' });
-    expect(sql).toContain('SELECT DISTINCT ON (id) "id", "name", "systemmodstamp" FROM "pg_temp"."st" ORDER BY id, "systemmodstamp" DESC NULLS LAST, ctid DESC');
+    const sql = mergeSql({
+      schema: 's',
+      table: 't',
+      stage: 'st',
+      columns: ['id', 'name', 'systemmodstamp'],
+      cursorColumn: 'systemmodstamp',
+    });
+    expect(sql).toContain(
+      'SELECT DISTINCT ON (id) "id", "name", "systemmodstamp" FROM "pg_temp"."st" ORDER BY id, "systemmodstamp" DESC NULLS LAST, ctid DESC',
+    );
     expect(sql).toContain('DO UPDATE SET "name" = EXCLUDED."name", "systemmodstamp" = EXCLUDED."systemmodstamp"');
-    expect(sql).toContain('WHERE (t."systemmodstamp" IS NULL OR EXCLUDED."systemmodstamp" >= t."systemmodstamp") AND ROW(');
+    expect(sql).toContain(
+      'WHERE (t."systemmodstamp" IS NULL OR EXCLUDED."systemmodstamp" >= t."systemmodstamp") AND ROW(',
+    );
     expect(sql).toContain('RETURNING (xmax = 0) AS inserted');
   });
 

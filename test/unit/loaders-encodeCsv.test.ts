@@ -54,6 +54,8 @@ describe('encodeCsvChunks', () => {
   });
 
   it('rejects a row of the wrong width with its position', async () => {
-    await expect(collect(encodeCsvChunks(from([['1', '2'], ['3']]), 2))).rejects.toThrow(/row 2 has 1 values, expected 2/);
+    await expect(collect(encodeCsvChunks(from([['1', '2'], ['3']]), 2))).rejects.toThrow(
+      /row 2 has 1 values, expected 2/,
+    );
   });
 });

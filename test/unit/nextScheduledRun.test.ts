@@ -52,7 +52,12 @@ describe('nextTick agrees with node-cron, which runs the schedule', () => {
     ['0 */6 * * MON-FRI', 'Australia/Sydney'],
     ['30 2 * * *', 'America/New_York'],
   ])('%s in %s', async (cron, timezone) => {
-    for (const now of ['2024-02-28T23:59:59Z', '2024-03-09T12:00:00Z', '2024-10-26T22:10:00Z', '2025-12-31T23:00:00Z']) {
+    for (const now of [
+      '2024-02-28T23:59:59Z',
+      '2024-03-09T12:00:00Z',
+      '2024-10-26T22:10:00Z',
+      '2025-12-31T23:00:00Z',
+    ]) {
       vi.useFakeTimers({ toFake: ['Date'], now: at(now) });
       const task = createTask(cron, () => {}, { timezone });
       try {

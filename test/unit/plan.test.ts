@@ -5,23 +5,33 @@ const wm = { cursorField: 'SystemModstamp', value: '2024-05-01T10:00:00.000Z' };
 
 describe('planObject', () => {
   it('loads an object with no watermark initially', () => {
-    expect(planObject({ cursorField: 'SystemModstamp', watermark: null, fullRefresh: false, overlapMinutes: 10 })).toEqual({ mode: 'initial', cursorField: 'SystemModstamp' });
+    expect(
+      planObject({ cursorField: 'SystemModstamp', watermark: null, fullRefresh: false, overlapMinutes: 10 }),
+    ).toEqual({ mode: 'initial', cursorField: 'SystemModstamp' });
   });
   it('reads deltas from the watermark minus the overlap', () => {
-    expect(planObject({ cursorField: 'SystemModstamp', watermark: wm, fullRefresh: false, overlapMinutes: 10 })).toEqual({
+    expect(
+      planObject({ cursorField: 'SystemModstamp', watermark: wm, fullRefresh: false, overlapMinutes: 10 }),
+    ).toEqual({
       mode: 'incremental',
       from: '2024-05-01T09:50:00.000Z',
       cursorField: 'SystemModstamp',
     });
   });
   it('honours --full-refresh even with a watermark', () => {
-    expect(planObject({ cursorField: 'SystemModstamp', watermark: wm, fullRefresh: true, overlapMinutes: 10 }).mode).toBe('full-refresh');
+    expect(
+      planObject({ cursorField: 'SystemModstamp', watermark: wm, fullRefresh: true, overlapMinutes: 10 }).mode,
+    ).toBe('full-refresh');
   });
   it('fully refreshes objects without a cursor field every run', () => {
-    expect(planObject({ cursorField: null, watermark: null, fullRefresh: false, overlapMinutes: 10 }).mode).toBe('full-refresh');
+    expect(planObject({ cursorField: null, watermark: null, fullRefresh: false, overlapMinutes: 10 }).mode).toBe(
+      'full-refresh',
+    );
   });
   it('starts over when the watermark was kept on another cursor field', () => {
-    expect(planObject({ cursorField: 'LastModifiedDate', watermark: wm, fullRefresh: false, overlapMinutes: 10 }).mode).toBe('initial');
+    expect(
+      planObject({ cursorField: 'LastModifiedDate', watermark: wm, fullRefresh: false, overlapMinutes: 10 }).mode,
+    ).toBe('initial');
   });
 });
 
@@ -41,7 +51,11 @@ describe('cappedWatermark', () => {
 describe('deletedWindow', () => {
   const now = new Date('2024-05-20T12:00:00.000Z');
   it('reads from the last check minus the lookback up to the server clock', () => {
-    expect(deletedWindow('2024-05-20T11:00:00.000Z', now, 10)).toEqual({ start: new Date('2024-05-20T10:50:00.000Z'), end: now, gap: false });
+    expect(deletedWindow('2024-05-20T11:00:00.000Z', now, 10)).toEqual({
+      start: new Date('2024-05-20T10:50:00.000Z'),
+      end: now,
+      gap: false,
+    });
   });
   it('clips a window older than 15 days and flags the gap', () => {
     const w = deletedWindow('2024-05-01T00:00:00.000Z', now, 10)!;

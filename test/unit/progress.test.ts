@@ -17,7 +17,10 @@ function sink(isTTY: boolean): Writable & { isTTY: boolean; text: () => string }
 
 describe('progress', () => {
   it('formats records, rate, Bulk state and pages', () => {
-    const line = formatProgressLine({ object: 'Account', phase: 'bulk', records: 12_000, bulkState: 'JobComplete', pagesDone: 3, startedAt: 0 }, 4000);
+    const line = formatProgressLine(
+      { object: 'Account', phase: 'bulk', records: 12_000, bulkState: 'JobComplete', pagesDone: 3, startedAt: 0 },
+      4000,
+    );
     expect(line).toMatch(/^Account\s+bulk\s+12,000 records\s+3,000\/s {2}job JobComplete {2}page 3\/\? {2}4 s$/);
   });
 
@@ -43,12 +46,23 @@ describe('progress', () => {
   it('logs structured lines when stderr is not a terminal', () => {
     const stream = sink(false);
     const logs = sink(false);
-    const p = createProgress({ log: createLogger({ level: 'info', destination: logs }), stream, now: () => 2000, intervalMs: 60_000 });
+    const p = createProgress({
+      log: createLogger({ level: 'info', destination: logs }),
+      stream,
+      now: () => 2000,
+      intervalMs: 60_000,
+    });
     p.update('Account', { phase: 'bulk', records: 10, bulkState: 'InProgress' });
     p.flush();
     p.stop();
     expect(stream.text()).toBe('');
     const line = JSON.parse(logs.text().trim()) as Record<string, unknown>;
-    expect(line).toMatchObject({ msg: 'progress', object: 'Account', phase: 'bulk', records: 10, bulkState: 'InProgress' });
+    expect(line).toMatchObject({
+      msg: 'progress',
+      object: 'Account',
+      phase: 'bulk',
+      records: 10,
+      bulkState: 'InProgress',
+    });
   });
 });

@@ -2,19 +2,27 @@
 import { describe, expect, it } from 'vitest';
 import { formatDictionaryMarkdown } from '../../cli/docs.ts';
 import { DEFAULT_CRON, resolveGroups } from '../../cli/schedule.ts';
-import { formatLag, lagSeconds } from '../../cli/status.ts';
+import { formatLag } from '../../cli/status.ts';
+import { lagSeconds } from '../../pipelines/runtime/status.ts';
 
 describe('resolveGroups', () => {
-  const file = [{ cron: '0 3 * * *', objects: ['Account'] }, { cron: '*/15 * * * *', objects: ['Task'], timezone: 'UTC' }];
+  const file = [
+    { cron: '0 3 * * *', objects: ['Account'] },
+    { cron: '*/15 * * * *', objects: ['Task'], timezone: 'UTC' },
+  ];
 
   it('uses --cron over the config file, else the file, else the nightly default', () => {
-    expect(resolveGroups({ cron: '*/5 * * * * *' }, file)).toEqual([{ cron: '*/5 * * * * *', objects: undefined, timezone: undefined }]);
+    expect(resolveGroups({ cron: '*/5 * * * * *' }, file)).toEqual([
+      { cron: '*/5 * * * * *', objects: undefined, timezone: undefined },
+    ]);
     expect(resolveGroups({}, file)).toEqual(file);
     expect(resolveGroups({}, [])).toEqual([{ cron: DEFAULT_CRON, objects: undefined, timezone: undefined }]);
   });
 
   it('lets --objects and --tz override every group', () => {
-    expect(resolveGroups({ objects: 'Lead, Contact', tz: 'Europe/Paris' }, file).map((g) => [g.objects, g.timezone])).toEqual([
+    expect(
+      resolveGroups({ objects: 'Lead, Contact', tz: 'Europe/Paris' }, file).map((g) => [g.objects, g.timezone]),
+    ).toEqual([
       [['Lead', 'Contact'], 'Europe/Paris'],
       [['Lead', 'Contact'], 'Europe/Paris'],
     ]);
@@ -42,7 +50,9 @@ describe('formatDictionaryMarkdown', () => {
   it('escapes pipes and newlines in comments, and says when nothing is synced yet', () => {
     const md = formatDictionaryMarkdown({
       schema: 's',
-      tables: [{ name: 't', kind: 'table', description: 'T', columns: [{ name: 'c', type: 'text', description: 'a | b\nc' }] }],
+      tables: [
+        { name: 't', kind: 'table', description: 'T', columns: [{ name: 'c', type: 'text', description: 'a | b\nc' }] },
+      ],
     });
     expect(md).toContain('| `c` | text | a \\| b c |');
     expect(formatDictionaryMarkdown({ schema: 's', tables: [] })).toContain('No tables in schema `s` yet');

@@ -6,7 +6,8 @@ import { halveWindow, planWindows, type WindowPlanning } from '../../pipelines/s
 const NOW = new Date('2026-01-01T00:00:00.000Z');
 
 function planning(stamps: number[], maxRows: number): WindowPlanning & { counts: number } {
-  const inWindow = (w: CursorWindow, t: number) => (w.from === undefined || t >= Date.parse(w.from)) && (w.to === undefined || t < Date.parse(w.to));
+  const inWindow = (w: CursorWindow, t: number) =>
+    (w.from === undefined || t >= Date.parse(w.from)) && (w.to === undefined || t < Date.parse(w.to));
   const p = {
     counts: 0,
     maxRows,
@@ -22,15 +23,22 @@ function planning(stamps: number[], maxRows: number): WindowPlanning & { counts:
 
 describe('planWindows', () => {
   it('keeps a load within the limit as one window with its own bounds', async () => {
-    const p = planning([1, 2, 3].map((d) => Date.parse('2025-01-01') + d * 86_400_000), 10);
-    expect(await planWindows({ from: '2024-06-01T00:00:00.000Z' }, 3, p)).toEqual([{ from: '2024-06-01T00:00:00.000Z', count: 3 }]);
+    const p = planning(
+      [1, 2, 3].map((d) => Date.parse('2025-01-01') + d * 86_400_000),
+      10,
+    );
+    expect(await planWindows({ from: '2024-06-01T00:00:00.000Z' }, 3, p)).toEqual([
+      { from: '2024-06-01T00:00:00.000Z', count: 3 },
+    ]);
     expect(p.counts).toBe(0);
   });
 
   it('covers the range with ordered, adjoining windows of at most maxRows, the first and last left open', async () => {
     // 1,000 records spread over two years, a quarter of them in one busy week.
     const start = Date.parse('2024-01-01');
-    const stamps = Array.from({ length: 750 }, (_, i) => start + i * 84_000_000).concat(Array.from({ length: 250 }, (_, i) => Date.parse('2025-03-01') + i * 2_000_000));
+    const stamps = Array.from({ length: 750 }, (_, i) => start + i * 84_000_000).concat(
+      Array.from({ length: 250 }, (_, i) => Date.parse('2025-03-01') + i * 2_000_000),
+    );
     const p = planning(stamps, 100);
     const windows = await planWindows({}, stamps.length, p);
     expect(windows[0]!.from).toBeUndefined();
@@ -66,7 +74,9 @@ describe('halveWindow', () => {
   });
 
   it('refuses a span under two seconds and an empty object', async () => {
-    expect(await halveWindow({ from: '2025-01-01T00:00:00.000Z', to: '2025-01-01T00:00:01.500Z' }, planning([], 1))).toBeNull();
+    expect(
+      await halveWindow({ from: '2025-01-01T00:00:00.000Z', to: '2025-01-01T00:00:01.500Z' }, planning([], 1)),
+    ).toBeNull();
     expect(await halveWindow({}, planning([], 1))).toBeNull();
   });
 });
