@@ -1,5 +1,5 @@
 // `sfsync backfill`: re-load the records whose cursor (or CreatedDate) lies in [since, until), one Bulk API 2.0 job
-// per window, resumable, without moving the incremental watermark (issue 7 item 1).
+// per window, resumable, without moving the incremental watermark.
 import { loadConfig, type Env } from '../lib/config.ts';
 import { ConfigError, oneLine } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
@@ -8,6 +8,7 @@ import { parseInstant, parseWindowSpec, splitWindows } from '../pipelines/backfi
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
 import { backfillAll } from '../pipelines/backfill/backfillAll.ts';
 import { backfillFailure } from '../pipelines/backfill/backfillAll.ts';
+import { formatSeconds, formatTextTable } from './textTable.ts';
 
 export interface BackfillOptions {
   objects?: string;
@@ -37,15 +38,16 @@ export function parseBackfillArgs(opts: BackfillOptions): BackfillArgs {
 }
 
 export function formatBackfillSummary(summaries: BackfillSummary[]): string {
-  const lines = summaries.map((s) => {
+  const body = summaries.map((s) => {
     const range = s.field ? `${s.field} [${s.since}, ${s.until ?? '?'})` : '';
     const earlier = s.doneBefore > 0 ? ` (${s.doneBefore} by an earlier run)` : '';
     const counts = `${s.fetched} read, ${s.inserted} inserted, ${s.updated} updated`;
     const failed =
       s.error === undefined ? '' : ` FAILED: ${s.failedWindow ? `window ${s.failedWindow}: ` : ''}${oneLine(s.error)}`;
-    return `${s.object.padEnd(24)} ${range} ${s.doneBefore + s.doneNow}/${s.windows} windows done${earlier}, ${counts} (${(s.ms / 1000).toFixed(1)} s)${failed}`;
+    const done = `${s.doneBefore + s.doneNow}/${s.windows} windows done${earlier}`;
+    return [s.object, range, `${done}, ${counts} (${formatSeconds(s.ms)})${failed}`];
   });
-  return lines.join('\n') + '\n';
+  return formatTextTable(['object', 'range', 'result'], body);
 }
 
 export async function runBackfill(opts: BackfillOptions, env: Env): Promise<void> {

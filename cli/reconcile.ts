@@ -1,4 +1,4 @@
-// `sfsync reconcile` (issue 4 item 3): Id reconciliation for each object. Catches hard deletes getDeleted missed
+// `sfsync reconcile`: Id reconciliation for each object. Catches hard deletes getDeleted missed
 // (window too old, purged log) and objects without a Recycle Bin.
 import { loadConfig, type Env } from '../lib/config.ts';
 import { SfsyncError, oneLine } from '../lib/errors.ts';
@@ -6,21 +6,18 @@ import { createLogger } from '../lib/log.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
 import type { ReconcileResult } from '../pipelines/completeness/reconcileAll.ts';
 import { reconcileAll } from '../pipelines/completeness/reconcileAll.ts';
+import { formatTextTable } from './textTable.ts';
 
 export function formatReconcile(results: ReconcileResult[]): string {
-  return (
-    results
-      .map((r) => {
-        const what =
-          r.status === 'succeeded'
-            ? `${r.live} live in Salesforce, ${r.found} newly marked deleted`
-            : r.status === 'skipped'
-              ? 'not loaded yet'
-              : `FAILED: ${oneLine(r.error)}`;
-        return `${r.object.padEnd(24)} ${what}`;
-      })
-      .join('\n') + '\n'
-  );
+  const body = results.map((r) => [
+    r.object,
+    r.status === 'succeeded'
+      ? `${r.live} live in Salesforce, ${r.found} newly marked deleted`
+      : r.status === 'skipped'
+        ? 'not loaded yet'
+        : `FAILED: ${oneLine(r.error)}`,
+  ]);
+  return formatTextTable(['object', 'result'], body);
 }
 
 export async function runReconcile(opts: { objects?: string; sandbox?: boolean }, env: Env): Promise<void> {

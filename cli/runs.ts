@@ -6,7 +6,7 @@ import { createLogger } from '../lib/log.ts';
 import { withClient } from '../loaders/postgres.ts';
 import { listRuns, type RunRecord } from '../loaders/state.ts';
 import { openDatabase } from '../pipelines/runtime/database.ts';
-import { formatTextTable } from './textTable.ts';
+import { formatSeconds, formatTextTable } from './textTable.ts';
 
 export interface RunsOptions {
   object?: string;
@@ -47,7 +47,7 @@ export function formatRunsTable(runs: readonly RunRecord[]): string {
     r.mode,
     r.status,
     r.startedAt,
-    r.durationMs === null ? '' : `${(r.durationMs / 1000).toFixed(1)} s`,
+    formatSeconds(r.durationMs),
     count(r.rowsFetched),
     count(r.rowsInserted),
     count(r.rowsUpdated),

@@ -3,13 +3,9 @@ import { type Env, loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { openDatabase } from '../pipelines/runtime/database.ts';
 import { resolveGroups } from './schedule.ts';
-import { formatTextTable } from './textTable.ts';
+import { formatSeconds, formatTextTable } from './textTable.ts';
 import type { StatusEntry } from '../pipelines/runtime/status.ts';
 import { collectStatus } from '../pipelines/runtime/status.ts';
-
-function seconds(ms: number | null): string {
-  return ms === null ? '' : `${(ms / 1000).toFixed(1)} s`;
-}
 
 /** The two largest units, e.g. `3h 12m`, `45s`, `2d 4h`. */
 export function formatLag(totalSeconds: number | null): string {
@@ -56,7 +52,7 @@ export function formatStatusTable(entries: StatusEntry[]): string {
     e.lastRun ? e.lastRun.status + (e.lastRun.error ? `: ${e.lastRun.error}` : '') : '-',
     String(e.lastRun?.rowsInserted ?? ''),
     String(e.lastRun?.rowsUpdated ?? ''),
-    seconds(e.lastRun?.durationMs ?? null),
+    formatSeconds(e.lastRun?.durationMs ?? null),
     e.lastRun?.finishedAt ?? '',
   ]);
   const drift = entries.flatMap((e) =>

@@ -2,11 +2,12 @@
 import { loadConfig, type Env } from '../lib/config.ts';
 import { BudgetError, SfsyncError, oneLine } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
-import { formatFormulaSummary, refreshFormulasAll } from '../pipelines/completeness/formulas.ts';
+import { type FormulaSummary, refreshFormulasAll } from '../pipelines/completeness/formulas.ts';
 import type { RunSummary } from '../pipelines/sync/syncObject.ts';
 import { runFailure } from '../pipelines/sync/syncAll.ts';
 import { syncAll } from '../pipelines/sync/syncAll.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
+import { formatSeconds, formatTextTable } from './textTable.ts';
 
 export interface SyncOptions {
   objects?: string;
@@ -17,17 +18,33 @@ export interface SyncOptions {
   waitForLock?: boolean;
 }
 
+const SUMMARY_HEADER = ['object', 'mode', 'result'];
+
 export function formatSummary(summaries: RunSummary[]): string {
-  const lines = summaries.map((s) => {
-    if (s.notStarted) return `${s.object.padEnd(24)} NOT STARTED: ${oneLine(s.error)}`;
+  const body = summaries.map((s) => {
+    if (s.notStarted) return [s.object, '', `NOT STARTED: ${oneLine(s.error)}`];
     const failed = s.error instanceof BudgetError ? 'STOPPED' : 'FAILED';
     const what =
       s.status === 'succeeded'
         ? `${s.rowsFetched} read, ${s.rowsInserted} inserted, ${s.rowsUpdated} updated via ${s.via}`
         : `${failed}: ${oneLine(s.error)}`;
-    return `${s.object.padEnd(24)} ${s.mode.padEnd(12)} ${what} (${(s.ms / 1000).toFixed(1)} s)`;
+    return [s.object, s.mode, `${what} (${formatSeconds(s.ms)})`];
   });
-  return lines.join('\n') + '\n';
+  return formatTextTable(SUMMARY_HEADER, body);
+}
+
+/** `sync --formulas-only`: the same columns as a sync, with `formulas` as the mode. */
+export function formatFormulaSummary(summaries: FormulaSummary[]): string {
+  const body = summaries.map((s) => {
+    const what =
+      s.status === 'skipped'
+        ? 'no formula fields'
+        : s.status === 'failed'
+          ? `FAILED: ${oneLine(s.error)}`
+          : `${s.fields} fields, ${s.fetched} read, ${s.updated} updated`;
+    return [s.object, 'formulas', what];
+  });
+  return formatTextTable(SUMMARY_HEADER, body);
 }
 
 export async function runSync(opts: SyncOptions, env: Env): Promise<void> {

@@ -9,3 +9,8 @@ export function formatTextTable(header: readonly string[], body: readonly (reado
       .trimEnd();
   return `${[line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')}\n`;
 }
+
+/** A duration for a table cell: `12.3 s`; empty when unknown. */
+export function formatSeconds(ms: number | null): string {
+  return ms === null ? '' : `${(ms / 1000).toFixed(1)} s`;
+}

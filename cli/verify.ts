@@ -1,4 +1,4 @@
-// `sfsync verify` (issue 4 item 6): Salesforce's own counts (live via query, deleted via queryAll minus live, §4.4,
+// `sfsync verify`: Salesforce's own counts (live via query, deleted via queryAll minus live, §4.4,
 // §4.5) against the warehouse's, optionally a random sample compared field by field; non-zero exit on a mismatch.
 import { loadConfig, type Env } from '../lib/config.ts';
 import { SfsyncError } from '../lib/errors.ts';
@@ -6,16 +6,18 @@ import { createLogger } from '../lib/log.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
 import type { VerifyRow } from '../pipelines/completeness/verify.ts';
 import { verifyAll } from '../pipelines/completeness/verify.ts';
+import { formatTextTable } from './textTable.ts';
 
 export function formatVerify(rows: VerifyRow[]): string {
-  const head = `${'object'.padEnd(24)} ${'sf live'.padStart(9)} ${'wh live'.padStart(9)} ${'sf deleted'.padStart(10)} ${'wh deleted'.padStart(10)} ${'sampled'.padStart(7)}  result`;
-  const lines = rows.map((r) => {
-    const result = r.ok
-      ? 'ok'
-      : `MISMATCH${r.problem ? `: ${r.problem}` : ''}${r.sampleDiffs.length > 0 ? ` (${r.sampleDiffs.length} sampled records differ: ${r.sampleDiffs.slice(0, 3).join('; ')})` : ''}`;
-    return `${r.object.padEnd(24)} ${String(r.sfLive).padStart(9)} ${String(r.whLive).padStart(9)} ${String(r.sfDeleted).padStart(10)} ${String(r.whDeleted).padStart(10)} ${String(r.sampled).padStart(7)}  ${result}`;
+  const header = ['object', 'sf live', 'wh live', 'sf deleted', 'wh deleted', 'sampled', 'result'];
+  const body = rows.map((r) => {
+    const problem = r.problem ? `: ${r.problem}` : '';
+    const diffs = r.sampleDiffs;
+    const differ = diffs.length > 0 ? ` (${diffs.length} sampled records differ: ${diffs.slice(0, 3).join('; ')})` : '';
+    const result = r.ok ? 'ok' : `MISMATCH${problem}${differ}`;
+    return [r.object, r.sfLive, r.whLive, r.sfDeleted, r.whDeleted, r.sampled].map(String).concat(result);
   });
-  return [head, ...lines].join('\n') + '\n';
+  return formatTextTable(header, body);
 }
 
 export async function runVerify(

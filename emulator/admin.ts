@@ -1,8 +1,8 @@
 // The test/operator control surface: change the org behind the API's back (records, schema drift, formula results,
 // delete-log purges), inject faults, read the request log and counters, tune limits, sessions and Bulk latency.
 // The same functions are offered in-process (`emulator.admin`) and over HTTP under /__admin/ (JSON).
-import { coerceText } from './bulkIngest.ts';
-import type { BulkSettings } from './bulkQuery.ts';
+import type { BulkSettings } from './bulkJobs.ts';
+import { coerceText } from './coerce.ts';
 import type { FaultSpec, Faults } from './faults.ts';
 import { type Ctx, HttpError, readJson, sendEmpty, sendJson } from './http.ts';
 import type { Limits } from './limits.ts';

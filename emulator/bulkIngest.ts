@@ -12,64 +12,13 @@ import {
   newJobId,
   quoteCsv,
   stateCode,
-} from './bulkQuery.ts';
+} from './bulkJobs.ts';
+import { FieldValueError, coerceText } from './coerce.ts';
 import { type Ctx, HttpError, readBody, readJson, restDateTime, sendEmpty, sendText } from './http.ts';
 import type { FieldDef, FieldValue, ObjectDef, SfRecord } from './types.ts';
 
 type Operation = 'insert' | 'update' | 'upsert' | 'delete' | 'hardDelete';
 const OPERATIONS = new Set<string>(['insert', 'update', 'upsert', 'delete', 'hardDelete']);
-
-/** A value the org refuses; becomes `CODE:message:field --` in failedResults (§7.5). */
-export class FieldValueError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-  }
-}
-
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-
-/** Text from a client (CSV cell or JSON) -> the stored value for this field (types.ts conventions, §7.6 formats). */
-export function coerceText(f: FieldDef, text: string): FieldValue {
-  const bad = (what: string): never => {
-    throw new FieldValueError('INVALID_FIELD', `'${text}' is not a valid value for the type ${what}`, f.name);
-  };
-  switch (f.type) {
-    case 'boolean': {
-      const t = text.toLowerCase();
-      if (t === 'true' || t === '1' || t === 'yes') return true;
-      if (t === 'false' || t === '0' || t === 'no') return false;
-      return bad('xsd:boolean');
-    }
-    case 'int':
-    case 'long':
-      return /^[-+]?\d+$/.test(text) ? text.replace(/^\+/, '') : bad('xsd:int');
-    case 'double':
-    case 'currency':
-    case 'percent':
-      return NUMBER.test(text) ? text.replace(/^\+/, '') : bad('xsd:double');
-    case 'date':
-      return DATE.test(text) && !Number.isNaN(Date.parse(text)) ? text : bad('xsd:date');
-    case 'datetime': {
-      const t = Date.parse(text);
-      return DATETIME.test(text) && !Number.isNaN(t) ? new Date(t).toISOString() : bad('xsd:dateTime');
-    }
-    default:
-      if (f.length && text.length > f.length) {
-        throw new FieldValueError(
-          'STRING_TOO_LONG',
-          `${f.label}: data value too large: ${text.slice(0, 40)} (max length=${f.length})`,
-          f.name,
-        );
-      }
-      return text;
-  }
-}
 
 interface IngestJob {
   id: string;

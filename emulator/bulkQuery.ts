@@ -3,97 +3,26 @@
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import type { Faults } from './faults.ts';
+import {
+  type BulkDeps,
+  DELIMITERS,
+  type JobState,
+  LINE_ENDINGS,
+  drained,
+  isTerminal,
+  jobFormat,
+  jobJson,
+  newJobId,
+  quoteCsv,
+  stateCode,
+} from './bulkJobs.ts';
 import { type Ctx, HttpError, readJson, restDateTime, sendEmpty, sendJsonText } from './http.ts';
-import { makeId } from './ids.ts';
-import type { Limits } from './limits.ts';
-import { collectSlots, soqlFailure } from './rest.ts';
+import { collectSlots, soqlFailure } from './queryResults.ts';
 import { planSoql } from './soql.ts';
-import type { ObjectSnapshot, OrgStore, QueryPlan } from './types.ts';
+import type { ObjectSnapshot, QueryPlan } from './types.ts';
 
-export interface BulkSettings {
-  /** Base processing time of a job (ms). */
-  bulkLatencyMs: number;
-  /** Processing time per result record (ms). */
-  bulkMsPerRecord: number;
-  /** Page size when the client sends no maxRecords. */
-  bulkDefaultMaxRecords: number;
-  /** §6.6: how a null is written — a bare empty field or `""`. */
-  bulkNullAs: 'empty' | 'quoted';
-}
-
-export interface BulkDeps {
-  store: OrgStore;
-  limits: Limits;
-  faults: Faults;
-  settings: BulkSettings;
-  clock: () => number;
-}
-
-export type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
-
-export const DELIMITERS: Record<string, string> = {
-  COMMA: ',',
-  TAB: '\t',
-  PIPE: '|',
-  SEMICOLON: ';',
-  CARET: '^',
-  BACKQUOTE: '`',
-};
-export const LINE_ENDINGS: Record<string, string> = { LF: '\n', CRLF: '\r\n' };
-const TERMINAL = new Set<JobState>(['JobComplete', 'Failed', 'Aborted']);
 /** Rows per write: measured with scripts/bench/emulator.ts at 1M Accounts, 32 KiB gave ~76 MB/s, 256 KiB ~62, 1 MiB ~52. */
 const CHUNK_CHARS = 32 * 1024;
-
-export function isTerminal(state: JobState): boolean {
-  return TERMINAL.has(state);
-}
-
-/** §6.3: JOB_NOT_COMPLETE names the state in upper snake case. */
-export function stateCode(state: JobState): string {
-  return state.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
-}
-
-/** Job info JSON; `apiVersion` is a JSON number written like `62.0` (§6.1). */
-export function jobJson(info: Record<string, unknown>): string {
-  return JSON.stringify(info).replace(/"apiVersion":"(\d+\.\d)"/, '"apiVersion":$1');
-}
-
-/** §6.6: every value double-quoted, embedded quotes doubled. */
-export function quoteCsv(v: string): string {
-  return v.indexOf('"') === -1 ? `"${v}"` : `"${v.replaceAll('"', '""')}"`;
-}
-
-let jobSeq = 0;
-export function newJobId(): string {
-  return makeId('750', ++jobSeq + Math.floor(Math.random() * 1e6) * 1000);
-}
-
-export function jobFormat(body: Record<string, unknown>): { columnDelimiter: string; lineEnding: string } {
-  const columnDelimiter = String(body.columnDelimiter ?? 'COMMA');
-  const lineEnding = String(body.lineEnding ?? 'LF');
-  if (!(columnDelimiter in DELIMITERS))
-    throw new HttpError(400, 'INVALIDJOB', `Invalid column delimiter: ${columnDelimiter}`);
-  if (!(lineEnding in LINE_ENDINGS)) throw new HttpError(400, 'INVALIDJOB', `Invalid line ending: ${lineEnding}`);
-  if (body.contentType !== undefined && body.contentType !== 'CSV')
-    throw new HttpError(400, 'INVALIDJOB', `Invalid content type: ${String(body.contentType)}`);
-  return { columnDelimiter, lineEnding };
-}
-
-/** Resolves when the response can take more data, or false when the client went away. */
-export function drained(stream: Writable, res: ServerResponse): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      stream.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(ok);
-    };
-    const onDrain = () => done(true);
-    const onClose = () => done(false);
-    stream.on('drain', onDrain);
-    res.on('close', onClose);
-  });
-}
 
 interface QueryJob {
   id: string;

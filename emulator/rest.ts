@@ -2,7 +2,7 @@
 // getDeleted/getUpdated and minimal sObject CRUD.
 import { randomBytes } from 'node:crypto';
 import { describeGlobal, describeSObject } from './describe.ts';
-import { coerceText } from './bulkIngest.ts';
+import { coerceText } from './coerce.ts';
 import {
   type Ctx,
   HttpError,
@@ -16,15 +16,9 @@ import {
   utf8Parts,
 } from './http.ts';
 import type { Limits } from './limits.ts';
+import { collectSlots, soqlFailure } from './queryResults.ts';
 import { planSoql } from './soql.ts';
-import {
-  type FieldValue,
-  type ObjectDef,
-  type ObjectSnapshot,
-  type OrgStore,
-  type QueryPlan,
-  SoqlError,
-} from './types.ts';
+import type { FieldValue, ObjectDef, ObjectSnapshot, OrgStore, QueryPlan } from './types.ts';
 
 export interface RestDeps {
   store: OrgStore;
@@ -51,32 +45,6 @@ interface Cursor {
 
 const MAX_CURSORS = 2000;
 const NOT_FOUND = 'The requested resource does not exist';
-
-/** Runs a plan into a compact slot list (4 bytes a row); an index-ordered answer already is one. */
-export function collectSlots(
-  plan: QueryPlan,
-  snapshot: ObjectSnapshot,
-  includeDeleted: boolean,
-): { slots: Int32Array; count: number } {
-  const result = plan.run(snapshot, { includeDeleted });
-  if (result instanceof Int32Array) return { slots: result, count: result.length };
-  let slots = new Int32Array(1024);
-  let count = 0;
-  for (const slot of result) {
-    if (count === slots.length) {
-      const grown = new Int32Array(slots.length * 2);
-      grown.set(slots);
-      slots = grown;
-    }
-    slots[count++] = slot;
-  }
-  return { slots, count };
-}
-
-export function soqlFailure(err: unknown): never {
-  if (err instanceof SoqlError) throw new HttpError(400, err.errorCode, err.message);
-  throw err;
-}
 
 /** §4.2: `Sforce-Query-Options: batchSize=N`, default 2000, clamped to 200..2000. */
 function batchSizeOf(header: string | string[] | undefined, fallback: number): number {

@@ -1,5 +1,6 @@
 // describeGlobal and sObject describe (salesforce-api.md §3) -> ObjectSpec: the loadable fields and the cursor.
-// Describes are conditional (If-Modified-Since -> 304, §2.1) against an in-process cache (issue 4).
+// Describes are conditional (If-Modified-Since -> 304, docs/salesforce.md#rest-request-conventions) against an
+// in-process cache.
 import { pgTypeOf } from '../schemas/fieldTypes.ts';
 import { DataError, SalesforceApiError } from '../lib/errors.ts';
 import type { JsonResponse, SalesforceHttp } from './client/salesforceHttp.ts';
@@ -183,19 +184,4 @@ export async function describeObject(
 
 function resultOf(d: DescribeResult): DescribedObject {
   return { spec: specOf(d), raw: d.fields };
-}
-
-export interface GlobalObject {
-  name: string;
-  label: string;
-  custom: boolean;
-  queryable: boolean;
-  replicateable?: boolean;
-}
-
-/** §3.1: the queryable objects of the org. */
-export async function listObjects(http: SalesforceHttp): Promise<GlobalObject[]> {
-  const body = await http.get<{ sobjects?: GlobalObject[] }>('sobjects');
-  if (!body || !Array.isArray(body.sobjects)) throw new DataError('describeGlobal answer lacks sobjects[]');
-  return body.sobjects.filter((o) => o.queryable === true);
 }

@@ -1,4 +1,4 @@
-// GET /limits (salesforce-api.md §2.7): the org's daily allowances, for the API budget guard (issue 5 item 3).
+// GET /limits (docs/salesforce.md#limits-resource): the org's daily allowances, for the API budget guard.
 import { DataError } from '../lib/errors.ts';
 import type { SalesforceHttp } from './client/salesforceHttp.ts';
 

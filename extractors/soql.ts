@@ -2,7 +2,7 @@
 import { ConfigError, DataError } from '../lib/errors.ts';
 import type { ObjectSpec } from '../schemas/records.ts';
 
-/** An API name SOQL accepts bare (issue 5 item 7: anything needing quoting is refused). */
+/** An API name SOQL accepts bare; anything that would need quoting is refused. */
 const SOQL_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 export interface CursorWindow {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type * as z from 'zod/mini';
 import { configFileSchema, envSchema, type ConfigFile } from '../schemas/config.ts';
 import { ConfigError } from './errors.ts';
+import { httpsUnlessLoopback } from './loopback.ts';
 
 export const PRODUCTION_LOGIN_URL = 'https://login.salesforce.com';
 export const SANDBOX_LOGIN_URL = 'https://test.salesforce.com';
@@ -181,10 +182,6 @@ function parseObjectList(text: string, problems: string[]): string[] {
   return names;
 }
 
-function isLoopback(url: URL): boolean {
-  return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname);
-}
-
 /** The process environment as cli/main.ts hands it on. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -200,9 +197,8 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
   let salesforce: SalesforceConfig | undefined;
   if (flags.needSalesforce !== false) {
     const loginUrl = (e.SF_LOGIN_URL ?? (flags.sandbox ? SANDBOX_LOGIN_URL : PRODUCTION_LOGIN_URL)).replace(/\/+$/, '');
-    const u = new URL(loginUrl);
-    if (u.protocol !== 'https:' && !isLoopback(u))
-      problems.push(`SF_LOGIN_URL must use https (got ${u.protocol}//${u.host}); only loopback addresses may use http`);
+    const insecure = httpsUnlessLoopback(new URL(loginUrl), 'SF_LOGIN_URL');
+    if (insecure) problems.push(insecure);
     salesforce = { loginUrl, apiVersion: e.SF_API_VERSION, auth: buildAuth(e, cwd, problems) };
   }
 

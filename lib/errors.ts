@@ -1,36 +1,46 @@
 // The error taxonomy: every failure sfsync reports is one of these, and only the CLI turns one into text + exit code.
+// What is done about each, and its exit code, is lib/errorActions.ts's table, found by the error's `kind`.
+import { type ErrorKind, exitCodeOf as exitCodeFromTable } from './errorActions.ts';
 
 export interface SfsyncErrorOptions {
   cause?: unknown;
-  retryable?: boolean;
 }
 
 export class SfsyncError extends Error {
+  /** The table's name for this error (lib/errorActions.ts); each subclass sets its own. */
+  readonly kind: ErrorKind = 'other';
   readonly code: string;
-  readonly retryable: boolean;
-  readonly exitCode: number = 1;
 
   constructor(code: string, message: string, opts: SfsyncErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
-    this.retryable = opts.retryable ?? false;
+  }
+
+  /** From the table (lib/errorActions.ts). */
+  get exitCode(): number {
+    return exitCodeFromTable(this);
   }
 }
 
 /** A setting is missing or invalid. The message names every problem and the variable or flag to fix. */
 export class ConfigError extends SfsyncError {
-  override readonly exitCode = 2;
+  override readonly kind = 'config';
   constructor(message: string, opts: SfsyncErrorOptions = {}) {
     super('CONFIG', message, opts);
   }
 }
 
-/** The token endpoint refused us, or the key/credentials cannot be used. Never retried. */
+/**
+ * The token endpoint refused us, or the key/credentials cannot be used. Never retried, except a refusal the table
+ * calls transient at login (`retryable`, set by extractors/client/auth.ts).
+ */
 export class AuthError extends SfsyncError {
-  override readonly exitCode = 3;
-  constructor(code: string, message: string, opts: SfsyncErrorOptions = {}) {
+  override readonly kind = 'auth';
+  readonly retryable: boolean;
+  constructor(code: string, message: string, opts: SfsyncErrorOptions & { retryable?: boolean } = {}) {
     super(code, message, opts);
+    this.retryable = opts.retryable ?? false;
   }
 }
 
@@ -39,12 +49,15 @@ export interface SalesforceApiErrorInit {
   errorCode: string;
   method: string;
   url: string;
+  /** The table's answer for the call (lib/errorActions.ts callActionFor), kept with the error. */
   retryable?: boolean;
   retryAfterMs?: number;
 }
 
 /** A REST or Bulk API call failed; errorCode is Salesforce's (salesforce-api.md §2.3, §2.5). */
 export class SalesforceApiError extends SfsyncError {
+  override readonly kind = 'salesforce';
+  readonly retryable: boolean;
   readonly status: number;
   readonly errorCode: string;
   readonly method: string;
@@ -52,7 +65,8 @@ export class SalesforceApiError extends SfsyncError {
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, init: SalesforceApiErrorInit, opts: SfsyncErrorOptions = {}) {
-    super(init.errorCode, message, { ...opts, retryable: init.retryable ?? false });
+    super(init.errorCode, message, opts);
+    this.retryable = init.retryable ?? false;
     this.status = init.status;
     this.errorCode = init.errorCode;
     this.method = init.method;
@@ -61,8 +75,9 @@ export class SalesforceApiError extends SfsyncError {
   }
 }
 
-/** A Bulk API 2.0 job ended Failed or Aborted. */
+/** A Bulk API 2.0 job ended Failed or Aborted, or outlived the wait (state 'Timeout'); the table reads `state`. */
 export class BulkJobError extends SfsyncError {
+  override readonly kind = 'bulk-job';
   constructor(
     readonly jobId: string,
     readonly state: string,
@@ -75,6 +90,7 @@ export class BulkJobError extends SfsyncError {
 
 /** Data from the server cannot be loaded as-is (header mismatch, malformed CSV/JSON, value rejected). */
 export class DataError extends SfsyncError {
+  override readonly kind = 'data';
   constructor(message: string, opts: SfsyncErrorOptions = {}) {
     super('DATA', message, opts);
   }
@@ -82,6 +98,7 @@ export class DataError extends SfsyncError {
 
 /** Another process holds the object's advisory lock. */
 export class LockedError extends SfsyncError {
+  override readonly kind = 'locked';
   constructor(message: string) {
     super('LOCKED', message);
   }
@@ -89,14 +106,63 @@ export class LockedError extends SfsyncError {
 
 /** The daily API budget guard stopped work at a committed point: a partial run, exit code 4. */
 export class BudgetError extends SfsyncError {
-  override readonly exitCode = 4;
+  override readonly kind = 'budget';
   constructor(message: string) {
     super('BUDGET', message);
   }
 }
 
+/** SIGINT or SIGTERM stopped the work (the abort reason of the run's signal). */
+export class InterruptedError extends SfsyncError {
+  override readonly kind = 'interrupted';
+  constructor(message: string) {
+    super('INTERRUPTED', message);
+  }
+}
+
+/** PostgreSQL cannot be reached or migrated at the start of a command. */
+export class DatabaseUnavailableError extends SfsyncError {
+  override readonly kind = 'database';
+  constructor(message: string, opts: SfsyncErrorOptions = {}) {
+    super('DATABASE', message, opts);
+  }
+}
+
+/** The embedded PostgreSQL (no DATABASE_URL) does not start. */
+export class EmbeddedPostgresError extends SfsyncError {
+  override readonly kind = 'database';
+  constructor(message: string, opts: SfsyncErrorOptions = {}) {
+    super('EMBEDDED_POSTGRES', message, opts);
+  }
+}
+
+/** The thread that parses REST pages failed or stopped, or its reader was used after closing. */
+export class WorkerError extends SfsyncError {
+  override readonly kind = 'worker';
+  constructor(message: string, opts: SfsyncErrorOptions = {}) {
+    super('WORKER', message, opts);
+  }
+}
+
+/** A run (sync, backfill, reconcile) is over and at least one object failed; the message names the first. */
+export class ObjectsFailedError extends SfsyncError {
+  override readonly kind = 'objects-failed';
+  constructor(message: string) {
+    super('PARTIAL', message);
+  }
+}
+
+/** `sfsync verify` found the warehouse differing from Salesforce. */
+export class VerifyMismatchError extends SfsyncError {
+  override readonly kind = 'verify';
+  constructor(message: string) {
+    super('VERIFY', message);
+  }
+}
+
+/** The exit code of a command that ends with `err`, from the table (lib/errorActions.ts). */
 export function exitCodeOf(err: unknown): number {
-  return err instanceof SfsyncError ? err.exitCode : 1;
+  return exitCodeFromTable(err);
 }
 
 /** One line for a human: no stack, no secrets (messages are built without tokens or keys). */

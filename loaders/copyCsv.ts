@@ -1,11 +1,9 @@
-// COPY ... FROM STDIN (FORMAT csv): Bulk CSV bytes straight through (fast path), or REST rows encoded first.
+// COPY ... FROM STDIN (FORMAT csv): Bulk CSV bytes straight through, or REST pages encoded as CSV by transforms/.
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Row } from '../schemas/records.ts';
 import { DataError } from '../lib/errors.ts';
-import { encodeCsvChunks } from '../transforms/encodeCsv.ts';
 import { qualified, quoteIdent } from './postgres.ts';
 
 export interface CopyTarget {
@@ -22,7 +20,10 @@ export function copySql(schema: string, table: string, columns: readonly string[
   return `COPY ${qualified(schema, table)} (${cols}) FROM STDIN (FORMAT csv, FORCE_NULL (${cols}))`;
 }
 
-/** §6.6: NUL bytes have been seen in results and PostgreSQL rejects them; one indexOf per chunk when absent. */
+/**
+ * NUL bytes have been seen in Salesforce results and PostgreSQL text cannot hold them. The one place they are dropped,
+ * for Bulk bytes and encoded REST rows alike: one indexOf per chunk when absent.
+ */
 export function createNulStripper(): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
@@ -42,15 +43,6 @@ export async function copyCsv(client: pg.ClientBase, target: CopyTarget & { sour
     throw asDataError(err, target.table);
   }
   return copy.rowCount;
-}
-
-/** The REST path: rows in spec field order, encoded to CSV in ~64 KB chunks, then the same COPY. */
-export async function copyRows(
-  client: pg.ClientBase,
-  target: CopyTarget & { rows: AsyncIterable<Row> | Iterable<Row> },
-): Promise<number> {
-  const source = Readable.from(encodeCsvChunks(target.rows, target.columns.length), { objectMode: false });
-  return copyCsv(client, { ...target, source });
 }
 
 /** Class 22 (data exception) and 23 (integrity): the data, not the connection, is at fault. */

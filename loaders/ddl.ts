@@ -1,4 +1,4 @@
-// Data tables from describe (issue 3 §3): create, widen with new columns (never drop), comment, index the cursor.
+// Data tables from describe: create, widen with new columns (never drop), comment, index the cursor.
 import type pg from 'pg';
 import type { FieldSpec, ObjectSpec } from '../schemas/records.ts';
 import { qualified, quoteIdent, quoteLiteral } from './postgres.ts';
@@ -50,7 +50,7 @@ export function commentSql(schema: string, spec: ObjectSpec, have?: ReadonlyMap<
     .join('\n');
 }
 
-/** Incremental reads filter and order by the cursor (issue 3 §5); maxCursor reads its maximum. */
+/** Incremental reads filter and order by the cursor; maxCursor reads its maximum. */
 export function cursorIndexSql(schema: string, spec: ObjectSpec): string | null {
   const name = cursorIndexName(spec);
   if (!name || !spec.cursorField) return null;

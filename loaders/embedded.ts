@@ -1,4 +1,4 @@
-// The default database when no DATABASE_URL is set (issue 3 §8): a PostgreSQL kept under ./.sfsync/pg between runs.
+// The default database when no DATABASE_URL is set: a PostgreSQL kept under ./.sfsync/pg between runs.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

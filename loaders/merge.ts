@@ -1,4 +1,4 @@
-// Stage -> target upserts (issue 3 §5: an older version of a record never overwrites a newer one), deletes, cursor max.
+// Stage -> target upserts (an older version of a record never overwrites a newer one), deletes, cursor max.
 import type pg from 'pg';
 import { qualified, quoteIdent } from './postgres.ts';
 import { STAGE_SCHEMA } from './stage.ts';
@@ -64,21 +64,6 @@ export async function updateColumns(client: pg.ClientBase, req: Omit<MergeReques
 FROM (SELECT DISTINCT ON (id) id, ${cols.join(', ')} FROM ${stage} ORDER BY id, ctid DESC) AS s
 WHERE t.id = s.id AND ROW(${cols.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${cols.map((c) => `s.${c}`).join(', ')})`;
   const { rowCount } = await client.query(sql);
-  return rowCount ?? 0;
-}
-
-/** Soft-deletes by id (getDeleted, salesforce-api.md §5); rows already marked are not rewritten. */
-export async function markDeleted(
-  client: pg.ClientBase,
-  schema: string,
-  table: string,
-  ids: readonly string[],
-): Promise<number> {
-  if (ids.length === 0) return 0;
-  const { rowCount } = await client.query(
-    `UPDATE ${qualified(schema, table)} SET isdeleted = true WHERE id = ANY($1::text[]) AND isdeleted IS DISTINCT FROM true`,
-    [ids],
-  );
   return rowCount ?? 0;
 }
 

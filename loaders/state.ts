@@ -84,14 +84,6 @@ export async function advanceWatermark(
   );
 }
 
-/** Full refresh: the next run plans an initial load. */
-export async function resetWatermark(client: pg.ClientBase, key: ObjectKey): Promise<void> {
-  await client.query('DELETE FROM sfsync.watermarks WHERE target_schema = $1 AND object = $2', [
-    key.schema,
-    key.object,
-  ]);
-}
-
 export async function startRun(client: pg.ClientBase, run: ObjectKey & { mode: string }): Promise<number> {
   const { rows } = await client.query<{ id: string }>(
     "INSERT INTO sfsync.runs (target_schema, object, mode, status) VALUES ($1, $2, $3, 'running') RETURNING id",

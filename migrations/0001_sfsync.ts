@@ -1,4 +1,4 @@
-// 0001: the sfsync metadata schema: one watermark per object, one row per run (issue 3 §6).
+// 0001: the sfsync metadata schema: one watermark per object, one row per run.
 import type { Knex } from 'knex';
 
 export const name = '0001_sfsync';

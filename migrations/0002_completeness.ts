@@ -1,4 +1,4 @@
-// 0002: what issue 4 remembers per object (delete checks, the describe seen last) and the schema drift history.
+// 0002: what the completeness checks keep per object (delete checks, the describe seen last) and schema drift history.
 import type { Knex } from 'knex';
 
 export const name = '0002_completeness';

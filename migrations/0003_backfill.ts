@@ -1,4 +1,4 @@
-// 0003: backfills (issue 7 item 1): one row per `sfsync backfill` of an object, one row per window it loads, so an
+// 0003: backfills: one row per `sfsync backfill` of an object, one row per window it loads, so an
 // interrupted backfill resumes at the windows not yet done.
 import type { Knex } from 'knex';
 

@@ -1,4 +1,4 @@
-// Salesforce field type -> PostgreSQL column type (issue 3 §3; salesforce-api.md §3.3). null = not loaded.
+// Salesforce field type -> PostgreSQL column type (docs/salesforce.md#field-types). null = not loaded.
 
 export type PgType = 'text' | 'boolean' | 'integer' | 'bigint' | 'numeric' | 'date' | 'timestamptz' | 'time';
 

@@ -1,4 +1,4 @@
-// Soak test (issue 5, not in CI): N consecutive incremental syncs against a changing emulated org with random faults,
+// Soak test (not in CI): N consecutive incremental syncs against a changing emulated org with random faults,
 // then a completeness check of every table against the org. Prints the figures; exits 1 if anything is missing.
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx scripts/soak.ts [--iterations 200] [--seed 1]
 import { parseArgs } from 'node:util';
@@ -61,7 +61,7 @@ function fatalFault(r: () => number): FaultSpec {
   return kinds[Math.floor(r() * kinds.length)]!;
 }
 
-/** A few inserts, updates, soft deletes and undeletes (no hard deletes: those are issue 4's getDeleted). */
+/** A few inserts, updates, soft deletes and undeletes (no hard deletes: the completeness tests cover getDeleted). */
 function changeOrg(em: Emulator, r: () => number, i: number): number {
   let changes = 0;
   for (const object of OBJECTS) {

@@ -101,11 +101,6 @@ export class HeaderSplitter {
   }
 }
 
-/** §6.6: NUL bytes have been seen in results; COPY rejects them. */
-function stripNul(b: Buffer): Buffer {
-  return b.indexOf(0) === -1 ? b : Buffer.from(b.filter((x) => x !== 0));
-}
-
 interface Shared {
   pages: number;
   pagesTotal: number | undefined;
@@ -134,9 +129,9 @@ interface PageResult {
 }
 
 /**
- * One attempt at one page: the page's body bytes after its checked header, NUL bytes stripped. `emitted` = body bytes
- * of this page already taken by earlier attempts: §6.3 locator pages are stable, so a re-request skips exactly
- * those bytes and never duplicates a row.
+ * One attempt at one page: the page's body bytes after its checked header, as sent (copyCsv strips NUL bytes).
+ * `emitted` = body bytes of this page already taken by earlier attempts: §6.3 locator pages are stable, so a
+ * re-request skips exactly those bytes and never duplicates a row.
  */
 async function* readPage(
   http: SalesforceHttp,
@@ -169,8 +164,7 @@ async function* readPage(
       const out = start > 0 ? body.subarray(start) : body;
       emitted.n += out.length;
       s.bytes += out.length;
-      const clean = stripNul(out);
-      if (clean.length > 0) yield clean;
+      yield out;
     }
     const lastHeader = splitter.finish();
     if (lastHeader !== undefined) checkHeader(lastHeader, opts.expectedHeader, where);

@@ -6,6 +6,7 @@ import { SignJWT } from 'jose';
 import type { AuthConfig } from '../../lib/config.ts';
 import { AuthError, ConfigError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { httpsUnlessLoopback } from '../../lib/loopback.ts';
 import { backoffDelay, withRetry } from '../../lib/retry.ts';
 import { isTransient, parseErrorBody } from './retry.ts';
 
@@ -32,9 +33,8 @@ const PRODUCTION_AUDIENCE = 'https://login.salesforce.com';
 const SANDBOX_AUDIENCE = 'https://test.salesforce.com';
 /** §1.2: "expiry of the assertion within 3 minutes". */
 const ASSERTION_LIFETIME_S = 180;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
-/** The login URL must be https except on loopback (issue 5 item 7); returns its origin (no trailing slash). */
+/** The login URL must be https except on loopback; returns its origin (no trailing slash). */
 export function loginOrigin(loginUrl: string): string {
   let url: URL;
   try {
@@ -42,11 +42,8 @@ export function loginOrigin(loginUrl: string): string {
   } catch {
     throw new ConfigError(`SF_LOGIN_URL is not a URL: '${loginUrl}'`);
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw new ConfigError(
-      `SF_LOGIN_URL must use https (got ${url.protocol}//${url.host}); only loopback addresses may use http`,
-    );
-  }
+  const insecure = httpsUnlessLoopback(url, 'SF_LOGIN_URL');
+  if (insecure) throw new ConfigError(insecure);
   return url.origin;
 }
 

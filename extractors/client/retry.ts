@@ -1,5 +1,5 @@
-// Which Salesforce failures are retried, re-authenticated or fatal: classification as data (architecture §4.4,
-// salesforce-api.md §2.4, §2.5, §10), plus turning a failed HTTP response into a SalesforceApiError.
+// Which Salesforce failures are retried, re-authenticated or fatal, classified as data (docs/salesforce.md#retries,
+// #http-statuses, #error-codes), plus turning a failed HTTP response into a SalesforceApiError.
 import { SalesforceApiError } from '../../lib/errors.ts';
 import { parseRetryAfter } from '../../lib/retry.ts';
 

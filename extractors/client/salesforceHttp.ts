@@ -1,9 +1,10 @@
 // The one Salesforce API client (axios): Bearer auth, one re-auth on 401, retries per extractors/client/retry.ts,
-// Sforce-Limit-Info on every response (§2.6), call counting for the API budget (issue 5 item 3).
+// Sforce-Limit-Info on every response (docs/salesforce.md#sforce-limit-info-header), call counting for the API budget.
 import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse, type ResponseType } from 'axios';
 import { DataError, SalesforceApiError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { isLoopback } from '../../lib/loopback.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF, type Sleep, retryDelay, withRetry } from '../../lib/retry.ts';
 import { apiErrorOf, classifyResponse, isRetryableNetworkError } from './retry.ts';
 import type { TokenProvider } from './tokenProvider.ts';
@@ -76,7 +77,7 @@ export interface SalesforceHttp {
   serverNow(): Date;
   /**
    * A client sharing this one's session, settings and limit info with its own `calls` counter (this client still
-   * counts every call too): one per object, so each run records the calls it spent (issue 5 item 3).
+   * counts every call too): one per object, so each run records the calls it spent.
    */
   fork(): SalesforceHttp;
   /** The instance the calls go to (§9.1): one org per instance URL, e.g. to key an in-process cache. */
@@ -312,6 +313,5 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
  */
 function compressionFor(instanceUrl: string, headers: Record<string, string> | undefined): Record<string, string> {
   if (headers?.['Accept-Encoding'] !== 'gzip') return {};
-  const host = new URL(instanceUrl).hostname;
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' ? { 'Accept-Encoding': 'identity' } : {};
+  return isLoopback(new URL(instanceUrl)) ? { 'Accept-Encoding': 'identity' } : {};
 }

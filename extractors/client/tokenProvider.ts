@@ -1,4 +1,4 @@
-// The cached session and its single-flight re-mint (issue 5 item 2: one token call for all workers, no thundering herd).
+// The cached session and its single-flight re-mint (one token call for all workers, no thundering herd).
 import type { AuthConfig } from '../../lib/config.ts';
 import type { Logger } from '../../lib/log.ts';
 import { type Session, fetchToken } from './auth.ts';

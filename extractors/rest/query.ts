@@ -2,9 +2,7 @@
 // consumer, parsed exactly so currency/double values keep every digit.
 import { DataError } from '../../lib/errors.ts';
 import { parseJsonNumbersAsText } from './exactJson.ts';
-import { recordToRow } from '../../transforms/recordToRow.ts';
 import type { SalesforceHttp } from '../client/salesforceHttp.ts';
-import type { ObjectSpec, Row } from '../../schemas/records.ts';
 
 export interface RestQueryOptions {
   /** queryAll (§4.5: includes IsDeleted = true rows) instead of query. */
@@ -112,49 +110,57 @@ export async function* followPages<P extends PageLink, T>(
   }
 }
 
-/** `first` and the rest of its query, parsed here (followPages). */
-function pagesFrom<T = QueryPage>(
+/** Every page of a query, in order; with `prefetch` the next page is fetched while the consumer holds this one. */
+export async function* queryPages(
   http: SalesforceHttp,
-  first: QueryPage,
-  opts: RestQueryOptions & { prefetch?: boolean; map?: (page: QueryPage) => T } = {},
-): AsyncGenerator<T> {
-  return followPages((path) => fetchPage(http, path, opts), first, {
+  soql: string,
+  opts: RestQueryOptions & { prefetch?: boolean } = {},
+): AsyncGenerator<QueryPage> {
+  const first = await firstPage(http, soql, opts);
+  yield* followPages((path) => fetchPage(http, path, opts), first, {
     prefetch: opts.prefetch,
-    map: opts.map ?? ((page) => page as T),
+    map: (page) => {
+      opts.onPage?.(page.records.length);
+      return page;
+    },
     records: (page) => page.records.length,
   });
 }
 
-/** Every page of a query, fetched one at a time as the consumer asks. */
-export async function* queryPages(
-  http: SalesforceHttp,
-  soql: string,
-  opts: RestQueryOptions = {},
-): AsyncGenerator<QueryPage> {
-  yield* pagesFrom(http, await firstPage(http, soql, opts), opts);
+/**
+ * Salesforce writes totalSize, done and nextRecordsUrl before records, so the link is in a page's first bytes
+ * (docs/salesforce.md#rest-query-paging). Only top-level keys come before the first `"records"` (a child
+ * subquery's own link lies inside the records), and the link is a path with nothing to escape. A page laid out
+ * otherwise gives no guess.
+ */
+export function peekNextRecordsUrl(page: Uint8Array): string | undefined {
+  const head = Buffer.from(page.buffer, page.byteOffset, Math.min(page.byteLength, 2048)).toString('latin1');
+  const records = head.indexOf('"records"');
+  if (records < 0) return undefined;
+  return /"nextRecordsUrl"\s*:\s*"([^"\\]+)"/.exec(head.slice(0, records))?.[1];
 }
 
-/** A whole query as row pages (spec.fields order), the next page prefetched. */
-export async function* restQueryRowPages(
-  http: SalesforceHttp,
-  soql: string,
-  spec: ObjectSpec,
-  opts: RestQueryOptions = {},
-): AsyncGenerator<Row[]> {
-  const map = (page: QueryPage) => {
-    opts.onPage?.(page.records.length);
-    return page.records.map((record) => recordToRow(record, spec.fields));
+/**
+ * Page bytes by path, the page after each one requested as soon as its bytes are in (its link read from them), so
+ * fetching overlaps whatever the consumer does with a page (parsing, COPY, merge). The consumer still follows the
+ * parsed link (followPages); a guess it does not ask for is dropped.
+ */
+export function pageBytesAhead(http: SalesforceHttp, signal: AbortSignal): (path: string) => Promise<Buffer> {
+  const get = (path: string) => {
+    const bytes = http.getBytes(path, { signal });
+    // A guess nobody asks for is dropped; its failure must not go unhandled.
+    bytes.catch(() => {});
+    return bytes;
   };
-  yield* pagesFrom(http, await firstPage(http, soql, opts), { ...opts, prefetch: true, map });
-}
-
-export async function* restQueryRows(
-  http: SalesforceHttp,
-  soql: string,
-  spec: ObjectSpec,
-  opts: RestQueryOptions = {},
-): AsyncGenerator<Row> {
-  for await (const rows of restQueryRowPages(http, soql, spec, opts)) yield* rows;
+  let guess: { path: string; bytes: Promise<Buffer> } | undefined;
+  return async (path) => {
+    const bytes = guess?.path === path ? guess.bytes : get(path);
+    guess = undefined;
+    const body = await bytes;
+    const next = peekNextRecordsUrl(body);
+    if (next !== undefined && next !== path && !signal.aborted) guess = { path: next, bytes: get(next) };
+    return body;
+  };
 }
 
 /** §4.4: `SELECT COUNT() ...` -> totalSize. */

@@ -1,5 +1,5 @@
-// The windows of a backfill (issue 7 item 1), pure: parse --since/--until/--window and cut [since, until) into
-// calendar windows (UTC), one Bulk API 2.0 query job each (salesforce-api.md §6).
+// The windows of a backfill, pure: parse --since/--until/--window and cut [since, until) into calendar windows (UTC),
+// one Bulk API 2.0 query job each (docs/salesforce.md#bulk-api-20-query-jobs).
 import { ConfigError } from '../../lib/errors.ts';
 
 export type WindowUnit = 'mo' | 'w' | 'd' | 'h';

@@ -73,7 +73,7 @@ const progressKey = (spec: ObjectSpec, w: WindowTarget) => `${spec.name} ${w.fro
 /**
  * The object lock is waited for (a concurrent `sync` may hold it) and held only for this window's transaction.
  * mergeStage never lets an older cursor overwrite a newer row, so a window read before a concurrent sync loaded
- * newer versions cannot undo them (issue 3 §5).
+ * newer versions cannot undo them.
  */
 async function commitWindow(
   ctx: RunContext,

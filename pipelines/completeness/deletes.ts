@@ -1,4 +1,4 @@
-// Hard-delete detection (issue 4 item 2; salesforce-api.md §5): getDeleted over the window since the last check,
+// Hard-delete detection (docs/salesforce.md#hard-delete-detection): getDeleted over the window since the last check,
 // applied in the transaction of the data commit. Rows are only ever marked isdeleted = true, never removed.
 import type pg from 'pg';
 import { SalesforceApiError, oneLine } from '../../lib/errors.ts';

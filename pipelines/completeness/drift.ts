@@ -1,4 +1,4 @@
-// Schema drift (issue 4 item 5): what changed in describe since the last run, and column types brought in line.
+// Schema drift: what changed in describe since the last run, and column types brought in line.
 import type pg from 'pg';
 import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { alterColumnType, columnTypes } from '../../loaders/ddl.ts';

@@ -1,4 +1,4 @@
-// Formula freshness (issue 4 item 4): calculated fields change without a SystemModstamp bump, so incremental reads
+// Formula freshness: calculated fields change without a SystemModstamp bump, so incremental reads
 // never see it. Re-read Id + those fields (a narrow Bulk job) and overwrite only their columns.
 import type pg from 'pg';
 import type { ObjectOptions } from '../../lib/config.ts';
@@ -105,18 +105,6 @@ export async function refreshFormulas(ctx: RunContext, obj: ObjectOptions): Prom
     }
     return { object: obj.name, status: 'failed', fields: 0, fetched: 0, updated: 0, error: err };
   }
-}
-
-export function formatFormulaSummary(summaries: FormulaSummary[]): string {
-  return (
-    summaries
-      .map((s) => {
-        if (s.status === 'skipped') return `${s.object.padEnd(24)} formulas     no formula fields`;
-        if (s.status === 'failed') return `${s.object.padEnd(24)} formulas     FAILED: ${oneLine(s.error)}`;
-        return `${s.object.padEnd(24)} formulas     ${s.fields} fields, ${s.fetched} read, ${s.updated} updated`;
-      })
-      .join('\n') + '\n'
-  );
 }
 
 /**

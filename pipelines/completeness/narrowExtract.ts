@@ -4,10 +4,10 @@ import type pg from 'pg';
 import { DataError, oneLine } from '../../lib/errors.ts';
 import { bulkCsvStream } from '../../extractors/bulk/csvStream.ts';
 import { createQueryJob, deleteJob, waitForJob } from '../../extractors/bulk/queryJob.ts';
-import { restQueryRows } from '../../extractors/rest/query.ts';
+import { queryCsv } from '../../transforms/restPage.ts';
 import { buildSelect } from '../../extractors/soql.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
-import { copyCsv, copyRows } from '../../loaders/copyCsv.ts';
+import { copyCsv } from '../../loaders/copyCsv.ts';
 import { bulkRefused } from '../sync/bulkRefusal.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 
@@ -86,10 +86,10 @@ function restExtract(
     bulkJobIds: [],
     via: 'rest',
     copyInto: (client, target) =>
-      copyRows(client, {
+      copyCsv(client, {
         ...target,
         columns,
-        rows: restQueryRows(ctx.sf, soql, spec, { all: operation === 'queryAll' }),
+        source: queryCsv(ctx.sf, soql, spec.fields, { all: operation === 'queryAll' }),
         signal: ctx.signal,
       }),
     close: async () => {},

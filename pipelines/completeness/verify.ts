@@ -2,10 +2,11 @@
 import type pg from 'pg';
 import { oneLine } from '../../lib/errors.ts';
 import { describeObject } from '../../extractors/describe.ts';
-import { countRecords, restQueryRows } from '../../extractors/rest/query.ts';
+import { countRecords } from '../../extractors/rest/query.ts';
+import { queryCsv } from '../../transforms/restPage.ts';
 import { buildCount, buildSelect, quoteSoqlString } from '../../extractors/soql.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
-import { copyRows } from '../../loaders/copyCsv.ts';
+import { copyCsv } from '../../loaders/copyCsv.ts';
 import { existingColumns } from '../../loaders/ddl.ts';
 import { qualified, quoteIdent, quoteLiteral, withClient, withTransaction } from '../../loaders/postgres.ts';
 import { STAGE_SCHEMA, createStage } from '../../loaders/stage.ts';
@@ -71,11 +72,11 @@ async function compareSample(
     const soql = `${buildSelect(spec)} WHERE Id IN (${ids.map(quoteSoqlString).join(', ')})`;
     await withTransaction(client, async () => {
       const stage = await createStage(client, schema, spec.table);
-      await copyRows(client, {
+      await copyCsv(client, {
         schema: STAGE_SCHEMA,
         table: stage,
         columns: spec.fields.map((f) => f.column),
-        rows: restQueryRows(ctx.sf, soql, spec, { all: true }),
+        source: queryCsv(ctx.sf, soql, spec.fields, { all: true }),
         signal: ctx.signal,
       });
       const { rows: found } = await client.query<{ id: string; fields: string }>(diffSql(schema, spec, stage));

@@ -1,6 +1,6 @@
-// The API budget guard (issue 5 item 3): before each object and each cursor window of a large one, read the org's
-// daily allowances and this run's spending; once a limit is crossed, nothing further starts. A failure with REQUEST_LIMIT_EXCEEDED closes the
-// budget at once (salesforce-api.md §10: retrying it only burns what is left).
+// The API budget guard: before each object and each cursor window of a large one, read the org's daily allowances and
+// this run's spending; once a limit is crossed, nothing further starts. A failure with REQUEST_LIMIT_EXCEEDED closes
+// the budget at once (retrying it only burns what is left: docs/salesforce.md#retries).
 import type { Config } from '../../lib/config.ts';
 import { BudgetError, SalesforceApiError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';

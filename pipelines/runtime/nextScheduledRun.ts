@@ -1,21 +1,35 @@
 // When `sfsync schedule` would next sync an object: the earliest tick after "now" of the schedule groups that include
-// it. Pure arithmetic on cron expressions: no timer is started (issue 7 item 3, `sfsync status`).
-import { Cron } from 'croner';
+// it. Pure arithmetic on cron expressions: no timer is started (`sfsync status`).
+import { createTask, type ScheduledTask } from 'node-cron';
 import type { ScheduleGroup } from '../../lib/config.ts';
 
+/** The matcher a node-cron task finds its next tick with; its typings leave it out, so it is checked at run time. */
+interface NextMatcher {
+  getNextMatch(after: Date): Date;
+}
+
+function matcherOf(cron: string, timezone: string | undefined): NextMatcher {
+  // A task that is never started sets no timer; destroying it takes it out of node-cron's task registry.
+  const task = createTask(cron, () => {}, { timezone }) as ScheduledTask & { timeMatcher?: Partial<NextMatcher> };
+  const matcher = task.timeMatcher;
+  void task.destroy();
+  if (typeof matcher?.getNextMatch !== 'function')
+    throw new Error('node-cron no longer exposes a task.timeMatcher.getNextMatch(date): nextTick needs another way');
+  return matcher as NextMatcher;
+}
+
 /**
- * The first tick of `cron` strictly after `after`, in `timezone` (else the machine's zone, as node-cron does).
- * node-cron runs the schedule but only says when a started task fires next, relative to the wall clock, so the
- * arithmetic is croner's, set to read expressions as node-cron does: a day matches only when day-of-month AND
- * day-of-week both match (croner's default is Vixie cron's OR), and a wall-clock time that a spring-forward change
- * skips is not run that day (croner would run it just after the gap). One difference is left: when clocks go back,
- * a tick inside the repeated hour may be an hour off, as node-cron picks the occurrence by the zone's offset.
+ * The first tick of `cron` strictly after `after`, in `timezone` (else the machine's zone): node-cron's own matcher,
+ * the one `sfsync schedule`'s tasks wait on, so the two cannot disagree (time zones, a leading seconds field,
+ * daylight saving changes). null when no tick comes within the century node-cron searches (e.g. 30 February).
  */
 export function nextTick(cron: string, timezone: string | undefined, after: Date): Date | null {
-  const job = new Cron(cron, { timezone, domAndDow: true });
-  let next = job.nextRun(after);
-  while (next && !job.match(next)) next = job.nextRun(next);
-  return next;
+  const matcher = matcherOf(cron, timezone);
+  try {
+    return matcher.getNextMatch(after);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -3,22 +3,46 @@ import type pg from 'pg';
 import { LockedError } from '../../lib/errors.ts';
 import { sleep } from '../../lib/retry.ts';
 
+/**
+ * Runs fn holding the session advisory lock on `key`. While another session holds it, `whenTaken` runs before the
+ * next try: it throws to give up or returns to try again.
+ */
+async function withAdvisoryLock<T>(
+  client: pg.ClientBase,
+  key: string,
+  whenTaken: () => Promise<void>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
+      key,
+    ]);
+    if (rows[0]?.ok) break;
+    await whenTaken();
+  }
+  try {
+    return await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
+  }
+}
+
+const objectKey = (schema: string, object: string) => `sfsync:${schema}.${object}`;
+
 export async function withObjectLock<T>(
   client: pg.ClientBase,
   schema: string,
   object: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const key = `sfsync:${schema}.${object}`;
-  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
-    key,
-  ]);
-  if (!rows[0]?.ok) throw new LockedError(`another sfsync process is loading ${object} into schema ${schema}; skipped`);
-  try {
-    return await fn();
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
-  }
+  return withAdvisoryLock(
+    client,
+    objectKey(schema, object),
+    async () => {
+      throw new LockedError(`another sfsync process is loading ${object} into schema ${schema}; skipped`);
+    },
+    fn,
+  );
 }
 
 /** How often a waiting loader asks for the lock again (a window's merge usually takes well under a second). */
@@ -36,20 +60,16 @@ export async function withObjectLockWaiting<T>(
   signal: AbortSignal,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const key = `sfsync:${schema}.${object}`;
-  for (;;) {
-    signal.throwIfAborted();
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
-      key,
-    ]);
-    if (rows[0]?.ok) break;
-    await sleep(LOCK_POLL_MS, signal);
-  }
-  try {
-    return await fn();
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
-  }
+  signal.throwIfAborted();
+  return withAdvisoryLock(
+    client,
+    objectKey(schema, object),
+    async () => {
+      await sleep(LOCK_POLL_MS, signal);
+      signal.throwIfAborted();
+    },
+    fn,
+  );
 }
 
 /**
@@ -63,14 +83,12 @@ export async function withBackfillLock<T>(
   object: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const key = `sfsync-backfill:${schema}.${object}`;
-  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
-    key,
-  ]);
-  if (!rows[0]?.ok) throw new LockedError(`another sfsync backfill of ${object} into schema ${schema} is running`);
-  try {
-    return await fn();
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
-  }
+  return withAdvisoryLock(
+    client,
+    `sfsync-backfill:${schema}.${object}`,
+    async () => {
+      throw new LockedError(`another sfsync backfill of ${object} into schema ${schema} is running`);
+    },
+    fn,
+  );
 }

@@ -1,6 +1,6 @@
-// Work slots (SFSYNC_CONCURRENCY): how many objects extract and load at once. An object gives its slot up while it
-// only waits for Salesforce to run a Bulk job (queued or in progress, salesforce-api.md §6.2), so the jobs of every
-// object in flight run at the same time and the slots go to objects with bytes to load (issue 6 item 3).
+// Work slots (SFSYNC_CONCURRENCY): how many objects extract and load at once. An object gives its slot up while it only
+// waits for Salesforce to run a Bulk job (queued or in progress, docs/salesforce.md#bulk-api-20-job-states), so the
+// jobs of every object in flight run at the same time and the slots go to objects with bytes to load.
 
 export interface Slots {
   acquire(): Promise<void>;

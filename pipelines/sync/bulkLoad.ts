@@ -1,7 +1,7 @@
-// loadBulkWindows: a Bulk API 2.0 load as cursor windows committed in order (pipelines/sync/cursorWindows.ts). Jobs for the next
-// windows are created while the current one downloads, so Salesforce's per-job latency overlaps our COPY (issue 6
-// item 3); a window whose job ends Failed is halved and retried (issue 5 item 1); between windows the API budget
-// guard may stop the object at a committed point (issue 5 item 3).
+// loadBulkWindows: a Bulk API 2.0 load as cursor windows committed in order (pipelines/sync/cursorWindows.ts). Jobs for
+// the next windows are created while the current one downloads, so Salesforce's per-job latency overlaps our COPY; a
+// window whose job ends Failed is halved and retried; between windows the API budget guard may stop the object at a
+// committed point.
 import type pg from 'pg';
 import { BudgetError, BulkJobError, SalesforceApiError } from '../../lib/errors.ts';
 import { abortJob, createQueryJob, deleteJob, type JobInfo, waitForJob } from '../../extractors/bulk/queryJob.ts';

@@ -14,7 +14,7 @@ import { advanceWatermark, type RunOutcome, updateRun } from '../../loaders/stat
 import type { RunContext } from '../runtime/runContext.ts';
 import { type DeleteCheck, applyDeleteCheck } from '../completeness/deletes.ts';
 import { type Mode, cappedWatermark } from './plan.ts';
-import type { CsvPage } from '../../transforms/csvPage.ts';
+import type { CsvPage } from '../../transforms/restPage.ts';
 
 /** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST pages already encoded as CSV. */
 export type Source =

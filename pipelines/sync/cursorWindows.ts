@@ -1,7 +1,8 @@
-// Cursor windows for large Bulk loads (issue 5 items 1 and 6, issue 6 item 4). A load of more than `maxRows` records
-// is cut into windows of the cursor field by halving time spans, sized with `SELECT COUNT()` (salesforce-api.md
-// §4.4); each window is one Bulk job committed with its own watermark, so an interrupted load resumes after the last
-// committed window, and a job that fails (QUERY_TIMEOUT, §6.2 retries) is retried as two smaller windows.
+// Cursor windows for large Bulk loads. A load of more than `maxRows` records is cut into windows of the cursor field by
+// halving time spans, sized with `SELECT COUNT()` (docs/salesforce.md#select-count); each window is one Bulk job
+// committed with its own watermark, so an interrupted load resumes after the last committed window, and a job that
+// fails (QUERY_TIMEOUT, too many internal retries: docs/salesforce.md#bulk-api-20-job-states) is retried as two smaller
+// windows.
 import type { CursorWindow } from '../../extractors/soql.ts';
 
 export interface CountedWindow extends CursorWindow {

@@ -22,8 +22,8 @@ import { ensureLiveView } from '../../loaders/views.ts';
 import { withObjectLock, withObjectLockWaiting } from '../runtime/objectLock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
 import { reconcileObject } from '../completeness/reconcileObject.ts';
-import type { EncodedPage } from '../../transforms/csvPage.ts';
-import { openRestCsvReader, type RestCsvReader } from './restPages.ts';
+import type { EncodedPage } from '../../transforms/restPage.ts';
+import { loadRest, openRestCsvReader, type RestCsvReader, restSoql } from './restLoad.ts';
 
 export interface RunSummary {
   object: string;
@@ -165,7 +165,7 @@ export async function syncObject(
   }
 }
 
-/** Issue 5 item 4: another process loading the object -> skip it (LockedError) or, with --wait-for-lock, wait. */
+/** Another process is loading the object -> skip it (LockedError) or, with --wait-for-lock, wait for it. */
 function lockObject<T>(ctx: RunContext, client: pg.ClientBase, object: string, fn: () => Promise<T>): Promise<T> {
   const { schema, waitForLock } = ctx.config;
   return waitForLock
@@ -230,51 +230,8 @@ async function load(
   }
 }
 
-/** §4.5: queryAll (deleted records too) in cursor order, from the plan's lower bound. */
-const restSoql = (spec: ObjectSpec, plan: Plan) =>
-  buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
-
-/** `first`: the query's first page when load() already asked for it; used once (a second open re-runs the query). */
-async function loadRest(
-  ctx: RunContext,
-  client: pg.PoolClient,
-  spec: ObjectSpec,
-  plan: Plan,
-  runId: number,
-  extras: Omit<LoadExtras, 'rest'>,
-  reader: RestCsvReader,
-  first?: EncodedPage,
-): Promise<LoadResult> {
-  let opened = first;
-  const open = (): Source => {
-    const live = { records: 0 };
-    ctx.progress?.update(spec.name, { phase: 'rest', records: 0, live });
-    const onPage = (n: number) => {
-      live.records += n;
-    };
-    const start = opened;
-    opened = undefined;
-    const pages = (async function* () {
-      yield* reader.pages(start ?? (await reader.first(restSoql(spec, plan))), onPage);
-    })();
-    return { kind: 'pages', pages };
-  };
-  const result = await commitLoad(ctx, client, {
-    spec,
-    mode: plan.mode,
-    runId,
-    window: {},
-    planFrom: plan.from,
-    open,
-    bulkJobIds: [],
-    before: noTotals(),
-    ...extras,
-  });
-  return { ...result, via: 'rest' };
-}
-
 /**
- * Drift after the load (issue 4 items 4-5): on incremental runs, columns that are new, changed type or hold a
+ * Drift after the load: on incremental runs, columns that are new, changed type or hold a
  * changed formula get Salesforce's current values for every loaded row; then the describe seen and the drift
  * events are saved in the same transaction, so a failed back-fill is retried by the next run.
  */

@@ -1,9 +1,9 @@
 // `npx tsx scripts/bench/bulkDownload.ts --accounts 1000000 [--parallel 1,3] [--rounds 2] [--maxRecords N]`
-// Issue 6: sequential (§6.3 locator walk) vs parallel (§6.4 resultPages) Bulk result downloads through sfsync's own
-// bulkCsvStream, in one run against one emulator child (its own process, so its CPU and memory are its own). One
-// queryAll job of every Bulk-queryable Account field; each mode streams it whole, discarding the bytes. Modes
-// alternate over rounds so neither always runs on a warm emulator. Prints MB/s, the client's and the emulator's
-// peak RSS per download.
+// Sequential (the Sforce-Locator walk, docs/salesforce.md#bulk-api-20-query-results) vs parallel (resultPages,
+// #bulk-api-20-parallel-results) Bulk result downloads through sfsync's own bulkCsvStream, in one run against one
+// emulator child (its own process, so its CPU and memory are its own). One queryAll job of every Bulk-queryable Account
+// field; each mode streams it whole, discarding the bytes. Modes alternate over rounds so neither always runs on a warm
+// emulator. Prints MB/s, the client's and the emulator's peak RSS per download.
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -3,7 +3,8 @@
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import type { FieldSpec, ObjectSpec, Row } from '../../schemas/records.ts';
-import { copyCsv, copyRows } from '../../loaders/copyCsv.ts';
+import { copyCsv } from '../../loaders/copyCsv.ts';
+import { copyRows } from '../../test/support/copyRows.ts';
 import { ensureTable } from '../../loaders/ddl.ts';
 import { mergeStage } from '../../loaders/merge.ts';
 import { withTransaction } from '../../loaders/postgres.ts';

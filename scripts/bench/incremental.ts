@@ -1,8 +1,9 @@
 // `npx tsx scripts/bench/incremental.ts [--accounts 1000000] [--edits 10000] [--rounds 3] [--cpu-prof DIR]`
-// Bench (d) of issue 6 alone, repeated: one initial load of Account, then per round `--edits` Accounts changed through
-// the emulator's admin API and `sfsync sync --objects Account` timed as a whole process. Each round prints the wall
-// time and a timeline of the run's log lines (LOG_LEVEL=debug), milliseconds from the process spawn, so the phases of
-// an incremental run can be read off; `--cpu-prof DIR` writes a V8 CPU profile of each round there. DATABASE_URL or an embedded PostgreSQL, as `npm run bench`. Asserts nothing.
+// Bench (d) of scripts/bench/main.ts alone, repeated: one initial load of Account, then per round `--edits` Accounts
+// changed through the emulator's admin API and `sfsync sync --objects Account` timed as a whole process. Each round
+// prints the wall time and a timeline of the run's log lines (LOG_LEVEL=debug), milliseconds from the process spawn, so
+// the phases of an incremental run can be read off; `--cpu-prof DIR` writes a V8 CPU profile of each round there.
+// DATABASE_URL or an embedded PostgreSQL, as `npm run bench`. Asserts nothing.
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -18,8 +18,8 @@ const fingerprint = sourceFingerprint();
 await rm(DIST, { recursive: true, force: true });
 await mkdir(DIST, { recursive: true });
 await esbuild.build({
-  // The REST page worker (pipelines/sync/restPages.ts) is its own entry: a thread loads it by file.
-  entryPoints: { main: path.join(ROOT, 'cli/main.ts'), csvPageWorker: path.join(ROOT, 'transforms/csvPageWorker.ts') },
+  // The REST page worker (transforms/restPage.ts) is its own entry: a thread loads it by file.
+  entryPoints: { main: path.join(ROOT, 'cli/main.ts'), restPage: path.join(ROOT, 'transforms/restPage.ts') },
   outdir: DIST,
   bundle: true,
   splitting: true,

@@ -160,9 +160,11 @@ describe('sfsync backfill', () => {
     emulator.admin.clearRequestLog();
     const resumed = await runCli(args, env('bf1'));
     expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout.split('\n')[0]).toMatch(/^object\s+range\s+result$/);
     expect(resumed.stdout).toMatch(
       new RegExp(
-        `^Account\\s+SystemModstamp \\[${since.toISOString()}, ${until.toISOString()}\\) 6/6 windows done \\(${doneBefore.length} by an earlier run\\), \\d+ read, \\d+ inserted, 0 updated`,
+        `^Account\\s+SystemModstamp \\[${since.toISOString()}, ${until.toISOString()}\\)\\s+6/6 windows done \\(${doneBefore.length} by an earlier run\\), \\d+ read, \\d+ inserted, 0 updated`,
+        'm',
       ),
     );
 
@@ -245,7 +247,7 @@ describe('sfsync backfill', () => {
 
       const done = await backfill.done;
       expect(done.code, done.stderr).toBe(0);
-      expect(done.stdout).toMatch(/^Account\s+SystemModstamp .* (\d+)\/\1 windows done, \d+ read/);
+      expect(done.stdout).toMatch(/^Account\s+SystemModstamp .*\s(\d+)\/\1 windows done, \d+ read/m);
       // The backfill left the watermark where the sync put it.
       expect(await watermark('bf2')).toBe(w1);
       // Its jobs read the org before the edits (the edited records were still in range), and changed no row.
@@ -286,7 +288,7 @@ describe('sfsync backfill', () => {
       /^sfsync: Account window \[\S+, \S+\): Bulk query job \w+ ended Failed: InternalServerError; (\d+)\/(\d+) windows done, run the same command again to resume$/,
     );
     expect(failed.stdout).toMatch(
-      /^Account\s+CreatedDate \[.*\) \d+\/\d+ windows done, \d+ read, .* FAILED: window \[/,
+      /^Account\s+CreatedDate \[.*\)\s+\d+\/\d+ windows done, \d+ read, .* FAILED: window \[/m,
     );
     const { rows: bf } = await client.query(
       `SELECT id::int AS id, status, ${ISO('until')} AS until FROM sfsync.backfills WHERE target_schema = 'bf4'`,

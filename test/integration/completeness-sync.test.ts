@@ -1,4 +1,4 @@
-// Issue 4: nothing is lost. Late commits, ties across a page boundary, hard deletes (getDeleted and reconciliation),
+// Completeness: nothing is lost. Late commits, ties across a page boundary, hard deletes (getDeleted and reconciliation),
 // formula changes without a SystemModstamp bump, new fields back-filled, and verify. Emulator over HTTP + PostgreSQL.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
-// bulkCsvStream over real HTTP against a scripted results endpoint (socket-level faults on port 0, architecture
-// §4.9 #12): the byte-level cases the emulator need not produce on demand (resets mid-body, pages without a final
-// newline, NUL bytes, gzip cut short).
+// bulkCsvStream over real HTTP against a scripted results endpoint (socket-level faults on port 0): the byte-level
+// cases the emulator need not produce on demand (resets mid-body, pages without a final newline, NUL bytes, gzip cut
+// short).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
@@ -183,9 +183,9 @@ describe('bulkCsvStream faults', () => {
     );
   });
 
-  it('strips NUL bytes (§6.6) and passes every other byte untouched', async () => {
+  it('passes every body byte untouched, NUL included (copyCsv strips NUL once, for every load)', async () => {
     pages = [{ body: `${HEADER}\n"a\u0000b","é ""x""","1"\n`, records: 1 }];
-    expect(await drain(bulkCsvStream(client(), '750A', { expectedHeader: FIELDS }))).toBe('"ab","é ""x""","1"\n');
+    expect(await drain(bulkCsvStream(client(), '750A', { expectedHeader: FIELDS }))).toBe('"a\u0000b","é ""x""","1"\n');
   });
 
   it('re-mints the token once on 401 INVALID_SESSION_ID and replays the page request', async () => {

@@ -11,7 +11,8 @@ import { bulkCsvStream } from '../../extractors/bulk/csvStream.ts';
 import { createQueryJob, deleteJob, waitForJob } from '../../extractors/bulk/queryJob.ts';
 import { createDescribeCache, describeObject } from '../../extractors/describe.ts';
 import { getLimits } from '../../extractors/limits.ts';
-import { countRecords, restQueryRows } from '../../extractors/rest/query.ts';
+import { countRecords, queryPages } from '../../extractors/rest/query.ts';
+import { recordToRow } from '../../transforms/restPage.ts';
 import { type LimitInfo, createSalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import { buildSelect } from '../../extractors/soql.ts';
 import { createTokenProvider } from '../../extractors/client/tokenProvider.ts';
@@ -149,8 +150,8 @@ describe('describe and REST query', () => {
     const soql = buildSelect(spec, { fields: ['Id', 'Name', 'IsDeleted'] });
     const rows: (string | null)[][] = [];
     const fields = ['Id', 'Name', 'IsDeleted'].map((n) => spec.fields.find((f) => f.name === n)!);
-    for await (const row of restQueryRows(http, soql, { ...spec, fields }, { all: true, batchSize: 200 }))
-      rows.push([...row]);
+    for await (const page of queryPages(http, soql, { all: true, batchSize: 200 }))
+      for (const record of page.records) rows.push([...recordToRow(record, fields)]);
     const store = liveAndDeleted('Account');
     expect(rows.length).toBe(store.length);
     expect(new Map(rows.map((r) => [r[0], r[1]]))).toEqual(new Map(store.map((r) => [r.Id, r.Name ?? null])));

@@ -1,29 +1,19 @@
-// Issue 5 item 3: the API budget guard, driven by the emulator's API usage counters (Sforce-Limit-Info, /limits),
+// The API budget guard, driven by the emulator's API usage counters (Sforce-Limit-Info, /limits),
 // in-process and through the CLI (exit code 4 and a last line naming the limit).
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { type Config, loadConfig } from '../../lib/config.ts';
+import type { Config } from '../../lib/config.ts';
 import { BudgetError } from '../../lib/errors.ts';
-import { silentLogger } from '../../lib/log.ts';
-import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
 import { lastLine, runCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
-import { syncAll } from '../../pipelines/sync/syncAll.ts';
-import { withRunContext } from '../../pipelines/runtime/runContext.ts';
+import { syncConfig, syncInProcess } from '../support/sync.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
 let client: pg.Client;
 const DAILY = 15_000;
-
-function env(schema: string): Record<string, string> {
-  return {
-    ...emulatorEnv(emulator, db.url),
-    SFSYNC_SCHEMA: schema,
-  };
-}
 
 /** The budget settings are optional Config fields until lib/config.ts reads SFSYNC_MAX_*_API_SHARE. */
 function config(
@@ -31,15 +21,8 @@ function config(
   objects: string[],
   shares: { maxOrgApiShare?: number; maxRunApiShare?: number } = {},
 ): Config {
-  const base = loadConfig(
-    { ...env(schema), SFSYNC_CONCURRENCY: '1', LOG_LEVEL: 'silent' },
-    { objects: objects.join(',') },
-  );
+  const base = syncConfig(emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: schema, SFSYNC_CONCURRENCY: '1' }), objects);
   return { ...base, ...shares } as Config;
-}
-
-async function sync(cfg: Config): Promise<RunSummary[]> {
-  return withRunContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
 }
 
 describe('API budget guard', () => {
@@ -59,7 +42,7 @@ describe('API budget guard', () => {
 
   it('starts no object when the org already uses 80% of its daily API allowance, and says which limit', async () => {
     emulator.admin.setApiUsage(Math.ceil(DAILY * 0.8) + 1, DAILY);
-    const summaries = await sync(config('borg', ['Account', 'Contact']));
+    const summaries = await syncInProcess(config('borg', ['Account', 'Contact']));
     expect(summaries.map((s) => s.status)).toEqual(['failed', 'failed']);
     for (const s of summaries) {
       expect(s.error).toBeInstanceOf(BudgetError);
@@ -74,7 +57,9 @@ describe('API budget guard', () => {
   it('stops starting objects once this run spent its share, and records the calls and Bulk jobs each object spent', async () => {
     const before = emulator.admin.counters();
     // 0.01% of 15,000 = 1.5 calls: the first object may start (nothing spent), the second may not.
-    const summaries = await sync(config('brun', ['Account', 'Contact', 'Opportunity'], { maxRunApiShare: 0.0001 }));
+    const summaries = await syncInProcess(
+      config('brun', ['Account', 'Contact', 'Opportunity'], { maxRunApiShare: 0.0001 }),
+    );
     expect(summaries.map((s) => s.status)).toEqual(['succeeded', 'failed', 'failed']);
     expect(String(summaries[1]?.error)).toMatch(
       /DailyApiRequests: this run spent \d+ of the org's 15000, at or over the 0.01% one run may use/,
@@ -95,7 +80,7 @@ describe('API budget guard', () => {
 
   it('never reports REQUEST_LIMIT_EXCEEDED as success, and starts nothing after it', async () => {
     emulator.admin.addFault({ route: /GET .*\/sobjects\/Account\/describe/, kind: 'requestLimit' });
-    const summaries = await sync(config('blimit', ['Account', 'Contact']));
+    const summaries = await syncInProcess(config('blimit', ['Account', 'Contact']));
     expect(summaries.map((s) => s.status)).toEqual(['failed', 'failed']);
     expect(String(summaries[0]?.error)).toMatch(/REQUEST_LIMIT_EXCEEDED/);
     expect(String(summaries[1]?.error)).toMatch(/REQUEST_LIMIT_EXCEEDED/);
@@ -104,7 +89,10 @@ describe('API budget guard', () => {
 
   it('exits 4 from the CLI with a last line naming the limit, and 4 again when Salesforce refuses every call', async () => {
     emulator.admin.setApiUsage(DAILY - 100, DAILY);
-    const guarded = await runCli(['sync', '--objects', 'Account,Contact'], env('bcli'));
+    const guarded = await runCli(
+      ['sync', '--objects', 'Account,Contact'],
+      emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bcli' }),
+    );
     expect(guarded.code, guarded.stderr).toBe(4);
     expect(lastLine(guarded.stderr)).toMatch(
       /^sfsync: partial run: API budget: DailyApiRequests: 149\d\d of the org's 15000 in use.*not started: Account, Contact$/,
@@ -112,7 +100,10 @@ describe('API budget guard', () => {
     expect(guarded.stdout).toMatch(/Account\s+NOT STARTED/);
 
     emulator.admin.setApiUsage(DAILY, DAILY);
-    const refused = await runCli(['sync', '--objects', 'Account'], env('bcli'));
+    const refused = await runCli(
+      ['sync', '--objects', 'Account'],
+      emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bcli' }),
+    );
     expect(refused.code, refused.stderr).toBe(4);
     expect(lastLine(refused.stderr)).toMatch(
       /^sfsync: partial run: API budget: Salesforce answered REQUEST_LIMIT_EXCEEDED/,

@@ -1,4 +1,4 @@
-// Issue 5 fault suite through the CLI as users run it: exit codes and the one last stderr line, for injected
+// The fault suite through the CLI as users run it: exit codes and the one last stderr line, for injected
 // server faults and for bad input (private key, login URL, object names). Nothing may be loaded by a failed run.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -67,7 +67,7 @@ describe('sfsync sync (CLI) under faults and bad input', () => {
 
   it.each([
     ['REQUEST_LIMIT_EXCEEDED on the Bulk job create', { kind: 'requestLimit' }, /REQUEST_LIMIT_EXCEEDED/, 4],
-    // These two are retried as smaller cursor windows first (issue 5 item 1): 1 + 3 splits, all refused.
+    // These two are retried as smaller cursor windows first: 1 + 3 splits, all refused.
     [
       'QUERY_TIMEOUT on the Bulk job create',
       { kind: 'queryTimeout', times: 4 },

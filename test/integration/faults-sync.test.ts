@@ -1,51 +1,24 @@
-// Issue 5 fault suite, in-process: the emulator's fault injection played under `syncAll` against a real PostgreSQL.
+// The fault suite, in-process: the emulator's fault injection played under `syncAll` against a real PostgreSQL.
 // Every case asserts the outcome (complete and equal to the org, or failed with the right error) and that nothing
 // was lost, duplicated or half-applied (watermark untouched on failure).
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator, type FaultSpec } from '../../emulator/index.ts';
-import { describeObject } from '../../extractors/describe.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
-import { loadConfig } from '../../lib/config.ts';
-import { silentLogger } from '../../lib/log.ts';
 import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
-import type { RunContext } from '../../pipelines/runtime/runContext.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
-import { syncAll } from '../../pipelines/sync/syncAll.ts';
-import { withRunContext } from '../../pipelines/runtime/runContext.ts';
+import { byObject, describeSpec, syncConfig, syncInProcess } from '../support/sync.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
 let client: pg.Client;
 const specs = new Map<string, ObjectSpec>();
 
-function config(schema: string, objects: string[], concurrency = 4) {
-  return loadConfig(
-    {
-      ...emulatorEnv(emulator, db.url),
-      SFSYNC_SCHEMA: schema,
-      SFSYNC_CONCURRENCY: String(concurrency),
-      LOG_LEVEL: 'silent',
-    },
-    { objects: objects.join(',') },
-  );
-}
-
-/** One `sfsync sync`, in-process; `before` runs after login, just before the objects start. */
-async function sync(
-  schema: string,
-  objects: string[],
-  before?: (ctx: RunContext) => void,
-): Promise<Map<string, RunSummary>> {
-  const summaries = await withRunContext(config(schema, objects), silentLogger(), (ctx) => {
-    before?.(ctx);
-    return syncAll(ctx, false);
-  });
-  return new Map(summaries.map((s) => [s.object, s]));
-}
+const config = (schema: string, objects: string[]) =>
+  syncConfig(emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: schema, SFSYNC_CONCURRENCY: '4' }), objects);
 
 function expectSucceeded(s: RunSummary | undefined): void {
   expect(s?.status, String(s?.error)).toBe('succeeded');
@@ -54,8 +27,7 @@ function expectSucceeded(s: RunSummary | undefined): void {
 async function specOf(object: string): Promise<ObjectSpec> {
   let spec = specs.get(object);
   if (!spec) {
-    spec = (await withRunContext(config('unused', [object]), silentLogger(), (ctx) => describeObject(ctx.sf, object)))
-      .spec;
+    spec = await describeSpec(config('unused', [object]), object);
     specs.set(object, spec);
   }
   return spec;
@@ -126,7 +98,7 @@ describe('sync under injected faults', () => {
       message: 'boom',
     });
     fault({ route: LATER_PAGE, kind: 'status', status: 503, retryAfter: 1 });
-    const s = (await sync('s503', ['Account'])).get('Account');
+    const s = (await syncInProcess(config('s503', ['Account'])))[0];
     expectSucceeded(s);
     expect(s?.via).toBe('bulk');
     expect(emulator.admin.faults()).toEqual([]);
@@ -143,7 +115,7 @@ describe('sync under injected faults', () => {
     fault({ route: LATER_PAGE, kind: 'reset' });
     fault({ route: FIRST_PAGE, kind: 'truncate', afterBytes: 3000 });
     fault({ route: LATER_PAGE, kind: 'truncate', afterBytes: 1500 });
-    const s = (await sync('strunc', ['Contact'])).get('Contact');
+    const s = (await syncInProcess(config('strunc', ['Contact'])))[0];
     expectSucceeded(s);
     expect(emulator.admin.faults()).toEqual([]);
     expect(requests('POST', /\/jobs\/query$/)).toHaveLength(1);
@@ -155,7 +127,7 @@ describe('sync under injected faults', () => {
 
   it('re-mints the token once after 401 INVALID_SESSION_ID in the middle of a Bulk result download and replays the page', async () => {
     fault({ route: LATER_PAGE, kind: 'invalidSession' });
-    const s = (await sync('s401', ['Opportunity'])).get('Opportunity');
+    const s = (await syncInProcess(config('s401', ['Opportunity'])))[0];
     expectSucceeded(s);
     expect(emulator.admin.faults()).toEqual([]);
     // The login, then exactly one re-mint.
@@ -166,7 +138,9 @@ describe('sync under injected faults', () => {
 
   it('shares ONE re-mint among four concurrent objects when every session expires mid-run', async () => {
     const objects = ['Account', 'Contact', 'Opportunity', 'Invoice__c'];
-    const all = await sync('sherd', objects, () => emulator.admin.expireAllSessions());
+    const all = byObject(
+      await syncInProcess(config('sherd', objects), { before: () => emulator.admin.expireAllSessions() }),
+    );
     for (const o of objects) expectSucceeded(all.get(o));
     const unauthorized = emulator.admin.requestLog().filter((e) => e.status === 401);
     expect(unauthorized.length).toBeGreaterThanOrEqual(2);
@@ -175,12 +149,12 @@ describe('sync under injected faults', () => {
   });
 
   it('waits out a slow response and retries a 503 on a REST query page of an incremental run', async () => {
-    expectSucceeded((await sync('sinc', ['Account'])).get('Account'));
+    expectSucceeded((await syncInProcess(config('sinc', ['Account'])))[0]);
     touch('Account', 5, 'Name', (i) => `Delta ${i} after a slow page`);
     // One query, sized by its own first page: the 503 is retried, and the retry is the slow one.
     fault({ route: /GET .*\/queryAll\?q=SELECT/, kind: 'status', status: 503, retryAfter: 1 });
     fault({ route: /GET .*\/queryAll\?q=SELECT/, kind: 'delay', ms: 300 });
-    const s = (await sync('sinc', ['Account'])).get('Account');
+    const s = (await syncInProcess(config('sinc', ['Account'])))[0];
     expectSucceeded(s);
     expect(s).toMatchObject({ mode: 'incremental', via: 'rest', rowsUpdated: 5 });
     expect(emulator.admin.faults()).toEqual([]);
@@ -188,11 +162,11 @@ describe('sync under injected faults', () => {
   });
 
   it('retries a REST response whose JSON body breaks off mid-way (found by the soak: axios "stream has been aborted")', async () => {
-    expectSucceeded((await sync('scut', ['Contact'])).get('Contact'));
+    expectSucceeded((await syncInProcess(config('scut', ['Contact'])))[0]);
     touch('Contact', 3, 'LastName', (i) => `Cut ${i}`);
     fault({ route: /GET .*\/queryAll\?q=SELECT%20Id/, kind: 'truncate', afterBytes: 5 });
     fault({ route: /GET .*\/queryAll\?q=SELECT%20Id/, kind: 'truncate', afterBytes: 100 });
-    const s = (await sync('scut', ['Contact'])).get('Contact');
+    const s = (await syncInProcess(config('scut', ['Contact'])))[0];
     expectSucceeded(s);
     expect(s).toMatchObject({ mode: 'incremental', via: 'rest', rowsUpdated: 3 });
     expect(emulator.admin.faults()).toEqual([]);
@@ -210,14 +184,14 @@ describe('sync under injected faults', () => {
     'fails an incremental run on %s, leaving rows and watermark untouched; the next run catches up',
     async (_name, kind, pattern) => {
       const schema = `sfatal_${kind.kind.toLowerCase()}`;
-      expectSucceeded((await sync(schema, ['Lead'])).get('Lead'));
+      expectSucceeded((await syncInProcess(config(schema, ['Lead'])))[0]);
       const before = await watermark(schema, 'Lead');
       const { rows: snapshot } = await client.query(
         `SELECT md5(string_agg(t::text, '' ORDER BY id)) AS h FROM "${schema}".lead t`,
       );
       touch('Lead', 4, 'Company', (i) => `Changed ${schema} ${i}`);
       fault({ route: /GET .*\/queryAll\?q=SELECT/, ...kind });
-      const s = (await sync(schema, ['Lead'])).get('Lead');
+      const s = (await syncInProcess(config(schema, ['Lead'])))[0];
       expect(s?.status).toBe('failed');
       expect(String(s?.error)).toMatch(pattern);
       expect(await watermark(schema, 'Lead')).toBe(before);
@@ -232,7 +206,7 @@ describe('sync under injected faults', () => {
       expect(runs[0].status).toBe('failed');
       expect(runs[0].error).toMatch(pattern);
 
-      expectSucceeded((await sync(schema, ['Lead'])).get('Lead'));
+      expectSucceeded((await syncInProcess(config(schema, ['Lead'])))[0]);
       await expectComplete(schema, 'Lead');
     },
   );
@@ -240,7 +214,7 @@ describe('sync under injected faults', () => {
   it('retries a Bulk job that ends Failed as two smaller cursor windows and loads everything once', async () => {
     fault({ route: /POST .*\/jobs\/query$/, kind: 'bulkJobFailed', message: 'InternalServerError : retry later' });
     const creates = requests('POST', /\/jobs\/query$/).length;
-    const s = (await sync('sjob', ['Account'])).get('Account');
+    const s = (await syncInProcess(config('sjob', ['Account'])))[0];
     expectSucceeded(s);
     await expectComplete('sjob', 'Account');
     // The failed job, then one job per half (§6.2: a failed job is retried with less work, not as is).
@@ -258,7 +232,7 @@ describe('sync under injected faults', () => {
       message: 'InternalServerError : retry later',
       times: 4,
     });
-    const s = (await sync('sjob2', ['Account'])).get('Account');
+    const s = (await syncInProcess(config('sjob2', ['Account'])))[0];
     expect(s?.status).toBe('failed');
     expect(String(s?.error)).toMatch(
       /ended Failed: InternalServerError : retry later \(window \[start, \S+\), after 3 split\(s\)\)/,
@@ -267,13 +241,13 @@ describe('sync under injected faults', () => {
     expect(await watermark('sjob2', 'Account')).toBeNull();
     expect(await rowCount('sjob2', 'account')).toBe(0);
 
-    expectSucceeded((await sync('sjob2', ['Account'])).get('Account'));
+    expectSucceeded((await syncInProcess(config('sjob2', ['Account'])))[0]);
     await expectComplete('sjob2', 'Account');
   });
 
   it('gives up on a result page that keeps dropping after a bounded number of tries, loading nothing and keeping no watermark', async () => {
     fault({ route: LATER_PAGE, kind: 'reset', times: 50 });
-    const s = (await sync('sdrop', ['Invoice__c'])).get('Invoice__c');
+    const s = (await syncInProcess(config('sdrop', ['Invoice__c'])))[0];
     expect(s?.status).toBe('failed');
     expect(String(s?.error)).toMatch(/ECONNRESET|socket hang up|premature/i);
     // DEFAULT_HTTP_RETRY.attempts, not attempts x attempts (the page loop used to retry what SalesforceHttp had retried).

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FieldSpec, ObjectSpec, Row } from '../../schemas/records.ts';
 import { DataError } from '../../lib/errors.ts';
-import { copyCsv, copyRows } from '../../loaders/copyCsv.ts';
+import { copyCsv } from '../../loaders/copyCsv.ts';
+import { copyRows } from '../support/copyRows.ts';
 import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';
 import { withTransaction } from '../../loaders/postgres.ts';
 import { pgTypeOf } from '../../schemas/fieldTypes.ts';
@@ -136,10 +137,16 @@ describe('copyCsv / copyRows', () => {
     expectHardValues(await readBack());
   });
 
-  it('strips NUL bytes from the CSV stream', async () => {
+  it('strips NUL bytes from Bulk CSV bytes and from encoded REST rows', async () => {
     const row = bulkCsv([['a1', 'nu\0l', '', '', '', '', '', '', '', '']]);
     await copyCsv(client, { schema: 'sf', table: 'hard__c', columns, source: Readable.from([Buffer.from(row)]) });
-    expect((await readBack())[0]!.text__c).toBe('nul');
+    await copyRows(client, {
+      schema: 'sf',
+      table: 'hard__c',
+      columns,
+      rows: [['a2', '\0n\0u\0l\0', null, null, null, null, null, null, null, null]],
+    });
+    expect((await readBack()).map((r) => r.text__c)).toEqual(['nul', 'nul']);
   });
 
   it('fails a bad value with a DataError naming the table, column and line, and rolls back', async () => {

@@ -2,9 +2,10 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FieldSpec, ObjectSpec, Row } from '../../schemas/records.ts';
-import { copyCsv, copyRows } from '../../loaders/copyCsv.ts';
+import { copyCsv } from '../../loaders/copyCsv.ts';
+import { copyRows } from '../support/copyRows.ts';
 import { ensureTable } from '../../loaders/ddl.ts';
-import { markDeleted, maxCursor, mergeStage, updateColumns } from '../../loaders/merge.ts';
+import { markDeletedAsOf, maxCursor, mergeStage, updateColumns } from '../../loaders/merge.ts';
 import { withTransaction } from '../../loaders/postgres.ts';
 import { createStage, STAGE_SCHEMA } from '../../loaders/stage.ts';
 import { pgTypeOf } from '../../schemas/fieldTypes.ts';
@@ -134,10 +135,16 @@ describe('staging and merge', () => {
   it('drops the stage on commit and on rollback', async () => {
     await load([['c1', 'a', 'false', T1]]);
     await expect(client.query('SELECT 1 FROM pg_temp.sfsync_stage_contact')).rejects.toThrow(/does not exist/);
-    await withTransaction(client, async () => {
-      await createStage(client, 'sf', 'contact');
-      throw new Error('boom');
-    }).catch(() => {});
+    let staged: unknown[] | undefined;
+    await expect(
+      withTransaction(client, async () => {
+        await createStage(client, 'sf', 'contact');
+        staged = (await client.query('SELECT 1 FROM pg_temp.sfsync_stage_contact')).rows;
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    // The stage existed inside the transaction: the rollback is what removed it.
+    expect(staged).toEqual([]);
     await expect(client.query('SELECT 1 FROM pg_temp.sfsync_stage_contact')).rejects.toThrow(/does not exist/);
   });
 
@@ -146,8 +153,15 @@ describe('staging and merge', () => {
       ['c1', 'a', 'false', T1],
       ['c2', 'b', 'false', T3],
     ]);
-    expect(await markDeleted(client, 'sf', 'contact', ['c1', 'missing'])).toBe(1);
-    expect(await markDeleted(client, 'sf', 'contact', ['c1'])).toBe(0);
+    const target = { schema: 'sf', table: 'contact', cursorColumn: 'systemmodstamp' };
+    // c2 was changed after its deletion (an undelete read in the same run): it stays live.
+    const deleted = [
+      { id: 'c1', deletedDate: T2 },
+      { id: 'c2', deletedDate: T2 },
+      { id: 'missing', deletedDate: T2 },
+    ];
+    expect(await markDeletedAsOf(client, target, deleted)).toBe(1);
+    expect(await markDeletedAsOf(client, target, [{ id: 'c1', deletedDate: T3 }])).toBe(0);
     const changed = await withTransaction(client, async () => {
       const stage = await createStage(client, 'sf', 'contact');
       await copyCsv(client, {

@@ -1,14 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  advanceWatermark,
-  finishRun,
-  getWatermark,
-  listRuns,
-  readStatus,
-  resetWatermark,
-  startRun,
-} from '../../loaders/state.ts';
+import { advanceWatermark, finishRun, getWatermark, listRuns, readStatus, startRun } from '../../loaders/state.ts';
 import { withTransaction } from '../../loaders/postgres.ts';
 import { migrate } from '../../migrations/index.ts';
 import { useTestDatabase } from '../support/db.ts';
@@ -53,44 +45,71 @@ describe('state', () => {
   afterAll(async () => client?.end());
 
   it('never moves a watermark backwards', async () => {
-    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toBeNull();
-    await advanceWatermark(client, { schema: 's', object: 'Account' }, 'SystemModstamp', '2024-05-01T10:00:00.123Z');
-    await advanceWatermark(client, { schema: 's', object: 'Account' }, 'SystemModstamp', '2024-04-01T00:00:00.000Z');
-    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toEqual({
+    const account = { schema: 's_forward', object: 'Account' };
+    expect(await getWatermark(client, account)).toBeNull();
+    await advanceWatermark(client, account, 'SystemModstamp', '2024-05-01T10:00:00.123Z');
+    await advanceWatermark(client, account, 'SystemModstamp', '2024-04-01T00:00:00.000Z');
+    expect(await getWatermark(client, account)).toEqual({
       cursorField: 'SystemModstamp',
       value: '2024-05-01T10:00:00.123Z',
     });
-    await advanceWatermark(client, { schema: 's', object: 'Account' }, 'SystemModstamp', '2024-05-02T00:00:00+02:00');
-    expect(await getWatermark(client, { schema: 's', object: 'Account' })).toEqual({
+    await advanceWatermark(client, account, 'SystemModstamp', '2024-05-02T00:00:00+02:00');
+    expect(await getWatermark(client, account)).toEqual({
       cursorField: 'SystemModstamp',
       value: '2024-05-01T22:00:00.000Z',
     });
   });
 
-  it('replaces the watermark when the cursor field changes, and resets it', async () => {
-    await advanceWatermark(client, { schema: 's', object: 'Lead' }, 'SystemModstamp', '2024-05-01T00:00:00.000Z');
-    await advanceWatermark(client, { schema: 's', object: 'Lead' }, 'LastModifiedDate', '2024-01-01T00:00:00.000Z');
-    expect(await getWatermark(client, { schema: 's', object: 'Lead' })).toEqual({
+  it('replaces the watermark when the cursor field changes, even with an earlier value', async () => {
+    const lead = { schema: 's_cursor', object: 'Lead' };
+    await advanceWatermark(client, lead, 'SystemModstamp', '2024-05-01T00:00:00.000Z');
+    await advanceWatermark(client, lead, 'LastModifiedDate', '2024-01-01T00:00:00.000Z');
+    expect(await getWatermark(client, lead)).toEqual({
       cursorField: 'LastModifiedDate',
       value: '2024-01-01T00:00:00.000Z',
     });
-    await resetWatermark(client, { schema: 's', object: 'Lead' });
-    expect(await getWatermark(client, { schema: 's', object: 'Lead' })).toBeNull();
+    await advanceWatermark(client, lead, 'SystemModstamp', '2023-06-01T00:00:00.000Z');
+    expect(await getWatermark(client, lead)).toEqual({
+      cursorField: 'SystemModstamp',
+      value: '2023-06-01T00:00:00.000Z',
+    });
   });
 
   it('a rolled-back transaction leaves the previous watermark', async () => {
-    await advanceWatermark(client, { schema: 's', object: 'Case' }, 'SystemModstamp', '2024-01-01T00:00:00.000Z');
-    await withTransaction(client, async () => {
-      await advanceWatermark(client, { schema: 's', object: 'Case' }, 'SystemModstamp', '2025-01-01T00:00:00.000Z');
-      throw new Error('crash before commit');
-    }).catch(() => {});
-    expect((await getWatermark(client, { schema: 's', object: 'Case' }))?.value).toBe('2024-01-01T00:00:00.000Z');
+    const target = { schema: 's_rollback', object: 'Case' };
+    await advanceWatermark(client, target, 'SystemModstamp', '2024-01-01T00:00:00.000Z');
+    let inside: string | undefined;
+    await expect(
+      withTransaction(client, async () => {
+        await advanceWatermark(client, target, 'SystemModstamp', '2025-01-01T00:00:00.000Z');
+        inside = (await getWatermark(client, target))?.value;
+        throw new Error('crash before commit');
+      }),
+    ).rejects.toThrow('crash before commit');
+    // The advance did happen inside the transaction: the rollback is what undid it.
+    expect(inside).toBe('2025-01-01T00:00:00.000Z');
+    expect(await getWatermark(client, target)).toEqual({
+      cursorField: 'SystemModstamp',
+      value: '2024-01-01T00:00:00.000Z',
+    });
+    // The connection is out of the transaction: the next write commits on its own.
+    await advanceWatermark(client, target, 'SystemModstamp', '2024-02-01T00:00:00.000Z');
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      expect((await getWatermark(other, target))?.value).toBe('2024-02-01T00:00:00.000Z');
+    } finally {
+      await other.end();
+    }
   });
 
   it('records runs and reports status per object', async () => {
-    const failed = await startRun(client, { schema: 's', object: 'Contact', mode: 'initial' });
+    const S = 's_runs';
+    // An object with a watermark and no run yet.
+    await advanceWatermark(client, { schema: S, object: 'Account' }, 'SystemModstamp', '2024-05-01T00:00:00.000Z');
+    const failed = await startRun(client, { schema: S, object: 'Contact', mode: 'initial' });
     await finishRun(client, failed, { status: 'failed', error: 'boom' });
-    const ok = await startRun(client, { schema: 's', object: 'Contact', mode: 'incremental' });
+    const ok = await startRun(client, { schema: S, object: 'Contact', mode: 'incremental' });
     expect(ok).toBeGreaterThan(failed);
     await finishRun(client, ok, {
       status: 'succeeded',
@@ -99,9 +118,9 @@ describe('state', () => {
       bulkJobIds: ['750x'],
       windowFrom: '2024-01-01T00:00:00.000Z',
     });
-    const running = await startRun(client, { schema: 's', object: 'Opportunity', mode: 'initial' });
+    const running = await startRun(client, { schema: S, object: 'Opportunity', mode: 'initial' });
 
-    const runs = await listRuns(client, { schema: 's', object: 'Contact', limit: 10 });
+    const runs = await listRuns(client, { schema: S, object: 'Contact', limit: 10 });
     expect(runs.map((r) => [r.id, r.status, r.error])).toEqual([
       [ok, 'succeeded', null],
       [failed, 'failed', 'boom'],
@@ -116,9 +135,9 @@ describe('state', () => {
     });
     expect(runs[0]!.durationMs).toBeGreaterThanOrEqual(0);
     expect(runs[0]!.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(await listRuns(client, { schema: 's', limit: 1 })).toHaveLength(1);
+    expect(await listRuns(client, { schema: S, limit: 1 })).toHaveLength(1);
 
-    const status = await readStatus(client, 's');
+    const status = await readStatus(client, S);
     const byObject = Object.fromEntries(status.map((s) => [s.object, s]));
     expect(byObject.Contact?.lastRun).toMatchObject({ id: ok, status: 'succeeded', rowsInserted: 5 });
     expect(byObject.Contact?.watermark).toBeNull();
@@ -128,6 +147,10 @@ describe('state', () => {
       finishedAt: null,
       durationMs: null,
     });
-    expect(byObject.Account).toMatchObject({ watermark: { cursorField: 'SystemModstamp' }, lastRun: null });
+    expect(byObject.Account).toMatchObject({
+      watermark: { cursorField: 'SystemModstamp', value: '2024-05-01T00:00:00.000Z' },
+      lastRun: null,
+    });
+    expect(Object.keys(byObject).sort()).toEqual(['Account', 'Contact', 'Opportunity']);
   });
 });

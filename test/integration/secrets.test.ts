@@ -1,4 +1,4 @@
-// Issue 5 item 8: access tokens, the private key, the client secret and the password never reach the output (at
+// No leaks: access tokens, the private key, the client secret and the password never reach the output (at
 // LOG_LEVEL=debug) or the run history, through logins of every flow, a sync, a 401 re-auth and failures.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,26 +1,24 @@
-// Large loads in cursor windows (issue 5 items 1, 3 and 6; issue 6 item 4), against the emulator and a real
+// Large loads in cursor windows, against the emulator and a real
 // PostgreSQL: each window is committed with its own watermark, a killed load resumes after the last committed window,
 // the budget guard stops an object between windows, and a direct COPY that meets a duplicate falls back to the merge.
 import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { describeObject } from '../../extractors/describe.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
-import { type Config, loadConfig } from '../../lib/config.ts';
+import type { Config } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { ensureTable } from '../../loaders/ddl.ts';
 import { startRun } from '../../loaders/state.ts';
 import { commitLoad, noTotals } from '../../pipelines/sync/commitLoad.ts';
 import type { RunContext } from '../../pipelines/runtime/runContext.ts';
 import { createProgress } from '../../pipelines/runtime/progress.ts';
-import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
 import { lastLine, runCli, startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
-import { syncAll } from '../../pipelines/sync/syncAll.ts';
+import { describeSpec, syncConfig, syncInProcess } from '../support/sync.ts';
 import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const db = useTestDatabase();
@@ -31,18 +29,10 @@ const DAILY = 15_000;
 /** 200 Accounts in windows of at most 40: at least five windows. */
 const WINDOW_ROWS = '40';
 
-function env(schema: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...emulatorEnv(emulator, db.url), SFSYNC_SCHEMA: schema, SFSYNC_WINDOW_ROWS: WINDOW_ROWS, ...extra };
-}
+const env = (schema: string, extra: Record<string, string> = {}) =>
+  emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: schema, SFSYNC_WINDOW_ROWS: WINDOW_ROWS, ...extra });
 
-function config(schema: string): Config {
-  return loadConfig({ ...env(schema), SFSYNC_CONCURRENCY: '1', LOG_LEVEL: 'silent' }, { objects: 'Account' });
-}
-
-async function sync(cfg: Config): Promise<RunSummary> {
-  const [summary] = await withRunContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
-  return summary!;
-}
+const config = (schema: string): Config => syncConfig(env(schema, { SFSYNC_CONCURRENCY: '1' }), ['Account']);
 
 async function expectComplete(schema: string): Promise<void> {
   const records = orgRecords(emulator.store, 'Account');
@@ -80,8 +70,7 @@ describe('large loads in cursor windows', () => {
     emulator = await createEmulator({ port: 0, accounts: 200, seed: 23, dailyApiLimit: DAILY });
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    accountSpec = (await withRunContext(config('unused'), silentLogger(), (ctx) => describeObject(ctx.sf, 'Account')))
-      .spec;
+    accountSpec = await describeSpec(config('unused'), 'Account');
   });
   afterEach(() => {
     emulator.admin.clearFaults();
@@ -95,7 +84,7 @@ describe('large loads in cursor windows', () => {
 
   it('loads an object larger than SFSYNC_WINDOW_ROWS as several Bulk jobs, one per window, every record once', async () => {
     const creates = jobCreates();
-    const s = await sync(config('wall'));
+    const [s] = await syncInProcess(config('wall'));
     expect(s.status, String(s.error)).toBe('succeeded');
     await expectComplete('wall');
     const run = await one<{ jobs: number; fetched: number; status: string; bytes: number }>(
@@ -175,7 +164,7 @@ describe('large loads in cursor windows', () => {
     expect(runRow!.error).toMatch(/API budget/);
 
     emulator.admin.setApiUsage(0, DAILY);
-    const next = await sync(config('wbudget'));
+    const [next] = await syncInProcess(config('wbudget'));
     expect(next.status, String(next.error)).toBe('succeeded');
     await expectComplete('wbudget');
   });
@@ -184,11 +173,8 @@ describe('large loads in cursor windows', () => {
     emulator.admin.setBulkLatency({ latencyMs: 300 });
     const from = emulator.admin.requestLog().length;
     const objects = ['Account', 'Contact', 'Opportunity', 'Lead'];
-    const cfg = loadConfig(
-      { ...env('wslots'), SFSYNC_CONCURRENCY: '1', SFSYNC_WINDOW_ROWS: '1000000', LOG_LEVEL: 'silent' },
-      { objects: objects.join(',') },
-    );
-    const summaries = await withRunContext(cfg, silentLogger(), (ctx) => syncAll(ctx, false));
+    const cfg = syncConfig(env('wslots', { SFSYNC_CONCURRENCY: '1', SFSYNC_WINDOW_ROWS: '1000000' }), objects);
+    const summaries = await syncInProcess(cfg);
     expect(summaries.map((s) => [s.object, s.status])).toEqual(objects.map((o) => [o, 'succeeded']));
     const log = emulator.admin.requestLog().slice(from);
     const creates = log.flatMap((e, i) => (e.method === 'POST' && /\/jobs\/query$/.test(e.path) ? [i] : []));

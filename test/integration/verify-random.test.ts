@@ -1,4 +1,4 @@
-// Done-when of issue 4: a long randomized history of inserts, updates, deletes, undeletes and hard deletes
+// The completeness acceptance test: a long randomized history of inserts, updates, deletes, undeletes and hard deletes
 // interleaved with syncs (one CLI sync killed with SIGKILL mid-run), then reconcile: verify passes and every table
 // equals the org. Fixed seed (SFSYNC_TEST_SEED overrides); the seed is in every failure message.
 import pg from 'pg';

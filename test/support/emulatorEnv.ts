@@ -1,9 +1,11 @@
-// The environment a user would export to point sfsync at the emulator (JWT flow) and a test database.
+// The environment a user would export to point sfsync at the emulator (JWT flow) and a test database, plus any
+// further settings (SFSYNC_SCHEMA, LOG_LEVEL, ...), which win over the defaults.
 import type { Emulator } from '../../emulator/index.ts';
 
 export function emulatorEnv(
   emulator: Pick<Emulator, 'loginUrl' | 'clientId' | 'username' | 'privateKeyPath'>,
   databaseUrl: string,
+  settings: Record<string, string> = {},
 ): Record<string, string> {
   return {
     SF_LOGIN_URL: emulator.loginUrl,
@@ -11,5 +13,6 @@ export function emulatorEnv(
     SF_USERNAME: emulator.username,
     SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
     DATABASE_URL: databaseUrl,
+    ...settings,
   };
 }

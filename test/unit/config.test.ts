@@ -65,6 +65,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, SF_LOGIN_URL: 'http://127.0.0.1:8080' }, {}, dir).salesforce?.loginUrl).toBe(
       'http://127.0.0.1:8080',
     );
+    expect(loadConfig({ ...base, SF_LOGIN_URL: 'http://[::1]:8080' }, {}, dir).salesforce?.loginUrl).toBe(
+      'http://[::1]:8080',
+    );
+    // The same rule as the login itself: loopback allows http, not any other scheme.
+    expect(problemsOf({ ...base, SF_LOGIN_URL: 'ftp://127.0.0.1' })).toContain('https');
   });
 
   it('reports an unreadable key file without its contents', () => {

@@ -3,8 +3,8 @@
 // passes. Pages come from a function here: the paging logic alone, on top of the emulator tests over HTTP.
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
-import { followPages, parseQueryPage } from '../../extractors/rest/query.ts';
-import { peekNextRecordsUrl } from '../../pipelines/sync/restPages.ts';
+import { followPages, parseQueryPage, peekNextRecordsUrl } from '../../extractors/rest/query.ts';
+
 
 interface Page {
   totalSize: number;

@@ -17,8 +17,8 @@ import { createTokenProvider } from '../../extractors/client/tokenProvider.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { DataError } from '../../lib/errors.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { csvTextOf } from '../../transforms/csvPage.ts';
-import { openRestCsvReader } from '../../pipelines/sync/restPages.ts';
+import { csvTextOf } from '../../transforms/restPage.ts';
+import { openRestCsvReader } from '../../pipelines/sync/restLoad.ts';
 import { orgRecords } from '../support/org.ts';
 
 const log = silentLogger();

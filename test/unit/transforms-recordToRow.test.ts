@@ -1,7 +1,7 @@
-import { parse } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
-import { recordToRow } from '../../transforms/recordToRow.ts';
+import { recordToRow } from '../../transforms/restPage.ts';
+import { parseJsonNumbersAsText } from '../../extractors/rest/exactJson.ts';
 import { parseQueryPage } from '../../extractors/rest/query.ts';
 import type { FieldSpec } from '../../schemas/records.ts';
 
@@ -43,12 +43,37 @@ describe('recordToRow', () => {
     ]);
   });
 
-  it('JSON.parse would have lost the currency digits (the reason for lossless-json)', () => {
-    expect(String(JSON.parse('12345678901234567.89'))).not.toBe('12345678901234567.89');
+  it('keeps every digit of a 20-digit number and of long decimals, from the REST page text to the Row', () => {
+    const values = {
+      Big__c: '12345678901234567890',
+      Amount__c: '-98765432109876543.21',
+      Count__c: '9007199254740993',
+      Ratio__c: '0.12345678901234567890123456789',
+    };
+    // Each value is beyond what a double holds: parsed with JSON.parse, it would come back with other digits.
+    for (const literal of Object.values(values)) expect(String(JSON.parse(literal)), literal).not.toBe(literal);
+    const text =
+      '{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Deal__c"},"Id":"a00000000000002AAA",' +
+      Object.entries(values)
+        .map(([name, literal]) => `"${name}":${literal}`)
+        .join(',') +
+      '}]}';
+    const record = parseQueryPage(text, '/q').records[0]!;
+    const spec = [
+      f('Id', 'id'),
+      f('Big__c', 'double'),
+      f('Amount__c', 'currency'),
+      f('Count__c', 'int'),
+      f('Ratio__c', 'double'),
+    ];
+    expect(recordToRow(record, spec)).toEqual(['a00000000000002AAA', ...Object.values(values)]);
   });
 
   it('keeps text exactly, including quotes, newlines and non-ASCII', () => {
-    const record = parse('{"Id":"x","Note__c":"Line1\\nLine2 \\"q\\" é 😀"}') as Record<string, unknown>;
+    const record = parseJsonNumbersAsText('{"Id":"x","Note__c":"Line1\\nLine2 \\"q\\" é 😀"}') as Record<
+      string,
+      unknown
+    >;
     expect(recordToRow(record, [f('Id'), f('Note__c')])).toEqual(['x', 'Line1\nLine2 "q" é 😀']);
   });
 

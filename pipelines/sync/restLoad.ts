@@ -1,15 +1,28 @@
-// A REST delta (salesforce-api.md §4.1-4.3) as COPY-ready pages. The first page is parsed here: its totalSize
-// decides between REST and Bulk, this thread is otherwise only checking the table, and most nightly deltas are one
-// page. The bytes of every later page go to a worker thread (csvPageWorker.ts), started only when there is a second
-// page (it boots while that page is fetched), which parses them with exact numbers and encodes CSV while this
-// thread runs the COPY and merge of the page before: the load's statements are never held up by a page being parsed.
+// A REST load (docs/salesforce.md#rest-query-paging): the delta's query, page by page, into one commitLoad. The
+// first page is parsed here: its totalSize decides between REST and Bulk, and most nightly deltas are one page. Every
+// later page goes to a worker thread (transforms/restPage.ts), started only when there is a second page (it boots
+// while that page is fetched), which parses it with exact numbers and encodes CSV while this thread runs the COPY
+// and merge of the page before: the load's statements are never held up by a page being parsed.
 import { Worker } from 'node:worker_threads';
-import { followPages, queryPath } from '../../extractors/rest/query.ts';
+import type pg from 'pg';
+import { buildSelect } from '../../extractors/soql.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
+import type { RunContext } from '../runtime/runContext.ts';
+import { type CommitRequest, type CommitResult, commitLoad, noTotals, type Source } from './commitLoad.ts';
+import type { Plan } from './plan.ts';
+import { followPages, pageBytesAhead, queryPath } from '../../extractors/rest/query.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import type { FieldSpec } from '../../schemas/records.ts';
 import { DataError, SfsyncError } from '../../lib/errors.ts';
-import { type CsvPage, type EncodedPage, encodePage, ownBuffer } from '../../transforms/csvPage.ts';
-import type { PageReply, PageRequest } from '../../transforms/csvPageWorker.ts';
+import {
+  type CsvPage,
+  type EncodedPage,
+  encodePage,
+  ownBuffer,
+  PAGE_WORKER,
+  type PageReply,
+  type PageRequest,
+} from '../../transforms/restPage.ts';
 
 export interface RestCsvReader {
   /** Runs the query (queryAll: deleted records too, §4.5) and returns its first page, encoded. */
@@ -21,25 +34,14 @@ export interface RestCsvReader {
   close(): Promise<void>;
 }
 
-/**
- * §4.1: Salesforce writes totalSize, done and nextRecordsUrl before records, so the link is in a page's first bytes.
- * Only top-level keys come before the first `"records"` (a child subquery's own link lies inside the records), and
- * the link is a path with nothing to escape. A page laid out otherwise gives no guess.
- */
-export function peekNextRecordsUrl(page: Uint8Array): string | undefined {
-  const head = Buffer.from(page.buffer, page.byteOffset, Math.min(page.byteLength, 2048)).toString('latin1');
-  const records = head.indexOf('"records"');
-  if (records < 0) return undefined;
-  return /"nextRecordsUrl"\s*:\s*"([^"\\]+)"/.exec(head.slice(0, records))?.[1];
-}
-
 /** The worker: the bundle's own file, or the TypeScript entry through bin/tsxWorker.js when running the sources. */
 function startWorker(fields: readonly FieldSpec[]): Worker {
   const here = import.meta.url;
-  const data = { fields: fields.map((f) => ({ name: f.name })) };
-  if (!here.endsWith('.ts')) return new Worker(new URL('./csvPageWorker.js', here), { workerData: data });
+  // Only the names: recordToRow reads no other member.
+  const data = { role: PAGE_WORKER, fields: fields.map((f) => ({ name: f.name })) };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./restPage.js', here), { workerData: data });
   return new Worker(new URL('../../bin/tsxWorker.js', here), {
-    workerData: { ...data, entry: new URL('../../transforms/csvPageWorker.ts', here).href },
+    workerData: { ...data, entry: new URL('../../transforms/restPage.ts', here).href },
   });
 }
 
@@ -93,24 +95,8 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       worker!.postMessage(request, ownBuffer(body));
     });
   };
-  const getBytes = (path: string) => {
-    const bytes = http.getBytes(path, { signal });
-    // A guess nobody asks for (below) is dropped; its failure must not go unhandled.
-    bytes.catch(() => {});
-    return bytes;
-  };
-  // The page after this one is requested as soon as this one's bytes are in (its link read from them), not once the
-  // worker has parsed it: fetching and parsing overlap. Pages are still followed by the parsed link (followPages);
-  // a guess it does not ask for is dropped.
-  let guess: { path: string; bytes: Promise<Buffer> } | undefined;
-  const fetchPage = async (path: string) => {
-    const bytes = guess?.path === path ? guess.bytes : getBytes(path);
-    guess = undefined;
-    const body = await bytes;
-    const next = peekNextRecordsUrl(body);
-    if (next !== undefined && next !== path && !closed) guess = { path: next, bytes: getBytes(next) };
-    return encode(body, path);
-  };
+  const pageBytes = pageBytesAhead(http, signal);
+  const fetchPage = async (path: string) => encode(await pageBytes(path), path);
   const refused = () => new SfsyncError('WORKER', 'the REST page reader is closed');
   return {
     async first(soql) {
@@ -147,4 +133,47 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       await worker?.terminate();
     },
   };
+}
+
+/** §4.5: queryAll (deleted records too) in cursor order, from the plan's lower bound. */
+export const restSoql = (spec: ObjectSpec, plan: Plan) =>
+  buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
+
+/** `first`: the query's first page when load() already asked for it; used once (a second open re-runs the query). */
+export async function loadRest(
+  ctx: RunContext,
+  client: pg.PoolClient,
+  spec: ObjectSpec,
+  plan: Plan,
+  runId: number,
+  extras: Pick<CommitRequest, 'serverNow' | 'overlapMinutes' | 'deletes'>,
+  reader: RestCsvReader,
+  first?: EncodedPage,
+): Promise<CommitResult & { via: 'rest' }> {
+  let opened = first;
+  const open = (): Source => {
+    const live = { records: 0 };
+    ctx.progress?.update(spec.name, { phase: 'rest', records: 0, live });
+    const onPage = (n: number) => {
+      live.records += n;
+    };
+    const start = opened;
+    opened = undefined;
+    const pages = (async function* () {
+      yield* reader.pages(start ?? (await reader.first(restSoql(spec, plan))), onPage);
+    })();
+    return { kind: 'pages', pages };
+  };
+  const result = await commitLoad(ctx, client, {
+    spec,
+    mode: plan.mode,
+    runId,
+    window: {},
+    planFrom: plan.from,
+    open,
+    bulkJobIds: [],
+    before: noTotals(),
+    ...extras,
+  });
+  return { ...result, via: 'rest' };
 }

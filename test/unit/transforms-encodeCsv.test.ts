@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { Row } from '../../schemas/records.ts';
-import { encodeCsvChunks, encodeCsvLine } from '../../transforms/encodeCsv.ts';
+import { encodeCsvLine } from '../../transforms/restPage.ts';
 
 const HARD: Row = [
   'say "hi"',
@@ -37,25 +37,7 @@ describe('encodeCsvLine', () => {
     expect(record).toEqual(HARD.map((v) => v ?? ''));
   });
 
-  it('drops NUL characters, which PostgreSQL text cannot hold', () => {
-    expect(encodeCsvLine(['a\0b'])).toBe('"ab"\n');
-  });
-});
-
-describe('encodeCsvChunks', () => {
-  it('batches many rows into few chunks and keeps every row', async () => {
-    const rows: Row[] = Array.from({ length: 5000 }, (_, i) => [String(i), 'x'.repeat(50)]);
-    const chunks = await collect(encodeCsvChunks(from(rows), 2));
-    expect(chunks.length).toBeGreaterThan(1);
-    expect(chunks.length).toBeLessThan(20);
-    const records = parse(chunks.join('')) as string[][];
-    expect(records).toHaveLength(5000);
-    expect(records[4999]).toEqual(['4999', 'x'.repeat(50)]);
-  });
-
-  it('rejects a row of the wrong width with its position', async () => {
-    await expect(collect(encodeCsvChunks(from([['1', '2'], ['3']]), 2))).rejects.toThrow(
-      /row 2 has 1 values, expected 2/,
-    );
+  it('leaves NUL characters to copyCsv, the one place that strips them', () => {
+    expect(encodeCsvLine(['a\0b'])).toBe('"a\0b"\n');
   });
 });

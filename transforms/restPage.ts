@@ -1,0 +1,139 @@
+// One REST query page (JSON) -> the CSV that COPY reads: records to rows of Postgres-parsable text in field order,
+// rows to CSV lines. Pure; it runs on the main thread for a delta's first page and in a worker thread for the pages
+// after it (pipelines/sync/restLoad.ts), where this same file is the worker's entry.
+import { Readable } from 'node:stream';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { SalesforceHttp } from '../extractors/client/salesforceHttp.ts';
+import { parseQueryPage, type QueryPage, queryPages } from '../extractors/rest/query.ts';
+import { DataError } from '../lib/errors.ts';
+import type { FieldSpec, Row } from '../schemas/records.ts';
+
+export interface CsvPage {
+  records: number;
+  /** CSV records in `fields` order, no header, UTF-8. */
+  csv: Buffer;
+}
+
+/** A page encoded, with what paging needs (docs/salesforce.md#rest-query-paging: totalSize sizes the delta). */
+export interface EncodedPage extends CsvPage {
+  totalSize: number;
+  done: boolean;
+  nextRecordsUrl?: string;
+}
+
+/**
+ * Values pass through as text: numbers keep their JSON source text (the page was parsed by exactJson.ts, so
+ * `12345678901234567.89` arrives whole), datetimes keep `+0000` (timestamptz accepts it).
+ */
+export function recordToRow(record: Record<string, unknown>, fields: readonly FieldSpec[]): Row {
+  const row: (string | null)[] = new Array(fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    row[i] = valueToText(record[field.name], field, record);
+  }
+  return row;
+}
+
+function valueToText(v: unknown, field: FieldSpec, record: Record<string, unknown>): string | null {
+  if (v === null) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  // Every selected field is present (null when empty); absence means the answer does not match the SOQL.
+  if (v === undefined)
+    throw new DataError(`A ${recordType(record)} record from Salesforce lacks the field ${field.name}`);
+  const kind = typeof v === 'object' ? 'object' : typeof v;
+  throw new DataError(`Field ${field.name} of a ${recordType(record)} record holds a nested ${kind}, not a scalar`);
+}
+
+function recordType(record: Record<string, unknown>): string {
+  const attributes = record.attributes as { type?: unknown } | undefined;
+  return typeof attributes?.type === 'string' ? attributes.type : 'Salesforce';
+}
+
+/** A CSV field: NULL unquoted and empty, every other value quoted (NUL bytes are dropped by loaders/copyCsv.ts). */
+function encodeValue(value: string | null): string {
+  return value === null ? '' : `"${value.replaceAll('"', '""')}"`;
+}
+
+/**
+ * One CSV record with a trailing LF: null -> unquoted empty field, '' -> `""`. COPY's FORCE_NULL then loads `""`
+ * as NULL too, so REST rows and Bulk CSV agree (docs/salesforce.md#bulk-api-20-csv-format).
+ */
+export function encodeCsvLine(row: Row): string {
+  let line = '';
+  for (let i = 0; i < row.length; i++) {
+    if (i > 0) line += ',';
+    line += encodeValue(row[i] ?? null);
+  }
+  return `${line}\n`;
+}
+
+export function csvTextOf(page: QueryPage, fields: readonly FieldSpec[]): string {
+  let csv = '';
+  for (const record of page.records) csv += encodeCsvLine(recordToRow(record, fields));
+  return csv;
+}
+
+/** One page's JSON text, parsed with exact numbers and encoded. */
+export function encodePage(text: string, url: string, fields: readonly FieldSpec[]): EncodedPage {
+  const page = parseQueryPage(text, url);
+  const csv = Buffer.from(csvTextOf(page, fields), 'utf8');
+  const { totalSize, done, nextRecordsUrl } = page;
+  return { totalSize, done, nextRecordsUrl, records: page.records.length, csv };
+}
+
+/**
+ * A whole query as one CSV stream for COPY, encoded on this thread, the next page fetched while COPY takes this
+ * one: for the narrow reads of reconciliation, formula refreshes and verify, where no worker pays for itself.
+ */
+export function queryCsv(
+  http: SalesforceHttp,
+  soql: string,
+  fields: readonly FieldSpec[],
+  opts: { all?: boolean } = {},
+): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const page of queryPages(http, soql, { all: opts.all, prefetch: true }))
+        yield Buffer.from(csvTextOf(page, fields), 'utf8');
+    })(),
+    { objectMode: false },
+  );
+}
+
+/**
+ * The ArrayBuffer to transfer with a message when the view owns all of it; none (the message copies) when it is
+ * a slice of a larger one, which transferring would take from every other view of it.
+ */
+export function ownBuffer(view: Uint8Array): ArrayBuffer[] {
+  const buffer = view.buffer as ArrayBuffer;
+  return view.byteOffset === 0 && view.byteLength === buffer.byteLength ? [buffer] : [];
+}
+
+export interface PageRequest {
+  id: number;
+  body: Uint8Array;
+  url: string;
+}
+
+export type PageReply = ({ id: number } & EncodedPage) | { id: number; error: { name: string; message: string } };
+
+/** Marks the worker data of a page worker, so that importing this file anywhere else starts nothing. */
+export const PAGE_WORKER = 'sfsync-rest-page-worker';
+
+// As a worker: page bytes in, CSV out. Parsing and encoding cost about as much CPU as PostgreSQL's merge of a
+// page, so they run beside the load's event loop instead of between the statements of the page before.
+const data = workerData as { role?: string; fields: FieldSpec[] } | null;
+if (parentPort && data?.role === PAGE_WORKER) {
+  const port = parentPort;
+  port.on('message', ({ id, body, url }: PageRequest) => {
+    let reply: PageReply;
+    try {
+      const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+      reply = { id, ...encodePage(text, url, data.fields) };
+    } catch (err) {
+      reply = { id, error: { name: (err as Error).name, message: (err as Error).message } };
+    }
+    port.postMessage(reply, 'csv' in reply ? ownBuffer(reply.csv) : []);
+  });
+}
