@@ -1,7 +1,7 @@
 // `sfsync reconcile`: Id reconciliation for each object. Catches hard deletes getDeleted missed
 // (window too old, purged log) and objects without a Recycle Bin.
 import { loadConfig, type Env } from '../lib/config.ts';
-import { SfsyncError, oneLine } from '../lib/errors.ts';
+import { ObjectsFailedError, oneLine } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
 import type { ReconcileResult } from '../pipelines/completeness/reconcileAll.ts';
@@ -27,8 +27,7 @@ export async function runReconcile(opts: { objects?: string; sandbox?: boolean }
   process.stdout.write(formatReconcile(results));
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length > 0)
-    throw new SfsyncError(
-      'PARTIAL',
+    throw new ObjectsFailedError(
       `${failed[0]!.object}: ${oneLine(failed[0]!.error)}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`,
     );
 }

@@ -45,7 +45,10 @@ function checkGroup(group: ScheduleGroup): void {
   }
 }
 
-/** Until lib/config.ts reads a `schedule` key from the config file, there are no groups from the file. */
+/**
+ * A group's cron task and its run in flight. The groups come from --cron, else the config file's `schedule` key (one
+ * cron expression or a list of groups, read by lib/config.ts), else DEFAULT_CRON.
+ */
 interface GroupRunner {
   task: ScheduledTask;
   /** The run in flight, if any. */

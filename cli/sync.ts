@@ -1,6 +1,6 @@
 // `sfsync sync`: resolve the objects, run syncObject for each (p-limit), print a summary, set the exit code.
 import { loadConfig, type Env } from '../lib/config.ts';
-import { BudgetError, SfsyncError, oneLine } from '../lib/errors.ts';
+import { BudgetError, ObjectsFailedError, oneLine } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { type FormulaSummary, refreshFormulasAll } from '../pipelines/completeness/formulas.ts';
 import type { RunSummary } from '../pipelines/sync/syncObject.ts';
@@ -59,7 +59,7 @@ export async function runSync(opts: SyncOptions, env: Env): Promise<void> {
     const results = await withRunContext(config, log, refreshFormulasAll);
     process.stdout.write(formatFormulaSummary(results));
     const failed = results.find((r) => r.status === 'failed');
-    if (failed) throw new SfsyncError('PARTIAL', `${failed.object}: ${oneLine(failed.error)}`);
+    if (failed) throw new ObjectsFailedError(`${failed.object}: ${oneLine(failed.error)}`);
     return;
   }
   const summaries = await withRunContext(config, log, (ctx) => syncAll(ctx, Boolean(opts.fullRefresh)));

@@ -1,7 +1,8 @@
-// `sfsync verify`: Salesforce's own counts (live via query, deleted via queryAll minus live, §4.4,
-// §4.5) against the warehouse's, optionally a random sample compared field by field; non-zero exit on a mismatch.
+// `sfsync verify`: Salesforce's own counts (live via query, deleted via queryAll minus live,
+// docs/salesforce.md#select-count, #queryall-and-deleted-records) against the warehouse's, optionally
+// a random sample compared field by field; non-zero exit on a mismatch.
 import { loadConfig, type Env } from '../lib/config.ts';
-import { SfsyncError } from '../lib/errors.ts';
+import { VerifyMismatchError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
 import type { VerifyRow } from '../pipelines/completeness/verify.ts';
@@ -30,5 +31,5 @@ export async function runVerify(
   process.stdout.write(formatVerify(rows));
   const bad = rows.filter((r) => !r.ok);
   if (bad.length > 0)
-    throw new SfsyncError('VERIFY', `verify found mismatches in ${bad.map((r) => r.object).join(', ')}`);
+    throw new VerifyMismatchError(`verify found mismatches in ${bad.map((r) => r.object).join(', ')}`);
 }

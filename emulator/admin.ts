@@ -44,7 +44,10 @@ export interface EmulatorAdmin {
     formula: ((rec: SfRecord) => FieldValue) | null,
     formulaText?: string,
   ): void;
-  /** Purges an object's delete log (lost deletes: older entries vanish, earliestDateAvailable moves to now, §5.1). */
+  /**
+   * Purges an object's delete log (lost deletes: older entries vanish, earliestDateAvailable moves to now,
+   * docs/salesforce.md#getdeleted).
+   */
   purgeDeletedLog(object: string): void;
   addFault(spec: FaultSpec): void;
   clearFaults(): void;
@@ -70,7 +73,7 @@ export interface EmulatorAdmin {
     defaultMaxRecords?: number;
     nullAs?: 'empty' | 'quoted';
   }): void;
-  /** A refresh token for the refresh_token grant (§1.4). */
+  /** A refresh token for the refresh_token grant (docs/salesforce.md#oauth-refresh-token-flow). */
   issueRefreshToken(username?: string): string;
 }
 

@@ -1,5 +1,6 @@
-// Bulk API 2.0 ingest jobs (§7): Open -> exactly one PUT of CSV -> UploadComplete -> rows applied to the store one by
-// one (failures do not stop the job) -> JobComplete, with successful/failed/unprocessed result files.
+// Bulk API 2.0 ingest jobs (docs/salesforce.md#bulk-api-20-ingest): Open -> exactly one PUT of CSV -> UploadComplete ->
+// rows applied to the store one by one (failures do not stop the job) -> JobComplete, with
+// successful/failed/unprocessed result files.
 import { parse } from 'csv-parse/sync';
 import {
   type BulkDeps,
@@ -103,7 +104,10 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
     return f;
   };
 
-  /** §7.6: `#N/A` sets null; an empty cell leaves the field unchanged (on insert: unset). */
+  /**
+   * docs/salesforce.md#bulk-api-20-ingest: `#N/A` sets null; an empty cell leaves the field unchanged (on insert:
+   * unset).
+   */
   const valuesOf = (job: IngestJob, header: FieldDef[], cells: string[], forCreate: boolean) => {
     const values: Record<string, FieldValue> = {};
     header.forEach((f, i) => {
@@ -365,7 +369,8 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
       if (job.state !== 'Open')
         throw new HttpError(400, 'INVALIDJOB', `Job ${job.id} is not open: its state is ${stateCode(job.state)}`);
       if (job.uploads.length > 1) {
-        // §7.2: more than one PUT on a job is refused at close time (the typo is Salesforce's).
+        // docs/salesforce.md#bulk-api-20-ingest: more than one PUT on a job is refused at close time (the typo is
+        // Salesforce's).
         throw new HttpError(
           400,
           'INVALIDJOB',
@@ -376,7 +381,7 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
       setImmediate(() => process(job));
     } else if (state === 'Aborted') {
       if (isTerminal(job.state)) throw new HttpError(400, 'API_ERROR', `Aborting already ${job.state} Job not allowed`);
-      // §7.5: rows never attempted are listed in unprocessedrecords.
+      // docs/salesforce.md#bulk-api-20-ingest: rows never attempted are listed in unprocessedrecords.
       if (job.state === 'Open' || job.state === 'UploadComplete') abortRows(job);
       touch(job, 'Aborted');
     } else {

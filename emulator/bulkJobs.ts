@@ -1,6 +1,6 @@
 // Bulk API 2.0 job plumbing shared by query and ingest jobs: settings, job states, CSV dialects (delimiters, line
 // endings, quoting), job info JSON and ids, and backpressure on result streams
-// (docs/salesforce.md#bulk-api-20-query-jobs, docs/salesforce.md#bulk-api-20-ingest).
+// (docs/salesforce.md#bulk-api-20-query-jobs, #bulk-api-20-ingest).
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Faults } from './faults.ts';
@@ -16,7 +16,7 @@ export interface BulkSettings {
   bulkMsPerRecord: number;
   /** Page size when the client sends no maxRecords. */
   bulkDefaultMaxRecords: number;
-  /** §6.6: how a null is written — a bare empty field or `""`. */
+  /** docs/salesforce.md#bulk-api-20-csv-format: how a null is written — a bare empty field or `""`. */
   bulkNullAs: 'empty' | 'quoted';
 }
 
@@ -45,17 +45,17 @@ export function isTerminal(state: JobState): boolean {
   return TERMINAL.has(state);
 }
 
-/** §6.3: JOB_NOT_COMPLETE names the state in upper snake case. */
+/** docs/salesforce.md#bulk-api-20-query-results: JOB_NOT_COMPLETE names the state in upper snake case. */
 export function stateCode(state: JobState): string {
   return state.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
-/** Job info JSON; `apiVersion` is a JSON number written like `62.0` (§6.1). */
+/** Job info JSON; `apiVersion` is a JSON number written like `62.0` (docs/salesforce.md#bulk-api-20-query-jobs). */
 export function jobJson(info: Record<string, unknown>): string {
   return JSON.stringify(info).replace(/"apiVersion":"(\d+\.\d)"/, '"apiVersion":$1');
 }
 
-/** §6.6: every value double-quoted, embedded quotes doubled. */
+/** docs/salesforce.md#bulk-api-20-csv-format: every value double-quoted, embedded quotes doubled. */
 export function quoteCsv(v: string): string {
   return v.indexOf('"') === -1 ? `"${v}"` : `"${v.replaceAll('"', '""')}"`;
 }

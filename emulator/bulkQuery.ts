@@ -1,5 +1,6 @@
-// Bulk API 2.0 query jobs (§6): create (validated with the SOQL planner), a timed lifecycle over a snapshot taken
-// when processing starts, and result pages streamed as CSV with backpressure (plain or gzip).
+// Bulk API 2.0 query jobs (docs/salesforce.md#bulk-api-20-query-jobs): create (validated with the SOQL planner), a
+// timed lifecycle over a snapshot taken when processing starts, and result pages streamed as CSV with backpressure
+// (plain or gzip).
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
@@ -21,7 +22,7 @@ import { collectSlots, soqlFailure } from './queryResults.ts';
 import { planSoql } from './soql.ts';
 import type { ObjectSnapshot, QueryPlan } from './types.ts';
 
-/** Rows per write: measured with scripts/bench/emulator.ts at 1M Accounts, 32 KiB gave ~76 MB/s, 256 KiB ~62, 1 MiB ~52. */
+/** Rows per write, in characters: 32 KiB streamed fastest (docs/benchmarks.md#emulator-bulk-csv-write-chunk). */
 const CHUNK_CHARS = 32 * 1024;
 
 interface QueryJob {
@@ -78,7 +79,10 @@ export function createBulkQuery(deps: BulkDeps) {
     return base;
   };
 
-  /** §6.2: UploadComplete -> InProgress (snapshot taken) -> JobComplete after the configured processing time. */
+  /**
+   * docs/salesforce.md#bulk-api-20-job-states: UploadComplete -> InProgress (snapshot taken) -> JobComplete after the
+   * configured processing time.
+   */
   const process = (job: QueryJob) => {
     if (job.state !== 'UploadComplete') return;
     touch(job, 'InProgress');
@@ -155,7 +159,7 @@ export function createBulkQuery(deps: BulkDeps) {
     return job;
   };
 
-  /** §6.3: results need JobComplete and the job's own API version. */
+  /** docs/salesforce.md#bulk-api-20-query-results: results need JobComplete and the job's own API version. */
   const completedJob = (id: string, version: string) => {
     const job = mustJob(id);
     if (job.apiVersion !== version)
@@ -176,7 +180,8 @@ export function createBulkQuery(deps: BulkDeps) {
 
   const offsetOf = (locator: string | null): number => {
     if (locator === null || locator === '') return 0;
-    // §6.3: base64 of a decimal offset; anything else (which Buffer would decode leniently) is refused.
+    // docs/salesforce.md#bulk-api-20-query-results: base64 of a decimal offset; anything else (which Buffer would
+    // decode leniently) is refused.
     const text = /^[A-Za-z0-9+/]+={0,2}$/.test(locator) ? Buffer.from(locator, 'base64').toString('utf8') : '';
     const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'INVALIDLOCATOR', `Invalid locator: ${locator}`);
@@ -199,7 +204,8 @@ export function createBulkQuery(deps: BulkDeps) {
     ctx.res.writeHead(200, {
       'Content-Type': 'text/csv; charset=UTF-8',
       'Sforce-NumberOfRecords': String(end - offset),
-      // §6.3: opaque base64 of the next offset, or the literal string null on the last page.
+      // docs/salesforce.md#bulk-api-20-query-results: opaque base64 of the next offset, or the literal string null on
+      // the last page.
       'Sforce-Locator': end < job.count ? Buffer.from(String(end)).toString('base64') : 'null',
       ...(gzip ? { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } : {}),
     });
@@ -219,7 +225,7 @@ export function createBulkQuery(deps: BulkDeps) {
     const zipper = gzip ? createGzip({ level: 1 }) : undefined;
     zipper?.pipe(res);
     const out: Writable = zipper ?? res;
-    // §6.3: every page is a standalone CSV with its own header row.
+    // docs/salesforce.md#bulk-api-20-query-results: every page is a standalone CSV with its own header row.
     // Rows are collected as parts and joined once per chunk: one flat string per write, not a deep rope.
     const parts: string[] = [job.plan.columns.map(quoteCsv).join(sep) + eol];
     let pending = parts[0]!.length;
@@ -257,8 +263,9 @@ export function createBulkQuery(deps: BulkDeps) {
   };
 
   /**
-   * §6.4 (v58.0+): up to 5 result page URLs at a time, each a /results URL with the page's locator and size; an
-   * empty result still has its one header-only first page, as /results does. Before 58.0 the resource is unknown.
+   * docs/salesforce.md#bulk-api-20-parallel-results (v58.0+): up to 5 result page URLs at a time, each a /results URL
+   * with the page's locator and size; an empty result still has its one header-only first page, as /results does.
+   * Before 58.0 the resource is unknown.
    */
   const resultPages = (ctx: Ctx, version: string, id: string) => {
     if (Number(version) < 58) throw new HttpError(404, 'NOT_FOUND', 'The requested resource does not exist');

@@ -2,7 +2,9 @@
 // its describe type (types.ts FieldValue conventions; ingest formats: docs/salesforce.md#bulk-api-20-ingest).
 import type { FieldDef, FieldValue } from './types.ts';
 
-/** A value the org refuses; becomes `CODE:message:field --` in failedResults (§7.5). */
+/**
+ * A value the org refuses; becomes `CODE:message:field --` in failedResults (docs/salesforce.md#bulk-api-20-ingest).
+ */
 export class FieldValueError extends Error {
   constructor(
     readonly code: string,
@@ -17,7 +19,10 @@ const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
-/** Text from a client (CSV cell or JSON) -> the stored value for this field (types.ts conventions, §7.6 formats). */
+/**
+ * Text from a client (CSV cell or JSON) -> the stored value for this field (types.ts conventions; input formats:
+ * docs/salesforce.md#bulk-api-20-ingest).
+ */
 export function coerceText(f: FieldDef, text: string): FieldValue {
   const bad = (what: string): never => {
     throw new FieldValueError('INVALID_FIELD', `'${text}' is not a valid value for the type ${what}`, f.name);

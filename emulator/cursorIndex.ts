@@ -1,8 +1,16 @@
-// A sorted index of one cursor field (SystemModstamp, LastModifiedDate, CreatedDate) over an object's generated
-// slots, so a window query (`WHERE SystemModstamp >= X`, salesforce-api.md §4.7, the incremental sync of §5.2)
-// reads only the slots inside the window instead of generating every record. Generated values never change, so
-// one index serves every snapshot; changed records live in the store's overlay and are checked separately.
-import type { CursorCandidates, CursorOrderOptions, CursorWindow, FieldValue, SfRecord } from './types.ts';
+// A sorted index of one cursor field (SystemModstamp, LastModifiedDate, CreatedDate) over an object's generated slots,
+// so a window query (`WHERE SystemModstamp >= X`, as the incremental sync sends:
+// docs/salesforce.md#incremental-cursor-windows) reads only the slots inside the window instead of generating every
+// record. Generated values never change, so one index serves every snapshot; changed records live in the store's
+// overlay and are checked separately.
+import {
+  type CursorCandidates,
+  type CursorOrderOptions,
+  type CursorWindow,
+  type FieldValue,
+  type SfRecord,
+  queryAllOnly,
+} from './types.ts';
 import { isoOf } from './values.ts';
 
 export interface CursorIndex {
@@ -13,9 +21,9 @@ export interface CursorIndex {
 }
 
 /**
- * Builds the index of slots 0..count-1. A bucket sort over the key range: the generator spreads timestamps
- * evenly (seed.ts), so buckets hold a handful of keys each and the build is linear (a comparator sort of a million
- * slots measured about 1 s; this is a fraction of that). Skewed data stays correct, only slower.
+ * Builds the index of slots 0..count-1. A bucket sort over the key range: the generator spreads timestamps evenly
+ * (seed.ts), so buckets hold a handful of keys each and the build is linear, far faster than a comparator sort
+ * (docs/benchmarks.md#emulator-cursor-index-build). Skewed data stays correct, only slower.
  */
 export function buildCursorIndex(count: number, keyOf: (slot: number) => number): CursorIndex {
   const raw = new Float64Array(count);
@@ -122,14 +130,18 @@ export function windowCandidates(
 /** The generated slots of one cursor field: its index plus what the exact paths below need to know of each slot. */
 export interface IndexedSlots {
   readonly index: CursorIndex;
-  /** deletedPrefix()[p] = how many of slots[0..p) start soft-deleted; built on first use. */
+  /** deletedPrefix()[p] = how many of slots[0..p) start hidden from `query`; built on first use. */
   deletedPrefix(): Int32Array;
+  /** Hidden from `query`: soft-deleted, or an archived activity (types.ts queryAllOnly). */
   isDeleted(slot: number): boolean;
   /** The generated (not the overlay's) value of the field, epoch ms. */
   keyOf(slot: number): number;
 }
 
-/** Counts of soft-deleted slots along the index, so `query` (which hides them, §4.5) counts a window in O(1). */
+/**
+ * Counts of soft-deleted slots along the index, so `query` (which hides them,
+ * docs/salesforce.md#queryall-and-deleted-records) counts a window in O(1).
+ */
 export function deletedPrefixOf(index: CursorIndex, isDeleted: (slot: number) => boolean): Int32Array {
   const out = new Int32Array(index.slots.length + 1);
   for (let i = 0; i < index.slots.length; i++) out[i + 1] = out[i]! + (isDeleted(index.slots[i]!) ? 1 : 0);
@@ -161,9 +173,10 @@ function textInWindow(v: FieldValue | undefined, w: CursorWindow): boolean {
 }
 
 /**
- * COUNT() of a window (null = every record) without building a record (§4.4): the index range, less the soft-deleted
- * slots `query` hides, less the overlaid slots (their generated value no longer counts), plus the overlay records
- * that match. Hard-deleted slots (null) never count; soft-deleted ones only with includeDeleted (queryAll, §4.5).
+ * COUNT() of a window (null = every record) without building a record (docs/salesforce.md#select-count): the index
+ * range, less the soft-deleted slots `query` hides, less the overlaid slots (their generated value no longer counts),
+ * plus the overlay records that match. Hard-deleted slots (null) never count; soft-deleted ones only with
+ * includeDeleted (queryAll, docs/salesforce.md#queryall-and-deleted-records).
  */
 export function windowCount(
   gen: IndexedSlots | null,
@@ -184,7 +197,7 @@ export function windowCount(
   const generatedIn = w ? msInWindow(w) : () => true;
   for (const [slot, rec] of overlay) {
     if (gen && slot < base && (includeDeleted || !gen.isDeleted(slot)) && generatedIn(gen.keyOf(slot))) n--;
-    if (rec && (includeDeleted || rec.IsDeleted !== true) && (!w || textInWindow(rec[w.field], w))) n++;
+    if (rec && (includeDeleted || !queryAllOnly(rec)) && (!w || textInWindow(rec[w.field], w))) n++;
   }
   return n;
 }
@@ -207,7 +220,10 @@ function canonicalMs(key: string | null): number {
   return ms >= MIN_FIXED && ms <= MAX_FIXED && isoOf(ms) === key ? ms : Number.NaN;
 }
 
-/** runPart's order (soql.ts): text order, nulls per nullsFirst (§4.8 ORDER BY), ties by slot. */
+/**
+ * runPart's order (soql.ts): text order, nulls per nullsFirst (ORDER BY, docs/salesforce.md#soql-limits-and-errors),
+ * ties by slot.
+ */
 function changedOrder(o: CursorOrderOptions): (a: ChangedKey, b: ChangedKey) => number {
   return (a, b) => {
     if (a.key !== b.key) {
@@ -227,7 +243,7 @@ function changedKeys(
 ): ChangedKey[] {
   const out: ChangedKey[] = [];
   for (const [slot, rec] of overlay) {
-    if (!rec || (!o.includeDeleted && rec.IsDeleted === true)) continue;
+    if (!rec || (!o.includeDeleted && queryAllOnly(rec))) continue;
     if (w && !textInWindow(rec[field], w)) continue;
     const v = rec[field];
     out.push({ slot, key: typeof v === 'string' ? v : null });

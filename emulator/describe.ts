@@ -1,8 +1,9 @@
-// describeGlobal and sObject describe JSON (salesforce-api.md §3.1-3.3), rendered from the org's ObjectDefs.
-import type { FieldDef, ObjectDef, OrgStore, SfFieldType } from './types.ts';
+// describeGlobal and sObject describe JSON (docs/salesforce.md#describeglobal, #sobject-describe, #field-types),
+// rendered from the org's ObjectDefs.
+import type { FieldDef, FieldType, ObjectDef, OrgStore } from './types.ts';
 
-/** §3.3 soapType per field type. */
-const SOAP_TYPE: Record<SfFieldType, string> = {
+/** soapType per field type (docs/salesforce.md#field-types). */
+const SOAP_TYPE: Record<FieldType, string> = {
   id: 'tns:ID',
   reference: 'tns:ID',
   string: 'xsd:string',
@@ -27,9 +28,12 @@ const SOAP_TYPE: Record<SfFieldType, string> = {
   address: 'urn:address',
   location: 'urn:location',
   anyType: 'xsd:anyType',
+  // Inferred, not seen in a real describe: newer API WSDLs list a json soapType beside location and address, which
+  // REST describe spells urn:location / urn:address (docs/salesforce.md#field-types).
+  json: 'urn:json',
 };
 
-const TEXT_TYPES = new Set<SfFieldType>([
+const TEXT_TYPES = new Set<FieldType>([
   'id',
   'reference',
   'string',
@@ -48,7 +52,10 @@ function urls(def: ObjectDef, apiVersion: string): Record<string, string> {
   return { sobject: base, describe: `${base}/describe`, rowTemplate: `${base}/{ID}` };
 }
 
-/** The §3.1 entry of one object (also the top-level keys of its sObject describe). */
+/**
+ * The describeGlobal entry of one object, also the top-level keys of its sObject describe
+ * (docs/salesforce.md#describeglobal).
+ */
 function objectSummary(def: ObjectDef, apiVersion: string): Record<string, unknown> {
   return {
     activateable: false,
@@ -88,19 +95,18 @@ export function describeGlobal(
   return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: store.objects().map((d) => objectSummary(d, apiVersion)) };
 }
 
-/** §3.2: the full field object, every key of the real describe. */
+/** docs/salesforce.md#sobject-describe: the full field object, every key of the real describe. */
+/** Types describe marks neither aggregatable nor groupable. */
+const NOT_AGGREGATABLE = new Set<FieldType>(['textarea', 'base64', 'address', 'location', 'anyType', 'json']);
+const NOT_GROUPABLE = new Set<FieldType>(['textarea', 'base64', 'address', 'location', 'json']);
+
 export function describeField(f: FieldDef): Record<string, unknown> {
   const text = TEXT_TYPES.has(f.type);
   const length = text ? (f.length ?? 0) : 0;
   const numeric = f.type === 'double' || f.type === 'currency' || f.type === 'percent';
   const referenceTo = f.referenceTo ?? [];
   return {
-    aggregatable:
-      f.type !== 'textarea' &&
-      f.type !== 'base64' &&
-      f.type !== 'address' &&
-      f.type !== 'location' &&
-      f.type !== 'anyType',
+    aggregatable: !NOT_AGGREGATABLE.has(f.type),
     aiPredictionField: false,
     autoNumber: false,
     byteLength: length * 3,
@@ -125,8 +131,7 @@ export function describeField(f: FieldDef): Record<string, unknown> {
     filterable: f.filterable ?? true,
     filteredLookupInfo: null,
     formulaTreatNullNumberAsZero: false,
-    groupable:
-      f.type !== 'textarea' && !numeric && f.type !== 'base64' && f.type !== 'address' && f.type !== 'location',
+    groupable: !NOT_GROUPABLE.has(f.type) && !numeric,
     highScaleNumber: false,
     htmlFormatted: false,
     idLookup: f.idLookup ?? false,

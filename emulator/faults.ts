@@ -132,7 +132,7 @@ export async function playFault(f: FaultSpec, res: ServerResponse): Promise<'han
     case 'status': {
       const headers: Record<string, string> = f.retryAfter !== undefined ? { 'Retry-After': String(f.retryAfter) } : {};
       if (f.html !== undefined && f.html !== false) {
-        // §2.4: an edge/maintenance page instead of JSON.
+        // docs/salesforce.md#http-statuses: an edge/maintenance page instead of JSON.
         const page =
           typeof f.html === 'string'
             ? f.html

@@ -1,4 +1,5 @@
-// Tiny response/request helpers over node:http: Salesforce-shaped JSON errors (§2.3) and body reading.
+// Tiny response/request helpers over node:http: Salesforce-shaped JSON errors (docs/salesforce.md#error-bodies) and
+// body reading.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RawJson } from './types.ts';
 
@@ -14,7 +15,7 @@ export interface Ctx {
   parts: string[];
 }
 
-/** A failure that the router renders as a Salesforce error array (§2.3). */
+/** A failure that the router renders as a Salesforce error array (docs/salesforce.md#error-bodies). */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -83,7 +84,7 @@ export function utf8Parts(initialBytes: number): { add(text: string): void; byte
   };
 }
 
-/** §2.3: REST and Bulk 2.0 errors are an array of {message, errorCode}. */
+/** docs/salesforce.md#error-bodies: REST and Bulk 2.0 errors are an array of {message, errorCode}. */
 export function sendError(
   res: ServerResponse,
   status: number,
@@ -123,14 +124,17 @@ export async function readJson(req: IncomingMessage, limitBytes = 1 << 20): Prom
   throw new HttpError(400, 'JSON_PARSER_ERROR', 'The request body is not a valid JSON object');
 }
 
-/** Salesforce datetimes on the wire (REST, job info): `2024-01-02T03:04:05.000+0000` (§4.3). */
+/**
+ * Salesforce datetimes on the wire (REST, job info): `2024-01-02T03:04:05.000+0000`
+ * (docs/salesforce.md#rest-record-json).
+ */
 export function restDateTime(iso: string): string {
   return iso.endsWith('Z') ? `${iso.slice(0, -1)}+0000` : iso;
 }
 
 /**
  * JSON text of a REST record. Like JSON.stringify, except that number values the org keeps as text (wrapped by the
- * SOQL renderer) are written verbatim, so `1.2345678E7` or a 20-digit decimal survive (§3.3).
+ * SOQL renderer) are written verbatim, so `1.2345678E7` or a 20-digit decimal survive (docs/salesforce.md#field-types).
  */
 export function serializeJson(v: unknown): string {
   if (v === null || v === undefined) return 'null';

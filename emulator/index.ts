@@ -28,7 +28,7 @@ export interface EmulatorOptions {
   clockStart?: Date;
   /** Org size (Accounts; related objects scale with it). */
   accounts?: number;
-  /** Access token lifetime (§1.6). Default 2 h. */
+  /** Access token lifetime (docs/salesforce.md#oauth-session-expiry). Default 2 h. */
   sessionTimeoutMs?: number;
   /** DailyApiRequests allocation. Default 15,000 (Developer Edition). */
   dailyApiLimit?: number;
@@ -37,7 +37,7 @@ export interface EmulatorOptions {
   bulkMsPerRecord?: number;
   /** Bulk result page size when the client sends no maxRecords. Default 50,000. */
   bulkDefaultMaxRecords?: number;
-  /** §6.6: null written as a bare empty field (default) or as `""`. */
+  /** docs/salesforce.md#bulk-api-20-csv-format: null written as a bare empty field (default) or as `""`. */
   bulkNullAs?: 'empty' | 'quoted';
   /** Served versions, ascending. Default 59.0..66.0. */
   apiVersions?: string[];
@@ -45,14 +45,20 @@ export interface EmulatorOptions {
   users?: string[];
   /**
    * Log in at http://localhost:PORT but hand out instance_url http://127.0.0.1:PORT, refusing API calls on the login
-   * host, so clients that keep using the login host fail (§1 emulator notes). Default true when host is 127.0.0.1.
+   * host, so clients that keep using the login host fail (docs/salesforce.md#login-hosts-and-instance-url). Default
+   * true when host is 127.0.0.1.
    */
   separateLoginHost?: boolean;
-  /** Accepted JWT audiences besides the emulator's own origins. Default login.salesforce.com and test.salesforce.com. */
+  /**
+   * Accepted JWT audiences besides the emulator's own origins. Default login.salesforce.com and test.salesforce.com.
+   */
   audiences?: string[];
-  /** Idle lifetime of REST query locators (§4.6). Default 2 days. */
+  /** Idle lifetime of REST query locators (docs/salesforce.md#query-locator-lifetime). Default 2 days. */
   queryLocatorTtlMs?: number;
-  /** Enables the username-password flow with this password (§1.5); blocked by default. */
+  /**
+   * Enables the username-password flow with this password (docs/salesforce.md#oauth-username-password-flow); blocked by
+   * default.
+   */
   password?: string;
   /** Bulk ingest upload cap. Default 150 MB. */
   maxUploadBytes?: number;

@@ -1,5 +1,6 @@
-// The Connected App's credentials, minted fresh for every emulator (no key is ever committed): an RS256 key pair
-// for the JWT bearer flow (§1.2), a consumer key (client id) and a consumer secret (§1.3).
+// The Connected App's credentials, minted fresh for every emulator (no key is ever committed): an RS256 key pair for
+// the JWT bearer flow (docs/salesforce.md#oauth-jwt-bearer-flow), a consumer key (client id) and a consumer secret
+// (docs/salesforce.md#oauth-client-credentials-flow).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

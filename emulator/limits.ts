@@ -1,4 +1,5 @@
-// The org's daily allocations and the emulator's own counters behind Sforce-Limit-Info and /limits (§2.6, §2.7, §10).
+// The org's daily allocations and the emulator's own counters behind Sforce-Limit-Info and /limits
+// (docs/salesforce.md#sforce-limit-info-header, #limits-resource, #limits).
 
 export interface LimitCounters {
   apiUsed: number;
@@ -19,7 +20,7 @@ export interface Limits {
   countBulkQueryJob(): boolean;
   countBulkIngestJob(): void;
   addResultBytes(n: number): void;
-  /** §2.7: every key is {Max, Remaining}. */
+  /** docs/salesforce.md#limits-resource: every key is {Max, Remaining}. */
   toJson(): Record<string, { Max: number; Remaining: number }>;
 }
 

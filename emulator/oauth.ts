@@ -1,5 +1,6 @@
-// §1: the token endpoint (JWT bearer, client credentials, refresh token, blocked username-password) and the
-// sessions it hands out. Access tokens are opaque `00D...!...` strings that expire after the session timeout (§1.6).
+// docs/salesforce.md#oauth-token-endpoint: the token endpoint (JWT bearer, client credentials, refresh token, blocked
+// username-password) and the sessions it hands out. Access tokens are opaque `00D...!...` strings that expire after the
+// session timeout (docs/salesforce.md#oauth-session-expiry).
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type CryptoKey, compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
@@ -21,18 +22,24 @@ export interface OAuthConfig {
   clientSecret: string;
   publicKey: CryptoKey;
   users: OrgUser[];
-  /** Origins accepted as JWT `aud` (§1.2). */
+  /** Origins accepted as JWT `aud` (docs/salesforce.md#oauth-jwt-bearer-flow). */
   audiences: string[];
   instanceUrl: string;
-  /** Host of the identity URL `id` (the login host, §1.2). */
+  /** Host of the identity URL `id` (the login host, docs/salesforce.md#oauth-jwt-bearer-flow). */
   loginUrl: string;
   sessionTimeoutMs: number;
-  /** §1.5: blocked by default (new orgs); when set, this password (plus the client secret) is accepted. */
+  /**
+   * docs/salesforce.md#oauth-username-password-flow: blocked by default (new orgs); when set, this password (plus the
+   * client secret) is accepted.
+   */
   password?: string;
   clock: () => number;
 }
 
-/** A token-endpoint refusal: HTTP 400 `{error, error_description}` (§1.2 table). */
+/**
+ * A token-endpoint refusal: HTTP 400 `{error, error_description}` (refusals listed in
+ * docs/salesforce.md#oauth-jwt-bearer-flow).
+ */
 export class OAuthError extends Error {
   constructor(
     readonly error: string,
@@ -81,7 +88,8 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
       token_type: 'Bearer',
     };
     if (withSignature) {
-      // §1.3/1.4: issued_at is epoch millis as a string; signature is an HMAC of id + issued_at.
+      // docs/salesforce.md#oauth-client-credentials-flow, #oauth-refresh-token-flow: issued_at is epoch millis as a
+      // string; signature is an HMAC of id + issued_at.
       const issuedAt = String(cfg.clock());
       body.issued_at = issuedAt;
       body.signature = createHmac('sha256', cfg.clientSecret)
@@ -112,7 +120,7 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
     }
     const user = typeof claims.sub === 'string' ? findUser(claims.sub) : undefined;
     if (!user) throw new OAuthError('invalid_grant', "user hasn't approved this consumer");
-    // §1.2: a past exp is refused; a far-future exp is not capped.
+    // docs/salesforce.md#oauth-jwt-bearer-flow: a past exp is refused; a far-future exp is not capped.
     if (typeof claims.exp !== 'number') throw new OAuthError('invalid_grant', 'invalid assertion');
     if (claims.exp * 1000 < cfg.clock()) throw new OAuthError('invalid_grant', 'expired authorization code');
     return mint(user);
@@ -153,7 +161,7 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
       form.get('client_id') === cfg.clientId &&
       form.get('client_secret') === cfg.clientSecret &&
       form.get('password') === cfg.password;
-    // §1.5: a blocked flow and a wrong password look the same.
+    // docs/salesforce.md#oauth-username-password-flow: a blocked flow and a wrong password look the same.
     if (!ok || !user) throw new OAuthError('invalid_grant', 'authentication failure');
     return mint(user, {}, true);
   };

@@ -1,5 +1,5 @@
-// The REST API surface (§2-5): resources index, describe, /limits, query/queryAll with locator paging,
-// getDeleted/getUpdated and minimal sObject CRUD.
+// The REST API surface (docs/salesforce.md, #rest-request-conventions to #getdeleted): resources index, describe,
+// /limits, query/queryAll with locator paging, getDeleted/getUpdated and minimal sObject CRUD.
 import { randomBytes } from 'node:crypto';
 import { describeGlobal, describeSObject } from './describe.ts';
 import { coerceText } from './coerce.ts';
@@ -23,10 +23,10 @@ import type { FieldValue, ObjectDef, ObjectSnapshot, OrgStore, QueryPlan } from 
 export interface RestDeps {
   store: OrgStore;
   limits: Limits;
-  /** Query locators expire after this much idle time (§4.6). */
+  /** Query locators expire after this much idle time (docs/salesforce.md#query-locator-lifetime). */
   queryLocatorTtlMs: number;
   clock: () => number;
-  /** Per object: when its delete log was last purged (earliestDateAvailable, §5.1). */
+  /** Per object: when its delete log was last purged (earliestDateAvailable, docs/salesforce.md#getdeleted). */
   deletedLogPurgedAt: Map<string, number>;
 }
 
@@ -46,7 +46,7 @@ interface Cursor {
 const MAX_CURSORS = 2000;
 const NOT_FOUND = 'The requested resource does not exist';
 
-/** §4.2: `Sforce-Query-Options: batchSize=N`, default 2000, clamped to 200..2000. */
+/** docs/salesforce.md#rest-query-paging: `Sforce-Query-Options: batchSize=N`, default 2000, clamped to 200..2000. */
 function batchSizeOf(header: string | string[] | undefined, fallback: number): number {
   const m = /batchSize\s*=\s*(\d+)/i.exec(String(header ?? ''));
   if (!m) return fallback;
@@ -82,7 +82,7 @@ export function createRest(deps: RestDeps) {
 
   const newCursorId = () => {
     cursorSeq++;
-    // §4.1: locators look like 01gRO0000016PIAYA2; only uniqueness matters here.
+    // docs/salesforce.md#rest-query-paging: locators look like 01gRO0000016PIAYA2; only uniqueness matters here.
     return `01g${randomBytes(3).toString('hex').toUpperCase()}${String(cursorSeq).padStart(9, '0')}`;
   };
 
@@ -122,7 +122,8 @@ export function createRest(deps: RestDeps) {
     if (!q) throw new HttpError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
     const p = plan(q);
     const snapshot = store.snapshot(p.object.name);
-    // §4.4: SELECT COUNT() answers with totalSize only (from the cursor index when the WHERE allows, as an org would).
+    // docs/salesforce.md#select-count: SELECT COUNT() answers with totalSize only (from the cursor index when the WHERE
+    // allows, as an org would).
     if (p.isCount)
       return sendJsonText(
         ctx.res,
@@ -156,7 +157,7 @@ export function createRest(deps: RestDeps) {
     sendPage(ctx, version, c, offset);
   };
 
-  /** §5.1: seconds ignored, start < end, 15 (deleted) / 30 (updated) day windows. */
+  /** docs/salesforce.md#getdeleted: seconds ignored, start < end, 15 (deleted) / 30 (updated) day windows. */
   const replicationWindow = (ctx: Ctx, days: number) => {
     const start = Date.parse(ctx.url.searchParams.get('start') ?? '');
     const end = Date.parse(ctx.url.searchParams.get('end') ?? '');
@@ -180,7 +181,7 @@ export function createRest(deps: RestDeps) {
 
   const getDeleted = (ctx: Ctx, def: ObjectDef) => {
     const { from, until, latest } = replicationWindow(ctx, 15);
-    // A purge (admin) drops older entries, as the ~2-hourly delete-log cleanup does (§5.1).
+    // A purge (admin) drops older entries, as the ~2-hourly delete-log cleanup does (docs/salesforce.md#getdeleted).
     const purgedAt = deps.deletedLogPurgedAt.get(def.name.toLowerCase()) ?? Number.NEGATIVE_INFINITY;
     const kept = Number.isFinite(purgedAt) ? new Date(purgedAt).toISOString() : undefined;
     // Only the window is read (and the oldest entry kept): ISO 8601 UTC text sorts as time does.
@@ -219,7 +220,7 @@ export function createRest(deps: RestDeps) {
     sendJson(ctx.res, 200, { ids, latestDateCovered: iso(latest) });
   };
 
-  /** JSON body -> stored values: numbers become decimal text (§ types.ts), unknown fields are refused. */
+  /** JSON body -> stored values: numbers become decimal text (types.ts), unknown fields are refused. */
   const valuesFromJson = (
     def: ObjectDef,
     body: Record<string, unknown>,
@@ -327,7 +328,8 @@ export function createRest(deps: RestDeps) {
       if (head === 'sobjects') return sobjectRoutes(ctx, version, tail);
       if (head === 'limits' && tail.length === 0) return sendJson(ctx.res, 200, deps.limits.toJson());
       if ((head === 'query' || head === 'queryAll') && ctx.method === 'GET') {
-        // §4.1: a locator is accepted under /query/ and /queryAll/; it remembers whether deleted rows are included.
+        // docs/salesforce.md#rest-query-paging: a locator is accepted under /query/ and /queryAll/; it remembers
+        // whether deleted rows are included.
         if (tail[0] !== undefined) return continueQuery(ctx, version, tail[0]);
         return startQuery(ctx, version, head === 'queryAll');
       }

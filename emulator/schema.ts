@@ -1,12 +1,13 @@
-// The emulated org's objects and fields, shaped like sObject describe (salesforce-api.md §3): standard objects with
-// realistic fields, a History object without SystemModstamp/LastModifiedDate and User without IsDeleted (§3.5), and
-// Invoice__c using every field type, compound address/location fields (§3.4) and formula fields.
-import type { ChildRelationshipDef, FieldDef, ObjectDef, SfFieldType } from './types.ts';
+// The emulated org's objects and fields, shaped like sObject describe (docs/salesforce.md#sobject-describe): standard
+// objects with realistic fields, a History object without SystemModstamp/LastModifiedDate and User without IsDeleted
+// (docs/salesforce.md#objects-without-system-fields), and Invoice__c using every field type, compound address/location
+// fields (docs/salesforce.md#compound-fields) and formula fields.
+import type { ChildRelationshipDef, FieldDef, FieldType, ObjectDef } from './types.ts';
 
-type FieldOpts = Partial<Omit<FieldDef, 'name' | 'type'>>;
+export type FieldOpts = Partial<Omit<FieldDef, 'name' | 'type'>>;
 
 /** Default text lengths per type, as describe reports them. */
-const LENGTH: Partial<Record<SfFieldType, number>> = {
+const LENGTH: Partial<Record<FieldType, number>> = {
   id: 18,
   reference: 18,
   string: 255,
@@ -29,7 +30,7 @@ function labelOf(name: string): string {
     .replace(/([a-z])([A-Z])/g, '$1 $2');
 }
 
-export function field(name: string, type: SfFieldType, opts: FieldOpts = {}): FieldDef {
+export function field(name: string, type: FieldType, opts: FieldOpts = {}): FieldDef {
   return {
     name,
     label: labelOf(name),
@@ -45,15 +46,18 @@ export function field(name: string, type: SfFieldType, opts: FieldOpts = {}): Fi
   };
 }
 
-function ref(name: string, referenceTo: string[], relationshipName: string, opts: FieldOpts = {}): FieldDef {
+export function ref(name: string, referenceTo: string[], relationshipName: string, opts: FieldOpts = {}): FieldDef {
   return field(name, 'reference', { referenceTo, relationshipName, ...opts });
 }
 
-const READ_ONLY: FieldOpts = { createable: false, updateable: false };
-const SYSTEM: FieldOpts = { ...READ_ONLY, nillable: false, defaultedOnCreate: true };
+export const READ_ONLY: FieldOpts = { createable: false, updateable: false };
+export const SYSTEM: FieldOpts = { ...READ_ONLY, nillable: false, defaultedOnCreate: true };
 
-/** Id, IsDeleted (objects with a Recycle Bin) and the audit fields; History objects lack the modstamp pair (§3.5). */
-function systemFields(opts: { isDeleted: boolean; modstamps: boolean }): FieldDef[] {
+/**
+ * Id, IsDeleted (objects with a Recycle Bin) and the audit fields; History objects lack the modstamp pair
+ * (docs/salesforce.md#objects-without-system-fields).
+ */
+export function systemFields(opts: { isDeleted: boolean; modstamps: boolean }): FieldDef[] {
   const out = [field('Id', 'id', { ...SYSTEM, label: 'Record ID', idLookup: true, defaultedOnCreate: true })];
   if (opts.isDeleted) out.push(field('IsDeleted', 'boolean', { ...SYSTEM, label: 'Deleted' }));
   out.push(field('CreatedDate', 'datetime', { ...SYSTEM, label: 'Created Date' }));
@@ -80,10 +84,13 @@ const GEOCODE_ACCURACY = [
   'Unknown',
 ];
 
-/** §3.4: a standard address (`BillingAddress` + `BillingStreet`...) with its components first. */
+/**
+ * docs/salesforce.md#compound-fields: a standard address (`BillingAddress` + `BillingStreet`...) with its components
+ * first.
+ */
 function standardAddress(prefix: string): FieldDef[] {
   const compound = `${prefix}Address`;
-  const part = (name: string, type: SfFieldType, opts: FieldOpts = {}) =>
+  const part = (name: string, type: FieldType, opts: FieldOpts = {}) =>
     field(prefix + name, type, { compoundFieldName: compound, ...opts });
   return [
     part('Street', 'textarea', { label: `${prefix} Street` }),
@@ -102,10 +109,13 @@ function standardAddress(prefix: string): FieldDef[] {
   ];
 }
 
-/** §3.4: a custom address field `Addr__c` with `Addr__Street__s`... components (state/country as code picklists). */
+/**
+ * docs/salesforce.md#compound-fields: a custom address field `Addr__c` with `Addr__Street__s`... components
+ * (state/country as code picklists).
+ */
 function customAddress(base: string, label: string): FieldDef[] {
   const compound = `${base}__c`;
-  const part = (name: string, type: SfFieldType, opts: FieldOpts = {}) =>
+  const part = (name: string, type: FieldType, opts: FieldOpts = {}) =>
     field(`${base}__${name}__s`, type, { compoundFieldName: compound, label: `${label} (${labelOf(name)})`, ...opts });
   return [
     part('Street', 'textarea'),
@@ -120,8 +130,8 @@ function customAddress(base: string, label: string): FieldDef[] {
   ];
 }
 
-/** §3.4: a geolocation field `Loc__c` with `Loc__Latitude__s` / `Loc__Longitude__s`. */
-function location(base: string, label: string): FieldDef[] {
+/** docs/salesforce.md#compound-fields: a geolocation field `Loc__c` with `Loc__Latitude__s` / `Loc__Longitude__s`. */
+export function location(base: string, label: string): FieldDef[] {
   const compound = `${base}__c`;
   return [
     field(`${base}__Latitude__s`, 'double', {
@@ -140,7 +150,7 @@ function location(base: string, label: string): FieldDef[] {
   ];
 }
 
-function child(
+export function child(
   childSObject: string,
   fieldName: string,
   relationshipName: string,
@@ -149,15 +159,19 @@ function child(
   return { childSObject, field: fieldName, relationshipName, cascadeDelete };
 }
 
-interface ObjectOpts {
+export interface ObjectOpts {
   label: string;
   labelPlural: string;
   keyPrefix: string;
   undeletable?: boolean;
   children?: ChildRelationshipDef[];
+  /** Default true; false for objects getUpdated/getDeleted refuse (share rows, docs/salesforce.md#getdeleted). */
+  replicateable?: boolean;
+  /** Default true; false for objects Bulk API 2.0 refuses (docs/salesforce.md#bulk-api-20-soql-restrictions). */
+  bulkQueryable?: boolean;
 }
 
-function object(name: string, opts: ObjectOpts, fields: FieldDef[]): ObjectDef {
+export function object(name: string, opts: ObjectOpts, fields: FieldDef[]): ObjectDef {
   return {
     name,
     label: opts.label,
@@ -165,8 +179,8 @@ function object(name: string, opts: ObjectOpts, fields: FieldDef[]): ObjectDef {
     keyPrefix: opts.keyPrefix,
     custom: name.endsWith('__c'),
     queryable: true,
-    replicateable: true,
-    bulkQueryable: true,
+    replicateable: opts.replicateable ?? true,
+    bulkQueryable: opts.bulkQueryable ?? true,
     undeletable: opts.undeletable ?? true,
     fields,
     childRelationships: opts.children ?? [],
@@ -177,7 +191,7 @@ function object(name: string, opts: ObjectOpts, fields: FieldDef[]): ObjectDef {
 /** When the seed schema was "deployed": older than any generated record. */
 const SCHEMA_EPOCH = '2020-01-01T00:00:00.000Z';
 
-const OWNER = () => ref('OwnerId', ['User'], 'Owner', { label: 'Owner ID', nillable: false, defaultedOnCreate: true });
+export const OWNER = () => ref('OwnerId', ['User'], 'Owner', { label: 'Owner ID', nillable: false, defaultedOnCreate: true });
 
 export const PICKLISTS = {
   accountType: [

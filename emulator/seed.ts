@@ -1,7 +1,8 @@
 // Deterministic synthetic org data, generated lazily from (object, slot, seed): untouched records cost no memory.
-// Per-record work is integer hashing and picks from precomputed pools (no Date parsing, no regexes) so a Bulk CSV of
-// a million Accounts streams fast. Values deliberately include the hard cases of §6.6 (quotes, commas, CR/LF,
-// unicode, padded text, NULL look-alikes, far dates, exponent doubles) and SystemModstamp ties (§4.7 cursors).
+// Per-record work is integer hashing and picks from precomputed pools (no Date parsing, no regexes) so a Bulk CSV of a
+// million Accounts streams fast. Values deliberately include the hard cases of
+// docs/salesforce.md#bulk-api-20-csv-format (quotes, commas, CR/LF, unicode, padded text, NULL look-alikes, far dates,
+// exponent doubles) and SystemModstamp ties (cursors: docs/salesforce.md#incremental-cursor-windows).
 import { makeId } from './ids.ts';
 import { PICKLISTS } from './schema.ts';
 import type { FieldValue } from './types.ts';
@@ -27,6 +28,8 @@ export interface Generator {
   record(slot: number): Record<string, FieldValue> & { Id: string };
   /** Cheap IsDeleted of the generated record, without building it. */
   isDeleted(slot: number): boolean;
+  /** Cheap IsArchived (archived Tasks/Events, seen by queryAll only); absent = never archived. */
+  isArchived?(slot: number): boolean;
   /** The audit datetimes `cursorMs` computes without building the record (cursor indexes, store.ts). */
   readonly cursorFields: readonly CursorField[];
   /** Epoch ms of record(slot)[field] for a field in cursorFields: the same instant, from the same hash. */
@@ -34,7 +37,7 @@ export interface Generator {
 }
 
 export type CursorField = 'SystemModstamp' | 'LastModifiedDate' | 'CreatedDate';
-const AUDIT_FIELDS: readonly CursorField[] = ['SystemModstamp', 'LastModifiedDate', 'CreatedDate'];
+export const AUDIT_FIELDS: readonly CursorField[] = ['SystemModstamp', 'LastModifiedDate', 'CreatedDate'];
 
 /** A generated reference: which child slots may point at parent slot p (the store verifies each candidate). */
 export interface GeneratedLink {
@@ -49,8 +52,11 @@ export interface GeneratedOrg {
   links: GeneratedLink[];
 }
 
-const DAY_MS = 86_400_000;
-/** Generated activity spans the ~3 years before the anchor (§4.7: cursors walk it). */
+export const DAY_MS = 86_400_000;
+/**
+ * Generated activity spans the ~3 years before the anchor (docs/salesforce.md#incremental-cursor-windows: cursors walk
+ * it).
+ */
 const SPAN_MS = 3 * 365 * DAY_MS;
 
 /** 32-bit integer mix: the same (slot, salt, seed) always gives the same number. */
@@ -65,11 +71,14 @@ export function mix(slot: number, salt: number, seed: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function pick<T>(pool: readonly T[], h: number): T {
+export function pick<T>(pool: readonly T[], h: number): T {
   return pool[h % pool.length] as T;
 }
 
-/** Text that breaks naive CSV / JSON / NULL handling (§6.6). Never empty: Salesforce stores no empty strings. */
+/**
+ * Text that breaks naive CSV / JSON / NULL handling (docs/salesforce.md#bulk-api-20-csv-format). Never empty:
+ * Salesforce stores no empty strings.
+ */
 export const HARD_TEXT: readonly string[] = [
   'Crème Brûlée Société Générale',
   'Ærøskøbing Ångström Straße',
@@ -165,7 +174,7 @@ const CITIES = ['San Francisco', 'München', 'São Paulo', 'Zürich', '東京', 
 const STATES = ['CA', 'NY', 'Bayern', 'ZH', 'Tōkyō', 'TX'];
 const COUNTRIES = ['USA', 'Germany', 'Switzerland', 'Japan', 'France', 'Brasil'];
 const POSTAL = ['94105', '10001', '80331', '8001', '150-0002', '75001', '01310-100'];
-const LATITUDES = [
+export const LATITUDES = [
   '37.793880000000000',
   '48.137154000000000',
   '35.658034000000000',
@@ -173,7 +182,7 @@ const LATITUDES = [
   '-23.550520000000000',
   '64.146582000000000',
 ];
-const LONGITUDES = [
+export const LONGITUDES = [
   '-122.395050000000000',
   '11.576124000000000',
   '139.701636000000000',
@@ -218,21 +227,26 @@ const ACCURACY = ['Address', 'Street', 'City', 'Zip'];
 const BASE64 = ['SGVsbG8sIFdvcmxkIQ==', 'JVBERi0xLjQKJcfsj6IK', 'iVBORw0KGgo='];
 
 /** Hard text for roughly one record in `every`, cycling through all cases so small orgs still contain each one. */
-function hardOr(slot: number, every: number, offset: number, normal: string): string {
+export function hardOr(slot: number, every: number, offset: number, normal: string): string {
   if (slot % every !== offset % every) return normal;
   return HARD_TEXT[(Math.floor(slot / every) + offset) % HARD_TEXT.length] as string;
 }
 
-interface Ctx {
+/** What every generator of one org shares: the seed, record counts per object, the clock anchor, the users. */
+export interface SeedContext {
   seed: number;
   counts: Record<string, number>;
   anchorMs: number;
   deletedEvery: number;
   userIds: string[];
 }
+type Ctx = SeedContext;
 
-/** §4.7 cursors: timestamps of buckets, about two records per bucket so SystemModstamp ties are common (epoch ms). */
-function auditMs(
+/**
+ * Timestamps of buckets for the cursor fields (docs/salesforce.md#incremental-cursor-windows), about two records per
+ * bucket so SystemModstamp ties are common (epoch ms).
+ */
+export function auditMs(
   ctx: Ctx,
   object: string,
   slot: number,
@@ -251,7 +265,7 @@ function auditMs(
   return { h, created, lastMod, mod };
 }
 
-function audit(ctx: Ctx, object: string, slot: number, salt: number) {
+export function audit(ctx: Ctx, object: string, slot: number, salt: number) {
   const a = auditMs(ctx, object, slot, salt);
   return {
     CreatedDate: isoOf(a.created),
@@ -263,7 +277,7 @@ function audit(ctx: Ctx, object: string, slot: number, salt: number) {
 }
 
 /** cursorMs of a generator whose audit fields come from audit(ctx, object, slot, salt). */
-function auditCursor(ctx: Ctx, object: string, salt: number): (slot: number, field: CursorField) => number {
+export function auditCursor(ctx: Ctx, object: string, salt: number): (slot: number, field: CursorField) => number {
   return (slot, field) => {
     const a = auditMs(ctx, object, slot, salt);
     return field === 'SystemModstamp' ? a.mod : field === 'LastModifiedDate' ? a.lastMod : a.created;
@@ -274,24 +288,24 @@ function parentSlot(slot: number, childCount: number, parentCount: number): numb
   return Math.floor((slot * parentCount) / childCount);
 }
 
-function childRange(p: number, childCount: number, parentCount: number): [number, number] {
+export function childRange(p: number, childCount: number, parentCount: number): [number, number] {
   return [
     Math.ceil((p * childCount) / parentCount),
     Math.min(childCount, Math.ceil(((p + 1) * childCount) / parentCount)),
   ];
 }
 
-function refTo(ctx: Ctx, child: string, parent: string, prefix: string, slot: number): string | null {
+export function refTo(ctx: Ctx, child: string, parent: string, prefix: string, slot: number): string | null {
   const pc = ctx.counts[parent] ?? 0;
   if (pc === 0) return null;
   return makeId(prefix, parentSlot(slot, ctx.counts[child] ?? 1, pc));
 }
 
-function deleted(ctx: Ctx, slot: number, salt: number): boolean {
+export function deleted(ctx: Ctx, slot: number, salt: number): boolean {
   return mix(slot, salt + 1000, ctx.seed) % ctx.deletedEvery === 0;
 }
 
-function relDate(ctx: Ctx, h: number, spanDays: number, offsetDays: number): string {
+export function relDate(ctx: Ctx, h: number, spanDays: number, offsetDays: number): string {
   return dayText(Math.floor(ctx.anchorMs / DAY_MS) + offsetDays + (h % spanDays));
 }
 
@@ -326,6 +340,11 @@ function users(ctx: Ctx): Generator {
       };
     },
   };
+}
+
+/** Account slot's OwnerId (its share rows name the same user). */
+export function accountOwner(ctx: Ctx, slot: number): string {
+  return pick(ctx.userIds, mix(slot, 2, ctx.seed) >>> 27);
 }
 
 function accounts(ctx: Ctx): Generator {
@@ -373,7 +392,7 @@ function accounts(ctx: Ctx): Generator {
         Phone: g % 6 === 5 ? null : `+1 (415) 555-${String(slot % 10_000).padStart(4, '0')}`,
         Website: g % 5 === 4 ? null : `https://www.example.com/accounts/${slot}?ref=a&b=c`,
         ParentId: slot % 10 === 9 ? makeId(prefix, slot - 9) : null,
-        OwnerId: pick(ctx.userIds, h >>> 27),
+        OwnerId: accountOwner(ctx, slot),
         LastActivityDate: g % 2 === 0 ? null : relDate(ctx, g, 700, -700),
       };
     },
@@ -512,7 +531,8 @@ function tasks(ctx: Ctx): Generator {
       const h = mix(slot, salt, ctx.seed);
       const g = mix(slot, salt + 50, ctx.seed);
       const status = pick(PICKLISTS.taskStatus, h >>> 5);
-      // Polymorphic WhatId/WhoId (§4.3): every 4th Task is about an Opportunity, every 5th names a Lead.
+      // Polymorphic WhatId/WhoId (docs/salesforce.md#rest-record-json): every 4th Task is about an Opportunity, every
+      // 5th names a Lead.
       const what =
         g % 10 === 0
           ? null
@@ -583,7 +603,7 @@ function invoices(ctx: Ctx): Generator {
       const k = mix(slot, salt + 60, ctx.seed);
       const noAddress = k % 4 === 0;
       const noLoc = k % 5 === 1;
-      // Tags: a deterministic subset of the picklist, 'A;B' (§3.3 multipicklist).
+      // Tags: a deterministic subset of the picklist, 'A;B' (a multipicklist: docs/salesforce.md#field-types).
       const tags = PICKLISTS.invoiceTags.filter((_, i) => ((h >>> (i + 3)) & 3) === 0).join(';');
       return {
         Id: makeId('a01', slot),
@@ -653,9 +673,34 @@ export function seedCounts(opts: SeedOptions): Record<string, number> {
   };
 }
 
+/** More generated objects (an org profile): counted before any record exists, since references and buckets use it. */
+export interface SeedExtension {
+  /** Record counts of the extension's own objects, from the demo counts. */
+  counts(base: Readonly<Record<string, number>>): Record<string, number>;
+  /** Generators of the extension's objects, and replacements of demo ones (which may wrap `base`). */
+  generators(ctx: SeedContext, base: ReadonlyMap<string, Generator>): Map<string, Generator>;
+  links(counts: Readonly<Record<string, number>>): GeneratedLink[];
+}
+
+/** child.field -> parent, spread evenly: child slot s points at parent slot floor(s * parents / children). */
+export function evenLink(
+  counts: Readonly<Record<string, number>>,
+  child: string,
+  field: string,
+  parent: string,
+): GeneratedLink {
+  return {
+    child,
+    field,
+    parent,
+    candidates: (p) => childRange(p, counts[child] ?? 0, Math.max(1, counts[parent] ?? 1)),
+  };
+}
+
 /** The generated org: one generator per seed object, anchored so every timestamp is before `anchorMs`. */
-export function generateOrg(opts: SeedOptions, anchorMs: number): GeneratedOrg {
-  const counts = seedCounts(opts);
+export function generateOrg(opts: SeedOptions, anchorMs: number, extension?: SeedExtension): GeneratedOrg {
+  const demo = seedCounts(opts);
+  const counts = extension ? { ...demo, ...extension.counts(demo) } : demo;
   const userIds = Array.from({ length: counts.User as number }, (_, i) => makeId('005', i));
   const ctx: Ctx = {
     seed: opts.seed ?? 1,
@@ -674,12 +719,8 @@ export function generateOrg(opts: SeedOptions, anchorMs: number): GeneratedOrg {
     ['AccountHistory', histories(ctx)],
     ['Invoice__c', invoices(ctx)],
   ]);
-  const link = (child: string, field: string, parent: string): GeneratedLink => ({
-    child,
-    field,
-    parent,
-    candidates: (p) => childRange(p, counts[child] ?? 0, Math.max(1, counts[parent] ?? 1)),
-  });
+  if (extension) for (const [name, gen] of extension.generators(ctx, generators)) generators.set(name, gen);
+  const link = (child: string, field: string, parent: string) => evenLink(counts, child, field, parent);
   const links = [
     link('Contact', 'AccountId', 'Account'),
     link('Opportunity', 'AccountId', 'Account'),
@@ -696,6 +737,7 @@ export function generateOrg(opts: SeedOptions, anchorMs: number): GeneratedOrg {
       parent: 'Account',
       candidates: (p: number): [number, number] => [p + 9, Math.min(p + 10, counts.Account ?? 0)],
     },
+    ...(extension?.links(counts) ?? []),
   ];
   return { generators, links };
 }

@@ -1,5 +1,6 @@
-// The HTTP front door: request log, URI limit, faults, token endpoint, versions list, authentication, API counting
-// with Sforce-Limit-Info, then routing to REST, Bulk query and Bulk ingest (salesforce-api.md §1, §2, §6, §7).
+// The HTTP front door: request log, URI limit, faults, token endpoint, versions list, authentication, API counting with
+// Sforce-Limit-Info, then routing to REST, Bulk query and Bulk ingest (docs/salesforce.md#oauth-token-endpoint,
+// #rest-request-conventions, #bulk-api-20-query-jobs, #bulk-api-20-ingest).
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Logger } from 'pino';
 import { type EmulatorAdmin, type RequestLogEntry, handleAdmin } from './admin.ts';
@@ -23,7 +24,10 @@ export interface ServerDeps {
   admin: EmulatorAdmin;
   apiVersions: string[];
   requestLog: RequestLogEntry[];
-  /** When set, API calls on this Host (the login host) are refused, as login.salesforce.com would (§9.1). */
+  /**
+   * When set, API calls on this Host (the login host) are refused, as login.salesforce.com would
+   * (docs/salesforce.md#login-hosts-and-instance-url).
+   */
   loginOnlyHost?: () => string | undefined;
   log?: Logger;
 }
@@ -34,7 +38,9 @@ const NOT_FOUND = 'The requested resource does not exist';
 
 const VERSION_LABELS: Record<string, string> = { '0': 'Spring', '1': 'Summer', '2': 'Winter' };
 
-/** §2.2: versions ascend; labels follow the three-releases-a-year cycle (62.0 = Winter '25). */
+/**
+ * docs/salesforce.md#api-versions: versions ascend; labels follow the three-releases-a-year cycle (62.0 = Winter '25).
+ */
 function versionsList(versions: string[]) {
   return versions.map((v) => {
     const n = Math.floor(Number(v));
@@ -87,7 +93,8 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
     if (loginHost && ctx.req.headers.host === loginHost) {
       throw new HttpError(401, 'INVALID_SESSION_ID', 'This session is not valid for use with the REST API');
     }
-    // §2.6: every authenticated call counts, Bulk 2.0 included; over the allocation -> 403.
+    // docs/salesforce.md#sforce-limit-info-header: every authenticated call counts, Bulk 2.0 included; over the
+    // allocation -> 403.
     if (!deps.limits.tryCountCall())
       throw new HttpError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.', {
         'Sforce-Limit-Info': deps.limits.headerValue(),
@@ -126,7 +133,7 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
         ms: Math.round(performance.now() - started),
       }),
     );
-    // §2.1: URI alone over 16,384 bytes -> 414; URI plus headers -> 431.
+    // docs/salesforce.md#rest-request-conventions: URI alone over 16,384 bytes -> 414; URI plus headers -> 431.
     if (rawUrl.length > MAX_URI) return sendError(res, 414, 'URI_TOO_LONG', 'Request-URI Too Long');
     if (rawUrl.length + headerBytes(req) > MAX_URI)
       return sendError(res, 431, 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'Request Header Fields Too Large');

@@ -1,7 +1,8 @@
-// planSoql: a SOQL statement parsed by soql-parser-js and bound to the org's schema (salesforce-api.md §4), run over
-// snapshots without holding records: unfiltered scans only check IsDeleted, ORDER BY keeps one key per match, and a
-// cursor window in WHERE (§4.7) reads only the slots the store's cursor index puts inside it.
-// Numbers in toJson are RawJson (decimal text the HTTP layer writes verbatim, §4.3).
+// planSoql: a SOQL statement parsed by soql-parser-js and bound to the org's schema
+// (docs/salesforce.md#rest-query-paging), run over snapshots without holding records: unfiltered scans only check
+// IsDeleted, ORDER BY keeps one key per match, and a cursor window in WHERE
+// (docs/salesforce.md#incremental-cursor-windows) reads only the slots the store's cursor index puts inside it. Numbers
+// in toJson are RawJson (decimal text the HTTP layer writes verbatim, docs/salesforce.md#rest-record-json).
 import soqlParser, { type FieldType, type Query } from 'soql-parser-js';
 import { type CursorBound, compileWhere, type Predicate } from './soqlWhere.ts';
 import { compareDecimal } from './values.ts';
@@ -17,6 +18,7 @@ import {
   RawJson,
   type SfRecord,
   SoqlError,
+  queryAllOnly,
 } from './types.ts';
 
 const { parseQuery } = soqlParser;
@@ -24,7 +26,7 @@ const { parseQuery } = soqlParser;
 const NUMERIC = new Set(['int', 'long', 'double', 'currency', 'percent']);
 const MAX_OFFSET = 2000;
 
-/** §4.8 message layouts. */
+/** Message layouts: docs/salesforce.md#soql-limits-and-errors. */
 function invalidField(name: string, object: string): SoqlError {
   return new SoqlError(
     'INVALID_FIELD',
@@ -51,7 +53,7 @@ interface ParentStep {
 interface FieldPath {
   steps: ParentStep[];
   field: FieldDef;
-  /** 'Account.Name' in describe casing: the Bulk CSV header (§6.6). */
+  /** 'Account.Name' in describe casing: the Bulk CSV header (docs/salesforce.md#bulk-api-20-csv-format). */
   column: string;
   get: (rec: SfRecord) => FieldValue;
 }
@@ -241,7 +243,10 @@ function bindField(b: Binder, part: QueryPart, f: FieldType, unsupported: string
   }
 }
 
-/** §4.8 FIELDS(ALL|STANDARD|CUSTOM): every matching field; Bulk refuses it (§6.7). */
+/**
+ * FIELDS(ALL|STANDARD|CUSTOM) (docs/salesforce.md#soql-limits-and-errors): every matching field; Bulk refuses it
+ * (docs/salesforce.md#bulk-api-20-soql-restrictions).
+ */
 function expandFields(b: Binder, part: QueryPart, which: string, unsupported: string[]): void {
   const kind = which.toUpperCase();
   if (kind !== 'ALL' && kind !== 'STANDARD' && kind !== 'CUSTOM')
@@ -255,7 +260,7 @@ function expandFields(b: Binder, part: QueryPart, which: string, unsupported: st
   }
 }
 
-/** §4.3: a datetime as REST prints it ('...000+0000'). */
+/** docs/salesforce.md#rest-record-json: a datetime as REST prints it ('...000+0000'). */
 function restDatetime(text: string): string {
   return text.endsWith('Z') ? `${text.slice(0, -1)}+0000` : text;
 }
@@ -299,7 +304,7 @@ function jsonValue(def: ObjectDef, f: FieldDef, rec: SfRecord, ctx: JsonRenderCo
   if (v === null || typeof v === 'boolean') return v;
   if (NUMERIC.has(f.type)) return new RawJson(v);
   if (f.type === 'datetime') return restDatetime(v);
-  // §3.3: base64 bodies are not inlined; REST gives the blob's relative URL.
+  // docs/salesforce.md#field-types: base64 bodies are not inlined; REST gives the blob's relative URL.
   if (f.type === 'base64') return `/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}/${f.name}`;
   return v;
 }
@@ -322,7 +327,10 @@ function textKindOf(f: FieldDef): number {
   return f.type === 'base64' ? BLOB : TEXT;
 }
 
-/** toJsonText for a flat SELECT (jsonValue's text as serializeJson writes it); undefined for parents, subqueries, compounds. */
+/**
+ * toJsonText for a flat SELECT (jsonValue's text as serializeJson writes it); undefined for parents, subqueries,
+ * compounds.
+ */
 function flatJsonText(def: ObjectDef, nodes: JsonNode[]): QueryPlan['toJsonText'] {
   const fields: FieldDef[] = [];
   for (const n of nodes) {
@@ -416,7 +424,8 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
     };
     for (const n of nodes) {
       if (n.kind === 'field') {
-        // Polymorphic parents (§4.3): the concrete object may lack the field; it reads as null.
+        // Polymorphic parents (docs/salesforce.md#rest-record-json): the concrete object may lack the field; it reads
+        // as null.
         const f = typeDef === part.def ? n.field : (fieldOf(typeDef, n.field.name) ?? n.field);
         out[f.name] = jsonValue(typeDef, f, rec, ctx);
       } else if (n.kind === 'parent') {
@@ -444,7 +453,8 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
     isCount,
     columns: top.paths.map((p) => p.column),
     bulkRefusal() {
-      // §6.1 / §6.7: what Bulk API 2.0 refuses at job creation.
+      // docs/salesforce.md#bulk-api-20-query-jobs / #bulk-api-20-soql-restrictions: what Bulk API 2.0 refuses at job
+      // creation.
       if (!def.bulkQueryable)
         return { errorCode: 'INVALIDENTITY', message: `Entity '${def.name}' is not supported by the Bulk API.` };
       if (top.usesFieldsFn) return { errorCode: 'INVALIDJOB', message: 'FIELDS() is not supported in Bulk Query' };
@@ -490,7 +500,7 @@ export function planSoql(store: OrgStore, soql: string): QueryPlan {
 /** Children of one parent as a subquery sees them: live, filtered, ordered, limited. */
 function childRows(part: QueryPart, rows: SfRecord[]): SfRecord[] {
   const where = part.where;
-  let out = rows.filter((r) => r.IsDeleted !== true && (!where || where(r)));
+  let out = rows.filter((r) => !queryAllOnly(r) && (!where || where(r)));
   if (part.order.length > 0) {
     const keyed = out.map((rec, i) => ({
       rec,
@@ -509,7 +519,8 @@ function compareKeys(part: QueryPart, a: SortKey[], b: SortKey[]): number {
     const x = a[i] ?? null;
     const y = b[i] ?? null;
     if (x === null && y === null) continue;
-    // §4.8 ORDER BY: nulls first ascending / last descending unless NULLS FIRST|LAST says otherwise.
+    // ORDER BY (docs/salesforce.md#soql-limits-and-errors): nulls first ascending / last descending unless NULLS
+    // FIRST|LAST says otherwise.
     if (x === null || y === null) return (x === null) === o.nullsFirst ? -1 : 1;
     const c = compareKey(x, y);
     if (c !== 0) return o.desc ? -c : c;
@@ -540,9 +551,10 @@ export function candidateSlots(bounds: readonly CursorBound[], snap: ObjectSnaps
 
 /**
  * `ORDER BY <cursor field> [, Id] [LIMIT k]`, unfiltered or filtered by a window on that field alone (the oldest-cursor
- * probe and the delta query `WHERE SystemModstamp >= X ORDER BY SystemModstamp, Id`, §4.7): the first offset+k slots
- * (all without LIMIT) straight from the index, in the order the sort below gives (Id follows slot order, ids.ts).
- * undefined when the query or the snapshot does not allow it.
+ * probe and the delta query `WHERE SystemModstamp >= X ORDER BY SystemModstamp, Id`,
+ * docs/salesforce.md#incremental-cursor-windows): the first offset+k slots (all without LIMIT) straight from the index,
+ * in the order the sort below gives (Id follows slot order, ids.ts). undefined when the query or the snapshot does not
+ * allow it.
  */
 function indexedOrder(part: QueryPart, snap: ObjectSnapshot, includeDeleted: boolean): Int32Array | undefined {
   const [o, tie] = part.order;

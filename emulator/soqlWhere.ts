@@ -1,7 +1,7 @@
-// SOQL WHERE (salesforce-api.md §4.7): soql-parser-js returns a right-leaning chain of conditions with paren
-// counts; rebuild the precedence tree (NOT > AND > OR), type-check literals against the fields and compile each
-// condition into a predicate over records. Cursor windows ANDed at the top (`SystemModstamp >= X AND ...`) are also
-// returned as bounds, so the store can read only the slots inside them (cursorIndex.ts).
+// SOQL WHERE (docs/salesforce.md#soql-literals, #incremental-cursor-windows): soql-parser-js returns a right-leaning
+// chain of conditions with paren counts; rebuild the precedence tree (NOT > AND > OR), type-check literals against the
+// fields and compile each condition into a predicate over records. Cursor windows ANDed at the top (`SystemModstamp >=
+// X AND ...`) are also returned as bounds, so the store can read only the slots inside them (cursorIndex.ts).
 import type { Condition, WhereClause } from 'soql-parser-js';
 import { normalizeId, to18 } from './ids.ts';
 import { type CursorWindow, type FieldDef, type FieldValue, type SfRecord, SoqlError } from './types.ts';
@@ -65,7 +65,10 @@ function malformed(message: string): SoqlError {
   return new SoqlError('MALFORMED_QUERY', message);
 }
 
-/** The text of a quoted SOQL string literal: `\'`, `\\`, `\n`... (§4.7). LIKE keeps `\%` and `\_` escaped. */
+/**
+ * The text of a quoted SOQL string literal: `\'`, `\\`, `\n`... (docs/salesforce.md#soql-literals). LIKE keeps `\%` and
+ * `\_` escaped.
+ */
 function unquote(literal: string, keepLikeEscapes: boolean): string {
   const body = literal.slice(1, -1);
   let out = '';
@@ -95,7 +98,10 @@ interface Range {
   to: string;
 }
 
-/** Relative date literals (§4.7), as [from, to) in the field's text form, computed from the org's clock. */
+/**
+ * Relative date literals (docs/salesforce.md#soql-literals), as [from, to) in the field's text form, computed from the
+ * org's clock.
+ */
 function relativeRange(value: string, n: number | undefined, field: FieldDef, nowIso: string): Range {
   const today = Math.floor(Date.parse(nowIso) / DAY_MS);
   const days: Record<string, [number, number]> = {
@@ -144,7 +150,7 @@ function literalValue(
     return relativeRange(raw, (cond as { dateLiteralVariable?: number }).dateLiteralVariable, field, nowIso);
   }
   if (t === 'date') {
-    // §4.7: a dateTime literal against a date field is a malformed query.
+    // docs/salesforce.md#soql-literals: a dateTime literal against a date field is a malformed query.
     if (literalType !== 'DATE')
       throw malformed(
         `value of filter criterion for field '${field.name}' must be of type date and should not be enclosed in quotes`,

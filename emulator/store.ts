@@ -1,7 +1,9 @@
 // The org's records: generated base slots (seed.ts) + a copy-on-write overlay of changed, inserted and hard-deleted
 // records. A snapshot shares the overlay, which the next change copies first, so later changes never leak into it (Bulk
-// jobs read one, §6.3). Formula fields are computed on read, so a formula change moves results without touching any
-// SystemModstamp. Cursor windows (§4.7) find generated slots through a sorted index per cursor field (cursorIndex.ts).
+// jobs read one, docs/salesforce.md#bulk-api-20-query-results). Formula fields are computed on read, so a formula
+// change moves results without touching any SystemModstamp. Cursor windows
+// (docs/salesforce.md#incremental-cursor-windows) find generated slots through a sorted index per cursor field
+// (cursorIndex.ts).
 import {
   type CursorIndex,
   type IndexedSlots,
@@ -15,15 +17,16 @@ import {
 import { makeId, normalizeId, numberOf } from './ids.ts';
 import { isStored, seedSchema, withField } from './schema.ts';
 import { type CursorField, type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
-import type {
-  DeletedEntry,
-  FieldDef,
-  FieldValue,
-  ObjectDef,
-  ObjectSnapshot,
-  OrgStore,
-  SfRecord,
-  SlotState,
+import {
+  type DeletedEntry,
+  type FieldDef,
+  type FieldValue,
+  type ObjectDef,
+  type ObjectSnapshot,
+  type OrgStore,
+  type SfRecord,
+  type SlotState,
+  queryAllOnly,
 } from './types.ts';
 import { isoOf, multiplyDecimal } from './values.ts';
 
@@ -103,6 +106,12 @@ function cursorIndexOf(t: Table, field: string): CursorIndex | null | undefined 
   return index;
 }
 
+/** Whether `query` hides generated slot s (soft-deleted or archived, types.ts queryAllOnly). */
+function queryAllOnlyOf(gen: Generator): (slot: number) => boolean {
+  const archived = gen.isArchived?.bind(gen);
+  return archived ? (slot) => gen.isDeleted(slot) || archived(slot) : (slot) => gen.isDeleted(slot);
+}
+
 /** The generated slots of `field` for the exact COUNT() / ORDER BY paths; null / undefined as cursorIndexOf. */
 function indexedSlotsOf(t: Table, field: string): IndexedSlots | null | undefined {
   // A formula's value is computed on read, never stored in the overlay the exact paths compare.
@@ -110,17 +119,18 @@ function indexedSlotsOf(t: Table, field: string): IndexedSlots | null | undefine
   const index = cursorIndexOf(t, field);
   if (!index) return index;
   const gen = t.gen as Generator;
+  const hidden = queryAllOnlyOf(gen);
   return {
     index,
     deletedPrefix() {
       let prefix = t.deletedPrefixes.get(field);
       if (!prefix) {
-        prefix = deletedPrefixOf(index, (slot) => gen.isDeleted(slot));
+        prefix = deletedPrefixOf(index, hidden);
         t.deletedPrefixes.set(field, prefix);
       }
       return prefix;
     },
-    isDeleted: (slot) => gen.isDeleted(slot),
+    isDeleted: hidden,
     keyOf: (slot) => gen.cursorMs(slot, field as CursorField),
   };
 }
@@ -145,7 +155,9 @@ function seededDeletions(t: Table, from: string | undefined, to: string | undefi
   return out;
 }
 
-/** The overlay to change: copied first while a snapshot reads it, so snapshots cost O(1) and never see later changes. */
+/**
+ * The overlay to change: copied first while a snapshot reads it, so snapshots cost O(1) and never see later changes.
+ */
 function writableOverlay(t: Table): Map<number, SfRecord | null> {
   if (t.overlayShared) {
     t.overlay = new Map(t.overlay);
@@ -167,9 +179,9 @@ function stateOfSlot(v: View, slot: number): SlotState {
   if (slot < 0 || slot >= v.size) return 'gone';
   const o = v.overlay.size === 0 ? undefined : v.overlay.get(slot);
   if (o === null) return 'gone';
-  if (o !== undefined) return o.IsDeleted === true ? 'deleted' : 'live';
+  if (o !== undefined) return queryAllOnly(o) ? 'deleted' : 'live';
   if (slot >= v.base || !v.gen) return 'gone';
-  return v.gen.isDeleted(slot) ? 'deleted' : 'live';
+  return v.gen.isDeleted(slot) || v.gen.isArchived?.(slot) === true ? 'deleted' : 'live';
 }
 
 /** Keys in describe casing; unknown or read-only-by-nature (compound, formula) fields are refused. */
@@ -185,7 +197,9 @@ function canonicalValues(def: ObjectDef, values: Record<string, FieldValue>): Ro
   return out;
 }
 
-/** Fields Salesforce derives itself: full names (§3.4) and Opportunity closed/won flags. */
+/**
+ * Fields Salesforce derives itself: full names (docs/salesforce.md#compound-fields) and Opportunity closed/won flags.
+ */
 function derive(def: ObjectDef, rec: Row): void {
   if ('LastName' in rec && (def.name === 'Contact' || def.name === 'Lead' || def.name === 'User')) {
     rec.Name = rec.FirstName ? `${rec.FirstName} ${rec.LastName ?? ''}` : (rec.LastName ?? null);
@@ -228,15 +242,16 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
   }
   const apiUserId = makeId('005', 0);
 
-  // §5 / §4.7: a strictly increasing clock that runs with real time from clockStart.
+  // docs/salesforce.md#getdeleted / #incremental-cursor-windows: a strictly increasing clock that runs with real time
+  // from clockStart.
   const realStart = Date.now();
   let lastMs = clockStartMs - 1;
   const now = (): string => {
     lastMs = Math.max(lastMs + 1, clockStartMs + (Date.now() - realStart));
     return new Date(lastMs).toISOString();
   };
-  // A describe's Last-Modified is compared with the HTTP Date header (RFC 9110 §8.8.2.2: a validator in the second
-  // of its response is weak), so schema changes are stamped by that clock, not the record clock above, which may
+  // A describe's Last-Modified is compared with the HTTP Date header (RFC 9110 section 8.8.2.2: a validator in the
+  // second of its response is weak), so schema changes are stamped by that clock, not the record clock above, which may
   // start in the past (clockStart) or run ahead of real time (one ms per write).
   const schemaNow = (): string => new Date().toISOString();
 

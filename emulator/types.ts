@@ -2,7 +2,7 @@
 // emulator/ imports nothing from extractors/, loaders/ or pipelines/, so a misreading of Salesforce in the
 // product cannot be mirrored here (and vice versa).
 
-/** Field `type` values of sObject describe (salesforce-api.md §3.3). */
+/** Field `type` values of sObject describe (docs/salesforce.md#field-types). */
 export type SfFieldType =
   | 'id'
   | 'reference'
@@ -27,13 +27,20 @@ export type SfFieldType =
   | 'base64'
   | 'address'
   | 'location'
-  /** History `OldValue`/`NewValue` (§3.3). */
+  /** History `OldValue`/`NewValue` (docs/salesforce.md#field-types). */
   | 'anyType';
+
+/**
+ * Every describe `type` the org serves: SfFieldType plus the rare ones only some profiles use. `json` (Apex
+ * Schema.DisplayType.JSON): REST renders the value as nested JSON, Bulk CSV as its JSON text
+ * (docs/salesforce.md#field-types).
+ */
+export type FieldType = SfFieldType | 'json';
 
 export interface FieldDef {
   name: string;
   label: string;
-  type: SfFieldType;
+  type: FieldType;
   length?: number;
   precision?: number;
   scale?: number;
@@ -73,7 +80,10 @@ export interface ObjectDef {
   replicateable: boolean;
   /** false for objects the Bulk API refuses (INVALIDENTITY at job creation). */
   bulkQueryable: boolean;
-  /** false for objects with no Recycle Bin (e.g. User); such objects have no IsDeleted field. */
+  /**
+   * false for objects with no Recycle Bin: deletes are hard. Most of them (User, TaskStatus) have no IsDeleted field;
+   * share rows (AccountShare) have one that is always false.
+   */
   undeletable: boolean;
   fields: FieldDef[];
   childRelationships: ChildRelationshipDef[];
@@ -97,19 +107,26 @@ export interface ObjectSnapshot {
   readonly object: ObjectDef;
   /** Number of record slots (including hard-deleted ones, which read as undefined). */
   readonly size: number;
-  /** The record in slot i as of the snapshot; undefined when hard-deleted. Soft-deleted records have IsDeleted = true. */
+  /**
+   * The record in slot i as of the snapshot; undefined when hard-deleted. Soft-deleted records have IsDeleted = true.
+   */
   at(slot: number): SfRecord | undefined;
-  /** Whether slot i is live, soft-deleted or hard-deleted, without building the record (fast unfiltered scans). */
+  /**
+   * Whether slot i is live, seen by queryAll only (soft-deleted or archived, queryAllOnly) or hard-deleted, without
+   * building the record (fast unfiltered scans).
+   */
   slotState(slot: number): SlotState;
   /**
    * Slots whose `field` value may lie within [from, to] (stored datetime text, both inclusive, undefined = open): a
-   * superset of the matches found without reading the other slots (a cursor window, §4.7). undefined when no index
-   * covers the field; the caller then scans every slot.
+   * superset of the matches found without reading the other slots (a cursor window,
+   * docs/salesforce.md#incremental-cursor-windows). undefined when no index covers the field; the caller then scans
+   * every slot.
    */
   cursorCandidates?(field: string, from: string | undefined, to: string | undefined): CursorCandidates | undefined;
   /**
    * How many slots hold a visible record (live, or also soft-deleted with includeDeleted) whose window.field lies in
-   * the window (null = every record), from the index alone (§4.4 COUNT()). undefined when no index covers the field.
+   * the window (null = every record), from the index alone (COUNT(), docs/salesforce.md#select-count). undefined when
+   * no index covers the field.
    */
   cursorCount?(window: CursorWindow | null, includeDeleted: boolean): number | undefined;
   /**
@@ -144,7 +161,17 @@ export interface CursorCandidates {
   slots(): Int32Array;
 }
 
+/** 'deleted': visible to queryAll only (soft-deleted or an archived activity, queryAllOnly). */
 export type SlotState = 'live' | 'deleted' | 'gone';
+
+/**
+ * Records `query` never returns and `queryAll` does: soft-deleted ones, and archived Tasks/Events (SOAP API
+ * queryAll(): "You cannot use query() as it automatically filters out all records where isArchived is set to true",
+ * https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_queryall.htm).
+ */
+export function queryAllOnly(rec: { readonly [field: string]: FieldValue | undefined }): boolean {
+  return rec.IsDeleted === true || rec.IsArchived === true;
+}
 
 export interface DeletedEntry {
   id: string;
@@ -167,8 +194,8 @@ export interface OrgStore {
   undelete(id: string): void;
   hardDelete(id: string): void;
   /**
-   * The delete log (§5.1) by deletedDate, restricted to [from, to) (canonical ISO text, either open) and to its first
-   * `limit` entries.
+   * The delete log (docs/salesforce.md#getdeleted) by deletedDate, restricted to [from, to) (canonical ISO text, either
+   * open) and to its first `limit` entries.
    */
   deletedLog(object: string, window?: { from?: string; to?: string; limit?: number }): DeletedEntry[];
   addField(object: string, field: FieldDef, valueFor?: (rec: SfRecord) => FieldValue): void;
@@ -189,7 +216,10 @@ export interface OrgStore {
   childrenOf(childObject: string, field: string, parentId: string): SfRecord[];
 }
 
-/** A SOQL failure, rendered by the HTTP layer as a 400 `[{"message","errorCode"}]` body (salesforce-api.md §4.8). */
+/**
+ * A SOQL failure, rendered by the HTTP layer as a 400 `[{"message","errorCode"}]` body
+ * (docs/salesforce.md#soql-limits-and-errors).
+ */
 export class SoqlError extends Error {
   constructor(
     readonly errorCode: string,
@@ -215,7 +245,10 @@ export interface QueryPlan {
   bulkRefusal(): { errorCode: string; message: string } | null;
   /** Matching slots of the snapshot in result order, after WHERE, ORDER BY, OFFSET and LIMIT. */
   run(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): Iterable<number>;
-  /** How many slots run() yields (COUNT()'s totalSize, §4.4), answered from the cursor index when it can be. */
+  /**
+   * How many slots run() yields (COUNT()'s totalSize, docs/salesforce.md#select-count), answered from the cursor index
+   * when it can be.
+   */
   count(snapshot: ObjectSnapshot, opts: { includeDeleted: boolean }): number;
   /** The REST JSON record (attributes, parent objects or null, child subquery results). */
   toJson(rec: SfRecord, ctx: JsonRenderContext): Record<string, unknown>;

@@ -27,7 +27,7 @@ export function isoOf(ms: number): string {
   return `${dayText(day)}T${TWO[Math.floor(rest / 60)]}:${TWO[rest % 60]}:${TWO[s]}.${THREE[millis]}Z`;
 }
 
-/** 'HH:mm:ss.SSSZ' of a millisecond of the day (time fields, §3.3). */
+/** 'HH:mm:ss.SSSZ' of a millisecond of the day (time fields, docs/salesforce.md#field-types). */
 export function timeOf(msOfDay: number): string {
   return isoOf(msOfDay).slice(11);
 }

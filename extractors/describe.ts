@@ -1,13 +1,13 @@
-// describeGlobal and sObject describe (salesforce-api.md §3) -> ObjectSpec: the loadable fields and the cursor.
-// Describes are conditional (If-Modified-Since -> 304, docs/salesforce.md#rest-request-conventions) against an
-// in-process cache.
+// describeGlobal and sObject describe (docs/salesforce.md#describeglobal, #sobject-describe) -> ObjectSpec: the
+// loadable fields and the cursor. Describes are conditional (If-Modified-Since -> 304,
+// docs/salesforce.md#rest-request-conventions) against an in-process cache.
 import { pgTypeOf } from '../schemas/fieldTypes.ts';
 import { DataError, SalesforceApiError } from '../lib/errors.ts';
 import type { JsonResponse, SalesforceHttp } from './client/salesforceHttp.ts';
 import { assertSoqlName } from './soql.ts';
 import type { CursorField, FieldSpec, ObjectSpec } from '../schemas/records.ts';
 
-/** The describe field members sfsync reads (§3.2). */
+/** The describe field members sfsync reads (docs/salesforce.md#sobject-describe). */
 export interface DescribeField {
   name: string;
   label: string;
@@ -31,7 +31,10 @@ export interface DescribedObject {
   raw: DescribeField[];
 }
 
-/** §3.5 / §4.7: the best incremental cursor, in Airbyte's order of preference. */
+/**
+ * docs/salesforce.md#objects-without-system-fields / #incremental-cursor-windows: the best incremental cursor, in
+ * Airbyte's order of preference.
+ */
 const CURSOR_PREFERENCE: readonly CursorField[] = ['SystemModstamp', 'LastModifiedDate', 'CreatedDate'];
 
 function checkDescribe(name: string, body: unknown): DescribeResult {
@@ -50,7 +53,8 @@ function checkDescribe(name: string, body: unknown): DescribeResult {
 
 export function fieldSpecOf(f: DescribeField): FieldSpec | null {
   const pgType = pgTypeOf(f.type);
-  if (pgType === null) return null; // §3.4: compound parents and base64 bodies; components stay
+  // docs/salesforce.md#compound-fields: compound parents and base64 bodies; components stay
+  if (pgType === null) return null;
   return {
     name: f.name,
     column: f.name.toLowerCase(),
@@ -134,7 +138,7 @@ export const DESCRIBE_MAX_AGE_MS = 60 * 60_000;
 
 /**
  * Last-Modified has whole seconds: a change later in the same second as the response would not move it, so a
- * Last-Modified in the second of the response's Date is no safe validator (RFC 9110 §8.8.2.2) and is not kept.
+ * Last-Modified in the second of the response's Date is no safe validator (RFC 9110 section 8.8.2.2) and is not kept.
  */
 export function validatorOf(headers: Record<string, string | undefined>): string | undefined {
   const modified = Date.parse(headers['last-modified'] ?? '');
@@ -160,7 +164,7 @@ export async function describeObject(
       usable ? { headers: { 'If-Modified-Since': usable.lastModified } } : {},
     );
   } catch (err) {
-    // §3.2: an unknown object is 404 NOT_FOUND.
+    // docs/salesforce.md#sobject-describe: an unknown object is 404 NOT_FOUND.
     if (err instanceof SalesforceApiError && err.status === 404) {
       throw new SalesforceApiError(
         `Unknown Salesforce object '${name}'`,

@@ -1,4 +1,4 @@
-// sObject getDeleted (salesforce-api.md §5): ids deleted in a window, for hard-delete detection.
+// sObject getDeleted (docs/salesforce.md#getdeleted): ids deleted in a window, for hard-delete detection.
 import { DataError } from '../lib/errors.ts';
 import type { SalesforceHttp } from './client/salesforceHttp.ts';
 import { assertSoqlName } from './soql.ts';
@@ -6,13 +6,19 @@ import { assertSoqlName } from './soql.ts';
 export interface DeletedRecords {
   ids: string[];
   deleted: { id: string; deletedDate: string }[];
-  /** Oldest entry still in the delete log; later than the last check means deletes were lost (§5.2). */
+  /**
+   * Oldest entry still in the delete log; later than the last check means deletes were lost
+   * (docs/salesforce.md#hard-delete-detection).
+   */
   earliestDateAvailable: string | null;
-  /** Use as the next window's start (§5.1). */
+  /** Use as the next window's start (docs/salesforce.md#getdeleted). */
   latestDateCovered: string | null;
 }
 
-/** §5.1: UTC with whole seconds (Salesforce ignores seconds anyway), e.g. 2024-05-05T00:00:00+00:00. */
+/**
+ * docs/salesforce.md#getdeleted: UTC with whole seconds (Salesforce ignores seconds anyway), e.g.
+ * 2024-05-05T00:00:00+00:00.
+ */
 export function replicationDate(d: Date): string {
   if (Number.isNaN(d.getTime())) throw new DataError('getDeleted needs valid start and end dates');
   return d.toISOString().replace(/\.\d{3}Z$/, '+00:00');

@@ -10,7 +10,10 @@ export interface Limit {
 /** Keyed by Salesforce's names: DailyApiRequests, DailyBulkV2QueryJobs, DailyBulkV2QueryFileStorageMB, ... */
 export type Limits = Record<string, Limit>;
 
-/** §2.7: every key is {Max, Remaining}; very old orgs sent the numbers as strings. Per-app sub-objects are ignored. */
+/**
+ * docs/salesforce.md#limits-resource: every key is {Max, Remaining}; very old orgs sent the numbers as strings. Per-app
+ * sub-objects are ignored.
+ */
 export function parseLimits(body: unknown): Limits {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw new DataError('/limits did not answer a JSON object');

@@ -18,7 +18,10 @@ export interface SelectOptions {
   /** Field API names in order; defaults to every field of the spec (the order COPY columns follow). */
   fields?: readonly string[];
   window?: CursorWindow;
-  /** `ORDER BY cursor, Id`: for REST paging with checkpoints. Off for Bulk (§6.7: ORDER BY disables chunking). */
+  /**
+   * `ORDER BY cursor, Id`: for REST paging with checkpoints. Off for Bulk
+   * (docs/salesforce.md#bulk-api-20-soql-restrictions: ORDER BY disables chunking).
+   */
   orderByCursor?: boolean;
 }
 
@@ -30,7 +33,10 @@ export function assertSoqlName(name: string, what: string): string {
   return name;
 }
 
-/** §4.7: strings are single-quoted with backslash escapes (SOQL reference: \' \\ \n \r \t \" are the escape sequences). */
+/**
+ * docs/salesforce.md#soql-literals: strings are single-quoted with backslash escapes (SOQL reference: \' \\ \n \r \t \"
+ * are the escape sequences).
+ */
 export function escapeSoqlString(value: string): string {
   return value.replace(
     /[\\'"\n\r\t]/g,
@@ -42,7 +48,7 @@ export function quoteSoqlString(value: string): string {
   return `'${escapeSoqlString(value)}'`;
 }
 
-/** §4.7: an unquoted UTC dateTime literal with millis, e.g. 2024-01-02T03:04:05.000Z. */
+/** docs/salesforce.md#soql-literals: an unquoted UTC dateTime literal with millis, e.g. 2024-01-02T03:04:05.000Z. */
 export function soqlDateTime(iso: string): string {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new DataError(`'${iso}' is not an ISO 8601 instant; cannot use it as a SOQL dateTime`);
@@ -71,12 +77,15 @@ export function buildSelect(spec: ObjectSpec, opts: SelectOptions = {}): string 
   return `SELECT ${fields.join(', ')} FROM ${object}${whereClause(spec, opts.window)}${order}`;
 }
 
-/** §4.4: `SELECT COUNT()` answers in totalSize. */
+/** docs/salesforce.md#select-count: `SELECT COUNT()` answers in totalSize. */
 export function buildCount(spec: ObjectSpec, opts: { window?: CursorWindow } = {}): string {
   return `SELECT COUNT() FROM ${assertSoqlName(spec.name, 'Object')}${whereClause(spec, opts.window)}`;
 }
 
-/** The oldest cursor value (REST only: §6.7, ORDER BY and LIMIT have no place in a Bulk job). */
+/**
+ * The oldest cursor value (REST only: docs/salesforce.md#bulk-api-20-soql-restrictions, ORDER BY and LIMIT have no
+ * place in a Bulk job).
+ */
 export function buildEarliest(spec: ObjectSpec): string {
   const object = assertSoqlName(spec.name, 'Object');
   const cursor = spec.cursorField;

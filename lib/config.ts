@@ -52,7 +52,10 @@ export interface Config {
   bulkThreshold: number;
   /** Bulk loads of more records than this are split into cursor windows, each committed with its own watermark. */
   windowRows: number;
-  /** Bulk result pages downloaded at once through resultPages (§6.4, API 58.0+); 1 = the locator loop. */
+  /**
+   * Bulk result pages downloaded at once through resultPages (docs/salesforce.md#bulk-api-20-parallel-results, API
+   * 58.0+); 1 = the locator loop.
+   */
   bulkParallel: number;
   /** An object another sfsync process is loading: wait for it (true) or skip it with LockedError (false). */
   waitForLock: boolean;

@@ -30,8 +30,8 @@ export const ACTIONS: Readonly<Record<Action, string>> = {
     'that matches decides',
   reauth: 'log in again once (shared by every object in flight) and repeat the call',
   'halve-window': 'retry the cursor window as two halves, up to three times (an eighth of it), then fail the object',
-  'rest-fallback': 'read the same query through REST `queryAll` instead of Bulk API 2.0',
-  reconcile: "mark the object for an Id reconciliation instead of reading getDeleted's answer",
+  'rest-fallback': 'run the same query through the REST query resource instead of Bulk API 2.0',
+  reconcile: 'flag the object for an Id reconciliation, which finds the deletes getDeleted could not give',
   'sequential-pages': 'read the Bulk result pages one after the other (`Sforce-Locator`) instead of several at once',
   'merge-instead': 'load the window through a stage and a merge instead of a COPY straight into the table',
   'stop-run':
@@ -110,15 +110,15 @@ interface RowBase {
   when: Match;
   /** Why this action: one clause for the README. */
   why: string;
+  /** The topic of docs/salesforce.md that describes the Salesforce behaviour (its anchor). */
+  see?: string;
 }
 
-export type ErrorRow =
-  | (RowBase & { action: CallAction })
-  | (RowBase & { action: CallerAction; exit: ExitCode });
+export type ErrorRow = (RowBase & { action: CallAction }) | (RowBase & { action: CallerAction; exit: ExitCode });
 
 /**
- * Bulk API 2.0 says in prose, not always by errorCode, that it cannot run a query (compound fields, some objects):
- * https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/queries.htm
+ * Bulk API 2.0 says in prose, not always by errorCode, that it cannot run a query (compound fields, some objects:
+ * docs/salesforce.md#bulk-api-20-soql-restrictions).
  */
 const BULK_REFUSAL_TEXT =
   /not supported by the Bulk API|compound data not supported|does not support query|Implementation restriction|not supported in Bulk/i;
@@ -127,17 +127,19 @@ const BULK_REFUSAL_TEXT =
  * The table. Order matters: the first matching row decides. Rows bound to a stage come first; then Salesforce
  * answers, where the errorCodes a retry cannot fix come before the retried statuses, and the outcomes that follow
  * spent retries (halve, reconcile) after them, so a 500 QUERY_TIMEOUT is retried first and then halved.
- * Status codes: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm
+ * Statuses and codes: docs/salesforce.md#http-statuses, #error-codes, #retries.
  */
 export const ERROR_TABLE: readonly ErrorRow[] = [
   {
     id: 'login-transient',
+    see: 'oauth-token-endpoint',
     when: { kind: 'salesforce', at: 'login', status: ['5xx', 429] },
     action: 'retry',
     why: 'the login server is busy or down (4 tries within a minute)',
   },
   {
     id: 'login-refused',
+    see: 'oauth-token-endpoint',
     when: { kind: 'salesforce', at: 'login' },
     action: 'fail-run',
     exit: 3,
@@ -145,6 +147,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'result-pages-missing',
+    see: 'bulk-api-20-parallel-results',
     when: { kind: 'salesforce', at: 'resultPages', status: [404] },
     action: 'sequential-pages',
     exit: 1,
@@ -152,6 +155,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'result-pages-unknown-shape',
+    see: 'bulk-api-20-parallel-results',
     when: { kind: 'data', at: 'resultPages' },
     action: 'sequential-pages',
     exit: 1,
@@ -166,12 +170,14 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'session-expired',
+    see: 'oauth-session-expiry',
     when: { kind: 'salesforce', status: [401], errorCode: ['INVALID_SESSION_ID'] },
     action: 'reauth',
     why: 'the session expired; a second 401 in a row fails the object',
   },
   {
     id: 'request-limit',
+    see: 'limits',
     when: { kind: 'salesforce', errorCode: ['REQUEST_LIMIT_EXCEEDED'] },
     action: 'stop-run',
     exit: 4,
@@ -179,6 +185,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'bulk-refused',
+    see: 'bulk-api-20-soql-restrictions',
     when: {
       kind: 'salesforce',
       status: [400],
@@ -190,6 +197,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'bulk-refused-text',
+    see: 'bulk-api-20-soql-restrictions',
     when: { kind: 'salesforce', status: [400], message: BULK_REFUSAL_TEXT },
     action: 'rest-fallback',
     exit: 1,
@@ -197,6 +205,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'not-retryable',
+    see: 'retries',
     when: {
       kind: 'salesforce',
       errorCode: ['MALFORMED_QUERY', 'INVALID_FIELD', 'INVALID_TYPE', 'INVALID_QUERY_LOCATOR', 'NOT_FOUND'],
@@ -207,18 +216,21 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'transient-code',
+    see: 'retries',
     when: { kind: 'salesforce', errorCode: ['SERVER_UNAVAILABLE', 'UNABLE_TO_LOCK_ROW'] },
     action: 'retry',
     why: 'transient whatever the status',
   },
   {
     id: 'transient-status',
+    see: 'http-statuses',
     when: { kind: 'salesforce', status: [406, 420, 429, 500, 502, 503, 504] },
     action: 'retry',
     why: 'the statuses the reference clients (Airbyte) retry',
   },
   {
     id: 'connection-dropped',
+    see: 'retries',
     when: {
       kind: 'network',
       code: ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'Z_BUF_ERROR'],
@@ -230,12 +242,14 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'body-aborted',
+    see: 'retries',
     when: { kind: 'network', code: ['ERR_BAD_RESPONSE'], message: /^stream has been aborted$/ },
     action: 'retry',
     why: 'a response body broke off after its headers',
   },
   {
     id: 'query-timeout',
+    see: 'error-codes',
     when: { kind: 'salesforce', errorCode: ['QUERY_TIMEOUT'] },
     action: 'halve-window',
     exit: 1,
@@ -243,6 +257,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'deleted-window-refused',
+    see: 'getdeleted',
     when: { kind: 'salesforce', errorCode: ['INVALID_REPLICATION_DATE', 'EXCEEDED_ID_LIMIT'] },
     action: 'reconcile',
     exit: 1,
@@ -257,13 +272,15 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   },
   {
     id: 'bulk-job-failed',
+    see: 'bulk-api-20-job-states',
     when: { kind: 'bulk-job', state: ['Failed'] },
     action: 'halve-window',
     exit: 1,
-    why: "Salesforce gave up on the job (too many internal retries or timeouts): try less at once",
+    why: 'Salesforce gave up on the job (too many internal retries or timeouts): try less at once',
   },
   {
     id: 'bulk-job-other',
+    see: 'bulk-api-20-job-states',
     when: { kind: 'bulk-job' },
     action: 'fail-object',
     exit: 1,
@@ -382,7 +399,9 @@ function sqlstateOf(err: unknown): string | undefined {
 }
 
 const isSfsyncError = (err: unknown): err is SfsyncError =>
-  err instanceof Error && typeof (err as { kind?: unknown }).kind === 'string' && SFSYNC_KINDS.has((err as SfsyncError).kind);
+  err instanceof Error &&
+  typeof (err as { kind?: unknown }).kind === 'string' &&
+  SFSYNC_KINDS.has((err as SfsyncError).kind);
 
 export function factsOf(err: unknown): ErrorFacts {
   const sqlstate = sqlstateOf(err) ?? sqlstateOf((err as { cause?: unknown } | null | undefined)?.cause);
@@ -399,8 +418,7 @@ export function factsOf(err: unknown): ErrorFacts {
   }
   if (sqlstate !== undefined) return { kind: 'postgres', sqlstate };
   const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string')
-    return { kind: 'network', code, ...(typeof message === 'string' && { message }) };
+  if (typeof code === 'string') return { kind: 'network', code, ...(typeof message === 'string' && { message }) };
   return { kind: 'unknown' };
 }
 

@@ -54,7 +54,7 @@ export interface SalesforceApiErrorInit {
   retryAfterMs?: number;
 }
 
-/** A REST or Bulk API call failed; errorCode is Salesforce's (salesforce-api.md §2.3, §2.5). */
+/** A REST or Bulk API call failed; errorCode is Salesforce's (docs/salesforce.md#error-bodies, #error-codes). */
 export class SalesforceApiError extends SfsyncError {
   override readonly kind = 'salesforce';
   readonly retryable: boolean;

@@ -34,7 +34,10 @@ export function retryDelay(
   return retryAfterMs === undefined ? jittered : Math.max(jittered, retryAfterMs);
 }
 
-/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). Returns ms, or undefined when absent/garbled. */
+/**
+ * Retry-After is either delta-seconds or an HTTP date (RFC 9110 section 10.2.3). Returns ms, or undefined when
+ * absent/garbled.
+ */
 export function parseRetryAfter(value: string | undefined | null, now: number = Date.now()): number | undefined {
   if (value === undefined || value === null || value.trim() === '') return undefined;
   const text = value.trim();
@@ -73,7 +76,9 @@ export interface RetryOptions {
   now?: () => number;
 }
 
-/** Runs fn until it succeeds, fails with a non-retryable error, or the attempt/time budget is spent (last error thrown). */
+/**
+ * Runs fn until it succeeds, fails with a non-retryable error, or the attempt/time budget is spent (last error thrown).
+ */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
   const now = opts.now ?? Date.now;
   const wait = opts.sleep ?? sleep;

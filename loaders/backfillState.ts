@@ -115,7 +115,10 @@ export async function startWindow(
   );
 }
 
-/** Recorded as soon as the job exists, so a window interrupted mid-job still says which job it started (§6.5). */
+/**
+ * Recorded as soon as the job exists, so a window interrupted mid-job still says which job it started
+ * (docs/salesforce.md#bulk-api-20-abort-and-delete).
+ */
 export async function setWindowJob(
   client: pg.ClientBase,
   backfillId: number,

@@ -16,7 +16,8 @@ export interface CopyTarget {
 
 export function copySql(schema: string, table: string, columns: readonly string[]): string {
   const cols = columns.map(quoteIdent).join(', ');
-  // FORCE_NULL: a quoted empty value ("") is NULL, as Salesforce stores no empty strings (salesforce-api.md §6.6).
+  // FORCE_NULL: a quoted empty value ("") is NULL, as Salesforce stores no empty strings
+  // (docs/salesforce.md#bulk-api-20-csv-format).
   return `COPY ${qualified(schema, table)} (${cols}) FROM STDIN (FORMAT csv, FORCE_NULL (${cols}))`;
 }
 

@@ -162,8 +162,8 @@ export async function alterColumnType(
 }
 
 /**
- * Objects without IsDeleted (no Recycle Bin, salesforce-api.md §3.5) still need a place to record that a row no
- * longer exists in Salesforce: rows are never physically removed.
+ * Objects without IsDeleted (no Recycle Bin, docs/salesforce.md#objects-without-system-fields) still need a place to
+ * record that a row no longer exists in Salesforce: rows are never physically removed.
  */
 export async function ensureDeletedFlag(client: pg.ClientBase, schema: string, table: string): Promise<void> {
   await client.query(

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { SfsyncError } from '../lib/errors.ts';
+import { EmbeddedPostgresError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 
 const DATABASE = 'sfsync';
@@ -102,8 +102,7 @@ export async function startEmbeddedPostgres(opts: { dir?: string; log: Logger })
     await ensureDatabase(settings);
   } catch (err) {
     await server.stop().catch(() => {});
-    throw new SfsyncError(
-      'EMBEDDED_POSTGRES',
+    throw new EmbeddedPostgresError(
       `cannot start the embedded PostgreSQL in ${dataDir} on port ${settings.port}: ${err instanceof Error ? err.message : 'it exited during startup (see LOG_LEVEL=debug)'}`,
       { cause: err },
     );

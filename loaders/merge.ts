@@ -22,7 +22,7 @@ export interface MergeResult {
 /**
  * One statement. DISTINCT ON keeps one row per id (the newest by cursor; among equals the last copied, ctid).
  * An update happens only if the incoming cursor is not older AND some value differs, so re-reading the overlap
- * window (§4.7) reports, and writes, nothing.
+ * window (docs/salesforce.md#incremental-cursor-windows) reports, and writes, nothing.
  */
 export function mergeSql(req: MergeRequest): string {
   const target = qualified(req.schema, req.table);
@@ -82,8 +82,8 @@ export async function maxCursor(
 }
 
 /**
- * getDeleted entries (§5.1) -> isdeleted = true, unless the row's cursor is newer than the deletion (an undeleted
- * record re-read in the same run). Without a cursor column every listed id is marked.
+ * getDeleted entries (docs/salesforce.md#getdeleted) -> isdeleted = true, unless the row's cursor is newer than the
+ * deletion (an undeleted record re-read in the same run). Without a cursor column every listed id is marked.
  */
 export async function markDeletedAsOf(
   client: pg.ClientBase,
@@ -103,7 +103,10 @@ export async function markDeletedAsOf(
   return rowCount ?? 0;
 }
 
-/** Reconciliation (§5.2): rows whose id is not in `idsTable` (every live Salesforce id) are marked deleted. */
+/**
+ * Reconciliation (docs/salesforce.md#hard-delete-detection): rows whose id is not in `idsTable` (every live Salesforce
+ * id) are marked deleted.
+ */
 export async function markAbsentDeleted(
   client: pg.ClientBase,
   req: { schema: string; table: string; idsSchema: string; idsTable: string },

@@ -6,7 +6,7 @@ import type { ObjectKey } from './state.ts';
 export interface FieldMemo {
   sfType: string;
   pgType: string;
-  /** describe calculatedFormula (§3.2); null for plain fields. */
+  /** describe calculatedFormula (docs/salesforce.md#sobject-describe); null for plain fields. */
   formula: string | null;
 }
 
@@ -53,7 +53,10 @@ async function upsert(client: pg.ClientBase, key: ObjectKey, column: string, val
   );
 }
 
-/** §5.1: the next getDeleted window starts at `coveredUntil` (latestDateCovered); never moves backwards. */
+/**
+ * docs/salesforce.md#getdeleted: the next getDeleted window starts at `coveredUntil` (latestDateCovered); never moves
+ * backwards.
+ */
 export async function saveDeletedCheck(client: pg.ClientBase, key: ObjectKey, coveredUntil: string): Promise<void> {
   await client.query(
     `INSERT INTO sfsync.object_state AS s (target_schema, object, last_deleted_check) VALUES ($1, $2, $3)

@@ -8,11 +8,14 @@ export async function up(knex: Knex): Promise<void> {
     t.text('target_schema').notNullable();
     t.text('object').notNullable();
     t.primary(['target_schema', 'object']);
-    // salesforce-api.md §5.2: the next getDeleted window starts here (latestDateCovered of the last call).
+    // docs/salesforce.md#hard-delete-detection: the next getDeleted window starts here (latestDateCovered of the last
+    // call).
     t.specificType('last_deleted_check', 'timestamptz');
-    // Set when deletes may have been lost (§5.1 earliestDateAvailable, INVALID_REPLICATION_DATE): reconcile next.
+    // Set when deletes may have been lost (earliestDateAvailable, INVALID_REPLICATION_DATE:
+    // docs/salesforce.md#getdeleted): reconcile next.
     t.boolean('needs_reconcile').notNullable().defaultTo(false);
-    // The describe seen at the last completed run: { FieldName: { sfType, pgType, formula } } (§3.2).
+    // The describe seen at the last completed run: { FieldName: { sfType, pgType, formula } }
+    // (docs/salesforce.md#sobject-describe).
     t.jsonb('fields');
     t.specificType('updated_at', 'timestamptz').notNullable().defaultTo(knex.fn.now());
   });

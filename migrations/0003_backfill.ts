@@ -26,7 +26,7 @@ export async function up(knex: Knex): Promise<void> {
     t.specificType('window_to', 'timestamptz').notNullable();
     t.primary(['backfill_id', 'window_from']);
     t.text('status').notNullable().defaultTo('pending'); // pending | running | done | failed
-    // The sfsync.runs row of the latest attempt, and its Bulk job (§6.1).
+    // The sfsync.runs row of the latest attempt, and its Bulk job (docs/salesforce.md#bulk-api-20-query-jobs).
     t.bigInteger('run_id');
     t.text('bulk_job_id');
     t.bigInteger('rows_fetched');

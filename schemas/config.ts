@@ -1,7 +1,7 @@
 // The shape of sfsync's settings: environment variables and the optional config file, validated with zod.
 import { validate as validCron } from 'node-cron';
-// zod/mini: the same validation as zod's chained API, but tree-shakable. Bundled, zod's full API was 568 KB that
-// every command parsed at start-up (~90 ms on the 2-core machine); this is about 45 KB.
+// zod/mini: the same validation as zod's chained API, but tree-shakable, so every command parses far less at start-up
+// (docs/benchmarks.md#config-validation-with-zod-mini).
 import en from 'zod/v4/locales/en.js';
 import * as z from 'zod/mini';
 
@@ -54,7 +54,7 @@ export const envSchema = z.object({
   SFSYNC_CONCURRENCY: z._default(positiveInt('SFSYNC_CONCURRENCY'), 4),
   SFSYNC_BULK_THRESHOLD: z._default(positiveInt('SFSYNC_BULK_THRESHOLD'), 50_000),
   SFSYNC_WINDOW_ROWS: z._default(positiveInt('SFSYNC_WINDOW_ROWS'), 1_000_000),
-  // §6.4: resultPages lists up to 5 result URLs at a time.
+  // docs/salesforce.md#bulk-api-20-parallel-results: resultPages lists up to 5 result URLs at a time.
   SFSYNC_BULK_PARALLEL: z._default(
     positiveInt('SFSYNC_BULK_PARALLEL').check(z.lte(5, 'SFSYNC_BULK_PARALLEL must be at most 5')),
     1,

@@ -31,7 +31,8 @@ export const PG_TYPE_OF: Readonly<Record<string, PgType | null>> = {
   date: 'date',
   datetime: 'timestamptz',
   time: 'time',
-  // Compound fields arrive through their component fields (§3.4); base64 bodies are blobs, not data.
+  // Compound fields arrive through their component fields (docs/salesforce.md#compound-fields); base64 bodies are
+  // blobs, not data.
   base64: null,
   address: null,
   location: null,

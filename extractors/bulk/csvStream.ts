@@ -1,8 +1,9 @@
-// THE hot path (issue 6): every Bulk API 2.0 result page (salesforce-api.md §6.3) as ONE CSV byte stream without
-// the per-page header rows, ready for COPY. No CSV parsing and no per-record JavaScript: bytes pass through
+// THE hot path: every Bulk API 2.0 result page (docs/salesforce.md#bulk-api-20-query-results) as ONE CSV byte stream
+// without the per-page header rows, ready for COPY. No CSV parsing and no per-record JavaScript: bytes pass through
 // untouched after each page's header line is checked. Pull-based, so memory stays flat. On API 58.0+ pages can be
-// listed by resultPages (§6.4) and downloaded several at once, still emitted strictly in page order. Over 300 lines
-// because both orders share one page protocol (header check, same-URL retry, page joins, counters).
+// listed by resultPages (docs/salesforce.md#bulk-api-20-parallel-results) and downloaded several at once, still emitted
+// strictly in page order. Over 300 lines because both orders share one page protocol (header check, same-URL retry,
+// page joins, counters).
 import { Readable } from 'node:stream';
 import { DataError } from '../../lib/errors.ts';
 import { retryDelay, sleep } from '../../lib/retry.ts';
@@ -18,16 +19,19 @@ const NL_BUF = Buffer.from('\n');
 const MAX_HEADER_BYTES = 1024 * 1024;
 
 export interface BulkCsvOptions {
-  /** API names in SELECT order (§6.6: the header echoes them, each double-quoted). */
+  /**
+   * API names in SELECT order (docs/salesforce.md#bulk-api-20-csv-format: the header echoes them, each double-quoted).
+   */
   expectedHeader: readonly string[];
-  /** §6.3: page size hint. */
+  /** docs/salesforce.md#bulk-api-20-query-results: page size hint. */
   maxRecords?: number;
   signal?: AbortSignal;
-  /** Send Accept-Encoding: gzip (§6.3). */
+  /** Send Accept-Encoding: gzip (docs/salesforce.md#bulk-api-20-query-results). */
   gzip?: boolean;
   /**
-   * §6.4 (API 58.0+): pages downloaded at once, listed by resultPages; 1 = the Sforce-Locator loop (§6.3), which is
-   * also the fallback below API 58.0 or when resultPages answers 404. Default DEFAULT_BULK_PARALLEL.
+   * docs/salesforce.md#bulk-api-20-parallel-results (API 58.0+): pages downloaded at once, listed by resultPages; 1 =
+   * the Sforce-Locator loop (docs/salesforce.md#bulk-api-20-query-results), which is also the fallback below API 58.0
+   * or when resultPages answers 404. Default DEFAULT_BULK_PARALLEL.
    */
   parallel?: number;
   /** Per page downloading ahead of its turn: bytes queued before its download pauses. Default: 64 MiB. */
@@ -35,11 +39,9 @@ export interface BulkCsvOptions {
 }
 
 /**
- * One page at a time by default. Measured at 1,000,000 Accounts (454 MB in 20 pages, local emulator, a busy 2-CPU
- * machine): downloading alone (scripts/bench/bulkDownload.ts), 3 pages at once gave 33.1 MB/s vs 30.8 sequential;
- * but the whole initial sync (scripts/bench/main.ts (b)) was no faster, (b)/(a) 0.87-0.94 vs 0.94-1.02, COPY being the
- * bottleneck, and its peak RSS rose from ~170 MB to ~235 MB (target < 256 MB) with two pages buffered ahead. Across
- * a real network, where one TCP stream is the limit, `parallel: 3` is the option to try.
+ * One page at a time: locally, parallel pages did not speed the sync up (COPY is the bottleneck) and raised its peak
+ * memory (docs/benchmarks.md#bulk-result-pages-sequential-by-default). Across a real network `parallel: 3` is worth
+ * trying.
  */
 export const DEFAULT_BULK_PARALLEL = 1;
 const DEFAULT_PAGE_BUFFER_BYTES = 64 * 1024 * 1024;
@@ -55,7 +57,9 @@ export interface BulkCsvCounters {
   readonly records: number;
 }
 
-/** §6.6: `"Id","Name"` (tolerates unquoted names, a trailing CR and a UTF-8 BOM). */
+/**
+ * docs/salesforce.md#bulk-api-20-csv-format: `"Id","Name"` (tolerates unquoted names, a trailing CR and a UTF-8 BOM).
+ */
 export function parseHeaderLine(line: string): string[] {
   const text = line.replace(/^\uFEFF/, '').replace(/\r$/, '');
   return text.split(',').map((name) => name.replace(/^"(.*)"$/, '$1'));
@@ -130,8 +134,8 @@ interface PageResult {
 
 /**
  * One attempt at one page: the page's body bytes after its checked header, as sent (copyCsv strips NUL bytes).
- * `emitted` = body bytes of this page already taken by earlier attempts: §6.3 locator pages are stable, so a
- * re-request skips exactly those bytes and never duplicates a row.
+ * `emitted` = body bytes of this page already taken by earlier attempts: docs/salesforce.md#bulk-api-20-query-results
+ * locator pages are stable, so a re-request skips exactly those bytes and never duplicates a row.
  */
 async function* readPage(
   http: SalesforceHttp,
@@ -173,7 +177,7 @@ async function* readPage(
     if (!splitter.done && count > 0) throw new DataError(`${where}: empty body but Sforce-NumberOfRecords = ${count}`);
     result.records = count;
     const locator = res.headers['sforce-locator'];
-    // §6.3: the literal string "null" (or a missing header) ends the loop.
+    // docs/salesforce.md#bulk-api-20-query-results: the literal string "null" (or a missing header) ends the loop.
     result.next = locator === undefined || locator === '' || locator === 'null' ? null : locator;
     complete = true;
   } finally {
@@ -216,7 +220,9 @@ async function* pageBody(
   }
 }
 
-/** A page's bytes as they join the stream: a page that does not end in a newline gets one before the next page's rows. */
+/**
+ * A page's bytes as they join the stream: a page that does not end in a newline gets one before the next page's rows.
+ */
 async function* joinPage(chunks: AsyncIterable<Buffer>, s: Shared): AsyncGenerator<Buffer> {
   let first = true;
   for await (const chunk of chunks) {
@@ -231,7 +237,7 @@ function newResult(): PageResult {
   return { records: 0, next: null, responded: false };
 }
 
-/** §6.3: page after page by Sforce-Locator. */
+/** docs/salesforce.md#bulk-api-20-query-results: page after page by Sforce-Locator. */
 async function* sequentialPages(
   http: SalesforceHttp,
   jobId: string,
@@ -253,8 +259,9 @@ async function* sequentialPages(
 }
 
 /**
- * §6.4: up to `width` pages downloading at once (the one being emitted included); bytes leave strictly in page
- * order. A page starts only when an earlier one has been emitted, so at most `width` pages are held.
+ * docs/salesforce.md#bulk-api-20-parallel-results: up to `width` pages downloading at once (the one being emitted
+ * included); bytes leave strictly in page order. A page starts only when an earlier one has been emitted, so at most
+ * `width` pages are held.
  */
 async function* parallelPages(
   http: SalesforceHttp,

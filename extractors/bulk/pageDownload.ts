@@ -1,7 +1,7 @@
-// One Bulk result page downloading ahead of its turn (§6.4 parallel results): its body chunks are queued until the
-// ordered reader reaches the page, and the download pauses (stops pulling from the socket, so TCP holds the rest)
-// once `maxBytes` are queued. The page being read is drained as it arrives, so no page waits on another: the
-// buffers stay bounded without a deadlock.
+// One Bulk result page downloading ahead of its turn (parallel results,
+// docs/salesforce.md#bulk-api-20-parallel-results): its body chunks are queued until the ordered reader reaches the
+// page, and the download pauses (stops pulling from the socket, so TCP holds the rest) once `maxBytes` are queued. The
+// page being read is drained as it arrives, so no page waits on another: the buffers stay bounded without a deadlock.
 
 export class PageDownload {
   private readonly queue: Buffer[] = [];

@@ -1,4 +1,5 @@
-// Bulk API 2.0 query job lifecycle (salesforce-api.md §6.1, §6.2, §6.5): create, poll to JobComplete, abort, delete.
+// Bulk API 2.0 query job lifecycle (docs/salesforce.md#bulk-api-20-query-jobs, #bulk-api-20-job-states,
+// #bulk-api-20-abort-and-delete): create, poll to JobComplete, abort, delete.
 import { BulkJobError, DataError } from '../../lib/errors.ts';
 import { type Sleep, sleep as realSleep } from '../../lib/retry.ts';
 import type { SalesforceHttp } from '../client/salesforceHttp.ts';
@@ -17,7 +18,7 @@ export interface JobInfo {
 
 export interface CreateJobRequest {
   soql: string;
-  /** §6.1: queryAll also returns deleted/archived rows. */
+  /** docs/salesforce.md#bulk-api-20-query-jobs: queryAll also returns deleted/archived rows. */
   operation: 'queryAll' | 'query';
 }
 
@@ -29,9 +30,9 @@ function checkJob(body: unknown, what: string): JobInfo {
 }
 
 /**
- * §6.1: refusals (compound fields, unsupported object, INVALIDJOB, LIMIT_EXCEEDED...) surface as
- * SalesforceApiError so the pipeline can fall back to REST. Not retried after a dropped connection: a
- * second POST could start a duplicate job.
+ * docs/salesforce.md#bulk-api-20-query-jobs: refusals (compound fields, unsupported object, INVALIDJOB,
+ * LIMIT_EXCEEDED...) surface as SalesforceApiError so the pipeline can fall back to REST. Not retried after a dropped
+ * connection: a second POST could start a duplicate job.
  */
 export async function createQueryJob(http: SalesforceHttp, req: CreateJobRequest): Promise<JobInfo> {
   const body = await http.post(
@@ -57,8 +58,8 @@ export interface PollSchedule {
 
 /**
  * 500 ms, x1.5 up to 2 s for the first minute or so, then up to 10 s. A job's queue time on a real org is 10-15 s
- * (§6.2), and a coarse interval adds up to a whole interval to every job (Airbyte: 0.5 s -> 2 s); an hour-long job
- * then costs a few hundred polls rather than thousands.
+ * (docs/salesforce.md#bulk-api-20-job-states), and a coarse interval adds up to a whole interval to every job (Airbyte:
+ * 0.5 s -> 2 s); an hour-long job then costs a few hundred polls rather than thousands.
  */
 export const DEFAULT_POLL: PollSchedule = { firstMs: 500, factor: 1.5, maxMs: 2_000, slowAfter: 40, slowMs: 10_000 };
 
@@ -77,7 +78,7 @@ export interface WaitOptions {
   onPoll?: (job: JobInfo) => void;
 }
 
-/** Polls until JobComplete; Failed/Aborted -> BulkJobError; a timeout aborts the job (retryable BulkJobError). */
+/** Polls until JobComplete; Failed/Aborted -> BulkJobError; a timeout aborts the job (BulkJobError, state Timeout). */
 export async function waitForJob(http: SalesforceHttp, id: string, opts: WaitOptions = {}): Promise<JobInfo> {
   const wait = opts.sleep ?? realSleep;
   const deadline = Date.now() + (opts.timeoutMs ?? 6 * 3_600_000);
@@ -91,23 +92,21 @@ export async function waitForJob(http: SalesforceHttp, id: string, opts: WaitOpt
     }
     if (Date.now() >= deadline) {
       await abortJob(http, id).catch(() => {});
-      throw new BulkJobError(
-        id,
-        'Timeout',
-        `Bulk query job ${id} still ${job.state} after the wait limit; aborted it`,
-        { retryable: true },
-      );
+      throw new BulkJobError(id, 'Timeout', `Bulk query job ${id} still ${job.state} after the wait limit; aborted it`);
     }
     await wait(pollDelay(poll, opts.schedule), opts.signal ?? http.signal);
   }
 }
 
-/** §6.5: PATCH state Aborted. */
+/** docs/salesforce.md#bulk-api-20-abort-and-delete: PATCH state Aborted. */
 export async function abortJob(http: SalesforceHttp, id: string): Promise<JobInfo> {
   return checkJob(await http.patch(`jobs/query/${id}`, { state: 'Aborted' }), 'job abort');
 }
 
-/** §6.5: DELETE -> 204; frees result storage. Best effort: callers ignore its failure. */
+/**
+ * docs/salesforce.md#bulk-api-20-abort-and-delete: DELETE -> 204; frees result storage. Best effort: callers ignore its
+ * failure.
+ */
 export async function deleteJob(http: SalesforceHttp, id: string): Promise<void> {
   await http.delete(`jobs/query/${id}`);
 }

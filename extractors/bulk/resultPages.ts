@@ -1,13 +1,18 @@
-// §6.4 (API 58.0+): the result page URLs of a JobComplete Bulk API 2.0 query job, listed up to 5 at a time by
-// GET /jobs/query/{id}/resultPages and followed by nextRecordsUrl, so several pages can be downloaded at once.
-import { DataError, SalesforceApiError } from '../../lib/errors.ts';
+// docs/salesforce.md#bulk-api-20-parallel-results (API 58.0+): the result page URLs of a JobComplete Bulk API 2.0 query
+// job, listed up to 5 at a time by GET /jobs/query/{id}/resultPages and followed by nextRecordsUrl, so several pages
+// can be downloaded at once.
+import { DataError } from '../../lib/errors.ts';
+import { actionFor } from '../../lib/errorActions.ts';
 import type { SalesforceHttp } from '../client/salesforceHttp.ts';
 
-/** §6.4: resultPages exists from API 58.0 on. */
+/** docs/salesforce.md#bulk-api-20-parallel-results: resultPages exists from API 58.0 on. */
 export const RESULT_PAGES_MIN_VERSION = 58;
 
 export interface ResultPageList {
-  /** The next page's URL (server-relative, §6.4 resultUrl), or null when none remain; lists more when needed. */
+  /**
+   * The next page's URL (a server-relative `resultUrl`, docs/salesforce.md#bulk-api-20-parallel-results), or null when
+   * none remain; lists more when needed.
+   */
   next(): Promise<string | null>;
   /** Number of pages, once the last listing has arrived. */
   readonly total: number | undefined;
@@ -19,8 +24,9 @@ interface Listing {
 }
 
 /**
- * §6.4 names are partly UNCONFIRMED (doc table `resultUrl`/`nextRecordUrl`, prose `nextRecordsUrl`, a third-party
- * schema `resultLink`): all are accepted; anything else is refused rather than guessed.
+ * The member names are not settled (docs/salesforce.md#bulk-api-20-parallel-results: doc table
+ * `resultUrl`/`nextRecordUrl`, prose `nextRecordsUrl`, a third-party schema `resultLink`): all are accepted; anything
+ * else is refused rather than guessed.
  */
 function parseListing(body: unknown, where: string): Listing {
   const b = (body ?? {}) as {
@@ -43,10 +49,10 @@ function parseListing(body: unknown, where: string): Listing {
 }
 
 /**
- * The page list of a job, or null when resultPages is unavailable (API < 58.0, 404 as from an org or proxy without
- * it, or a first reply of a shape §6.4 does not describe): the caller then walks Sforce-Locator pages (§6.3), which
- * needs nothing UNCONFIRMED. 409 (another API version), 412 (not complete) and the like are errors, as they would
- * be for /results.
+ * The page list of a job, or null when resultPages is unavailable (API < 58.0, 404 as from an org or proxy without it,
+ * or a first reply of a shape the documentation does not describe): the caller then walks Sforce-Locator pages
+ * (docs/salesforce.md#bulk-api-20-query-results), which relies on nothing unsettled. 409 (another API version), 412
+ * (not complete) and the like are errors, as they would be for /results.
  */
 export async function openResultPages(
   http: SalesforceHttp,
@@ -60,12 +66,10 @@ export async function openResultPages(
   try {
     listing = parseListing(await http.get(first, { signal: opts.signal }), where);
   } catch (err) {
-    if (err instanceof SalesforceApiError && err.status === 404) return null;
-    if (err instanceof DataError) {
+    if (actionFor(err, 'resultPages') !== 'sequential-pages') throw err;
+    if (err instanceof DataError)
       http.log.warn({ jobId, err: err.message }, 'resultPages reply not understood; reading result pages one by one');
-      return null;
-    }
-    throw err;
+    return null;
   }
   let listed = listing.urls.length;
   let total = listing.nextUrl === null ? listed : undefined;

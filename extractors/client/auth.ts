@@ -1,5 +1,5 @@
-// OAuth 2.0 token endpoint (salesforce-api.md §1): JWT bearer (default), client credentials, refresh token, password.
-// Nothing here logs or throws key material, secrets or tokens.
+// OAuth 2.0 token endpoint (docs/salesforce.md#oauth-token-endpoint): JWT bearer (default), client credentials, refresh
+// token, password. Nothing here logs or throws key material, secrets or tokens.
 import { type KeyObject, createPrivateKey } from 'node:crypto';
 import axios from 'axios';
 import { SignJWT } from 'jose';
@@ -8,13 +8,13 @@ import { AuthError, ConfigError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { httpsUnlessLoopback } from '../../lib/loopback.ts';
 import { backoffDelay, withRetry } from '../../lib/retry.ts';
-import { isTransient, parseErrorBody } from './retry.ts';
+import { classifyResponse, isTransient, parseErrorBody } from './retry.ts';
 
 export interface Session {
   accessToken: string;
-  /** §9.1: every API call goes here, never to the login host. */
+  /** docs/salesforce.md#login-hosts-and-instance-url: every API call goes here, never to the login host. */
   instanceUrl: string;
-  /** §1.2: epoch ms; absent from JWT responses. */
+  /** docs/salesforce.md#oauth-jwt-bearer-flow: epoch ms; absent from JWT responses. */
   issuedAt?: number;
   /** The token endpoint's HTTP Date: the server clock, to detect skew. */
   serverDate?: Date;
@@ -31,7 +31,7 @@ export interface TokenRequest {
 
 const PRODUCTION_AUDIENCE = 'https://login.salesforce.com';
 const SANDBOX_AUDIENCE = 'https://test.salesforce.com';
-/** §1.2: "expiry of the assertion within 3 minutes". */
+/** docs/salesforce.md#oauth-jwt-bearer-flow: "expiry of the assertion within 3 minutes". */
 const ASSERTION_LIFETIME_S = 180;
 
 /** The login URL must be https except on loopback; returns its origin (no trailing slash). */
@@ -47,7 +47,7 @@ export function loginOrigin(loginUrl: string): string {
   return url.origin;
 }
 
-/** §9.1: sfdx-core's rule for what counts as a sandbox login host. */
+/** docs/salesforce.md#login-hosts-and-instance-url: sfdx-core's rule for what counts as a sandbox login host. */
 export function isSandboxHost(origin: string): boolean {
   const host = new URL(origin).hostname;
   return host === 'test.salesforce.com' || host.endsWith('.sandbox.my.salesforce.com');
@@ -80,7 +80,7 @@ export function normalisePrivateKey(pem: string): KeyObject {
   if (key.asymmetricKeyType !== 'rsa') {
     throw new AuthError(
       'PRIVATE_KEY',
-      `The private key is ${key.asymmetricKeyType ?? 'not asymmetric'}, but Salesforce JWT bearer needs an RSA key (RS256, §1.2)`,
+      `The private key is ${key.asymmetricKeyType ?? 'not asymmetric'}, but Salesforce JWT bearer needs an RSA key (RS256)`,
     );
   }
   return key;
@@ -94,7 +94,7 @@ export interface AssertionClaims {
   now: number;
 }
 
-/** §1.2: RS256 over {iss, sub, aud, exp}. */
+/** docs/salesforce.md#oauth-jwt-bearer-flow: RS256 over {iss, sub, aud, exp}. */
 export function signAssertion(key: KeyObject, c: AssertionClaims): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: 'RS256' })
@@ -138,9 +138,8 @@ class TokenEndpointError extends AuthError {}
 
 function refusal(reply: TokenReply): AuthError {
   const { errorCode, message } = parseErrorBody(reply.status, reply.body, reply.contentType);
-  const transient = reply.status >= 500 || reply.status === 429;
   return new TokenEndpointError(errorCode, `Salesforce login refused: ${errorCode} (${message})`, {
-    retryable: transient,
+    retryable: classifyResponse(reply.status, errorCode, 'login') === 'retry',
   });
 }
 
@@ -197,7 +196,8 @@ async function jwtToken(
   try {
     return await attempt(origin);
   } catch (err) {
-    // §1.2: aud for My Domain logins is disputed; on "audience is invalid" retry once with the documented default.
+    // docs/salesforce.md#oauth-jwt-bearer-flow: aud for My Domain logins is disputed; on "audience is invalid" retry
+    // once with the documented default.
     const fallback = isSandboxHost(origin) ? SANDBOX_AUDIENCE : PRODUCTION_AUDIENCE;
     if (!(err instanceof AuthError) || !/audience is invalid/i.test(err.message) || fallback === origin) throw err;
     req.log.info({ audience: fallback }, 'JWT audience refused; retrying with the documented login audience');
@@ -205,7 +205,10 @@ async function jwtToken(
   }
 }
 
-/** Mints a session with the configured flow (§1.2-1.5). */
+/**
+ * Mints a session with the configured flow (docs/salesforce.md#oauth-jwt-bearer-flow, #oauth-client-credentials-flow,
+ * #oauth-refresh-token-flow, #oauth-username-password-flow).
+ */
 export async function fetchToken(req: TokenRequest): Promise<Session> {
   const origin = loginOrigin(req.loginUrl);
   const auth = req.auth;
@@ -213,7 +216,8 @@ export async function fetchToken(req: TokenRequest): Promise<Session> {
     case 'jwt':
       return jwtToken(origin, auth, req);
     case 'client_credentials':
-      // §1.3: must be the My Domain host; Salesforce refuses the flow on login/test hosts.
+      // docs/salesforce.md#oauth-client-credentials-flow: must be the My Domain host; Salesforce refuses the flow on
+      // login/test hosts.
       return requestToken(
         origin,
         { grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret },
@@ -229,7 +233,8 @@ export async function fetchToken(req: TokenRequest): Promise<Session> {
       return requestToken(origin, form, req);
     }
     case 'password':
-      // §1.5: blocked by default in new orgs, bypasses MFA/SSO; kept only for legacy setups.
+      // docs/salesforce.md#oauth-username-password-flow: blocked by default in new orgs, bypasses MFA/SSO; kept only
+      // for legacy setups.
       req.log.warn(
         'the username-password OAuth flow is discouraged by Salesforce; use the JWT bearer flow (SF_AUTH_FLOW=jwt)',
       );

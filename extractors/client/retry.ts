@@ -1,54 +1,22 @@
 // Which Salesforce failures are retried, re-authenticated or fatal, classified as data (docs/salesforce.md#retries,
 // #http-statuses, #error-codes), plus turning a failed HTTP response into a SalesforceApiError.
 import { SalesforceApiError } from '../../lib/errors.ts';
+import { callActionFor, callActionForResponse, type Stage } from '../../lib/errorActions.ts';
 import { parseRetryAfter } from '../../lib/retry.ts';
 
 export type FailureAction = 'reauth' | 'retry' | 'fatal';
 
-/** §2.4, §10: transient statuses the reference clients (Airbyte) retry with backoff. */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([406, 420, 429, 500, 502, 503, 504]);
-
-/** §2.5: transient by errorCode whatever the status. */
-export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set(['SERVER_UNAVAILABLE', 'UNABLE_TO_LOCK_ROW']);
-
-/** §10: retrying REQUEST_LIMIT_EXCEEDED only burns the org's quota; these win over any status rule. */
-export const FATAL_ERROR_CODES: ReadonlySet<string> = new Set([
-  'REQUEST_LIMIT_EXCEEDED',
-  'MALFORMED_QUERY',
-  'INVALID_FIELD',
-  'INVALID_TYPE',
-  'INVALID_QUERY_LOCATOR',
-  'NOT_FOUND',
-]);
-
 /**
- * Socket-level failures (Node error codes; "socket hang up" and a body cut short are ECONNRESET). Z_BUF_ERROR is
- * a gzip body that ended early (§6.3 results are compressed): the same truncation seen through zlib.
+ * What SalesforceHttp does with a failed answer, by status and errorCode only (never by message): the rows of
+ * lib/errorActions.ts's table; 'fatal' = pass it on to the caller, which asks the table what to do next.
  */
-export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ECONNABORTED',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'Z_BUF_ERROR',
-]);
-
-/** §1.6: an expired session is the only 401 that a fresh token fixes. */
-export function classifyResponse(status: number, errorCode: string): FailureAction {
-  if (status === 401 && errorCode === 'INVALID_SESSION_ID') return 'reauth';
-  if (FATAL_ERROR_CODES.has(errorCode)) return 'fatal';
-  if (RETRYABLE_ERROR_CODES.has(errorCode) || RETRYABLE_STATUSES.has(status)) return 'retry';
-  return 'fatal';
+export function classifyResponse(status: number, errorCode: string, at?: Stage): FailureAction {
+  return callActionForResponse(status, errorCode, at) ?? 'fatal';
 }
 
-/** axios's name for a response body that broke off after the headers (the connection dropped mid-body). */
-const BODY_ABORTED = /^stream has been aborted$/;
-
+/** A socket-level failure (Node or axios error code) the table retries. */
 export function isRetryableNetworkError(err: unknown): boolean {
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  if (code === 'ERR_BAD_RESPONSE') return typeof message === 'string' && BODY_ABORTED.test(message);
-  return typeof code === 'string' && RETRYABLE_NETWORK_CODES.has(code);
+  return callActionFor(err) === 'retry';
 }
 
 /** Any error a caller may retry: a transient API response or a dropped connection. */
@@ -62,7 +30,10 @@ export interface ErrorBody {
   message: string;
 }
 
-/** §2.3: `[{"message","errorCode"}]`; several elements -> MULTIPLE_API_ERRORS; HTML (wrong host, org down) -> a plain description. */
+/**
+ * docs/salesforce.md#error-bodies: `[{"message","errorCode"}]`; several elements -> MULTIPLE_API_ERRORS; HTML (wrong
+ * host, org down) -> a plain description.
+ */
 export function parseErrorBody(status: number, body: string, contentType: string | undefined): ErrorBody {
   const fallback = { errorCode: `ERROR_HTTP_${status}`, message: `HTTP ${status}` };
   const trimmed = body.trim();

@@ -27,13 +27,13 @@ export const DEFAULT_HTTP_RETRY: HttpRetryOptions = { attempts: 5, maxTotalMs: 5
 
 export interface SalesforceHttpOptions {
   tokens: TokenProvider;
-  /** e.g. '62.0' (§9.2). */
+  /** e.g. '62.0' (docs/salesforce.md#api-versions). */
   apiVersion: string;
   log: Logger;
   retry?: Partial<HttpRetryOptions>;
   onLimitInfo?: (info: LimitInfo) => void;
   signal?: AbortSignal;
-  /** Per-request timeout for JSON calls (§10: REST calls time out at 10 minutes server side). */
+  /** Per-request timeout for JSON calls (docs/salesforce.md#limits: REST calls time out at 10 minutes server side). */
   timeoutMs?: number;
 }
 
@@ -65,7 +65,9 @@ export interface StreamResponse {
 export interface SalesforceHttp {
   readonly apiVersion: string;
   readonly log: Logger;
-  /** HTTP calls sent so far (each one counts against the daily allowance, §6.9), retries included. */
+  /**
+   * HTTP calls sent so far (each one counts against the daily allowance, docs/salesforce.md#limits), retries included.
+   */
   readonly calls: number;
   readonly lastLimitInfo: LimitInfo | undefined;
   readonly retry: HttpRetryOptions;
@@ -80,11 +82,17 @@ export interface SalesforceHttp {
    * counts every call too): one per object, so each run records the calls it spent.
    */
   fork(): SalesforceHttp;
-  /** The instance the calls go to (§9.1): one org per instance URL, e.g. to key an in-process cache. */
+  /**
+   * The instance the calls go to (docs/salesforce.md#login-hosts-and-instance-url): one org per instance URL, e.g. to
+   * key an in-process cache.
+   */
   instanceUrl(): Promise<string>;
   /** `path` is relative to /services/data/vXX.X/ unless it starts with '/' (e.g. a nextRecordsUrl). */
   get<T = unknown>(path: string, opts?: RequestOptions): Promise<T>;
-  /** A GET that also returns status and headers, for conditional requests whose 304 is an answer (§2.1). */
+  /**
+   * A GET that also returns status and headers, for conditional requests whose 304 is an answer
+   * (docs/salesforce.md#rest-request-conventions).
+   */
   getResponse<T = unknown>(path: string, opts?: RequestOptions): Promise<JsonResponse<T>>;
   /** The raw body, for callers that parse JSON themselves (REST query keeps number precision). */
   getText(path: string, opts?: RequestOptions): Promise<string>;
@@ -97,7 +105,10 @@ export interface SalesforceHttp {
   getStream(path: string, opts?: RequestOptions): Promise<StreamResponse>;
 }
 
-/** §2.6: `api-usage=18/5000` (other members such as api-bursts / per-app-api-usage are ignored). */
+/**
+ * docs/salesforce.md#sforce-limit-info-header: `api-usage=18/5000` (other members such as api-bursts /
+ * per-app-api-usage are ignored).
+ */
 export function parseLimitInfo(header: string | undefined): LimitInfo | undefined {
   const m = header ? /(?:^|[;,\s])api-usage=(\d+)\/(\d+)/.exec(header) : null;
   return m ? { used: Number(m[1]), max: Number(m[2]) } : undefined;
@@ -217,7 +228,8 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
         shared.lastLimitInfo = info;
         opts.onLimitInfo?.(info);
       }
-      // 304 answers a conditional request (If-Modified-Since on describe, §2.1, §2.4): not an error.
+      // 304 answers a conditional request (If-Modified-Since on describe, docs/salesforce.md#rest-request-conventions,
+      // #http-statuses): not an error.
       if ((res.status >= 200 && res.status < 300) || res.status === 304) return res;
       const headers = headersOf(res);
       const err = apiErrorOf({
@@ -228,7 +240,8 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
         contentType: headers['content-type'],
         retryAfter: headers['retry-after'],
       });
-      // §1.6: re-mint once (shared by every caller holding the same stale token), replay once, then fail.
+      // docs/salesforce.md#oauth-session-expiry: re-mint once (shared by every caller holding the same stale token),
+      // replay once, then fail.
       if (!reauthed && classifyResponse(err.status, err.errorCode) === 'reauth') {
         reauthed = true;
         await opts.tokens.refresh(session.accessToken);
@@ -307,9 +320,9 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
 }
 
 /**
- * Compression only spends CPU when the instance is on this machine (the local emulator): measured with
- * scripts/bench/main.ts at 1,000,000 Accounts, Bulk CSV -> COPY took 11.2 s plain and 16.2 s gzipped on loopback.
- * Across a real network gzip saves far more than it costs (§6.3), so it stays on everywhere else.
+ * Compression only spends CPU when the instance is on this machine (the local emulator), so loopback asks for identity
+ * (docs/benchmarks.md#no-gzip-on-loopback). Across a real network gzip saves far more than it costs
+ * (docs/salesforce.md#bulk-api-20-query-results), so it stays on everywhere else.
  */
 function compressionFor(instanceUrl: string, headers: Record<string, string> | undefined): Record<string, string> {
   if (headers?.['Accept-Encoding'] !== 'gzip') return {};

@@ -1,13 +1,13 @@
-// REST query/queryAll with nextRecordsUrl paging (salesforce-api.md §4.1-4.4), at most one page ahead of the
-// consumer, parsed exactly so currency/double values keep every digit.
+// REST query/queryAll with nextRecordsUrl paging (docs/salesforce.md#rest-query-paging, #rest-record-json,
+// #select-count), at most one page ahead of the consumer, parsed exactly so currency/double values keep every digit.
 import { DataError } from '../../lib/errors.ts';
 import { parseJsonNumbersAsText } from './exactJson.ts';
 import type { SalesforceHttp } from '../client/salesforceHttp.ts';
 
 export interface RestQueryOptions {
-  /** queryAll (§4.5: includes IsDeleted = true rows) instead of query. */
+  /** queryAll (docs/salesforce.md#queryall-and-deleted-records: includes IsDeleted = true rows) instead of query. */
   all?: boolean;
-  /** §4.2: Sforce-Query-Options batchSize, 200..2000, a hint only. */
+  /** docs/salesforce.md#rest-query-paging: Sforce-Query-Options batchSize, 200..2000, a hint only. */
   batchSize?: number;
   /** Called with each page's record count as it arrives (a progress display; nothing per record). */
   onPage?: (records: number) => void;
@@ -46,7 +46,10 @@ export function parseQueryPage(text: string, url: string): QueryPage {
   };
 }
 
-/** The path that runs a query (§4.1): query, or queryAll with deleted records (§4.5). */
+/**
+ * The path that runs a query (docs/salesforce.md#rest-query-paging): query, or queryAll with deleted records
+ * (docs/salesforce.md#queryall-and-deleted-records).
+ */
 export function queryPath(soql: string, all: boolean | undefined): string {
   return `${all ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`;
 }
@@ -56,12 +59,15 @@ async function fetchPage(http: SalesforceHttp, path: string, opts: RestQueryOpti
   return parseQueryPage(await http.getText(path, { headers }), path);
 }
 
-/** Runs the query and returns its first page; totalSize (§4.3) tells the size of the whole result. */
+/**
+ * Runs the query and returns its first page; totalSize (docs/salesforce.md#rest-query-paging) tells the size of the
+ * whole result.
+ */
 function firstPage(http: SalesforceHttp, soql: string, opts: RestQueryOptions = {}): Promise<QueryPage> {
   return fetchPage(http, queryPath(soql, opts.all), opts);
 }
 
-/** What paging needs of a page (§4.1). */
+/** What paging needs of a page (docs/salesforce.md#rest-query-paging). */
 interface PageLink {
   totalSize: number;
   done: boolean;
@@ -69,12 +75,12 @@ interface PageLink {
 }
 
 /**
- * `first` and the pages after it, in order, each passed through `map`; follows nextRecordsUrl verbatim (§4.1) and
- * stops on done. With `prefetch`, the next page is requested, and mapped, when the consumer takes a page, so the
- * server's time and the mapping overlap the consumer's (COPY, merge); only for consumers that read to the end,
- * since an early stop then wastes one API call. `records` counts a page's records: §4.1's totalSize is the total
- * across all pages, so pages that hold more (a page served twice) or, by done, fewer (a page skipped, which a
- * watermark would then pass) are a DataError, not a load.
+ * `first` and the pages after it, in order, each passed through `map`; follows nextRecordsUrl verbatim
+ * (docs/salesforce.md#rest-query-paging) and stops on done. With `prefetch`, the next page is requested, and mapped,
+ * when the consumer takes a page, so the server's time and the mapping overlap the consumer's (COPY, merge); only for
+ * consumers that read to the end, since an early stop then wastes one API call. `records` counts a page's records:
+ * totalSize (docs/salesforce.md#rest-query-paging) is the total across all pages, so pages that hold more (a page
+ * served twice) or, by done, fewer (a page skipped, which a watermark would then pass) are a DataError, not a load.
  */
 export async function* followPages<P extends PageLink, T>(
   fetch: (path: string) => Promise<P>,
@@ -163,7 +169,7 @@ export function pageBytesAhead(http: SalesforceHttp, signal: AbortSignal): (path
   };
 }
 
-/** §4.4: `SELECT COUNT() ...` -> totalSize. */
+/** docs/salesforce.md#select-count: `SELECT COUNT() ...` -> totalSize. */
 export async function countRecords(http: SalesforceHttp, soql: string, opts: { all?: boolean } = {}): Promise<number> {
   return (await firstPage(http, soql, opts)).totalSize;
 }

@@ -1,6 +1,6 @@
 // backfillAll: every object of a backfill, one limiter of Bulk jobs across them; backfillFailure: the error it ends with.
 import pLimit from 'p-limit';
-import { ConfigError, SfsyncError, oneLine } from '../../lib/errors.ts';
+import { ConfigError, ObjectsFailedError, type SfsyncError, oneLine } from '../../lib/errors.ts';
 import { type BackfillArgs, type BackfillSummary, backfillObject } from './backfillObject.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 
@@ -23,5 +23,5 @@ export function backfillFailure(summaries: BackfillSummary[]): SfsyncError | und
     first.windows > 0
       ? `; ${first.doneBefore + first.doneNow}/${first.windows} windows done, run the same command again to resume`
       : '';
-  return new SfsyncError('PARTIAL', `${first.object}${where}: ${oneLine(first.error)}${resume}${more}`);
+  return new ObjectsFailedError(`${first.object}${where}: ${oneLine(first.error)}${resume}${more}`);
 }

@@ -85,7 +85,8 @@ export async function backfillObject(
     const { spec } = await describeObject(ctx.sf, object);
     summary.object = spec.name;
     summary.field = backfillField(spec, args.by);
-    // §2.1: the server's clock (from the describe response's Date header) bounds an open-ended backfill.
+    // docs/salesforce.md#rest-request-conventions: the server's clock (from the describe response's Date header) bounds
+    // an open-ended backfill.
     const serverNow = ctx.sf.serverNow();
     await withClient(ctx.pool, (client) =>
       withBackfillLock(client, ctx.config.schema, spec.name, async () => {

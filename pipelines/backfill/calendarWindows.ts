@@ -17,8 +17,8 @@ export interface TimeWindow {
 }
 
 /**
- * §6.9: 10,000 Bulk query jobs per rolling 24 h for the whole org; one backfill should not spend a large part of
- * them, nor record that many windows.
+ * docs/salesforce.md#limits: 10,000 Bulk query jobs per rolling 24 h for the whole org; one backfill should not spend a
+ * large part of them, nor record that many windows.
  */
 export const MAX_WINDOWS = 1000;
 
@@ -43,8 +43,9 @@ export function formatWindowSpec(spec: WindowSpec): string {
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
- * An ISO 8601 date (`2024-01-01`, UTC midnight) or date-time; a date-time without an offset is UTC (SOQL datetimes
- * are UTC, §4.7), never the machine's local time. Impossible dates (2024-02-30) are refused, not rolled over.
+ * An ISO 8601 date (`2024-01-01`, UTC midnight) or date-time; a date-time without an offset is UTC (SOQL datetimes are
+ * UTC, docs/salesforce.md#soql-literals), never the machine's local time. Impossible dates (2024-02-30)
+ * are refused, not rolled over.
  */
 export function parseInstant(text: string, flag: string): Date {
   const m = INSTANT.exec(text.trim());

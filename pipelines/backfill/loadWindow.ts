@@ -1,5 +1,6 @@
-// One backfill window: a Bulk API 2.0 queryAll job over [from, to) (salesforce-api.md §6), then its rows merged, the
-// window marked done and its run row written in ONE transaction under the object lock. The watermark is never touched.
+// One backfill window: a Bulk API 2.0 queryAll job over [from, to) (docs/salesforce.md#bulk-api-20-query-jobs), then
+// its rows merged, the window marked done and its run row written in ONE transaction under the object lock. The
+// watermark is never touched.
 import { oneLine } from '../../lib/errors.ts';
 import { createQueryJob, deleteJob, waitForJob } from '../../extractors/bulk/queryJob.ts';
 import { bulkCsvStream } from '../../extractors/bulk/csvStream.ts';
@@ -60,7 +61,8 @@ export async function loadBackfillWindow(ctx: RunContext, spec: ObjectSpec, w: W
     return { status: 'failed', error };
   } finally {
     ctx.progress?.finish(progressKey(spec, w));
-    // Results count against storage until deleted (§6.5); failure to delete must not fail the window.
+    // Results count against storage until deleted (docs/salesforce.md#bulk-api-20-abort-and-delete); failure to delete
+    // must not fail the window.
     if (jobId) await deleteJob(sf, jobId).catch(() => {});
     const run = runId;
     if (run !== undefined) await withClient(ctx.pool, (c) => recordApiCalls(c, run, sf.calls)).catch(() => {});
@@ -85,7 +87,8 @@ async function commitWindow(
   return withClient(ctx.pool, (client) =>
     withObjectLockWaiting(client, ctx.config.schema, spec.name, ctx.signal, () =>
       withTransaction(client, async () => {
-        // Created here, not before the lock wait: the first results page is requested only once COPY pulls (§6.3).
+        // Created here, not before the lock wait: the first results page is requested only once COPY pulls
+        // (docs/salesforce.md#bulk-api-20-query-results).
         const stream = bulkCsvStream(ctx.sf, jobId, {
           expectedHeader: spec.fields.map((f) => f.name),
           signal: ctx.signal,

@@ -1,7 +1,8 @@
 // Hard-delete detection (docs/salesforce.md#hard-delete-detection): getDeleted over the window since the last check,
 // applied in the transaction of the data commit. Rows are only ever marked isdeleted = true, never removed.
 import type pg from 'pg';
-import { SalesforceApiError, oneLine } from '../../lib/errors.ts';
+import { oneLine } from '../../lib/errors.ts';
+import { actionFor } from '../../lib/errorActions.ts';
 import type { Logger } from '../../lib/log.ts';
 import { getDeleted } from '../../extractors/getDeleted.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
@@ -15,12 +16,12 @@ export interface DeleteCheck {
   entries: { id: string; deletedDate: string }[];
   /** The next check starts here; null = leave the last check where it is. */
   coveredUntil: string | null;
-  /** Deletes may have been missed (window clipped, log purged, window refused): reconcile (§5.2). */
+  /**
+   * Deletes may have been missed (window clipped, log purged, window refused): reconcile
+   * (docs/salesforce.md#hard-delete-detection).
+   */
   lost: boolean;
 }
-
-/** §5.1: errors that mean "this window cannot be answered", not "the sync is broken". */
-const WINDOW_ERRORS = new Set(['INVALID_REPLICATION_DATE', 'EXCEEDED_ID_LIMIT']);
 
 /** An initial or full load reads every record as of `serverNow`: deletions before it are already in the data. */
 export function loadedAsOf(serverNow: Date): DeleteCheck {
@@ -41,8 +42,9 @@ export async function checkDeleted(
   if (!window || since === null) return null;
   try {
     const res = await getDeleted(http, spec.name, window.start, window.end);
-    // §5.1: an earliestDateAvailable after our last check means the delete log no longer reaches back to it; both
-    // are minute-aligned, so the same minute counts as a gap too (a needless reconcile is cheap, a lost delete not).
+    // docs/salesforce.md#getdeleted: an earliestDateAvailable after our last check means the delete log no longer
+    // reaches back to it; both are minute-aligned, so the same minute counts as a gap too (a needless reconcile is
+    // cheap, a lost delete not).
     const purged =
       res.earliestDateAvailable !== null && Date.parse(res.earliestDateAvailable) >= floorToMinute(Date.parse(since));
     if (window.gap || purged)
@@ -56,7 +58,8 @@ export async function checkDeleted(
       lost: window.gap || purged,
     };
   } catch (err) {
-    if (!(err instanceof SalesforceApiError) || !WINDOW_ERRORS.has(err.errorCode)) throw err;
+    // The window cannot be answered (INVALID_REPLICATION_DATE, EXCEEDED_ID_LIMIT), not "the sync is broken".
+    if (actionFor(err) !== 'reconcile') throw err;
     log.warn({ object: spec.name, err: oneLine(err) }, 'getDeleted refused the window; reconciling Ids instead');
     return { entries: [], coveredUntil: window.end.toISOString(), lost: true };
   }

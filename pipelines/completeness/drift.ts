@@ -11,7 +11,10 @@ export interface SchemaDiff {
   added: FieldSpec[];
   removed: string[];
   typeChanged: { field: FieldSpec; oldType: string }[];
-  /** Formula fields whose calculatedFormula text changed (§3.2): results changed without a SystemModstamp bump. */
+  /**
+   * Formula fields whose calculatedFormula text changed (docs/salesforce.md#sobject-describe): results changed without
+   * a SystemModstamp bump.
+   */
   formulaChanged: FieldSpec[];
 }
 

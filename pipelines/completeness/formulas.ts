@@ -25,8 +25,9 @@ export function calculatedFields(spec: ObjectSpec): string[] {
 }
 
 /**
- * Overwrites `fieldNames` of every loaded row (deleted ones too: queryAll, §4.5) with Salesforce's current values.
- * `alsoInTransaction` runs in the same transaction (e.g. saving the describe these values belong to).
+ * Overwrites `fieldNames` of every loaded row (deleted ones too: queryAll,
+ * docs/salesforce.md#queryall-and-deleted-records) with Salesforce's current values. `alsoInTransaction` runs in the
+ * same transaction (e.g. saving the describe these values belong to).
  */
 export async function refreshColumns(
   ctx: RunContext,

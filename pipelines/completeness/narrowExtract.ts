@@ -2,13 +2,13 @@
 // Used by reconciliation (Id only), formula refreshes and drift back-fills (Id + the refreshed fields).
 import type pg from 'pg';
 import { DataError, oneLine } from '../../lib/errors.ts';
+import { actionFor } from '../../lib/errorActions.ts';
 import { bulkCsvStream } from '../../extractors/bulk/csvStream.ts';
 import { createQueryJob, deleteJob, waitForJob } from '../../extractors/bulk/queryJob.ts';
 import { queryCsv } from '../../transforms/restPage.ts';
 import { buildSelect } from '../../extractors/soql.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { copyCsv } from '../../loaders/copyCsv.ts';
-import { bulkRefused } from '../sync/bulkRefusal.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 
 export interface NarrowExtract {
@@ -17,7 +17,10 @@ export interface NarrowExtract {
   readonly via: 'bulk' | 'rest';
   /** Streams every record into `target` (columns = the fields' columns, in order); returns the rows copied. */
   copyInto(client: pg.ClientBase, target: { schema: string; table: string }): Promise<number>;
-  /** Deletes the Bulk job (§6.5: results count against storage); never throws. */
+  /**
+   * Deletes the Bulk job (docs/salesforce.md#bulk-api-20-abort-and-delete: results count against storage); never
+   * throws.
+   */
   close(): Promise<void>;
 }
 
@@ -47,7 +50,7 @@ export async function openNarrowExtract(
   try {
     jobId = (await createQueryJob(ctx.sf, { soql, operation })).id;
   } catch (err) {
-    if (!bulkRefused(err)) throw err;
+    if (actionFor(err) !== 'rest-fallback') throw err;
     ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; reading it through REST');
     return restExtract(ctx, spec, soql, operation, columns);
   }
@@ -66,7 +69,8 @@ export async function openNarrowExtract(
         signal: ctx.signal,
       });
       const copied = await copyCsv(client, { ...target, columns, source: stream, signal: ctx.signal });
-      // §6.3: a short read must not pass for a complete one (reconciliation would mark the rest deleted).
+      // docs/salesforce.md#bulk-api-20-query-results: a short read must not pass for a complete one (reconciliation
+      // would mark the rest deleted).
       if (copied !== stream.records)
         throw new DataError(`${spec.name}: Bulk API announced ${stream.records} records but ${copied} arrived`);
       return copied;

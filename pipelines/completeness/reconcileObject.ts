@@ -1,5 +1,5 @@
-// Id reconciliation of one object (salesforce-api.md §5.2): every live Id from Salesforce into a TEMP table, an
-// anti-join against the warehouse, rows Salesforce no longer has marked isdeleted (never removed).
+// Id reconciliation of one object (docs/salesforce.md#hard-delete-detection): every live Id from Salesforce into a TEMP
+// table, an anti-join against the warehouse, rows Salesforce no longer has marked isdeleted (never removed).
 import type pg from 'pg';
 import { oneLine } from '../../lib/errors.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
@@ -14,8 +14,9 @@ import { narrowSpec, openNarrowExtract } from './narrowExtract.ts';
 const IDS_TABLE = 'sfsync_live_ids';
 
 /**
- * The caller holds the object's lock (no sync can load a row between the Id snapshot and the anti-join).
- * `query`, not queryAll (§4.5): Recycle Bin rows are absent too, and they are deleted as well.
+ * The caller holds the object's lock (no sync can load a row between the Id snapshot and the anti-join). `query`, not
+ * queryAll (docs/salesforce.md#queryall-and-deleted-records): Recycle Bin rows are absent too, and they are deleted as
+ * well.
  */
 export async function reconcileObject(
   ctx: RunContext,

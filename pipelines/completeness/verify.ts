@@ -25,7 +25,10 @@ export interface VerifyRow {
   problem?: string;
 }
 
-/** §4.8: the ids go into the URL; 50 keeps even a wide object's SELECT under the 16 KB URI limit (§2.1). */
+/**
+ * The ids go into the URL (docs/salesforce.md#soql-limits-and-errors); 50 keeps even a wide object's SELECT under the
+ * 16 KB URI limit (docs/salesforce.md#rest-request-conventions).
+ */
 const SAMPLE_CHUNK = 50;
 
 async function warehouseCounts(
@@ -88,21 +91,24 @@ async function compareSample(
   return { sampled: rows.length, diffs };
 }
 
+/** A row that has compared nothing yet: every count 0, not ok. */
+const unverified = (object: string): VerifyRow => ({
+  object,
+  sfLive: 0,
+  sfDeleted: 0,
+  whLive: 0,
+  whDeleted: 0,
+  sampled: 0,
+  sampleDiffs: [],
+  ok: false,
+});
+
 async function verifyObject(ctx: RunContext, client: pg.ClientBase, name: string, sample: number): Promise<VerifyRow> {
   const { spec } = await describeObject(ctx.sf, name);
   const sfLive = await countRecords(ctx.sf, buildCount(spec));
   const sfDeleted = spec.hasIsDeleted ? (await countRecords(ctx.sf, buildCount(spec), { all: true })) - sfLive : 0;
   const columns = await existingColumns(client, ctx.config.schema, spec.table);
-  const row: VerifyRow = {
-    object: spec.name,
-    sfLive,
-    sfDeleted,
-    whLive: 0,
-    whDeleted: 0,
-    sampled: 0,
-    sampleDiffs: [],
-    ok: false,
-  };
+  const row: VerifyRow = { ...unverified(spec.name), sfLive, sfDeleted };
   if (columns.length === 0) return { ...row, problem: 'not loaded' };
   const hasFlag = columns.includes('isdeleted');
   const wh = await warehouseCounts(client, ctx.config.schema, spec.table, hasFlag);
@@ -119,17 +125,7 @@ export async function verifyAll(ctx: RunContext, sample: number): Promise<Verify
       try {
         out.push(await verifyObject(ctx, client, obj.name, sample));
       } catch (err) {
-        out.push({
-          object: obj.name,
-          sfLive: 0,
-          sfDeleted: 0,
-          whLive: 0,
-          whDeleted: 0,
-          sampled: 0,
-          sampleDiffs: [],
-          ok: false,
-          problem: oneLine(err),
-        });
+        out.push({ ...unverified(obj.name), problem: oneLine(err) });
       }
     }
     return out;

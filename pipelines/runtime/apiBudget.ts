@@ -2,7 +2,8 @@
 // this run's spending; once a limit is crossed, nothing further starts. A failure with REQUEST_LIMIT_EXCEEDED closes
 // the budget at once (retrying it only burns what is left: docs/salesforce.md#retries).
 import type { Config } from '../../lib/config.ts';
-import { BudgetError, SalesforceApiError } from '../../lib/errors.ts';
+import { BudgetError } from '../../lib/errors.ts';
+import { actionFor } from '../../lib/errorActions.ts';
 import type { Logger } from '../../lib/log.ts';
 import { getLimits, type Limit, type Limits } from '../../extractors/limits.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
@@ -19,7 +20,7 @@ export function budgetSettings(config: Config): BudgetSettings {
   return { maxOrgShare: config.maxOrgApiShare, maxRunShare: config.maxRunApiShare };
 }
 
-/** §2.7, §6.9, §10: the daily allowances a sync consumes. */
+/** docs/salesforce.md#limits-resource, #limits: the daily allowances a sync consumes. */
 const API = 'DailyApiRequests';
 const BULK_JOBS = 'DailyBulkV2QueryJobs';
 const BULK_STORAGE = 'DailyBulkV2QueryFileStorageMB';
@@ -34,7 +35,7 @@ export interface Spending {
 export interface ApiBudget {
   /** Throws BudgetError when a limit is crossed; otherwise the object may start. Costs one call (GET /limits). */
   check(): Promise<void>;
-  /** An object failed: REQUEST_LIMIT_EXCEEDED means the org is out of calls, so nothing else starts. */
+  /** An object failed: an error the table says stops the run (REQUEST_LIMIT_EXCEEDED) means nothing else starts. */
   noteFailure(err: unknown): void;
   spent(): Spending;
   /** Set once a limit was crossed: why. */
@@ -45,7 +46,8 @@ const used = (l: Limit) => l.max - l.remaining;
 const pct = (share: number) => `${Number((share * 100).toPrecision(3))}%`;
 
 /**
- * §2.6 vs §2.7: Sforce-Limit-Info is live while /limits may lag a few minutes, so the larger "used" of the two wins.
+ * docs/salesforce.md#sforce-limit-info-header vs docs/salesforce.md#limits-resource: Sforce-Limit-Info is live while
+ * /limits may lag a few minutes, so the larger "used" of the two wins.
  */
 function apiInUse(limits: Limits, sf: SalesforceHttp): Limit | undefined {
   const fromLimits = limits[API];
@@ -92,12 +94,18 @@ export function createBudget(sf: SalesforceHttp, settings: BudgetSettings, log: 
   let stopped: BudgetError | undefined;
   const spent = (): Spending => ({ apiCalls: sf.calls - callsAtStart, bulkJobs });
   const noteFailure = (err: unknown) => {
-    if (stopped || !(err instanceof SalesforceApiError) || err.errorCode !== 'REQUEST_LIMIT_EXCEEDED') return;
-    stopped = new BudgetError(
-      "API budget: Salesforce answered REQUEST_LIMIT_EXCEEDED (the org's daily API allowance is spent)",
-    );
+    if (stopped || actionFor(err) !== 'stop-run') return;
+    stopped =
+      err instanceof BudgetError
+        ? err
+        : new BudgetError(
+            `API budget: Salesforce answered ${(err as { code?: string }).code} (the org's daily API allowance is spent)`,
+          );
   };
-  /** §2.7: /limits needs "View Setup and Configuration"; without it the guard still has Sforce-Limit-Info. */
+  /**
+   * docs/salesforce.md#limits-resource: /limits needs "View Setup and Configuration"; without it the guard still has
+   * Sforce-Limit-Info.
+   */
   const readLimits = async (): Promise<Limits> => {
     try {
       return await getLimits(sf);

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type pg from 'pg';
 import type { Config } from '../../lib/config.ts';
-import { SfsyncError } from '../../lib/errors.ts';
+import { DatabaseUnavailableError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { startEmbeddedPostgres } from '../../loaders/embedded.ts';
 import { createPool } from '../../loaders/postgres.ts';
@@ -29,7 +29,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     await migrate(url);
   } catch (err) {
     await stopEmbedded?.();
-    throw new SfsyncError('DATABASE', `cannot use PostgreSQL at ${describeUrl(url)}: ${(err as Error).message}`, {
+    throw new DatabaseUnavailableError(`cannot use PostgreSQL at ${describeUrl(url)}: ${(err as Error).message}`, {
       cause: err,
     });
   }

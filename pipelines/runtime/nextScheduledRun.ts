@@ -21,7 +21,7 @@ function matcherOf(cron: string, timezone: string | undefined): NextMatcher {
 /**
  * The first tick of `cron` strictly after `after`, in `timezone` (else the machine's zone): node-cron's own matcher,
  * the one `sfsync schedule`'s tasks wait on, so the two cannot disagree (time zones, a leading seconds field,
- * daylight saving changes). null when no tick comes within the century node-cron searches (e.g. 30 February).
+ * daylight saving changes). null when node-cron finds no tick in the century it searches.
  */
 export function nextTick(cron: string, timezone: string | undefined, after: Date): Date | null {
   const matcher = matcherOf(cron, timezone);

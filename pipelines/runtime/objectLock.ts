@@ -29,20 +29,19 @@ async function withAdvisoryLock<T>(
 
 const objectKey = (schema: string, object: string) => `sfsync:${schema}.${object}`;
 
+/** The `whenTaken` of a lock that is not waited for. */
+const giveUp = (message: string) => async (): Promise<never> => {
+  throw new LockedError(message);
+};
+
 export async function withObjectLock<T>(
   client: pg.ClientBase,
   schema: string,
   object: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  return withAdvisoryLock(
-    client,
-    objectKey(schema, object),
-    async () => {
-      throw new LockedError(`another sfsync process is loading ${object} into schema ${schema}; skipped`);
-    },
-    fn,
-  );
+  const taken = giveUp(`another sfsync process is loading ${object} into schema ${schema}; skipped`);
+  return withAdvisoryLock(client, objectKey(schema, object), taken, fn);
 }
 
 /** How often a waiting loader asks for the lock again (a window's merge usually takes well under a second). */
@@ -83,12 +82,6 @@ export async function withBackfillLock<T>(
   object: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  return withAdvisoryLock(
-    client,
-    `sfsync-backfill:${schema}.${object}`,
-    async () => {
-      throw new LockedError(`another sfsync backfill of ${object} into schema ${schema} is running`);
-    },
-    fn,
-  );
+  const taken = giveUp(`another sfsync backfill of ${object} into schema ${schema} is running`);
+  return withAdvisoryLock(client, `sfsync-backfill:${schema}.${object}`, taken, fn);
 }

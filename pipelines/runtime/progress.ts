@@ -7,7 +7,10 @@ export interface ObjectProgress {
   /** e.g. 'describe', 'count', 'bulk', 'rest', 'commit' */
   phase: string;
   records: number;
-  /** Bulk job state (§6.2: UploadComplete, InProgress, JobComplete, ...), when loading through Bulk. */
+  /**
+   * Bulk job state (docs/salesforce.md#bulk-api-20-job-states: UploadComplete, InProgress, JobComplete, ...), when
+   * loading through Bulk.
+   */
   bulkState?: string;
   pagesDone?: number;
   /** Known only when Salesforce said how many records to expect and how many a page holds. */

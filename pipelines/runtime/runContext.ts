@@ -2,7 +2,7 @@
 import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
 import type { Config } from '../../lib/config.ts';
-import { SfsyncError } from '../../lib/errors.ts';
+import { InterruptedError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { connectSalesforce } from './connectSalesforce.ts';
 import { openDatabase } from './database.ts';
@@ -30,7 +30,7 @@ export async function withRunContext<T>(config: Config, log: Logger, fn: (ctx: R
   setMaxListeners(0, controller.signal);
   const stop = (sig: NodeJS.Signals) => {
     log.warn({ signal: sig }, 'interrupted: rolling back the work in flight');
-    controller.abort(new SfsyncError('INTERRUPTED', `interrupted by ${sig}`));
+    controller.abort(new InterruptedError(`interrupted by ${sig}`));
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);
   try {

@@ -3,7 +3,8 @@
 // window whose job ends Failed is halved and retried; between windows the API budget guard may stop the object at a
 // committed point.
 import type pg from 'pg';
-import { BudgetError, BulkJobError, SalesforceApiError } from '../../lib/errors.ts';
+import { BudgetError, BulkJobError } from '../../lib/errors.ts';
+import { actionFor } from '../../lib/errorActions.ts';
 import { abortJob, createQueryJob, deleteJob, type JobInfo, waitForJob } from '../../extractors/bulk/queryJob.ts';
 import { bulkCsvStream } from '../../extractors/bulk/csvStream.ts';
 import { countRecords, queryPages } from '../../extractors/rest/query.ts';
@@ -25,7 +26,7 @@ export interface BulkLoadRequest {
   spec: ObjectSpec;
   plan: Plan;
   runId: number;
-  /** Records in the plan's range, from `SELECT COUNT()` (§4.4). */
+  /** Records in the plan's range, from `SELECT COUNT()` (docs/salesforce.md#select-count). */
   total: number;
   serverNow: Date;
   overlapMinutes: number;
@@ -45,7 +46,8 @@ export async function loadBulkWindows(
     count: (w) => countRecords(ctx.sf, buildCount(spec, { window: w }), { all: true }),
     earliest: () => earliestCursor(ctx, spec),
     now: req.serverNow,
-    // Without a cursor field there is nothing to cut windows on (§3.5): one job.
+    // Without a cursor field there is nothing to cut windows on (docs/salesforce.md#objects-without-system-fields): one
+    // job.
     maxRows: spec.cursorField ? ctx.config.windowRows : Number.POSITIVE_INFINITY,
   };
   const windows = await planWindows(
@@ -110,7 +112,8 @@ async function loadWindow(
     await whileIdle(ctx.slots, () => waitForJob(ctx.sf, taken.id, { signal: ctx.signal, onPoll }));
     jobs.ended(job.id);
   } catch (err) {
-    if (!tooBig(err)) throw err;
+    // A job that ended Failed, or QUERY_TIMEOUT: try less at once (lib/errorActions.ts).
+    if (actionFor(err) !== 'halve-window') throw err;
     if (err instanceof BulkJobError) {
       jobs.ended(err.jobId);
       await jobs.remove(err.jobId);
@@ -118,7 +121,7 @@ async function loadWindow(
     const halves = step.depth < MAX_SPLITS ? await halveWindow(step.window, step.planning) : null;
     if (!halves) throw withWindow(err, step);
     ctx.log.warn(
-      { object: spec.name, window: describeWindow(step.window), err: err.message },
+      { object: spec.name, window: describeWindow(step.window), err: (err as Error).message },
       'Bulk job failed; retrying the window as two smaller ones',
     );
     const first = await loadWindow(ctx, client, req, jobs, {
@@ -156,22 +159,17 @@ async function loadWindow(
 }
 
 /**
- * Which commit carries the delete check (§5). An initial or full load's check only says "read as of serverNow": it
- * goes with the first window, so a resumed load asks getDeleted from then, not from its first window's old bound.
- * An incremental run's getDeleted entries go with the last window, after every row of the run is merged.
+ * Which commit carries the delete check (docs/salesforce.md#getdeleted). An initial or full load's check only says
+ * "read as of serverNow": it goes with the first window, so a resumed load asks getDeleted from then, not from its
+ * first window's old bound. An incremental run's getDeleted entries go with the last window, after every row of the run
+ * is merged.
  */
 function deletesFor(req: BulkLoadRequest, step: WindowStep): DeleteCheck | null {
   const first = step.totals.fetched === 0 && step.totals.bulkJobIds.length === 0;
   return (req.plan.mode === 'incremental' ? step.last : first) ? req.deletes : null;
 }
 
-/** §6.2: a job that ended Failed (too many internal retries, timeouts) or §2.5 QUERY_TIMEOUT: try less at once. */
-function tooBig(err: unknown): err is BulkJobError | SalesforceApiError {
-  if (err instanceof BulkJobError) return err.state === 'Failed';
-  return err instanceof SalesforceApiError && err.errorCode === 'QUERY_TIMEOUT';
-}
-
-function withWindow(err: BulkJobError | SalesforceApiError, step: WindowStep): unknown {
+function withWindow(err: unknown, step: WindowStep): unknown {
   if (!(err instanceof BulkJobError)) return err;
   const splits = step.depth > 0 ? `, after ${step.depth} split(s)` : '';
   return new BulkJobError(err.jobId, err.state, `${err.message} (window ${describeWindow(step.window)}${splits})`, {
@@ -208,7 +206,10 @@ async function checkBudget(req: BulkLoadRequest, spec: ObjectSpec, done: number,
   }
 }
 
-/** §4.1/§4.5: the oldest cursor value, deleted records included, to split a window that has no lower bound. */
+/**
+ * docs/salesforce.md#rest-query-paging, #queryall-and-deleted-records: the oldest cursor value, deleted records
+ * included, to split a window that has no lower bound.
+ */
 async function earliestCursor(ctx: RunContext, spec: ObjectSpec): Promise<string | null> {
   for await (const page of queryPages(ctx.sf, buildEarliest(spec), { all: true })) {
     const value = page.records[0]?.[spec.cursorField ?? ''];
@@ -224,7 +225,10 @@ interface JobQueue {
   take(w: CursorWindow): Promise<JobInfo>;
   /** The job ended (JobComplete, Failed): it needs no abort. */
   ended(id: string): void;
-  /** §6.5: deleting frees the results' storage. Best effort: a failed delete must not fail the sync. */
+  /**
+   * docs/salesforce.md#bulk-api-20-abort-and-delete: deleting frees the results' storage. Best effort: a failed delete
+   * must not fail the sync.
+   */
   remove(id: string): Promise<void>;
   /** Aborts the jobs still running (an error or a budget stop left them) and deletes the rest. */
   dispose(): Promise<void>;

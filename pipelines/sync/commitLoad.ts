@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { Readable } from 'node:stream';
 import { DataError } from '../../lib/errors.ts';
+import { actionFor } from '../../lib/errorActions.ts';
 import type { CursorWindow } from '../../extractors/soql.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { copyCsv } from '../../loaders/copyCsv.ts';
@@ -44,11 +45,16 @@ export interface CommitRequest {
   /** Opens the rows; called again when a direct COPY must be redone through the stage. */
   open: () => Source;
   bulkJobIds: string[];
-  /** §2.1 server time when the load was planned: the watermark never passes it minus the overlap (§4.7). */
+  /**
+   * Server time when the load was planned (the Date header, docs/salesforce.md#rest-request-conventions): the watermark
+   * never passes it minus the overlap (docs/salesforce.md#incremental-cursor-windows).
+   */
   serverNow: Date;
   overlapMinutes: number;
-  /** The deletes (§5) to apply in this commit, after the merge; null in the commits that do not carry them. May still
-   * be on its way (getDeleted runs while a REST load reads): it is awaited at the commit. */
+  /**
+   * The deletes (docs/salesforce.md#getdeleted) to apply in this commit, after the merge; null in the commits that do
+   * not carry them. May still be on its way (getDeleted runs while a REST load reads): it is awaited at the commit.
+   */
   deletes: DeleteCheck | null | Promise<DeleteCheck | null>;
   /** What earlier windows of this load committed; the run row shows the sum. */
   before: Totals;
@@ -58,11 +64,10 @@ export interface CommitResult extends Totals {
   watermark: string | null;
 }
 
-/** 23505 unique_violation, wrapped by copyCsv as a DataError. */
-const isDuplicateKey = (err: unknown) =>
-  ((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === '23505';
-
-/** Rows into a table or stage; a Bulk stream must deliver the record count Salesforce announced (§6.3). */
+/**
+ * Rows into a table or stage; a Bulk stream must deliver the record count Salesforce announced
+ * (docs/salesforce.md#bulk-api-20-query-results).
+ */
 export async function copySource(
   ctx: RunContext,
   client: pg.ClientBase,
@@ -248,9 +253,9 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
 type Loaded = { copied: number; bytes: number; inserted: number; updated: number; loaded: string | null };
 
 /**
- * An initial load COPYs straight into the table (the fast path). Its later windows do too, under a savepoint: a
- * record changed while the load ran can come back in a later window, and that duplicate key sends the window
- * through the stage and merge instead (re-reading it: Bulk results can be fetched again, §6.3).
+ * An initial load COPYs straight into the table (the fast path). Its later windows do too, under a savepoint: a record
+ * changed while the load ran can come back in a later window, and that duplicate key sends the window through the stage
+ * and merge instead (re-reading it: Bulk results can be fetched again, docs/salesforce.md#bulk-api-20-query-results).
  */
 async function loadRows(
   client: pg.ClientBase,
@@ -268,7 +273,8 @@ async function loadRows(
     await client.query('RELEASE SAVEPOINT sfsync_direct');
     return r;
   } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
+    // 23505 unique_violation (wrapped by copyCsv as a DataError): lib/errorActions.ts says merge instead.
+    if (actionFor(err, 'directCopy') !== 'merge-instead') throw err;
     await client.query('ROLLBACK TO SAVEPOINT sfsync_direct');
     return viaStage();
   }

@@ -13,7 +13,9 @@ export interface CountedWindow extends CursorWindow {
 export interface WindowBounds {
   /** The earliest cursor value of the object (to split a window with no lower bound); null when it has no records. */
   earliest(): Promise<string | null>;
-  /** The server's now, to split the last window, which has no upper bound so it also takes records changed meanwhile. */
+  /**
+   * The server's now, to split the last window, which has no upper bound so it also takes records changed meanwhile.
+   */
   now: Date;
 }
 

@@ -13,7 +13,7 @@ import type { Plan } from './plan.ts';
 import { followPages, pageBytesAhead, queryPath } from '../../extractors/rest/query.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import type { FieldSpec } from '../../schemas/records.ts';
-import { DataError, SfsyncError } from '../../lib/errors.ts';
+import { DataError, WorkerError } from '../../lib/errors.ts';
 import {
   type CsvPage,
   type EncodedPage,
@@ -25,7 +25,10 @@ import {
 } from '../../transforms/restPage.ts';
 
 export interface RestCsvReader {
-  /** Runs the query (queryAll: deleted records too, §4.5) and returns its first page, encoded. */
+  /**
+   * Runs the query (queryAll: deleted records too, docs/salesforce.md#queryall-and-deleted-records) and returns its
+   * first page, encoded.
+   */
   first(soql: string): Promise<EncodedPage>;
   /** `first` and the rest of its query, the next page fetched and encoded while the consumer loads this one. */
   pages(first: EncodedPage, onPage?: (records: number) => void): AsyncGenerator<CsvPage>;
@@ -73,15 +76,15 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
         p.reject(
           reply.error.name === 'DataError'
             ? new DataError(reply.error.message)
-            : new SfsyncError('WORKER', reply.error.message),
+            : new WorkerError(reply.error.message),
         );
       // Transferred, the Buffer arrives as a plain Uint8Array view.
       else p.resolve({ ...reply, csv: Buffer.from(reply.csv.buffer, reply.csv.byteOffset, reply.csv.byteLength) });
     });
     w.on('error', (err) =>
-      failAll(new SfsyncError('WORKER', `the REST page worker failed: ${err.message}`, { cause: err })),
+      failAll(new WorkerError(`the REST page worker failed: ${err.message}`, { cause: err })),
     );
-    w.on('exit', () => failAll(new SfsyncError('WORKER', 'the REST page worker stopped')));
+    w.on('exit', () => failAll(new WorkerError('the REST page worker stopped')));
     return w;
   };
   const encode = (body: Buffer, url: string): Promise<EncodedPage> => {
@@ -97,7 +100,7 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
   };
   const pageBytes = pageBytesAhead(http, signal);
   const fetchPage = async (path: string) => encode(await pageBytes(path), path);
-  const refused = () => new SfsyncError('WORKER', 'the REST page reader is closed');
+  const refused = () => new WorkerError('the REST page reader is closed');
   return {
     async first(soql) {
       if (closed) throw refused();
@@ -135,7 +138,10 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
   };
 }
 
-/** §4.5: queryAll (deleted records too) in cursor order, from the plan's lower bound. */
+/**
+ * docs/salesforce.md#queryall-and-deleted-records: queryAll (deleted records too) in cursor order, from the plan's
+ * lower bound.
+ */
 export const restSoql = (spec: ObjectSpec, plan: Plan) =>
   buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
 

@@ -2,7 +2,8 @@
 // runFailure: the one error a run ends with.
 import pLimit from 'p-limit';
 import type { ObjectOptions } from '../../lib/config.ts';
-import { BudgetError, SalesforceApiError, SfsyncError, oneLine } from '../../lib/errors.ts';
+import { BudgetError, ObjectsFailedError, type SfsyncError, oneLine } from '../../lib/errors.ts';
+import { actionFor } from '../../lib/errorActions.ts';
 import { type ApiBudget, budgetSettings, createBudget } from '../runtime/apiBudget.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import { createSlots, IN_FLIGHT_PER_SLOT } from '../runtime/workSlots.ts';
@@ -11,9 +12,9 @@ import { type RunSummary, syncObject } from './syncObject.ts';
 
 /**
  * Sync every configured object; never throws for one object's failure (the summaries say it). SFSYNC_CONCURRENCY
- * objects work at once, twice as many are in flight so their Bulk jobs run while others load (pipelines/runtime/workSlots.ts).
- * The API budget guard runs before each object: once it trips, the objects not yet started get a failed summary
- * carrying the BudgetError.
+ * objects work at once, twice as many are in flight so their Bulk jobs run while others load
+ * (pipelines/runtime/workSlots.ts). The API budget guard runs before each object: once it trips, the objects not yet
+ * started get a failed summary carrying the BudgetError.
  */
 export async function syncAll(ctx: RunContext, fullRefresh: boolean): Promise<RunSummary[]> {
   const inFlight = pLimit(ctx.config.concurrency * IN_FLIGHT_PER_SLOT);
@@ -71,20 +72,17 @@ function notStarted(obj: ObjectOptions, err: unknown): RunSummary {
   };
 }
 
-const hitRequestLimit = (err: unknown) =>
-  err instanceof SalesforceApiError && err.errorCode === 'REQUEST_LIMIT_EXCEEDED';
-
 /**
  * The one error that sets the exit code and the last line: out of API budget (the guard tripped, or Salesforce said
- * REQUEST_LIMIT_EXCEEDED, never a success: §10) -> BudgetError naming the limit and what did not run; else the first
- * failed object.
+ * REQUEST_LIMIT_EXCEEDED, never a success: docs/salesforce.md#limits) -> BudgetError naming the limit and what did not
+ * run; else the first failed object.
  */
 export function runFailure(summaries: RunSummary[]): SfsyncError | undefined {
   const failed = summaries.filter((s) => s.status === 'failed');
   const skipped = failed.filter((s) => s.notStarted);
   const broken = failed.filter((s) => !s.notStarted);
   // Stopped by Salesforce (REQUEST_LIMIT_EXCEEDED) or by the guard between two windows of a large object.
-  const limited = broken.find((s) => hitRequestLimit(s.error) || s.error instanceof BudgetError);
+  const limited = broken.find((s) => actionFor(s.error) === 'stop-run');
   if (skipped.length > 0 || limited) {
     const why = limited ? `${limited.object}: ${oneLine(limited.error)}` : oneLine(skipped[0]!.error);
     const notStarted = skipped.length > 0 ? `; not started: ${skipped.map((s) => s.object).join(', ')}` : '';
@@ -96,5 +94,5 @@ export function runFailure(summaries: RunSummary[]): SfsyncError | undefined {
   const first = failed[0];
   if (!first) return undefined;
   const more = failed.length > 1 ? ` (and ${failed.length - 1} more object${failed.length > 2 ? 's' : ''} failed)` : '';
-  return new SfsyncError('PARTIAL', `${first.object}: ${oneLine(first.error)}${more}`);
+  return new ObjectsFailedError(`${first.object}: ${oneLine(first.error)}${more}`);
 }

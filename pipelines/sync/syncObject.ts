@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { ObjectOptions } from '../../lib/config.ts';
 import { oneLine } from '../../lib/errors.ts';
+import { actionFor } from '../../lib/errorActions.ts';
 import { describeObject } from '../../extractors/describe.ts';
 import { buildCount, buildSelect } from '../../extractors/soql.ts';
 import { countRecords } from '../../extractors/rest/query.ts';
@@ -14,7 +15,6 @@ import type { ApiBudget } from '../runtime/apiBudget.ts';
 import { loadBulkWindows } from './bulkLoad.ts';
 import { type CommitResult, commitLoad, noTotals, type Source } from './commitLoad.ts';
 import type { RunContext } from '../runtime/runContext.ts';
-import { bulkRefused } from './bulkRefusal.ts';
 import { type DeleteCheck, checkDeleted, loadedAsOf } from '../completeness/deletes.ts';
 import { type SchemaDiff, applyTypeChanges, diffSchema, driftEvents, snapshotOf } from '../completeness/drift.ts';
 import { refreshColumns } from '../completeness/formulas.ts';
@@ -33,7 +33,7 @@ export interface RunSummary {
   rowsFetched: number;
   rowsInserted: number;
   rowsUpdated: number;
-  /** Rows marked deleted from getDeleted (§5); absent on failure. */
+  /** Rows marked deleted from getDeleted (docs/salesforce.md#getdeleted); absent on failure. */
   rowsDeleted?: number;
   ms: number;
   watermark: string | null;
@@ -46,12 +46,18 @@ interface LoadResult extends CommitResult {
   via: 'bulk' | 'rest';
 }
 
-/** What a load needs besides the plan: the watermark cap (§4.7), the deletes to apply (§5), the budget guard. */
+/**
+ * What a load needs besides the plan: the watermark cap (docs/salesforce.md#incremental-cursor-windows), the deletes to
+ * apply (docs/salesforce.md#getdeleted), the budget guard.
+ */
 interface LoadExtras {
   serverNow: Date;
   overlapMinutes: number;
   deletes: Promise<DeleteCheck | null>;
-  /** An incremental run's REST reader and first page, already requested (§4.4: its totalSize sizes the delta). */
+  /**
+   * An incremental run's REST reader and first page, already requested (docs/salesforce.md#select-count: its totalSize
+   * sizes the delta).
+   */
   rest?: { reader: RestCsvReader; first: Promise<EncodedPage> };
   budget?: ApiBudget;
 }
@@ -69,7 +75,8 @@ export async function syncObject(
   ctx.progress?.update(obj.name, { phase: 'describe' });
   try {
     const { spec } = await describeObject(ctx.sf, obj.name);
-    // §2.1: the describe response's Date header; records stamped after this may still be committing.
+    // docs/salesforce.md#rest-request-conventions: the describe response's Date header; records stamped after this may
+    // still be committing.
     const serverNow = ctx.sf.serverNow();
     log.debug({ fields: spec.fields.length }, 'described');
     return await withClient(ctx.pool, (client) =>
@@ -191,9 +198,10 @@ async function load(
   runId: number,
   { rest, ...extras }: LoadExtras,
 ): Promise<LoadResult> {
-  // §4.4: size the work first. A small delta is cheaper over REST than as a Bulk job (10-15 s of queue on a real
-  // org); a large load is cut into cursor windows (pipelines/sync/cursorWindows.ts). A delta is sized by its own query's first
-  // page (totalSize): the same one API call as a COUNT(), and for the usual small delta the read is under way.
+  // docs/salesforce.md#select-count: size the work first. A small delta is cheaper over REST than as a Bulk job (10-15
+  // s of queue on a real org); a large load is cut into cursor windows (pipelines/sync/cursorWindows.ts). A delta is
+  // sized by its own query's first page (totalSize): the same one API call as a COUNT(), and for the usual small delta
+  // the read is under way.
   let total: number;
   if (rest) {
     const first = await rest.first;
@@ -218,7 +226,7 @@ async function load(
     });
     return { ...result, via: 'bulk' };
   } catch (err) {
-    if (!bulkRefused(err)) throw err;
+    if (actionFor(err) !== 'rest-fallback') throw err;
     ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
     // An incremental run's reader is syncObject's to close; an initial load opens its own here.
     const own = rest ? undefined : openRestCsvReader(ctx.sf, spec.fields);

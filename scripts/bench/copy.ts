@@ -85,7 +85,7 @@ async function* rows(n: number): AsyncGenerator<Row> {
   for (let i = 0; i < n; i++) yield row(i);
 }
 
-/** Bulk CSV as Salesforce sends it (§6.6): every value quoted, NULL as "". */
+/** Bulk CSV as Salesforce sends it (docs/salesforce.md#bulk-api-20-csv-format): every value quoted, NULL as "". */
 async function* bulkCsv(n: number): AsyncGenerator<Buffer> {
   let chunk = '';
   for (let i = 0; i < n; i++) {

@@ -1,9 +1,9 @@
 // `npx tsx scripts/bench/emulatorCount.ts [--accounts 1000000] [--windows 6] [--edits 1000]`
-// Times the window-sizing queries sfsync plans large loads with (salesforce-api.md §4.4, §4.7) against an in-process
-// emulated org: queryAll `SELECT COUNT() ... WHERE SystemModstamp >= X AND SystemModstamp < Y` per window and the
-// oldest-cursor probe `ORDER BY SystemModstamp ASC LIMIT 1`, from the cursor index ("index") and through the previous
-// path, which builds every record in the window or sorts them all ("scan"). Prints figures, asserts nothing but
-// that both paths agree.
+// Times the window-sizing queries sfsync plans large loads with (docs/salesforce.md#select-count,
+// #incremental-cursor-windows) against an in-process emulated org: queryAll `SELECT COUNT() ... WHERE SystemModstamp >=
+// X AND SystemModstamp < Y` per window and the oldest-cursor probe `ORDER BY SystemModstamp ASC LIMIT 1`, from the
+// cursor index ("index") and through the previous path, which builds every record in the window or sorts them all
+// ("scan"). Prints figures, asserts nothing but that both paths agree.
 import { parseArgs } from 'node:util';
 import { planSoql } from '../../emulator/soql.ts';
 import { createOrgStore } from '../../emulator/store.ts';

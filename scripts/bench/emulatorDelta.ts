@@ -1,9 +1,9 @@
 // `npx tsx scripts/bench/emulatorDelta.ts [--accounts 1000000] [--edits 10000] [--rounds 5] [--in-process]`
-// Times what an incremental sync asks the emulator (bench (d) of scripts/bench/main.ts) after `--edits` Accounts changed through the
-// admin API: getDeleted over the minutes around the edits, the COUNT() of the window, and the delta query sfsync
-// sends (every describe field, `SystemModstamp >= X ORDER BY SystemModstamp, Id`, queryAll) page by page. The figures
-// are the emulator's own (`ms` of GET /__admin/log). The emulator runs in its own process, as in bench (d), so reading
-// the pages here costs it nothing; `--in-process` keeps it in this one, for `node --import tsx --cpu-prof`.
+// Times what an incremental sync asks the emulator (bench (d) of scripts/bench/main.ts) after `--edits` Accounts
+// changed through the admin API: getDeleted over the minutes around the edits, the COUNT() of the window, and the delta
+// query sfsync sends (every describe field, `SystemModstamp >= X ORDER BY SystemModstamp, Id`, queryAll) page by page.
+// The figures are the emulator's own (`ms` of GET /__admin/log). The emulator runs in its own process, as in bench (d),
+// so reading the pages here costs it nothing; `--in-process` keeps it in this one, for `node --import tsx --cpu-prof`.
 // Prints per-request figures; asserts nothing.
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,8 @@
-// (c) The baseline a user would otherwise write: jsforce's `bulk2.query()` record stream feeding knex batch inserts
-// of 1,000 rows into a table of text columns. Same login, fields and SOQL as sfsync (./benchSource.ts).
-// §6.3 client note: jsforce pipes every result page into one CSV parser, so later pages' header rows come out as
-// records; they are dropped here. Env as for ./physicalCopy.ts. Prints {"rows":N,"batchSize":B} on stdout.
+// (c) The baseline a user would otherwise write: jsforce's `bulk2.query()` record stream feeding knex batch inserts of
+// 1,000 rows into a table of text columns. Same login, fields and SOQL as sfsync (./benchSource.ts).
+// docs/salesforce.md#jsforce-and-multi-page-bulk-results: jsforce pipes every result page into one CSV parser, so later
+// pages' header rows come out as records; they are dropped here. Env as for ./physicalCopy.ts. Prints
+// {"rows":N,"batchSize":B} on stdout.
 import { Connection } from 'jsforce';
 import knex from 'knex';
 import { fetchToken } from '../../extractors/client/auth.ts';

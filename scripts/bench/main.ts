@@ -1,10 +1,10 @@
-// `npm run bench -- --accounts 1000000`: issue 6 item 1. Starts the emulator (a child process) and a PostgreSQL
-// (DATABASE_URL, else embedded in a temp dir), then measures side by side on Account, each command in its own
-// process so its peak RSS is its own: (a) Bulk CSV bytes straight into COPY, no processing (the physical limit);
+// `npm run bench -- --accounts 1000000`: the performance benchmark. Starts the emulator (a child process) and a
+// PostgreSQL (DATABASE_URL, else embedded in a temp dir), then measures side by side on Account, each command in its
+// own process so its peak RSS is its own: (a) Bulk CSV bytes straight into COPY, no processing (the physical limit);
 // (b) sfsync's initial load; (c) jsforce bulk2.query + knex batch inserts; (d) sfsync's incremental sync after 1% of
-// the Accounts changed, and (d0) what the same number of changes costs PostgreSQL alone; (e) sfsync syncing 8
-// objects at once vs the slowest of them alone, with a realistic Bulk per-job latency. Prints a table and writes
-// JSON + Markdown under bench/results/.
+// the Accounts changed, and (d0) what the same number of changes costs PostgreSQL alone; (e) sfsync syncing 8 objects
+// at once vs the slowest of them alone, with a realistic Bulk per-job latency. Prints a table and writes JSON +
+// Markdown under bench/results/.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -215,8 +215,8 @@ async function applyFloor(env: Env): Promise<Measurement> {
 
 async function jsforceBaseline(env: Env): Promise<Measurement> {
   await env.db.dropTarget('bench_c');
-  // §6.3 client note: jsforce 3.10.16 ends its one CSV parser with the first result page, so it can only read a
-  // job served as ONE page; the emulator's default page size is raised for (c) only.
+  // docs/salesforce.md#jsforce-and-multi-page-bulk-results: jsforce 3.10.16 ends its one CSV parser with the first
+  // result page, so it can only read a job served as ONE page; the emulator's default page size is raised for (c) only.
   await env.em.admin('POST', 'bulkLatency', { defaultMaxRecords: accounts + 1000 });
   try {
     const { run, bytes } = await measured(

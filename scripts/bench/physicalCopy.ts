@@ -1,7 +1,7 @@
-// (a) The physical limit: a Bulk API 2.0 queryAll job for sfsync's field list, every result page's bytes piped
-// straight into `COPY … FROM STDIN (FORMAT csv, HEADER true)` (§6.3: each page has its own header row, so one COPY
-// per page) into the same typed, indexed table sfsync builds (loaders/ddl.ts ensureTable), so the ratio (b)/(a) is
-// sfsync's own overhead. No parsing, no transforms, plain bytes (gzip only when BENCH_GZIP=1).
+// (a) The physical limit: a Bulk API 2.0 queryAll job for sfsync's field list, every result page's bytes piped straight
+// into `COPY … FROM STDIN (FORMAT csv, HEADER true)` (docs/salesforce.md#bulk-api-20-query-results: each page has its
+// own header row, so one COPY per page) into the same typed, indexed table sfsync builds (loaders/ddl.ts ensureTable),
+// so the ratio (b)/(a) is sfsync's own overhead. No parsing, no transforms, plain bytes (gzip only when BENCH_GZIP=1).
 // Env: the sfsync settings (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME, SF_PRIVATE_KEY_PATH, DATABASE_URL) and
 // BENCH_OBJECT, BENCH_SCHEMA. Prints {"rows":N,"pages":P} on stdout.
 import { pipeline } from 'node:stream/promises';

@@ -73,7 +73,7 @@ export function markdown(r: BenchResult): string {
     '',
     ...r.measurements.filter((m) => m.note).map((m) => `- (${m.id}) ${m.note}`),
     '',
-    '## Targets (issue 6)',
+    '## Targets',
     '',
     ...r.checks.map((c) => `- ${c.pass ? '✅' : '❌'} ${c.target}: ${c.measured}`),
     '',

@@ -5,9 +5,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import type { SfRecord } from '../../emulator/types.ts';
-import { describeObject } from '../../extractors/describe.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
-import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { parseBackfillArgs } from '../../cli/backfill.ts';
 import { createProgress } from '../../pipelines/runtime/progress.ts';
@@ -16,6 +14,7 @@ import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
+import { describeSpec, syncConfig } from '../support/sync.ts';
 import { backfillAll } from '../../pipelines/backfill/backfillAll.ts';
 import { backfillFailure } from '../../pipelines/backfill/backfillAll.ts';
 import { withRunContext } from '../../pipelines/runtime/runContext.ts';
@@ -24,8 +23,6 @@ const db = useTestDatabase();
 let emulator: Emulator;
 let client: pg.Client;
 let account: ObjectSpec;
-
-const env = (schema: string) => ({ ...emulatorEnv(emulator, db.url), SFSYNC_SCHEMA: schema });
 
 const ISO = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -94,8 +91,7 @@ describe('sfsync backfill', () => {
     emulator = await createEmulator({ port: 0, accounts: 400, seed: 17 });
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    const config = loadConfig({ ...env('x'), LOG_LEVEL: 'silent' }, { objects: 'Account' });
-    account = (await withRunContext(config, silentLogger(), (ctx) => describeObject(ctx.sf, 'Account'))).spec;
+    account = await describeSpec(syncConfig(emulatorEnv(emulator, db.url), ['Account']), 'Account');
   });
   afterEach(() => {
     emulator.admin.clearFaults();
@@ -107,6 +103,7 @@ describe('sfsync backfill', () => {
   });
 
   it('loads exactly the records of the range, one Bulk job per window, and resumes after SIGKILL without re-loading done windows', async () => {
+    const bf1 = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bf1' });
     const since = monthStart(10);
     const until = monthStart(4);
     const args = [
@@ -127,7 +124,7 @@ describe('sfsync backfill', () => {
 
     // Slow jobs, one at a time, so the kill lands with some windows done and some not.
     emulator.admin.setBulkLatency({ latencyMs: 400 });
-    const first = startCli(args, env('bf1'));
+    const first = startCli(args, bf1);
     let killed: CliResult;
     try {
       await waitFor(
@@ -158,7 +155,7 @@ describe('sfsync backfill', () => {
 
     emulator.admin.setBulkLatency({ latencyMs: 0 });
     emulator.admin.clearRequestLog();
-    const resumed = await runCli(args, env('bf1'));
+    const resumed = await runCli(args, bf1);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout.split('\n')[0]).toMatch(/^object\s+range\s+result$/);
     expect(resumed.stdout).toMatch(
@@ -198,7 +195,8 @@ describe('sfsync backfill', () => {
   }, 30_000);
 
   it('runs alongside an incremental sync of the same object: the table ends equal to the org and the watermark never goes back', async () => {
-    const initial = await runCli(['sync', '--objects', 'Account'], env('bf2'));
+    const bf2 = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bf2' });
+    const initial = await runCli(['sync', '--objects', 'Account'], bf2);
     expect(initial.code, initial.stderr).toBe(0);
     const w0 = (await watermark('bf2'))!;
     expect(w0).not.toBeNull();
@@ -217,7 +215,7 @@ describe('sfsync backfill', () => {
         '--concurrency',
         '10',
       ],
-      env('bf2'),
+      bf2,
     );
     try {
       // Every job created: each has its snapshot of the org (emulator: taken at creation), older than the edits below.
@@ -237,7 +235,7 @@ describe('sfsync backfill', () => {
       // Nightly sync meanwhile; fails fast only if it meets a window's commit, as `schedule` would retry later.
       let sync: CliResult | undefined;
       for (let i = 0; i < 20; i++) {
-        sync = await runCli(['sync', '--objects', 'Account'], env('bf2'));
+        sync = await runCli(['sync', '--objects', 'Account'], bf2);
         if (sync.code === 0 || !/another sfsync process is loading Account/.test(sync.stderr)) break;
       }
       expect(sync?.code, sync?.stderr).toBe(0);
@@ -267,6 +265,7 @@ describe('sfsync backfill', () => {
   }, 30_000);
 
   it('by CreatedDate: a failed window exits non-zero naming it, and a rerun without --until finishes the same backfill', async () => {
+    const bf4 = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bf4' });
     const since = monthStart(12);
     const args = [
       'backfill',
@@ -282,7 +281,7 @@ describe('sfsync backfill', () => {
       '1',
     ];
     emulator.admin.addFault({ route: /POST .*\/jobs\/query$/, kind: 'bulkJobFailed', message: 'InternalServerError' });
-    const failed = await runCli(args, env('bf4'));
+    const failed = await runCli(args, bf4);
     expect(failed.code, failed.stderr).toBe(1);
     expect(lastLine(failed.stderr)).toMatch(
       /^sfsync: Account window \[\S+, \S+\): Bulk query job \w+ ended Failed: InternalServerError; (\d+)\/(\d+) windows done, run the same command again to resume$/,
@@ -297,7 +296,7 @@ describe('sfsync backfill', () => {
     expect(bf[0].status).toBe('failed');
     expect((await windows('bf4')).filter((w) => w.status === 'failed')).toHaveLength(1);
 
-    const rerun = await runCli(args, env('bf4'));
+    const rerun = await runCli(args, bf4);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stdout).toMatch(/ (\d+)\/\1 windows done \(\d+ by an earlier run\)/);
     // The same backfill, over the until it chose the first time (not this run's now).
@@ -349,7 +348,10 @@ describe('sfsync backfill', () => {
     ],
   ])('refuses %s with one line and exit code 2, before any call', async (_what, extra, pattern) => {
     emulator.admin.clearRequestLog();
-    const run = await runCli(['backfill', '--objects', 'Account', ...extra], env('bf3'));
+    const run = await runCli(
+      ['backfill', '--objects', 'Account', ...extra],
+      emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bf3' }),
+    );
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(lastLine(run.stderr)).toMatch(pattern);
@@ -357,7 +359,10 @@ describe('sfsync backfill', () => {
   });
 
   it('refuses a since later than the server clock when --until is omitted, with exit code 2', async () => {
-    const run = await runCli(['backfill', '--objects', 'Account', '--since', '2999-01-01'], env('bf3'));
+    const run = await runCli(
+      ['backfill', '--objects', 'Account', '--since', '2999-01-01'],
+      emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bf3' }),
+    );
     expect(run.code, run.stderr).toBe(2);
     expect(lastLine(run.stderr)).toMatch(
       /^sfsync: --since \(2999-01-01T00:00:00.000Z\) must be before --until \(.*\)$/,
@@ -377,10 +382,9 @@ describe('sfsync backfill', () => {
       { isTTY: true },
     );
     const progress = createProgress({ log: silentLogger(), stream, intervalMs: 20 });
-    const config = loadConfig(
-      { ...env('bprogress'), LOG_LEVEL: 'silent', SFSYNC_CONCURRENCY: '2' },
-      { objects: 'Account' },
-    );
+    const config = syncConfig(emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bprogress', SFSYNC_CONCURRENCY: '2' }), [
+      'Account',
+    ]);
     const since = monthStart(3);
     const args = parseBackfillArgs({
       objects: 'Account',

@@ -14,13 +14,6 @@ const db = useTestDatabase();
 let emulator: Emulator;
 const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-cli-'));
 
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...emulatorEnv(emulator, db.url),
-    ...extra,
-  };
-}
-
 describe('sfsync CLI', () => {
   beforeAll(async () => {
     emulator = await createEmulator({ port: 0, accounts: 200, seed: 3 });
@@ -39,7 +32,7 @@ describe('sfsync CLI', () => {
   });
 
   it('syncs, then reports status as JSON and as a table', async () => {
-    const run = await runCli(['sync', '--objects', 'Account,Contact'], env());
+    const run = await runCli(['sync', '--objects', 'Account,Contact'], emulatorEnv(emulator, db.url));
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Account\s+initial\s+\d+ read, \d+ inserted/);
     const status = await runCli(['status', '--json'], { DATABASE_URL: db.url });
@@ -57,12 +50,15 @@ describe('sfsync CLI', () => {
   });
 
   it('shows the next scheduled run from the config file schedule, and - for an object no group syncs', async () => {
+    const schema = { SFSYNC_SCHEMA: 'scheduled' };
+    const run = await runCli(['sync', '--objects', 'Account,Contact'], emulatorEnv(emulator, db.url, schema));
+    expect(run.code, run.stderr).toBe(0);
     const config = path.join(dir, 'scheduled.json');
     writeFileSync(
       config,
       JSON.stringify({ schedule: [{ cron: '30 4 * * *', objects: ['Account'], timezone: 'Asia/Kolkata' }] }),
     );
-    const status = await runCli(['status', '--json'], { DATABASE_URL: db.url, SFSYNC_CONFIG: config });
+    const status = await runCli(['status', '--json'], { DATABASE_URL: db.url, SFSYNC_CONFIG: config, ...schema });
     expect(status.code, status.stderr).toBe(0);
     const byName = new Map(
       JSON.parse(status.stdout).objects.map((o: { object: string; nextRun: string | null }) => [o.object, o.nextRun]),
@@ -70,7 +66,7 @@ describe('sfsync CLI', () => {
     // 04:30 in Kolkata (UTC+05:30) is 23:00 UTC.
     expect(byName.get('Account')).toMatch(/T23:00:00\.000Z$/);
     expect(byName.get('Contact')).toBeNull();
-    const table = await runCli(['status'], { DATABASE_URL: db.url, SFSYNC_CONFIG: config });
+    const table = await runCli(['status'], { DATABASE_URL: db.url, SFSYNC_CONFIG: config, ...schema });
     expect(table.stdout).toMatch(/^Account\s.*\s\d{4}-\d\d-\d\dT23:00:00Z\s+initial/m);
     expect(table.stdout).toMatch(/^Contact\s.*\s-\s+initial/m);
   });
@@ -87,7 +83,7 @@ describe('sfsync CLI', () => {
       1,
     ],
   ])('fails with one clear line and a non-zero exit for %s', async (_what, args, extra, pattern, code) => {
-    const run = await runCli(args, env(extra as Record<string, string>));
+    const run = await runCli(args, emulatorEnv(emulator, db.url, extra as Record<string, string>));
     expect(run.code).toBe(code);
     expect(lastLine(run.stderr)).toMatch(/^sfsync: /);
     expect(lastLine(run.stderr)).toMatch(pattern);
@@ -100,7 +96,7 @@ describe('sfsync CLI', () => {
     writeFileSync(keyPath, pem);
     const run = await runCli(
       ['sync', '--objects', 'Account'],
-      env({ SF_PRIVATE_KEY_PATH: keyPath, LOG_LEVEL: 'debug' }),
+      emulatorEnv(emulator, db.url, { SF_PRIVATE_KEY_PATH: keyPath, LOG_LEVEL: 'debug' }),
     );
     expect(run.code).toBe(3);
     expect(lastLine(run.stderr)).toMatch(/invalid_grant/);
@@ -109,7 +105,7 @@ describe('sfsync CLI', () => {
   });
 
   it('survives kill -9 during an initial load: the rerun has complete data and no duplicates', async () => {
-    const fresh = env({ SFSYNC_SCHEMA: 'killed' });
+    const fresh = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'killed' });
     // Slow result pages down so the process is surely mid-load when it dies.
     emulator.admin.addFault({ route: /\/results/, times: 3, kind: 'delay', ms: 1500 });
     const { child, done } = startCli(['sync', '--objects', 'Contact'], fresh);
@@ -147,7 +143,7 @@ describe('sfsync CLI', () => {
   });
 
   it('refreshes formula fields only with sync --formulas-only, and verify passes afterwards', async () => {
-    const base = env({ SFSYNC_SCHEMA: 'formulas' });
+    const base = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'formulas' });
     expect((await runCli(['sync', '--objects', 'Invoice__c'], base)).code).toBe(0);
     emulator.store.setFormula('Invoice__c', 'Summary__c', (rec) => `Summary of ${rec.Name}`);
     const run = await runCli(['sync', '--formulas-only', '--objects', 'Invoice__c'], base);
@@ -179,15 +175,17 @@ describe('sfsync CLI, a delta of several REST pages', () => {
     await org?.close();
   });
 
-  // Records stamped at the watermark's very millisecond are read again (the delta filter is `>=`, §4.7).
+  // Records stamped at the watermark's very millisecond are read again (the delta filter is `>=`,
+  // docs/salesforce.md#incremental-cursor-windows).
   const readOf = (stdout: string) => Number(/Account\s+incremental\s+(\d+) read/.exec(stdout)?.[1]);
 
   it('inserts 4,500 new Accounts in three pages, parsed in the worker, and a rerun changes nothing', async () => {
-    const base = { ...emulatorEnv(org, db.url), SFSYNC_SCHEMA: 'cli_pages', SFSYNC_OVERLAP_MINUTES: '0' };
+    const base = emulatorEnv(org, db.url, { SFSYNC_SCHEMA: 'cli_pages', SFSYNC_OVERLAP_MINUTES: '0' });
     expect((await runCli(['sync', '--objects', 'Account'], base)).code).toBe(0);
     for (let i = 0; i < 4_500; i++)
       org.store.insert('Account', { Name: `paged "${i}"\nline two, ${'é'.repeat(i % 3)}` });
-    // The watermark never passes the server's Date (whole seconds, §2.1): a second later it can reach the new records.
+    // The watermark never passes the server's Date (whole seconds, docs/salesforce.md#rest-request-conventions): a
+    // second later it can reach the new records.
     await new Promise((r) => setTimeout(r, 1_100));
     const run = await runCli(['sync', '--objects', 'Account'], { ...base, LOG_LEVEL: 'debug' });
     expect(run.code, run.stderr).toBe(0);

@@ -1,13 +1,12 @@
-// Completeness: nothing is lost. Late commits, ties across a page boundary, hard deletes (getDeleted and reconciliation),
-// formula changes without a SystemModstamp bump, new fields back-filled, and verify. Emulator over HTTP + PostgreSQL.
+// Completeness: nothing is lost. Late commits, ties across a page boundary, hard deletes (getDeleted and
+// reconciliation), formula changes without a SystemModstamp bump, new fields back-filled, and verify. Emulator over
+// HTTP + PostgreSQL.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { describeObject } from '../../extractors/describe.ts';
-import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { refreshFormulasAll } from '../../pipelines/completeness/formulas.ts';
 import { formatStatusTable } from '../../cli/status.ts';
@@ -16,37 +15,29 @@ import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { describeSpec, syncConfig, syncInProcess } from '../support/sync.ts';
 import { collectStatus } from '../../pipelines/runtime/status.ts';
 import { reconcileAll } from '../../pipelines/completeness/reconcileAll.ts';
-import { syncAll } from '../../pipelines/sync/syncAll.ts';
 import { verifyAll } from '../../pipelines/completeness/verify.ts';
 import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const SCHEMA = 'salesforce';
-const db = useTestDatabase();
+// Every test gets its own org and warehouse, both already synced once (below), so each runs alone.
+const db = useTestDatabase('each');
 let emulator: Emulator;
 let client: pg.Client;
 
-function envOf(): Record<string, string> {
-  return {
-    ...emulatorEnv(emulator, db.url),
-    SFSYNC_SCHEMA: SCHEMA,
-    LOG_LEVEL: 'silent',
-  };
-}
+const config = (objects: string[]) => syncConfig(emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: SCHEMA }), objects);
 
-function config(objects: string[]) {
-  return loadConfig(envOf(), { objects: objects.join(',') });
-}
-
-async function sync(object: string): Promise<RunSummary> {
-  const [summary] = await withRunContext(config([object]), silentLogger(), (ctx) => syncAll(ctx, false));
+/** One sync of `object`, which must succeed. */
+async function syncSucceeded(object: string): Promise<RunSummary> {
+  const [summary] = await syncInProcess(config([object]));
   expect(summary?.status, String(summary?.error)).toBe('succeeded');
   return summary!;
 }
 
 async function expectTableMatchesOrg(object: string): Promise<void> {
-  const { spec } = await withRunContext(config([object]), silentLogger(), (ctx) => describeObject(ctx.sf, object));
+  const spec = await describeSpec(config([object]), object);
   const result = await compareTable(client, SCHEMA, spec, orgRecords(emulator.store, object));
   expect(result.missing).toEqual([]);
   expect(result.mismatches.slice(0, 5)).toEqual([]);
@@ -64,16 +55,16 @@ const liveIds = (object: string) => orgRecords(emulator.store, object, { include
 const minutes = (n: number) => n * 60_000;
 
 describe('completeness: nothing is lost between syncs', () => {
-  beforeAll(async () => {
+  beforeEach(async () => {
     // The org's record clock runs 2 minutes behind its Date header (commit lag), so getDeleted, which covers whole
-    // minutes up to the server's now (§5.1), already lists a deletion made a moment ago.
+    // minutes up to the server's now (docs/salesforce.md#getdeleted), already lists a deletion made a moment ago.
     emulator = await createEmulator({ port: 0, accounts: 60, seed: 11, clockStart: new Date(Date.now() - minutes(2)) });
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    await sync('Account');
-    await sync('Invoice__c');
+    await syncSucceeded('Account');
+    await syncSucceeded('Invoice__c');
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await client?.end();
     await emulator?.close();
   });
@@ -81,7 +72,7 @@ describe('completeness: nothing is lost between syncs', () => {
   it('caps the watermark at server time minus the overlap, so a late commit with an older stamp is loaded', async () => {
     const [a, b] = liveIds('Account');
     const fresh = emulator.store.update(a!, { Name: 'Changed just now' });
-    await sync('Account');
+    await syncSucceeded('Account');
     const watermark = await watermarkOf('Account');
     // Without the cap the watermark would be the fresh record's stamp, and the next window would start 10 min before
     // it: too late for a record committed now with a stamp 13 minutes older.
@@ -89,7 +80,7 @@ describe('completeness: nothing is lost between syncs', () => {
     const late = new Date(Date.parse(watermark) - minutes(5)).toISOString();
     expect(Date.parse(late)).toBeLessThan(Date.parse(String(fresh.SystemModstamp)) - minutes(10));
     emulator.store.update(b!, { Name: 'Committed late' }, { modstamp: late });
-    await sync('Account');
+    await syncSucceeded('Account');
     const { rows } = await client.query('SELECT name FROM salesforce.account WHERE id = $1', [b]);
     expect(rows).toEqual([{ name: 'Committed late' }]);
   });
@@ -102,7 +93,7 @@ describe('completeness: nothing is lost between syncs', () => {
       emulator.store.update(rec.Id, {}, { modstamp: stamp });
       ids.push(rec.Id);
     }
-    const s = await sync('Account');
+    const s = await syncSucceeded('Account');
     expect(s.via).toBe('rest');
     const { rows } = await client.query('SELECT count(*)::int AS n FROM salesforce.account WHERE id = ANY($1)', [ids]);
     expect(rows[0].n).toBe(ids.length);
@@ -111,7 +102,7 @@ describe('completeness: nothing is lost between syncs', () => {
   it('marks hard deletes found by getDeleted as deleted (rows kept) and counts them in runs.rows_deleted', async () => {
     const gone = liveIds('Account').slice(5, 8);
     for (const id of gone) emulator.store.hardDelete(id);
-    const s = await sync('Account');
+    const s = await syncSucceeded('Account');
     expect(s.rowsDeleted).toBe(3);
     const { rows } = await client.query('SELECT id, isdeleted FROM salesforce.account WHERE id = ANY($1) ORDER BY id', [
       gone,
@@ -127,7 +118,7 @@ describe('completeness: nothing is lost between syncs', () => {
     const [first, second] = liveIds('Account').slice(10, 12);
     emulator.store.hardDelete(first!);
     emulator.admin.purgeDeletedLog('Account');
-    await sync('Account');
+    await syncSucceeded('Account');
     const { rows: r1 } = await client.query('SELECT isdeleted FROM salesforce.account WHERE id = $1', [first]);
     expect(r1).toEqual([{ isdeleted: true }]);
     const { rows: modes } = await client.query(
@@ -152,7 +143,7 @@ describe('completeness: nothing is lost between syncs', () => {
     const { rows: last } = await client.query(
       "SELECT coalesce(max(id), 0)::int AS id FROM sfsync.runs WHERE object = 'Account'",
     );
-    const run = sync('Account');
+    const run = syncSucceeded('Account');
     const latest = async () => {
       const { rows } = await client.query(
         "SELECT status, rows_fetched FROM sfsync.runs WHERE object = 'Account' AND mode = 'incremental' AND id > $1",
@@ -181,7 +172,7 @@ describe('completeness: nothing is lost between syncs', () => {
       'Amount__c * 1.5',
     );
     expect(orgRecords(emulator.store, 'Invoice__c').map((r) => String(r.SystemModstamp))).toEqual(before);
-    await sync('Invoice__c');
+    await syncSucceeded('Invoice__c');
     await expectTableMatchesOrg('Invoice__c');
     const { rows } = await client.query("SELECT kind, field FROM sfsync.schema_events WHERE object = 'Invoice__c'");
     expect(rows).toEqual([{ kind: 'formula-changed', field: 'Total_With_Tax__c' }]);
@@ -202,7 +193,7 @@ describe('completeness: nothing is lost between syncs', () => {
       { name: 'Tier__c', label: 'Tier', type: 'string', length: 20, nillable: true, custom: true },
       (rec) => `T-${rec.Id.slice(-2)}`,
     );
-    await sync('Account');
+    await syncSucceeded('Account');
     const { rows } = await client.query(
       'SELECT count(*)::int AS n, count(tier__c)::int AS filled FROM salesforce.account WHERE isdeleted IS NOT TRUE',
     );
@@ -226,29 +217,21 @@ describe('completeness: nothing is lost between syncs', () => {
   });
 
   it('keeps the column and its data when a field is removed in Salesforce, and records the drift', async () => {
-    await sync('Account');
+    await syncSucceeded('Account');
     const before = await client.query('SELECT count(website)::int AS n FROM salesforce.account');
     expect(before.rows[0].n).toBeGreaterThan(0);
     emulator.store.removeField('Account', 'Website');
-    try {
-      await sync('Account');
-      const after = await client.query('SELECT count(website)::int AS n FROM salesforce.account');
-      expect(after.rows[0].n).toBe(before.rows[0].n);
-      const { rows } = await client.query(
-        "SELECT kind FROM sfsync.schema_events WHERE object = 'Account' AND field = 'Website'",
-      );
-      expect(rows).toEqual([{ kind: 'removed' }]);
-    } finally {
-      emulator.store.addField(
-        'Account',
-        { name: 'Website', label: 'Website', type: 'url', length: 255, nillable: true },
-        () => null,
-      );
-    }
+    await syncSucceeded('Account');
+    const after = await client.query('SELECT count(website)::int AS n FROM salesforce.account');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+    const { rows } = await client.query(
+      "SELECT kind FROM sfsync.schema_events WHERE object = 'Account' AND field = 'Website'",
+    );
+    expect(rows).toEqual([{ kind: 'removed' }]);
   });
 
   it('verify agrees after the syncs, and reports a warehouse row that differs from Salesforce', async () => {
-    await sync('Account');
+    await syncSucceeded('Account');
     const ok = await withRunContext(config(['Account', 'Invoice__c']), silentLogger(), (ctx) => verifyAll(ctx, 30));
     expect(ok.map((r) => [r.object, r.ok, r.problem, r.sampleDiffs])).toEqual([
       ['Account', true, undefined, []],
@@ -263,10 +246,10 @@ describe('completeness: nothing is lost between syncs', () => {
   });
 
   it("refreshes formula fields on the object's own schedule (formulaRefreshHours), even when no formula text changed", async () => {
-    await sync('Invoice__c');
+    await syncSucceeded('Invoice__c');
     emulator.store.setFormula('Invoice__c', 'Summary__c', (rec) => `Scheduled ${rec.Name}`);
     const stale = "SELECT count(*)::int AS n FROM salesforce.invoice__c WHERE summary__c NOT LIKE 'Scheduled %'";
-    await sync('Invoice__c');
+    await syncSucceeded('Invoice__c');
     expect((await client.query(stale)).rows[0].n).toBeGreaterThan(0);
 
     const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-formulas-'));
@@ -274,9 +257,9 @@ describe('completeness: nothing is lost between syncs', () => {
       path.join(dir, 'sfsync.config.json'),
       JSON.stringify({ objects: [{ name: 'Invoice__c', formulaRefreshHours: 0.0002 }] }),
     );
-    const scheduled = loadConfig(envOf(), {}, dir);
+    const scheduled = syncConfig(emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: SCHEMA }), undefined, dir);
     await new Promise((r) => setTimeout(r, 1000));
-    const [summary] = await withRunContext(scheduled, silentLogger(), (ctx) => syncAll(ctx, false));
+    const [summary] = await syncInProcess(scheduled);
     expect(summary?.status, String(summary?.error)).toBe('succeeded');
     expect((await client.query(stale)).rows[0].n).toBe(0);
     const { rows } = await client.query(

@@ -1,5 +1,5 @@
 // Bulk API 2.0 against the emulator over real HTTP: query job lifecycle, paged CSV results, escaping, gzip,
-// refusals, 412/409, ingest (salesforce-api.md §6, §7).
+// refusals, 412/409, ingest (docs/salesforce.md#bulk-api-20-query-jobs, #bulk-api-20-ingest).
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';

@@ -1,4 +1,5 @@
-// The emulator's token endpoint and session handling over real HTTP (salesforce-api.md §1, §2.2, §2.6, §9).
+// The emulator's token endpoint and session handling over real HTTP (docs/salesforce.md#oauth-token-endpoint,
+// #api-versions, #sforce-limit-info-header, #login-hosts-and-instance-url).
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
@@ -21,7 +22,7 @@ async function jwtError(claims: Parameters<typeof assertion>[1], pem?: string) {
 }
 
 describe('JWT bearer flow', () => {
-  it('answers with exactly the §1.2 keys and a 00D...! token', async () => {
+  it('answers with exactly the JWT-flow keys and a 00D...! token', async () => {
     const r = await tokenRequest(em, { grant_type: JWT, assertion: await assertion(em) });
     expect(r.status).toBe(200);
     const body = r.json<Record<string, string>>();
@@ -63,7 +64,7 @@ describe('JWT bearer flow', () => {
     expect(garbage.json()).toEqual({ error: 'invalid_grant', error_description: 'invalid assertion' });
   });
 
-  it('accepts a far-future exp (§1.2: not capped)', async () => {
+  it('accepts a far-future exp (not capped)', async () => {
     const r = await tokenRequest(em, {
       grant_type: JWT,
       assertion: await assertion(em, { exp: Math.floor(Date.now() / 1000) + 10 * 365 * 86_400 }),
@@ -133,7 +134,7 @@ describe('sessions, versions and limits', () => {
     expect(unknown.json()).toEqual([{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
   });
 
-  it('refuses missing, expired and revoked tokens with the §1.6 body', async () => {
+  it('refuses missing, expired and revoked tokens with the INVALID_SESSION_ID body', async () => {
     const expected = [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }];
     const none = await send(`${em.url}/services/data/v62.0/limits`);
     expect(none.status).toBe(401);

@@ -1,5 +1,5 @@
 // The emulator's REST surface over real HTTP: describe, query/queryAll paging, COUNT(), getDeleted/getUpdated, CRUD
-// (salesforce-api.md §3, §4, §5).
+// (docs/salesforce.md#sobject-describe, #rest-query-paging, #getdeleted).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeJson } from '../../emulator/http.ts';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';

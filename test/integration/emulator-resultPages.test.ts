@@ -1,6 +1,6 @@
-// Bulk API 2.0 parallel results (salesforce-api.md §6.4, API 58.0+) against the emulator over real HTTP: page
-// listings of up to 5 result URLs, nextRecordsUrl, maxRecords, version and state rules, faults, and pages fetched at
-// once adding up to the sequential locator walk (§6.3).
+// Bulk API 2.0 parallel results (docs/salesforce.md#bulk-api-20-parallel-results, API 58.0+) against the emulator over
+// real HTTP: page listings of up to 5 result URLs, nextRecordsUrl, maxRecords, version and state rules, faults, and
+// pages fetched at once adding up to the sequential locator walk (docs/salesforce.md#bulk-api-20-query-results).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { api, login } from '../support/emulatorClient.ts';
@@ -45,7 +45,7 @@ async function listings(first: string, client = sf): Promise<Listing[]> {
   return out;
 }
 
-/** The locator walk of §6.3: body rows of every page (header dropped). */
+/** The locator walk of docs/salesforce.md#bulk-api-20-query-results: body rows of every page (header dropped). */
 async function sequentialRows(id: string, maxRecords: number): Promise<string[]> {
   const rows: string[] = [];
   let locator: string | null = null;
@@ -57,7 +57,7 @@ async function sequentialRows(id: string, maxRecords: number): Promise<string[]>
   }
 }
 
-describe('Bulk resultPages (§6.4)', () => {
+describe('Bulk resultPages (API 58.0+)', () => {
   it('lists up to 5 result URLs per call, follows nextRecordsUrl, and the pages fetched at once add up to the locator walk', async () => {
     const id = await runQueryJob('SELECT Id, Name, Description FROM Account');
     const count = (await sf.get(`jobs/query/${id}`)).json<{ numberRecordsProcessed: number }>().numberRecordsProcessed;

@@ -1,6 +1,7 @@
-// bulkCsvStream's parallel downloads (salesforce-api.md §6.4, API 58.0+) against the emulator over real HTTP: the
-// same bytes as the sequential locator walk (§6.3), in page order, with per-page header checks, same-URL retries
-// after a cut body, the fallback below 58.0 or on 404, page counters, and abort.
+// bulkCsvStream's parallel downloads (docs/salesforce.md#bulk-api-20-parallel-results, API 58.0+) against the emulator
+// over real HTTP: the same bytes as the sequential locator walk (docs/salesforce.md#bulk-api-20-query-results), in page
+// order, with per-page header checks, same-URL retries after a cut body, the fallback below 58.0 or on 404, page
+// counters, and abort.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { DataError } from '../../lib/errors.ts';
@@ -48,7 +49,7 @@ async function drain(stream: AsyncIterable<Buffer>): Promise<Buffer> {
 
 const requests = (pattern: RegExp) => em.admin.requestLog().filter((e) => pattern.test(e.path));
 
-describe('bulkCsvStream, parallel pages (§6.4)', () => {
+describe('bulkCsvStream, parallel pages (resultPages)', () => {
   it('emits exactly the sequential bytes, in page order, and counts pages, pagesTotal and records', async () => {
     const http = client();
     const id = await job(http);

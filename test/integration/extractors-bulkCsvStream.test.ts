@@ -20,7 +20,10 @@ interface Page {
   records: number;
 }
 
-/** Per request: what the server does. `resetAt` = share of the (possibly gzipped) body sent before the socket is destroyed. */
+/**
+ * Per request: what the server does. `resetAt` = share of the (possibly gzipped) body sent before the socket is
+ * destroyed.
+ */
 type Fault = { status: number; body?: string; retryAfter?: string } | { resetAt: number } | { shortBody: true };
 
 let server: http.Server;
@@ -91,7 +94,8 @@ beforeEach(() => {
     });
   pages = [
     { body: `${HEADER}\n${rows(0, 300).join('\n')}\n`, records: 300 },
-    // §6.6: a page body that does not end with a newline must still concatenate cleanly.
+    // docs/salesforce.md#bulk-api-20-csv-format: a page body that does not end with a newline must still concatenate
+    // cleanly.
     { body: `${HEADER}\n${rows(300, 300).join('\n')}`, records: 300 },
     { body: `${HEADER}\n${rows(600, 5).join('\n')}\n`, records: 5 },
   ];

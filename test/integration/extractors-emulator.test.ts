@@ -42,7 +42,7 @@ function sf(opts: { firstToken?: string; limits?: LimitInfo[] } = {}) {
     loginUrl: emulator.loginUrl,
     auth: jwtAuth(),
     log,
-    // A first token the org does not know stands in for an expired session (§1.6).
+    // A first token the org does not know stands in for an expired session (docs/salesforce.md#oauth-session-expiry).
     mint: async () => {
       minted++;
       const s = await fetchToken({ loginUrl: emulator.loginUrl, auth: jwtAuth(), log });

@@ -17,13 +17,6 @@ let emulator: Emulator;
 let client: pg.Client;
 const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-faults-'));
 
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...emulatorEnv(emulator, db.url),
-    ...extra,
-  };
-}
-
 function keyFile(name: string, pem: string): string {
   const file = path.join(dir, name);
   writeFileSync(file, pem);
@@ -52,7 +45,10 @@ describe('sfsync sync (CLI) under faults and bad input', () => {
     emulator.admin.addFault({ route: /\/results\?locator=/, kind: 'reset' });
     emulator.admin.addFault({ route: /\/results\?locator=/, kind: 'truncate', afterBytes: 700 });
     emulator.admin.addFault({ route: /POST .*\/jobs\/query$/, kind: 'status', status: 503, retryAfter: 1 });
-    const run = await runCli(['sync', '--objects', 'Account,Contact'], env({ SFSYNC_SCHEMA: 'cok' }));
+    const run = await runCli(
+      ['sync', '--objects', 'Account,Contact'],
+      emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'cok' }),
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(emulator.admin.faults()).toEqual([]);
     for (const [object, table] of [
@@ -83,7 +79,10 @@ describe('sfsync sync (CLI) under faults and bad input', () => {
   ] as const)('exits non-zero with one clear line for %s, loading nothing', async (_what, kind, pattern, code) => {
     const schema = `c${kind.kind.toLowerCase()}`;
     emulator.admin.addFault({ route: /POST .*\/jobs\/query$/, ...kind });
-    const run = await runCli(['sync', '--objects', 'Account'], env({ SFSYNC_SCHEMA: schema }));
+    const run = await runCli(
+      ['sync', '--objects', 'Account'],
+      emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: schema }),
+    );
     expect(run.code, run.stderr).toBe(code);
     expect(lastLine(run.stderr)).toMatch(/^sfsync: /);
     expect(lastLine(run.stderr)).toMatch(pattern);
@@ -138,7 +137,10 @@ describe('sfsync sync (CLI) under faults and bad input', () => {
       2,
     ],
   ])('refuses %s with one clear line', async (_what, extra, pattern, code) => {
-    const run = await runCli(['sync', '--objects', 'Account'], env({ SFSYNC_SCHEMA: 'cbad', ...extra() }));
+    const run = await runCli(
+      ['sync', '--objects', 'Account'],
+      emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'cbad', ...extra() }),
+    );
     expect(run.code, run.stderr).toBe(code);
     expect(lastLine(run.stderr)).toMatch(/^sfsync: /);
     expect(lastLine(run.stderr)).toMatch(pattern);
@@ -149,7 +151,7 @@ describe('sfsync sync (CLI) under faults and bad input', () => {
     'refuses the object name %j before any call',
     async (name) => {
       emulator.admin.clearRequestLog();
-      const run = await runCli(['sync', '--objects', name], env({ SFSYNC_SCHEMA: 'cbad' }));
+      const run = await runCli(['sync', '--objects', name], emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'cbad' }));
       expect(run.code).toBe(2);
       expect(lastLine(run.stderr)).toMatch(/^sfsync: --objects: '.*' is not a Salesforce API name$/);
       expect(emulator.admin.requestLog()).toEqual([]);

@@ -74,7 +74,8 @@ function touch(object: string, n: number, field: string, value: (i: number) => s
 describe('sync under injected faults', () => {
   beforeAll(async () => {
     emulator = await createEmulator({ port: 0, accounts: 120, seed: 11 });
-    // Several result pages per object, so faults can land in the middle of a download (§6.3).
+    // Several result pages per object, so faults can land in the middle of a download
+    // (docs/salesforce.md#bulk-api-20-query-results).
     emulator.admin.setBulkLatency({ defaultMaxRecords: 50 });
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -217,7 +218,8 @@ describe('sync under injected faults', () => {
     const s = (await syncInProcess(config('sjob', ['Account'])))[0];
     expectSucceeded(s);
     await expectComplete('sjob', 'Account');
-    // The failed job, then one job per half (§6.2: a failed job is retried with less work, not as is).
+    // The failed job, then one job per half (docs/salesforce.md#bulk-api-20-job-states: a failed job is retried with
+    // less work, not as is).
     expect(requests('POST', /\/jobs\/query$/).length - creates).toBe(3);
     const { rows } = await client.query(
       "SELECT cardinality(bulk_job_ids) AS jobs FROM sfsync.runs WHERE target_schema = 'sjob'",
@@ -250,7 +252,8 @@ describe('sync under injected faults', () => {
     const s = (await syncInProcess(config('sdrop', ['Invoice__c'])))[0];
     expect(s?.status).toBe('failed');
     expect(String(s?.error)).toMatch(/ECONNRESET|socket hang up|premature/i);
-    // DEFAULT_HTTP_RETRY.attempts, not attempts x attempts (the page loop used to retry what SalesforceHttp had retried).
+    // DEFAULT_HTTP_RETRY.attempts, not attempts x attempts (the page loop used to retry what SalesforceHttp had
+    // retried).
     expect(requests('GET', LATER_PAGE)).toHaveLength(5);
     expect(await watermark('sdrop', 'Invoice__c')).toBeNull();
     expect(await rowCount('sdrop', 'invoice__c')).toBe(0);

@@ -1,5 +1,5 @@
 // jsforce (a real Salesforce client, v3.10.16) against the emulator: where they disagree the emulator is wrong unless
-// salesforce-api.md says otherwise. Values are compared with the store's own data.
+// docs/salesforce.md says otherwise. Values are compared with the store's own data.
 import { Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
@@ -62,7 +62,8 @@ describe('jsforce against the emulator', () => {
     const stream = await conn.bulk2.query('SELECT Id, Name, AnnualRevenue FROM Account', { scanAll: true });
     const rows: Record<string, string>[] = [];
     for await (const r of stream as AsyncIterable<Record<string, string>>) rows.push(r);
-    // §6.3 client note: were there several pages, their header rows would come out as records.
+    // docs/salesforce.md#jsforce-and-multi-page-bulk-results: were there several pages, their header rows would come
+    // out as records.
     const data = rows.filter((r) => !(r.Id === 'Id' && r.Name === 'Name'));
     const all = records('Account', true);
     expect(data.length).toBe(all.length);

@@ -46,7 +46,10 @@ const spec: ObjectSpec = {
 };
 const columns = spec.fields.map((f) => f.column);
 
-/** Salesforce Bulk CSV (§6.6): every value quoted, quotes doubled, LF line ending, no header (already stripped). */
+/**
+ * Salesforce Bulk CSV (docs/salesforce.md#bulk-api-20-csv-format): every value quoted, quotes doubled, LF line ending,
+ * no header (already stripped).
+ */
 function bulkCsv(rows: Row[]): string {
   return rows.map((r) => r.map((v) => '"' + (v ?? '').replaceAll('"', '""') + '"').join(',') + '\n').join('');
 }

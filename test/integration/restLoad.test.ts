@@ -63,7 +63,8 @@ async function drain(pages: AsyncIterable<unknown>): Promise<void> {
 
 describe('REST pages encoded in a worker thread', () => {
   it('gives the bytes this thread would encode, page by page, over a whole query', async () => {
-    // Values that CSV must quote, escape or drop: quotes, commas, line breaks, NUL (§6.6), non-ASCII.
+    // Values that CSV must quote, escape or drop: quotes, commas, line breaks, NUL
+    // (docs/salesforce.md#bulk-api-20-csv-format), non-ASCII.
     const odd = orgRecords(em.store, 'Account', { includeDeleted: false }).slice(0, 3);
     em.store.update(odd[0]!.Id, { Description: 'say "hi", then\nleave' });
     em.store.update(odd[1]!.Id, { Description: 'nul\u0000inside', Name: 'Zürich ☃' });
@@ -154,7 +155,7 @@ describe('REST pages encoded in a worker thread', () => {
     }
   });
 
-  it("reports pages that hold fewer records than the query's totalSize as a DataError (§4.1), here and from the worker", async () => {
+  it("reports pages that hold fewer records than the query's totalSize as a DataError, here and from the worker", async () => {
     const reader = openRestCsvReader(
       serving({
         [queryPath('short', true)]: JSON.stringify({ totalSize: 2, done: true, records: [] }),

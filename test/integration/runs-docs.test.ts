@@ -32,11 +32,8 @@ describe('status, runs, docs and live views', () => {
   beforeAll(async () => {
     emulator = await createEmulator({ port: 0, accounts: 60, seed: 11 });
     emulator.store.softDelete(orgRecords(emulator.store, 'Account')[3]!.Id);
-    const env = {
-      ...emulatorEnv(emulator, db.url),
-    };
     for (let i = 0; i < 2; i++) {
-      const sync = await runCli(['sync', '--objects', 'Account,Contact'], env);
+      const sync = await runCli(['sync', '--objects', 'Account,Contact'], emulatorEnv(emulator, db.url));
       if (sync.code !== 0) throw new Error(sync.stderr);
     }
   }, 60_000);

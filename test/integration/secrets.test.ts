@@ -12,15 +12,6 @@ let emulator: Emulator;
 const PASSWORD = 'Pa55-word-that-must-never-print';
 const WRONG_SECRET = 'wrong-client-secret-0123456789abcdef';
 
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...emulatorEnv(emulator, db.url),
-    SFSYNC_SCHEMA: 'secrets',
-    LOG_LEVEL: 'debug',
-    ...extra,
-  };
-}
-
 /** Everything that must stay secret, as the strings an output could contain. */
 function secrets(): string[] {
   const tokens = emulator.admin.issuedTokens();
@@ -38,7 +29,10 @@ describe('secrets stay out of logs, errors and run history', () => {
     emulator = await createEmulator({ port: 0, accounts: 40, seed: 17, password: PASSWORD });
     emulator.admin.setBulkLatency({ defaultMaxRecords: 20 });
     const run = async (args: string[], extra: Record<string, string> = {}) => {
-      const r = await runCli(args, env(extra));
+      const r = await runCli(
+        args,
+        emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'secrets', LOG_LEVEL: 'debug', ...extra }),
+      );
       outputs.push(r);
       return r;
     };

@@ -4,25 +4,21 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator, type FaultSpec } from '../../emulator/index.ts';
-import { loadConfig } from '../../lib/config.ts';
-import { silentLogger } from '../../lib/log.ts';
 import type { RunSummary } from '../../pipelines/sync/syncObject.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
-import { syncAll } from '../../pipelines/sync/syncAll.ts';
-import { withRunContext } from '../../pipelines/runtime/runContext.ts';
+import { syncConfig, syncInProcess } from '../support/sync.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
 let client: pg.Client;
 
-async function sync(schema: string): Promise<RunSummary> {
-  const config = loadConfig(
-    { ...emulatorEnv(emulator, db.url), SFSYNC_SCHEMA: schema, LOG_LEVEL: 'silent' },
-    { objects: 'Account' },
+/** One sync of Account into `schema`: its summary. */
+async function syncAccount(schema: string): Promise<RunSummary> {
+  const [summary] = await syncInProcess(
+    syncConfig(emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: schema }), ['Account']),
   );
-  const [summary] = await withRunContext(config, silentLogger(), (ctx) => syncAll(ctx, false));
   return summary!;
 }
 
@@ -63,10 +59,10 @@ describe('REST deltas merged page by page', () => {
   });
 
   it('loads a delta of three pages (2,000 + 2,000 + 300), each merged as it arrives', async () => {
-    expect((await sync('rp_ok')).status).toBe('succeeded');
+    expect((await syncAccount('rp_ok')).status).toBe('succeeded');
     touch(4_300, 'Paged');
     emulator.admin.clearRequestLog();
-    const s = await sync('rp_ok');
+    const s = await syncAccount('rp_ok');
     expect(s).toMatchObject({
       status: 'succeeded',
       mode: 'incremental',
@@ -74,7 +70,8 @@ describe('REST deltas merged page by page', () => {
       rowsInserted: 0,
       rowsUpdated: 4_300,
     });
-    // The overlap (§4.7) may re-read a record or two changed just before the first run ended.
+    // The overlap (docs/salesforce.md#incremental-cursor-windows) may re-read a record or two changed just before the
+    // first run ended.
     expect(s.rowsFetched).toBeGreaterThanOrEqual(4_300);
     expect(await namesTagged('rp_ok', 'Paged')).toBe(4_300);
     const pages = emulator.admin
@@ -108,18 +105,18 @@ describe('REST deltas merged page by page', () => {
     ],
   ])('rolls back the whole delta when %s; the next run loads it', async (_why, errorCode, spec) => {
     const schema = `rp_${errorCode.toLowerCase()}`;
-    expect((await sync(schema)).status).toBe('succeeded');
+    expect((await syncAccount(schema)).status).toBe('succeeded');
     const tag = `Retry ${schema}`;
     touch(4_300, tag);
     const before = await snapshot(schema);
     fault(spec);
-    const failed = await sync(schema);
+    const failed = await syncAccount(schema);
     expect(failed.status).toBe('failed');
     expect(String(failed.error)).toMatch(new RegExp(errorCode));
     expect(emulator.admin.faults()).toEqual([]);
     expect(await snapshot(schema)).toEqual(before);
 
-    const s = await sync(schema);
+    const s = await syncAccount(schema);
     expect(s).toMatchObject({ status: 'succeeded', via: 'rest', rowsUpdated: 4_300 });
     expect(await namesTagged(schema, tag)).toBe(4_300);
   });

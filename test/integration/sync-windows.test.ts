@@ -19,7 +19,6 @@ import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { describeSpec, syncConfig, syncInProcess } from '../support/sync.ts';
-import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -27,12 +26,12 @@ let client: pg.Client;
 let accountSpec: ObjectSpec;
 const DAILY = 15_000;
 /** 200 Accounts in windows of at most 40: at least five windows. */
-const WINDOW_ROWS = '40';
+const WINDOWED = { SFSYNC_WINDOW_ROWS: '40' };
 
-const env = (schema: string, extra: Record<string, string> = {}) =>
-  emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: schema, SFSYNC_WINDOW_ROWS: WINDOW_ROWS, ...extra });
-
-const config = (schema: string): Config => syncConfig(env(schema, { SFSYNC_CONCURRENCY: '1' }), ['Account']);
+const config = (schema: string): Config =>
+  syncConfig(emulatorEnv(emulator, db.url, { ...WINDOWED, SFSYNC_SCHEMA: schema, SFSYNC_CONCURRENCY: '1' }), [
+    'Account',
+  ]);
 
 async function expectComplete(schema: string): Promise<void> {
   const records = orgRecords(emulator.store, 'Account');
@@ -85,7 +84,7 @@ describe('large loads in cursor windows', () => {
   it('loads an object larger than SFSYNC_WINDOW_ROWS as several Bulk jobs, one per window, every record once', async () => {
     const creates = jobCreates();
     const [s] = await syncInProcess(config('wall'));
-    expect(s.status, String(s.error)).toBe('succeeded');
+    expect(s?.status, String(s?.error)).toBe('succeeded');
     await expectComplete('wall');
     const run = await one<{ jobs: number; fetched: number; status: string; bytes: number }>(
       "SELECT cardinality(bulk_job_ids) AS jobs, rows_fetched::int AS fetched, status, bytes::int FROM sfsync.runs WHERE target_schema = 'wall'",
@@ -99,16 +98,18 @@ describe('large loads in cursor windows', () => {
     });
     // Every window's CSV bytes, headers excluded: at least one byte per field of every record.
     expect(run!.bytes).toBeGreaterThan(run!.fetched * accountSpec.fields.length);
-    // §4.7: the last, open window ends at the highest cursor loaded (never later than server time minus the overlap).
+    // docs/salesforce.md#incremental-cursor-windows: the last, open window ends at the highest cursor loaded (never
+    // later than server time minus the overlap).
     const newest = Math.max(...orgRecords(emulator.store, 'Account').map((r) => Date.parse(String(r.SystemModstamp))));
     expect((await watermarkOf('wall'))?.getTime()).toBe(newest);
   });
 
   it('resumes a killed initial load after its last committed window instead of starting over', async () => {
+    const wkill = emulatorEnv(emulator, db.url, { ...WINDOWED, SFSYNC_SCHEMA: 'wkill' });
     const total = orgRecords(emulator.store, 'Account').length;
     // Each job takes a while, so the kill lands between two windows' commits.
     emulator.admin.setBulkLatency({ latencyMs: 400 });
-    const { child, done } = startCli(['sync', '--objects', 'Account'], env('wkill'));
+    const { child, done } = startCli(['sync', '--objects', 'Account'], wkill);
     await untilWatermark('wkill');
     child.kill('SIGKILL');
     const killed = await done;
@@ -125,7 +126,7 @@ describe('large loads in cursor windows', () => {
     expect(above!.n).toBe(0);
 
     emulator.admin.setBulkLatency({ latencyMs: 0 });
-    const resumed = await runCli(['sync', '--objects', 'Account'], env('wkill'));
+    const resumed = await runCli(['sync', '--objects', 'Account'], wkill);
     expect(resumed.code, resumed.stderr).toBe(0);
     await expectComplete('wkill');
     const last = await one<{ mode: string; fetched: number }>(
@@ -138,8 +139,9 @@ describe('large loads in cursor windows', () => {
   });
 
   it('stops an object between windows when the org crosses its API budget, keeping the committed windows, exit code 4', async () => {
+    const wbudget = emulatorEnv(emulator, db.url, { ...WINDOWED, SFSYNC_SCHEMA: 'wbudget' });
     emulator.admin.setBulkLatency({ latencyMs: 300 });
-    const { done } = startCli(['sync', '--objects', 'Account'], env('wbudget'));
+    const { done } = startCli(['sync', '--objects', 'Account'], wbudget);
     await untilWatermark('wbudget');
     // Someone else spends the org's allowance while the load runs: 13,000 of 15,000 is over the 80% default.
     emulator.admin.setApiUsage(13_000, DAILY);
@@ -165,7 +167,7 @@ describe('large loads in cursor windows', () => {
 
     emulator.admin.setApiUsage(0, DAILY);
     const [next] = await syncInProcess(config('wbudget'));
-    expect(next.status, String(next.error)).toBe('succeeded');
+    expect(next?.status, String(next?.error)).toBe('succeeded');
     await expectComplete('wbudget');
   });
 
@@ -173,7 +175,14 @@ describe('large loads in cursor windows', () => {
     emulator.admin.setBulkLatency({ latencyMs: 300 });
     const from = emulator.admin.requestLog().length;
     const objects = ['Account', 'Contact', 'Opportunity', 'Lead'];
-    const cfg = syncConfig(env('wslots', { SFSYNC_CONCURRENCY: '1', SFSYNC_WINDOW_ROWS: '1000000' }), objects);
+    const cfg = syncConfig(
+      emulatorEnv(emulator, db.url, {
+        SFSYNC_SCHEMA: 'wslots',
+        SFSYNC_CONCURRENCY: '1',
+        SFSYNC_WINDOW_ROWS: '1000000',
+      }),
+      objects,
+    );
     const summaries = await syncInProcess(cfg);
     expect(summaries.map((s) => [s.object, s.status])).toEqual(objects.map((o) => [o, 'succeeded']));
     const log = emulator.admin.requestLog().slice(from);
@@ -199,7 +208,7 @@ describe('large loads in cursor windows', () => {
       { isTTY: true },
     );
     const progress = createProgress({ log: silentLogger(), stream, intervalMs: 20 });
-    const s = await withRunContext(config('wprogress'), silentLogger(), (ctx) => syncAll({ ...ctx, progress }, false));
+    const s = await syncInProcess(config('wprogress'), { progress });
     progress.stop();
     expect(s[0]?.status, String(s[0]?.error)).toBe('succeeded');
     expect(text).toMatch(/Account\s+bulk\s+0 records .*job (UploadComplete|InProgress)/);
@@ -209,8 +218,9 @@ describe('large loads in cursor windows', () => {
   });
 
   it('skips an object another process is loading with one clear line, or waits for it with --wait-for-lock', async () => {
+    const wlock = emulatorEnv(emulator, db.url, { ...WINDOWED, SFSYNC_SCHEMA: 'wlock' });
     emulator.admin.setBulkLatency({ latencyMs: 1_500 });
-    const first = startCli(['sync', '--objects', 'Account'], env('wlock'));
+    const first = startCli(['sync', '--objects', 'Account'], wlock);
     // The first process holds the object's lock from its run row until its commit.
     for (let i = 0; i < 400; i++) {
       const running = await one<{ n: number }>(
@@ -219,12 +229,12 @@ describe('large loads in cursor windows', () => {
       if (running?.n) break;
       await new Promise((r) => setTimeout(r, 25));
     }
-    const skipped = await runCli(['sync', '--objects', 'Account'], env('wlock'));
+    const skipped = await runCli(['sync', '--objects', 'Account'], wlock);
     expect(skipped.code).toBe(1);
     expect(lastLine(skipped.stderr)).toMatch(
       /^sfsync: Account: another sfsync process is loading Account into schema wlock; skipped$/,
     );
-    const waited = await runCli(['sync', '--objects', 'Account', '--wait-for-lock'], env('wlock'));
+    const waited = await runCli(['sync', '--objects', 'Account', '--wait-for-lock'], wlock);
     expect(waited.code, waited.stderr).toBe(0);
     expect((await first.done).code).toBe(0);
     const runs = (
@@ -232,7 +242,8 @@ describe('large loads in cursor windows', () => {
         "SELECT mode, status, started_at, finished_at FROM sfsync.runs WHERE target_schema = 'wlock' ORDER BY id",
       )
     ).rows;
-    // The waiting process planned its run only after the first committed: an incremental one, not a second initial load.
+    // The waiting process planned its run only after the first committed: an incremental one, not a second initial
+    // load.
     expect(runs.map((r) => [r.mode, r.status])).toEqual([
       ['initial', 'succeeded'],
       ['incremental', 'succeeded'],

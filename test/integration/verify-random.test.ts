@@ -4,8 +4,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { describeObject } from '../../extractors/describe.ts';
-import { loadConfig } from '../../lib/config.ts';
 import { LockedError } from '../../lib/errors.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { startCli } from '../support/cli.ts';
@@ -14,8 +12,8 @@ import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { prng } from '../support/prng.ts';
+import { describeSpec, syncConfig, syncInProcess } from '../support/sync.ts';
 import { reconcileAll } from '../../pipelines/completeness/reconcileAll.ts';
-import { syncAll } from '../../pipelines/sync/syncAll.ts';
 import { verifyAll } from '../../pipelines/completeness/verify.ts';
 import { withRunContext } from '../../pipelines/runtime/runContext.ts';
 
@@ -28,20 +26,12 @@ const db = useTestDatabase();
 let emulator: Emulator;
 let client: pg.Client;
 
-function env(): Record<string, string> {
-  return {
-    ...emulatorEnv(emulator, db.url),
-    SFSYNC_SCHEMA: SCHEMA,
-    LOG_LEVEL: 'silent',
-  };
-}
-
-const config = () => loadConfig(env(), { objects: OBJECTS.join(',') });
+const config = () => syncConfig(emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: SCHEMA }), OBJECTS);
 
 /** A SIGKILLed process's advisory lock goes when Postgres notices the dead session: retry briefly on LockedError. */
-async function sync(): Promise<void> {
+async function syncRetryingLocked(): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const summaries = await withRunContext(config(), silentLogger(), (ctx) => syncAll(ctx, false));
+    const summaries = await syncInProcess(config());
     const failed = summaries.filter((s) => s.status === 'failed');
     if (failed.length === 0) return;
     if (attempt < 20 && failed.every((s) => s.error instanceof LockedError)) {
@@ -88,7 +78,10 @@ async function killedCliSync(): Promise<void> {
   emulator.admin.clearRequestLog();
   // Slow Bulk results so the process is surely mid-run when it dies.
   emulator.admin.addFault({ route: /\/results/, times: 2, kind: 'delay', ms: 3000 });
-  const { child, done } = startCli(['sync', '--objects', OBJECTS.join(','), '--full-refresh'], env());
+  const { child, done } = startCli(
+    ['sync', '--objects', OBJECTS.join(','), '--full-refresh'],
+    emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: SCHEMA, LOG_LEVEL: 'silent' }),
+  );
   for (let i = 0; i < 400 && !emulator.admin.requestLog().some((e) => e.path.includes('/results')); i++)
     await new Promise((r) => setTimeout(r, 25));
   child.kill('SIGKILL');
@@ -99,7 +92,8 @@ async function killedCliSync(): Promise<void> {
 
 describe(`randomized history (seed ${SEED}), then reconcile and verify`, () => {
   beforeAll(async () => {
-    // Record clock 2 minutes behind the Date header, so getDeleted (whole minutes, §5.1) sees fresh deletions.
+    // Record clock 2 minutes behind the Date header, so getDeleted (whole minutes, docs/salesforce.md#getdeleted) sees
+    // fresh deletions.
     emulator = await createEmulator({
       port: 0,
       accounts: 40,
@@ -117,14 +111,14 @@ describe(`randomized history (seed ${SEED}), then reconcile and verify`, () => {
   it('ends with verify passing and every table equal to the org', async () => {
     const rand = prng(SEED);
     const hardDeleted = new Set<string>();
-    await sync();
+    await syncRetryingLocked();
     for (let round = 0; round < ROUNDS; round++) {
       randomOps(rand, hardDeleted);
       if (round === Math.floor(ROUNDS / 2)) await killedCliSync();
-      await sync();
+      await syncRetryingLocked();
     }
     randomOps(rand, hardDeleted);
-    await sync();
+    await syncRetryingLocked();
     const reconciled = await withRunContext(config(), silentLogger(), reconcileAll);
     expect(
       reconciled.map((r) => r.status),
@@ -132,10 +126,13 @@ describe(`randomized history (seed ${SEED}), then reconcile and verify`, () => {
     ).toEqual(['succeeded', 'succeeded']);
 
     const verified = await withRunContext(config(), silentLogger(), (ctx) => verifyAll(ctx, 25));
-    for (const row of verified) expect(row, `seed ${SEED}: ${JSON.stringify(row)}`).toMatchObject({ ok: true });
+    expect(
+      verified.map((r) => [r.object, r.ok]),
+      `seed ${SEED}: ${JSON.stringify(verified)}`,
+    ).toEqual(OBJECTS.map((o) => [o, true]));
 
     for (const object of OBJECTS) {
-      const { spec } = await withRunContext(config(), silentLogger(), (ctx) => describeObject(ctx.sf, object));
+      const spec = await describeSpec(config(), object);
       const result = await compareTable(client, SCHEMA, spec, orgRecords(emulator.store, object));
       expect(result.missing, `seed ${SEED} ${object} missing`).toEqual([]);
       expect(result.mismatches.slice(0, 5), `seed ${SEED} ${object} mismatches`).toEqual([]);

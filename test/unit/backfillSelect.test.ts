@@ -1,4 +1,5 @@
-// The SOQL a backfill window sends: bounds on the cursor, or on CreatedDate with --by created (§4.7, §6.7).
+// The SOQL a backfill window sends: bounds on the cursor, or on CreatedDate with --by created
+// (docs/salesforce.md#incremental-cursor-windows, #bulk-api-20-soql-restrictions).
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/errors.ts';
 import { buildSelect } from '../../extractors/soql.ts';
@@ -27,7 +28,7 @@ const account = spec(['Id', 'CreatedDate', 'SystemModstamp'], 'SystemModstamp');
 const window = { from: '2024-01-01T00:00:00.000Z', to: '2024-02-01T00:00:00.000Z' };
 
 describe('backfill window SOQL', () => {
-  it('bounds the cursor by default, with no ORDER BY (Bulk, §6.7)', () => {
+  it('bounds the cursor by default, with no ORDER BY (Bulk)', () => {
     expect(buildSelect(account, { window: { ...window, field: backfillField(account, 'cursor') } })).toBe(
       'SELECT Id, CreatedDate, SystemModstamp FROM Account WHERE SystemModstamp >= 2024-01-01T00:00:00.000Z AND SystemModstamp < 2024-02-01T00:00:00.000Z',
     );

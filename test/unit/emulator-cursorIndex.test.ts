@@ -1,5 +1,6 @@
-// Cursor-window queries (§4.7) read only the slots the store's cursor index puts in the window: on random data,
-// random mutations and random bounds, every answer must equal the full scan's (same slots, same order).
+// Cursor-window queries (docs/salesforce.md#incremental-cursor-windows) read only the slots the store's cursor index
+// puts in the window: on random data, random mutations and random bounds, every answer must equal the full scan's (same
+// slots, same order).
 import { describe, expect, it } from 'vitest';
 import { buildCursorIndex, indexRange } from '../../emulator/cursorIndex.ts';
 import { generateOrg } from '../../emulator/seed.ts';
@@ -13,7 +14,9 @@ const CLOCK = new Date('2026-06-15T10:00:00.000Z');
 const SEED = 20_260_615;
 
 /** The same snapshot without its index: runPart falls back to visiting every slot. */
-/** Random ISO instants from 2023 to `afterClockMs` past CLOCK, and "an existing value of the field, else an instant". */
+/**
+ * Random ISO instants from 2023 to `afterClockMs` past CLOCK, and "an existing value of the field, else an instant".
+ */
 function randomStamps(rand: () => number, afterClockMs: number) {
   const from = Date.parse('2023-01-01T00:00:00.000Z');
   const to = CLOCK.getTime() + afterClockMs;

@@ -1,4 +1,5 @@
-// describeGlobal / sObject describe JSON shapes (§3.1-3.3) rendered from the emulator schema.
+// describeGlobal / sObject describe JSON shapes (docs/salesforce.md#describeglobal, #sobject-describe, #field-types)
+// rendered from the emulator schema.
 import { describe, expect, it } from 'vitest';
 import { describeField, describeGlobal, describeSObject } from '../../emulator/describe.ts';
 import { createOrgStore } from '../../emulator/store.ts';
@@ -6,7 +7,7 @@ import type { SfFieldType } from '../../emulator/types.ts';
 
 const store = createOrgStore({ accounts: 5, seed: 1 });
 
-/** The §3.2 key set of a real describe field object. */
+/** The docs/salesforce.md#sobject-describe key set of a real describe field object. */
 const FIELD_KEYS = [
   'name',
   'label',
@@ -200,7 +201,7 @@ describe('emulator describe', () => {
     });
   });
 
-  it('has the §3.5 shapes: History without modstamps, User without IsDeleted, child relationships on Account', () => {
+  it('has the system-field shapes: History without modstamps, User without IsDeleted, child relationships on Account', () => {
     const names = (o: string) => store.object(o)!.fields.map((f) => f.name);
     expect(names('AccountHistory')).toEqual(
       expect.arrayContaining(['Id', 'IsDeleted', 'AccountId', 'CreatedDate', 'Field', 'OldValue', 'NewValue']),

@@ -1,5 +1,6 @@
-// The emulator's SOQL engine: operators, literals, ordering, paging clauses, relationships both ways, COUNT(),
-// error codes (§4.8) and Bulk refusals (§6.7). Expectations are computed from the store's records by hand.
+// The emulator's SOQL engine: operators, literals, ordering, paging clauses, relationships both ways, COUNT(), error
+// codes (docs/salesforce.md#soql-limits-and-errors) and Bulk refusals
+// (docs/salesforce.md#bulk-api-20-soql-restrictions). Expectations are computed from the store's records by hand.
 import { describe, expect, it } from 'vitest';
 import { serializeJson } from '../../emulator/http.ts';
 import { planSoql } from '../../emulator/soql.ts';

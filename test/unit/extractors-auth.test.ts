@@ -12,7 +12,7 @@ const pkcs8 = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 const pkcs1 = rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
 const spki = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
-describe('JWT assertion (§1.2)', () => {
+describe('JWT assertion', () => {
   it('signs RS256 with iss = client id, sub = username, aud = login origin, exp = now + 180 s', async () => {
     const now = 1_700_000_000;
     const jwt = await signAssertion(normalisePrivateKey(pkcs8), {
@@ -99,7 +99,7 @@ describe('login URL', () => {
     expect(() => loginOrigin('not a url')).toThrow(ConfigError);
   });
 
-  it('knows sandbox hosts (§9.1)', () => {
+  it('knows sandbox hosts', () => {
     expect(isSandboxHost('https://test.salesforce.com')).toBe(true);
     expect(isSandboxHost('https://acme--uat.sandbox.my.salesforce.com')).toBe(true);
     expect(isSandboxHost('https://acme.my.salesforce.com')).toBe(false);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
 import { HeaderSplitter, checkHeader, parseHeaderLine } from '../../extractors/bulk/csvStream.ts';
 
-describe('Bulk CSV header line (§6.6)', () => {
+describe('Bulk CSV header line', () => {
   it('parses quoted and unquoted names, a trailing CR and a BOM', () => {
     expect(parseHeaderLine('"Id","Name","Account.Name"')).toEqual(['Id', 'Name', 'Account.Name']);
     expect(parseHeaderLine('Id,Name\r')).toEqual(['Id', 'Name']);

@@ -84,7 +84,7 @@ describe('specOf (describe -> ObjectSpec)', () => {
   });
 });
 
-describe('/limits (§2.7)', () => {
+describe('/limits', () => {
   it('normalises Max/Remaining (ints or strings) and ignores other members', () => {
     expect(
       parseLimits({
@@ -100,7 +100,7 @@ describe('/limits (§2.7)', () => {
   });
 });
 
-describe('getDeleted dates (§5.1)', () => {
+describe('getDeleted dates', () => {
   it('formats UTC with whole seconds', () => {
     expect(replicationDate(new Date('2024-05-05T12:30:15.123Z'))).toBe('2024-05-05T12:30:15+00:00');
     expect(() => replicationDate(new Date('x'))).toThrow(DataError);

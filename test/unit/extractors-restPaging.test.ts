@@ -1,6 +1,7 @@
-// REST paging (extractors/rest/query.ts followPages) against §4.1's contract: totalSize is the total across all
-// pages, so pages that hold fewer records by `done`, or more, are a DataError, never a load that a watermark then
-// passes. Pages come from a function here: the paging logic alone, on top of the emulator tests over HTTP.
+// REST paging (extractors/rest/query.ts followPages) against the contract of docs/salesforce.md#rest-query-paging:
+// totalSize is the total across all pages, so pages that hold fewer records by `done`, or more, are a DataError, never
+// a load that a watermark then passes. Pages come from a function here: the paging logic alone, on top of the emulator
+// tests over HTTP.
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
 import { followPages, parseQueryPage, peekNextRecordsUrl } from '../../extractors/rest/query.ts';

@@ -132,7 +132,7 @@ describe('classification table', () => {
   });
 });
 
-describe('error bodies (§2.3)', () => {
+describe('error bodies', () => {
   it('reads [0].errorCode and message', () => {
     expect(
       parseErrorBody(400, '[{"message":"No such column","errorCode":"INVALID_FIELD"}]', 'application/json'),
@@ -181,7 +181,7 @@ describe('error bodies (§2.3)', () => {
   });
 });
 
-describe('Sforce-Limit-Info (§2.6) and paths', () => {
+describe('Sforce-Limit-Info and paths', () => {
   it('parses api-usage', () => {
     expect(parseLimitInfo('api-usage=18/5000')).toEqual({ used: 18, max: 5000 });
     expect(parseLimitInfo('api-usage=10018/100000; api-bursts=1/750')).toEqual({ used: 10018, max: 100000 });

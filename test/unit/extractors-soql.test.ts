@@ -27,7 +27,7 @@ describe('buildSelect', () => {
     expect(buildSelect(account)).toBe('SELECT Id, Name, AnnualRevenue, SystemModstamp FROM Account');
   });
 
-  it('writes the cursor window as unquoted UTC dateTime literals (§4.7)', () => {
+  it('writes the cursor window as unquoted UTC dateTime literals', () => {
     const soql = buildSelect(account, {
       window: { from: '2024-01-02T03:04:05.000Z', to: '2024-01-03T00:00:00+01:00' },
       orderByCursor: true,
@@ -63,7 +63,7 @@ describe('buildSelect', () => {
 });
 
 describe('buildCount', () => {
-  it('counts over the same window (§4.4)', () => {
+  it('counts over the same window', () => {
     expect(buildCount(account, { window: { from: '2024-01-02T03:04:05Z' } })).toBe(
       'SELECT COUNT() FROM Account WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z',
     );
@@ -72,7 +72,7 @@ describe('buildCount', () => {
 });
 
 describe('SOQL string literals', () => {
-  it('escapes quote and backslash (§4.7)', () => {
+  it('escapes quote and backslash', () => {
     expect(escapeSoqlString("O'Brien \\ co")).toBe("O\\'Brien \\\\ co");
     expect(quoteSoqlString("it's")).toBe("'it\\'s'");
   });

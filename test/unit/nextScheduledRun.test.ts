@@ -38,9 +38,9 @@ describe('nextTick agrees with node-cron, which runs the schedule', () => {
     vi.useRealTimers();
   });
 
-  // node-cron only computes from the wall clock, so the clock is fixed for it; it starts no timer here. The nows
-  // include the eves of both 2024 daylight saving changes in New York and Paris; a tick inside the hour that a
-  // fall-back change repeats is the one case left out (see nextTick).
+  // A task's getNextRuns only computes from the wall clock, so the clock is fixed for it; it starts no timer here.
+  // The nows include the eves of both 2024 daylight saving changes in New York and Paris, and a moment inside the
+  // hour each fall-back change repeats.
   it.each([
     ['0 2 * * *', undefined],
     ['*/20 * * * * *', 'UTC'],
@@ -51,11 +51,15 @@ describe('nextTick agrees with node-cron, which runs the schedule', () => {
     ['0 2 * * 7', 'UTC'],
     ['0 */6 * * MON-FRI', 'Australia/Sydney'],
     ['30 2 * * *', 'America/New_York'],
+    ['30 2 * * *', 'Europe/Paris'],
+    ['30 1 * * *', 'America/New_York'],
   ])('%s in %s', async (cron, timezone) => {
     for (const now of [
       '2024-02-28T23:59:59Z',
       '2024-03-09T12:00:00Z',
       '2024-10-26T22:10:00Z',
+      '2024-10-27T00:10:00Z',
+      '2024-11-03T05:10:00Z',
       '2025-12-31T23:00:00Z',
     ]) {
       vi.useFakeTimers({ toFake: ['Date'], now: at(now) });
