@@ -1,4 +1,6 @@
 // `sfsync demo`: emulator + PostgreSQL, an initial load, some changes in the org, an incremental sync, next steps.
+import path from 'node:path';
+import type pg from 'pg';
 import { createEmulator } from '../emulator/index.ts';
 import type { OrgStore } from '../emulator/types.ts';
 import { ConfigError } from '../lib/errors.ts';
@@ -25,13 +27,21 @@ const SAMPLE_QUERIES = [
 ];
 
 /** How to reach the warehouse with psql afterwards (never printing a password). */
-function psqlHint(fromEnv: boolean): string {
-  if (fromEnv) return `Query it yourself:  psql "$DATABASE_URL" -c 'SELECT count(*) FROM ${DEMO_SCHEMA}.contact'`;
+function psqlHint(embeddedDataDir: string | undefined): string {
+  if (!embeddedDataDir)
+    return `Query it yourself:  psql "$DATABASE_URL" -c 'SELECT count(*) FROM ${DEMO_SCHEMA}.contact'`;
   return [
-    'The embedded PostgreSQL keeps its data under ./.sfsync/ but runs only while sfsync runs.',
+    `The embedded PostgreSQL keeps its data in ${embeddedDataDir} but runs only while sfsync runs.`,
     'To explore the warehouse with psql, point the demo at a PostgreSQL of your own:',
     `  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx sfsync demo && psql postgres://postgres@127.0.0.1:5432/postgres -c 'SELECT count(*) FROM ${DEMO_SCHEMA}.contact'`,
   ].join('\n');
+}
+
+/** The embedded server's data directory, shown relative to the working directory when it is inside it. */
+async function embeddedDataDir(pool: pg.Pool): Promise<string> {
+  const dir = (await pool.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+  const rel = path.relative(process.cwd(), dir);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? dir : `.${path.sep}${rel}`;
 }
 
 /** Change a few records the way users do: edits, a new record, a delete and an undelete. */
@@ -71,6 +81,9 @@ export async function runDemo(opts: { accounts: string }, env: Env): Promise<voi
     const out = (s: string) => process.stdout.write(s);
     out(`Salesforce emulator: ${emulator.url} (${accounts} Accounts and related records)\n`);
     await withRunContext(config, log, async (ctx) => {
+      // As root the data may not be under SFSYNC_HOME (loaders/embeddedCluster.ts): say where it is.
+      const dataDir = config.databaseUrl ? undefined : await embeddedDataDir(ctx.pool);
+      if (dataDir) out(`PostgreSQL: embedded, its data in ${dataDir}\n`);
       await ctx.pool.query(`DROP SCHEMA IF EXISTS ${DEMO_SCHEMA} CASCADE`);
       await ctx.pool.query('DELETE FROM sfsync.watermarks WHERE target_schema = $1', [DEMO_SCHEMA]);
       out('\n1. Initial load (Bulk API 2.0 -> COPY)\n');
@@ -83,7 +96,7 @@ export async function runDemo(opts: { accounts: string }, env: Env): Promise<voi
       const failed = [...first, ...second].filter((s) => s.status === 'failed');
       if (failed.length > 0) throw new Error(`demo sync failed for ${failed.map((s) => s.object).join(', ')}`);
       out(`\nThe warehouse is in ${describeUrl(ctx.pool.options.connectionString ?? '')}, schema ${DEMO_SCHEMA}.\n`);
-      out(`${psqlHint(Boolean(config.databaseUrl))}\n`);
+      out(`${psqlHint(dataDir)}\n`);
       for (const q of SAMPLE_QUERIES) {
         out(`\n  -- ${q.title}\n  ${q.sql}\n`);
         const { rows } = await ctx.pool.query(q.sql);

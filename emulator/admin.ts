@@ -2,7 +2,7 @@
 // delete-log purges), inject faults, read the request log and counters, tune limits, sessions and Bulk latency.
 // The same functions are offered in-process (`emulator.admin`) and over HTTP under /__admin/ (JSON).
 import type { BulkSettings } from './bulkJobs.ts';
-import { coerceText } from './coerce.ts';
+import { coerceJson } from './coerce.ts';
 import type { FaultSpec, Faults } from './faults.ts';
 import { type Ctx, HttpError, readJson, sendEmpty, sendJson } from './http.ts';
 import type { Limits } from './limits.ts';
@@ -131,7 +131,7 @@ function storedValues(store: OrgStore, object: string, body: Record<string, unkn
   for (const [k, v] of Object.entries(body)) {
     const f = def.fields.find((x) => x.name === k);
     if (!f) throw new HttpError(400, 'INVALID_FIELD', `No such column '${k}' on ${def.name}`);
-    out[k] = v === null || typeof v === 'boolean' ? v : coerceText(f, String(v));
+    out[k] = coerceJson(f, v);
   }
   return out;
 }

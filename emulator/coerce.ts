@@ -47,6 +47,13 @@ export function coerceText(f: FieldDef, text: string): FieldValue {
       const t = Date.parse(text);
       return DATETIME.test(text) && !Number.isNaN(t) ? new Date(t).toISOString() : bad('xsd:dateTime');
     }
+    case 'json':
+      try {
+        JSON.parse(text);
+        return text;
+      } catch {
+        return bad('json');
+      }
     default:
       if (f.length && text.length > f.length) {
         throw new FieldValueError(
@@ -57,4 +64,14 @@ export function coerceText(f: FieldDef, text: string): FieldValue {
       }
       return text;
   }
+}
+
+/**
+ * A value from a JSON request body (REST sObject create/update, the admin API) -> the stored value: null and booleans
+ * as they are, a json field's value as its JSON text, anything else through coerceText.
+ */
+export function coerceJson(f: FieldDef, value: unknown): FieldValue {
+  if (value === null || typeof value === 'boolean') return value;
+  if (f.type === 'json' && typeof value !== 'string') return JSON.stringify(value);
+  return coerceText(f, String(value));
 }

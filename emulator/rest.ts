@@ -2,7 +2,7 @@
 // /limits, query/queryAll with locator paging, getDeleted/getUpdated and minimal sObject CRUD.
 import { randomBytes } from 'node:crypto';
 import { describeGlobal, describeSObject } from './describe.ts';
-import { coerceText } from './coerce.ts';
+import { coerceJson } from './coerce.ts';
 import {
   type Ctx,
   HttpError,
@@ -238,9 +238,7 @@ export function createRest(deps: RestDeps) {
           `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
         );
       }
-      if (value === null) out[f.name] = null;
-      else if (typeof value === 'boolean') out[f.name] = value;
-      else out[f.name] = coerceText(f, String(value));
+      out[f.name] = coerceJson(f, value);
     }
     return out;
   };

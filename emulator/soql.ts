@@ -302,7 +302,8 @@ function jsonValue(def: ObjectDef, f: FieldDef, rec: SfRecord, ctx: JsonRenderCo
   if (f.type === 'address' || f.type === 'location') return compoundJson(def, f, rec);
   const v = rec[f.name] ?? null;
   if (v === null || typeof v === 'boolean') return v;
-  if (NUMERIC.has(f.type)) return new RawJson(v);
+  // A json field's value is JSON text: REST nests it as is (docs/salesforce.md#field-types).
+  if (NUMERIC.has(f.type) || f.type === 'json') return new RawJson(v);
   if (f.type === 'datetime') return restDatetime(v);
   // docs/salesforce.md#field-types: base64 bodies are not inlined; REST gives the blob's relative URL.
   if (f.type === 'base64') return `/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}/${f.name}`;
@@ -322,7 +323,7 @@ const DATETIME = 2;
 const BLOB = 3;
 
 function textKindOf(f: FieldDef): number {
-  if (NUMERIC.has(f.type)) return RAW;
+  if (NUMERIC.has(f.type) || f.type === 'json') return RAW;
   if (f.type === 'datetime') return DATETIME;
   return f.type === 'base64' ? BLOB : TEXT;
 }

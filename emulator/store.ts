@@ -15,7 +15,8 @@ import {
   windowPositions,
 } from './cursorIndex.ts';
 import { makeId, normalizeId, numberOf } from './ids.ts';
-import { isStored, seedSchema, withField } from './schema.ts';
+import { type ProfileName, profileOf } from './profile.ts';
+import { isStored, withField } from './schema.ts';
 import { type CursorField, type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
 import {
   type DeletedEntry,
@@ -31,6 +32,8 @@ import {
 import { isoOf, multiplyDecimal } from './values.ts';
 
 export interface StoreOptions extends SeedOptions {
+  /** Which org: `demo` (default) or `enterprise` (profile.ts). */
+  profile?: ProfileName;
   /** The org clock's start; generated timestamps all lie before its UTC midnight. Default: now. */
   clockStart?: Date;
 }
@@ -217,10 +220,11 @@ function hasField(def: ObjectDef, name: string): boolean {
 export function createOrgStore(opts: StoreOptions = {}): OrgStore {
   const clockStartMs = (opts.clockStart ?? new Date()).getTime();
   const anchorMs = Math.floor(clockStartMs / DAY_MS) * DAY_MS;
-  const org = generateOrg(opts, anchorMs);
+  const profile = profileOf(opts.profile);
+  const org = generateOrg(opts, anchorMs, profile.seed);
   const tables = new Map<string, Table>();
   const byPrefix = new Map<string, Table>();
-  for (const def of seedSchema()) {
+  for (const def of profile.schema()) {
     const gen = org.generators.get(def.name);
     const base = gen?.count ?? 0;
     const t: Table = {
@@ -350,8 +354,10 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       Object.assign(rec, canonicalValues(t.def, values));
       const slot = t.size++;
       rec.Id = makeId(t.def.keyPrefix, slot);
-      rec.CreatedDate = ts;
-      rec.CreatedById = apiUserId;
+      if (hasField(t.def, 'CreatedDate')) {
+        rec.CreatedDate = ts;
+        rec.CreatedById = apiUserId;
+      }
       if (hasField(t.def, 'IsDeleted')) rec.IsDeleted = false;
       touch(t, rec, ts);
       derive(t.def, rec);

@@ -23,6 +23,11 @@ export interface SelectOptions {
    * (docs/salesforce.md#bulk-api-20-soql-restrictions: ORDER BY disables chunking).
    */
   orderByCursor?: boolean;
+  /**
+   * `IsDeleted = false`: the records that exist, read with queryAll so that archived Tasks and Events, which only
+   * queryAll returns, count as existing (docs/salesforce.md#queryall-and-deleted-records).
+   */
+  liveOnly?: boolean;
 }
 
 export function assertSoqlName(name: string, what: string): string {
@@ -55,15 +60,16 @@ export function soqlDateTime(iso: string): string {
   return new Date(ms).toISOString();
 }
 
-function whereClause(spec: ObjectSpec, window: CursorWindow | undefined): string {
-  if (!window || (window.from === undefined && window.to === undefined)) return '';
+function whereClause(spec: ObjectSpec, window: CursorWindow | undefined, liveOnly = false): string {
+  const terms: string[] = liveOnly ? ['IsDeleted = false'] : [];
+  if (!window || (window.from === undefined && window.to === undefined))
+    return terms.length > 0 ? ` WHERE ${terms.join(' AND ')}` : '';
   const cursor =
     window.field === undefined ? spec.cursorField : assertSoqlName(window.field, `Window field of ${spec.name}`);
   if (!cursor)
     throw new DataError(
       `${spec.name} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be read by cursor window`,
     );
-  const terms: string[] = [];
   if (window.from !== undefined) terms.push(`${cursor} >= ${soqlDateTime(window.from)}`);
   if (window.to !== undefined) terms.push(`${cursor} < ${soqlDateTime(window.to)}`);
   return ` WHERE ${terms.join(' AND ')}`;
@@ -74,12 +80,12 @@ export function buildSelect(spec: ObjectSpec, opts: SelectOptions = {}): string 
   const fields = (opts.fields ?? spec.fields.map((f) => f.name)).map((f) => assertSoqlName(f, `Field of ${object}`));
   if (fields.length === 0) throw new DataError(`${object}: no fields to select`);
   const order = opts.orderByCursor && spec.cursorField ? ` ORDER BY ${spec.cursorField}, Id` : '';
-  return `SELECT ${fields.join(', ')} FROM ${object}${whereClause(spec, opts.window)}${order}`;
+  return `SELECT ${fields.join(', ')} FROM ${object}${whereClause(spec, opts.window, opts.liveOnly)}${order}`;
 }
 
 /** docs/salesforce.md#select-count: `SELECT COUNT()` answers in totalSize. */
-export function buildCount(spec: ObjectSpec, opts: { window?: CursorWindow } = {}): string {
-  return `SELECT COUNT() FROM ${assertSoqlName(spec.name, 'Object')}${whereClause(spec, opts.window)}`;
+export function buildCount(spec: ObjectSpec, opts: { window?: CursorWindow; liveOnly?: boolean } = {}): string {
+  return `SELECT COUNT() FROM ${assertSoqlName(spec.name, 'Object')}${whereClause(spec, opts.window, opts.liveOnly)}`;
 }
 
 /**

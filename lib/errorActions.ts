@@ -25,7 +25,8 @@ export type Action = CallAction | CallerAction;
 /** What each action means, in the README's words. */
 export const ACTIONS: Readonly<Record<Action, string>> = {
   retry:
-    'repeat the call after a backoff with jitter (a `Retry-After` header is honoured), up to 5 tries within 5 minutes; ' +
+    'repeat the call after a backoff with jitter (a `Retry-After` header is honoured), ' +
+    'up to 5 tries within 5 minutes; ' +
     'a call that creates something (a Bulk job) only on 429 and 503. Once the tries are spent, the first row below ' +
     'that matches decides',
   reauth: 'log in again once (shared by every object in flight) and repeat the call',
@@ -35,7 +36,8 @@ export const ACTIONS: Readonly<Record<Action, string>> = {
   'sequential-pages': 'read the Bulk result pages one after the other (`Sforce-Locator`) instead of several at once',
   'merge-instead': 'load the window through a stage and a merge instead of a COPY straight into the table',
   'stop-run':
-    'start no further object or window: the run is partial; what was committed stays, and the next run goes on from there',
+    'start no further object or window: the run is partial; what was committed stays, ' +
+    'and the next run goes on from there',
   'fail-object': 'that object fails, its rows and watermark stay as they were, the other objects go on',
   'fail-run': 'the command stops with this error',
 };
@@ -120,8 +122,16 @@ export type ErrorRow = (RowBase & { action: CallAction }) | (RowBase & { action:
  * Bulk API 2.0 says in prose, not always by errorCode, that it cannot run a query (compound fields, some objects:
  * docs/salesforce.md#bulk-api-20-soql-restrictions).
  */
-const BULK_REFUSAL_TEXT =
-  /not supported by the Bulk API|compound data not supported|does not support query|Implementation restriction|not supported in Bulk/i;
+const BULK_REFUSAL_TEXT = new RegExp(
+  [
+    'not supported by the Bulk API',
+    'compound data not supported',
+    'does not support query',
+    'Implementation restriction',
+    'not supported in Bulk',
+  ].join('|'),
+  'i',
+);
 
 /**
  * The table. Order matters: the first matching row decides. Rows bound to a stage come first; then Salesforce

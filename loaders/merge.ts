@@ -1,5 +1,6 @@
 // Stage -> target upserts (an older version of a record never overwrites a newer one), deletes, cursor max.
 import type pg from 'pg';
+import { MARK_COLUMN } from './ddl.ts';
 import { qualified, quoteIdent } from './postgres.ts';
 import { STAGE_SCHEMA } from './stage.ts';
 
@@ -22,7 +23,9 @@ export interface MergeResult {
 /**
  * One statement. DISTINCT ON keeps one row per id (the newest by cursor; among equals the last copied, ctid).
  * An update happens only if the incoming cursor is not older AND some value differs, so re-reading the overlap
- * window (docs/salesforce.md#incremental-cursor-windows) reports, and writes, nothing.
+ * window (docs/salesforce.md#incremental-cursor-windows) reports, and writes, nothing. A row sfsync marked itself
+ * (MARK_COLUMN: deleted, or refreshed columns) is replaced only by a strictly newer cursor: an equal one may come from
+ * a snapshot read before the mark.
  */
 export function mergeSql(req: MergeRequest): string {
   const target = qualified(req.schema, req.table);
@@ -32,12 +35,15 @@ export function mergeSql(req: MergeRequest): string {
   const updatable = cols.filter((c) => c !== '"id"');
   const cursor = req.cursorColumn ? quoteIdent(req.cursorColumn) : null;
   const order = cursor ? `id, ${cursor} DESC NULLS LAST, ctid DESC` : 'id, ctid DESC';
-  const newer = cursor ? `(t.${cursor} IS NULL OR EXCLUDED.${cursor} >= t.${cursor}) AND ` : '';
+  const mark = quoteIdent(MARK_COLUMN);
+  const newer = cursor
+    ? `(t.${cursor} IS NULL OR EXCLUDED.${cursor} > t.${cursor} OR (EXCLUDED.${cursor} = t.${cursor} AND NOT t.${mark})) AND `
+    : '';
   const changed = `ROW(${updatable.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${updatable.map((c) => `EXCLUDED.${c}`).join(', ')})`;
   const conflict =
     updatable.length === 0
       ? 'DO NOTHING'
-      : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}\n  WHERE ${newer}${changed}`;
+      : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ${mark} = false\n  WHERE ${newer}${changed}`;
   return `WITH merged AS (
   INSERT INTO ${target} AS t (${list})
   SELECT DISTINCT ON (id) ${list} FROM ${stage} ORDER BY ${order}
@@ -60,7 +66,7 @@ export async function updateColumns(client: pg.ClientBase, req: Omit<MergeReques
   const cols = req.columns.filter((c) => c !== 'id').map(quoteIdent);
   if (cols.length === 0) return 0;
   const stage = qualified(req.stageSchema ?? STAGE_SCHEMA, req.stage);
-  const sql = `UPDATE ${qualified(req.schema, req.table)} AS t SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}
+  const sql = `UPDATE ${qualified(req.schema, req.table)} AS t SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}, ${quoteIdent(MARK_COLUMN)} = true
 FROM (SELECT DISTINCT ON (id) id, ${cols.join(', ')} FROM ${stage} ORDER BY id, ctid DESC) AS s
 WHERE t.id = s.id AND ROW(${cols.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${cols.map((c) => `s.${c}`).join(', ')})`;
   const { rowCount } = await client.query(sql);
@@ -95,7 +101,7 @@ export async function markDeletedAsOf(
     ? `AND (t.${quoteIdent(req.cursorColumn)} IS NULL OR t.${quoteIdent(req.cursorColumn)} <= d.at)`
     : '';
   const { rowCount } = await client.query(
-    `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true
+    `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true, ${quoteIdent(MARK_COLUMN)} = true
      FROM unnest($1::text[], $2::timestamptz[]) AS d(id, at)
      WHERE t.id = d.id AND t.isdeleted IS DISTINCT FROM true ${newer}`,
     [entries.map((e) => e.id), entries.map((e) => e.deletedDate)],
@@ -112,7 +118,7 @@ export async function markAbsentDeleted(
   req: { schema: string; table: string; idsSchema: string; idsTable: string },
 ): Promise<number> {
   const { rowCount } = await client.query(
-    `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true
+    `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true, ${quoteIdent(MARK_COLUMN)} = true
      WHERE t.isdeleted IS DISTINCT FROM true AND NOT EXISTS (SELECT 1 FROM ${qualified(req.idsSchema, req.idsTable)} AS i WHERE i.id = t.id)`,
   );
   return rowCount ?? 0;

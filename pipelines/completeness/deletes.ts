@@ -23,9 +23,14 @@ export interface DeleteCheck {
   lost: boolean;
 }
 
-/** An initial or full load reads every record as of `serverNow`: deletions before it are already in the data. */
-export function loadedAsOf(serverNow: Date): DeleteCheck {
-  return { entries: [], coveredUntil: serverNow.toISOString(), lost: false };
+/**
+ * An initial or full load reads every record as of `serverNow`, so deletions before it need no getDeleted. Into a
+ * table that already has rows, though, the read is a snapshot the table must be brought in line with: rows it lacks
+ * were deleted (hard deletes getDeleted no longer reports among them), so the object is flagged for the Id
+ * reconciliation that runs right after the load, in the same run.
+ */
+export function loadedAsOf(serverNow: Date, tableHadRows: boolean): DeleteCheck {
+  return { entries: [], coveredUntil: serverNow.toISOString(), lost: tableHadRows };
 }
 
 const floorToMinute = (ms: number) => Math.floor(ms / 60_000) * 60_000;

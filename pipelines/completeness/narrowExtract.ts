@@ -43,8 +43,9 @@ export async function openNarrowExtract(
   ctx: RunContext,
   spec: ObjectSpec,
   operation: 'query' | 'queryAll',
+  opts: { liveOnly?: boolean } = {},
 ): Promise<NarrowExtract> {
-  const soql = buildSelect(spec);
+  const soql = buildSelect(spec, { liveOnly: opts.liveOnly });
   const columns = spec.fields.map((f) => f.column);
   let jobId: string;
   try {

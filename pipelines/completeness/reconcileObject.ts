@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import { oneLine } from '../../lib/errors.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
-import { ensureDeletedFlag } from '../../loaders/ddl.ts';
+import { ensureDeletedFlag, ensureMarkColumn } from '../../loaders/ddl.ts';
 import { markAbsentDeleted } from '../../loaders/merge.ts';
 import { setNeedsReconcile } from '../../loaders/objectState.ts';
 import { withTransaction } from '../../loaders/postgres.ts';
@@ -14,9 +14,10 @@ import { narrowSpec, openNarrowExtract } from './narrowExtract.ts';
 const IDS_TABLE = 'sfsync_live_ids';
 
 /**
- * The caller holds the object's lock (no sync can load a row between the Id snapshot and the anti-join). `query`, not
- * queryAll (docs/salesforce.md#queryall-and-deleted-records): Recycle Bin rows are absent too, and they are deleted as
- * well.
+ * The caller holds the object's lock (no sync can load a row between the Id snapshot and the anti-join). The live set
+ * is `queryAll ... WHERE IsDeleted = false` (docs/salesforce.md#queryall-and-deleted-records): `query` leaves out
+ * archived Tasks and Events, which exist, and the filter leaves out Recycle Bin rows, which are deleted. An object
+ * without IsDeleted has neither, so plain `query` reads all of it.
  */
 export async function reconcileObject(
   ctx: RunContext,
@@ -25,9 +26,12 @@ export async function reconcileObject(
 ): Promise<{ live: number; found: number }> {
   const key = { schema: ctx.config.schema, object: spec.name };
   if (!spec.hasIsDeleted) await ensureDeletedFlag(client, key.schema, spec.table);
+  await ensureMarkColumn(client, key.schema, spec.table);
   const runId = await startRun(client, { ...key, mode: 'reconcile' });
   try {
-    const extract = await openNarrowExtract(ctx, narrowSpec(spec, []), 'query');
+    const extract = spec.hasIsDeleted
+      ? await openNarrowExtract(ctx, narrowSpec(spec, []), 'queryAll', { liveOnly: true })
+      : await openNarrowExtract(ctx, narrowSpec(spec, []), 'query');
     try {
       const result = await withTransaction(client, async () => {
         await client.query(`CREATE TEMP TABLE ${IDS_TABLE} (id text PRIMARY KEY) ON COMMIT DROP`);

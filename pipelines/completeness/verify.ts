@@ -105,7 +105,11 @@ const unverified = (object: string): VerifyRow => ({
 
 async function verifyObject(ctx: RunContext, client: pg.ClientBase, name: string, sample: number): Promise<VerifyRow> {
   const { spec } = await describeObject(ctx.sf, name);
-  const sfLive = await countRecords(ctx.sf, buildCount(spec));
+  // Live = queryAll with IsDeleted = false, so archived Tasks and Events (queryAll only) count as the live rows they
+  // are in the warehouse (docs/salesforce.md#queryall-and-deleted-records).
+  const sfLive = spec.hasIsDeleted
+    ? await countRecords(ctx.sf, buildCount(spec, { liveOnly: true }), { all: true })
+    : await countRecords(ctx.sf, buildCount(spec));
   const sfDeleted = spec.hasIsDeleted ? (await countRecords(ctx.sf, buildCount(spec), { all: true })) - sfLive : 0;
   const columns = await existingColumns(client, ctx.config.schema, spec.table);
   const row: VerifyRow = { ...unverified(spec.name), sfLive, sfDeleted };

@@ -2,7 +2,7 @@
 // this run's spending; once a limit is crossed, nothing further starts. A failure with REQUEST_LIMIT_EXCEEDED closes
 // the budget at once (retrying it only burns what is left: docs/salesforce.md#retries).
 import type { Config } from '../../lib/config.ts';
-import { BudgetError } from '../../lib/errors.ts';
+import { BudgetError, type SfsyncError } from '../../lib/errors.ts';
 import { actionFor } from '../../lib/errorActions.ts';
 import type { Logger } from '../../lib/log.ts';
 import { getLimits, type Limit, type Limits } from '../../extractors/limits.ts';
@@ -43,6 +43,7 @@ export interface ApiBudget {
 }
 
 const used = (l: Limit) => l.max - l.remaining;
+const DAILY_ALLOWANCE_SPENT = "the org's daily API allowance is spent";
 const pct = (share: number) => `${Number((share * 100).toPrecision(3))}%`;
 
 /**
@@ -98,9 +99,7 @@ export function createBudget(sf: SalesforceHttp, settings: BudgetSettings, log: 
     stopped =
       err instanceof BudgetError
         ? err
-        : new BudgetError(
-            `API budget: Salesforce answered ${(err as { code?: string }).code} (the org's daily API allowance is spent)`,
-          );
+        : new BudgetError(`API budget: Salesforce answered ${(err as SfsyncError).code} (${DAILY_ALLOWANCE_SPENT})`);
   };
   /**
    * docs/salesforce.md#limits-resource: /limits needs "View Setup and Configuration"; without it the guard still has

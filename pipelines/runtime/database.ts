@@ -20,8 +20,8 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   let url = config.databaseUrl;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {
-    log.info({ dir: path.join(config.home, 'pg') }, 'no DATABASE_URL: using the embedded PostgreSQL');
     const embedded = await startEmbeddedPostgres({ dir: path.join(config.home, 'pg'), log });
+    log.info({ dataDir: embedded.dataDir }, 'no DATABASE_URL: using the embedded PostgreSQL');
     url = embedded.url;
     stopEmbedded = embedded.stop;
   }

@@ -74,16 +74,12 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       if (!p) return;
       if ('error' in reply)
         p.reject(
-          reply.error.name === 'DataError'
-            ? new DataError(reply.error.message)
-            : new WorkerError(reply.error.message),
+          reply.error.name === 'DataError' ? new DataError(reply.error.message) : new WorkerError(reply.error.message),
         );
       // Transferred, the Buffer arrives as a plain Uint8Array view.
       else p.resolve({ ...reply, csv: Buffer.from(reply.csv.buffer, reply.csv.byteOffset, reply.csv.byteLength) });
     });
-    w.on('error', (err) =>
-      failAll(new WorkerError(`the REST page worker failed: ${err.message}`, { cause: err })),
-    );
+    w.on('error', (err) => failAll(new WorkerError(`the REST page worker failed: ${err.message}`, { cause: err })));
     w.on('exit', () => failAll(new WorkerError('the REST page worker stopped')));
     return w;
   };

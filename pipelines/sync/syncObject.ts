@@ -7,7 +7,7 @@ import { describeObject } from '../../extractors/describe.ts';
 import { buildCount, buildSelect } from '../../extractors/soql.ts';
 import { countRecords } from '../../extractors/rest/query.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
-import { ensureTable } from '../../loaders/ddl.ts';
+import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../../loaders/objectState.ts';
 import { withClient, withTransaction } from '../../loaders/postgres.ts';
 import { finishRun, getWatermark, startRun } from '../../loaders/state.ts';
@@ -94,13 +94,18 @@ export async function syncObject(
         // getDeleted's answer is needed only at the commit. Both are awaited later (or left, should this run fail).
         const reader = plan.mode === 'incremental' ? openRestCsvReader(ctx.sf, spec.fields) : undefined;
         const rest = reader && { reader, first: reader.first(restSoql(spec, plan)) };
-        const deletes =
+        let deletes =
           plan.mode === 'incremental'
             ? checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)
-            : Promise.resolve(loadedAsOf(serverNow));
+            : Promise.resolve(null);
         for (const pending of [rest?.first, deletes]) pending?.catch(() => {});
         try {
-          await ensureTable(client, ctx.config.schema, spec);
+          const { created } = await ensureTable(client, ctx.config.schema, spec);
+          // A full read into a table that has rows must also find the rows Salesforce no longer has.
+          if (plan.mode !== 'incremental')
+            deletes = Promise.resolve(
+              loadedAsOf(serverNow, !created && !(await tableIsEmpty(client, ctx.config.schema, spec.table))),
+            );
           const diff = diffSchema(state.fields, spec);
           const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
           await ensureLiveView(client, ctx.config.schema, spec.table);

@@ -56,6 +56,7 @@ describe('ensureTable', () => {
       ['type', 'text'],
       ['annualrevenue', 'numeric'],
       ['systemmodstamp', 'timestamp with time zone'],
+      ['_sfsync_marked', 'boolean'],
     ]);
     expect(cols[2].comment).toBe("Type label (Salesforce Type, type picklist). Values: Prospect, Customer's");
     const { rows: meta } = await client.query(
@@ -86,6 +87,7 @@ describe('ensureTable', () => {
       'type',
       'annualrevenue',
       'systemmodstamp',
+      '_sfsync_marked',
       'rating__c',
       'open__c',
     ]);

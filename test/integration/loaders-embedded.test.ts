@@ -18,16 +18,21 @@ async function query(url: string, sql: string): Promise<unknown[]> {
 describe('embedded PostgreSQL', () => {
   const base = path.resolve('.sfsync-test');
   let dir: string | undefined;
+  let dataDir: string | undefined;
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
+    // As root the data may live outside `dir` (a folder of its own the postgres user can reach): remove it too.
+    if (dataDir) await rm(path.dirname(dataDir), { recursive: true, force: true });
   });
 
   it('keeps its data, port and database across stop and restart, and shares a running server', async () => {
-    // mkdtemp's 0700 directory on purpose: as root the server runs as `postgres` and must still reach its data.
+    // mkdtemp's 0700 directory on purpose: as root the server runs as `postgres` and must still find a place for
+    // its data (test/integration/embedded-anywhere.test.ts checks where).
     await mkdir(base, { recursive: true });
     dir = await mkdtemp(path.join(base, 'embedded-'));
     const log = silentLogger();
     const first = await startEmbeddedPostgres({ dir, log });
+    dataDir = first.dataDir;
     expect(new URL(first.url).pathname).toBe('/sfsync');
     await query(first.url, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$still here$$)');
 

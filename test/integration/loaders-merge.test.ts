@@ -108,6 +108,47 @@ describe('staging and merge', () => {
     expect(await load(rows)).toEqual({ inserted: 0, updated: 0 });
   });
 
+  it('lets only a strictly newer version undo what sfsync marked itself (a deletion, refreshed columns)', async () => {
+    await load([
+      ['c1', 'a', 'false', T2],
+      ['c2', 'b', 'false', T2],
+    ]);
+    const target = { schema: 'sf', table: 'contact', cursorColumn: 'systemmodstamp' };
+    // c1: hard-deleted, found by getDeleted. c2: a formula-like column refreshed without a cursor change.
+    expect(await markDeletedAsOf(client, target, [{ id: 'c1', deletedDate: T3 }])).toBe(1);
+    await withTransaction(client, async () => {
+      const stage = await createStage(client, 'sf', 'contact');
+      await copyCsv(client, {
+        schema: STAGE_SCHEMA,
+        table: stage,
+        columns: ['id', 'name'],
+        source: Readable.from(['"c2","fresh"\n']),
+      });
+      return updateColumns(client, { schema: 'sf', table: 'contact', stage, columns: ['id', 'name'] });
+    });
+    // A backfill's snapshot read before those marks: equal cursors, the old state.
+    expect(
+      await load([
+        ['c1', 'a', 'false', T2],
+        ['c2', 'b', 'false', T2],
+      ]),
+    ).toEqual({ inserted: 0, updated: 0 });
+    const state = async () =>
+      (await client.query('SELECT id, name, isdeleted, _sfsync_marked FROM sf.contact ORDER BY id')).rows.map((r) => [
+        r.id,
+        r.name,
+        r.isdeleted,
+        r._sfsync_marked,
+      ]);
+    expect(await state()).toEqual([
+      ['c1', 'a', true, true],
+      ['c2', 'fresh', false, true],
+    ]);
+    // A newer version (an undelete, an edit) replaces the row and clears the mark.
+    expect(await load([['c1', 'back', 'false', T3]])).toEqual({ inserted: 0, updated: 1 });
+    expect((await state())[0]).toEqual(['c1', 'back', false, false]);
+  });
+
   it('keeps the newest of several versions of one id in a single stage', async () => {
     const result = await load([
       ['c1', 'v2', 'false', T2],

