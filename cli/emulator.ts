@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { ConfigError } from '../lib/errors.ts';
-import { createEmulator } from '../emulator/index.ts';
+import { PROFILES, createEmulator, isProfileName } from '../emulator/index.ts';
 
 function intOption(name: string, value: string): number {
   const n = Number(value);
@@ -8,8 +8,16 @@ function intOption(name: string, value: string): number {
   return n;
 }
 
-export async function runEmulator(opts: { port: string; accounts: string; seed: string }): Promise<void> {
+export async function runEmulator(opts: {
+  port: string;
+  accounts: string;
+  seed: string;
+  profile: string;
+}): Promise<void> {
+  if (!isProfileName(opts.profile))
+    throw new ConfigError(`--profile must be one of ${PROFILES.join(', ')} (got '${opts.profile}')`);
   const emulator = await createEmulator({
+    profile: opts.profile,
     port: intOption('port', opts.port),
     accounts: intOption('accounts', opts.accounts),
     seed: intOption('seed', opts.seed),

@@ -145,6 +145,11 @@ program
   .option('--port <n>', 'port to listen on (0 = any free port)', '0')
   .option('--accounts <n>', 'size of the synthetic org in Accounts', '1000')
   .option('--seed <n>', 'seed of the synthetic data', '1')
+  .option(
+    '--profile <name>',
+    'org profile: demo, or enterprise (600+ Account fields, archived activities, ...)',
+    'demo',
+  )
   .action(async (opts) => {
     const { runEmulator } = await import('./emulator.ts');
     return runEmulator(opts);

@@ -1,6 +1,7 @@
 // The test/operator control surface: change the org behind the API's back (records, schema drift, formula results,
 // delete-log purges), inject faults, read the request log and counters, tune limits, sessions and Bulk latency.
 // The same functions are offered in-process (`emulator.admin`) and over HTTP under /__admin/ (JSON).
+import type { ObjectAccess } from './access.ts';
 import type { BulkSettings } from './bulkJobs.ts';
 import { coerceJson } from './coerce.ts';
 import type { FaultSpec, Faults } from './faults.ts';
@@ -23,6 +24,7 @@ export interface AdminDeps {
   faults: Faults;
   limits: Limits;
   oauth: OAuthServer;
+  access: ObjectAccess;
   settings: BulkSettings;
   requestLog: RequestLogEntry[];
   deletedLogPurgedAt: Map<string, number>;
@@ -64,6 +66,20 @@ export interface EmulatorAdmin {
   };
   setApiUsage(used: number, max?: number): void;
   expireAllSessions(): void;
+  /**
+   * Revokes sessions (docs/salesforce.md#oauth-session-expiry): the current ones unless `current` is false (their next
+   * call gets 401 INVALID_SESSION_ID), and each of the next `next` tokens minted after it has authenticated
+   * `afterCalls` calls (default 0) — consecutive expiries for re-authentication tests.
+   */
+  revokeSessions(opts?: { current?: boolean; next?: number; afterCalls?: number }): void;
+  /**
+   * Takes read access to `object` from `username` (default: every user), as a profile without Read would: describe
+   * answers 404 NOT_FOUND, SOQL 400 INVALID_TYPE, describeGlobal omits it (access.ts).
+   */
+  denyObjectAccess(object: string, username?: string): void;
+  /** Gives it back (no arguments: every denial). */
+  restoreObjectAccess(object?: string, username?: string): void;
+  objectAccess(): { object: string; username: string | null }[];
   /** Test-only (secret-leak tests): every access token issued so far. Not offered over HTTP. */
   issuedTokens(): string[];
   setSessionTimeout(ms: number): void;
@@ -110,6 +126,13 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
     },
     setApiUsage: (used, max) => deps.limits.setApiUsage(used, max),
     expireAllSessions: () => deps.oauth.expireAllSessions(),
+    revokeSessions(opts = {}) {
+      if (opts.current !== false) deps.oauth.expireAllSessions();
+      if (opts.next) deps.oauth.revokeNextSessions(opts.next, opts.afterCalls ?? 0);
+    },
+    denyObjectAccess: (object, username) => deps.access.deny(object, username),
+    restoreObjectAccess: (object, username) => deps.access.restore(object, username),
+    objectAccess: () => deps.access.list(),
     issuedTokens: () => deps.oauth.issuedTokens(),
     setSessionTimeout: (ms) => deps.oauth.setSessionTimeout(ms),
     setBulkLatency(o) {
@@ -143,13 +166,20 @@ function objectOfId(store: OrgStore, id: string): string {
   return def.name;
 }
 
-/** FaultSpec over JSON: `route` is a substring, `routeRegex` a regular expression source. */
+/**
+ * FaultSpec over JSON: `route` / `soql` are substrings, `routeRegex` / `soqlRegex` regular expression sources
+ * (`soqlRegexFlags`, e.g. "i", applies to soqlRegex).
+ */
 function faultFromJson(body: Record<string, unknown>): FaultSpec {
-  const { routeRegex, ...rest } = body;
+  const { routeRegex, soqlRegex, soqlRegexFlags, ...rest } = body;
   const spec = { ...rest } as FaultSpec;
   if (typeof routeRegex === 'string') spec.route = new RegExp(routeRegex);
+  if (typeof soqlRegex === 'string')
+    spec.soql = new RegExp(soqlRegex, typeof soqlRegexFlags === 'string' ? soqlRegexFlags : undefined);
   return spec;
 }
+
+const optionalString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** HTTP face of the admin API: `/__admin/...` (parts after `__admin`). */
 export async function handleAdmin(ctx: Ctx, admin: EmulatorAdmin, store: OrgStore, parts: string[]): Promise<void> {
@@ -200,7 +230,14 @@ export async function handleAdmin(ctx: Ctx, admin: EmulatorAdmin, store: OrgStor
       return sendJson(
         res,
         200,
-        admin.faults().map((f) => ({ ...f, spec: { ...f.spec, route: String(f.spec.route ?? '') } })),
+        admin.faults().map((f) => ({
+          ...f,
+          spec: {
+            ...f.spec,
+            route: String(f.spec.route ?? ''),
+            soql: f.spec.soql === undefined ? undefined : String(f.spec.soql),
+          },
+        })),
       );
   }
   if (area === 'log' && m === 'GET') return sendJson(res, 200, admin.requestLog());
@@ -217,6 +254,23 @@ export async function handleAdmin(ctx: Ctx, admin: EmulatorAdmin, store: OrgStor
     admin.expireAllSessions();
     return sendEmpty(res, 204);
   }
+  if (area === 'sessions' && a === 'revoke' && m === 'POST') {
+    admin.revokeSessions({
+      current: body.current === undefined ? undefined : body.current !== false,
+      next: body.next === undefined ? undefined : Number(body.next),
+      afterCalls: body.afterCalls === undefined ? undefined : Number(body.afterCalls),
+    });
+    return sendEmpty(res, 204);
+  }
+  if (area === 'access' && a === 'deny' && m === 'POST' && typeof body.object === 'string') {
+    admin.denyObjectAccess(body.object, optionalString(body.username));
+    return sendEmpty(res, 204);
+  }
+  if (area === 'access' && a === 'restore' && m === 'POST') {
+    admin.restoreObjectAccess(optionalString(body.object), optionalString(body.username));
+    return sendEmpty(res, 204);
+  }
+  if (area === 'access' && a === undefined && m === 'GET') return sendJson(res, 200, admin.objectAccess());
   if (area === 'sessions' && a === 'timeout' && m === 'POST') {
     admin.setSessionTimeout(Number(body.ms));
     return sendEmpty(res, 204);

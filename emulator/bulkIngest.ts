@@ -16,7 +16,7 @@ import {
 } from './bulkJobs.ts';
 import { FieldValueError, coerceText } from './coerce.ts';
 import { type Ctx, HttpError, readBody, readJson, restDateTime, sendEmpty, sendText } from './http.ts';
-import type { FieldDef, FieldValue, ObjectDef, SfRecord } from './types.ts';
+import type { FieldDef, FieldValue, ObjectDef, OrgStore, SfRecord } from './types.ts';
 
 type Operation = 'insert' | 'update' | 'upsert' | 'delete' | 'hardDelete';
 const OPERATIONS = new Set<string>(['insert', 'update', 'upsert', 'delete', 'hardDelete']);
@@ -305,9 +305,9 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
     return job;
   };
 
-  const create = async (ctx: Ctx, version: string, userId: string) => {
+  const create = async (ctx: Ctx, version: string, userId: string, org: OrgStore) => {
     const body = await readJson(ctx.req);
-    const def = store.object(String(body.object ?? ''));
+    const def = org.object(String(body.object ?? ''));
     if (!def) throw new HttpError(400, 'INVALIDENTITY', `sObject type '${String(body.object)}' is not supported.`);
     const operation = String(body.operation ?? '');
     if (!OPERATIONS.has(operation)) throw new HttpError(400, 'INVALIDJOB', `Invalid operation: ${operation}`);
@@ -411,10 +411,10 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
 
   return {
     /** `/services/data/v{version}/jobs/ingest/...` (rest = segments after `ingest`). */
-    async handle(ctx: Ctx, version: string, rest: string[], userId: string): Promise<void> {
+    async handle(ctx: Ctx, version: string, rest: string[], userId: string, org: OrgStore = store): Promise<void> {
       const [id, sub] = rest;
       const m = ctx.method;
-      if (id === undefined && m === 'POST') return create(ctx, version, userId);
+      if (id === undefined && m === 'POST') return create(ctx, version, userId, org);
       if (id === undefined && m === 'GET') {
         const records = [...jobs.values()].map((j) => jobJson(info(j, true)));
         return sendText(ctx.res, 200, `{"done":true,"records":[${records.join(',')}],"nextRecordsUrl":null}`);

@@ -20,7 +20,7 @@ import {
 import { type Ctx, HttpError, readJson, restDateTime, sendEmpty, sendJsonText } from './http.ts';
 import { collectSlots, soqlFailure } from './queryResults.ts';
 import { planSoql } from './soql.ts';
-import type { ObjectSnapshot, QueryPlan } from './types.ts';
+import type { ObjectSnapshot, OrgStore, QueryPlan } from './types.ts';
 
 /** Rows per write, in characters: 32 KiB streamed fastest (docs/benchmarks.md#emulator-bulk-csv-write-chunk). */
 const CHUNK_CHARS = 32 * 1024;
@@ -109,7 +109,7 @@ export function createBulkQuery(deps: BulkDeps) {
     touch(job, 'JobComplete');
   };
 
-  const create = async (ctx: Ctx, version: string, userId: string) => {
+  const create = async (ctx: Ctx, version: string, userId: string, org: OrgStore) => {
     const body = await readJson(ctx.req);
     const operation = body.operation;
     if (operation !== 'query' && operation !== 'queryAll')
@@ -119,7 +119,7 @@ export function createBulkQuery(deps: BulkDeps) {
     const format = jobFormat(body);
     let plan: QueryPlan;
     try {
-      plan = planSoql(deps.store, body.query);
+      plan = planSoql(org, body.query);
     } catch (err) {
       soqlFailure(err);
     }
@@ -323,10 +323,10 @@ export function createBulkQuery(deps: BulkDeps) {
 
   return {
     /** `/services/data/v{version}/jobs/query/...` (rest = segments after `query`). */
-    async handle(ctx: Ctx, version: string, rest: string[], userId: string): Promise<void> {
+    async handle(ctx: Ctx, version: string, rest: string[], userId: string, org: OrgStore = deps.store): Promise<void> {
       const [id, sub] = rest;
       const m = ctx.method;
-      if (id === undefined && m === 'POST') return create(ctx, version, userId);
+      if (id === undefined && m === 'POST') return create(ctx, version, userId, org);
       if (id === undefined && m === 'GET') return list(ctx);
       if (id !== undefined && sub === undefined) {
         if (m === 'GET') return sendJsonText(ctx.res, 200, jobJson(info(mustJob(id))));

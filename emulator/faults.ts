@@ -1,5 +1,6 @@
 // Declarative fault injection (retry/timeout tests): the next N requests matching a route fail in a chosen way.
-// Routes are matched against `METHOD /path?query`; a string matches as a substring, a RegExp is tested.
+// Routes are matched against `METHOD /path?query`; a string matches as a substring, a RegExp is tested. `soql`
+// narrows a fault to REST queries whose decoded `q` matches (e.g. only `SELECT COUNT()` times out).
 import type { ServerResponse } from 'node:http';
 import { sendError, sendText } from './http.ts';
 
@@ -18,10 +19,18 @@ export type FaultKind =
   | { kind: 'requestLimit' }
   | { kind: 'queryTimeout' }
   | { kind: 'bulkJobFailed'; message?: string }
-  | { kind: 'truncate'; afterBytes?: number };
+  | { kind: 'truncate'; afterBytes?: number }
+  /**
+   * Sends the status line, headers and the first `afterBytes` of the body (default: half of the first chunk), then
+   * goes silent without closing the connection: a client without a read timeout waits forever.
+   */
+  | { kind: 'stall'; afterBytes?: number };
 
-/** `times` defaults to 1; `route` defaults to every request except the admin API. */
-export type FaultSpec = FaultKind & { route?: RegExp | string; times?: number };
+/**
+ * `times` defaults to 1; `route` defaults to every request except the admin API. `soql`, when set, is matched
+ * against the decoded SOQL of a REST query/queryAll (its `q` parameter); requests without one never match.
+ */
+export type FaultSpec = FaultKind & { route?: RegExp | string; soql?: RegExp | string; times?: number };
 
 interface ActiveFault {
   spec: FaultSpec;
@@ -45,10 +54,26 @@ function matches(route: RegExp | string | undefined, line: string): boolean {
   return route.test(line);
 }
 
+/** The decoded `q` parameter of a request line's path, or undefined. */
+function soqlOf(line: string): string | undefined {
+  const at = line.indexOf(' ');
+  try {
+    return new URL(line.slice(at + 1), 'http://emulator.invalid').searchParams.get('q') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createFaults(): Faults {
   let active: ActiveFault[] = [];
   const take = (line: string, wanted: (f: FaultSpec) => boolean): FaultSpec | undefined => {
-    const hit = active.find((f) => wanted(f.spec) && matches(f.spec.route, line));
+    let soql: string | undefined | null = null;
+    const soqlMatches = (pattern: RegExp | string | undefined) => {
+      if (pattern === undefined) return true;
+      if (soql === null) soql = soqlOf(line);
+      return soql !== undefined && matches(pattern, soql);
+    };
+    const hit = active.find((f) => wanted(f.spec) && matches(f.spec.route, line) && soqlMatches(f.spec.soql));
     if (!hit) return undefined;
     hit.left--;
     if (hit.left <= 0) active = active.filter((f) => f !== hit);
@@ -106,6 +131,43 @@ function truncateBody(res: ServerResponse, afterBytes: number | undefined): void
 }
 
 /**
+ * Lets the first `afterBytes` of the body through (default: half of the first chunk), then swallows the rest and never
+ * ends the response. Writes after the cut report backpressure, so a streaming writer waits for 'drain' (which never
+ * comes) until the client gives up and closes the connection.
+ */
+function stallBody(res: ServerResponse, afterBytes: number | undefined): void {
+  const write = res.write.bind(res) as (chunk: unknown) => boolean;
+  let sent = 0;
+  let stalled = false;
+  const pass = (chunk: unknown): boolean => {
+    if (stalled) return false;
+    const buf = toBuffer(chunk);
+    const limit = afterBytes ?? Math.max(1, Math.floor(buf.length / 2));
+    if (sent + buf.length <= limit) {
+      sent += buf.length;
+      return write(buf);
+    }
+    stalled = true;
+    const part = buf.subarray(0, limit - sent);
+    if (part.length > 0) write(part);
+    return false;
+  };
+  res.write = ((chunk: unknown) => pass(chunk)) as typeof res.write;
+  res.end = ((chunk?: unknown) => {
+    if (chunk !== undefined && typeof chunk !== 'function') pass(chunk);
+    // Never ends: the client sees headers and part of the body, then silence.
+    return res;
+  }) as typeof res.end;
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk);
+  return Buffer.alloc(0);
+}
+
+/**
  * Plays a fault on the response. 'handled' = a response was sent (or the socket dropped); 'continue' = serve the
  * request normally (after a delay, or with a body that will be cut).
  */
@@ -116,6 +178,9 @@ export async function playFault(f: FaultSpec, res: ServerResponse): Promise<'han
       return 'continue';
     case 'truncate':
       truncateBody(res, f.afterBytes);
+      return 'continue';
+    case 'stall':
+      stallBody(res, f.afterBytes);
       return 'continue';
     case 'reset':
       res.socket?.destroy();

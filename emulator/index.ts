@@ -1,6 +1,7 @@
 // Public entry of the local Salesforce emulator: an org (store) behind the real wire protocols over node:http.
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createObjectAccess } from './access.ts';
 import { type EmulatorAdmin, type RequestLogEntry, createAdmin } from './admin.ts';
 import { createBulkIngest } from './bulkIngest.ts';
 import type { BulkSettings } from './bulkJobs.ts';
@@ -10,13 +11,16 @@ import { makeId } from './ids.ts';
 import { createConnectedAppKeys } from './keys.ts';
 import { createLimits } from './limits.ts';
 import { type OrgUser, createOAuthServer } from './oauth.ts';
+import type { ProfileName } from './profile.ts';
 import { createRest } from './rest.ts';
 import { closeServer, createRequestHandler, listen } from './server.ts';
 import { createOrgStore } from './store.ts';
 import type { OrgStore } from './types.ts';
 
 export type { EmulatorAdmin, RequestLogEntry } from './admin.ts';
+export { ENTERPRISE } from './enterprise.ts';
 export type { FaultSpec } from './faults.ts';
+export { PROFILES, type ProfileName, isProfileName } from './profile.ts';
 
 export interface EmulatorOptions {
   /** 0 (default) = a free port. */
@@ -24,6 +28,12 @@ export interface EmulatorOptions {
   /** Default 127.0.0.1. */
   host?: string;
   seed?: number;
+  /**
+   * Which org: `demo` (default, the small org of seed.ts) or `enterprise`: the demo org plus a 624-field Account with
+   * namespaced, geolocation and json fields, archived Tasks/Events, AccountShare (not replicateable), TaskStatus (no
+   * Bulk) and a namespaced custom object with a long History name (enterprise.ts ENTERPRISE names them).
+   */
+  profile?: ProfileName;
   /** Start of the org's record clock (SystemModstamp, deletedDate); default now. HTTP Date headers stay real time. */
   clockStart?: Date;
   /** Org size (Accounts; related objects scale with it). */
@@ -103,7 +113,13 @@ function orgUsers(store: OrgStore, wanted: string[] | undefined): OrgUser[] {
 
 export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const host = opts.host ?? '127.0.0.1';
-  const store = createOrgStore({ seed: opts.seed, accounts: opts.accounts, clockStart: opts.clockStart });
+  const store = createOrgStore({
+    seed: opts.seed,
+    accounts: opts.accounts,
+    clockStart: opts.clockStart,
+    profile: opts.profile,
+  });
+  const access = createObjectAccess();
   const keys = await createConnectedAppKeys();
   const clock = () => Date.now();
   const users = orgUsers(store, opts.users);
@@ -146,9 +162,10 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
     clock,
     deletedLogPurgedAt,
   });
-  const admin = createAdmin({ store, faults, limits, oauth, settings, requestLog, deletedLogPurgedAt, clock });
+  const admin = createAdmin({ store, faults, limits, oauth, access, settings, requestLog, deletedLogPurgedAt, clock });
   const handler = createRequestHandler({
     store,
+    access,
     oauth,
     limits,
     faults,

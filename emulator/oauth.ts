@@ -14,6 +14,8 @@ export interface Session {
   token: string;
   user: OrgUser;
   expiresAt: number;
+  /** Set on tokens minted while a revocation is pending: how many more calls the token may authenticate. */
+  callsLeft?: number;
 }
 
 export interface OAuthConfig {
@@ -56,6 +58,12 @@ export interface OAuthServer {
   authenticate(req: IncomingMessage): Session | undefined;
   issueRefreshToken(username?: string): string;
   expireAllSessions(): void;
+  /**
+   * Revokes each of the next `count` access tokens minted once it has authenticated `afterCalls` calls (0: its very
+   * first call gets 401 INVALID_SESSION_ID), as an admin revoking sessions again and again would
+   * (docs/salesforce.md#oauth-session-expiry). Adds to any revocations still pending.
+   */
+  revokeNextSessions(count: number, afterCalls?: number): void;
   setSessionTimeout(ms: number): void;
   /** Sets the URLs known only once the server listens. */
   configure(urls: { instanceUrl: string; loginUrl: string; audiences: string[] }): void;
@@ -70,12 +78,17 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
   const sessions = new Map<string, Session>();
   const issued: string[] = [];
   const refreshTokens = new Map<string, OrgUser>();
+  /** afterCalls of each revocation still to be attached to a minted token, oldest first. */
+  const pendingRevocations: number[] = [];
   const orgId15 = cfg.orgId.slice(0, 15);
   const findUser = (username: string) => cfg.users.find((u) => u.username.toLowerCase() === username.toLowerCase());
 
   const mint = (user: OrgUser, extra: Record<string, string> = {}, withSignature = false): Record<string, string> => {
     const token = `${orgId15}!${randomBytes(72).toString('base64url')}`;
-    sessions.set(token, { token, user, expiresAt: cfg.clock() + cfg.sessionTimeoutMs });
+    const session: Session = { token, user, expiresAt: cfg.clock() + cfg.sessionTimeoutMs };
+    const revokeAfter = pendingRevocations.shift();
+    if (revokeAfter !== undefined) session.callsLeft = revokeAfter;
+    sessions.set(token, session);
     issued.push(token);
     if (issued.length > 1_000) issued.shift();
     const id = `${cfg.loginUrl}/id/${cfg.orgId}/${user.id}`;
@@ -180,10 +193,11 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
       const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       const s = m?.[1] ? sessions.get(m[1]) : undefined;
       if (!s) return undefined;
-      if (s.expiresAt <= cfg.clock()) {
+      if (s.expiresAt <= cfg.clock() || s.callsLeft === 0) {
         sessions.delete(s.token);
         return undefined;
       }
+      if (s.callsLeft !== undefined) s.callsLeft--;
       return s;
     },
     issueRefreshToken(username) {
@@ -195,6 +209,9 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
     },
     expireAllSessions() {
       sessions.clear();
+    },
+    revokeNextSessions(count, afterCalls = 0) {
+      for (let i = 0; i < count; i++) pendingRevocations.push(Math.max(0, Math.floor(afterCalls)));
     },
     setSessionTimeout(ms) {
       cfg.sessionTimeoutMs = ms;

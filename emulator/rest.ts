@@ -62,23 +62,8 @@ function iso(ms: number): string {
 }
 
 export function createRest(deps: RestDeps) {
-  const { store } = deps;
   const cursors = new Map<string, Cursor>();
   let cursorSeq = 0;
-
-  const mustObject = (name: string): ObjectDef => {
-    const def = store.object(name);
-    if (!def) throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
-    return def;
-  };
-
-  const plan = (soql: string): QueryPlan => {
-    try {
-      return planSoql(store, soql);
-    } catch (err) {
-      soqlFailure(err);
-    }
-  };
 
   const newCursorId = () => {
     cursorSeq++;
@@ -117,35 +102,6 @@ export function createRest(deps: RestDeps) {
     sendJsonBytes(ctx.res, 200, bytes);
   };
 
-  const startQuery = (ctx: Ctx, version: string, includeDeleted: boolean) => {
-    const q = ctx.url.searchParams.get('q');
-    if (!q) throw new HttpError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
-    const p = plan(q);
-    const snapshot = store.snapshot(p.object.name);
-    // docs/salesforce.md#select-count: SELECT COUNT() answers with totalSize only (from the cursor index when the WHERE
-    // allows, as an org would).
-    if (p.isCount)
-      return sendJsonText(
-        ctx.res,
-        200,
-        `{"totalSize":${p.count(snapshot, { includeDeleted })},"done":true,"records":[]}`,
-      );
-    const { slots, count } = collectSlots(p, snapshot, includeDeleted);
-    evictCursors();
-    const c: Cursor = {
-      id: newCursorId(),
-      plan: p,
-      snapshot,
-      slots,
-      count,
-      batchSize: batchSizeOf(ctx.req.headers['sforce-query-options'], 2000),
-      lastUsed: 0,
-      pageBytes: 1 << 16,
-    };
-    cursors.set(c.id, c);
-    sendPage(ctx, version, c, 0);
-  };
-
   const continueQuery = (ctx: Ctx, version: string, locator: string) => {
     evictCursors();
     const m = /^(01g\w+)-(\d+)$/.exec(locator);
@@ -179,133 +135,201 @@ export function createRest(deps: RestDeps) {
     return { from, until: Math.min(to, now), latest: Math.min(to, floorToMinute(now)) };
   };
 
-  const getDeleted = (ctx: Ctx, def: ObjectDef) => {
-    const { from, until, latest } = replicationWindow(ctx, 15);
-    // A purge (admin) drops older entries, as the ~2-hourly delete-log cleanup does (docs/salesforce.md#getdeleted).
-    const purgedAt = deps.deletedLogPurgedAt.get(def.name.toLowerCase()) ?? Number.NEGATIVE_INFINITY;
-    const kept = Number.isFinite(purgedAt) ? new Date(purgedAt).toISOString() : undefined;
-    // Only the window is read (and the oldest entry kept): ISO 8601 UTC text sorts as time does.
-    const start = new Date(from).toISOString();
-    const window = { from: kept !== undefined && kept > start ? kept : start, to: new Date(until).toISOString() };
-    const deletedRecords = (def.undeletable ? store.deletedLog(def.name, window) : []).map((d) => ({
-      id: d.id,
-      deletedDate: restDateTime(d.deletedDate),
-    }));
-    if (deletedRecords.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
-    // earliestDateAvailable: the oldest entry still in the log, never before the last purge or the 15-day window.
-    const first = def.undeletable ? store.deletedLog(def.name, { from: kept, limit: 1 })[0] : undefined;
-    const oldest = first ? Date.parse(first.deletedDate) : Number.POSITIVE_INFINITY;
-    const floor = Math.max(purgedAt, deps.clock() - 15 * 86_400_000);
-    const earliest = Number.isFinite(oldest) ? Math.min(oldest, Math.max(floor, oldest)) : floor;
-    sendJson(ctx.res, 200, {
-      deletedRecords,
-      earliestDateAvailable: iso(floorToMinute(Math.max(earliest, floor))),
-      latestDateCovered: iso(latest),
-    });
-  };
+  /**
+   * The request handlers over one view of the org: the whole org, or the objects one user may read (access.ts).
+   * Cursors are shared by every view.
+   */
+  const handlersFor = (store: OrgStore) => {
+    const mustObject = (name: string): ObjectDef => {
+      const def = store.object(name);
+      if (!def) throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
+      return def;
+    };
 
-  const getUpdated = (ctx: Ctx, def: ObjectDef) => {
-    const { from, until, latest } = replicationWindow(ctx, 30);
-    const cursorField = def.fields.some((f) => f.name === 'SystemModstamp') ? 'SystemModstamp' : 'LastModifiedDate';
-    const snap = store.snapshot(def.name);
-    const ids: string[] = [];
-    for (let i = 0; i < snap.size; i++) {
-      const rec = snap.at(i);
-      const stamp = rec?.[cursorField];
-      if (!rec || rec.IsDeleted === true || typeof stamp !== 'string') continue;
-      const t = Date.parse(stamp);
-      if (t >= from && t < until) ids.push(rec.Id);
-    }
-    if (ids.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
-    sendJson(ctx.res, 200, { ids, latestDateCovered: iso(latest) });
-  };
+    const plan = (soql: string): QueryPlan => {
+      try {
+        return planSoql(store, soql);
+      } catch (err) {
+        soqlFailure(err);
+      }
+    };
 
-  /** JSON body -> stored values: numbers become decimal text (types.ts), unknown fields are refused. */
-  const valuesFromJson = (
-    def: ObjectDef,
-    body: Record<string, unknown>,
-    forCreate: boolean,
-  ): Record<string, FieldValue> => {
-    const out: Record<string, FieldValue> = {};
-    for (const [key, value] of Object.entries(body)) {
-      if (key === 'attributes') continue;
-      const f = def.fields.find((x) => x.name.toLowerCase() === key.toLowerCase());
-      if (!f) throw new HttpError(400, 'INVALID_FIELD', `No such column '${key}' on sobject of type ${def.name}`);
-      if ((forCreate ? f.createable : f.updateable) === false) {
-        throw new HttpError(
-          400,
-          'INVALID_FIELD_FOR_INSERT_UPDATE',
-          `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+    const startQuery = (ctx: Ctx, version: string, includeDeleted: boolean) => {
+      const q = ctx.url.searchParams.get('q');
+      if (!q) throw new HttpError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
+      const p = plan(q);
+      const snapshot = store.snapshot(p.object.name);
+      // docs/salesforce.md#select-count: SELECT COUNT() answers with totalSize only (from the cursor index when the
+      // WHERE allows, as an org would).
+      if (p.isCount)
+        return sendJsonText(
+          ctx.res,
+          200,
+          `{"totalSize":${p.count(snapshot, { includeDeleted })},"done":true,"records":[]}`,
         );
-      }
-      out[f.name] = coerceJson(f, value);
-    }
-    return out;
-  };
+      const { slots, count } = collectSlots(p, snapshot, includeDeleted);
+      evictCursors();
+      const c: Cursor = {
+        id: newCursorId(),
+        plan: p,
+        snapshot,
+        slots,
+        count,
+        batchSize: batchSizeOf(ctx.req.headers['sforce-query-options'], 2000),
+        lastUsed: 0,
+        pageBytes: 1 << 16,
+      };
+      cursors.set(c.id, c);
+      sendPage(ctx, version, c, 0);
+    };
 
-  const recordOf = (def: ObjectDef, id: string) => {
-    const rec = store.get(id);
-    if (!rec || store.object(def.name) !== def || !rec.Id.startsWith(def.keyPrefix))
-      throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
-    return rec;
-  };
-
-  const getRecord = (ctx: Ctx, version: string, def: ObjectDef, id: string) => {
-    const rec = recordOf(def, id);
-    const wanted = ctx.url.searchParams.get('fields');
-    const fields = wanted
-      ? wanted.split(',').map((s) => s.trim())
-      : def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name);
-    const p = plan(`SELECT ${fields.join(', ')} FROM ${def.name}`);
-    sendJsonText(ctx.res, 200, serializeJson(p.toJson(rec, { apiVersion: version })));
-  };
-
-  const sobjectRoutes = async (ctx: Ctx, version: string, rest: string[]) => {
-    const [name, sub] = rest;
-    if (name === undefined) {
-      if (ctx.method !== 'GET')
-        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${ctx.method}' not allowed. Allowed are GET`);
-      return sendJson(ctx.res, 200, describeGlobal(store, version));
-    }
-    const def = mustObject(name);
-    if (sub === undefined) {
-      if (ctx.method === 'POST') {
-        const rec = store.insert(def.name, valuesFromJson(def, await readJson(ctx.req), true));
-        return sendJson(ctx.res, 201, { id: rec.Id, success: true, errors: [] });
-      }
-      return sendJson(ctx.res, 200, {
-        objectDescribe: describeGlobal(store, version).sobjects.find((o) => o.name === def.name),
-        recentItems: [],
+    const getDeleted = (ctx: Ctx, def: ObjectDef) => {
+      const { from, until, latest } = replicationWindow(ctx, 15);
+      // A purge (admin) drops older entries, as the ~2-hourly delete-log cleanup does (docs/salesforce.md#getdeleted).
+      const purgedAt = deps.deletedLogPurgedAt.get(def.name.toLowerCase()) ?? Number.NEGATIVE_INFINITY;
+      const kept = Number.isFinite(purgedAt) ? new Date(purgedAt).toISOString() : undefined;
+      // Only the window is read (and the oldest entry kept): ISO 8601 UTC text sorts as time does.
+      const start = new Date(from).toISOString();
+      const window = { from: kept !== undefined && kept > start ? kept : start, to: new Date(until).toISOString() };
+      const deletedRecords = (def.undeletable ? store.deletedLog(def.name, window) : []).map((d) => ({
+        id: d.id,
+        deletedDate: restDateTime(d.deletedDate),
+      }));
+      if (deletedRecords.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
+      // earliestDateAvailable: the oldest entry still in the log, never before the last purge or the 15-day window.
+      const first = def.undeletable ? store.deletedLog(def.name, { from: kept, limit: 1 })[0] : undefined;
+      const oldest = first ? Date.parse(first.deletedDate) : Number.POSITIVE_INFINITY;
+      const floor = Math.max(purgedAt, deps.clock() - 15 * 86_400_000);
+      const earliest = Number.isFinite(oldest) ? Math.min(oldest, Math.max(floor, oldest)) : floor;
+      sendJson(ctx.res, 200, {
+        deletedRecords,
+        earliestDateAvailable: iso(floorToMinute(Math.max(earliest, floor))),
+        latestDateCovered: iso(latest),
       });
+    };
+
+    const getUpdated = (ctx: Ctx, def: ObjectDef) => {
+      const { from, until, latest } = replicationWindow(ctx, 30);
+      const cursorField = def.fields.some((f) => f.name === 'SystemModstamp') ? 'SystemModstamp' : 'LastModifiedDate';
+      const snap = store.snapshot(def.name);
+      const ids: string[] = [];
+      for (let i = 0; i < snap.size; i++) {
+        const rec = snap.at(i);
+        const stamp = rec?.[cursorField];
+        if (!rec || rec.IsDeleted === true || typeof stamp !== 'string') continue;
+        const t = Date.parse(stamp);
+        if (t >= from && t < until) ids.push(rec.Id);
+      }
+      if (ids.length > 600_000) throw new HttpError(400, 'EXCEEDED_ID_LIMIT', 'Too many ids');
+      sendJson(ctx.res, 200, { ids, latestDateCovered: iso(latest) });
+    };
+
+    /** JSON body -> stored values: numbers become decimal text (types.ts), unknown fields are refused. */
+    const valuesFromJson = (
+      def: ObjectDef,
+      body: Record<string, unknown>,
+      forCreate: boolean,
+    ): Record<string, FieldValue> => {
+      const out: Record<string, FieldValue> = {};
+      for (const [key, value] of Object.entries(body)) {
+        if (key === 'attributes') continue;
+        const f = def.fields.find((x) => x.name.toLowerCase() === key.toLowerCase());
+        if (!f) throw new HttpError(400, 'INVALID_FIELD', `No such column '${key}' on sobject of type ${def.name}`);
+        if ((forCreate ? f.createable : f.updateable) === false) {
+          throw new HttpError(
+            400,
+            'INVALID_FIELD_FOR_INSERT_UPDATE',
+            `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+          );
+        }
+        out[f.name] = coerceJson(f, value);
+      }
+      return out;
+    };
+
+    const recordOf = (def: ObjectDef, id: string) => {
+      const rec = store.get(id);
+      if (!rec || store.object(def.name) !== def || !rec.Id.startsWith(def.keyPrefix))
+        throw new HttpError(404, 'NOT_FOUND', NOT_FOUND);
+      return rec;
+    };
+
+    const getRecord = (ctx: Ctx, version: string, def: ObjectDef, id: string) => {
+      const rec = recordOf(def, id);
+      const wanted = ctx.url.searchParams.get('fields');
+      const fields = wanted
+        ? wanted.split(',').map((s) => s.trim())
+        : def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name);
+      const p = plan(`SELECT ${fields.join(', ')} FROM ${def.name}`);
+      sendJsonText(ctx.res, 200, serializeJson(p.toJson(rec, { apiVersion: version })));
+    };
+
+    const sobjectRoutes = async (ctx: Ctx, version: string, rest: string[]) => {
+      const [name, sub] = rest;
+      if (name === undefined) {
+        if (ctx.method !== 'GET')
+          throw new HttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${ctx.method}' not allowed. Allowed are GET`);
+        return sendJson(ctx.res, 200, describeGlobal(store, version));
+      }
+      const def = mustObject(name);
+      if (sub === undefined) {
+        if (ctx.method === 'POST') {
+          const rec = store.insert(def.name, valuesFromJson(def, await readJson(ctx.req), true));
+          return sendJson(ctx.res, 201, { id: rec.Id, success: true, errors: [] });
+        }
+        return sendJson(ctx.res, 200, {
+          objectDescribe: describeGlobal(store, version).sobjects.find((o) => o.name === def.name),
+          recentItems: [],
+        });
+      }
+      if (sub === 'describe') {
+        const since = Date.parse(String(ctx.req.headers['if-modified-since'] ?? ''));
+        const modified = Math.floor(Date.parse(def.lastModified) / 1000) * 1000;
+        if (!Number.isNaN(since) && modified <= since) return sendEmpty(ctx.res, 304);
+        return sendJson(ctx.res, 200, describeSObject(def, version), {
+          'Last-Modified': new Date(modified).toUTCString(),
+        });
+      }
+      if ((sub === 'deleted' || sub === 'updated') && !def.replicateable) {
+        // getDeleted/getUpdated need `replicateable: true` ("Certain objects cannot be replicated via the API",
+        // https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_getupdated.htm). Status
+        // and message are what orgs answer (seen for /sobjects/X/deleted: 400 "sObject type X is not replicable");
+        // the errorCode is inferred: INVALID_TYPE, the code of the SOAP calls' InvalidSObjectFault
+        // (docs/salesforce.md#getdeleted).
+        throw new HttpError(400, 'INVALID_TYPE', `sObject type ${def.name} is not replicable`);
+      }
+      if (sub === 'deleted') return getDeleted(ctx, def);
+      if (sub === 'updated') return getUpdated(ctx, def);
+      if (ctx.method === 'GET') return getRecord(ctx, version, def, sub);
+      if (ctx.method === 'PATCH') {
+        recordOf(def, sub);
+        store.update(sub, valuesFromJson(def, await readJson(ctx.req), false));
+        return sendEmpty(ctx.res, 204);
+      }
+      if (ctx.method === 'DELETE') {
+        const rec = recordOf(def, sub);
+        if (rec.IsDeleted === true) throw new HttpError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
+        if (def.undeletable) store.softDelete(sub);
+        else store.hardDelete(sub);
+        return sendEmpty(ctx.res, 204);
+      }
+      throw new HttpError(
+        405,
+        'METHOD_NOT_ALLOWED',
+        `HTTP Method '${ctx.method}' not allowed. Allowed are GET,PATCH,DELETE`,
+      );
+    };
+
+    return { startQuery, continueQuery, sobjectRoutes };
+  };
+  const views = new WeakMap<OrgStore, ReturnType<typeof handlersFor>>();
+  const viewOf = (store: OrgStore) => {
+    let h = views.get(store);
+    if (!h) {
+      h = handlersFor(store);
+      views.set(store, h);
     }
-    if (sub === 'describe') {
-      const since = Date.parse(String(ctx.req.headers['if-modified-since'] ?? ''));
-      const modified = Math.floor(Date.parse(def.lastModified) / 1000) * 1000;
-      if (!Number.isNaN(since) && modified <= since) return sendEmpty(ctx.res, 304);
-      return sendJson(ctx.res, 200, describeSObject(def, version), {
-        'Last-Modified': new Date(modified).toUTCString(),
-      });
-    }
-    if (sub === 'deleted') return getDeleted(ctx, def);
-    if (sub === 'updated') return getUpdated(ctx, def);
-    if (ctx.method === 'GET') return getRecord(ctx, version, def, sub);
-    if (ctx.method === 'PATCH') {
-      recordOf(def, sub);
-      store.update(sub, valuesFromJson(def, await readJson(ctx.req), false));
-      return sendEmpty(ctx.res, 204);
-    }
-    if (ctx.method === 'DELETE') {
-      const rec = recordOf(def, sub);
-      if (rec.IsDeleted === true) throw new HttpError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
-      if (def.undeletable) store.softDelete(sub);
-      else store.hardDelete(sub);
-      return sendEmpty(ctx.res, 204);
-    }
-    throw new HttpError(
-      405,
-      'METHOD_NOT_ALLOWED',
-      `HTTP Method '${ctx.method}' not allowed. Allowed are GET,PATCH,DELETE`,
-    );
+    return h;
   };
 
   const resourcesIndex = (version: string) => {
@@ -319,8 +343,12 @@ export function createRest(deps: RestDeps) {
   };
 
   return {
-    /** Handles `/services/data/v{version}/{rest...}` for an authenticated request (Bulk routes excluded). */
-    async handle(ctx: Ctx, version: string, rest: string[]): Promise<void> {
+    /**
+     * Handles `/services/data/v{version}/{rest...}` for an authenticated request (Bulk routes excluded), over the org
+     * as `store` shows it to the caller (default: all of it).
+     */
+    async handle(ctx: Ctx, version: string, rest: string[], store: OrgStore = deps.store): Promise<void> {
+      const { startQuery, continueQuery, sobjectRoutes } = viewOf(store);
       const [head, ...tail] = rest;
       if (head === undefined) return sendJson(ctx.res, 200, resourcesIndex(version));
       if (head === 'sobjects') return sobjectRoutes(ctx, version, tail);

@@ -191,7 +191,8 @@ export function object(name: string, opts: ObjectOpts, fields: FieldDef[]): Obje
 /** When the seed schema was "deployed": older than any generated record. */
 const SCHEMA_EPOCH = '2020-01-01T00:00:00.000Z';
 
-export const OWNER = () => ref('OwnerId', ['User'], 'Owner', { label: 'Owner ID', nillable: false, defaultedOnCreate: true });
+export const OWNER = () =>
+  ref('OwnerId', ['User'], 'Owner', { label: 'Owner ID', nillable: false, defaultedOnCreate: true });
 
 export const PICKLISTS = {
   accountType: [

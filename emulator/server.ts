@@ -3,11 +3,12 @@
 // #rest-request-conventions, #bulk-api-20-query-jobs, #bulk-api-20-ingest).
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Logger } from 'pino';
+import type { ObjectAccess } from './access.ts';
 import { type EmulatorAdmin, type RequestLogEntry, handleAdmin } from './admin.ts';
 import type { BulkIngest } from './bulkIngest.ts';
 import type { BulkQuery } from './bulkQuery.ts';
 import { type Faults, playFault } from './faults.ts';
-import { type Ctx, HttpError, readBody, sendError, sendJson } from './http.ts';
+import { type Ctx, HttpError, readBody, sendError, sendJson, sendText } from './http.ts';
 import type { Limits } from './limits.ts';
 import { OAuthError, type OAuthServer } from './oauth.ts';
 import type { Rest } from './rest.ts';
@@ -15,6 +16,8 @@ import type { OrgStore } from './types.ts';
 
 export interface ServerDeps {
   store: OrgStore;
+  /** Objects hidden from some users (admin API): each request sees the org through its user's view. */
+  access: ObjectAccess;
   oauth: OAuthServer;
   limits: Limits;
   faults: Faults;
@@ -59,6 +62,13 @@ function headerBytes(req: IncomingMessage): number {
   return n;
 }
 
+/** The web server's own refusal of a request it will not parse: a small HTML page, and the connection closed. */
+function badMessage(res: ServerResponse, status: number, reason: string): void {
+  sendText(res, status, `<h1>Bad Message ${status}</h1><pre>reason: ${reason}</pre>`, 'text/html;charset=iso-8859-1', {
+    Connection: 'close',
+  });
+}
+
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export function createRequestHandler(deps: ServerDeps): RequestHandler {
@@ -101,9 +111,10 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
       });
     ctx.res.setHeader('Sforce-Limit-Info', deps.limits.headerValue());
     const [head, kind, ...tail] = rest;
-    if (head === 'jobs' && kind === 'query') return deps.bulkQuery.handle(ctx, version, tail, session.user.id);
-    if (head === 'jobs' && kind === 'ingest') return deps.bulkIngest.handle(ctx, version, tail, session.user.id);
-    return deps.rest.handle(ctx, version, rest);
+    const org = deps.access.viewFor(deps.store, session.user.username);
+    if (head === 'jobs' && kind === 'query') return deps.bulkQuery.handle(ctx, version, tail, session.user.id, org);
+    if (head === 'jobs' && kind === 'ingest') return deps.bulkIngest.handle(ctx, version, tail, session.user.id, org);
+    return deps.rest.handle(ctx, version, rest, org);
   };
 
   const route = async (ctx: Ctx) => {
@@ -134,9 +145,11 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
       }),
     );
     // docs/salesforce.md#rest-request-conventions: URI alone over 16,384 bytes -> 414; URI plus headers -> 431.
-    if (rawUrl.length > MAX_URI) return sendError(res, 414, 'URI_TOO_LONG', 'Request-URI Too Long');
-    if (rawUrl.length + headerBytes(req) > MAX_URI)
-      return sendError(res, 431, 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'Request Header Fields Too Large');
+    // Statuses: https://help.salesforce.com/s/articleView?id=000386264&type=1. The web server refuses these before
+    // the API sees them, so the body is its HTML page, not a JSON error array; clients log it from real orgs as
+    // `<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>`. Every profile, every path, before authentication.
+    if (rawUrl.length > MAX_URI) return badMessage(res, 414, 'URI Too Long');
+    if (rawUrl.length + headerBytes(req) > MAX_URI) return badMessage(res, 431, 'Request Header Fields Too Large');
     const url = new URL(rawUrl, 'http://emulator.invalid');
     const parts = url.pathname.split('/').filter((p, i, all) => i > 0 && !(p === '' && i === all.length - 1));
     const ctx: Ctx = { req, res, method, url, parts };

@@ -2,6 +2,7 @@
 // loadable fields and the cursor. Describes are conditional (If-Modified-Since -> 304,
 // docs/salesforce.md#rest-request-conventions) against an in-process cache.
 import { pgTypeOf } from '../schemas/fieldTypes.ts';
+import { columnNameOf, tableNameOf } from '../schemas/pgNames.ts';
 import { DataError, SalesforceApiError } from '../lib/errors.ts';
 import type { JsonResponse, SalesforceHttp } from './client/salesforceHttp.ts';
 import { assertSoqlName } from './soql.ts';
@@ -22,6 +23,8 @@ export interface DescribeField {
 interface DescribeResult {
   name: string;
   label: string;
+  /** docs/salesforce.md#describeglobal: false when getDeleted/getUpdated refuse the object. */
+  replicateable?: boolean;
   fields: DescribeField[];
 }
 
@@ -57,7 +60,7 @@ export function fieldSpecOf(f: DescribeField): FieldSpec | null {
   if (pgType === null) return null;
   return {
     name: f.name,
-    column: f.name.toLowerCase(),
+    column: columnNameOf(f.name),
     label: typeof f.label === 'string' ? f.label : f.name,
     sfType: f.type,
     pgType,
@@ -72,13 +75,24 @@ export function fieldSpecOf(f: DescribeField): FieldSpec | null {
 export function specOf(d: DescribeResult): ObjectSpec {
   const fields = d.fields.map(fieldSpecOf).filter((f): f is FieldSpec => f !== null);
   const names = new Set(fields.map((f) => f.name));
+  // Shortened names carry a hash of the whole name, so two fields sharing a column is all but impossible; should it
+  // happen, the object fails here rather than load one field's values into the other's column.
+  const byColumn = new Map<string, string>();
+  for (const f of fields) {
+    const other = byColumn.get(f.column);
+    if (other !== undefined)
+      throw new DataError(`${d.name}: the fields ${other} and ${f.name} would share the column ${f.column}`);
+    byColumn.set(f.column, f.name);
+  }
   return {
     name: d.name,
-    table: d.name.toLowerCase(),
+    table: tableNameOf(d.name),
     label: typeof d.label === 'string' ? d.label : d.name,
     fields,
     cursorField: CURSOR_PREFERENCE.find((c) => names.has(c)) ?? null,
     hasIsDeleted: names.has('IsDeleted'),
+    // Absent in a describe that predates the flag: read as replicateable, as every object was treated before.
+    replicateable: d.replicateable !== false,
   };
 }
 

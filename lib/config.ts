@@ -26,6 +26,11 @@ export interface ObjectOptions {
   fullRefresh: boolean;
   /** Refresh formula fields when the last refresh is older than this; null = only when a formula's text changes. */
   formulaRefreshHours: number | null;
+  /**
+   * Reconcile Ids when the last reconciliation (or, before any, the first load) is older than this; null = the default
+   * for the object (pipelines/completeness/reconcileObject.ts reconcileHoursOf).
+   */
+  reconcileHours: number | null;
 }
 
 export interface SalesforceConfig {
@@ -57,6 +62,13 @@ export interface Config {
    * 58.0+); 1 = the locator loop.
    */
   bulkParallel: number;
+  /**
+   * docs/salesforce.md#timeouts: every Salesforce call's response headers must arrive within this (connect included),
+   * else it is sent again.
+   */
+  httpTimeoutMs: number;
+  /** docs/salesforce.md#timeouts: a response body that sends nothing for this long is dropped and requested again. */
+  idleTimeoutMs: number;
   /** An object another sfsync process is loading: wait for it (true) or skip it with LockedError (false). */
   waitForLock: boolean;
   /** Stop starting objects when the org's daily API usage would pass this share of its allowance. */
@@ -219,6 +231,7 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
       overlapMinutes: o?.overlapMinutes ?? overlapDefault,
       fullRefresh: o?.fullRefresh ?? false,
       formulaRefreshHours: o?.formulaRefreshHours ?? null,
+      reconcileHours: o?.reconcileHours ?? null,
     };
   });
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
@@ -232,6 +245,8 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
     bulkThreshold: fileConfig.bulkThreshold ?? e.SFSYNC_BULK_THRESHOLD,
     windowRows: fileConfig.windowRows ?? e.SFSYNC_WINDOW_ROWS,
     bulkParallel: e.SFSYNC_BULK_PARALLEL,
+    httpTimeoutMs: Math.round(e.SFSYNC_HTTP_TIMEOUT_SECONDS * 1000),
+    idleTimeoutMs: Math.round(e.SFSYNC_IDLE_TIMEOUT_SECONDS * 1000),
     waitForLock: flags.waitForLock ?? false,
     maxOrgApiShare: e.SFSYNC_MAX_ORG_API_SHARE,
     maxRunApiShare: e.SFSYNC_MAX_RUN_API_SHARE,

@@ -12,6 +12,7 @@ export type CallAction = 'retry' | 'reauth';
 /** Done by the caller with an error that reached it, the call's own retries spent. */
 export type CallerAction =
   | 'halve-window'
+  | 'unknown-size'
   | 'rest-fallback'
   | 'reconcile'
   | 'sequential-pages'
@@ -26,11 +27,16 @@ export type Action = CallAction | CallerAction;
 export const ACTIONS: Readonly<Record<Action, string>> = {
   retry:
     'repeat the call after a backoff with jitter (a `Retry-After` header is honoured), ' +
-    'up to 5 tries within 5 minutes; ' +
+    'up to 5 tries with at most 5 minutes of waiting between them (each try bounded by the timeouts); ' +
     'a call that creates something (a Bulk job) only on 429 and 503. Once the tries are spent, the first row below ' +
     'that matches decides',
-  reauth: 'log in again once (shared by every object in flight) and repeat the call',
+  reauth:
+    'log in again (one login shared by every object in flight) and repeat the call with the new session; ' +
+    'a call does so at most 3 times and the run logs in again at most 3 times a minute, then the call fails',
   'halve-window': 'retry the cursor window as two halves, up to three times (an eighth of it), then fail the object',
+  'unknown-size':
+    'load without the count: the cursor windows are cut by time from the earliest cursor value, not by record ' +
+    'count, and the log says so',
   'rest-fallback': 'run the same query through the REST query resource instead of Bulk API 2.0',
   reconcile: 'flag the object for an Id reconciliation, which finds the deletes getDeleted could not give',
   'sequential-pages': 'read the Bulk result pages one after the other (`Sforce-Locator`) instead of several at once',
@@ -54,12 +60,14 @@ export const EXIT_CODES = {
 export type ExitCode = Exclude<keyof typeof EXIT_CODES, 0>;
 
 /** The few places where an error means something it does not mean elsewhere. */
-export type Stage = 'login' | 'resultPages' | 'directCopy';
+export type Stage = 'login' | 'resultPages' | 'directCopy' | 'count' | 'getDeleted';
 
 export const STAGES: Readonly<Record<Stage, string>> = {
   login: 'from the token endpoint',
   resultPages: 'listing the result pages of a Bulk job',
+  count: 'sizing a load with `SELECT COUNT()`',
   directCopy: "an initial load's COPY straight into the table",
+  getDeleted: 'from getDeleted',
 };
 
 /** sfsync's own errors (lib/errors.ts), by their `kind`. */
@@ -92,8 +100,8 @@ export const LOCAL_ERRORS: Readonly<Record<LocalKind, string>> = {
 /** The `kind` of an SfsyncError: a local kind, a Salesforce answer, a Bulk job's end, or 'other'. */
 export type ErrorKind = LocalKind | 'salesforce' | 'bulk-job' | 'other';
 
-/** An HTTP status, or '5xx' for 500-599. */
-export type Status = number | '5xx';
+/** An HTTP status, or '4xx' / '5xx' for 400-499 / 500-599. */
+export type Status = number | '4xx' | '5xx';
 
 /** What a row matches. Unset fields match anything; a row with `at` matches only at that stage. */
 export type Match = (
@@ -172,6 +180,14 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     why: 'a `resultPages` reply of a shape Salesforce does not document: nothing is guessed',
   },
   {
+    id: 'count-timeout',
+    see: 'select-count',
+    when: { kind: 'salesforce', at: 'count', errorCode: ['QUERY_TIMEOUT'] },
+    action: 'unknown-size',
+    exit: 1,
+    why: 'counting a very large object ran too long; the load itself can still run, in smaller pieces',
+  },
+  {
     id: 'direct-copy-duplicate',
     when: { kind: 'postgres', at: 'directCopy', sqlstate: ['23505'] },
     action: 'merge-instead',
@@ -183,7 +199,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     see: 'oauth-session-expiry',
     when: { kind: 'salesforce', status: [401], errorCode: ['INVALID_SESSION_ID'] },
     action: 'reauth',
-    why: 'the session expired; a second 401 in a row fails the object',
+    why: 'the session expired or was revoked; still refused after the re-logins allowed, the object fails',
   },
   {
     id: 'request-limit',
@@ -192,6 +208,17 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     action: 'stop-run',
     exit: 4,
     why: "the org's daily API allowance is spent: a retry would only burn what is left",
+  },
+  {
+    // After request-limit (403 REQUEST_LIMIT_EXCEEDED still stops the run), before the rows that fail an object on an
+    // errorCode: getDeleted refuses objects that are not replicateable (400 INVALID_TYPE), and may refuse for access or
+    // other reasons. None of that is a broken sync: the deletes are found by Id reconciliation instead.
+    id: 'deleted-call-refused',
+    see: 'getdeleted',
+    when: { kind: 'salesforce', at: 'getDeleted', status: ['4xx'] },
+    action: 'reconcile',
+    exit: 1,
+    why: 'getDeleted cannot answer for this object or window (not replicateable, no access, a refused window)',
   },
   {
     id: 'bulk-refused',
@@ -225,6 +252,16 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     why: 'a retry cannot fix it, whatever the status',
   },
   {
+    id: 'uri-too-long',
+    see: 'uri-length',
+    when: { kind: 'salesforce', status: [414, 431] },
+    action: 'fail-object',
+    exit: 1,
+    why:
+      'the request is longer than Salesforce accepts; sfsync sends no such request (it refuses it before sending), ' +
+      'as it reads wide deltas through Bulk API 2.0',
+  },
+  {
     id: 'transient-code',
     see: 'retries',
     when: { kind: 'salesforce', errorCode: ['SERVER_UNAVAILABLE', 'UNABLE_TO_LOCK_ROW'] },
@@ -239,11 +276,20 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     why: 'the statuses the reference clients (Airbyte) retry',
   },
   {
+    id: 'timed-out',
+    see: 'timeouts',
+    when: { kind: 'network', code: ['ETIMEDOUT'] },
+    action: 'retry',
+    why:
+      'no response within `SFSYNC_HTTP_TIMEOUT_SECONDS`, or a body that sent nothing for ' +
+      '`SFSYNC_IDLE_TIMEOUT_SECONDS`: the request is sent again, a Bulk result page at the same locator',
+  },
+  {
     id: 'connection-dropped',
     see: 'retries',
     when: {
       kind: 'network',
-      code: ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'Z_BUF_ERROR'],
+      code: ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'Z_BUF_ERROR'],
     },
     action: 'retry',
     why:
@@ -433,7 +479,10 @@ export function factsOf(err: unknown): ErrorFacts {
 }
 
 const statusIn = (statuses: readonly Status[], status: number | undefined) =>
-  status !== undefined && statuses.some((s) => (s === '5xx' ? status >= 500 && status <= 599 : s === status));
+  status !== undefined &&
+  statuses.some((s) =>
+    s === '5xx' ? status >= 500 && status <= 599 : s === '4xx' ? status >= 400 && status <= 499 : s === status,
+  );
 const oneOf = (values: readonly string[] | undefined, value: string | undefined) =>
   values === undefined || (value !== undefined && values.includes(value));
 /** A row that reads the message never matches facts without one (a call classified by status and errorCode). */

@@ -70,6 +70,11 @@ export interface RetryOptions {
   delayMs: (retry: number, err: unknown) => number;
   /** Give up instead of sleeping past this much total elapsed time. */
   maxTotalMs?: number;
+  /**
+   * Give up instead of sleeping when the waits between tries would add up to more than this: for calls whose every
+   * try is bounded by its own timeouts, so a slow try does not use up the retries of the next.
+   */
+  maxWaitMs?: number;
   signal?: AbortSignal;
   onRetry?: (err: unknown, retry: number, delayMs: number) => void;
   sleep?: Sleep;
@@ -83,6 +88,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
   const now = opts.now ?? Date.now;
   const wait = opts.sleep ?? sleep;
   const started = now();
+  let waited = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt);
@@ -91,7 +97,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       if (attempt + 1 >= opts.attempts || !opts.isRetryable(err)) throw err;
       const delay = opts.delayMs(attempt, err);
       if (opts.maxTotalMs !== undefined && now() - started + delay > opts.maxTotalMs) throw err;
+      if (opts.maxWaitMs !== undefined && waited + delay > opts.maxWaitMs) throw err;
       opts.onRetry?.(err, attempt, delay);
+      waited += delay;
       await wait(delay, opts.signal);
     }
   }

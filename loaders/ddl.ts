@@ -1,5 +1,6 @@
 // Data tables from describe: create, widen with new columns (never drop), comment, index the cursor.
 import type pg from 'pg';
+import { isShortened, pgIdentifier } from '../schemas/pgNames.ts';
 import type { FieldSpec, ObjectSpec } from '../schemas/records.ts';
 import { qualified, quoteIdent, quoteLiteral } from './postgres.ts';
 
@@ -35,14 +36,22 @@ export function addColumnSql(schema: string, table: string, field: FieldSpec): s
   return `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(field.column)} ${field.pgType}`;
 }
 
+/** Said of a name past PostgreSQL's 63 bytes (schemas/pgNames.ts), so the dictionary tells which object it is. */
+const SHORTENED = "name shortened to PostgreSQL's 63 bytes";
+
 export function columnComment(field: FieldSpec): string {
   let text = `${field.label} (Salesforce ${field.name}, type ${field.sfType}`;
   if (field.calculated) text += ', formula';
+  if (isShortened(field.name, field.column)) text += `, ${SHORTENED}`;
   text += ')';
   if (field.picklistValues.length > 0 && field.picklistValues.length <= MAX_COMMENTED_PICKLIST_VALUES) {
     text += `. Values: ${field.picklistValues.join(', ')}`;
   }
   return text;
+}
+
+export function tableComment(spec: ObjectSpec): string {
+  return `${spec.label} (Salesforce ${spec.name}${isShortened(spec.name, spec.table) ? `, ${SHORTENED}` : ''})`;
 }
 
 /**
@@ -51,9 +60,7 @@ export function columnComment(field: FieldSpec): string {
  */
 export function commentSql(schema: string, spec: ObjectSpec, have?: ReadonlyMap<string, string | null>): string {
   const table = qualified(schema, spec.table);
-  const wanted: [string, string, string][] = [
-    ['', `COMMENT ON TABLE ${table}`, `${spec.label} (Salesforce ${spec.name})`],
-  ];
+  const wanted: [string, string, string][] = [['', `COMMENT ON TABLE ${table}`, tableComment(spec)]];
   for (const field of spec.fields)
     wanted.push([field.column, `COMMENT ON COLUMN ${table}.${quoteIdent(field.column)}`, columnComment(field)]);
   wanted.push([MARK_COLUMN, `COMMENT ON COLUMN ${table}.${quoteIdent(MARK_COLUMN)}`, MARK_COMMENT]);
@@ -70,7 +77,15 @@ export function cursorIndexSql(schema: string, spec: ObjectSpec): string | null 
   return `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualified(schema, spec.table)} (${quoteIdent(spec.cursorField.toLowerCase())})`;
 }
 
-function cursorIndexName(spec: ObjectSpec): string | null {
+export function cursorIndexName(spec: ObjectSpec): string | null {
+  return spec.cursorField ? pgIdentifier(`${spec.table}_${spec.cursorField.toLowerCase()}`, '_idx') : null;
+}
+
+/**
+ * The name cursorIndexName gave before names were shortened with a hash: cut at 63 characters, so two tables could get
+ * the same one (the second then got no index). A table whose index has that name keeps it rather than get a second.
+ */
+function legacyCursorIndexName(spec: ObjectSpec): string | null {
   return spec.cursorField ? `${spec.table}_${spec.cursorField.toLowerCase()}_idx`.slice(0, 63) : null;
 }
 
@@ -111,7 +126,8 @@ export async function ensureTable(
   // CREATE INDEX and COMMENT lock the table against autovacuum (which a big load sets off), and a conflicting
   // autovacuum is only cancelled after deadlock_timeout (1 s): so neither runs when nothing would change.
   const index = cursorIndexName(spec);
-  if (index && !(await relationExists(client, schema, index))) await client.query(cursorIndexSql(schema, spec)!);
+  if (index && !(await relationExists(client, schema, index)) && !(await hasLegacyIndex(client, schema, spec)))
+    await client.query(cursorIndexSql(schema, spec)!);
   const comments = commentSql(schema, spec, created ? undefined : await currentComments(client, schema, spec.table));
   if (comments) await client.query(comments);
   return { created, addedColumns: missing.map((f) => f.column) };
@@ -122,6 +138,16 @@ async function relationExists(client: pg.ClientBase, schema: string, name: strin
     qualified(schema, name),
   ]);
   return rows[0]?.oid != null;
+}
+
+async function hasLegacyIndex(client: pg.ClientBase, schema: string, spec: ObjectSpec): Promise<boolean> {
+  const legacy = legacyCursorIndexName(spec);
+  if (!legacy || legacy === cursorIndexName(spec)) return false;
+  const { rowCount } = await client.query(
+    'SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND indrelid = to_regclass($2)',
+    [qualified(schema, legacy), qualified(schema, spec.table)],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 /** The table's comment (key '') and each column's, as they are now. */
@@ -175,14 +201,19 @@ export async function alterColumnType(
   await client.query(`ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${col} TYPE ${type} USING ${col}::${type}`);
 }
 
+const DELETED_COLUMN = 'isdeleted';
+
 /**
  * Objects without IsDeleted (no Recycle Bin, docs/salesforce.md#objects-without-system-fields) still need a place to
- * record that a row no longer exists in Salesforce: rows are never physically removed.
+ * record that a row no longer exists in Salesforce: rows are never physically removed. True when it added the column.
  */
-export async function ensureDeletedFlag(client: pg.ClientBase, schema: string, table: string): Promise<void> {
+export async function ensureDeletedFlag(client: pg.ClientBase, schema: string, table: string): Promise<boolean> {
+  // Checked first: ALTER TABLE locks the table (against readers too) even when the column is already there.
+  if ((await existingColumns(client, schema, table)).includes(DELETED_COLUMN)) return false;
   await client.query(
-    `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS isdeleted boolean NOT NULL DEFAULT false`,
+    `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS ${DELETED_COLUMN} boolean NOT NULL DEFAULT false`,
   );
+  return true;
 }
 
 /** Tables created before the mark column get it on first use; a table that has it is not locked to check. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { EmbeddedPostgresError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { acceptsConnections, startCluster, SUPERUSER } from './embeddedCluster.ts';
+import { acceptsConnections, dataDirsOf, startCluster, SUPERUSER } from './embeddedCluster.ts';
 
 const DATABASE = 'sfsync';
 
@@ -49,17 +49,30 @@ async function loadSettings(dir: string): Promise<Settings> {
 
 const urlOf = (s: Settings, db: string) => `postgres://${SUPERUSER}:${s.password}@127.0.0.1:${s.port}/${db}`;
 
-/** Creates database `sfsync` when missing; returns where the server keeps its data. */
-async function ensureDatabase(settings: Settings): Promise<string> {
+/** Creates database `sfsync` when missing. */
+async function ensureDatabase(settings: Settings): Promise<void> {
   const client = new pg.Client({ connectionString: urlOf(settings, 'postgres') });
   client.on('error', () => {});
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
     if (!rowCount) await client.query(`CREATE DATABASE ${DATABASE}`);
-    return (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
   } finally {
     await client.end();
+  }
+}
+
+/** Where the server answering with these settings keeps its data; undefined when it will not say. */
+async function dataDirectory(settings: Settings): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: urlOf(settings, 'postgres'), connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]?.data_directory;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 
@@ -68,7 +81,14 @@ export async function startEmbeddedPostgres(opts: { dir?: string; log: Logger })
   const settings = await loadSettings(dir);
   // A server another sfsync process started is shared, not restarted; that process stops it.
   if (await acceptsConnections(settings.port, settings.password)) {
-    const dataDir = await ensureDatabase(settings);
+    // A server that lets anyone in (trust authentication) may answer on the remembered port: not ours to use.
+    const dataDir = await dataDirectory(settings);
+    if (!dataDir || !(await dataDirsOf(dir)).includes(dataDir))
+      throw new EmbeddedPostgresError(
+        `port ${settings.port}, remembered in ${path.join(dir, 'embedded.json')}, is taken by another PostgreSQL` +
+          `${dataDir ? ` (its data in ${dataDir})` : ''}: delete that file so that the next run picks a free port`,
+      );
+    await ensureDatabase(settings);
     return { url: urlOf(settings, DATABASE), dataDir, stop: async () => {} };
   }
   // As root the server runs as the `postgres` system user; where it cannot reach `dir`, the data lives elsewhere.
@@ -78,6 +98,11 @@ export async function startEmbeddedPostgres(opts: { dir?: string; log: Logger })
     password: settings.password,
     log: opts.log,
   }).catch((err: unknown) => {
+    if (err instanceof EmbeddedPostgresError && err.message.endsWith(`port ${settings.port} is taken`))
+      throw new EmbeddedPostgresError(
+        `${err.message}; delete ${path.join(dir, 'embedded.json')} so that the next run picks a free port`,
+        { cause: err },
+      );
     if (err instanceof EmbeddedPostgresError) throw err;
     throw new EmbeddedPostgresError(`cannot start the embedded PostgreSQL for ${dir}: ${(err as Error).message}`, {
       cause: err,

@@ -74,32 +74,40 @@ interface RunResult {
   why: string;
 }
 
-/** Runs a command to its end; never throws and never leaves an 'error' event unhandled. */
+/** Runs a command to its end (two minutes at most); never throws and never leaves an 'error' event unhandled. */
 function run(file: string, args: string[], user?: ServerUser): Promise<RunResult> {
   return new Promise((resolve) => {
     let output = '';
+    let timer: NodeJS.Timeout | undefined;
+    // A child that cannot be spawned emits 'error' and never 'exit': the timer is cleared here, not by spawn().
+    const finish = (result: RunResult) => {
+      clearTimeout(timer);
+      resolve(result);
+    };
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { ...user, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+      child = spawn(file, args, { ...user, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
-      resolve({ ok: false, why: (err as NodeJS.ErrnoException).code ?? String(err) });
+      finish({ ok: false, why: (err as NodeJS.ErrnoException).code ?? String(err) });
       return;
     }
+    timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    child.once('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, why: err.code ?? err.message }));
+    child.once('error', (err: NodeJS.ErrnoException) => finish({ ok: false, why: err.code ?? err.message }));
     child.once('close', (code, signal) =>
-      resolve({ ok: code === 0, why: `${signal ?? `exit code ${code}`}${output ? `: ${lastLines(output)}` : ''}` }),
+      finish({ ok: code === 0, why: `${signal ?? `exit code ${code}`}${output ? `: ${lastLines(output)}` : ''}` }),
     );
   });
 }
 
 /** The lines of PostgreSQL's output that say what went wrong (else the last one), on one line. */
 function lastLines(output: string): string {
+  // Server log lines start with a time stamp and a process id: "2026-01-02 03:04:05.678 UTC [123] FATAL:  ...".
   const lines = output
     .split('\n')
-    .map((l) => l.trim())
+    .map((l) => l.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[\d+\] /, '').trim())
     .filter(Boolean);
   const bad = lines.filter((l) => /\b(FATAL|PANIC|ERROR|error|could not|cannot)\b/.test(l));
   return (bad.length > 0 ? bad.slice(-3) : lines.slice(-1)).join('; ');
@@ -287,6 +295,15 @@ async function reaches(user: ServerUser, dir: string): Promise<boolean> {
   return (await run('/bin/sh', ['-c', 'cd -- "$1"', 'sh', dir], user)).ok;
 }
 
+const relocatedDataDirs = (realHome: string) =>
+  unique(['/var/tmp', os.tmpdir()]).map((base) => path.join(base, `sfsync-pg-data-${shortHash(realHome)}`, 'data'));
+
+/** Every place startCluster may keep the data of `home`: a server using another is not the one started for it. */
+export async function dataDirsOf(home: string): Promise<string[]> {
+  const real = await realpath(home).catch(() => path.resolve(home));
+  return [path.join(home, 'data'), path.join(real, 'data'), ...relocatedDataDirs(real)];
+}
+
 /**
  * Where the data goes: <home>/data, unless the server runs as the postgres system user and cannot reach <home>; then
  * /var/tmp/sfsync-pg-data-<hash of home>/data (the temporary directory if /var/tmp will not do), the same for every
@@ -295,12 +312,12 @@ async function reaches(user: ServerUser, dir: string): Promise<boolean> {
 async function dataLocation(home: string, user: ServerUser | undefined): Promise<string> {
   if (!user || (await reaches(user, home))) return path.join(home, 'data');
   const real = await realpath(home);
-  for (const base of unique(['/var/tmp', os.tmpdir()])) {
-    const dir = path.join(base, `sfsync-pg-data-${shortHash(real)}`);
+  for (const dataDir of relocatedDataDirs(real)) {
+    const dir = path.dirname(dataDir);
     const ours = await ownFolder(dir, 0o755).catch(() => false);
     if (!ours || !(await reaches(user, dir))) continue;
     await writeFile(path.join(dir, 'home'), real + '\n');
-    return path.join(dir, 'data');
+    return dataDir;
   }
   throw new EmbeddedPostgresError(
     `the ${SUPERUSER} system user that runs PostgreSQL as root cannot reach ${home}, nor a folder under ` +
@@ -396,8 +413,10 @@ async function launch(
     if (!running() || Date.now() > deadline) {
       await stop();
       const why = failed ?? (running() ? 'it did not take connections within 60 s' : lastLines(output) || 'it exited');
+      const taken = /Address already in use/.test(output);
       throw new EmbeddedPostgresError(
-        `cannot start the embedded PostgreSQL in ${dataDir} on port ${opts.port}: ${why} (more with LOG_LEVEL=debug)`,
+        `cannot start the embedded PostgreSQL in ${dataDir} on port ${opts.port}: ${why}` +
+          (taken ? `: port ${opts.port} is taken` : ' (LOG_LEVEL=debug shows its log)'),
       );
     }
     await sleep(100);

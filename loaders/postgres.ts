@@ -1,9 +1,9 @@
 // Connections and SQL quoting: the one place that creates pg pools and turns names into SQL identifiers.
 import pg from 'pg';
 import { DataError } from '../lib/errors.ts';
-
-/** PostgreSQL keeps at most 63 bytes of an identifier and silently truncates the rest (NAMEDATALEN - 1). */
-const MAX_IDENTIFIER_BYTES = 63;
+// PostgreSQL keeps at most 63 bytes of an identifier and silently truncates the rest (NAMEDATALEN - 1): names are
+// shortened before they get here (schemas/pgNames.ts), and quoteIdent refuses any that was not.
+import { MAX_IDENTIFIER_BYTES } from '../schemas/pgNames.ts';
 
 export function createPool(url: string, opts: { max?: number } = {}): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, application_name: 'sfsync', max: opts.max ?? 10 });

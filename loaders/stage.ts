@@ -1,12 +1,13 @@
 // Staging tables: where a delta lands before merge.ts upserts it into the target.
 import type pg from 'pg';
+import { pgIdentifier } from '../schemas/pgNames.ts';
 import { qualified, quoteIdent } from './postgres.ts';
 
 /** The schema to pass with a stage name to copyCsv/mergeStage: the session's own temp schema. */
 export const STAGE_SCHEMA = 'pg_temp';
 
 export function stageName(table: string): string {
-  return `sfsync_stage_${table}`.slice(0, 63);
+  return pgIdentifier(`sfsync_stage_${table}`);
 }
 
 /**

@@ -19,6 +19,11 @@ const positiveInt = (name: string) =>
   z.coerce
     .number({ error: `${name} must be a number` })
     .check(z.int(`${name} must be a whole number`), z.positive(`${name} must be positive`));
+const positiveSeconds = (name: string, fallback: number) =>
+  z._default(
+    z.coerce.number({ error: `${name} must be a number of seconds` }).check(z.positive(`${name} must be positive`)),
+    fallback,
+  );
 const share = (name: string, fallback: number) =>
   z._default(z.coerce.number({ error: `${name} must be a number` }).check(z.gt(0), z.lte(1)), fallback);
 const validCronExpression = () => z.string().check(z.refine((c) => validCron(c), 'not a valid cron expression'));
@@ -63,6 +68,9 @@ export const envSchema = z.object({
     z.coerce.number({ error: 'SFSYNC_OVERLAP_MINUTES must be a number' }).check(z.gte(0)),
     10,
   ),
+  // docs/salesforce.md#timeouts: a silent connection must not hold an object's lock and transaction forever.
+  SFSYNC_HTTP_TIMEOUT_SECONDS: positiveSeconds('SFSYNC_HTTP_TIMEOUT_SECONDS', 300),
+  SFSYNC_IDLE_TIMEOUT_SECONDS: positiveSeconds('SFSYNC_IDLE_TIMEOUT_SECONDS', 120),
   SFSYNC_MAX_ORG_API_SHARE: share('SFSYNC_MAX_ORG_API_SHARE', 0.8),
   SFSYNC_MAX_RUN_API_SHARE: share('SFSYNC_MAX_RUN_API_SHARE', 0.25),
   SFSYNC_HOME: z._default(nonEmpty(), '.sfsync'),
@@ -76,6 +84,11 @@ const objectOptions = z.object({
   fullRefresh: z.optional(z.boolean()),
   /** Re-read formula fields at least this often (formula results change without touching SystemModstamp). */
   formulaRefreshHours: z.optional(z.number().check(z.positive())),
+  /**
+   * Reconcile Ids at least this often (docs/salesforce.md#hard-delete-detection). Objects getDeleted refuses (not
+   * replicateable) default to 24; others reconcile only when getDeleted cannot cover a window.
+   */
+  reconcileHours: z.optional(z.number().check(z.positive())),
 });
 
 const scheduleGroup = z.strictObject({

@@ -5,7 +5,7 @@ import type { PgType } from './fieldTypes.ts';
 export interface FieldSpec {
   /** API name as describe spells it, e.g. `AnnualRevenue`, `Loc__Latitude__s`. */
   name: string;
-  /** Postgres column: the API name lowercased. */
+  /** Postgres column: the API name lowercased, shortened past 63 bytes (schemas/pgNames.ts). */
   column: string;
   label: string;
   sfType: string;
@@ -21,12 +21,17 @@ export type CursorField = 'SystemModstamp' | 'LastModifiedDate' | 'CreatedDate';
 /** An object as sfsync loads it: only fields with a Postgres type (no base64, no compound parents). */
 export interface ObjectSpec {
   name: string;
-  /** Postgres table: the API name lowercased. */
+  /** Postgres table: the API name lowercased, shortened past 63 bytes (schemas/pgNames.ts). */
   table: string;
   label: string;
   fields: FieldSpec[];
   cursorField: CursorField | null;
   hasIsDeleted: boolean;
+  /**
+   * describe `replicateable` (docs/salesforce.md#describeglobal): false when getDeleted/getUpdated refuse the object,
+   * so its deletes are found by Id reconciliation alone. Absent = true.
+   */
+  replicateable?: boolean;
 }
 
 /**

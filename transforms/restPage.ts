@@ -4,8 +4,10 @@
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SalesforceHttp } from '../extractors/client/salesforceHttp.ts';
+import { markedJsonText } from '../extractors/rest/exactJson.ts';
 import { parseQueryPage, type QueryPage, queryPages } from '../extractors/rest/query.ts';
 import { DataError } from '../lib/errors.ts';
+import { mayNestJson } from '../schemas/fieldTypes.ts';
 import type { FieldSpec, Row } from '../schemas/records.ts';
 
 export interface CsvPage {
@@ -21,28 +23,59 @@ export interface EncodedPage extends CsvPage {
   nextRecordsUrl?: string;
 }
 
+/** The fields of a page the page must be parsed with marked numbers for (extractors/rest/exactJson.ts). */
+export function needsNumberMarks(fields: readonly Pick<FieldSpec, 'sfType'>[]): boolean {
+  return fields.some((f) => mayNestJson(f.sfType));
+}
+
 /**
  * Values pass through as text: numbers keep their JSON source text (the page was parsed by exactJson.ts, so
- * `12345678901234567.89` arrives whole), datetimes keep `+0000` (timestamptz accepts it).
+ * `12345678901234567.89` arrives whole), datetimes keep `+0000` (timestamptz accepts it). `marker`: the page's
+ * numberMarker, given when it was parsed with markNumbers, which fields that may hold nested JSON need.
  */
-export function recordToRow(record: Record<string, unknown>, fields: readonly FieldSpec[]): Row {
+export function recordToRow(record: Record<string, unknown>, fields: readonly FieldSpec[], marker?: string): Row {
   const row: (string | null)[] = new Array(fields.length);
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!;
-    row[i] = valueToText(record[field.name], field, record);
+    row[i] = valueToText(record[field.name], field, record, marker);
   }
   return row;
 }
 
-function valueToText(v: unknown, field: FieldSpec, record: Record<string, unknown>): string | null {
+function valueToText(
+  v: unknown,
+  field: FieldSpec,
+  record: Record<string, unknown>,
+  marker: string | undefined,
+): string | null {
   if (v === null) return null;
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') {
+    if (marker !== undefined && v.startsWith(marker)) return v.slice(marker.length);
+    if (field.pgType !== 'jsonb') return v;
+    // docs/salesforce.md#field-types: a json field's value is JSON, so a string is the JSON string, as Bulk CSV
+    // writes it; only marked numbers tell it from a number.
+    requireMarker(field, record, marker);
+    return JSON.stringify(v);
+  }
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   // Every selected field is present (null when empty); absence means the answer does not match the SOQL.
   if (v === undefined)
     throw new DataError(`A ${recordType(record)} record from Salesforce lacks the field ${field.name}`);
+  // json, complexvalue and anyType values may be nested JSON (docs/salesforce.md#field-types): their JSON text, numbers
+  // as sent, which PostgreSQL reads as jsonb the way it reads Bulk's CSV text of the same value.
+  if (typeof v === 'object' && mayNestJson(field.sfType))
+    return markedJsonText(v, requireMarker(field, record, marker));
   const kind = typeof v === 'object' ? 'object' : typeof v;
   throw new DataError(`Field ${field.name} of a ${recordType(record)} record holds a nested ${kind}, not a scalar`);
+}
+
+/** Without the page's number marks a JSON value's numbers read as strings: refused rather than loaded wrong. */
+function requireMarker(field: FieldSpec, record: Record<string, unknown>, marker: string | undefined): string {
+  if (marker === undefined)
+    throw new DataError(
+      `Field ${field.name} of a ${recordType(record)} record holds JSON, but its page was parsed without number marks`,
+    );
+  return marker;
 }
 
 function recordType(record: Record<string, unknown>): string {
@@ -70,13 +103,13 @@ export function encodeCsvLine(row: Row): string {
 
 export function csvTextOf(page: QueryPage, fields: readonly FieldSpec[]): string {
   let csv = '';
-  for (const record of page.records) csv += encodeCsvLine(recordToRow(record, fields));
+  for (const record of page.records) csv += encodeCsvLine(recordToRow(record, fields, page.numberMarker));
   return csv;
 }
 
 /** One page's JSON text, parsed with exact numbers and encoded. */
 export function encodePage(text: string, url: string, fields: readonly FieldSpec[]): EncodedPage {
-  const page = parseQueryPage(text, url);
+  const page = parseQueryPage(text, url, { markNumbers: needsNumberMarks(fields) });
   const csv = Buffer.from(csvTextOf(page, fields), 'utf8');
   const { totalSize, done, nextRecordsUrl } = page;
   return { totalSize, done, nextRecordsUrl, records: page.records.length, csv };
@@ -94,7 +127,8 @@ export function queryCsv(
 ): Readable {
   return Readable.from(
     (async function* () {
-      for await (const page of queryPages(http, soql, { all: opts.all, prefetch: true }))
+      const markNumbers = needsNumberMarks(fields);
+      for await (const page of queryPages(http, soql, { all: opts.all, prefetch: true, markNumbers }))
         yield Buffer.from(csvTextOf(page, fields), 'utf8');
     })(),
     { objectMode: false },

@@ -154,7 +154,8 @@ async function* readPage(
     result.responded = true;
     const splitter = new HeaderSplitter();
     let offset = 0;
-    for await (const raw of res.data as AsyncIterable<Buffer>) {
+    // docs/salesforce.md#timeouts: a page whose body stalls fails with ETIMEDOUT and is re-requested (pageBody).
+    for await (const raw of res.chunks()) {
       let body = raw;
       if (!splitter.done) {
         const split = splitter.feed(raw);
@@ -198,7 +199,8 @@ async function* pageBody(
 ): AsyncGenerator<Buffer> {
   const where = `Bulk job ${jobId} page ${page}`;
   const emitted = { n: 0 };
-  const started = Date.now();
+  // Bounded like a call (DEFAULT_HTTP_RETRY): tries, and the waits between them; each try is bounded by the timeouts.
+  let waited = 0;
   for (let attempt = 0; ; attempt++) {
     if (s.cancelled) throw new Error(`${where}: stream destroyed`);
     result.responded = false;
@@ -210,7 +212,8 @@ async function* pageBody(
       // multiply the attempts (5 x 5) and the time bound.
       if (s.cancelled || !result.responded || !isTransient(err) || attempt + 1 >= http.retry.attempts) throw err;
       const delay = retryDelay(attempt, (err as SalesforceApiError).retryAfterMs, http.retry.backoff);
-      if (Date.now() - started + delay > http.retry.maxTotalMs) throw err;
+      if (waited + delay > http.retry.maxWaitMs) throw err;
+      waited += delay;
       http.log.warn(
         { jobId, page, emitted: emitted.n, retry: attempt + 1, delayMs: delay, err: (err as Error).message },
         'Bulk result page failed; re-requesting the same locator',

@@ -1,13 +1,22 @@
-// The one Salesforce API client (axios): Bearer auth, one re-auth on 401, retries per extractors/client/retry.ts,
-// Sforce-Limit-Info on every response (docs/salesforce.md#sforce-limit-info-header), call counting for the API budget.
+// The one Salesforce API client (axios): Bearer auth, re-auth on 401 (bounded), retries per extractors/client/retry.ts,
+// timeouts per extractors/client/timeouts.ts, Sforce-Limit-Info on every response
+// (docs/salesforce.md#sforce-limit-info-header), call counting for the API budget.
 import type { Readable } from 'node:stream';
-import axios, { type AxiosInstance, type AxiosResponse, type ResponseType } from 'axios';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { DataError, SalesforceApiError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { isLoopback } from '../../lib/loopback.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF, type Sleep, retryDelay, withRetry } from '../../lib/retry.ts';
 import { apiErrorOf, classifyResponse, isRetryableNetworkError } from './retry.ts';
-import type { TokenProvider } from './tokenProvider.ts';
+import {
+  DEFAULT_HTTP_TIMEOUTS,
+  type HttpTimeouts,
+  bodyStalled,
+  idleChunks,
+  noAnswer,
+} from './timeouts.ts';
+import { MAX_REFRESHES_PER_MINUTE, type TokenProvider } from './tokenProvider.ts';
+import { apiPath, fitsInUri, uriTooLong } from './uriLength.ts';
 
 export interface LimitInfo {
   used: number;
@@ -17,13 +26,22 @@ export interface LimitInfo {
 export interface HttpRetryOptions {
   /** Tries per call, including the first. */
   attempts: number;
-  /** Stop retrying once this much time has passed since the call began. */
-  maxTotalMs: number;
+  /**
+   * Stop retrying once the waits between tries would add up to more than this. Each try is bounded by the timeouts
+   * (extractors/client/timeouts.ts), so a try that timed out leaves the next ones their turn.
+   */
+  maxWaitMs: number;
   backoff: BackoffOptions;
   sleep?: Sleep;
 }
 
-export const DEFAULT_HTTP_RETRY: HttpRetryOptions = { attempts: 5, maxTotalMs: 5 * 60_000, backoff: DEFAULT_BACKOFF };
+export const DEFAULT_HTTP_RETRY: HttpRetryOptions = { attempts: 5, maxWaitMs: 5 * 60_000, backoff: DEFAULT_BACKOFF };
+
+/**
+ * docs/salesforce.md#oauth-session-expiry: a call replays with each new session at most this often; together with
+ * the token provider's re-logins per minute this makes a revoked session an error, never a loop.
+ */
+export const MAX_REAUTHS_PER_CALL = MAX_REFRESHES_PER_MINUTE;
 
 export interface SalesforceHttpOptions {
   tokens: TokenProvider;
@@ -33,8 +51,8 @@ export interface SalesforceHttpOptions {
   retry?: Partial<HttpRetryOptions>;
   onLimitInfo?: (info: LimitInfo) => void;
   signal?: AbortSignal;
-  /** Per-request timeout for JSON calls (docs/salesforce.md#limits: REST calls time out at 10 minutes server side). */
-  timeoutMs?: number;
+  /** docs/salesforce.md#timeouts: response-header and body-idle bounds of every call; default DEFAULT_HTTP_TIMEOUTS. */
+  timeouts?: Partial<HttpTimeouts>;
 }
 
 export interface RequestOptions {
@@ -59,7 +77,13 @@ export interface StreamResponse {
   status: number;
   /** Lower-case header names. */
   headers: Record<string, string | undefined>;
+  /** The body; destroy it to stop early. */
   data: Readable;
+  /**
+   * The body's chunks, each wait bounded by the idle timeout (docs/salesforce.md#timeouts): read through this, a
+   * body that stalls fails with ETIMEDOUT instead of hanging. Read it once.
+   */
+  chunks(): AsyncGenerator<Buffer>;
 }
 
 export interface SalesforceHttp {
@@ -71,6 +95,7 @@ export interface SalesforceHttp {
   readonly calls: number;
   readonly lastLimitInfo: LimitInfo | undefined;
   readonly retry: HttpRetryOptions;
+  readonly timeouts: HttpTimeouts;
   readonly signal: AbortSignal | undefined;
   /**
    * Salesforce's clock: the local clock corrected by the `Date` header of the newest response (whole seconds, so
@@ -114,9 +139,7 @@ export function parseLimitInfo(header: string | undefined): LimitInfo | undefine
   return m ? { used: Number(m[1]), max: Number(m[2]) } : undefined;
 }
 
-export function apiPath(apiVersion: string, path: string): string {
-  return path.startsWith('/') ? path : `/services/data/v${apiVersion}/${path}`;
-}
+export { apiPath };
 
 function headersOf(res: AxiosResponse): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
@@ -125,21 +148,17 @@ function headersOf(res: AxiosResponse): Record<string, string | undefined> {
   return out;
 }
 
-async function readSmallBody(data: unknown): Promise<string> {
-  if (typeof data === 'string') return data;
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (data && typeof (data as Readable)[Symbol.asyncIterator] === 'function') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of data as Readable) {
-      chunks.push(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      if (size > 64 * 1024) break; // an error body is small; never buffer a whole result
-    }
-    (data as Readable).destroy();
-    return Buffer.concat(chunks).toString('utf8');
+/** An error body: small, so at most its first 64 KiB are read; never a whole result. */
+async function readSmallBody(data: Readable, idle: AsyncGenerator<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of idle) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > 64 * 1024) break;
   }
-  return '';
+  data.destroy();
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Axios errors carry the request config (Authorization header): never let one escape, keep only the code. */
@@ -155,6 +174,18 @@ function networkError(err: unknown, method: string, url: string): unknown {
     retryable: isRetryableNetworkError(err),
   });
 }
+
+/** What a call hands back: the body read (text, bytes) or still to read (stream). */
+interface Reply {
+  status: number;
+  headers: Record<string, string | undefined>;
+  method: string;
+  url: string;
+  data: string | Buffer | Readable;
+  chunks?: () => AsyncGenerator<Buffer>;
+}
+
+type BodyKind = 'text' | 'bytes' | 'stream';
 
 function retryableFor(idempotent: boolean) {
   return (err: unknown): boolean => {
@@ -172,6 +203,7 @@ function noteServerDate(shared: Shared, header: string | undefined): void {
 interface Shared {
   client: AxiosInstance;
   retry: HttpRetryOptions;
+  timeouts: HttpTimeouts;
   lastLimitInfo: LimitInfo | undefined;
   /** Server clock minus local clock, from the newest response's Date header. */
   clockOffsetMs: number;
@@ -179,89 +211,118 @@ interface Shared {
 
 export function createSalesforceHttp(opts: SalesforceHttpOptions): SalesforceHttp {
   const retry: HttpRetryOptions = { ...DEFAULT_HTTP_RETRY, ...opts.retry };
+  const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...opts.timeouts };
   const client = axios.create({ validateStatus: () => true, maxRedirects: 0 });
-  return buildClient(opts, { client, retry, lastLimitInfo: undefined, clockOffsetMs: 0 }, []);
+  return buildClient(opts, { client, retry, timeouts, lastLimitInfo: undefined, clockOffsetMs: 0 }, []);
 }
 
 /** `counters` of the ancestors: a call through a fork counts for the fork and every client above it. */
 function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { calls: number }[]): SalesforceHttp {
-  const { client, retry } = shared;
+  const { client, retry, timeouts } = shared;
   const own = { calls: 0 };
   const counters = [own, ...ancestors];
 
-  async function sendOnce(
+  /** One HTTP exchange, connect to response headers bounded by `timeouts.responseMs` (docs/salesforce.md#timeouts). */
+  async function exchange(
     method: string,
     url: string,
     body: unknown,
-    responseType: ResponseType,
+    kind: BodyKind,
     ro: RequestOptions,
-  ): Promise<AxiosResponse> {
-    let reauthed = false;
+    accessToken: string,
+    instanceUrl: string,
+  ): Promise<AxiosResponse<Readable>> {
+    const outer = ro.signal ?? opts.signal;
+    const answered = new AbortController();
+    const signal = outer ? AbortSignal.any([outer, answered.signal]) : answered.signal;
+    const timer = setTimeout(() => answered.abort(), timeouts.responseMs);
+    try {
+      return await client.request<Readable>({
+        method,
+        baseURL: instanceUrl,
+        url,
+        data: body === undefined ? undefined : JSON.stringify(body),
+        headers: {
+          Accept: kind === 'stream' ? 'text/csv' : 'application/json',
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+          ...ro.headers,
+          ...compressionFor(instanceUrl, ro.headers),
+          Authorization: `Bearer ${accessToken}`,
+        },
+        // Every body is read here or by the caller through the idle bound, never by axios without one.
+        responseType: 'stream',
+        signal,
+      });
+    } catch (err) {
+      if (answered.signal.aborted && !outer?.aborted) throw noAnswer(method, url, timeouts.responseMs);
+      throw networkError(err, method, url);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The body's chunks under the idle bound; a failure mid-body is a network error the table can retry. */
+  async function* bodyChunks(data: Readable, method: string, url: string): AsyncGenerator<Buffer> {
+    try {
+      yield* idleChunks(data, timeouts.idleMs, () => bodyStalled(method, url, timeouts.idleMs));
+    } catch (err) {
+      throw err instanceof SalesforceApiError ? err : networkError(err, method, url);
+    }
+  }
+
+  async function sendOnce(method: string, url: string, body: unknown, kind: BodyKind, ro: RequestOptions): Promise<Reply> {
+    let reauths = 0;
     for (;;) {
       const session = await opts.tokens.get();
       for (const c of counters) c.calls++;
-      let res: AxiosResponse;
-      try {
-        res = await client.request({
-          method,
-          baseURL: session.instanceUrl,
-          url,
-          data: body === undefined ? undefined : JSON.stringify(body),
-          headers: {
-            Accept: responseType === 'stream' ? 'text/csv' : 'application/json',
-            ...(body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
-            ...ro.headers,
-            ...compressionFor(session.instanceUrl, ro.headers),
-            Authorization: `Bearer ${session.accessToken}`,
-          },
-          responseType,
-          transformResponse: [(d: unknown) => d],
-          timeout: responseType === 'stream' ? 0 : (opts.timeoutMs ?? 600_000),
-          signal: ro.signal ?? opts.signal,
-        });
-      } catch (err) {
-        throw networkError(err, method, url);
-      }
-      noteServerDate(shared, headersOf(res).date);
-      const info = parseLimitInfo(headersOf(res)['sforce-limit-info']);
+      const res = await exchange(method, url, body, kind, ro, session.accessToken, session.instanceUrl);
+      const headers = headersOf(res);
+      noteServerDate(shared, headers.date);
+      const info = parseLimitInfo(headers['sforce-limit-info']);
       if (info) {
         shared.lastLimitInfo = info;
         opts.onLimitInfo?.(info);
       }
       // 304 answers a conditional request (If-Modified-Since on describe, docs/salesforce.md#rest-request-conventions,
       // #http-statuses): not an error.
-      if ((res.status >= 200 && res.status < 300) || res.status === 304) return res;
-      const headers = headersOf(res);
+      if ((res.status >= 200 && res.status < 300) || res.status === 304) {
+        const reply = { status: res.status, headers, method, url };
+        if (kind === 'stream') return { ...reply, data: res.data, chunks: () => bodyChunks(res.data, method, url) };
+        const parts: Buffer[] = [];
+        for await (const chunk of bodyChunks(res.data, method, url)) parts.push(chunk);
+        const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        return { ...reply, data: kind === 'bytes' ? bytes : bytes.toString('utf8').replace(/^\uFEFF/, '') };
+      }
       const err = apiErrorOf({
         status: res.status,
         method,
         url,
-        body: await readSmallBody(res.data),
+        body: await readSmallBody(res.data, bodyChunks(res.data, method, url)),
         contentType: headers['content-type'],
         retryAfter: headers['retry-after'],
       });
-      // docs/salesforce.md#oauth-session-expiry: re-mint once (shared by every caller holding the same stale token),
-      // replay once, then fail.
-      if (!reauthed && classifyResponse(err.status, err.errorCode) === 'reauth') {
-        reauthed = true;
-        await opts.tokens.refresh(session.accessToken);
-        continue;
+      if (classifyResponse(err.status, err.errorCode) !== 'reauth') throw err;
+      // docs/salesforce.md#oauth-session-expiry: log in again (one login shared by every caller holding the same
+      // stale token) and replay with the new session; bounded per call and per minute, so never a loop.
+      const fresh = reauths < MAX_REAUTHS_PER_CALL ? await opts.tokens.refresh(session.accessToken) : null;
+      if (fresh === null) {
+        const why =
+          reauths >= MAX_REAUTHS_PER_CALL
+            ? `still refused after ${reauths} new sessions`
+            : 'the session keeps being revoked: no further login this minute';
+        throw new SalesforceApiError(`${err.message}; ${why}`, err);
       }
-      throw err;
+      reauths++;
     }
   }
 
-  function send(
-    method: string,
-    path: string,
-    body: unknown,
-    responseType: ResponseType,
-    ro: RequestOptions = {},
-  ): Promise<AxiosResponse> {
+  function send(method: string, path: string, body: unknown, kind: BodyKind, ro: RequestOptions = {}): Promise<Reply> {
     const url = apiPath(opts.apiVersion, path);
-    return withRetry(() => sendOnce(method, url, body, responseType, ro), {
+    // docs/salesforce.md#uri-length: a request Salesforce would refuse for its length is not sent at all.
+    if (!fitsInUri(url)) return Promise.reject(uriTooLong(method, url));
+    return withRetry(() => sendOnce(method, url, body, kind, ro), {
       attempts: retry.attempts,
-      maxTotalMs: retry.maxTotalMs,
+      maxWaitMs: retry.maxWaitMs,
       isRetryable: retryableFor(ro.idempotent ?? method !== 'POST'),
       delayMs: (n, err) => retryDelay(n, (err as SalesforceApiError).retryAfterMs, retry.backoff),
       signal: ro.signal ?? opts.signal,
@@ -274,15 +335,13 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     });
   }
 
-  const json = <T>(res: AxiosResponse): T => {
+  const json = <T>(res: Reply): T => {
     const text = res.data as string;
     if (text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new DataError(
-        `Salesforce answered ${res.config.method?.toUpperCase()} ${res.config.url} with a body that is not JSON`,
-      );
+      throw new DataError(`Salesforce answered ${res.method} ${res.url} with a body that is not JSON`);
     }
   };
 
@@ -290,6 +349,7 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     apiVersion: opts.apiVersion,
     log: opts.log,
     retry,
+    timeouts,
     signal: opts.signal,
     get calls() {
       return own.calls;
@@ -303,10 +363,10 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     get: async (path, ro) => json(await send('GET', path, undefined, 'text', ro)),
     getResponse: async (path, ro) => {
       const res = await send('GET', path, undefined, 'text', ro);
-      return { status: res.status, headers: headersOf(res), body: json(res) };
+      return { status: res.status, headers: res.headers, body: json(res) };
     },
     getText: async (path, ro) => (await send('GET', path, undefined, 'text', ro)).data as string,
-    getBytes: async (path, ro) => (await send('GET', path, undefined, 'arraybuffer', ro)).data as Buffer,
+    getBytes: async (path, ro) => (await send('GET', path, undefined, 'bytes', ro)).data as Buffer,
     post: async (path, body, ro) => json(await send('POST', path, body, 'text', ro)),
     patch: async (path, body, ro) => json(await send('PATCH', path, body, 'text', ro)),
     delete: async (path, ro) => {
@@ -314,7 +374,7 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     },
     getStream: async (path, ro) => {
       const res = await send('GET', path, undefined, 'stream', ro);
-      return { status: res.status, headers: headersOf(res), data: res.data as Readable };
+      return { status: res.status, headers: res.headers, data: res.data as Readable, chunks: res.chunks! };
     },
   };
 }

@@ -1,8 +1,9 @@
 // REST query/queryAll with nextRecordsUrl paging (docs/salesforce.md#rest-query-paging, #rest-record-json,
 // #select-count), at most one page ahead of the consumer, parsed exactly so currency/double values keep every digit.
 import { DataError } from '../../lib/errors.ts';
-import { parseJsonNumbersAsText } from './exactJson.ts';
+import { numberMarkerFor, parseJsonNumbersAsText, parseJsonNumbersMarked } from './exactJson.ts';
 import type { SalesforceHttp } from '../client/salesforceHttp.ts';
+import { apiPath, fitsInUri } from '../client/uriLength.ts';
 
 export interface RestQueryOptions {
   /** queryAll (docs/salesforce.md#queryall-and-deleted-records: includes IsDeleted = true rows) instead of query. */
@@ -11,6 +12,8 @@ export interface RestQueryOptions {
   batchSize?: number;
   /** Called with each page's record count as it arrives (a progress display; nothing per record). */
   onPage?: (records: number) => void;
+  /** Records may hold nested JSON values (json, complexvalue, anyType fields): mark their numbers (numberMarker). */
+  markNumbers?: boolean;
 }
 
 export interface QueryPage {
@@ -18,18 +21,29 @@ export interface QueryPage {
   done: boolean;
   nextRecordsUrl?: string;
   records: Record<string, unknown>[];
+  /**
+   * With markNumbers: the character that leads every number's text in `records` (exactJson.ts numberMarkerFor), so
+   * nested values can be written back as JSON with their numbers; the record's own values still carry it.
+   */
+  numberMarker?: string;
 }
 
-/** Parses and validates one page; numbers inside records keep every digit (exactJson.ts). */
-export function parseQueryPage(text: string, url: string): QueryPage {
+/**
+ * Parses and validates one page; numbers inside records keep every digit (exactJson.ts), and with `markNumbers` stay
+ * told apart from strings.
+ */
+export function parseQueryPage(text: string, url: string, opts: { markNumbers?: boolean } = {}): QueryPage {
   let body: unknown;
+  const marker = opts.markNumbers ? numberMarkerFor(text) : undefined;
   try {
-    body = parseJsonNumbersAsText(text);
+    body = marker === undefined ? parseJsonNumbersAsText(text) : parseJsonNumbersMarked(text, marker);
   } catch (err) {
     throw new DataError(`Salesforce query page ${url} is not valid JSON (${(err as Error).message})`);
   }
   const p = body as { totalSize?: unknown; done?: unknown; nextRecordsUrl?: unknown; records?: unknown } | null;
-  const totalSize = typeof p?.totalSize === 'string' ? Number(p.totalSize) : Number.NaN;
+  const size =
+    marker !== undefined && typeof p?.totalSize === 'string' ? p.totalSize.slice(marker.length) : p?.totalSize;
+  const totalSize = typeof size === 'string' ? Number(size) : Number.NaN;
   if (!p || typeof p.done !== 'boolean' || !Array.isArray(p.records) || !Number.isInteger(totalSize)) {
     throw new DataError(`Salesforce query page ${url} is not shaped like a query result (totalSize, done, records[])`);
   }
@@ -43,6 +57,7 @@ export function parseQueryPage(text: string, url: string): QueryPage {
     done: p.done,
     nextRecordsUrl: typeof p.nextRecordsUrl === 'string' ? p.nextRecordsUrl : undefined,
     records: p.records as Record<string, unknown>[],
+    ...(marker === undefined ? {} : { numberMarker: marker }),
   };
 }
 
@@ -54,9 +69,17 @@ export function queryPath(soql: string, all: boolean | undefined): string {
   return `${all ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`;
 }
 
+/**
+ * docs/salesforce.md#uri-length: the query fits in a GET's URI (a wide SELECT list may not; SalesforceHttp refuses
+ * to send one that does not).
+ */
+export function restQueryFits(http: Pick<SalesforceHttp, 'apiVersion'>, soql: string, all: boolean | undefined): boolean {
+  return fitsInUri(apiPath(http.apiVersion, queryPath(soql, all)));
+}
+
 async function fetchPage(http: SalesforceHttp, path: string, opts: RestQueryOptions): Promise<QueryPage> {
   const headers = opts.batchSize ? { 'Sforce-Query-Options': `batchSize=${opts.batchSize}` } : undefined;
-  return parseQueryPage(await http.getText(path, { headers }), path);
+  return parseQueryPage(await http.getText(path, { headers }), path, { markNumbers: opts.markNumbers });
 }
 
 /**

@@ -6,7 +6,9 @@ import { actionFor } from '../../lib/errorActions.ts';
 import type { Logger } from '../../lib/log.ts';
 import { getDeleted } from '../../extractors/getDeleted.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
+import { ensureDeletedFlag } from '../../loaders/ddl.ts';
 import { markDeletedAsOf } from '../../loaders/merge.ts';
+import { ensureLiveView } from '../../loaders/views.ts';
 import { saveDeletedCheck, setNeedsReconcile } from '../../loaders/objectState.ts';
 import type { ObjectKey } from '../../loaders/state.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
@@ -35,7 +37,11 @@ export function loadedAsOf(serverNow: Date, tableHadRows: boolean): DeleteCheck 
 
 const floorToMinute = (ms: number) => Math.floor(ms / 60_000) * 60_000;
 
-/** One getDeleted call for an incremental run; null when the window is too short to ask for yet. */
+/**
+ * One getDeleted call for an incremental run; null when the window is too short to ask for yet, or when the object is
+ * not replicateable: getDeleted refuses those (docs/salesforce.md#getdeleted), and Id reconciliation on a schedule
+ * (reconcileDue) finds their deletes instead.
+ */
 export async function checkDeleted(
   http: SalesforceHttp,
   log: Logger,
@@ -43,6 +49,7 @@ export async function checkDeleted(
   since: string | null,
   lookbackMinutes: number,
 ): Promise<DeleteCheck | null> {
+  if (spec.replicateable === false) return null;
   const window = deletedWindow(since, http.serverNow(), lookbackMinutes);
   if (!window || since === null) return null;
   try {
@@ -63,14 +70,19 @@ export async function checkDeleted(
       lost: window.gap || purged,
     };
   } catch (err) {
-    // The window cannot be answered (INVALID_REPLICATION_DATE, EXCEEDED_ID_LIMIT), not "the sync is broken".
-    if (actionFor(err) !== 'reconcile') throw err;
+    // The window or the object cannot be answered (INVALID_REPLICATION_DATE, EXCEEDED_ID_LIMIT, any other 4xx), not
+    // "the sync is broken".
+    if (actionFor(err, 'getDeleted') !== 'reconcile') throw err;
     log.warn({ object: spec.name, err: oneLine(err) }, 'getDeleted refused the window; reconciling Ids instead');
     return { entries: [], coveredUntil: window.end.toISOString(), lost: true };
   }
 }
 
-/** Inside the data commit's transaction: marks, moves the check forward, flags a needed reconciliation. */
+/**
+ * Inside the data commit's transaction: marks, moves the check forward, flags a needed reconciliation. An object
+ * without IsDeleted (docs/salesforce.md#objects-without-system-fields) gets the isdeleted column sfsync keeps for it,
+ * as reconciliation does, the first time getDeleted names one of its records.
+ */
 export async function applyDeleteCheck(
   client: pg.ClientBase,
   key: ObjectKey,
@@ -78,13 +90,13 @@ export async function applyDeleteCheck(
   check: DeleteCheck | null,
 ): Promise<number> {
   if (!check) return 0;
-  const marked = spec.hasIsDeleted
-    ? await markDeletedAsOf(
-        client,
-        { schema: key.schema, table: spec.table, cursorColumn: spec.cursorField?.toLowerCase() ?? null },
-        check.entries,
-      )
-    : 0;
+  if (!spec.hasIsDeleted && check.entries.length > 0 && (await ensureDeletedFlag(client, key.schema, spec.table)))
+    await ensureLiveView(client, key.schema, spec.table);
+  const marked = await markDeletedAsOf(
+    client,
+    { schema: key.schema, table: spec.table, cursorColumn: spec.cursorField?.toLowerCase() ?? null },
+    check.entries,
+  );
   if (check.coveredUntil) await saveDeletedCheck(client, key, check.coveredUntil);
   if (check.lost) await setNeedsReconcile(client, key, true);
   return marked;

@@ -2,8 +2,7 @@
 import type pg from 'pg';
 import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { alterColumnType, columnTypes } from '../../loaders/ddl.ts';
-import { qualified } from '../../loaders/postgres.ts';
-import { ensureLiveView, liveViewName } from '../../loaders/views.ts';
+import { dropLiveView, ensureLiveView } from '../../loaders/views.ts';
 import type { FieldSnapshot, SchemaEvent } from '../../loaders/objectState.ts';
 
 export interface SchemaDiff {
@@ -73,7 +72,7 @@ export async function applyTypeChanges(
     if (current === f.pgType || current === 'text') continue;
     const target = SAFE_CASTS[current]?.includes(f.pgType) ? f.pgType : 'text';
     // A view over the column blocks ALTER TYPE: drop it, recreate it below.
-    await client.query(`DROP VIEW IF EXISTS ${qualified(schema, liveViewName(spec.table))}`);
+    await dropLiveView(client, schema, spec.table);
     await alterColumnType(client, schema, spec.table, f.column, target);
     done.set(f.column, target === f.pgType ? `cast ${current} -> ${target}` : `widened ${current} -> text`);
   }

@@ -1,6 +1,7 @@
 // Id reconciliation of one object (docs/salesforce.md#hard-delete-detection): every live Id from Salesforce into a TEMP
 // table, an anti-join against the warehouse, rows Salesforce no longer has marked isdeleted (never removed).
 import type pg from 'pg';
+import type { ObjectOptions } from '../../lib/config.ts';
 import { oneLine } from '../../lib/errors.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { ensureDeletedFlag, ensureMarkColumn } from '../../loaders/ddl.ts';
@@ -12,6 +13,38 @@ import type { RunContext } from '../runtime/runContext.ts';
 import { narrowSpec, openNarrowExtract } from './narrowExtract.ts';
 
 const IDS_TABLE = 'sfsync_live_ids';
+
+/**
+ * How often an object that getDeleted refuses (not replicateable, docs/salesforce.md#getdeleted) is reconciled when
+ * its config sets no reconcileHours: its deletes are found no other way, and a reconciliation reads every Id (one Bulk
+ * job), so once a day.
+ */
+export const DEFAULT_RECONCILE_HOURS_WITHOUT_GETDELETED = 24;
+
+/** The object's reconciliation schedule in hours; null = none (only when getDeleted cannot cover a window). */
+export function reconcileHoursOf(obj: Pick<ObjectOptions, 'reconcileHours'>, spec: ObjectSpec): number | null {
+  return obj.reconcileHours ?? (spec.replicateable === false ? DEFAULT_RECONCILE_HOURS_WITHOUT_GETDELETED : null);
+}
+
+/**
+ * True when the object has a reconciliation schedule and its last successful reconciliation, or before any its first
+ * successful run, finished longer ago than that.
+ */
+export async function reconcileDue(
+  client: pg.ClientBase,
+  schema: string,
+  obj: Pick<ObjectOptions, 'reconcileHours'>,
+  spec: ObjectSpec,
+): Promise<boolean> {
+  const hours = reconcileHoursOf(obj, spec);
+  if (hours === null) return false;
+  const { rows } = await client.query<{ due: boolean }>(
+    `SELECT coalesce(max(finished_at) FILTER (WHERE mode = 'reconcile'), min(finished_at)) < now() - make_interval(secs => $3) AS due
+     FROM sfsync.runs WHERE target_schema = $1 AND lower(object) = lower($2) AND status = 'succeeded'`,
+    [schema, spec.name, hours * 3600],
+  );
+  return rows[0]?.due === true;
+}
 
 /**
  * The caller holds the object's lock (no sync can load a row between the Id snapshot and the anti-join). The live set

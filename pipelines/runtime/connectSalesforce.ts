@@ -10,5 +10,11 @@ export async function connectSalesforce(config: Config, log: Logger, signal: Abo
   const { loginUrl, apiVersion, auth } = config.salesforce;
   const tokens = createTokenProvider({ loginUrl, auth, log });
   await tokens.get();
-  return createSalesforceHttp({ tokens, apiVersion, log, signal });
+  return createSalesforceHttp({
+    tokens,
+    apiVersion,
+    log,
+    signal,
+    timeouts: { responseMs: config.httpTimeoutMs, idleMs: config.idleTimeoutMs },
+  });
 }

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { ScheduleGroup } from '../../lib/config.ts';
 import { qualified, withClient } from '../../loaders/postgres.ts';
+import { tableNameOf } from '../../schemas/pgNames.ts';
 import { listSchemaEvents, type SchemaEventRecord } from '../../loaders/objectState.ts';
 import { readStatus, type ObjectStatus } from '../../loaders/state.ts';
 import { nextScheduledRun } from './nextScheduledRun.ts';
@@ -26,7 +27,7 @@ export interface SchedulePlan {
 const EVENTS_SHOWN = 5;
 
 async function rowCount(client: pg.PoolClient, schema: string, object: string): Promise<number | null> {
-  const table = object.toLowerCase();
+  const table = tableNameOf(object);
   const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS present', [qualified(schema, table)]);
   if (!rows[0]?.present) return null;
   const result = await client.query(`SELECT count(*)::float8 AS n FROM ${qualified(schema, table)}`);
@@ -53,7 +54,7 @@ export async function collectStatus(
       const next = schedule ? nextScheduledRun(e.object, schedule.groups, schedule.objects, now) : null;
       out.push({
         ...e,
-        table: `${schema}.${e.object.toLowerCase()}`,
+        table: `${schema}.${tableNameOf(e.object)}`,
         rows,
         lagSeconds: lagSeconds(e.watermark?.value, now),
         schemaEvents,

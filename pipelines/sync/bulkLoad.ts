@@ -3,7 +3,7 @@
 // window whose job ends Failed is halved and retried; between windows the API budget guard may stop the object at a
 // committed point.
 import type pg from 'pg';
-import { BudgetError, BulkJobError } from '../../lib/errors.ts';
+import { BudgetError, BulkJobError, oneLine } from '../../lib/errors.ts';
 import { actionFor } from '../../lib/errorActions.ts';
 import { abortJob, createQueryJob, deleteJob, type JobInfo, waitForJob } from '../../extractors/bulk/queryJob.ts';
 import { bulkCsvStream } from '../../extractors/bulk/csvStream.ts';
@@ -15,7 +15,14 @@ import type { RunContext } from '../runtime/runContext.ts';
 import type { DeleteCheck } from '../completeness/deletes.ts';
 import type { Plan } from './plan.ts';
 import { whileIdle } from '../runtime/workSlots.ts';
-import { type CountedWindow, describeWindow, halveWindow, planWindows, type WindowPlanning } from './cursorWindows.ts';
+import {
+  type CountedWindow,
+  describeWindow,
+  halveWindow,
+  planWindows,
+  UNKNOWN_SIZE_SPAN_DAYS,
+  type WindowPlanning,
+} from './cursorWindows.ts';
 
 /** Jobs created ahead of the window being loaded: enough to hide a job's queue time, few enough to waste little. */
 const LOOKAHEAD = 2;
@@ -26,13 +33,34 @@ export interface BulkLoadRequest {
   spec: ObjectSpec;
   plan: Plan;
   runId: number;
-  /** Records in the plan's range, from `SELECT COUNT()` (docs/salesforce.md#select-count). */
-  total: number;
+  /**
+   * Records in the plan's range, from `SELECT COUNT()` (docs/salesforce.md#select-count); null when Salesforce could not
+   * count them (countOrUnknown).
+   */
+  total: number | null;
   serverNow: Date;
   overlapMinutes: number;
   deletes: DeleteCheck | null;
   /** Checked before every window after the first; throws BudgetError to stop. */
   budget?: { check(): Promise<void> };
+}
+
+/**
+ * `SELECT COUNT()` of the object in `window`, or null when the count itself runs too long (QUERY_TIMEOUT on a very large
+ * object, docs/salesforce.md#select-count): the load then goes on with windows cut by time (cursorWindows.ts), which
+ * the log says. Any other failure is the caller's.
+ */
+export async function countOrUnknown(ctx: RunContext, spec: ObjectSpec, window: CursorWindow): Promise<number | null> {
+  try {
+    return await countRecords(ctx.sf, buildCount(spec, { window }), { all: true });
+  } catch (err) {
+    if (actionFor(err, 'count') !== 'unknown-size') throw err;
+    ctx.log.warn(
+      { object: spec.name, window: describeWindow(window), err: oneLine(err) },
+      `SELECT COUNT() timed out: size unknown, so the load is cut into cursor windows of ${UNKNOWN_SIZE_SPAN_DAYS} days`,
+    );
+    return null;
+  }
 }
 
 export async function loadBulkWindows(
@@ -43,7 +71,7 @@ export async function loadBulkWindows(
   const { spec } = req;
   const log = ctx.log.child({ object: spec.name });
   const planning: WindowPlanning = {
-    count: (w) => countRecords(ctx.sf, buildCount(spec, { window: w }), { all: true }),
+    count: (w) => countOrUnknown(ctx, spec, w),
     earliest: () => earliestCursor(ctx, spec),
     now: req.serverNow,
     // Without a cursor field there is nothing to cut windows on (docs/salesforce.md#objects-without-system-fields): one
@@ -55,7 +83,11 @@ export async function loadBulkWindows(
     req.total,
     planning,
   );
-  if (windows.length > 1) log.info({ windows: windows.length, records: req.total }, 'loading in cursor windows');
+  if (windows.length > 1)
+    log.info(
+      { windows: windows.length, records: req.total ?? 'unknown', sized: req.total === null ? 'by time' : 'by count' },
+      'loading in cursor windows',
+    );
   if (windows.length === 0) return commitEmpty(ctx, client, req);
   const jobs = createJobQueue(ctx, spec);
   let result: CommitResult | undefined;

@@ -40,8 +40,11 @@ export interface RestCsvReader {
 /** The worker: the bundle's own file, or the TypeScript entry through bin/tsxWorker.js when running the sources. */
 function startWorker(fields: readonly FieldSpec[]): Worker {
   const here = import.meta.url;
-  // Only the names: recordToRow reads no other member.
-  const data = { role: PAGE_WORKER, fields: fields.map((f) => ({ name: f.name })) };
+  // Only what recordToRow reads: the name, and the types that say whether a value may be nested JSON.
+  const data = {
+    role: PAGE_WORKER,
+    fields: fields.map((f) => ({ name: f.name, sfType: f.sfType, pgType: f.pgType })),
+  };
   if (!here.endsWith('.ts')) return new Worker(new URL('./restPage.js', here), { workerData: data });
   return new Worker(new URL('../../bin/tsxWorker.js', here), {
     workerData: { ...data, entry: new URL('../../transforms/restPage.ts', here).href },

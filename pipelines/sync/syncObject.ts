@@ -12,7 +12,7 @@ import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot
 import { withClient, withTransaction } from '../../loaders/postgres.ts';
 import { finishRun, getWatermark, startRun } from '../../loaders/state.ts';
 import type { ApiBudget } from '../runtime/apiBudget.ts';
-import { loadBulkWindows } from './bulkLoad.ts';
+import { countOrUnknown, loadBulkWindows } from './bulkLoad.ts';
 import { type CommitResult, commitLoad, noTotals, type Source } from './commitLoad.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import { type DeleteCheck, checkDeleted, loadedAsOf } from '../completeness/deletes.ts';
@@ -21,7 +21,7 @@ import { refreshColumns } from '../completeness/formulas.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
 import { withObjectLock, withObjectLockWaiting } from '../runtime/objectLock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
-import { reconcileObject } from '../completeness/reconcileObject.ts';
+import { reconcileDue, reconcileObject } from '../completeness/reconcileObject.ts';
 import type { EncodedPage } from '../../transforms/restPage.ts';
 import { loadRest, openRestCsvReader, type RestCsvReader, restSoql } from './restLoad.ts';
 
@@ -122,7 +122,14 @@ export async function syncObject(
           });
           via = result.via;
           await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
-          if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
+          // Flagged (a full read into rows, deletes getDeleted could not give), or due on the object's schedule: the
+          // only way to find the deletes of an object getDeleted refuses (docs/salesforce.md#hard-delete-detection).
+          if (
+            state.needsReconcile ||
+            (await deletes)?.lost ||
+            (await reconcileDue(client, ctx.config.schema, obj, spec))
+          )
+            await reconcileObject(ctx, client, spec);
           // Only now, every step of the object done, is the run a success: a partial run is never reported as one.
           await finishRun(client, runId, { status: 'succeeded', apiCalls: ctx.sf.calls });
           const ms = Date.now() - started;
@@ -207,18 +214,15 @@ async function load(
   // s of queue on a real org); a large load is cut into cursor windows (pipelines/sync/cursorWindows.ts). A delta is
   // sized by its own query's first page (totalSize): the same one API call as a COUNT(), and for the usual small delta
   // the read is under way.
-  let total: number;
+  let total: number | null;
   if (rest) {
     const first = await rest.first;
     if (first.totalSize <= ctx.config.bulkThreshold)
       return loadRest(ctx, client, spec, plan, runId, extras, rest.reader, first);
     total = first.totalSize;
   } else {
-    total = await countRecords(
-      ctx.sf,
-      buildCount(spec, { window: plan.from !== undefined ? { from: plan.from } : {} }),
-      { all: true },
-    );
+    // null: too large to count (QUERY_TIMEOUT); the windows are then cut by time.
+    total = await countOrUnknown(ctx, spec, plan.from !== undefined ? { from: plan.from } : {});
   }
   try {
     const result = await loadBulkWindows(ctx, client, {

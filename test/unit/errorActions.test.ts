@@ -157,6 +157,12 @@ const cases: [string, Case][] = [
     'ECONNRESET wrapped by SalesforceHttp (status 0)',
     { row: 'connection-dropped', err: api(0, 'ECONNRESET'), call: true, action: 'retry' },
   ],
+  [
+    'no response in time (SFSYNC_HTTP_TIMEOUT_SECONDS) or a stalled body, from SalesforceHttp',
+    { row: 'timed-out', err: api(0, 'ETIMEDOUT'), call: true, action: 'retry' },
+  ],
+  ['ETIMEDOUT from the socket', { row: 'timed-out', err: socket('ETIMEDOUT'), call: true, action: 'retry' }],
+  ['ETIMEDOUT once the tries are spent', { row: 'other', err: socket('ETIMEDOUT'), action: 'fail-object', exit: 1 }],
   ['ECONNRESET once the tries are spent', { row: 'other', err: socket('ECONNRESET'), action: 'fail-object', exit: 1 }],
   ['ENOTFOUND', { row: 'other', err: socket('ENOTFOUND'), call: true, action: undefined }],
   [
@@ -174,12 +180,65 @@ const cases: [string, Case][] = [
   ],
   ['500 QUERY_TIMEOUT: then halved', { row: 'query-timeout', err: api(500, 'QUERY_TIMEOUT'), action: 'halve-window' }],
   [
+    'QUERY_TIMEOUT on SELECT COUNT()',
+    { row: 'count-timeout', err: api(400, 'QUERY_TIMEOUT'), at: 'count', action: 'unknown-size', exit: 1 },
+  ],
+  [
+    'QUERY_TIMEOUT on SELECT COUNT(), as the call sees it',
+    { row: 'count-timeout', err: api(400, 'QUERY_TIMEOUT'), at: 'count', call: true, action: undefined },
+  ],
+  [
+    'another error on SELECT COUNT()',
+    { row: 'not-retryable', err: api(400, 'INVALID_FIELD'), at: 'count', action: 'fail-object' },
+  ],
+  ['414 URI too long', { row: 'uri-too-long', err: api(414, 'URI_TOO_LONG'), action: 'fail-object', exit: 1 }],
+  [
+    '431 headers too long, as the call sees it',
+    { row: 'uri-too-long', err: api(431, 'ERROR_HTTP_431'), call: true, action: undefined },
+  ],
+  [
     'INVALID_REPLICATION_DATE',
     { row: 'deleted-window-refused', err: api(400, 'INVALID_REPLICATION_DATE'), action: 'reconcile' },
   ],
   [
     'EXCEEDED_ID_LIMIT',
     { row: 'deleted-window-refused', err: api(400, 'EXCEEDED_ID_LIMIT'), action: 'reconcile', exit: 1 },
+  ],
+  [
+    'getDeleted on an object that is not replicateable (400 INVALID_TYPE)',
+    { row: 'deleted-call-refused', err: api(400, 'INVALID_TYPE'), at: 'getDeleted', action: 'reconcile', exit: 1 },
+  ],
+  [
+    'getDeleted 403 INSUFFICIENT_ACCESS',
+    { row: 'deleted-call-refused', err: api(403, 'INSUFFICIENT_ACCESS'), at: 'getDeleted', action: 'reconcile' },
+  ],
+  [
+    'getDeleted 404 NOT_FOUND',
+    { row: 'deleted-call-refused', err: api(404, 'NOT_FOUND'), at: 'getDeleted', action: 'reconcile' },
+  ],
+  [
+    'getDeleted INVALID_REPLICATION_DATE',
+    { row: 'deleted-call-refused', err: api(400, 'INVALID_REPLICATION_DATE'), at: 'getDeleted', action: 'reconcile' },
+  ],
+  [
+    'getDeleted 403 REQUEST_LIMIT_EXCEEDED still stops the run',
+    { row: 'request-limit', err: api(403, 'REQUEST_LIMIT_EXCEEDED'), at: 'getDeleted', action: 'stop-run', exit: 4 },
+  ],
+  [
+    'getDeleted 429: the call (which knows no stage) retries it',
+    { row: 'transient-status', err: api(429, 'ERROR_HTTP_429'), call: true, action: 'retry' },
+  ],
+  [
+    'getDeleted 429 once the tries are spent',
+    { row: 'deleted-call-refused', err: api(429, 'ERROR_HTTP_429'), at: 'getDeleted', action: 'reconcile' },
+  ],
+  [
+    'getDeleted 500 once the tries are spent fails the object',
+    { row: 'salesforce-other', err: api(500, 'ERROR_HTTP_500'), at: 'getDeleted', action: 'fail-object', exit: 1 },
+  ],
+  [
+    'INVALID_TYPE elsewhere than getDeleted still fails the object',
+    { row: 'not-retryable', err: api(400, 'INVALID_TYPE'), action: 'fail-object', exit: 1 },
   ],
   ['409', { row: 'salesforce-other', err: api(409, 'ERROR_HTTP_409'), call: true, action: undefined }],
   [

@@ -139,7 +139,7 @@ describe('token provider', () => {
     const all = Promise.all(Array.from({ length: 10 }, () => tokens.refresh('token-1')));
     release();
     const sessions = await all;
-    expect(new Set(sessions.map((s) => s.accessToken))).toEqual(new Set(['token-2']));
+    expect(new Set(sessions.map((s) => s?.accessToken))).toEqual(new Set(['token-2']));
     expect(tokens.mints).toBe(2);
   });
 
@@ -147,7 +147,33 @@ describe('token provider', () => {
     const { tokens } = provider();
     await tokens.get();
     await tokens.refresh('token-1');
-    expect((await tokens.refresh('token-1')).accessToken).toBe('token-2');
+    expect((await tokens.refresh('token-1'))?.accessToken).toBe('token-2');
     expect(tokens.mints).toBe(2);
+  });
+
+  it('re-logs in again for a session revoked again, at most three times a minute, then answers null', async () => {
+    let t = 0;
+    let n = 0;
+    const tokens = createTokenProvider({
+      loginUrl: 'https://login.salesforce.com',
+      auth: { flow: 'client_credentials', clientId: 'c', clientSecret: 's' },
+      log: silentLogger(),
+      now: () => t,
+      mint: async (): Promise<Session> => ({ accessToken: `token-${++n}`, instanceUrl: 'https://x' }),
+    });
+    await tokens.get();
+    // Each new token is revoked in turn: every refresh names the newest one as stale.
+    expect((await tokens.refresh('token-1'))?.accessToken).toBe('token-2');
+    t = 30_000;
+    expect((await tokens.refresh('token-2'))?.accessToken).toBe('token-3');
+    expect((await tokens.refresh('token-3'))?.accessToken).toBe('token-4');
+    expect(await tokens.refresh('token-4')).toBeNull();
+    expect(tokens.mints).toBe(4);
+    // A caller still holding an older token gets the current one: no login needed, none refused.
+    expect((await tokens.refresh('token-2'))?.accessToken).toBe('token-4');
+    // A minute after the first re-login, one more is allowed.
+    t = 60_000;
+    expect((await tokens.refresh('token-4'))?.accessToken).toBe('token-5');
+    expect(await tokens.refresh('token-5')).toBeNull();
   });
 });

@@ -1,11 +1,12 @@
 // planWindows / halveWindow: cursor windows sized by COUNT, over a fake set of cursor values (pure logic).
 import { describe, expect, it } from 'vitest';
 import type { CursorWindow } from '../../extractors/soql.ts';
-import { halveWindow, planWindows, type WindowPlanning } from '../../pipelines/sync/cursorWindows.ts';
+import { halveWindow, planWindows, timeWindows, type WindowPlanning } from '../../pipelines/sync/cursorWindows.ts';
 
 const NOW = new Date('2026-01-01T00:00:00.000Z');
 
-function planning(stamps: number[], maxRows: number): WindowPlanning & { counts: number } {
+/** `timesOut`: COUNT answers QUERY_TIMEOUT (null) for windows this wide or wider, in ms. */
+function planning(stamps: number[], maxRows: number, timesOut = Infinity): WindowPlanning & { counts: number } {
   const inWindow = (w: CursorWindow, t: number) =>
     (w.from === undefined || t >= Date.parse(w.from)) && (w.to === undefined || t < Date.parse(w.to));
   const p = {
@@ -15,6 +16,8 @@ function planning(stamps: number[], maxRows: number): WindowPlanning & { counts:
     earliest: async () => (stamps.length ? new Date(Math.min(...stamps)).toISOString() : null),
     count: async (w: CursorWindow) => {
       p.counts++;
+      const span = (w.to ? Date.parse(w.to) : NOW.getTime()) - (w.from ? Date.parse(w.from) : 0);
+      if (span >= timesOut) return null;
       return stamps.filter((t) => inWindow(w, t)).length;
     },
   };
@@ -44,10 +47,10 @@ describe('planWindows', () => {
     expect(windows[0]!.from).toBeUndefined();
     expect(windows.at(-1)!.to).toBeUndefined();
     for (const [i, w] of windows.entries()) {
-      expect(w.count).toBeLessThanOrEqual(100);
+      expect(w.count!).toBeLessThanOrEqual(100);
       if (i > 0) expect(w.from).toBe(windows[i - 1]!.to ?? 'adjoining');
     }
-    expect(windows.reduce((n, w) => n + w.count, 0)).toBe(stamps.length);
+    expect(windows.reduce((n, w) => n + w.count!, 0)).toBe(stamps.length);
     // One COUNT per split: a binary tree with these leaves has leaves - 1 inner nodes (no half was empty here).
     expect(p.counts).toBe(windows.length - 1);
   });
@@ -61,6 +64,54 @@ describe('planWindows', () => {
 
   it('plans nothing for an empty range', async () => {
     expect(await planWindows({}, 0, planning([], 10))).toEqual([]);
+  });
+});
+
+describe('windows of a load Salesforce cannot count (QUERY_TIMEOUT on SELECT COUNT())', () => {
+  const DAY = 86_400_000;
+
+  it('cuts the whole range by time from the earliest cursor value, without a COUNT, first and last left open', async () => {
+    const p = planning([Date.parse('2025-10-01T00:00:00.000Z'), Date.parse('2025-12-30T00:00:00.000Z')], 10);
+    const windows = await planWindows({}, null, p);
+    expect(p.counts).toBe(0);
+    // 2025-10-01 to NOW (2026-01-01) is 92 days: three 30-day windows and the open rest.
+    expect(windows).toEqual([
+      { to: '2025-10-31T00:00:00.000Z', count: null },
+      { from: '2025-10-31T00:00:00.000Z', to: '2025-11-30T00:00:00.000Z', count: null },
+      { from: '2025-11-30T00:00:00.000Z', to: '2025-12-30T00:00:00.000Z', count: null },
+      { from: '2025-12-30T00:00:00.000Z', count: null },
+    ]);
+  });
+
+  it("starts a delta's windows at its own lower bound, and keeps a range shorter than a span as one window", async () => {
+    const p = planning([], 10);
+    const from = new Date(NOW.getTime() - 45 * DAY).toISOString();
+    expect(await timeWindows({ from }, p)).toEqual([
+      { from, to: new Date(NOW.getTime() - 15 * DAY).toISOString(), count: null },
+      { from: new Date(NOW.getTime() - 15 * DAY).toISOString(), count: null },
+    ]);
+    expect(await timeWindows({ from: new Date(NOW.getTime() - DAY).toISOString() }, p)).toHaveLength(1);
+    // Nothing to start from (no records): one window, which a Bulk job reads as it is.
+    expect(await timeWindows({}, p)).toEqual([{ count: null }]);
+  });
+
+  it('counts the halves when it can, and cuts by time a range whose halves cannot be counted', async () => {
+    const start = Date.parse('2024-01-01');
+    const stamps = Array.from({ length: 700 }, (_, i) => start + i * DAY);
+    // COUNT over 400 days or more times out, but the whole was counted (700) and its halves can be: by count.
+    const p = planning(stamps, 100, 400 * DAY);
+    const windows = await planWindows({ from: '2024-01-01T00:00:00.000Z' }, 700, p);
+    expect(windows.every((w) => w.count !== null && w.count <= 100)).toBe(true);
+    expect(windows.reduce((n, w) => n + w.count!, 0)).toBe(700);
+
+    // Halves that cannot be counted: the range is cut into 30-day spans instead.
+    const q = planning(stamps, 100, 100 * DAY);
+    const byTime = await planWindows({ from: '2024-01-01T00:00:00.000Z' }, 700, q);
+    expect(byTime.every((w) => w.count === null)).toBe(true);
+    expect(byTime).toHaveLength(Math.ceil((NOW.getTime() - start) / (30 * DAY)));
+    expect(byTime[0]!.from).toBe('2024-01-01T00:00:00.000Z');
+    expect(byTime.at(-1)!.to).toBeUndefined();
+    for (const [i, w] of byTime.entries()) if (i > 0) expect(w.from).toBe(byTime[i - 1]!.to);
   });
 });
 

@@ -1,0 +1,54 @@
+// Deletions the way real orgs make them, through the CLI: a hard delete before a full refresh must still be seen, and
+// archived activities (queryAll only) are records that exist, not deletions.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import { runCli } from '../support/cli.ts';
+import { useTestDatabase } from '../support/db.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
+
+const db = useTestDatabase();
+
+async function rows(schema: string, sql: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return (await client.query(sql.replaceAll('$schema', `"${schema}"`))).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('a full read is a snapshot', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await createEmulator({ port: 0, accounts: 40, seed: 21 });
+  });
+  afterAll(async () => emulator?.close());
+
+  it('marks deleted the rows a full refresh no longer finds, though getDeleted was never asked', async () => {
+    const env = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'full_refresh' });
+    const first = await runCli(['sync', '--objects', 'Account'], env);
+    expect(first.code, first.stderr).toBe(0);
+    const live = emulator.store.snapshot('Account');
+    const gone: string[] = [];
+    for (let i = 0; i < live.size && gone.length < 3; i++) {
+      const rec = live.at(i);
+      if (rec && rec.IsDeleted === false) gone.push(rec.Id);
+    }
+    // Hard deletes whose getDeleted entries are gone too: only a comparison with a full read can find them.
+    for (const id of gone) emulator.store.hardDelete(id);
+    emulator.admin.purgeDeletedLog('Account');
+    const refresh = await runCli(['sync', '--objects', 'Account', '--full-refresh'], env);
+    expect(refresh.code, refresh.stderr).toBe(0);
+    const marked = await rows('full_refresh', 'SELECT id FROM $schema.account WHERE isdeleted ORDER BY id');
+    expect(marked.map((r) => r.id)).toEqual(expect.arrayContaining(gone));
+    const liveIds = await rows('full_refresh', 'SELECT count(*)::int AS n FROM $schema.account_live');
+    const expected = emulator.store.snapshot('Account');
+    let n = 0;
+    for (let i = 0; i < expected.size; i++) if (expected.at(i)?.IsDeleted === false) n++;
+    expect(liveIds[0]!.n).toBe(n);
+    const verify = await runCli(['verify', '--objects', 'Account'], env);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+});
