@@ -236,6 +236,10 @@ async function runnableBinaries(installed: Binaries, user: ServerUser | undefine
   const reasons = [`in ${nativeDir} (${inPlace})`];
   for (const base of unique([os.tmpdir(), '/var/tmp', '/tmp'])) {
     const dest = path.join(base, `sfsync-pg-${pkg.version ?? ''}-${tag}`);
+    if (user && !(await reaches(user, base))) {
+      reasons.push(`nor a copy in ${base}, which it cannot enter`);
+      continue;
+    }
     try {
       await copyNative(nativeDir, dest);
     } catch (err) {

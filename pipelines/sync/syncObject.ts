@@ -5,7 +5,7 @@ import { oneLine } from '../../lib/errors.ts';
 import { actionFor } from '../../lib/errorActions.ts';
 import { describeObject } from '../../extractors/describe.ts';
 import { buildCount, buildSelect } from '../../extractors/soql.ts';
-import { countRecords } from '../../extractors/rest/query.ts';
+import { restQueryFits } from '../../extractors/rest/query.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../../loaders/objectState.ts';
@@ -92,7 +92,12 @@ export async function syncObject(
         });
         // A delta's first page and getDeleted are asked for now: Salesforce answers while the table is checked, and
         // getDeleted's answer is needed only at the commit. Both are awaited later (or left, should this run fail).
-        const reader = plan.mode === 'incremental' ? openRestCsvReader(ctx.sf, spec.fields) : undefined;
+        // docs/salesforce.md#uri-length: a delta whose query does not fit in a GET URI (a wide object's SELECT list)
+        // is read through Bulk API 2.0, whose query travels in a POST body.
+        const viaRest = plan.mode === 'incremental' && restQueryFits(ctx.sf, restSoql(spec, plan), true);
+        if (plan.mode === 'incremental' && !viaRest)
+          log.info({ fields: spec.fields.length }, 'delta query too long for a REST URI; reading it through Bulk API 2.0');
+        const reader = viaRest ? openRestCsvReader(ctx.sf, spec.fields) : undefined;
         const rest = reader && { reader, first: reader.first(restSoql(spec, plan)) };
         let deletes =
           plan.mode === 'incremental'

@@ -145,7 +145,7 @@ describe('a wide Account with namespaced, geolocation and json fields', () => {
     for (const f of fields.filter((x) => x !== 'Id')) {
       const current = chunks[chunks.length - 1] as string[];
       const soql = `SELECT Id, ${[...current, f].join(', ')} FROM Account`;
-      if (`${base}${q(soql)}`.length > 16_384 - 100) chunks.push([f]);
+      if (`${base}${q(soql)}`.length > 16_384 - 1_000) chunks.push([f]);
       else current.push(f);
     }
     expect(chunks.length).toBeGreaterThan(1);

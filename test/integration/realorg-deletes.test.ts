@@ -52,3 +52,35 @@ describe('a full read is a snapshot', () => {
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
 });
+
+describe('archived activities', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await createEmulator({ port: 0, accounts: 30, seed: 22, profile: 'enterprise' });
+  });
+  afterAll(async () => emulator?.close());
+
+  it('keeps archived Tasks and Events live through reconcile and verify (queryAll returns them, query does not)', async () => {
+    const env = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'archived' });
+    const sync = await runCli(['sync', '--objects', 'Task,Event'], env);
+    expect(sync.code, sync.stderr).toBe(0);
+    const archived = await rows(
+      'archived',
+      `SELECT 'task' AS t, count(*)::int AS n FROM $schema.task WHERE isarchived AND NOT isdeleted
+       UNION ALL SELECT 'event', count(*)::int FROM $schema.event WHERE isarchived AND NOT isdeleted`,
+    );
+    for (const r of archived) expect(r.n, `archived ${r.t} rows loaded`).toBeGreaterThan(0);
+    const reconcile = await runCli(['reconcile', '--objects', 'Task,Event'], env);
+    expect(reconcile.code, reconcile.stderr).toBe(0);
+    expect(reconcile.stdout).toMatch(/Task\s.*\b0 newly marked deleted/);
+    expect(reconcile.stdout).toMatch(/Event\s.*\b0 newly marked deleted/);
+    const after = await rows(
+      'archived',
+      `SELECT count(*)::int AS n FROM $schema.task WHERE isarchived AND isdeleted
+       UNION ALL SELECT count(*)::int FROM $schema.event WHERE isarchived AND isdeleted`,
+    );
+    expect(after.map((r) => r.n)).toEqual([0, 0]);
+    const verify = await runCli(['verify', '--objects', 'Task,Event', '--sample', '20'], env);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+});
