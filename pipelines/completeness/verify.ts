@@ -2,10 +2,11 @@
 import type pg from 'pg';
 import { oneLine } from '../../lib/errors.ts';
 import { describeObject } from '../../extractors/describe.ts';
-import { countRecords } from '../../extractors/rest/query.ts';
+import { countRecords, restQueryFits } from '../../extractors/rest/query.ts';
+import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import { queryCsv } from '../../transforms/restPage.ts';
 import { buildCount, buildSelect, quoteSoqlString } from '../../extractors/soql.ts';
-import type { ObjectSpec } from '../../schemas/records.ts';
+import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { copyCsv } from '../../loaders/copyCsv.ts';
 import { existingColumns } from '../../loaders/ddl.ts';
 import { qualified, quoteIdent, quoteLiteral, withClient, withTransaction } from '../../loaders/postgres.ts';
@@ -25,11 +26,36 @@ export interface VerifyRow {
   problem?: string;
 }
 
-/**
- * The ids go into the URL (docs/salesforce.md#soql-limits-and-errors); 50 keeps even a wide object's SELECT under the
- * 16 KB URI limit (docs/salesforce.md#rest-request-conventions).
- */
+/** Sampled ids asked for per query: they go into the URL (docs/salesforce.md#soql-limits-and-errors). */
 const SAMPLE_CHUNK = 50;
+/** The longest id as it stands in the query (18 characters, quoted), to size the field groups for any chunk. */
+const LONGEST_ID = quoteSoqlString('0'.repeat(18));
+
+const sampleSoql = (spec: ObjectSpec, fields: readonly FieldSpec[], quotedIds: readonly string[]) =>
+  `${buildSelect(spec, { fields: fields.map((f) => f.name) })} WHERE Id IN (${quotedIds.join(', ')})`;
+
+/**
+ * The sample's fields in groups, each led by Id, whose query for SAMPLE_CHUNK ids fits in a GET URI
+ * (docs/salesforce.md#uri-length): one group for most objects, several for a wide one (an enterprise Account has
+ * hundreds of fields), each compared on its own.
+ */
+export function sampleFieldGroups(http: Pick<SalesforceHttp, 'apiVersion'>, spec: ObjectSpec): FieldSpec[][] {
+  const ids = Array<string>(SAMPLE_CHUNK).fill(LONGEST_ID);
+  const fits = (fields: readonly FieldSpec[]) => restQueryFits(http, sampleSoql(spec, fields, ids), true);
+  const id = spec.fields.filter((f) => f.name === 'Id');
+  const groups: FieldSpec[][] = [];
+  let group = [...id];
+  for (const f of spec.fields) {
+    if (f.name === 'Id') continue;
+    if (group.length > id.length && !fits([...group, f])) {
+      groups.push(group);
+      group = [...id];
+    }
+    group.push(f);
+  }
+  groups.push(group);
+  return groups;
+}
 
 async function warehouseCounts(
   client: pg.ClientBase,
@@ -45,14 +71,15 @@ async function warehouseCounts(
 }
 
 /** Field-by-field comparison in SQL, so Postgres's own equality per type decides (1.50 = 1.5, instants by value). */
-function diffSql(schema: string, spec: ObjectSpec, stage: string): string {
-  const checks = spec.fields
+function diffSql(schema: string, spec: ObjectSpec, fields: readonly FieldSpec[], stage: string): string {
+  const checks = fields
     .filter((f) => f.column !== 'id')
     .map(
       (f) =>
         `CASE WHEN s.${quoteIdent(f.column)} IS DISTINCT FROM t.${quoteIdent(f.column)} THEN ${quoteLiteral(f.name)} END`,
     );
-  return `SELECT s.id, array_to_string(ARRAY[${checks.join(', ')}], ', ') AS fields
+  const differing = checks.length > 0 ? `array_to_string(ARRAY[${checks.join(', ')}], ', ')` : "''";
+  return `SELECT s.id, ${differing} AS fields
 FROM ${qualified(STAGE_SCHEMA, stage)} s JOIN ${qualified(schema, spec.table)} t ON t.id = s.id`;
 }
 
@@ -70,23 +97,32 @@ async function compareSample(
     [n],
   );
   const diffs: string[] = [];
+  const groups = sampleFieldGroups(ctx.sf, spec);
   for (let i = 0; i < rows.length; i += SAMPLE_CHUNK) {
     const ids = rows.slice(i, i + SAMPLE_CHUNK).map((r) => r.id);
-    const soql = `${buildSelect(spec)} WHERE Id IN (${ids.map(quoteSoqlString).join(', ')})`;
-    await withTransaction(client, async () => {
-      const stage = await createStage(client, schema, spec.table);
-      await copyCsv(client, {
-        schema: STAGE_SCHEMA,
-        table: stage,
-        columns: spec.fields.map((f) => f.column),
-        source: queryCsv(ctx.sf, soql, spec.fields, { all: true }),
-        signal: ctx.signal,
+    /** Per id found in Salesforce, its differing fields across the groups. */
+    const differing = new Map<string, string[]>();
+    for (const fields of groups) {
+      const soql = sampleSoql(spec, fields, ids.map(quoteSoqlString));
+      await withTransaction(client, async () => {
+        const stage = await createStage(client, schema, spec.table);
+        await copyCsv(client, {
+          schema: STAGE_SCHEMA,
+          table: stage,
+          columns: fields.map((f) => f.column),
+          source: queryCsv(ctx.sf, soql, fields, { all: true }),
+          signal: ctx.signal,
+        });
+        const sql = diffSql(schema, spec, fields, stage);
+        for (const r of (await client.query<{ id: string; fields: string }>(sql)).rows) {
+          const seen = differing.get(r.id) ?? [];
+          if (r.fields !== '') seen.push(r.fields);
+          differing.set(r.id, seen);
+        }
       });
-      const { rows: found } = await client.query<{ id: string; fields: string }>(diffSql(schema, spec, stage));
-      const seen = new Set(found.map((r) => r.id));
-      for (const r of found) if (r.fields !== '') diffs.push(`${r.id}: ${r.fields}`);
-      for (const id of ids) if (!seen.has(id)) diffs.push(`${id}: not in Salesforce`);
-    });
+    }
+    for (const [id, fields] of differing) if (fields.length > 0) diffs.push(`${id}: ${fields.join(', ')}`);
+    for (const id of ids) if (!differing.has(id)) diffs.push(`${id}: not in Salesforce`);
   }
   return { sampled: rows.length, diffs };
 }

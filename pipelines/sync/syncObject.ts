@@ -4,7 +4,6 @@ import type { ObjectOptions } from '../../lib/config.ts';
 import { oneLine } from '../../lib/errors.ts';
 import { actionFor } from '../../lib/errorActions.ts';
 import { describeObject } from '../../extractors/describe.ts';
-import { buildCount, buildSelect } from '../../extractors/soql.ts';
 import { restQueryFits } from '../../extractors/rest/query.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';

@@ -1,5 +1,6 @@
 // Compare a warehouse table with the emulator's records, value by value, after sfsync's type mapping.
 import type pg from 'pg';
+import { parseJsonNumbersAsText } from '../../extractors/rest/exactJson.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 
 /** Canonical decimal text: no exponent, no trailing zeros, no leading zeros ("1.2345678E7" -> "12345678"). */
@@ -19,6 +20,22 @@ export function canonicalDecimal(text: string): string {
   const whole = digits.slice(0, point).replace(/^0+/, '') || '0';
   const fraction = digits.slice(point).replace(/0+$/, '');
   return (sign === '-' ? '-' : '') + whole + (fraction ? '.' + fraction : '');
+}
+
+/** JSON as jsonb compares it: object keys in any order, numbers as exact decimals. */
+function canonicalJson(text: string): string {
+  const canon = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canon);
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+      );
+    // parseJsonNumbersAsText gives numbers as their text; strings are quoted, so the two cannot meet.
+    return typeof v === 'string' && /^-?\d/.test(v) ? { n: canonicalDecimal(v) } : v;
+  };
+  return JSON.stringify(canon(parseJsonNumbersAsText(text)));
 }
 
 /** 13:45:30.250Z and 13:45:30.25 are the same time. */
@@ -53,6 +70,8 @@ function expected(pgType: string, value: string | boolean | null | undefined): s
       return canonicalDecimal(text);
     case 'time':
       return canonicalTime(text);
+    case 'jsonb':
+      return canonicalJson(text);
     default:
       return text;
   }
@@ -62,6 +81,7 @@ function actual(pgType: string, value: string | null): string | null {
   if (value === null) return null;
   if (pgType === 'numeric' || pgType === 'integer' || pgType === 'bigint') return canonicalDecimal(value);
   if (pgType === 'time') return canonicalTime(value);
+  if (pgType === 'jsonb') return canonicalJson(value);
   return value;
 }
 

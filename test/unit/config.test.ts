@@ -87,12 +87,15 @@ describe('loadConfig', () => {
     const d = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
     writeFileSync(
       path.join(d, 'sfsync.config.json'),
-      JSON.stringify({ objects: ['Account', { name: 'Contact', overlapMinutes: 3 }] }),
+      JSON.stringify({
+        objects: ['Account', { name: 'Contact', overlapMinutes: 3 }, { name: 'AccountShare', reconcileHours: 6 }],
+      }),
     );
     const c = loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d);
     expect(c.objects).toEqual([
-      { name: 'Account', overlapMinutes: 10, fullRefresh: false, formulaRefreshHours: null },
-      { name: 'Contact', overlapMinutes: 3, fullRefresh: false, formulaRefreshHours: null },
+      { name: 'Account', overlapMinutes: 10, fullRefresh: false, formulaRefreshHours: null, reconcileHours: null },
+      { name: 'Contact', overlapMinutes: 3, fullRefresh: false, formulaRefreshHours: null, reconcileHours: null },
+      { name: 'AccountShare', overlapMinutes: 10, fullRefresh: false, formulaRefreshHours: null, reconcileHours: 6 },
     ]);
     expect(c.objectsChosen).toBe(true);
   });
@@ -112,6 +115,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d)).toThrow(
       /cannot read config file .*sfsync.config.yaml/,
     );
+  });
+
+  it('refuses a reconcileHours that is not a positive number', () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
+    for (const bad of [0, -1]) {
+      writeFileSync(
+        path.join(d, 'sfsync.config.json'),
+        JSON.stringify({ objects: [{ name: 'AccountShare', reconcileHours: bad }] }),
+      );
+      expect(() => loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d)).toThrow(/reconcileHours/);
+    }
   });
 
   it('does not require Salesforce settings for commands that only read the database', () => {
