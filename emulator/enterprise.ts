@@ -219,7 +219,8 @@ function enrichmentJson(slot: number, ctx: SeedContext): string | null {
   const hq =
     g % 4 === 0
       ? 'null'
-      : `{"city":${JSON.stringify(pick(WORDS, g >>> 5))},"lat":${pick(LATITUDES, g >>> 7)},"lng":${pick(LONGITUDES, g >>> 9)}}`;
+      : `{"city":${JSON.stringify(pick(WORDS, g >>> 5))},` +
+        `"lat":${pick(LATITUDES, g >>> 7)},"lng":${pick(LONGITUDES, g >>> 9)}}`;
   return (
     `{"source":${JSON.stringify(pick(JSON_SOURCES, h >>> 4))},"score":${h % 101},"revenue":${pick(JSON_NUMBERS, g)},` +
     `"active":${(g & 1) === 1},"tags":[${tags.join(',')}],"hq":${hq},"note":${note}}`
@@ -299,8 +300,11 @@ function enterpriseAccount(base: Generator, ctx: SeedContext): Generator {
 // --- Archived activities -------------------------------------------------------------------------------------------
 
 /**
- * Archived activities follow Salesforce's rule (Events that ended, and closed Tasks due, more than 365 days ago):
- * archived rows get an old due date or start. queryAll returns them, query never does (types.ts queryAllOnly).
+ * Archived activities: the SOAP API queryAll() page (followed for archived Task/Event visibility,
+ * https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_queryall.htm) says query() filters
+ * out every record with isArchived = true and queryAll() returns them, and that the archival background process takes
+ * activities past their due date by more than a year; so archived rows here are closed and dated over 365 days ago.
+ * The REST QueryAll and Bulk API 2.0 queryAll pages say the same of their operation (types.ts queryAllOnly).
  */
 function enterpriseTask(base: Generator, ctx: SeedContext): Generator {
   const archived = (slot: number) => !base.isDeleted(slot) && mix(slot, 26, ctx.seed) % 5 === 0;

@@ -2,7 +2,7 @@
 // /limits, query/queryAll with locator paging, getDeleted/getUpdated and minimal sObject CRUD.
 import { randomBytes } from 'node:crypto';
 import { describeGlobal, describeSObject } from './describe.ts';
-import { coerceJson } from './coerce.ts';
+import { FieldValueError, coerceJson } from './coerce.ts';
 import {
   type Ctx,
   HttpError,
@@ -242,7 +242,13 @@ export function createRest(deps: RestDeps) {
             `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
           );
         }
-        out[f.name] = coerceJson(f, value);
+        try {
+          out[f.name] = coerceJson(f, value);
+        } catch (err) {
+          // A value the field cannot hold is the request's fault (400), as Salesforce answers DML with a bad value.
+          if (err instanceof FieldValueError) throw new HttpError(400, err.code, err.message);
+          throw err;
+        }
       }
       return out;
     };

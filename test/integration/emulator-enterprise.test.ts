@@ -114,6 +114,19 @@ describe('a wide Account with namespaced, geolocation and json fields', () => {
     for (const row of bulk) expect(row[ENTERPRISE.jsonField]).toBe(stored.get(row.Id as string) ?? '');
   });
 
+  it('stores a json value written through REST and reads it back nested', async () => {
+    const value = { segment: 'Enterprise "A"', scores: [1, 2.5, null], nested: { ok: true } };
+    const created = await sf.post('sobjects/Account', { Name: 'Json Writer', [ENTERPRISE.jsonField]: value });
+    expect(created.status, created.text).toBe(201);
+    const { id } = created.json<{ id: string }>();
+    expect(em.store.get(id)?.[ENTERPRISE.jsonField]).toBe(JSON.stringify(value));
+    const read = await sf.get(`sobjects/Account/${id}?fields=Id,${ENTERPRISE.jsonField}`);
+    expect(read.json<Record<string, unknown>>()[ENTERPRISE.jsonField]).toEqual(value);
+    const bad = await sf.patch(`sobjects/Account/${id}`, { [ENTERPRISE.jsonField]: '{not json' });
+    expect(bad.status).toBe(400);
+    em.admin.hardDelete(id);
+  });
+
   it('returns the geolocation compound over REST and refuses it in Bulk', async () => {
     const rows = await queryAllPages<Record<string, unknown>>(
       q(`SELECT Id, ${ENTERPRISE.geolocation}, ${ENTERPRISE.geolocationLatitude} FROM Account LIMIT 50`),

@@ -25,6 +25,8 @@ export function startCli(
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A spawn that fails emits 'error' (and maybe no 'close'): a result, not an unhandled error event.
+    child.on('error', (err) => resolve({ code: null, signal: null, stdout, stderr: `${stderr}${err.message}\n` }));
   });
   return { child, done };
 }

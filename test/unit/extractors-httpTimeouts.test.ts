@@ -139,6 +139,22 @@ describe('SalesforceHttp timeouts', () => {
   });
 });
 
+describe('SalesforceHttp URI length (docs/salesforce.md#uri-length)', () => {
+  it('never sends a GET whose URI Salesforce would refuse (414), failing it at once with its size', async () => {
+    routes.set('queryAll', (_req, res) => json(res, 200, { totalSize: 0, done: true, records: [] }));
+    const { http } = client();
+    const soql = `SELECT ${'A__c, '.repeat(3000)}Id FROM X`;
+    const err = await http.getText(`queryAll?q=${encodeURIComponent(soql)}`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SalesforceApiError);
+    expect((err as SalesforceApiError).status).toBe(414);
+    expect((err as SalesforceApiError).errorCode).toBe('URI_TOO_LONG');
+    expect((err as Error).message).toMatch(/not sent: its URI would be \d+ bytes/);
+    expect(hits.size).toBe(0);
+    // A query that fits is sent.
+    expect(await http.getText('queryAll?q=SELECT+Id+FROM+X')).toMatch(/totalSize/);
+  });
+});
+
 describe('SalesforceHttp session expiry', () => {
   const expired = (res: ServerResponse) =>
     json(res, 401, [{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' }]);
