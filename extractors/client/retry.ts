@@ -75,7 +75,9 @@ export interface FailedResponse {
 export function apiErrorOf(res: FailedResponse): SalesforceApiError {
   const { errorCode, message } = parseErrorBody(res.status, res.body, res.contentType);
   const action = classifyResponse(res.status, errorCode);
-  return new SalesforceApiError(`Salesforce ${res.status} ${errorCode}: ${message.trim()} (${res.method} ${res.url})`, {
+  // A query's URL can be kilobytes long (a wide SELECT list): the one error line shows its start.
+  const url = res.url.length > 300 ? `${res.url.slice(0, 300)}...` : res.url;
+  return new SalesforceApiError(`Salesforce ${res.status} ${errorCode}: ${message.trim()} (${res.method} ${url})`, {
     status: res.status,
     errorCode,
     method: res.method,
