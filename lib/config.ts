@@ -197,7 +197,7 @@ function parseObjectList(text: string, problems: string[]): string[] {
   return names;
 }
 
-/** The process environment as cli/main.ts hands it on. */
+/** The environment variables, as cli/main.ts hands them on. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Readonly<Config> {

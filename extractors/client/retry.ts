@@ -3,6 +3,7 @@
 import { SalesforceApiError } from '../../lib/errors.ts';
 import { callActionFor, callActionForResponse, type Stage } from '../../lib/errorActions.ts';
 import { parseRetryAfter } from '../../lib/retry.ts';
+import { shortUrl } from './uriLength.ts';
 
 export type FailureAction = 'reauth' | 'retry' | 'fatal';
 
@@ -75,8 +76,7 @@ export interface FailedResponse {
 export function apiErrorOf(res: FailedResponse): SalesforceApiError {
   const { errorCode, message } = parseErrorBody(res.status, res.body, res.contentType);
   const action = classifyResponse(res.status, errorCode);
-  // A query's URL can be kilobytes long (a wide SELECT list): the one error line shows its start.
-  const url = res.url.length > 300 ? `${res.url.slice(0, 300)}...` : res.url;
+  const url = shortUrl(res.url);
   return new SalesforceApiError(`Salesforce ${res.status} ${errorCode}: ${message.trim()} (${res.method} ${url})`, {
     status: res.status,
     errorCode,

@@ -8,15 +8,9 @@ import type { Logger } from '../../lib/log.ts';
 import { isLoopback } from '../../lib/loopback.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF, type Sleep, retryDelay, withRetry } from '../../lib/retry.ts';
 import { apiErrorOf, classifyResponse, isRetryableNetworkError } from './retry.ts';
-import {
-  DEFAULT_HTTP_TIMEOUTS,
-  type HttpTimeouts,
-  bodyStalled,
-  idleChunks,
-  noAnswer,
-} from './timeouts.ts';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts, bodyStalled, idleChunks, noAnswer } from './timeouts.ts';
 import { MAX_REFRESHES_PER_MINUTE, type TokenProvider } from './tokenProvider.ts';
-import { apiPath, fitsInUri, uriTooLong } from './uriLength.ts';
+import { apiPath, fitsInUri, shortUrl, uriTooLong } from './uriLength.ts';
 
 export interface LimitInfo {
   used: number;
@@ -166,7 +160,7 @@ function networkError(err: unknown, method: string, url: string): unknown {
   if (axios.isCancel(err) || (err as { code?: string }).code === 'ERR_CANCELED') return err;
   const code = (err as { code?: string }).code ?? 'NETWORK';
   const detail = (err as Error).message ?? code;
-  return new SalesforceApiError(`Salesforce ${method} ${url} failed: ${code} (${detail})`, {
+  return new SalesforceApiError(`Salesforce ${method} ${shortUrl(url)} failed: ${code} (${detail})`, {
     status: 0,
     errorCode: code,
     method,
@@ -270,7 +264,13 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     }
   }
 
-  async function sendOnce(method: string, url: string, body: unknown, kind: BodyKind, ro: RequestOptions): Promise<Reply> {
+  async function sendOnce(
+    method: string,
+    url: string,
+    body: unknown,
+    kind: BodyKind,
+    ro: RequestOptions,
+  ): Promise<Reply> {
     let reauths = 0;
     for (;;) {
       const session = await opts.tokens.get();

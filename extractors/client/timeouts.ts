@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import { SalesforceApiError } from '../../lib/errors.ts';
 import { isRetryableNetworkError } from './retry.ts';
+import { shortUrl } from './uriLength.ts';
 
 export interface HttpTimeouts {
   /** From sending a request to its response headers, connecting included (SFSYNC_HTTP_TIMEOUT_SECONDS). */
@@ -26,7 +27,7 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /** A call that timed out: status 0 (no answer) with code ETIMEDOUT, retried like a dropped connection. */
 export function timeoutError(method: string, url: string, what: string): SalesforceApiError {
-  return new SalesforceApiError(`Salesforce ${method} ${url} failed: ${TIMEOUT_CODE} (${what})`, {
+  return new SalesforceApiError(`Salesforce ${method} ${shortUrl(url)} failed: ${TIMEOUT_CODE} (${what})`, {
     status: 0,
     errorCode: TIMEOUT_CODE,
     method,

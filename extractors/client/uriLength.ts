@@ -23,9 +23,14 @@ export function fitsInUri(pathAndQuery: string): boolean {
   return uriBytes(pathAndQuery) <= URI_BUDGET_BYTES;
 }
 
+/** A URL as an error line shows it: a query's can be kilobytes long (a wide SELECT list), so only its start. */
+export function shortUrl(url: string, max = 300): string {
+  return url.length > max ? `${url.slice(0, max)}...` : url;
+}
+
 /** A request refused before it was sent: Salesforce would answer 414 (or 431), so it is reported as that. */
 export function uriTooLong(method: string, pathAndQuery: string): SalesforceApiError {
-  const shown = pathAndQuery.length > 160 ? `${pathAndQuery.slice(0, 160)}...` : pathAndQuery;
+  const shown = shortUrl(pathAndQuery, 160);
   return new SalesforceApiError(
     `Salesforce ${method} ${shown} not sent: its URI would be ${uriBytes(pathAndQuery)} bytes, more than the ` +
       `${MAX_URI_BYTES} Salesforce accepts less ${HEADER_ALLOWANCE_BYTES} kept for the headers (docs/salesforce.md#uri-length)`,

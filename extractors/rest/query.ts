@@ -73,7 +73,11 @@ export function queryPath(soql: string, all: boolean | undefined): string {
  * docs/salesforce.md#uri-length: the query fits in a GET's URI (a wide SELECT list may not; SalesforceHttp refuses
  * to send one that does not).
  */
-export function restQueryFits(http: Pick<SalesforceHttp, 'apiVersion'>, soql: string, all: boolean | undefined): boolean {
+export function restQueryFits(
+  http: Pick<SalesforceHttp, 'apiVersion'>,
+  soql: string,
+  all: boolean | undefined,
+): boolean {
   return fitsInUri(apiPath(http.apiVersion, queryPath(soql, all)));
 }
 

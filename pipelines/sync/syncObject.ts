@@ -95,7 +95,10 @@ export async function syncObject(
         // is read through Bulk API 2.0, whose query travels in a POST body.
         const viaRest = plan.mode === 'incremental' && restQueryFits(ctx.sf, restSoql(spec, plan), true);
         if (plan.mode === 'incremental' && !viaRest)
-          log.info({ fields: spec.fields.length }, 'delta query too long for a REST URI; reading it through Bulk API 2.0');
+          log.info(
+            { fields: spec.fields.length },
+            'delta query too long for a REST URI; reading it through Bulk API 2.0',
+          );
         const reader = viaRest ? openRestCsvReader(ctx.sf, spec.fields) : undefined;
         const rest = reader && { reader, first: reader.first(restSoql(spec, plan)) };
         let deletes =

@@ -96,7 +96,9 @@ describe('sfsync sync (CLI) against the fault emulator', () => {
     const run = await runCli(['sync', '--objects', 'Contact'], env('tstall2', FAST_TIMEOUTS));
     expect(run.code, run.stderr).toBe(1);
     expect(lastLine(run.stderr)).toMatch(/^sfsync: /);
-    expect(lastLine(run.stderr)).toMatch(/ETIMEDOUT \(the response body sent nothing for 1 s; SFSYNC_IDLE_TIMEOUT_SECONDS\)/);
+    expect(lastLine(run.stderr)).toMatch(
+      /ETIMEDOUT \(the response body sent nothing for 1 s; SFSYNC_IDLE_TIMEOUT_SECONDS\)/,
+    );
     // DEFAULT_HTTP_RETRY.attempts tries of the stalled page.
     expect(requests('GET', LATER_PAGE)).toHaveLength(5);
     expect(await watermarks('tstall2')).toBe(0);
@@ -131,7 +133,9 @@ describe('sfsync sync (CLI) against the fault emulator', () => {
     em.admin.addFault({ kind: 'queryTimeout', soql: /^\s*SELECT\s+COUNT\(\s*\)/i, times: 1_000 });
     const run = await runCli(['sync', '--objects', 'Invoice__c'], env('tcount', { LOG_LEVEL: 'warn' }));
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/SELECT COUNT\(\) timed out: size unknown, so the load is cut into cursor windows of 30/);
+    expect(run.stderr).toMatch(
+      /SELECT COUNT\(\) timed out: size unknown, so the load is cut into cursor windows of 30/,
+    );
     expect(requests('GET', /\/queryAll\?q=SELECT%20COUNT\(\)/).every((e) => e.status === 400)).toBe(true);
     // The seeded records span three years: one Bulk job per 30 days.
     expect(requests('POST', /\/jobs\/query$/).length).toBeGreaterThan(30);

@@ -22,7 +22,10 @@ const field = (name: string): FieldSpec => ({
 
 /** An Account with `n` namespaced custom fields of the length enterprise orgs have (about 40 characters). */
 function account(n: number): ObjectSpec {
-  const custom = Array.from({ length: n }, (_, i) => `acme_ns__Revenue_Forecast_Field_${String(i).padStart(4, '0')}__c`);
+  const custom = Array.from(
+    { length: n },
+    (_, i) => `acme_ns__Revenue_Forecast_Field_${String(i).padStart(4, '0')}__c`,
+  );
   return {
     name: 'Account',
     table: 'account',
