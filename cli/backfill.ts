@@ -2,12 +2,14 @@
 // per window, resumable, without moving the incremental watermark.
 import { loadConfig, type Env } from '../lib/config.ts';
 import { ConfigError, oneLine } from '../lib/errors.ts';
-import { createLogger } from '../lib/log.ts';
+import { commandLogger } from './logger.ts';
 import type { BackfillArgs, BackfillSummary } from '../pipelines/backfill/backfillObject.ts';
 import { parseInstant, parseWindowSpec, splitWindows } from '../pipelines/backfill/calendarWindows.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
+import { withKnownObjects } from '../pipelines/runtime/objectNames.ts';
 import { backfillAll } from '../pipelines/backfill/backfillAll.ts';
 import { backfillFailure } from '../pipelines/backfill/backfillAll.ts';
+import { formatCount } from '../lib/format.ts';
 import { formatSeconds, formatTextTable } from './textTable.ts';
 
 export interface BackfillOptions {
@@ -40,8 +42,12 @@ export function parseBackfillArgs(opts: BackfillOptions): BackfillArgs {
 export function formatBackfillSummary(summaries: BackfillSummary[]): string {
   const body = summaries.map((s) => {
     const range = s.field ? `${s.field} [${s.since}, ${s.until ?? '?'})` : '';
-    const earlier = s.doneBefore > 0 ? ` (${s.doneBefore} by an earlier run)` : '';
-    const counts = `${s.fetched} read, ${s.inserted} inserted, ${s.updated} updated`;
+    const earlier = s.doneBefore > 0 ? ` (${formatCount(s.doneBefore)} by an earlier run)` : '';
+    const counts = [
+      `${formatCount(s.fetched)} read`,
+      `${formatCount(s.inserted)} inserted`,
+      `${formatCount(s.updated)} updated`,
+    ].join(', ');
     const failed =
       s.error === undefined ? '' : ` FAILED: ${s.failedWindow ? `window ${s.failedWindow}: ` : ''}${oneLine(s.error)}`;
     const done = `${s.doneBefore + s.doneNow}/${s.windows} windows done${earlier}`;
@@ -53,8 +59,8 @@ export function formatBackfillSummary(summaries: BackfillSummary[]): string {
 export async function runBackfill(opts: BackfillOptions, env: Env): Promise<void> {
   const args = parseBackfillArgs(opts);
   const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox, concurrency: opts.concurrency });
-  const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
-  const summaries = await withRunContext(config, log, (ctx) => backfillAll(ctx, args));
+  const log = commandLogger(config);
+  const summaries = await withRunContext(config, log, async (ctx) => backfillAll(await withKnownObjects(ctx), args));
   process.stdout.write(formatBackfillSummary(summaries));
   const failure = backfillFailure(summaries);
   if (failure) throw failure;

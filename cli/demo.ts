@@ -26,14 +26,15 @@ const SAMPLE_QUERIES = [
   },
 ];
 
-/** How to reach the warehouse with psql afterwards (never printing a password). */
-function psqlHint(embeddedDataDir: string | undefined): string {
-  if (!embeddedDataDir)
-    return `Query it yourself:  psql "$DATABASE_URL" -c 'SELECT count(*) FROM ${DEMO_SCHEMA}.contact'`;
+/** The commands that reach the warehouse now, from the same folder and environment (never printing a password). */
+export function queryHint(embeddedDataDir: string | undefined): string {
+  const sql = `npx sfsync sql "select count(*) from ${DEMO_SCHEMA}.account"`;
+  if (!embeddedDataDir) return [`Query it now:  ${sql}`, `or with psql:  psql "$DATABASE_URL"`].join('\n');
   return [
-    `The embedded PostgreSQL keeps its data in ${embeddedDataDir} but runs only while sfsync runs.`,
-    'To explore the warehouse with psql, point the demo at a PostgreSQL of your own:',
-    `  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx sfsync demo && psql postgres://postgres@127.0.0.1:5432/postgres -c 'SELECT count(*) FROM ${DEMO_SCHEMA}.contact'`,
+    `The embedded PostgreSQL keeps its data in ${embeddedDataDir}. Query it now (it starts for the query):`,
+    `  ${sql}`,
+    'or keep it running in the background for psql or any other client (sfsync db stop stops it):',
+    '  npx sfsync db start && psql "$(npx sfsync db url)"',
   ].join('\n');
 }
 
@@ -96,7 +97,7 @@ export async function runDemo(opts: { accounts: string }, env: Env): Promise<voi
       const failed = [...first, ...second].filter((s) => s.status === 'failed');
       if (failed.length > 0) throw new Error(`demo sync failed for ${failed.map((s) => s.object).join(', ')}`);
       out(`\nThe warehouse is in ${describeUrl(ctx.pool.options.connectionString ?? '')}, schema ${DEMO_SCHEMA}.\n`);
-      out(`${psqlHint(dataDir)}\n`);
+      out(`${queryHint(dataDir)}\n`);
       for (const q of SAMPLE_QUERIES) {
         out(`\n  -- ${q.title}\n  ${q.sql}\n`);
         const { rows } = await ctx.pool.query(q.sql);

@@ -2,7 +2,7 @@
 // carry each column's label, Salesforce type and small picklists), so no Salesforce login is needed.
 import { writeFile } from 'node:fs/promises';
 import { loadConfig, type Env } from '../lib/config.ts';
-import { createLogger } from '../lib/log.ts';
+import { commandLogger } from './logger.ts';
 import { withClient } from '../loaders/postgres.ts';
 import { openDatabase } from '../pipelines/runtime/database.ts';
 import type { DataDictionary } from '../loaders/dictionary.ts';
@@ -35,7 +35,7 @@ export function formatDictionaryMarkdown(dict: DataDictionary): string {
 
 export async function runDocs(opts: { format?: 'md' | 'json'; out?: string }, env: Env): Promise<void> {
   const config = loadConfig(env, { needSalesforce: false });
-  const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
+  const log = commandLogger(config);
   const db = await openDatabase(config, log);
   try {
     const dict = await withClient(db.pool, (client) => readDictionary(client, config.schema));

@@ -1,17 +1,25 @@
 // The command line: parse flags, load config once, run one command, turn any error into one line + exit code.
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { type Env, requestedLogLevel } from '../lib/config.ts';
 import { exitCodeOf, oneLine } from '../lib/errors.ts';
 
 // The one read of the environment: every command gets it as an argument and parses it once (lib/config.ts).
-const env: Env = process.env;
+const env: Record<string, string | undefined> & Env = { ...process.env };
 
 const program = new Command('sfsync')
   .description(
     'Keep a PostgreSQL warehouse in step with a Salesforce org.\n\nSettings come from the environment (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME,\nSF_PRIVATE_KEY_PATH, DATABASE_URL, SFSYNC_SCHEMA, ...); see README.md.',
   )
   .version('0.1.0')
-  .showHelpAfterError('(run sfsync --help for usage)');
+  .showHelpAfterError('(run sfsync --help for usage)')
+  .option('--verbose', 'in a terminal, show every log record (one line each), not only warnings and finished objects')
+  .option('--log-file <path>', 'also append every log record as JSON to this file (SFSYNC_LOG_FILE)')
+  .hook('preAction', () => {
+    // The flags stand for their environment variables, so each command reads logging settings from one place.
+    const { verbose, logFile } = program.opts<{ verbose?: boolean; logFile?: string }>();
+    if (verbose) env.SFSYNC_VERBOSE = '1';
+    if (logFile) env.SFSYNC_LOG_FILE = logFile;
+  });
 
 program
   .command('sync')
@@ -62,8 +70,9 @@ program
 
 program
   .command('status')
-  .description('show each object: watermark, last run, row count')
+  .description('show each object: row count, lag, last run, next run')
   .option('--json', 'print JSON (a stable shape for scripts)')
+  .option('--wide', 'every column, with full timestamps, however wide the terminal')
   .action(async (opts) => {
     const { runStatus } = await import('./status.ts');
     return runStatus(opts, env);
@@ -75,6 +84,7 @@ program
   .option('--object <name>', 'only runs of this object')
   .addOption(new Option('--limit <n>', 'how many runs').default(20).argParser((v) => Number.parseInt(v, 10)))
   .option('--json', 'print JSON')
+  .option('--wide', 'every column, with full timestamps, however wide the terminal')
   .action(async (opts) => {
     const { runRuns } = await import('./runs.ts');
     return runRuns(opts, env);
@@ -116,6 +126,12 @@ program
   .option('--objects <list>', 'comma-separated sObject API names')
   .option('--tz <zone>', 'time zone of the cron expression, e.g. Europe/Paris')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .option('--metrics-port <n>', 'serve Prometheus /metrics and /healthz on this port')
+  .option('--metrics-host <addr>', 'address the metrics server listens on', '0.0.0.0')
+  .option(
+    '--max-lag-minutes <n>',
+    '/healthz fails when an object lags more than this (default: a day plus the time between two ticks)',
+  )
   .action(async (opts) => {
     const { runSchedule } = await import('./schedule.ts');
     return runSchedule(opts, env);
@@ -129,6 +145,30 @@ program
   .action(async (opts) => {
     const { runDocs } = await import('./docs.ts');
     return runDocs(opts, env);
+  });
+
+program
+  .command('init')
+  .description(
+    'write a private key and self-signed certificate, a config file and the SF_* settings to fill in; print the app steps',
+  )
+  .option('--dir <dir>', 'where to write the files', '.')
+  .option('--sandbox', 'log in at https://test.salesforce.com')
+  .option('--login-url <url>', 'log in at this URL (e.g. your My Domain URL)')
+  .action(async (opts) => {
+    const { runInit } = await import('./init.ts');
+    return runInit(opts);
+  });
+
+program
+  .command('check')
+  .description('check the login, API version, database, objects and API budget: one PASS/WARN/FAIL line each')
+  .option('--json', 'print the checks as JSON')
+  .option('--objects <list>', 'comma-separated sObject API names (default: config file, else a standard set)')
+  .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .action(async (opts) => {
+    const { runCheck } = await import('./check.ts');
+    return runCheck(opts, env);
   });
 
 program
@@ -162,6 +202,29 @@ program
   .action(async (opts) => {
     const { runDemo } = await import('./demo.ts');
     return runDemo(opts, env);
+  });
+
+program
+  .command('db')
+  .description(
+    'the embedded PostgreSQL (used when DATABASE_URL is not set): start keeps it running in the background, ' +
+      'stop stops it, status shows it, url prints its connection URL (for psql)',
+  )
+  .addArgument(new Argument('<action>', 'what to do').choices(['start', 'stop', 'status', 'url']))
+  .option('--json', 'status: print JSON')
+  .action(async (action, opts) => {
+    const { runDb } = await import('./db.ts');
+    return runDb(action, opts, env);
+  });
+
+program
+  .command('sql')
+  .description('run a query against the database (DATABASE_URL, else the embedded PostgreSQL) and print the result')
+  .argument('<query>', 'SQL text, e.g. "select count(*) from sfsync_demo.account"')
+  .option('--json', 'print JSON: {command, rowCount, rows}')
+  .action(async (query, opts) => {
+    const { runSql } = await import('./sql.ts');
+    return runSql(query, opts, env);
   });
 
 try {

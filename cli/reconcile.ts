@@ -2,8 +2,9 @@
 // (window too old, purged log) and objects without a Recycle Bin.
 import { loadConfig, type Env } from '../lib/config.ts';
 import { ObjectsFailedError, oneLine } from '../lib/errors.ts';
-import { createLogger } from '../lib/log.ts';
+import { commandLogger } from './logger.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
+import { withKnownObjects } from '../pipelines/runtime/objectNames.ts';
 import type { ReconcileResult } from '../pipelines/completeness/reconcileAll.ts';
 import { reconcileAll } from '../pipelines/completeness/reconcileAll.ts';
 import { formatTextTable } from './textTable.ts';
@@ -22,8 +23,8 @@ export function formatReconcile(results: ReconcileResult[]): string {
 
 export async function runReconcile(opts: { objects?: string; sandbox?: boolean }, env: Env): Promise<void> {
   const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox });
-  const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
-  const results = await withRunContext(config, log, reconcileAll);
+  const log = commandLogger(config);
+  const results = await withRunContext(config, log, async (ctx) => reconcileAll(await withKnownObjects(ctx)));
   process.stdout.write(formatReconcile(results));
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length > 0)

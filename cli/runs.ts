@@ -2,19 +2,21 @@
 import type pg from 'pg';
 import { loadConfig, type Env } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { createLogger } from '../lib/log.ts';
+import { commandLogger } from './logger.ts';
 import { withClient } from '../loaders/postgres.ts';
 import { listRuns, type RunRecord } from '../loaders/state.ts';
 import { openDatabase } from '../pipelines/runtime/database.ts';
-import { formatSeconds, formatTextTable } from './textTable.ts';
+import { formatCount } from '../lib/format.ts';
+import { formatRelativeTime, formatSeconds, formatTextTable, terminalWidth } from './textTable.ts';
 
 export interface RunsOptions {
   object?: string;
   limit?: number;
   json?: boolean;
+  wide?: boolean;
 }
 
-const count = (n: number | null) => (n === null ? '' : String(n));
+const count = (n: number | null) => (n === null ? '' : formatCount(n));
 
 /** `from .. to` of an incremental or backfill window; empty for whole-object loads. */
 function window(run: RunRecord): string {
@@ -22,8 +24,34 @@ function window(run: RunRecord): string {
   return `${run.windowFrom ?? ''}..${run.windowTo ?? ''}`;
 }
 
-export function formatRunsTable(runs: readonly RunRecord[]): string {
+export interface RunsTableOptions {
+  /** Every column, timestamps in full, however wide. */
+  wide?: boolean;
+  /** The widest a line may be (the terminal's columns); not applied with `wide`. */
+  width?: number;
+  now?: Date;
+}
+
+export function formatRunsTable(runs: readonly RunRecord[], opts: RunsTableOptions = {}): string {
   if (runs.length === 0) return 'No runs recorded yet. Run `sfsync sync`.\n';
+  if (!opts.wide) {
+    const now = opts.now ?? new Date();
+    const header = ['id', 'object', 'mode', 'status', 'started', 'duration', 'fetched', 'inserted', 'updated', 'error'];
+    const body = runs.map((r) => [
+      String(r.id),
+      r.object,
+      r.mode,
+      r.status,
+      formatRelativeTime(r.startedAt, now),
+      formatSeconds(r.durationMs),
+      count(r.rowsFetched),
+      count(r.rowsInserted),
+      count(r.rowsUpdated),
+      r.error ?? '',
+    ]);
+    // Long object names and errors: the duration, then the updates, make room first.
+    return formatTextTable(header, body, { width: opts.width ?? 100, shrink: header.length - 1, optional: [5, 8] });
+  }
   const header = [
     'id',
     'object',
@@ -74,7 +102,7 @@ export async function runRuns(opts: RunsOptions, env: Env): Promise<void> {
   const limit = opts.limit ?? 20;
   if (!Number.isInteger(limit) || limit <= 0) throw new ConfigError('--limit must be a positive whole number');
   const config = loadConfig(env, { needSalesforce: false });
-  const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
+  const log = commandLogger(config);
   const db = await openDatabase(config, log);
   try {
     const runs = await withClient(db.pool, async (client) => {
@@ -83,7 +111,9 @@ export async function runRuns(opts: RunsOptions, env: Env): Promise<void> {
       return listRuns(client, { schema: config.schema, object, limit });
     });
     process.stdout.write(
-      opts.json ? `${JSON.stringify({ schema: config.schema, runs }, null, 2)}\n` : formatRunsTable(runs),
+      opts.json
+        ? `${JSON.stringify({ schema: config.schema, runs }, null, 2)}\n`
+        : formatRunsTable(runs, { wide: opts.wide, width: terminalWidth() }),
     );
   } finally {
     await db.close();

@@ -4,8 +4,11 @@
 import { createTask, validate, type ScheduledTask } from 'node-cron';
 import { type Config, loadConfig, type ScheduleGroup, type Env } from '../lib/config.ts';
 import { ConfigError, oneLine } from '../lib/errors.ts';
-import { createLogger, type Logger } from '../lib/log.ts';
+import type { Logger } from '../lib/log.ts';
+import { commandLogger } from './logger.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
+import { createScheduleMetrics, type ScheduleMetrics, serveMetrics } from '../pipelines/runtime/metrics.ts';
+import { nextTick } from '../pipelines/runtime/nextScheduledRun.ts';
 import { runFailure, syncAll } from '../pipelines/sync/syncAll.ts';
 
 export interface ScheduleOptions {
@@ -13,6 +16,11 @@ export interface ScheduleOptions {
   objects?: string;
   tz?: string;
   sandbox?: boolean;
+  /** Serve /metrics and /healthz on this port. */
+  metricsPort?: string;
+  metricsHost?: string;
+  /** /healthz fails when an object's watermark is older than this; default a day plus the longest schedule period. */
+  maxLagMinutes?: string;
 }
 
 /** One nightly run at 02:00 (in --tz, else the machine's time zone). */
@@ -56,11 +64,30 @@ interface GroupRunner {
 }
 
 /** One sync of the group's objects; never throws, so a failed run leaves the schedule running. */
-async function runOnce(config: Config, log: Logger): Promise<void> {
+async function runOnce(config: Config, log: Logger, metrics?: ScheduleMetrics): Promise<void> {
   const started = Date.now();
   log.info('scheduled sync started');
   try {
-    const summaries = await withRunContext(config, log, (ctx) => syncAll(ctx, false));
+    const summaries = await withRunContext(config, log, async (ctx) => {
+      const result = await syncAll(ctx, false);
+      if (metrics) {
+        metrics.recordRun(result);
+        metrics.recordApi(ctx.sf.calls, ctx.sf.lastLimitInfo);
+        const client = await ctx.pool.connect();
+        try {
+          await metrics.refreshFromDatabase(
+            client,
+            config.schema,
+            config.objects.map((o) => o.name),
+          );
+        } catch (err) {
+          log.warn({ err: oneLine(err) }, 'metrics: cannot read watermarks');
+        } finally {
+          client.release();
+        }
+      }
+      return result;
+    });
     const objects = summaries.map((s) => ({
       object: s.object,
       mode: s.mode,
@@ -75,11 +102,15 @@ async function runOnce(config: Config, log: Logger): Promise<void> {
       log.error({ objects, ms: Date.now() - started, err: oneLine(failure) }, 'scheduled sync finished with failures');
     else log.info({ objects, ms: Date.now() - started }, 'scheduled sync finished');
   } catch (err) {
+    metrics?.recordRunFailure(
+      config.objects.map((o) => o.name),
+      oneLine(err),
+    );
     log.error({ ms: Date.now() - started, err: oneLine(err) }, 'scheduled sync failed');
   }
 }
 
-function startGroup(group: ScheduleGroup, config: Config, log: Logger): GroupRunner {
+function startGroup(group: ScheduleGroup, config: Config, log: Logger, metrics?: ScheduleMetrics): GroupRunner {
   let inFlight: Promise<void> | undefined;
   const tick = async () => {
     // node-cron's noOverlap already skips busy ticks; this flag also covers the shutdown wait below.
@@ -87,7 +118,7 @@ function startGroup(group: ScheduleGroup, config: Config, log: Logger): GroupRun
       log.warn('previous run still in progress: tick skipped');
       return;
     }
-    inFlight = runOnce(config, log).finally(() => {
+    inFlight = runOnce(config, log, metrics).finally(() => {
       inFlight = undefined;
       log.info({ nextRun: task.getNextRun()?.toISOString() ?? null }, 'waiting for the next tick');
     });
@@ -115,18 +146,52 @@ function nextSignal(): Promise<NodeJS.Signals> {
 
 export async function runSchedule(opts: ScheduleOptions, env: Env): Promise<void> {
   const base = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox });
-  const log = createLogger({ level: base.logLevel, pretty: process.stderr.isTTY });
+  const log = commandLogger(base);
   const groups = resolveGroups(opts, base.schedule);
   // Settings are checked once, up front: a missing key fails now with exit code 2, not at 02:00.
   const configs = groups.map((g) => loadConfig(env, { objects: g.objects?.join(','), sandbox: opts.sandbox }));
+  const metrics = opts.metricsPort ? createScheduleMetrics({ maxLagSeconds: maxLagSeconds(opts, groups) }) : undefined;
+  const server = metrics ? await startMetricsServer(metrics, opts, log) : undefined;
   const signal = nextSignal();
   const runners = groups.map((g, i) =>
-    startGroup(g, configs[i]!, log.child({ cron: g.cron, objects: configs[i]!.objects.map((o) => o.name) })),
+    startGroup(g, configs[i]!, log.child({ cron: g.cron, objects: configs[i]!.objects.map((o) => o.name) }), metrics),
   );
   const sig = await signal;
   // withRunContext's own SIGINT/SIGTERM handler has already aborted the run in flight: it rolls back and returns.
   log.info({ signal: sig }, 'stopping: no new runs; waiting for the run in flight');
   for (const r of runners) await r.task.destroy();
   await Promise.all(runners.map((r) => r.current()));
+  await server?.close();
   log.info('schedule stopped');
+}
+
+/** --max-lag-minutes, else a day plus the longest time between two ticks of any group: one missed night is fine. */
+export function maxLagSeconds(opts: ScheduleOptions, groups: readonly ScheduleGroup[], now = new Date()): number {
+  if (opts.maxLagMinutes !== undefined) {
+    const minutes = Number(opts.maxLagMinutes);
+    if (!Number.isFinite(minutes) || minutes <= 0)
+      throw new ConfigError(`--max-lag-minutes must be a positive number (got '${opts.maxLagMinutes}')`);
+    return minutes * 60;
+  }
+  let period = 0;
+  for (const g of groups) {
+    const first = nextTick(g.cron, g.timezone, now);
+    const second = first && nextTick(g.cron, g.timezone, first);
+    if (first && second) period = Math.max(period, (second.getTime() - first.getTime()) / 1000);
+  }
+  return 86_400 + period;
+}
+
+async function startMetricsServer(metrics: ScheduleMetrics, opts: ScheduleOptions, log: Logger) {
+  const port = Number(opts.metricsPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new ConfigError(`--metrics-port must be a port number (got '${opts.metricsPort}')`);
+  const host = opts.metricsHost ?? '0.0.0.0';
+  try {
+    const server = await serveMetrics(metrics, port, host);
+    log.info({ host, port: server.port }, 'serving /metrics and /healthz');
+    return server;
+  } catch (err) {
+    throw new ConfigError(`--metrics-port ${port}: cannot listen on ${host}: ${oneLine(err)}`);
+  }
 }

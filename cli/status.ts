@@ -1,9 +1,10 @@
 // `sfsync status`: per object, the watermark and how far behind it is, the last run and the table's row count.
 import { type Env, loadConfig } from '../lib/config.ts';
-import { createLogger } from '../lib/log.ts';
+import { commandLogger } from './logger.ts';
 import { openDatabase } from '../pipelines/runtime/database.ts';
 import { resolveGroups } from './schedule.ts';
-import { formatSeconds, formatTextTable } from './textTable.ts';
+import { formatCount } from '../lib/format.ts';
+import { formatRelativeTime, formatSeconds, formatTextTable, terminalWidth } from './textTable.ts';
 import type { StatusEntry } from '../pipelines/runtime/status.ts';
 import { collectStatus } from '../pipelines/runtime/status.ts';
 
@@ -27,8 +28,17 @@ export function formatLag(totalSeconds: number | null): string {
   return parts.length > 0 ? parts.join(' ') : '0s';
 }
 
-export function formatStatusTable(entries: StatusEntry[]): string {
-  if (entries.length === 0) return 'No object has been synced yet. Run `sfsync sync`.\n';
+export interface StatusTableOptions {
+  /** Every column, timestamps in full, however wide. */
+  wide?: boolean;
+  /** The widest a line may be (the terminal's columns); not applied with `wide`. */
+  width?: number;
+  now?: Date;
+}
+
+const count = (n: number | null | undefined) => (n === null || n === undefined ? '' : formatCount(n));
+
+function wideTable(entries: StatusEntry[]): string {
   const header = [
     'object',
     'rows',
@@ -44,40 +54,69 @@ export function formatStatusTable(entries: StatusEntry[]): string {
   ];
   const body = entries.map((e) => [
     e.object,
-    e.rows === null ? '-' : String(e.rows),
+    e.rows === null ? '-' : formatCount(e.rows),
     e.watermark ? `${e.watermark.value} (${e.watermark.cursorField})` : '-',
     formatLag(e.lagSeconds),
     e.nextRun?.replace('.000Z', 'Z') ?? '-',
     e.lastRun?.mode ?? '-',
     e.lastRun ? e.lastRun.status + (e.lastRun.error ? `: ${e.lastRun.error}` : '') : '-',
-    String(e.lastRun?.rowsInserted ?? ''),
-    String(e.lastRun?.rowsUpdated ?? ''),
+    count(e.lastRun?.rowsInserted),
+    count(e.lastRun?.rowsUpdated),
     formatSeconds(e.lastRun?.durationMs ?? null),
     e.lastRun?.finishedAt ?? '',
   ]);
+  return formatTextTable(header, body);
+}
+
+/** The columns read most, times relative to now; the last run's error is cut to fit the width. */
+function narrowTable(entries: StatusEntry[], width: number, now: Date): string {
+  const header = ['object', 'rows', 'lag', 'last run', 'finished', 'next run', 'error'];
+  const body = entries.map((e) => [
+    e.object,
+    e.rows === null ? '-' : formatCount(e.rows),
+    formatLag(e.lagSeconds),
+    e.lastRun?.status ?? '-',
+    // A run in flight has no end yet: its start tells how long it has been going.
+    e.lastRun && !e.lastRun.finishedAt
+      ? `started ${formatRelativeTime(e.lastRun.startedAt, now)}`
+      : formatRelativeTime(e.lastRun?.finishedAt, now),
+    formatRelativeTime(e.nextRun, now),
+    e.lastRun?.error ?? '',
+  ]);
+  return formatTextTable(header, body, { width, shrink: header.length - 1 });
+}
+
+export function formatStatusTable(entries: StatusEntry[], opts: StatusTableOptions = {}): string {
+  if (entries.length === 0) return 'No object has been synced yet. Run `sfsync sync`.\n';
+  const now = opts.now ?? new Date();
+  const width = opts.wide ? Number.POSITIVE_INFINITY : (opts.width ?? 100);
   const drift = entries.flatMap((e) =>
-    e.schemaEvents.map(
-      (ev) =>
-        `  ${ev.at}  ${e.object}.${ev.field}: ${ev.kind}${ev.oldType || ev.newType ? ` (${ev.oldType ?? '-'} -> ${ev.newType ?? '-'})` : ''}${ev.action ? `, ${ev.action}` : ''}`,
-    ),
+    e.schemaEvents.map((ev) => {
+      const types = ev.oldType || ev.newType ? ` (${ev.oldType ?? '-'} -> ${ev.newType ?? '-'})` : '';
+      const at = opts.wide ? ev.at : formatRelativeTime(ev.at, now);
+      const line = `  ${at}  ${e.object}.${ev.field}: ${ev.kind}${types}${ev.action ? `, ${ev.action}` : ''}`;
+      return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+    }),
   );
   return (
-    formatTextTable(header, body) + (drift.length > 0 ? `\nSchema changes (newest first):\n${drift.join('\n')}\n` : '')
+    (opts.wide ? wideTable(entries) : narrowTable(entries, width, now)) +
+    (drift.length > 0 ? `\nSchema changes (newest first):\n${drift.join('\n')}\n` : '')
   );
 }
 
-export async function runStatus(opts: { json?: boolean }, env: Env): Promise<void> {
+export async function runStatus(opts: { json?: boolean; wide?: boolean }, env: Env): Promise<void> {
   const config = loadConfig(env, { needSalesforce: false });
-  const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
+  const log = commandLogger(config);
   // The groups `sfsync schedule` would start with no flags: the config file's, else the nightly default.
   const schedule = { groups: resolveGroups({}, config.schedule), objects: config.objects.map((o) => o.name) };
   const db = await openDatabase(config, log);
   try {
-    const entries = await collectStatus(db.pool, config.schema, new Date(), schedule);
+    const now = new Date();
+    const entries = await collectStatus(db.pool, config.schema, now, schedule);
     process.stdout.write(
       opts.json
         ? `${JSON.stringify({ schema: config.schema, objects: entries }, null, 2)}\n`
-        : formatStatusTable(entries),
+        : formatStatusTable(entries, { wide: opts.wide, width: terminalWidth(), now }),
     );
   } finally {
     await db.close();

@@ -1,12 +1,14 @@
 // `sfsync sync`: resolve the objects, run syncObject for each (p-limit), print a summary, set the exit code.
 import { loadConfig, type Env } from '../lib/config.ts';
 import { BudgetError, ObjectsFailedError, oneLine } from '../lib/errors.ts';
-import { createLogger } from '../lib/log.ts';
+import { commandLogger } from './logger.ts';
 import { type FormulaSummary, refreshFormulasAll } from '../pipelines/completeness/formulas.ts';
 import type { RunSummary } from '../pipelines/sync/syncObject.ts';
 import { runFailure } from '../pipelines/sync/syncAll.ts';
 import { syncAll } from '../pipelines/sync/syncAll.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
+import { withKnownObjects } from '../pipelines/runtime/objectNames.ts';
+import { formatCount } from '../lib/format.ts';
 import { formatSeconds, formatTextTable } from './textTable.ts';
 
 export interface SyncOptions {
@@ -24,9 +26,10 @@ export function formatSummary(summaries: RunSummary[]): string {
   const body = summaries.map((s) => {
     if (s.notStarted) return [s.object, '', `NOT STARTED: ${oneLine(s.error)}`];
     const failed = s.error instanceof BudgetError ? 'STOPPED' : 'FAILED';
+    const counts = `${formatCount(s.rowsFetched)} read, ${formatCount(s.rowsInserted)} inserted`;
     const what =
       s.status === 'succeeded'
-        ? `${s.rowsFetched} read, ${s.rowsInserted} inserted, ${s.rowsUpdated} updated via ${s.via}`
+        ? `${counts}, ${formatCount(s.rowsUpdated)} updated via ${s.via}`
         : `${failed}: ${oneLine(s.error)}`;
     return [s.object, s.mode, `${what} (${formatSeconds(s.ms)})`];
   });
@@ -41,7 +44,7 @@ export function formatFormulaSummary(summaries: FormulaSummary[]): string {
         ? 'no formula fields'
         : s.status === 'failed'
           ? `FAILED: ${oneLine(s.error)}`
-          : `${s.fields} fields, ${s.fetched} read, ${s.updated} updated`;
+          : `${s.fields} fields, ${formatCount(s.fetched)} read, ${formatCount(s.updated)} updated`;
     return [s.object, 'formulas', what];
   });
   return formatTextTable(SUMMARY_HEADER, body);
@@ -54,15 +57,17 @@ export async function runSync(opts: SyncOptions, env: Env): Promise<void> {
     concurrency: opts.concurrency,
     waitForLock: opts.waitForLock,
   });
-  const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
+  const log = commandLogger(config);
   if (opts.formulasOnly) {
-    const results = await withRunContext(config, log, refreshFormulasAll);
+    const results = await withRunContext(config, log, async (ctx) => refreshFormulasAll(await withKnownObjects(ctx)));
     process.stdout.write(formatFormulaSummary(results));
     const failed = results.find((r) => r.status === 'failed');
     if (failed) throw new ObjectsFailedError(`${failed.object}: ${oneLine(failed.error)}`);
     return;
   }
-  const summaries = await withRunContext(config, log, (ctx) => syncAll(ctx, Boolean(opts.fullRefresh)));
+  const summaries = await withRunContext(config, log, async (ctx) =>
+    syncAll(await withKnownObjects(ctx), Boolean(opts.fullRefresh)),
+  );
   process.stdout.write(formatSummary(summaries));
   const failure = runFailure(summaries);
   if (failure) throw failure;

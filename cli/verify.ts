@@ -3,8 +3,9 @@
 // a random sample compared field by field; non-zero exit on a mismatch.
 import { loadConfig, type Env } from '../lib/config.ts';
 import { VerifyMismatchError } from '../lib/errors.ts';
-import { createLogger } from '../lib/log.ts';
+import { commandLogger } from './logger.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
+import { withKnownObjects } from '../pipelines/runtime/objectNames.ts';
 import type { VerifyRow } from '../pipelines/completeness/verify.ts';
 import { verifyAll } from '../pipelines/completeness/verify.ts';
 import { formatTextTable } from './textTable.ts';
@@ -26,8 +27,10 @@ export async function runVerify(
   env: Env,
 ): Promise<void> {
   const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox });
-  const log = createLogger({ level: config.logLevel, pretty: process.stderr.isTTY });
-  const rows = await withRunContext(config, log, (ctx) => verifyAll(ctx, opts.sample ?? 0));
+  const log = commandLogger(config);
+  const rows = await withRunContext(config, log, async (ctx) =>
+    verifyAll(await withKnownObjects(ctx), opts.sample ?? 0),
+  );
   process.stdout.write(formatVerify(rows));
   const bad = rows.filter((r) => !r.ok);
   if (bad.length > 0)

@@ -77,6 +77,13 @@ export interface EmulatorAdmin {
    * answers 404 NOT_FOUND, SOQL 400 INVALID_TYPE, describeGlobal omits it (access.ts).
    */
   denyObjectAccess(object: string, username?: string): void;
+  /**
+   * Uploads the Connected App's certificate (PEM): JWTs must be signed with its key from now on
+   * (docs/salesforce.md#oauth-jwt-bearer-flow).
+   */
+  uploadCertificate(pem: string): Promise<void>;
+  /** Takes the app's pre-authorisation from a user (approved false), or gives it back (oauth.ts setApproval). */
+  setUserApproval(username: string, approved: boolean): void;
   /** Gives it back (no arguments: every denial). */
   restoreObjectAccess(object?: string, username?: string): void;
   objectAccess(): { object: string; username: string | null }[];
@@ -131,6 +138,8 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
       if (opts.next) deps.oauth.revokeNextSessions(opts.next, opts.afterCalls ?? 0);
     },
     denyObjectAccess: (object, username) => deps.access.deny(object, username),
+    uploadCertificate: (pem) => deps.oauth.uploadCertificate(pem),
+    setUserApproval: (username, approved) => deps.oauth.setApproval(username, approved),
     restoreObjectAccess: (object, username) => deps.access.restore(object, username),
     objectAccess: () => deps.access.list(),
     issuedTokens: () => deps.oauth.issuedTokens(),

@@ -3,7 +3,7 @@
 // session timeout (docs/salesforce.md#oauth-session-expiry).
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { type CryptoKey, compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
+import { type CryptoKey, compactVerify, decodeJwt, decodeProtectedHeader, importX509 } from 'jose';
 
 export interface OrgUser {
   username: string;
@@ -65,6 +65,16 @@ export interface OAuthServer {
    */
   revokeNextSessions(count: number, afterCalls?: number): void;
   setSessionTimeout(ms: number): void;
+  /**
+   * "Use digital signatures": the app verifies JWTs with the public key of this uploaded X.509 certificate (PEM) from now
+   * on (docs/salesforce.md#oauth-jwt-bearer-flow).
+   */
+  uploadCertificate(pem: string): Promise<void>;
+  /**
+   * Takes the app's pre-authorisation from `username` (approved false) or gives it back: the JWT bearer flow then
+   * refuses the user with "user hasn't approved this consumer" (docs/salesforce.md#oauth-jwt-bearer-flow).
+   */
+  setApproval(username: string, approved: boolean): void;
   /** Sets the URLs known only once the server listens. */
   configure(urls: { instanceUrl: string; loginUrl: string; audiences: string[] }): void;
   readonly sessionCount: number;
@@ -80,6 +90,8 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
   const refreshTokens = new Map<string, OrgUser>();
   /** afterCalls of each revocation still to be attached to a minted token, oldest first. */
   const pendingRevocations: number[] = [];
+  /** Usernames (lower case) whose pre-authorisation was taken away. */
+  const unapproved = new Set<string>();
   const orgId15 = cfg.orgId.slice(0, 15);
   const findUser = (username: string) => cfg.users.find((u) => u.username.toLowerCase() === username.toLowerCase());
 
@@ -132,7 +144,9 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
       throw new OAuthError('invalid_grant', 'audience is invalid');
     }
     const user = typeof claims.sub === 'string' ? findUser(claims.sub) : undefined;
-    if (!user) throw new OAuthError('invalid_grant', "user hasn't approved this consumer");
+    // docs/salesforce.md#oauth-jwt-bearer-flow: an unknown user and one not pre-authorised get the same refusal.
+    if (!user || unapproved.has(user.username.toLowerCase()))
+      throw new OAuthError('invalid_grant', "user hasn't approved this consumer");
     // docs/salesforce.md#oauth-jwt-bearer-flow: a past exp is refused; a far-future exp is not capped.
     if (typeof claims.exp !== 'number') throw new OAuthError('invalid_grant', 'invalid assertion');
     if (claims.exp * 1000 < cfg.clock()) throw new OAuthError('invalid_grant', 'expired authorization code');
@@ -215,6 +229,13 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
     },
     setSessionTimeout(ms) {
       cfg.sessionTimeoutMs = ms;
+    },
+    async uploadCertificate(pem) {
+      cfg.publicKey = await importX509(pem, 'RS256');
+    },
+    setApproval(username, approved) {
+      if (approved) unapproved.delete(username.toLowerCase());
+      else unapproved.add(username.toLowerCase());
     },
     configure(urls) {
       Object.assign(cfg, urls);

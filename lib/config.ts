@@ -53,6 +53,11 @@ export interface Config {
   objects: ObjectOptions[];
   /** True when the object list came from --objects or the config file (not the default set). */
   objectsChosen: boolean;
+  /**
+   * Where the object list came from: an `--objects` name the org lacks is a typo that stops the command; one from the
+   * file or the default set is skipped with a warning (pipelines/runtime/objectNames.ts).
+   */
+  objectsFrom: 'flag' | 'file' | 'default';
   concurrency: number;
   bulkThreshold: number;
   /** Bulk loads of more records than this are split into cursor windows, each committed with its own watermark. */
@@ -76,6 +81,10 @@ export interface Config {
   /** Stop starting objects when this run alone has spent this share of the daily allowance. */
   maxRunApiShare: number;
   logLevel: string;
+  /** Every log record is appended here as JSON (SFSYNC_LOG_FILE, --log-file); null: the command's default. */
+  logFile: string | null;
+  /** A terminal shows every log record, not only warnings, errors and finished objects (SFSYNC_VERBOSE, --verbose). */
+  verbose: boolean;
   home: string;
   /** From the config file's `schedule` key; empty when it has none. */
   schedule: readonly ScheduleGroup[];
@@ -241,6 +250,7 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
     schema: e.SFSYNC_SCHEMA,
     objects,
     objectsChosen: Boolean(flags.objects) || fromFile.length > 0,
+    objectsFrom: flags.objects ? 'flag' : fromFile.length > 0 ? 'file' : 'default',
     concurrency: flags.concurrency ?? fileConfig.concurrency ?? e.SFSYNC_CONCURRENCY,
     bulkThreshold: fileConfig.bulkThreshold ?? e.SFSYNC_BULK_THRESHOLD,
     windowRows: fileConfig.windowRows ?? e.SFSYNC_WINDOW_ROWS,
@@ -251,6 +261,8 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
     maxOrgApiShare: e.SFSYNC_MAX_ORG_API_SHARE,
     maxRunApiShare: e.SFSYNC_MAX_RUN_API_SHARE,
     logLevel: e.LOG_LEVEL,
+    logFile: e.SFSYNC_LOG_FILE ? path.resolve(cwd, e.SFSYNC_LOG_FILE) : null,
+    verbose: e.SFSYNC_VERBOSE === '1',
     home: path.resolve(cwd, e.SFSYNC_HOME),
     schedule: typeof fileConfig.schedule === 'string' ? [{ cron: fileConfig.schedule }] : (fileConfig.schedule ?? []),
   });

@@ -81,7 +81,8 @@ export type LocalKind =
   | 'data'
   | 'worker'
   | 'objects-failed'
-  | 'verify';
+  | 'verify'
+  | 'check';
 
 /** The class each local kind is raised as (a unit test checks that they agree). */
 export const LOCAL_ERRORS: Readonly<Record<LocalKind, string>> = {
@@ -95,6 +96,7 @@ export const LOCAL_ERRORS: Readonly<Record<LocalKind, string>> = {
   worker: 'WorkerError',
   'objects-failed': 'ObjectsFailedError',
   verify: 'VerifyMismatchError',
+  check: 'CheckFailedError',
 };
 
 /** The `kind` of an SfsyncError: a local kind, a Salesforce answer, a Bulk job's end, or 'other'. */
@@ -405,6 +407,13 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     action: 'fail-run',
     exit: 1,
     why: "`sfsync verify` found counts or records that differ from Salesforce's",
+  },
+  {
+    id: 'check',
+    when: { kind: 'check' },
+    action: 'fail-run',
+    exit: 1,
+    why: '`sfsync check` found a setting, permission or limit that stops a sync (each FAIL line names the fix)',
   },
   {
     id: 'postgres-data',

@@ -160,6 +160,14 @@ export class VerifyMismatchError extends SfsyncError {
   }
 }
 
+/** `sfsync check` found at least one setting or permission that stops a sync; the message names the checks. */
+export class CheckFailedError extends SfsyncError {
+  override readonly kind = 'check';
+  constructor(message: string) {
+    super('CHECK', message);
+  }
+}
+
 /** The exit code of a command that ends with `err`, from the table (lib/errorActions.ts). */
 export function exitCodeOf(err: unknown): number {
   return exitCodeFromTable(err);

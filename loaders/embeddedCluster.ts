@@ -8,7 +8,7 @@
 // binary that cannot be run is an EmbeddedPostgresError, one line with the way out.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import {
   chmod,
   chown,
@@ -55,6 +55,8 @@ export interface Cluster {
   dataDir: string;
   /** The folder holding the binaries (bin/, lib/, share/) the server runs from. */
   binDir: string;
+  /** The postmaster's process id. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,11 @@ export interface ClusterOptions {
   fresh?: boolean;
   /** Binaries other than the installed package's (tests). */
   binaries?: Binaries;
+  /**
+   * Keep the server running after this process exits (`sfsync db start`): its own process group, its log appended
+   * to this file.
+   */
+  detachedLog?: string;
 }
 
 interface RunResult {
@@ -383,14 +390,18 @@ async function launch(
   dataDir: string,
   opts: ClusterOptions,
   user?: ServerUser,
-): Promise<() => Promise<void>> {
+): Promise<{ pid: number; stop: () => Promise<void> }> {
   let output = '';
   let failed: string | undefined;
+  // A detached server writes its log to a file opened here: the postgres user need not be able to open it.
+  const logFd = opts.detachedLog ? openSync(opts.detachedLog, 'a', 0o600) : undefined;
   const child = spawn(b.postgres, ['-D', dataDir, '-p', String(opts.port)], {
     ...user,
     cwd: '/',
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', logFd ?? 'pipe'],
+    detached: logFd !== undefined,
   });
+  if (logFd !== undefined) closeSync(logFd);
   child.on('error', (err: NodeJS.ErrnoException) => {
     failed ??= `cannot run ${b.postgres} (${err.code ?? err.message})`;
     opts.log.debug({ err }, 'embedded postgres');
@@ -404,7 +415,7 @@ async function launch(
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const running = () => child.exitCode === null && child.signalCode === null && !failed;
   const onExit = () => void child.kill('SIGINT');
-  process.once('exit', onExit);
+  if (!opts.detachedLog) process.once('exit', onExit);
   const stop = async () => {
     process.off('exit', onExit);
     if (child.pid === undefined || !running()) return;
@@ -418,16 +429,22 @@ async function launch(
   while (!(await acceptsConnections(opts.port, opts.password))) {
     if (!running() || Date.now() > deadline) {
       await stop();
+      if (opts.detachedLog) output = (await readFile(opts.detachedLog, 'utf8').catch(() => '')).slice(-4000);
       const why = failed ?? (running() ? 'it did not take connections within 60 s' : lastLines(output) || 'it exited');
       const taken = /Address already in use/.test(output);
       throw new EmbeddedPostgresError(
         `cannot start the embedded PostgreSQL in ${dataDir} on port ${opts.port}: ${why}` +
-          (taken ? `: port ${opts.port} is taken` : ' (LOG_LEVEL=debug shows its log)'),
+          (taken
+            ? `: port ${opts.port} is taken`
+            : opts.detachedLog
+              ? ` (its log: ${opts.detachedLog})`
+              : ' (LOG_LEVEL=debug shows its log)'),
       );
     }
     await sleep(100);
   }
-  return stop;
+  if (opts.detachedLog) child.unref();
+  return { pid: child.pid!, stop };
 }
 
 /** Creates the cluster when it does not exist yet and starts it. */
@@ -450,7 +467,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
     await initdb(binaries, dataDir, opts.password, user);
   }
-  const stop = await launch(binaries, dataDir, opts, user);
+  const { pid, stop } = await launch(binaries, dataDir, opts, user);
   opts.log.debug({ dataDir, port: opts.port }, 'embedded postgres started');
-  return { dataDir, binDir: nativeDirOf(binaries), stop };
+  return { dataDir, binDir: nativeDirOf(binaries), pid, stop };
 }

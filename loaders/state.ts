@@ -184,3 +184,13 @@ export async function readStatus(client: pg.ClientBase, schema: string): Promise
 export async function recordApiCalls(client: pg.ClientBase, runId: number, calls: number): Promise<void> {
   await client.query('UPDATE sfsync.runs SET api_calls = $2 WHERE id = $1', [runId, calls]);
 }
+
+/** When each object's latest successful run finished (ISO 8601), for the schedule's metrics. */
+export async function lastSuccesses(client: pg.ClientBase, schema: string): Promise<Map<string, string>> {
+  const { rows } = await client.query<{ object: string; at: string }>(
+    `SELECT object, ${iso('max(finished_at)')} AS at FROM sfsync.runs
+     WHERE target_schema = $1 AND status = 'succeeded' GROUP BY object`,
+    [schema],
+  );
+  return new Map(rows.map((r) => [r.object, r.at]));
+}

@@ -74,6 +74,8 @@ export const envSchema = z.object({
   SFSYNC_MAX_ORG_API_SHARE: share('SFSYNC_MAX_ORG_API_SHARE', 0.8),
   SFSYNC_MAX_RUN_API_SHARE: share('SFSYNC_MAX_RUN_API_SHARE', 0.25),
   SFSYNC_HOME: z._default(nonEmpty(), '.sfsync'),
+  SFSYNC_LOG_FILE: optionalText(),
+  SFSYNC_VERBOSE: z._default(z.enum(['0', '1'], { error: 'SFSYNC_VERBOSE must be 0 or 1' }), '0'),
   LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 export type EnvInput = z.input<typeof envSchema>;

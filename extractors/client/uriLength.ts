@@ -33,7 +33,8 @@ export function uriTooLong(method: string, pathAndQuery: string): SalesforceApiE
   const shown = shortUrl(pathAndQuery, 160);
   return new SalesforceApiError(
     `Salesforce ${method} ${shown} not sent: its URI would be ${uriBytes(pathAndQuery)} bytes, more than the ` +
-      `${MAX_URI_BYTES} Salesforce accepts less ${HEADER_ALLOWANCE_BYTES} kept for the headers (docs/salesforce.md#uri-length)`,
+      `${MAX_URI_BYTES} Salesforce accepts less ${HEADER_ALLOWANCE_BYTES} kept for the headers ` +
+      '(docs/salesforce.md#uri-length)',
     { status: 414, errorCode: 'URI_TOO_LONG', method, url: shown },
   );
 }

@@ -39,7 +39,8 @@ export async function reconcileDue(
   const hours = reconcileHoursOf(obj, spec);
   if (hours === null) return false;
   const { rows } = await client.query<{ due: boolean }>(
-    `SELECT coalesce(max(finished_at) FILTER (WHERE mode = 'reconcile'), min(finished_at)) < now() - make_interval(secs => $3) AS due
+    `SELECT coalesce(max(finished_at) FILTER (WHERE mode = 'reconcile'), min(finished_at))
+              < now() - make_interval(secs => $3) AS due
      FROM sfsync.runs WHERE target_schema = $1 AND lower(object) = lower($2) AND status = 'succeeded'`,
     [schema, spec.name, hours * 3600],
   );

@@ -46,6 +46,16 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   };
 }
 
+/**
+ * The database a command uses, without migrating it (`sfsync sql` may run with a read-only role): DATABASE_URL, else
+ * the embedded PostgreSQL, started for the command when `sfsync db start` has not left it running.
+ */
+export async function databaseUrlFor(config: Config, log: Logger): Promise<{ url: string; close(): Promise<void> }> {
+  if (config.databaseUrl) return { url: config.databaseUrl, close: async () => {} };
+  const embedded = await startEmbeddedPostgres({ dir: path.join(config.home, 'pg'), log });
+  return { url: embedded.url, close: embedded.stop };
+}
+
 /** host:port/database only: a DATABASE_URL may carry a password, which never goes into a message. */
 export function describeUrl(url: string): string {
   try {

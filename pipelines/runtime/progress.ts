@@ -1,6 +1,8 @@
 // Progress of long loads: in a terminal, a live block of one line per object on stderr, redrawn in place; otherwise
 // (journald, CI, files) one structured log line per object in flight every so often.
+import { formatCount } from '../../lib/format.ts';
 import type { Logger } from '../../lib/log.ts';
+import { liveRegion, type TerminalStream } from '../../lib/terminal.ts';
 
 export interface ObjectProgress {
   object: string;
@@ -43,15 +45,16 @@ export type ProgressPatch = Partial<Omit<ObjectProgress, 'object' | 'startedAt'>
 export interface ProgressReporter {
   update(object: string, patch: ProgressPatch): void;
   finish(object: string): void;
-  /** Draws or logs the current state now; the timer calls it, and stop() once more at the end. */
+  /** Draws or logs the current state now; the timer calls it. */
   flush(): void;
+  /** Stops the timer; a terminal's block is erased. */
   stop(): void;
 }
 
 export interface ProgressOptions {
   log: Logger;
-  /** A TTY stream gets the live display; anything else gets log lines. */
-  stream: NodeJS.WritableStream & { isTTY?: boolean };
+  /** A TTY stream gets the live display (shared with the logger's terminal lines); anything else gets log lines. */
+  stream: TerminalStream;
   intervalMs?: number;
   now?: () => number;
 }
@@ -66,8 +69,8 @@ export function formatProgressLine(entry: ObjectProgress, now: number): string {
   const parts = [
     p.object.padEnd(24),
     p.phase.padEnd(8),
-    `${p.records.toLocaleString('en-US')} records`.padStart(18),
-    `${recordsPerSecond(p, now).toLocaleString('en-US')}/s`.padStart(10),
+    `${formatCount(p.records)} records`.padStart(18),
+    `${formatCount(recordsPerSecond(p, now))}/s`.padStart(10),
   ];
   if (p.bulkState) parts.push(`job ${p.bulkState}`);
   if (p.pagesDone !== undefined) parts.push(`page ${p.pagesDone}/${p.pagesTotal ?? '?'}`);
@@ -75,23 +78,13 @@ export function formatProgressLine(entry: ObjectProgress, now: number): string {
   return parts.join('  ');
 }
 
-/** ANSI: move to the start of the line `n` lines up, and clear a line. */
-const up = (n: number) => (n > 0 ? `\x1b[${n}F` : '');
-const CLEAR = '\x1b[2K';
-
 export function createProgress(opts: ProgressOptions): ProgressReporter {
   const now = opts.now ?? Date.now;
   const live = new Map<string, ObjectProgress>();
   const tty = Boolean(opts.stream.isTTY);
-  let drawn = 0;
+  const region = tty ? liveRegion(opts.stream) : undefined;
 
-  const draw = () => {
-    const lines = [...live.values()].map((p) => formatProgressLine(p, now()));
-    // Redraw over the previous block; finished objects leave it, so clear the lines no longer used.
-    const out = lines.map((l) => `${CLEAR}${l}\n`).join('') + `${CLEAR}\n`.repeat(Math.max(0, drawn - lines.length));
-    opts.stream.write(up(drawn) + out);
-    drawn = Math.max(drawn, lines.length);
-  };
+  const draw = () => region?.render([...live.values()].map((p) => formatProgressLine(p, now())));
   const logLines = () => {
     for (const entry of live.values()) {
       const p = current(entry);
@@ -113,12 +106,14 @@ export function createProgress(opts: ProgressOptions): ProgressReporter {
       live.set(object, { ...current, ...patch });
     },
     finish(object) {
-      live.delete(object);
+      // Redrawn at once, so that no line printed above the block next shows the object still in flight.
+      if (live.delete(object) && tty) draw();
     },
     flush,
     stop() {
       clearInterval(timer);
-      if (tty) flush();
+      // The block goes: what follows (a summary, the next run's block) starts where it began.
+      region?.clear();
     },
   };
 }

@@ -34,8 +34,8 @@ export interface BulkLoadRequest {
   plan: Plan;
   runId: number;
   /**
-   * Records in the plan's range, from `SELECT COUNT()` (docs/salesforce.md#select-count); null when Salesforce could not
-   * count them (countOrUnknown).
+   * Records in the plan's range, from `SELECT COUNT()` (docs/salesforce.md#select-count); null when Salesforce could
+   * not count them (countOrUnknown).
    */
   total: number | null;
   serverNow: Date;
@@ -46,9 +46,9 @@ export interface BulkLoadRequest {
 }
 
 /**
- * `SELECT COUNT()` of the object in `window`, or null when the count itself runs too long (QUERY_TIMEOUT on a very large
- * object, docs/salesforce.md#select-count): the load then goes on with windows cut by time (cursorWindows.ts), which
- * the log says. Any other failure is the caller's.
+ * `SELECT COUNT()` of the object in `window`, or null when the count itself runs too long (QUERY_TIMEOUT on a very
+ * large object, docs/salesforce.md#select-count): the load then goes on with windows cut by time (cursorWindows.ts),
+ * which the log says. Any other failure is the caller's.
  */
 export async function countOrUnknown(ctx: RunContext, spec: ObjectSpec, window: CursorWindow): Promise<number | null> {
   try {
@@ -57,7 +57,8 @@ export async function countOrUnknown(ctx: RunContext, spec: ObjectSpec, window: 
     if (actionFor(err, 'count') !== 'unknown-size') throw err;
     ctx.log.warn(
       { object: spec.name, window: describeWindow(window), err: oneLine(err) },
-      `SELECT COUNT() timed out: size unknown, so the load is cut into cursor windows of ${UNKNOWN_SIZE_SPAN_DAYS} days`,
+      `SELECT COUNT() timed out: size unknown, so the load is cut into cursor windows of ${UNKNOWN_SIZE_SPAN_DAYS} ` +
+        'days',
     );
     return null;
   }

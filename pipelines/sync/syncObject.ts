@@ -140,6 +140,8 @@ export async function syncObject(
           // Only now, every step of the object done, is the run a success: a partial run is never reported as one.
           await finishRun(client, runId, { status: 'succeeded', apiCalls: ctx.sf.calls });
           const ms = Date.now() - started;
+          // Off the progress block first: a terminal shows this record as the object's line above the block.
+          ctx.progress?.finish(spec.name);
           log.info(
             {
               mode,
@@ -171,6 +173,7 @@ export async function syncObject(
       }),
     );
   } catch (err) {
+    ctx.progress?.finish(obj.name);
     log.error({ err: oneLine(err) }, 'object sync failed');
     // An abort surfaces as the transport's "canceled"; the signal's reason says why (SIGTERM, budget, ...).
     if (runId !== undefined) await recordFailure(ctx, runId, ctx.signal.aborted ? ctx.signal.reason : err);

@@ -160,7 +160,7 @@ describe('sfsync backfill', () => {
     expect(resumed.stdout.split('\n')[0]).toMatch(/^object\s+range\s+result$/);
     expect(resumed.stdout).toMatch(
       new RegExp(
-        `^Account\\s+SystemModstamp \\[${since.toISOString()}, ${until.toISOString()}\\)\\s+6/6 windows done \\(${doneBefore.length} by an earlier run\\), \\d+ read, \\d+ inserted, 0 updated`,
+        `^Account\\s+SystemModstamp \\[${since.toISOString()}, ${until.toISOString()}\\)\\s+6/6 windows done \\(${doneBefore.length} by an earlier run\\), \\d[\\d,]* read, \\d[\\d,]* inserted, 0 updated`,
         'm',
       ),
     );
@@ -239,13 +239,13 @@ describe('sfsync backfill', () => {
         if (sync.code === 0 || !/another sfsync process is loading Account/.test(sync.stderr)) break;
       }
       expect(sync?.code, sync?.stderr).toBe(0);
-      expect(sync?.stdout).toMatch(/Account\s+incremental\s+\d+ read/);
+      expect(sync?.stdout).toMatch(/Account\s+incremental\s+\d[\d,]* read/);
       const w1 = (await watermark('bf2'))!;
       expect(Date.parse(w1)).toBeGreaterThanOrEqual(Date.parse(w0));
 
       const done = await backfill.done;
       expect(done.code, done.stderr).toBe(0);
-      expect(done.stdout).toMatch(/^Account\s+SystemModstamp .*\s(\d+)\/\1 windows done, \d+ read/m);
+      expect(done.stdout).toMatch(/^Account\s+SystemModstamp .*\s(\d+)\/\1 windows done, \d[\d,]* read/m);
       // The backfill left the watermark where the sync put it.
       expect(await watermark('bf2')).toBe(w1);
       // Its jobs read the org before the edits (the edited records were still in range), and changed no row.
@@ -287,7 +287,7 @@ describe('sfsync backfill', () => {
       /^sfsync: Account window \[\S+, \S+\): Bulk query job \w+ ended Failed: InternalServerError; (\d+)\/(\d+) windows done, run the same command again to resume$/,
     );
     expect(failed.stdout).toMatch(
-      /^Account\s+CreatedDate \[.*\)\s+\d+\/\d+ windows done, \d+ read, .* FAILED: window \[/m,
+      /^Account\s+CreatedDate \[.*\)\s+\d+\/\d+ windows done, \d[\d,]* read, .* FAILED: window \[/m,
     );
     const { rows: bf } = await client.query(
       `SELECT id::int AS id, status, ${ISO('until')} AS until FROM sfsync.backfills WHERE target_schema = 'bf4'`,

@@ -34,7 +34,7 @@ describe('sfsync CLI', () => {
   it('syncs, then reports status as JSON and as a table', async () => {
     const run = await runCli(['sync', '--objects', 'Account,Contact'], emulatorEnv(emulator, db.url));
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/Account\s+initial\s+\d+ read, \d+ inserted/);
+    expect(run.stdout).toMatch(/Account\s+initial\s+\d[\d,]* read, \d[\d,]* inserted/);
     const status = await runCli(['status', '--json'], { DATABASE_URL: db.url });
     expect(status.code, status.stderr).toBe(0);
     const parsed = JSON.parse(status.stdout);
@@ -44,9 +44,16 @@ describe('sfsync CLI', () => {
     expect(account.watermark.cursorField).toBe('SystemModstamp');
     // No schedule in the config: every configured object is due at the nightly default.
     expect(account.nextRun).toMatch(/^\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/);
-    const table = await runCli(['status'], { DATABASE_URL: db.url });
-    expect(table.stdout).toMatch(/^Account\s+\d+\s+\d{4}-\d\d-\d\dT/m);
+    const table = await runCli(['status', '--wide'], { DATABASE_URL: db.url });
+    expect(table.stdout).toMatch(/^Account\s+\d[\d,]*\s+\d{4}-\d\d-\d\dT/m);
     expect(table.stdout).toMatch(/^object .* lag +next run +last run/m);
+    // Without --wide: the columns read most, times relative to now, within 100 characters when not a terminal.
+    const narrow = await runCli(['status'], { DATABASE_URL: db.url });
+    expect(narrow.stdout).toMatch(/^object +rows +lag +last run +finished +next run +error$/m);
+    expect(narrow.stdout).toMatch(
+      /^Account\s+\d[\d,]*\s+(\d+[dhms] ?)+\s+succeeded\s+\d+ (s|min) ago\s+in \d+ (min|h)$/m,
+    );
+    for (const line of narrow.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 
   it('shows the next scheduled run from the config file schedule, and - for an object no group syncs', async () => {
@@ -66,13 +73,13 @@ describe('sfsync CLI', () => {
     // 04:30 in Kolkata (UTC+05:30) is 23:00 UTC.
     expect(byName.get('Account')).toMatch(/T23:00:00\.000Z$/);
     expect(byName.get('Contact')).toBeNull();
-    const table = await runCli(['status'], { DATABASE_URL: db.url, SFSYNC_CONFIG: config, ...schema });
+    const table = await runCli(['status', '--wide'], { DATABASE_URL: db.url, SFSYNC_CONFIG: config, ...schema });
     expect(table.stdout).toMatch(/^Account\s.*\s\d{4}-\d\d-\d\dT23:00:00Z\s+initial/m);
     expect(table.stdout).toMatch(/^Contact\s.*\s-\s+initial/m);
   });
 
   it.each([
-    ['an unknown object', ['sync', '--objects', 'NoSuchThing__c'], {}, /NoSuchThing__c/, 1],
+    ['an unknown object', ['sync', '--objects', 'NoSuchThing__c'], {}, /NoSuchThing__c/, 2],
     ['a missing setting', ['sync'], { SF_CLIENT_ID: '' }, /SF_CLIENT_ID/, 2],
     ['an unknown user', ['sync', '--objects', 'Account'], { SF_USERNAME: 'nobody@example.com' }, /invalid_grant/, 3],
     [
@@ -177,7 +184,8 @@ describe('sfsync CLI, a delta of several REST pages', () => {
 
   // Records stamped at the watermark's very millisecond are read again (the delta filter is `>=`,
   // docs/salesforce.md#incremental-cursor-windows).
-  const readOf = (stdout: string) => Number(/Account\s+incremental\s+(\d+) read/.exec(stdout)?.[1]);
+  const readOf = (stdout: string) =>
+    Number(/Account\s+incremental\s+(\d[\d,]*) read/.exec(stdout)?.[1]?.replaceAll(',', ''));
 
   it('inserts 4,500 new Accounts in three pages, parsed in the worker, and a rerun changes nothing', async () => {
     const base = emulatorEnv(org, db.url, { SFSYNC_SCHEMA: 'cli_pages', SFSYNC_OVERLAP_MINUTES: '0' });
@@ -189,7 +197,7 @@ describe('sfsync CLI, a delta of several REST pages', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     const run = await runCli(['sync', '--objects', 'Account'], { ...base, LOG_LEVEL: 'debug' });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/ 4500 inserted, 0 updated via rest/);
+    expect(run.stdout).toMatch(/ 4,500 inserted, 0 updated via rest/);
     expect(readOf(run.stdout)).toBeGreaterThanOrEqual(4_500);
     expect(readOf(run.stdout)).toBeLessThan(4_510);
     // 2,000 + 2,000 + 500: the first page parsed here, the two after it in the worker.

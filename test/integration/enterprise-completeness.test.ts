@@ -84,8 +84,7 @@ describe('objects getDeleted cannot answer for', () => {
     expect(emulator.store.object(object)?.replicateable).toBe(false);
     await syncSucceeded([object]);
     // A delta: getDeleted would answer 400 INVALID_TYPE; it is not asked, and the default schedule (24 h) is not due.
-    const delta = await syncSucceeded([object]);
-    expect(delta.stdout).toMatch(/AccountShare\s+incremental/);
+    await syncSucceeded([object]);
     expect(getDeletedCalls(object)).toEqual([]);
     expect(await runsOf(object)).toEqual([
       { mode: 'initial', status: 'succeeded', deleted: 0 },
@@ -114,8 +113,7 @@ describe('objects getDeleted cannot answer for', () => {
     const [gone, kept] = liveIds(object);
     emulator.store.hardDelete(gone!);
     emulator.admin.addFault({ route: `/sobjects/${object}/deleted/`, kind: 'status', status, errorCode });
-    const r = await syncSucceeded([object]);
-    expect(r.stderr).toMatch(/getDeleted refused the window; reconciling Ids instead/);
+    await syncSucceeded([object]);
     expect(getDeletedCalls(object).map((e) => e.status)).toEqual([status]);
     expect((await runsOf(object)).slice(1)).toEqual([
       { mode: 'incremental', status: 'succeeded', deleted: 0 },
@@ -133,14 +131,14 @@ describe('objects without IsDeleted', () => {
     emulator.store.removeField(object, 'IsDeleted');
     await syncSucceeded([object]);
     const { rows: before } = await client.query(
-      `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'event' AND column_name = 'isdeleted'`,
+      `SELECT count(*)::int AS n FROM information_schema.columns
+       WHERE table_schema = $1 AND table_name = 'event' AND column_name = 'isdeleted'`,
       [SCHEMA],
     );
     expect(before[0].n).toBe(0);
     const [gone, kept] = liveIds(object);
     emulator.store.hardDelete(gone!);
-    const r = await syncSucceeded([object]);
-    expect(r.stdout).toMatch(/Event\s+incremental/);
+    await syncSucceeded([object]);
     expect(await runsOf(object)).toEqual([
       { mode: 'initial', status: 'succeeded', deleted: 0 },
       { mode: 'incremental', status: 'succeeded', deleted: 1 },
@@ -247,8 +245,7 @@ describe('fields of type json', () => {
     emulator.store.addField(object, field('Payload__c', 'json', { label: 'Payload', custom: true }), payloadOf);
     const events = orgRecords(emulator.store, object);
     expect(new Set(events.map((r) => payloadOf(r))).size).toBe(PAYLOADS.length);
-    const viaBulk = await syncSucceeded([object], { SFSYNC_SCHEMA: 'viabulk' });
-    expect(viaBulk.stdout).toMatch(/via bulk/);
+    await syncSucceeded([object], { SFSYNC_SCHEMA: 'viabulk' });
     // The same records through REST: Bulk refuses the job, so the load falls back to REST queryAll.
     emulator.admin.addFault({
       route: /^POST \/services\/data\/v[\d.]+\/jobs\/query$/,
@@ -257,11 +254,19 @@ describe('fields of type json', () => {
       errorCode: 'INVALIDENTITY',
       message: 'Entity is not supported by the Bulk API',
     });
-    const viaRest = await syncSucceeded([object], { SFSYNC_SCHEMA: 'viarest' });
-    expect(viaRest.stdout).toMatch(/via rest/);
+    await syncSucceeded([object], { SFSYNC_SCHEMA: 'viarest' });
+    // Bulk jobs: the first load's, none for the second (its one job was refused before it existed).
+    const { rows: jobs } = await client.query(
+      `SELECT target_schema AS s, coalesce(cardinality(bulk_job_ids), 0) AS jobs FROM sfsync.runs ORDER BY id`,
+    );
+    expect(jobs.map((j) => [j.s, j.jobs > 0])).toEqual([
+      ['viabulk', true],
+      ['viarest', false],
+    ]);
 
     const { rows: types } = await client.query(
-      `SELECT table_schema AS s, data_type AS t FROM information_schema.columns WHERE table_name = 'event' AND column_name = 'payload__c' ORDER BY 1`,
+      `SELECT table_schema AS s, data_type AS t FROM information_schema.columns
+       WHERE table_name = 'event' AND column_name = 'payload__c' ORDER BY 1`,
     );
     expect(types).toEqual([
       { s: 'viabulk', t: 'jsonb' },
@@ -285,7 +290,8 @@ describe('fields of type json', () => {
       expect(rows[0]?.same, `${rec.Id}: ${want}`).toBe(true);
     }
     const { rows: exact } = await client.query(
-      `SELECT payload__c ->> 'revenue' AS revenue, payload__c ->> 'r' AS r FROM viarest.event WHERE payload__c ? 'revenue' LIMIT 1`,
+      `SELECT payload__c ->> 'revenue' AS revenue, payload__c ->> 'r' AS r
+       FROM viarest.event WHERE payload__c ? 'revenue' LIMIT 1`,
     );
     expect(exact).toEqual([{ revenue: '9007199254740993', r: '1234567.0' }]);
 
@@ -301,7 +307,8 @@ describe('fields of type json', () => {
     expect(accounts.some((r) => typeof r[ENTERPRISE.jsonField] === 'string')).toBe(true);
     for (const rec of accounts) {
       const { rows } = await client.query(
-        `SELECT pg_typeof("${column}")::text AS type, ("${column}" IS NOT DISTINCT FROM $2::jsonb) AS same FROM ${SCHEMA}.account WHERE id = $1`,
+        `SELECT pg_typeof("${column}")::text AS type, ("${column}" IS NOT DISTINCT FROM $2::jsonb) AS same
+         FROM ${SCHEMA}.account WHERE id = $1`,
         [rec.Id, rec[ENTERPRISE.jsonField] ?? null],
       );
       expect(rows[0], rec.Id).toEqual({ type: 'jsonb', same: true });

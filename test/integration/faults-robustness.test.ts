@@ -69,7 +69,7 @@ describe('sfsync sync (CLI) against the fault emulator', () => {
     await em?.close();
   });
 
-  it('times out and re-requests a stalled Bulk page (same locator), a slow answer and a stalled REST page', async () => {
+  it('times out and re-requests a stalled Bulk page (same locator), a slow answer, a stalled REST page', async () => {
     em.admin.addFault({ route: LATER_PAGE, kind: 'stall', afterBytes: 500 });
     em.admin.addFault({ route: /GET .*\/jobs\/query\/[^/?]+$/, kind: 'delay', ms: 2_500 });
     const first = await runCli(['sync', '--objects', 'Account'], env('tstall', FAST_TIMEOUTS));
@@ -91,7 +91,7 @@ describe('sfsync sync (CLI) against the fault emulator', () => {
     await expectAllOnce(em, 'tstall', 'Account');
   });
 
-  it('gives up on a page that keeps stalling after a bounded number of tries: one clear line, nothing loaded', async () => {
+  it('gives up on a page that keeps stalling after bounded tries: one clear line, nothing loaded', async () => {
     em.admin.addFault({ route: LATER_PAGE, kind: 'stall', afterBytes: 500, times: 50 });
     const run = await runCli(['sync', '--objects', 'Contact'], env('tstall2', FAST_TIMEOUTS));
     expect(run.code, run.stderr).toBe(1);

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
-import { ensureTable, existingColumns, tableIsEmpty } from '../../loaders/ddl.ts';
+import { cursorIndexName, ensureTable, existingColumns, tableIsEmpty } from '../../loaders/ddl.ts';
+import { ensureLiveView, liveViewName } from '../../loaders/views.ts';
 import { pgTypeOf } from '../../schemas/fieldTypes.ts';
 import { useTestDatabase } from '../support/db.ts';
 
@@ -117,6 +118,58 @@ describe('ensureTable', () => {
       await client.query('RESET lock_timeout');
       await vacuum.end();
     }
+  });
+
+  it('moves a long table off its old cut names: index kept, view renamed, the other table left alone', async () => {
+    // Before names were shortened with a hash, `<table>_live` and the cursor index were cut at 63 characters: tables
+    // sharing their first 58 characters shared one view name (the first table got it, the second none).
+    const schema = 'ddl_legacy';
+    const spec = (suffix: string): ObjectSpec => ({
+      ...v1,
+      name: `X_${suffix}__c`,
+      table: `${'t'.repeat(58)}_${suffix}`,
+      fields: [...v1.fields, field('IsDeleted', 'boolean')],
+      hasIsDeleted: true,
+    });
+    const [a, b] = [spec('a'), spec('b')];
+    const oldView = `${'t'.repeat(58)}_live`;
+    const oldIndex = `${a.table}_systemmodstamp_idx`.slice(0, 63);
+    await client.query(`CREATE SCHEMA ${schema}`);
+    for (const t of [a, b])
+      await client.query(`CREATE TABLE ${schema}.${t.table} (id text PRIMARY KEY, name text, type text,
+      annualrevenue numeric, systemmodstamp timestamptz, isdeleted boolean)`);
+    await client.query(`CREATE INDEX ${oldIndex} ON ${schema}.${a.table} (systemmodstamp)`);
+    await client.query(`CREATE VIEW ${schema}.${oldView} AS SELECT * FROM ${schema}.${a.table}`);
+
+    const indexesOf = async (table: string) =>
+      (
+        await client.query<{ name: string }>(
+          `SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = $1::regclass AND NOT indisprimary`,
+          [`${schema}.${table}`],
+        )
+      ).rows.map((r) => r.name.replace(`${schema}.`, ''));
+    const viewReads = async (view: string) =>
+      (
+        await client.query<{ t: string | null }>(
+          `SELECT (SELECT string_agg(DISTINCT d.refobjid::regclass::text, ',') FROM pg_rewrite r
+             JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refobjid <> r.ev_class
+             WHERE r.ev_class = to_regclass($1)) AS t`,
+          [`${schema}.${view}`],
+        )
+      ).rows[0]?.t ?? null;
+
+    for (const t of [a, b]) await ensureTable(client, schema, t);
+    // a keeps the index it had; b, which had none, gets its own under the new name.
+    expect(await indexesOf(a.table)).toEqual([oldIndex]);
+    expect(await indexesOf(b.table)).toEqual([cursorIndexName(b)]);
+    // b's view first: the old view is a's, so it stays while b gets a view of its own.
+    expect(await ensureLiveView(client, schema, b.table)).toBe(liveViewName(b.table));
+    expect(await viewReads(oldView)).toBe(`${schema}.${a.table}`);
+    expect(await ensureLiveView(client, schema, a.table)).toBe(liveViewName(a.table));
+    expect(await viewReads(oldView)).toBeNull();
+    expect(liveViewName(a.table)).not.toBe(liveViewName(b.table));
+    expect(await viewReads(liveViewName(a.table))).toBe(`${schema}.${a.table}`);
+    expect(await viewReads(liveViewName(b.table))).toBe(`${schema}.${b.table}`);
   });
 
   it('tolerates objects creating the same schema concurrently', async () => {

@@ -56,12 +56,15 @@ describe('status, runs, docs and live views', () => {
       expect(o.lagSeconds).toBeLessThanOrEqual(Math.ceil(sinceWatermark));
       expect(o.lagSeconds).toBeGreaterThanOrEqual(Math.floor(sinceWatermark) - 60);
     }
-    const table = await runCli(['status'], dbOnly());
+    const table = await runCli(['status', '--wide'], dbOnly());
     expect(table.stdout.split('\n')[0]).toMatch(/^object\s+rows\s+watermark\s+lag\s+next run\s+last run\s+status/);
     // No schedule in the config: the nightly default, at 02:00 local time.
     expect(table.stdout).toMatch(
       /^Account\s+60\s+\S+ \(SystemModstamp\)\s+(\d+[dhms] ?)+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+incremental\s+succeeded/m,
     );
+    const narrow = await runCli(['status'], dbOnly());
+    expect(narrow.stdout.split('\n')[0]).toMatch(/^object\s+rows\s+lag\s+last run\s+finished\s+next run\s+error$/);
+    expect(narrow.stdout).toMatch(/^Account\s+60\s+(\d+[dhms] ?)+\s+succeeded\s+\d+ (s|min) ago\s+in \d+ (min|h)$/m);
   });
 
   it('runs lists the history newest first, filters by object (any case) and limits', async () => {
@@ -86,7 +89,7 @@ describe('status, runs, docs and live views', () => {
     const only = (JSON.parse(one.stdout) as { runs: { object: string; mode: string }[] }).runs;
     expect(only).toEqual([expect.objectContaining({ object: 'Account', mode: 'incremental' })]);
 
-    const table = await runCli(['runs', '--object', 'Contact'], dbOnly());
+    const table = await runCli(['runs', '--object', 'Contact', '--wide'], dbOnly());
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
       /^id\s+object\s+mode\s+status\s+started\s+duration\s+fetched\s+inserted\s+updated\s+deleted\s+MB\s+api calls\s+bulk jobs/,
@@ -95,6 +98,17 @@ describe('status, runs, docs and live views', () => {
       ['Contact', 'incremental', 'succeeded'],
       ['Contact', 'initial', 'succeeded'],
     ]);
+    // Without --wide: the start relative to now, and no line wider than 100 characters when not a terminal.
+    const narrow = (await runCli(['runs', '--object', 'Contact'], dbOnly())).stdout.trim().split('\n');
+    expect(narrow[0]).toMatch(
+      /^id\s+object\s+mode\s+status\s+started\s+duration\s+fetched\s+inserted\s+updated\s+error$/,
+    );
+    expect(narrow.slice(2).map((l) => l.split(/\s+/).slice(1, 4))).toEqual([
+      ['Contact', 'incremental', 'succeeded'],
+      ['Contact', 'initial', 'succeeded'],
+    ]);
+    expect(narrow[2]).toMatch(/\ssucceeded\s+\d+ (s|min) ago\s/);
+    for (const line of narrow) expect(line.length).toBeLessThanOrEqual(100);
 
     const bad = await runCli(['runs', '--limit', '0'], dbOnly());
     expect(bad.code).toBe(2);

@@ -93,8 +93,8 @@ describe('REST deltas merged page by page', () => {
       },
     ],
     [
-      // A getDeleted that refuses (4xx) means "reconcile instead", not a failure (lib/errorActions.ts); an answer that is
-      // no getDeleted result still fails the object.
+      // A getDeleted that refuses (4xx) means "reconcile instead", not a failure (lib/errorActions.ts); an answer
+      // that is no getDeleted result still fails the object.
       'getDeleted answers something that is not a getDeleted result while the pages load',
       'deletedRecords',
       {

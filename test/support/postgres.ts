@@ -1,9 +1,7 @@
-// Where the test PostgreSQL comes from, in order: TEST_DATABASE_URL, testcontainers (only if a Docker
-// engine answers), else the embedded PostgreSQL started under .sfsync-test/. Each test file gets its own database.
+// Where the test PostgreSQL comes from: TEST_DATABASE_URL (any server: local, CI service, a Docker container), else
+// the embedded PostgreSQL started under .sfsync-test/. Each test file gets its own database.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { silentLogger } from '../../lib/log.ts';
@@ -13,31 +11,8 @@ import { startCluster } from '../../loaders/embeddedCluster.ts';
 export interface PostgresServer {
   /** URL of a database on the server where CREATE DATABASE is allowed. */
   adminUrl: string;
-  source: 'env' | 'testcontainers' | 'embedded';
+  source: 'env' | 'embedded';
   stop(): Promise<void>;
-}
-
-async function dockerAnswers(): Promise<boolean> {
-  const sock = '/var/run/docker.sock';
-  if (!process.env.DOCKER_HOST && !existsSync(sock)) return false;
-  return new Promise((resolve) => {
-    const s = net.connect(sock);
-    s.once('connect', () => {
-      s.end();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-async function startTestcontainers(): Promise<PostgresServer> {
-  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-  const container = await new PostgreSqlContainer('postgres:16-alpine').start();
-  return {
-    adminUrl: container.getConnectionUri(),
-    source: 'testcontainers',
-    stop: async () => void (await container.stop()),
-  };
 }
 
 export async function startEmbedded(dir: string): Promise<PostgresServer> {
@@ -61,13 +36,6 @@ export async function startEmbedded(dir: string): Promise<PostgresServer> {
 export async function resolvePostgres(): Promise<PostgresServer> {
   const fromEnv = process.env.TEST_DATABASE_URL;
   if (fromEnv) return { adminUrl: fromEnv, source: 'env', stop: async () => {} };
-  if (await dockerAnswers()) {
-    try {
-      return await startTestcontainers();
-    } catch {
-      // A socket that answers is not always a working engine; fall through to embedded.
-    }
-  }
   return startEmbedded(path.resolve('.sfsync-test', `pg-${process.pid}`));
 }
 

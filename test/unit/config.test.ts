@@ -36,6 +36,18 @@ describe('loadConfig', () => {
     expect(c.salesforce?.auth).toMatchObject({ flow: 'jwt', clientId: 'cid', username: 'u@example.com' });
   });
 
+  it('reads the HTTP timeouts in seconds (docs/salesforce.md#timeouts), a few minutes by default', () => {
+    expect(loadConfig(base, {}, dir)).toMatchObject({ httpTimeoutMs: 300_000, idleTimeoutMs: 120_000 });
+    const c = loadConfig({ ...base, SFSYNC_HTTP_TIMEOUT_SECONDS: '30', SFSYNC_IDLE_TIMEOUT_SECONDS: '0.5' }, {}, dir);
+    expect(c).toMatchObject({ httpTimeoutMs: 30_000, idleTimeoutMs: 500 });
+    expect(problemsOf({ ...base, SFSYNC_HTTP_TIMEOUT_SECONDS: 'soon' })).toMatch(
+      /SFSYNC_HTTP_TIMEOUT_SECONDS must be a number of seconds/,
+    );
+    expect(problemsOf({ ...base, SFSYNC_IDLE_TIMEOUT_SECONDS: '0' })).toMatch(
+      /SFSYNC_IDLE_TIMEOUT_SECONDS must be positive/,
+    );
+  });
+
   it('uses the sandbox login host with --sandbox and keeps My Domain URLs as given', () => {
     expect(loadConfig(base, { sandbox: true }, dir).salesforce?.loginUrl).toBe('https://test.salesforce.com');
     const my = loadConfig({ ...base, SF_LOGIN_URL: 'https://acme--uat.sandbox.my.salesforce.com/' }, {}, dir);

@@ -15,6 +15,7 @@ import {
   AuthError,
   BudgetError,
   BulkJobError,
+  CheckFailedError,
   ConfigError,
   DatabaseUnavailableError,
   DataError,
@@ -305,6 +306,7 @@ const cases: [string, Case][] = [
     'VerifyMismatchError',
     { row: 'verify', err: new VerifyMismatchError('verify found mismatches in Account'), action: 'fail-run', exit: 1 },
   ],
+  ['CheckFailedError', { row: 'check', err: new CheckFailedError('login failed'), action: 'fail-run', exit: 1 }],
   ['PostgreSQL 22P02', { row: 'postgres-data', err: pgError('22P02'), action: 'fail-object', exit: 1 }],
   ['PostgreSQL 23502', { row: 'postgres-data', err: pgError('23502'), action: 'fail-object' }],
   ['PostgreSQL 08006', { row: 'postgres-connection', err: pgError('08006'), action: 'fail-object', exit: 1 }],
@@ -349,6 +351,7 @@ describe('the error table (lib/errorActions.ts)', () => {
       new WorkerError('x'),
       new ObjectsFailedError('x'),
       new VerifyMismatchError('x'),
+      new CheckFailedError('x'),
     ];
     expect(Object.fromEntries(samples.map((e) => [e.kind, e.name]))).toEqual(LOCAL_ERRORS);
     expect(new EmbeddedPostgresError('x').kind).toBe('database');

@@ -37,10 +37,13 @@ describe('progress', () => {
     p.flush();
     p.stop();
     const frames = stream.text().split('\x1b[2F');
-    expect(frames).toHaveLength(3);
+    // Drawn, redrawn when Account finished, redrawn by the flush, erased by stop.
+    expect(frames).toHaveLength(4);
     expect(frames[0]).toMatch(/Account.*100 records.*\n.*Contact.*5 records/);
     // After Account finished, the block keeps its height: Contact's line, then a cleared line.
-    expect(frames[1]).toMatch(/^\x1b\[2KContact.*50 records.*\n\x1b\[2K\n$/);
+    expect(frames[1]).toMatch(/^\x1b\[2KContact.*5 records.*\n\x1b\[2K\n$/);
+    expect(frames[2]).toMatch(/^\x1b\[2KContact.*50 records.*\n\x1b\[2K\n$/);
+    expect(frames[3]).toBe('\x1b[0J');
   });
 
   it('logs structured lines when stderr is not a terminal', () => {

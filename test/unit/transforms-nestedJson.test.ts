@@ -80,7 +80,7 @@ describe('recordToRow with nested JSON (REST)', () => {
     expect(csv.csv.toString('utf8')).toBe(csvTextOf(parsed, fields));
   });
 
-  it('refuses to load a JSON value from a page parsed without number marks, rather than turn numbers into strings', () => {
+  it('refuses a JSON value from a page parsed without number marks, rather than turn its numbers into strings', () => {
     const plain = parseQueryPage(text, '/q');
     expect(plain.numberMarker).toBeUndefined();
     expect(() => recordToRow(plain.records[0]!, fields)).toThrow(DataError);

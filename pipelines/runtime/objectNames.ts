@@ -1,0 +1,91 @@
+// The configured object names against the org's object list (describeGlobal), before any object is worked on: a typo in
+// --objects stops the command at once with a suggestion; a name from the config file (or the default set) that the
+// org no longer has, or that the user cannot read, is skipped with a warning so the other objects still run.
+import type { Config } from '../../lib/config.ts';
+import { ConfigError, DataError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
+import type { RunContext } from './runContext.ts';
+
+export interface GlobalObject {
+  name: string;
+  queryable: boolean;
+  replicateable: boolean;
+}
+
+/**
+ * docs/salesforce.md#describeglobal: every object the running user can see, with its flags. An object the user has
+ * no Read access to is left out, as if the org did not have it.
+ */
+export async function listOrgObjects(sf: SalesforceHttp): Promise<GlobalObject[]> {
+  const body = await sf.get<{ sobjects?: unknown }>('sobjects');
+  if (!Array.isArray(body?.sobjects)) throw new DataError('describeGlobal (sobjects) did not list sobjects[]');
+  return (body.sobjects as Record<string, unknown>[])
+    .filter((o) => typeof o?.name === 'string')
+    .map((o) => ({
+      name: o.name as string,
+      queryable: o.queryable !== false,
+      replicateable: o.replicateable !== false,
+    }));
+}
+
+/** Levenshtein distance, case-insensitive (API names are). */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= t.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (s[i - 1] === t[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[t.length]!;
+}
+
+/** The closest known name, if it is close enough to be a typo (at most a third of the name's letters, and 3). */
+export function suggestName(name: string, known: readonly string[]): string | undefined {
+  const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
+  let best: { name: string; d: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d <= limit && (!best || d < best.d)) best = { name: k, d };
+  }
+  return best?.name;
+}
+
+/** "'Acount' (did you mean Account?)" */
+export function describeUnknown(name: string, known: readonly string[]): string {
+  const hint = suggestName(name, known);
+  return hint ? `'${name}' (did you mean ${hint}?)` : `'${name}'`;
+}
+
+/**
+ * The configured objects the org has. Unknown `--objects` names: ConfigError (exit 2) naming each, with a suggestion;
+ * unknown names from the config file or the default set: a warning each, and they are left out.
+ */
+export function resolveObjectNames(config: Config, orgObjects: readonly GlobalObject[], log: Logger): Config {
+  const known = new Map(orgObjects.map((o) => [o.name.toLowerCase(), o.name]));
+  const names = orgObjects.map((o) => o.name);
+  const missing = config.objects.filter((o) => !known.has(o.name.toLowerCase()));
+  if (missing.length === 0) return config;
+  const what = missing.map((o) => describeUnknown(o.name, names)).join(', ');
+  if (config.objectsFrom === 'flag')
+    throw new ConfigError(
+      `--objects: ${what} ${missing.length === 1 ? 'is' : 'are'} not an object this org has for the integration ` +
+        "user (no such object, or the user's profile lacks Read on it); nothing was run",
+    );
+  for (const o of missing)
+    log.warn(
+      { object: o.name, suggestion: suggestName(o.name, names) },
+      `${describeUnknown(o.name, names)} is not in the org (or the integration user cannot read it): skipped`,
+    );
+  const objects = config.objects.filter((o) => known.has(o.name.toLowerCase()));
+  return Object.freeze({ ...config, objects });
+}
+
+/** resolveObjectNames with the org's list read through the run's client: one describeGlobal call. */
+export async function withKnownObjects(ctx: RunContext): Promise<RunContext> {
+  const config = resolveObjectNames(ctx.config, await listOrgObjects(ctx.sf), ctx.log);
+  return config === ctx.config ? ctx : { ...ctx, config };
+}
