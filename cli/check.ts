@@ -207,7 +207,8 @@ async function checkDatabase(config: Config): Promise<CheckResult> {
   if (!config.databaseUrl)
     return warn(
       'database',
-      `DATABASE_URL is not set: sync uses the embedded PostgreSQL under ${path.join(config.home, 'pg')} (not started by check)`,
+      `DATABASE_URL is not set: sync uses the embedded PostgreSQL under ${path.join(config.home, 'pg')} ` +
+        '(not started by check)',
       'set DATABASE_URL=postgres://user:password@host:5432/db to load into your own PostgreSQL',
     );
   const where = describeUrl(config.databaseUrl);

@@ -1,6 +1,6 @@
-// `sfsync init`: a private key and a self-signed certificate for the JWT bearer flow (docs/salesforce.md#oauth-jwt-bearer-flow),
-// a commented config file and a file of the SF_* settings to fill in, then the app's setup steps. Never overwrites a
-// file; never prints the key.
+// `sfsync init`: a private key and a self-signed certificate for the JWT bearer flow
+// (docs/salesforce.md#oauth-jwt-bearer-flow), a commented config file and a file of the SF_* settings to fill in,
+// then the app's setup steps. Never overwrites a file; never prints the key.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL } from '../lib/config.ts';
@@ -124,7 +124,8 @@ export async function runInit(opts: InitOptions): Promise<void> {
   writeFileSync(paths.config, configYaml(), { flag: 'wx' });
   writeFileSync(paths.env, envFile(loginUrl, paths.key, paths.config), { flag: 'wx' });
   process.stdout.write(
-    `Wrote:\n  ${paths.key}  (private key, mode 0600: keep it secret)\n  ${paths.certificate}  (certificate to upload)\n` +
+    `Wrote:\n  ${paths.key}  (private key, mode 0600: keep it secret)\n` +
+      `  ${paths.certificate}  (certificate to upload)\n` +
       `  ${paths.config}  (objects and options)\n  ${paths.env}  (SF_* settings to fill in)\n` +
       steps(paths.certificate, paths.env, loginUrl),
   );

@@ -79,7 +79,8 @@ export function diagnoseLogin(reply: LoginReply, facts: LoginFacts): LoginDiagno
   if (error === 'invalid_grant' && /invalid assertion/i.test(description)) {
     const cert = facts.certificate;
     const fix = !cert
-      ? 'upload the certificate of this key to the app (Use digital signatures), or point SF_PRIVATE_KEY_PATH at the key of the certificate the app has'
+      ? 'upload the certificate of this key to the app (Use digital signatures), or point SF_PRIVATE_KEY_PATH at ' +
+        'the key of the certificate the app has'
       : cert.matchesKey
         ? `upload ${cert.path} to the app (Edit > Use digital signatures): the app holds another certificate`
         : `${cert.path} does not match the key either: run sfsync init for a new key and certificate, and upload that`;

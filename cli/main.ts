@@ -150,7 +150,7 @@ program
 program
   .command('init')
   .description(
-    'write a private key and self-signed certificate, a config file and the SF_* settings to fill in; print the app steps',
+    'write a private key, a self-signed certificate, a config file and the SF_* settings to fill in; print app steps',
   )
   .option('--dir <dir>', 'where to write the files', '.')
   .option('--sandbox', 'log in at https://test.salesforce.com')

@@ -66,8 +66,8 @@ export interface OAuthServer {
   revokeNextSessions(count: number, afterCalls?: number): void;
   setSessionTimeout(ms: number): void;
   /**
-   * "Use digital signatures": the app verifies JWTs with the public key of this uploaded X.509 certificate (PEM) from now
-   * on (docs/salesforce.md#oauth-jwt-bearer-flow).
+   * "Use digital signatures": the app verifies JWTs with the public key of this uploaded X.509 certificate (PEM)
+   * from now on (docs/salesforce.md#oauth-jwt-bearer-flow).
    */
   uploadCertificate(pem: string): Promise<void>;
   /**

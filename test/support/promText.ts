@@ -15,7 +15,8 @@ export interface Exposition {
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = `([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\\\\n]|\\\\["\\\\n])*)"`;
-const VALUE = '([+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|[+-]?Inf|NaN)';
+// Prometheus reads values with Go's ParseFloat, which takes Inf and NaN in any case (prom-client writes `Nan`).
+const VALUE = '([+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|[+-]?[Ii][Nn][Ff]|[Nn][Aa][Nn])';
 const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*,?)?\\})? ${VALUE}(?: -?\\d+)?$`);
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 const SUFFIXES: Record<string, string[]> = {
@@ -43,7 +44,9 @@ export function parsePrometheusText(text: string): Exposition {
         types.set(type[1]!, type[2]!);
         return;
       }
-      if (line.startsWith('#') || line === '') throw new Error(`unexpected line, ${where}`);
+      // The format ignores empty lines (prom-client puts one between families); any other comment is an error here.
+      if (line === '') return;
+      if (line.startsWith('#')) throw new Error(`unexpected comment, ${where}`);
       const m = SAMPLE.exec(line);
       if (!m) throw new Error(`not a sample, ${where}`);
       const name = m[1]!;
@@ -55,7 +58,9 @@ export function parsePrometheusText(text: string): Exposition {
         labels[l[1]!] = l[2]!.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
       }
       const raw = m.at(-1)!;
-      const value = raw.endsWith('Inf') ? (raw.startsWith('-') ? -Infinity : Infinity) : Number(raw);
+      const special = raw.replace(/^[+-]/, '').toLowerCase();
+      const value =
+        special === 'inf' ? (raw.startsWith('-') ? -Infinity : Infinity) : special === 'nan' ? Number.NaN : Number(raw);
       samples.push({ name, labels, value });
     });
   return {
