@@ -20,7 +20,8 @@ export async function runDb(action: DbAction, opts: { json?: boolean }, env: Env
       const pg = await startEmbeddedPostgres({ dir, log: commandLogger(config), detached: true });
       out(
         pg.started
-          ? `embedded PostgreSQL started on 127.0.0.1:${pg.port}, its data in ${pg.dataDir}; stop it with: sfsync db stop`
+          ? `embedded PostgreSQL started on 127.0.0.1:${pg.port}, its data in ${pg.dataDir}; ` +
+              'stop it with: sfsync db stop'
           : `embedded PostgreSQL already running on 127.0.0.1:${pg.port}, its data in ${pg.dataDir}`,
       );
       out(pg.url);

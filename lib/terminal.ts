@@ -23,7 +23,7 @@ const CLEAR_LINE = '\x1b[2K';
 const CLEAR_DOWN = '\x1b[0J';
 
 /** A block line wider than the terminal would wrap, and the next redraw would move up too few lines. */
-function fit(line: string, columns: number | undefined): string {
+function fitLine(line: string, columns: number | undefined): string {
   if (!columns || line.length < columns) return line;
   return `${line.slice(0, Math.max(1, columns - 2))}…`;
 }
@@ -31,7 +31,7 @@ function fit(line: string, columns: number | undefined): string {
 function createRegion(stream: TerminalStream): LiveRegion {
   let block: readonly string[] = [];
   let drawn = 0;
-  const blockText = () => block.map((l) => `${CLEAR_LINE}${fit(l, stream.columns)}\n`).join('');
+  const blockText = () => block.map((l) => `${CLEAR_LINE}${fitLine(l, stream.columns)}\n`).join('');
   return {
     print(line) {
       const text = line.endsWith('\n') ? line : `${line}\n`;

@@ -116,8 +116,13 @@ export function createScheduleMetrics(opts: { maxLagSeconds: number }): Schedule
     recordRun(summaries) {
       for (const s of summaries) {
         runs.inc({ object: s.object, status: s.status });
-        const counts = [s.rowsFetched, s.rowsInserted, s.rowsUpdated, s.rowsDeleted ?? 0];
-        ROW_KINDS.forEach((kind, i) => rows.inc({ object: s.object, kind }, counts[i] ?? 0));
+        const counts = {
+          fetched: s.rowsFetched,
+          inserted: s.rowsInserted,
+          updated: s.rowsUpdated,
+          deleted: s.rowsDeleted,
+        };
+        for (const kind of ROW_KINDS) rows.inc({ object: s.object, kind }, counts[kind] ?? 0);
         if (!s.notStarted) duration.observe({ object: s.object }, s.ms / 1000);
         lastRun.set(s.object, {
           status: s.status,

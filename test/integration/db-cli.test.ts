@@ -33,7 +33,7 @@ describe('sfsync db and sql', () => {
     await rm(home, { recursive: true, force: true });
   });
 
-  it('the demo prints a command that queries its warehouse; db start keeps the server for psql until db stop', async () => {
+  it('the demo prints a command that queries its warehouse; db start keeps the server until db stop', async () => {
     await mkdir(base, { recursive: true });
     home = await mkdtemp(path.join(base, 'db-cli-'));
     const env = { SFSYNC_HOME: home };

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { runCli } from '../support/cli.ts';
+import { runCli, startCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 
@@ -84,3 +84,52 @@ describe('archived activities', () => {
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
 });
+
+describe('a stale read with an equal cursor', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await createEmulator({ port: 0, accounts: 30, seed: 23 });
+  });
+  afterAll(async () => emulator?.close());
+
+  it('does not roll back formula values refreshed after a backfill job read its snapshot', async () => {
+    const env = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'stale_read' });
+    const first = await runCli(['sync', '--objects', 'Invoice__c'], env);
+    expect(first.code, first.stderr).toBe(0);
+    // The backfill's job is created (its snapshot taken) now, but its first poll answers only after a while.
+    emulator.admin.addFault({ route: /GET .*\/jobs\/query\/[^/?]+$/, kind: 'delay', ms: 4000 });
+    const seen = emulator.admin.requestLog().length;
+    const backfill = startCli(
+      ['backfill', '--objects', 'Invoice__c', '--since', '2000-01-01', '--window', '600mo'],
+      env,
+    );
+    await waitFor(() => newJobCreated(emulator, seen));
+    // Meanwhile the formula's results change (no SystemModstamp change) and sfsync refreshes them.
+    emulator.store.setFormula('Invoice__c', 'Summary__c', (rec) => `Refreshed ${rec.Name}`);
+    // The backfill holds the object lock only for its own DDL and commits, not while Salesforce runs its job.
+    let refresh = await runCli(['sync', '--formulas-only', '--objects', 'Invoice__c'], env);
+    for (let i = 0; i < 20 && /another sfsync process/.test(refresh.stderr); i++)
+      refresh = await runCli(['sync', '--formulas-only', '--objects', 'Invoice__c'], env);
+    expect(refresh.code, refresh.stderr).toBe(0);
+    const done = await backfill.done;
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    const stale = await rows(
+      'stale_read',
+      `SELECT count(*)::int AS n FROM $schema.invoice__c WHERE summary__c IS NOT NULL AND summary__c NOT LIKE 'Refreshed %'`,
+    );
+    expect(stale[0]!.n).toBe(0);
+  });
+});
+
+/** A Bulk query job created since the request log held `seen` entries (its snapshot is then taken). */
+function newJobCreated(emulator: Emulator, seen: number): boolean {
+  return emulator.admin
+    .requestLog()
+    .slice(seen)
+    .some((l) => l.method === 'POST' && /\/jobs\/query$/.test(l.path));
+}
+
+async function waitFor(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+  if (!ok()) throw new Error('timed out waiting for the emulator');
+}

@@ -24,7 +24,6 @@ function tty(columns = 120): { write(s: string): boolean; isTTY: true; columns: 
   };
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the escapes are what is stripped
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 
 describe('the live region', () => {
@@ -34,7 +33,6 @@ describe('the live region', () => {
     region.render(['Account  bulk', 'Contact  rest']);
     region.print('a warning');
     expect(stream.text()).toBe(
-      // biome-ignore format: one frame per line
       '\x1b[2KAccount  bulk\n\x1b[2KContact  rest\n' +
         '\x1b[2F\x1b[0Ja warning\n\x1b[2KAccount  bulk\n\x1b[2KContact  rest\n',
     );
