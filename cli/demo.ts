@@ -18,11 +18,17 @@ const DEMO_SCHEMA = 'sfsync_demo';
 const SAMPLE_QUERIES = [
   {
     title: 'the latest contacts with their account and its city',
-    sql: `SELECT c.name AS contact, a.name AS account, a.billingcity AS city FROM ${DEMO_SCHEMA}.contact c JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted ORDER BY c.createddate DESC, c.id LIMIT 3;`,
+    sql:
+      `SELECT c.name AS contact, a.name AS account, a.billingcity AS city FROM ${DEMO_SCHEMA}.contact c ` +
+      `JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted ` +
+      'ORDER BY c.createddate DESC, c.id LIMIT 3;',
   },
   {
     title: 'contacts per industry, from the contact side',
-    sql: `SELECT coalesce(a.industry, '(none)') AS industry, count(c.id) AS contacts FROM ${DEMO_SCHEMA}.contact c LEFT JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted GROUP BY 1 ORDER BY 2 DESC LIMIT 3;`,
+    sql:
+      `SELECT coalesce(a.industry, '(none)') AS industry, count(c.id) AS contacts FROM ${DEMO_SCHEMA}.contact c ` +
+      `LEFT JOIN ${DEMO_SCHEMA}.account a ON a.id = c.accountid WHERE NOT c.isdeleted ` +
+      'GROUP BY 1 ORDER BY 2 DESC LIMIT 3;',
   },
 ];
 

@@ -8,7 +8,9 @@ const env: Record<string, string | undefined> & Env = { ...process.env };
 
 const program = new Command('sfsync')
   .description(
-    'Keep a PostgreSQL warehouse in step with a Salesforce org.\n\nSettings come from the environment (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME,\nSF_PRIVATE_KEY_PATH, DATABASE_URL, SFSYNC_SCHEMA, ...); see README.md.',
+    'Keep a PostgreSQL warehouse in step with a Salesforce org.\n\n' +
+      'Settings come from the environment (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME,\n' +
+      'SF_PRIVATE_KEY_PATH, DATABASE_URL, SFSYNC_SCHEMA, ...); see README.md.',
   )
   .version('0.1.0')
   .showHelpAfterError('(run sfsync --help for usage)')
@@ -46,7 +48,8 @@ program
 program
   .command('backfill')
   .description(
-    're-load the records whose cursor (SystemModstamp) or CreatedDate lies in [since, until) through Bulk API 2.0, one job per window; resumable, never moves the sync watermark',
+    're-load the records whose cursor (SystemModstamp) or CreatedDate lies in [since, until) through Bulk API 2.0, ' +
+      'one job per window; resumable, never moves the sync watermark',
   )
   .option('--objects <list>', 'comma-separated sObject API names (required)')
   .option(
@@ -105,7 +108,8 @@ program
 program
   .command('verify')
   .description(
-    "compare Salesforce's record counts (and optionally a sample of records) with the warehouse; non-zero exit on a mismatch",
+    "compare Salesforce's record counts (and optionally a sample of records) with the warehouse; " +
+      'non-zero exit on a mismatch',
   )
   .option('--objects <list>', 'comma-separated sObject API names')
   .addOption(

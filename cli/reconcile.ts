@@ -29,6 +29,7 @@ export async function runReconcile(opts: { objects?: string; sandbox?: boolean }
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length > 0)
     throw new ObjectsFailedError(
-      `${failed[0]!.object}: ${oneLine(failed[0]!.error)}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`,
+      `${failed[0]!.object}: ${oneLine(failed[0]!.error)}` +
+        `${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`,
     );
 }

@@ -41,7 +41,8 @@ export function resolveGroups(opts: ScheduleOptions, fromFile: readonly Schedule
 function checkGroup(group: ScheduleGroup): void {
   if (!validate(group.cron)) {
     throw new ConfigError(
-      `cron expression '${group.cron}' is not valid: use 5 fields (minute hour day month weekday) or 6 with leading seconds`,
+      `cron expression '${group.cron}' is not valid: ` +
+        'use 5 fields (minute hour day month weekday) or 6 with leading seconds',
     );
   }
   if (group.timezone) {

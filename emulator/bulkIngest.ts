@@ -116,7 +116,8 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
       if ((forCreate ? f.createable : f.updateable) === false || f.calculated) {
         throw new RowError(
           'INVALID_FIELD_FOR_INSERT_UPDATE',
-          `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+          `Unable to create/update fields: ${f.name}. Please check the security settings of this field ` +
+            'and verify that it is read/write for your profile or permission set.',
           f.name,
         );
       }
@@ -318,7 +319,8 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
         throw new HttpError(
           400,
           'INVALIDJOB',
-          `InvalidJob : Field name provided, ${ext ?? ''} does not match an External ID, Salesforce Id, or indexed field for ${def.name}`,
+          `InvalidJob : Field name provided, ${ext ?? ''} does not match an External ID, Salesforce Id, ` +
+            `or indexed field for ${def.name}`,
         );
       }
     }
@@ -374,7 +376,9 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number }) {
         throw new HttpError(
           400,
           'INVALIDJOB',
-          `Found multipe contents for job: <${job.id.slice(0, 15)}>, please 'Close' / 'Abort' / 'Delete' the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.`,
+          `Found multipe contents for job: <${job.id.slice(0, 15)}>, ` +
+            "please 'Close' / 'Abort' / 'Delete' the current Job " +
+            "then create a new Job and make sure you only do 'PUT' once on a given Job.",
         );
       }
       touch(job, 'UploadComplete');

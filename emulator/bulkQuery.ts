@@ -172,7 +172,8 @@ export function createBulkQuery(deps: BulkDeps) {
       throw new HttpError(
         412,
         'JOB_NOT_COMPLETE',
-        `can only download query results of successfully completed bulk job with status: JOB_COMPLETE. Current status: ${stateCode(job.state)}`,
+        'can only download query results of successfully completed bulk job with status: JOB_COMPLETE. ' +
+          `Current status: ${stateCode(job.state)}`,
       );
     }
     return job as QueryJob & { snapshot: ObjectSnapshot; slots: Int32Array };

@@ -239,7 +239,8 @@ export function createRest(deps: RestDeps) {
           throw new HttpError(
             400,
             'INVALID_FIELD_FOR_INSERT_UPDATE',
-            `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+            `Unable to create/update fields: ${f.name}. Please check the security settings of this field ` +
+              'and verify that it is read/write for your profile or permission set.',
           );
         }
         try {

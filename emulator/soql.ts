@@ -30,14 +30,18 @@ const MAX_OFFSET = 2000;
 function invalidField(name: string, object: string): SoqlError {
   return new SoqlError(
     'INVALID_FIELD',
-    `No such column '${name}' on entity '${object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+    `No such column '${name}' on entity '${object}'. If you are attempting to use a custom field, ` +
+      "be sure to append the '__c' after the custom field name. " +
+      'Please reference your WSDL or the describe call for the appropriate names.',
   );
 }
 
 function invalidType(name: string): SoqlError {
   return new SoqlError(
     'INVALID_TYPE',
-    `sObject type '${name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
+    `sObject type '${name}' is not supported. If you are attempting to use a custom object, ` +
+      "be sure to append the '__c' after the entity name. " +
+      'Please reference your WSDL or the describe call for the appropriate names.',
   );
 }
 
@@ -112,7 +116,9 @@ function resolvePath(b: Binder, def: ObjectDef, path: string): FieldPath {
     if (!ref || !target)
       throw new SoqlError(
         'INVALID_FIELD',
-        `Didn't understand relationship '${rel}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
+        `Didn't understand relationship '${rel}' in field path. If you are attempting to use a custom relationship, ` +
+          "be sure to append the '__r' after the custom relationship name. " +
+          'Please reference your WSDL or the describe call for the appropriate names.',
       );
     steps.push({ field: ref, name: ref.relationshipName as string });
     cur = target;
@@ -217,7 +223,10 @@ function bindField(b: Binder, part: QueryPart, f: FieldType, unsupported: string
       if (!rel || !childDef)
         throw new SoqlError(
           'INVALID_TYPE',
-          `Didn't understand relationship '${sq.relationshipName}' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
+          `Didn't understand relationship '${sq.relationshipName}' in FROM part of query call. ` +
+            'If you are attempting to use a custom relationship, ' +
+            "be sure to append the '__r' after the custom relationship name. " +
+            'Please reference your WSDL or the describe call for the appropriate names.',
         );
       const child = bindPart(b, childDef, sq as Query, true, unsupported);
       part.hasSubquery = true;

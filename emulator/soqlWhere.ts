@@ -131,7 +131,8 @@ export function compareValues(field: FieldDef, a: FieldValue, b: FieldValue): nu
 function typeError(field: FieldDef, expected: string, quoted: boolean): SoqlError {
   return new SoqlError(
     'INVALID_FIELD',
-    `value of filter criterion for field '${field.name}' must be of type ${expected} and should ${quoted ? '' : 'not '}be enclosed in quotes`,
+    `value of filter criterion for field '${field.name}' must be of type ${expected} ` +
+      `and should ${quoted ? '' : 'not '}be enclosed in quotes`,
   );
 }
 
@@ -160,7 +161,8 @@ function literalValue(
   if (t === 'datetime') {
     if (literalType !== 'DATETIME')
       throw malformed(
-        `value of filter criterion for field '${field.name}' must be of type dateTime and should not be enclosed in quotes`,
+        `value of filter criterion for field '${field.name}' must be of type dateTime ` +
+          'and should not be enclosed in quotes',
       );
     return datetimeLiteral(raw);
   }

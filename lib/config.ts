@@ -142,7 +142,8 @@ function readPrivateKey(env: z.infer<typeof envSchema>, cwd: string, problems: s
   if (env.SF_PRIVATE_KEY) return env.SF_PRIVATE_KEY.replace(/\\n/g, '\n');
   if (!env.SF_PRIVATE_KEY_PATH) {
     problems.push(
-      'SF_PRIVATE_KEY_PATH (or SF_PRIVATE_KEY) is required for the JWT flow: the PEM private key of the Connected App certificate',
+      'SF_PRIVATE_KEY_PATH (or SF_PRIVATE_KEY) is required for the JWT flow: ' +
+        'the PEM private key of the Connected App certificate',
     );
     return '';
   }

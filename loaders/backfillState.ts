@@ -93,7 +93,8 @@ export async function releaseAbandonedWindows(
 ): Promise<number> {
   const { rowCount } = await client.query(
     `WITH w AS (
-       UPDATE sfsync.backfill_windows SET status = 'pending' WHERE backfill_id = $1 AND status = 'running' RETURNING run_id
+       UPDATE sfsync.backfill_windows SET status = 'pending'
+       WHERE backfill_id = $1 AND status = 'running' RETURNING run_id
      )
      UPDATE sfsync.runs r SET status = 'failed', finished_at = clock_timestamp(), error = $2
      FROM w WHERE r.id = w.run_id AND r.status = 'running'`,
@@ -153,7 +154,8 @@ export async function failWindow(
   error: string,
 ): Promise<void> {
   await client.query(
-    "UPDATE sfsync.backfill_windows SET status = 'failed', error = $3 WHERE backfill_id = $1 AND window_from = $2 AND status <> 'done'",
+    "UPDATE sfsync.backfill_windows SET status = 'failed', error = $3 " +
+      "WHERE backfill_id = $1 AND window_from = $2 AND status <> 'done'",
     [backfillId, from, error],
   );
 }
@@ -162,7 +164,8 @@ export async function failWindow(
 export async function finishBackfill(client: pg.ClientBase, backfillId: number): Promise<'succeeded' | 'failed'> {
   const { rows } = await client.query<{ status: 'succeeded' | 'failed' }>(
     `UPDATE sfsync.backfills b SET
-       status = CASE WHEN NOT EXISTS (SELECT 1 FROM sfsync.backfill_windows w WHERE w.backfill_id = b.id AND w.status <> 'done')
+       status = CASE WHEN NOT EXISTS (SELECT 1 FROM sfsync.backfill_windows w
+                                      WHERE w.backfill_id = b.id AND w.status <> 'done')
                      THEN 'succeeded' ELSE 'failed' END,
        finished_at = clock_timestamp()
      WHERE id = $1 RETURNING status`,

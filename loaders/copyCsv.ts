@@ -1,5 +1,5 @@
 // COPY ... FROM STDIN (FORMAT csv): Bulk CSV bytes straight through, or REST pages encoded as CSV by transforms/.
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';

@@ -74,7 +74,10 @@ export function commentSql(schema: string, spec: ObjectSpec, have?: ReadonlyMap<
 export function cursorIndexSql(schema: string, spec: ObjectSpec): string | null {
   const name = cursorIndexName(spec);
   if (!name || !spec.cursorField) return null;
-  return `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualified(schema, spec.table)} (${quoteIdent(spec.cursorField.toLowerCase())})`;
+  return (
+    `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualified(schema, spec.table)} ` +
+    `(${quoteIdent(spec.cursorField.toLowerCase())})`
+  );
 }
 
 export function cursorIndexName(spec: ObjectSpec): string | null {
@@ -93,7 +96,8 @@ function legacyCursorIndexName(spec: ObjectSpec): string | null {
  * view scans every column of the database, which in a warehouse of many tables takes far longer. */
 export async function existingColumns(client: pg.ClientBase, schema: string, table: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
-    'SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
+    'SELECT attname AS name FROM pg_attribute ' +
+      'WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
     [qualified(schema, table)],
   );
   return rows.map((r) => r.name);
@@ -159,7 +163,8 @@ async function currentComments(
   const { rows } = await client.query<{ key: string; comment: string | null }>(
     `SELECT '' AS key, obj_description($1::regclass, 'pg_class') AS comment
      UNION ALL
-     SELECT attname, col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+     SELECT attname, col_description(attrelid, attnum) FROM pg_attribute
+     WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
     [qualified(schema, table)],
   );
   return new Map(rows.map((r) => [r.key, r.comment]));

@@ -30,7 +30,8 @@ export async function readDictionary(client: pg.ClientBase, schema: string): Pro
     description: string | null;
   }>(
     `SELECT c.relname AS relation, c.relkind AS kind, obj_description(c.oid, 'pg_class') AS "relDescription",
-            a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, col_description(c.oid, a.attnum) AS description
+            a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
+            col_description(c.oid, a.attnum) AS description
      FROM pg_class c
      JOIN pg_namespace n ON n.oid = c.relnamespace
      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

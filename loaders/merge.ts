@@ -37,20 +37,27 @@ export function mergeSql(req: MergeRequest): string {
   const order = cursor ? `id, ${cursor} DESC NULLS LAST, ctid DESC` : 'id, ctid DESC';
   const mark = quoteIdent(MARK_COLUMN);
   const newer = cursor
-    ? `(t.${cursor} IS NULL OR EXCLUDED.${cursor} > t.${cursor} OR (EXCLUDED.${cursor} = t.${cursor} AND NOT t.${mark})) AND `
+    ? `(t.${cursor} IS NULL OR EXCLUDED.${cursor} > t.${cursor} OR ` +
+      `(EXCLUDED.${cursor} = t.${cursor} AND NOT t.${mark})) AND `
     : '';
-  const changed = `ROW(${updatable.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${updatable.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+  const changed =
+    `ROW(${updatable.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ` +
+    `ROW(${updatable.map((c) => `EXCLUDED.${c}`).join(', ')})`;
   const conflict =
     updatable.length === 0
       ? 'DO NOTHING'
-      : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ${mark} = false\n  WHERE ${newer}${changed}`;
-  return `WITH merged AS (
+      : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ${mark} = false\n` +
+        `  WHERE ${newer}${changed}`;
+  return (
+    `WITH merged AS (
   INSERT INTO ${target} AS t (${list})
   SELECT DISTINCT ON (id) ${list} FROM ${stage} ORDER BY ${order}
   ON CONFLICT (id) ${conflict}
   RETURNING (xmax = 0) AS inserted
 )
-SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM merged`;
+SELECT count(*) FILTER (WHERE inserted)::int AS inserted, ` +
+    'count(*) FILTER (WHERE NOT inserted)::int AS updated FROM merged'
+  );
 }
 
 export async function mergeStage(client: pg.ClientBase, req: MergeRequest): Promise<MergeResult> {
@@ -66,9 +73,12 @@ export async function updateColumns(client: pg.ClientBase, req: Omit<MergeReques
   const cols = req.columns.filter((c) => c !== 'id').map(quoteIdent);
   if (cols.length === 0) return 0;
   const stage = qualified(req.stageSchema ?? STAGE_SCHEMA, req.stage);
-  const sql = `UPDATE ${qualified(req.schema, req.table)} AS t SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}, ${quoteIdent(MARK_COLUMN)} = true
+  const set = cols.map((c) => `${c} = s.${c}`).join(', ');
+  const sql =
+    `UPDATE ${qualified(req.schema, req.table)} AS t SET ${set}, ${quoteIdent(MARK_COLUMN)} = true
 FROM (SELECT DISTINCT ON (id) id, ${cols.join(', ')} FROM ${stage} ORDER BY id, ctid DESC) AS s
-WHERE t.id = s.id AND ROW(${cols.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${cols.map((c) => `s.${c}`).join(', ')})`;
+WHERE t.id = s.id AND ROW(${cols.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ` +
+    `ROW(${cols.map((c) => `s.${c}`).join(', ')})`;
   const { rowCount } = await client.query(sql);
   return rowCount ?? 0;
 }
@@ -82,7 +92,8 @@ export async function maxCursor(
 ): Promise<string | null> {
   const col = quoteIdent(cursorColumn);
   const { rows } = await client.query<{ max: string | null }>(
-    `SELECT to_char(max(${col}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS max FROM ${qualified(schema, table)}`,
+    `SELECT to_char(max(${col}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS max ` +
+      `FROM ${qualified(schema, table)}`,
   );
   return rows[0]!.max;
 }
@@ -119,7 +130,8 @@ export async function markAbsentDeleted(
 ): Promise<number> {
   const { rowCount } = await client.query(
     `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true, ${quoteIdent(MARK_COLUMN)} = true
-     WHERE t.isdeleted IS DISTINCT FROM true AND NOT EXISTS (SELECT 1 FROM ${qualified(req.idsSchema, req.idsTable)} AS i WHERE i.id = t.id)`,
+     WHERE t.isdeleted IS DISTINCT FROM true
+       AND NOT EXISTS (SELECT 1 FROM ${qualified(req.idsSchema, req.idsTable)} AS i WHERE i.id = t.id)`,
   );
   return rowCount ?? 0;
 }

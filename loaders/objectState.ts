@@ -81,7 +81,8 @@ export async function recordSchemaEvents(
 ): Promise<void> {
   for (const e of events) {
     await client.query(
-      'INSERT INTO sfsync.schema_events (target_schema, object, field, kind, old_type, new_type, action) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      'INSERT INTO sfsync.schema_events (target_schema, object, field, kind, old_type, new_type, action) ' +
+        'VALUES ($1, $2, $3, $4, $5, $6, $7)',
       [key.schema, key.object, e.field, e.kind, e.oldType, e.newType, e.action],
     );
   }
@@ -94,7 +95,8 @@ export async function listSchemaEvents(
 ): Promise<SchemaEventRecord[]> {
   const { rows } = await client.query<SchemaEventRecord>(
     `SELECT object, field, kind, old_type AS "oldType", new_type AS "newType", action, ${iso('at')} AS at
-     FROM sfsync.schema_events WHERE target_schema = $1 AND ($2::text IS NULL OR object = $2) ORDER BY id DESC LIMIT $3`,
+     FROM sfsync.schema_events WHERE target_schema = $1 AND ($2::text IS NULL OR object = $2)
+     ORDER BY id DESC LIMIT $3`,
     [opts.schema, opts.object ?? null, opts.limit],
   );
   return rows;

@@ -60,7 +60,8 @@ export interface ObjectStatus {
 
 export async function getWatermark(client: pg.ClientBase, key: ObjectKey): Promise<Watermark | null> {
   const { rows } = await client.query<Watermark>(
-    `SELECT cursor_field AS "cursorField", ${iso('watermark')} AS value FROM sfsync.watermarks WHERE target_schema = $1 AND object = $2`,
+    `SELECT cursor_field AS "cursorField", ${iso('watermark')} AS value
+     FROM sfsync.watermarks WHERE target_schema = $1 AND object = $2`,
     [key.schema, key.object],
   );
   return rows[0] ?? null;
@@ -74,7 +75,8 @@ export async function advanceWatermark(
   value: string,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO sfsync.watermarks AS w (target_schema, object, cursor_field, watermark, updated_at) VALUES ($1, $2, $3, $4, now())
+    `INSERT INTO sfsync.watermarks AS w (target_schema, object, cursor_field, watermark, updated_at)
+     VALUES ($1, $2, $3, $4, now())
      ON CONFLICT (target_schema, object) DO UPDATE SET
        watermark = CASE WHEN w.cursor_field = EXCLUDED.cursor_field THEN GREATEST(w.watermark, EXCLUDED.watermark)
                         ELSE EXCLUDED.watermark END,
@@ -140,7 +142,8 @@ async function writeRun(
 const RUN_COLUMNS = `r.id::float8 AS id, r.object, r.mode, r.status,
   ${iso('r.started_at')} AS "startedAt", ${iso('r.finished_at')} AS "finishedAt",
   (extract(epoch FROM r.finished_at - r.started_at) * 1000)::float8 AS "durationMs",
-  r.rows_fetched::float8 AS "rowsFetched", r.rows_inserted::float8 AS "rowsInserted", r.rows_updated::float8 AS "rowsUpdated",
+  r.rows_fetched::float8 AS "rowsFetched", r.rows_inserted::float8 AS "rowsInserted",
+  r.rows_updated::float8 AS "rowsUpdated",
   r.rows_deleted::float8 AS "rowsDeleted", r.bytes::float8 AS bytes, r.api_calls AS "apiCalls",
   COALESCE(r.bulk_job_ids, '{}') AS "bulkJobIds", ${iso('r.window_from')} AS "windowFrom",
   ${iso('r.window_to')} AS "windowTo", r.error`;
@@ -151,7 +154,8 @@ export async function listRuns(
   opts: { schema: string; object?: string; limit: number },
 ): Promise<RunRecord[]> {
   const { rows } = await client.query<RunRecord>(
-    `SELECT ${RUN_COLUMNS} FROM sfsync.runs r WHERE r.target_schema = $1 AND ($2::text IS NULL OR r.object = $2) ORDER BY r.id DESC LIMIT $3`,
+    `SELECT ${RUN_COLUMNS} FROM sfsync.runs r
+     WHERE r.target_schema = $1 AND ($2::text IS NULL OR r.object = $2) ORDER BY r.id DESC LIMIT $3`,
     [opts.schema, opts.object ?? null, opts.limit],
   );
   return rows;
@@ -165,7 +169,8 @@ export async function readStatus(client: pg.ClientBase, schema: string): Promise
     value: string | null;
     run: RunRecord | null;
   }>(
-    `WITH last AS (SELECT DISTINCT ON (r.object) ${RUN_COLUMNS} FROM sfsync.runs r WHERE r.target_schema = $1 ORDER BY r.object, r.id DESC),
+    `WITH last AS (SELECT DISTINCT ON (r.object) ${RUN_COLUMNS} FROM sfsync.runs r
+                   WHERE r.target_schema = $1 ORDER BY r.object, r.id DESC),
           w AS (SELECT * FROM sfsync.watermarks WHERE target_schema = $1)
      SELECT COALESCE(w.object, last.object) AS object, w.cursor_field AS "cursorField", ${iso('w.watermark')} AS value,
        CASE WHEN last.id IS NULL THEN NULL ELSE to_jsonb(last) END AS run

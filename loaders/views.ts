@@ -54,10 +54,12 @@ export async function ensureLiveView(client: pg.ClientBase, schema: string, tabl
   if (current.join(',') === columns.join(',')) return view;
   // IS NOT TRUE rather than NOT: a row whose deletion state is unknown is not known to be deleted.
   await client.query(
-    `CREATE OR REPLACE VIEW ${qualified(schema, view)} AS SELECT * FROM ${qualified(schema, table)} WHERE isdeleted IS NOT TRUE`,
+    `CREATE OR REPLACE VIEW ${qualified(schema, view)} AS ` +
+      `SELECT * FROM ${qualified(schema, table)} WHERE isdeleted IS NOT TRUE`,
   );
   await client.query(
-    `COMMENT ON VIEW ${qualified(schema, view)} IS ${quoteLiteral(`${schema}.${table} without the records deleted in Salesforce`)}`,
+    `COMMENT ON VIEW ${qualified(schema, view)} ` +
+      `IS ${quoteLiteral(`${schema}.${table} without the records deleted in Salesforce`)}`,
   );
   return view;
 }

@@ -192,7 +192,8 @@ async function main(): Promise<void> {
     }
     if (i % 20 === 0)
       console.error(
-        `soak: ${i}/${iterations} runs, ${figures.objectFailures} object failures, ${Math.round((Date.now() - started) / 1000)} s`,
+        `soak: ${i}/${iterations} runs, ${figures.objectFailures} object failures, ` +
+          `${Math.round((Date.now() - started) / 1000)} s`,
       );
   }
   const final = await sync();
@@ -210,7 +211,8 @@ async function main(): Promise<void> {
       const bad = res.missing.length + res.extra.length + res.mismatches.length;
       incomplete += bad;
       check.push(
-        `${object}: ${res.compared}/${records.length} rows equal, ${res.missing.length} missing, ${res.extra.length} extra, ${res.mismatches.length} mismatched values`,
+        `${object}: ${res.compared}/${records.length} rows equal, ${res.missing.length} missing, ` +
+          `${res.extra.length} extra, ${res.mismatches.length} mismatched values`,
       );
       for (const m of res.mismatches.slice(0, 3))
         check.push(`  ${m.id}.${m.field}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`);

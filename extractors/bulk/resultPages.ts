@@ -61,7 +61,8 @@ export async function openResultPages(
 ): Promise<ResultPageList | null> {
   if (!(Number(http.apiVersion) >= RESULT_PAGES_MIN_VERSION)) return null;
   const where = `Bulk job ${jobId}`;
-  const first = `jobs/query/${jobId}/resultPages${opts.maxRecords === undefined ? '' : `?maxRecords=${opts.maxRecords}`}`;
+  const query = opts.maxRecords === undefined ? '' : `?maxRecords=${opts.maxRecords}`;
+  const first = `jobs/query/${jobId}/resultPages${query}`;
   let listing: Listing;
   try {
     listing = parseListing(await http.get(first, { signal: opts.signal }), where);

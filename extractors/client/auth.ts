@@ -63,7 +63,8 @@ export function normalisePrivateKey(pem: string): KeyObject {
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem))
     throw new AuthError(
       'PRIVATE_KEY',
-      'The private key is encrypted (passphrase-protected); sfsync needs an unencrypted PEM key (openssl rsa -in key.pem -out key-plain.pem)',
+      'The private key is encrypted (passphrase-protected); ' +
+        'sfsync needs an unencrypted PEM key (openssl rsa -in key.pem -out key-plain.pem)',
     );
   let key: KeyObject;
   try {
@@ -80,7 +81,8 @@ export function normalisePrivateKey(pem: string): KeyObject {
   if (key.asymmetricKeyType !== 'rsa') {
     throw new AuthError(
       'PRIVATE_KEY',
-      `The private key is ${key.asymmetricKeyType ?? 'not asymmetric'}, but Salesforce JWT bearer needs an RSA key (RS256)`,
+      `The private key is ${key.asymmetricKeyType ?? 'not asymmetric'}, ` +
+        'but Salesforce JWT bearer needs an RSA key (RS256)',
     );
   }
   return key;

@@ -1,4 +1,5 @@
-// backfillAll: every object of a backfill, one limiter of Bulk jobs across them; backfillFailure: the error it ends with.
+// backfillAll: every object of a backfill, one limiter of Bulk jobs across them;
+// backfillFailure: the error it ends with.
 import pLimit from 'p-limit';
 import { ConfigError, ObjectsFailedError, type SfsyncError, oneLine } from '../../lib/errors.ts';
 import { type BackfillArgs, type BackfillSummary, backfillObject } from './backfillObject.ts';
@@ -10,7 +11,9 @@ export async function backfillAll(ctx: RunContext, args: BackfillArgs): Promise<
   return Promise.all(ctx.config.objects.map((obj) => backfillObject(ctx, obj.name, args, limit)));
 }
 
-/** The exit: a bad argument found late (since after the server's now) stays a ConfigError; a failed window is PARTIAL. */
+/**
+ * The exit: a bad argument found late (since after the server's now) stays a ConfigError; a failed window is PARTIAL.
+ */
 export function backfillFailure(summaries: BackfillSummary[]): SfsyncError | undefined {
   const failed = summaries.filter((s) => s.error !== undefined);
   const config = failed.find((s) => s.error instanceof ConfigError);

@@ -31,7 +31,8 @@ export function parseWindowSpec(text: string): WindowSpec {
   const count = m ? Number(m[1]) : 0;
   if (!m || count < 1)
     throw new ConfigError(
-      `--window: '${text}' is not a window size; use a count and a unit: mo (calendar months), w, d or h, e.g. 1mo, 2w, 7d, 12h`,
+      `--window: '${text}' is not a window size; ` +
+        'use a count and a unit: mo (calendar months), w, d or h, e.g. 1mo, 2w, 7d, 12h',
     );
   return { count, unit: m[2] as WindowUnit };
 }
@@ -102,7 +103,8 @@ export function splitWindows(since: Date, until: Date, spec: WindowSpec): TimeWi
     if (from.getTime() >= until.getTime()) return windows;
     if (windows.length === MAX_WINDOWS) {
       throw new ConfigError(
-        `--window ${formatWindowSpec(spec)} cuts the range into more than ${MAX_WINDOWS} windows (one Bulk query job each); use a larger window`,
+        `--window ${formatWindowSpec(spec)} cuts the range into more than ${MAX_WINDOWS} windows ` +
+          '(one Bulk query job each); use a larger window',
       );
     }
     const next = boundary(since, spec, k + 1);

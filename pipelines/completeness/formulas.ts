@@ -115,7 +115,8 @@ export async function refreshFormulas(ctx: RunContext, obj: ObjectOptions): Prom
 export async function formulasDue(ctx: RunContext, obj: ObjectOptions): Promise<boolean> {
   if (obj.formulaRefreshHours === null) return false;
   const { rows } = await ctx.pool.query<{ due: boolean }>(
-    `SELECT coalesce(max(finished_at) FILTER (WHERE mode = 'formulas'), min(finished_at)) < now() - make_interval(secs => $3) AS due
+    `SELECT coalesce(max(finished_at) FILTER (WHERE mode = 'formulas'), min(finished_at))
+              < now() - make_interval(secs => $3) AS due
      FROM sfsync.runs WHERE target_schema = $1 AND lower(object) = lower($2) AND status = 'succeeded'`,
     [ctx.config.schema, obj.name, obj.formulaRefreshHours * 3600],
   );

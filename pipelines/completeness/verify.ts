@@ -65,7 +65,8 @@ async function warehouseCounts(
 ): Promise<{ live: number; deleted: number }> {
   const flag = hasFlag ? 'isdeleted IS TRUE' : 'false';
   const { rows } = await client.query<{ live: number; deleted: number }>(
-    `SELECT count(*) FILTER (WHERE NOT (${flag}))::float8 AS live, count(*) FILTER (WHERE ${flag})::float8 AS deleted FROM ${qualified(schema, table)}`,
+    `SELECT count(*) FILTER (WHERE NOT (${flag}))::float8 AS live, ` +
+      `count(*) FILTER (WHERE ${flag})::float8 AS deleted FROM ${qualified(schema, table)}`,
   );
   return rows[0]!;
 }
@@ -76,7 +77,8 @@ function diffSql(schema: string, spec: ObjectSpec, fields: readonly FieldSpec[],
     .filter((f) => f.column !== 'id')
     .map(
       (f) =>
-        `CASE WHEN s.${quoteIdent(f.column)} IS DISTINCT FROM t.${quoteIdent(f.column)} THEN ${quoteLiteral(f.name)} END`,
+        `CASE WHEN s.${quoteIdent(f.column)} IS DISTINCT FROM t.${quoteIdent(f.column)} ` +
+        `THEN ${quoteLiteral(f.name)} END`,
     );
   const differing = checks.length > 0 ? `array_to_string(ARRAY[${checks.join(', ')}], ', ')` : "''";
   return `SELECT s.id, ${differing} AS fields

@@ -72,7 +72,10 @@ export function crossedLimit(
   ] as const) {
     if (!limit || limit.max <= 0) continue;
     if (used(limit) >= limit.max * s.maxOrgShare) {
-      return `${name}: ${used(limit)} of the org's ${limit.max} in use, at or over the ${pct(s.maxOrgShare)} allowed (SFSYNC_MAX_ORG_API_SHARE)`;
+      return (
+        `${name}: ${used(limit)} of the org's ${limit.max} in use, ` +
+        `at or over the ${pct(s.maxOrgShare)} allowed (SFSYNC_MAX_ORG_API_SHARE)`
+      );
     }
   }
   for (const [name, spent, limit] of [
@@ -81,7 +84,10 @@ export function crossedLimit(
   ] as const) {
     if (!limit || limit.max <= 0) continue;
     if (spent >= limit.max * s.maxRunShare) {
-      return `${name}: this run spent ${spent} of the org's ${limit.max}, at or over the ${pct(s.maxRunShare)} one run may use (SFSYNC_MAX_RUN_API_SHARE)`;
+      return (
+        `${name}: this run spent ${spent} of the org's ${limit.max}, ` +
+        `at or over the ${pct(s.maxRunShare)} one run may use (SFSYNC_MAX_RUN_API_SHARE)`
+      );
     }
   }
   return undefined;

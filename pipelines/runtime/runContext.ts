@@ -17,7 +17,10 @@ export interface RunContext {
   pool: pg.Pool;
   sf: SalesforceHttp;
   signal: AbortSignal;
-  /** The caller's work slot, given up while only waiting for Salesforce (pipelines/runtime/workSlots.ts); absent = no sharing. */
+  /**
+   * The caller's work slot, given up while only waiting for Salesforce (pipelines/runtime/workSlots.ts);
+   * absent = no sharing.
+   */
   slots?: Slots;
   /** Live progress of long work (a terminal block, else periodic log lines); absent = none. */
   progress?: ProgressReporter;

@@ -1,4 +1,5 @@
-// collectStatus: per object, the watermark and how far behind it is, the last run, the row count, the next scheduled run.
+// collectStatus: per object, the watermark and how far behind it is, the last run, the row count,
+// the next scheduled run.
 import type pg from 'pg';
 import type { ScheduleGroup } from '../../lib/config.ts';
 import { qualified, withClient } from '../../loaders/postgres.ts';
@@ -18,7 +19,9 @@ export interface StatusEntry extends ObjectStatus {
   nextRun: string | null;
 }
 
-/** The schedule `sfsync schedule` would run with this config: its groups, and the objects a group without a list syncs. */
+/**
+ * The schedule `sfsync schedule` would run with this config: its groups, and the objects a group without a list syncs.
+ */
 export interface SchedulePlan {
   groups: readonly ScheduleGroup[];
   objects: readonly string[];

@@ -234,7 +234,8 @@ async function checkBudget(req: BulkLoadRequest, spec: ObjectSpec, done: number,
   } catch (err) {
     if (!(err instanceof BudgetError)) throw err;
     throw new BudgetError(
-      `${err.message}; ${spec.name} stopped after ${done} of ${of} windows (those are committed; the next run goes on from there)`,
+      `${err.message}; ${spec.name} stopped after ${done} of ${of} windows ` +
+        '(those are committed; the next run goes on from there)',
     );
   }
 }

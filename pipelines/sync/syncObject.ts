@@ -12,7 +12,7 @@ import { withClient, withTransaction } from '../../loaders/postgres.ts';
 import { finishRun, getWatermark, startRun } from '../../loaders/state.ts';
 import type { ApiBudget } from '../runtime/apiBudget.ts';
 import { countOrUnknown, loadBulkWindows } from './bulkLoad.ts';
-import { type CommitResult, commitLoad, noTotals, type Source } from './commitLoad.ts';
+import type { CommitResult } from './commitLoad.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import { type DeleteCheck, checkDeleted, loadedAsOf } from '../completeness/deletes.ts';
 import { type SchemaDiff, applyTypeChanges, diffSchema, driftEvents, snapshotOf } from '../completeness/drift.ts';

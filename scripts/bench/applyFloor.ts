@@ -22,7 +22,8 @@ await db.connect();
 const columns = await existingColumns(db, schema, table);
 const changedValue = (c: string) =>
   c === 'description' ? `'floor change ' || id` : c === 'systemmodstamp' ? 'now()' : quoteIdent(c);
-const select = `SELECT ${columns.map((c) => `${changedValue(c)} AS ${quoteIdent(c)}`).join(', ')} FROM ${qualified(schema, table)}
+const list = columns.map((c) => `${changedValue(c)} AS ${quoteIdent(c)}`).join(', ');
+const select = `SELECT ${list} FROM ${qualified(schema, table)}
   ORDER BY md5(id || 'applyFloor') LIMIT ${changed}`;
 const chunks: Buffer[] = [];
 for await (const chunk of db.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`))) chunks.push(chunk as Buffer);

@@ -53,15 +53,17 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     async dropTarget(schema) {
       await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
       const { rows } = await pool.query<{ table_name: string }>(
-        "SELECT table_name FROM information_schema.columns WHERE table_schema = 'sfsync' AND column_name = 'target_schema'",
+        'SELECT table_name FROM information_schema.columns ' +
+          "WHERE table_schema = 'sfsync' AND column_name = 'target_schema'",
       );
       for (const r of rows)
         await pool.query(`DELETE FROM sfsync.${quoteIdent(r.table_name)} WHERE target_schema = $1`, [schema]);
     },
     async runs(schema) {
       const { rows } = await pool.query<RunRow>(
-        `SELECT object, mode, status, coalesce(rows_fetched, 0)::float8 AS fetched, coalesce(rows_inserted, 0)::float8 AS inserted,
-                coalesce(rows_updated, 0)::float8 AS updated, extract(epoch FROM finished_at - started_at)::float8 * 1000 AS ms, error
+        `SELECT object, mode, status, coalesce(rows_fetched, 0)::float8 AS fetched,
+                coalesce(rows_inserted, 0)::float8 AS inserted, coalesce(rows_updated, 0)::float8 AS updated,
+                extract(epoch FROM finished_at - started_at)::float8 * 1000 AS ms, error
            FROM sfsync.runs WHERE target_schema = $1 ORDER BY id`,
         [schema],
       );

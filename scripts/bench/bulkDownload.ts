@@ -89,7 +89,10 @@ async function main(): Promise<void> {
         r.emulatorPeak = Math.max(r.emulatorPeak, emulatorPeak);
         results.set(width, r);
         say(
-          `round ${round + 1}, parallel ${width}: ${stream.pages}/${stream.pagesTotal ?? '?'} pages, ${stream.records} records, ${mb(bytes).toFixed(1)} MB in ${secs.toFixed(2)} s = ${(mb(bytes) / secs).toFixed(1)} MB/s; client peak RSS ${mb(clientPeak).toFixed(0)} MB, emulator peak RSS ${emulatorPeak.toFixed(0)} MB`,
+          `round ${round + 1}, parallel ${width}: ${stream.pages}/${stream.pagesTotal ?? '?'} pages, ` +
+            `${stream.records} records, ${mb(bytes).toFixed(1)} MB in ${secs.toFixed(2)} s = ` +
+            `${(mb(bytes) / secs).toFixed(1)} MB/s; client peak RSS ${mb(clientPeak).toFixed(0)} MB, ` +
+            `emulator peak RSS ${emulatorPeak.toFixed(0)} MB`,
         );
       }
     }
@@ -99,7 +102,9 @@ async function main(): Promise<void> {
       const best = Math.max(...r.mbps);
       const mean = r.mbps.reduce((a, b) => a + b, 0) / r.mbps.length;
       console.log(
-        `${width === 1 ? 'sequential (locator walk)' : `parallel ${width} (resultPages)`}: mean ${mean.toFixed(1)} MB/s, best ${best.toFixed(1)} MB/s over ${r.mbps.length} runs; client peak RSS ${r.clientPeak.toFixed(0)} MB, emulator peak RSS ${r.emulatorPeak.toFixed(0)} MB`,
+        `${width === 1 ? 'sequential (locator walk)' : `parallel ${width} (resultPages)`}: ` +
+          `mean ${mean.toFixed(1)} MB/s, best ${best.toFixed(1)} MB/s over ${r.mbps.length} runs; ` +
+          `client peak RSS ${r.clientPeak.toFixed(0)} MB, emulator peak RSS ${r.emulatorPeak.toFixed(0)} MB`,
       );
     }
   } finally {

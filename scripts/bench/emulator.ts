@@ -100,7 +100,8 @@ async function main(): Promise<void> {
     const childReadyMs = performance.now() - spawned;
     console.log(`accounts: ${args.accounts}`);
     console.log(
-      `startup: ${(ready.startupMs / 1000).toFixed(2)} s (createEmulator), ${(childReadyMs / 1000).toFixed(2)} s including process start`,
+      `startup: ${(ready.startupMs / 1000).toFixed(2)} s (createEmulator), ` +
+        `${(childReadyMs / 1000).toFixed(2)} s including process start`,
     );
     console.log(`emulator RSS after start: ${ready.rssMb.toFixed(0)} MB`);
 
@@ -146,7 +147,8 @@ async function main(): Promise<void> {
     } while (info.state === 'UploadComplete' || info.state === 'InProgress');
     if (info.state !== 'JobComplete') throw new Error(`job ended ${info.state}`);
     console.log(
-      `job: ${fields.length} fields, ${info.numberRecordsProcessed} records, ready after ${((performance.now() - jobStart) / 1000).toFixed(2)} s`,
+      `job: ${fields.length} fields, ${info.numberRecordsProcessed} records, ` +
+        `ready after ${((performance.now() - jobStart) / 1000).toFixed(2)} s`,
     );
 
     const t0 = performance.now();
@@ -168,7 +170,8 @@ async function main(): Promise<void> {
     child.stdin.write('peak\n');
     const { peakRssMb } = await next<{ peakRssMb: number }>();
     console.log(
-      `results: ${pages} pages, ${mb(bytes).toFixed(1)} MB${args.gzip ? ' (gzip on the wire)' : ''} in ${secs.toFixed(2)} s = ${(mb(bytes) / secs).toFixed(1)} MB/s`,
+      `results: ${pages} pages, ${mb(bytes).toFixed(1)} MB${args.gzip ? ' (gzip on the wire)' : ''} ` +
+        `in ${secs.toFixed(2)} s = ${(mb(bytes) / secs).toFixed(1)} MB/s`,
     );
     console.log(`emulator peak RSS: ${peakRssMb.toFixed(0)} MB`);
   } finally {

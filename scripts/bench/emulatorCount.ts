@@ -65,7 +65,8 @@ for (const [label, s] of [
   let rows = 0;
   const counts: number[] = [];
   for (let w = 0; w < windows; w++) {
-    const soql = `SELECT COUNT() FROM Account WHERE SystemModstamp >= ${bounds[w]} AND SystemModstamp < ${bounds[w + 1]}`;
+    const [lo, hi] = [bounds[w], bounds[w + 1]];
+    const soql = `SELECT COUNT() FROM Account WHERE SystemModstamp >= ${lo} AND SystemModstamp < ${hi}`;
     t0 = process.hrtime.bigint();
     const n = planSoql(store, soql).count(s, { includeDeleted: true });
     total += ms(t0);
@@ -83,6 +84,9 @@ for (const [label, s] of [
   const live = planSoql(store, 'SELECT COUNT() FROM Account').count(s, { includeDeleted: false });
   const allMs = ms(t0);
   console.log(
-    `${label.padEnd(5)}  ${windows} x COUNT() windows: ${fmt(total)} (${fmt(total / windows)} each, ${rows} rows: ${counts.join(' ')})  ORDER BY LIMIT 1: ${fmt(orderMs)} (slot ${oldest[0]}, ${snap.at(oldest[0] ?? -1)?.SystemModstamp})  query COUNT(): ${fmt(allMs)} (${live})`,
+    `${label.padEnd(5)}  ${windows} x COUNT() windows: ${fmt(total)} ` +
+      `(${fmt(total / windows)} each, ${rows} rows: ${counts.join(' ')})  ` +
+      `ORDER BY LIMIT 1: ${fmt(orderMs)} (slot ${oldest[0]}, ${snap.at(oldest[0] ?? -1)?.SystemModstamp})  ` +
+      `query COUNT(): ${fmt(allMs)} (${live})`,
   );
 }

@@ -82,7 +82,8 @@ try {
     const { run, spawnedAt, logFile } = await sync(`round-${round}`, 'debug', true);
     const [last] = (await db.runs(SCHEMA)).slice(-1);
     say(
-      `round ${round}: ${rows.length} edited, ${last?.fetched} fetched, wall ${run.ms.toFixed(0)} ms, sfsync's run ${last?.ms.toFixed(0)} ms, peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+      `round ${round}: ${rows.length} edited, ${last?.fetched} fetched, wall ${run.ms.toFixed(0)} ms, ` +
+        `sfsync's run ${last?.ms.toFixed(0)} ms, peak RSS ${run.peakRssMb.toFixed(0)} MB`,
     );
     for (const line of await timeline(logFile, spawnedAt)) say(line);
   }

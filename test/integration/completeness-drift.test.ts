@@ -38,7 +38,7 @@ describe('schema drift on PostgreSQL', () => {
   });
   afterAll(async () => client?.end());
 
-  it('casts integer to numeric, widens integer to text for a boolean, keeps a removed column and its data', async () => {
+  it('casts integer to numeric, widens integer to text for a boolean, keeps a removed column and data', async () => {
     const before = spec([
       field('Id', 'id', 'text'),
       field('IsDeleted', 'boolean', 'boolean'),

@@ -45,7 +45,8 @@ async function expectTableMatchesOrg(object: string): Promise<void> {
 
 async function watermarkOf(object: string): Promise<string> {
   const { rows } = await client.query(
-    'SELECT to_char(watermark AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\') AS w FROM sfsync.watermarks WHERE object = $1',
+    'SELECT to_char(watermark AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\') AS w ' +
+      'FROM sfsync.watermarks WHERE object = $1',
     [object],
   );
   return rows[0].w;
@@ -69,7 +70,7 @@ describe('completeness: nothing is lost between syncs', () => {
     await emulator?.close();
   });
 
-  it('caps the watermark at server time minus the overlap, so a late commit with an older stamp is loaded', async () => {
+  it('caps the watermark at server time minus the overlap: a late commit with an older stamp is loaded', async () => {
     const [a, b] = liveIds('Account');
     const fresh = emulator.store.update(a!, { Name: 'Changed just now' });
     await syncSucceeded('Account');
@@ -114,7 +115,7 @@ describe('completeness: nothing is lost between syncs', () => {
     expect(runs[0].d).toBe(3);
   });
 
-  it('reconciles hard deletes getDeleted can no longer report (purged delete log): during sync and by reconcile', async () => {
+  it('reconciles hard deletes getDeleted no longer reports (purged delete log): in sync and reconcile', async () => {
     const [first, second] = liveIds('Account').slice(10, 12);
     emulator.store.hardDelete(first!);
     emulator.admin.purgeDeletedLog('Account');
@@ -245,7 +246,7 @@ describe('completeness: nothing is lost between syncs', () => {
     expect(bad!.whLive).toBe(bad!.sfLive - 1);
   });
 
-  it("refreshes formula fields on the object's own schedule (formulaRefreshHours), even when no formula text changed", async () => {
+  it("refreshes formula fields on the object's schedule (formulaRefreshHours) even if no formula changed", async () => {
     await syncSucceeded('Invoice__c');
     emulator.store.setFormula('Invoice__c', 'Summary__c', (rec) => `Scheduled ${rec.Name}`);
     const stale = "SELECT count(*)::int AS n FROM salesforce.invoice__c WHERE summary__c NOT LIKE 'Scheduled %'";

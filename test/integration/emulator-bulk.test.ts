@@ -97,7 +97,7 @@ describe('Bulk query jobs', () => {
     expect(bodies[0]).toContain('"say ""hi"", then leave"');
   });
 
-  it('writes nulls as a bare empty field, or as "" when configured, and honours delimiter and line ending', async () => {
+  it('writes nulls as a bare empty field, or "" when configured, and honours delimiter and line ending', async () => {
     const rec = em.admin.insert('Account', { Name: 'Nulls Inc' });
     const id = await runQueryJob(`SELECT Id, Name, Phone FROM Account WHERE Id = '${rec.Id}'`, 'query', {
       columnDelimiter: 'PIPE',

@@ -183,7 +183,7 @@ describe('query and queryAll', () => {
     }
   });
 
-  it('pages the delta query (every field, ORDER BY SystemModstamp, Id) exactly as the full scan renders it', async () => {
+  it('pages the delta query (all fields, ORDER BY SystemModstamp, Id) exactly as a full scan renders it', async () => {
     const own = await createEmulator({ accounts: 600, seed: 12 });
     try {
       const client = api(own, await login(own));
@@ -201,7 +201,8 @@ describe('query and queryAll', () => {
       }
       const def = own.store.object('Account')!;
       const fields = def.fields.filter((f) => f.type !== 'address' && f.type !== 'location').map((f) => f.name);
-      const soql = `SELECT ${fields.join(', ')} FROM Account WHERE SystemModstamp >= ${since} ORDER BY SystemModstamp, Id`;
+      const list = fields.join(', ');
+      const soql = `SELECT ${list} FROM Account WHERE SystemModstamp >= ${since} ORDER BY SystemModstamp, Id`;
       let r = await client.get(`queryAll?q=${encodeURIComponent(soql)}`, { 'Sforce-Query-Options': 'batchSize=200' });
       const snap = own.store.snapshot('Account');
       const plan = planSoql(own.store, soql);
@@ -221,7 +222,8 @@ describe('query and queryAll', () => {
         const next = r.json<Page>().nextRecordsUrl;
         const tail = next ? `,"nextRecordsUrl":${JSON.stringify(next)}` : '';
         expect(r.text).toBe(
-          `{"totalSize":${want.length},"done":${!next}${tail},"records":[${want.slice(offset, offset + 200).join(',')}]}`,
+          `{"totalSize":${want.length},"done":${!next}${tail},` +
+            `"records":[${want.slice(offset, offset + 200).join(',')}]}`,
         );
         if (!next) break;
         r = await client.get(next);

@@ -58,7 +58,7 @@ async function sequentialRows(id: string, maxRecords: number): Promise<string[]>
 }
 
 describe('Bulk resultPages (API 58.0+)', () => {
-  it('lists up to 5 result URLs per call, follows nextRecordsUrl, and the pages fetched at once add up to the locator walk', async () => {
+  it('lists up to 5 URLs a call, follows nextRecordsUrl; pages fetched at once equal the locator walk', async () => {
     const id = await runQueryJob('SELECT Id, Name, Description FROM Account');
     const count = (await sf.get(`jobs/query/${id}`)).json<{ numberRecordsProcessed: number }>().numberRecordsProcessed;
     const all = await listings(`jobs/query/${id}/resultPages?maxRecords=30`);
@@ -102,7 +102,7 @@ describe('Bulk resultPages (API 58.0+)', () => {
     }).toEqual({ text: '"Id"\n', n: '0', locator: 'null' });
   });
 
-  it('is unknown before API 58.0 (404 NOT_FOUND), answers 409 to another version, 412 before completion, 400 to a bad locator', async () => {
+  it('is 404 before API 58.0; 409 to another version, 412 before completion, 400 to a bad locator', async () => {
     const old = api(em, token, '57.0');
     const id57 = await runQueryJob('SELECT Id FROM Account', old);
     const r57 = await old.get(`jobs/query/${id57}/resultPages`);

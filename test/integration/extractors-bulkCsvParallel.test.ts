@@ -98,7 +98,8 @@ describe('bulkCsvStream, parallel pages (resultPages)', () => {
     );
     expect(err).toBeInstanceOf(DataError);
     expect((err as Error).message).toBe(
-      `Bulk job ${id} page 1: CSV header does not match the requested fields: expected ${wrong.join(',')}; got ${FIELDS.join(',')}`,
+      `Bulk job ${id} page 1: CSV header does not match the requested fields: ` +
+        `expected ${wrong.join(',')}; got ${FIELDS.join(',')}`,
     );
   });
 
@@ -128,7 +129,7 @@ describe('bulkCsvStream, parallel pages (resultPages)', () => {
     expect(s.records).toBe(em.store.snapshot('Account').size);
   });
 
-  it('walks locators by default (DEFAULT_BULK_PARALLEL), and falls back to them when the listing is not understood', async () => {
+  it('walks locators by default (DEFAULT_BULK_PARALLEL) and falls back to them on an unreadable listing', async () => {
     const http = client();
     const id = await job(http);
     em.admin.clearRequestLog();

@@ -170,7 +170,7 @@ describe('bulkCsvStream faults', () => {
     );
   });
 
-  it('a well-framed but short body leaves announced records above the rows that arrived, for the caller to refuse', async () => {
+  it('a well-framed short body leaves announced records above the rows read, for the caller to refuse', async () => {
     faults.set('first', [{ shortBody: true }]);
     const stream = bulkCsvStream(client(), '750A', { expectedHeader: FIELDS });
     const rows = parse(await drain(stream), { relax_quotes: true, skip_records_with_error: true }) as string[][];
@@ -183,7 +183,8 @@ describe('bulkCsvStream faults', () => {
     const err = await drain(bulkCsvStream(client(), '750A', { expectedHeader: FIELDS })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataError);
     expect((err as Error).message).toContain(
-      'Bulk job 750A page 2: CSV header does not match the requested fields: expected Id,Name,Amount__c; got Id,Nme,Amount__c',
+      'Bulk job 750A page 2: CSV header does not match the requested fields: ' +
+        'expected Id,Name,Amount__c; got Id,Nme,Amount__c',
     );
   });
 

@@ -143,7 +143,7 @@ describe('describe and REST query', () => {
     await expect(describeObject(sf().http, 'Nope__c')).rejects.toThrow("Unknown Salesforce object 'Nope__c'");
   });
 
-  it('pages queryAll through nextRecordsUrl and returns exactly the store, with Sforce-Limit-Info reported', async () => {
+  it('pages queryAll through nextRecordsUrl, returns exactly the store, and reports Sforce-Limit-Info', async () => {
     const limits: LimitInfo[] = [];
     const { http } = sf({ limits });
     const { spec } = await describeObject(http, 'Account');

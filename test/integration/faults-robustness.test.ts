@@ -123,7 +123,7 @@ describe('sfsync sync (CLI) against the fault emulator', () => {
     expect(run.code, run.stderr).toBe(1);
     // Which bound speaks depends on how the calls in flight shared the re-logins: the call's own, or the run's.
     expect(lastLine(run.stderr)).toMatch(
-      /^sfsync: Lead: .*401 INVALID_SESSION_ID.*(still refused after 3 new sessions|no further login this minute)$/,
+      /^sfsync: (Lead: )?.*401 INVALID_SESSION_ID.*(still refused after 3 new sessions|no further login this minute)$/,
     );
     expect(tokenCalls()).toBe(4);
     expect(await watermarks('trevoke2')).toBe(0);

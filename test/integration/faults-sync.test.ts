@@ -89,7 +89,7 @@ describe('sync under injected faults', () => {
     await emulator?.close();
   });
 
-  it('completes with full data through 503 + Retry-After on describe, 500 on a job poll and 503 on a result page', async () => {
+  it('completes in full through 503 + Retry-After on describe, 500 on a job poll, 503 on a result page', async () => {
     fault({ route: /GET .*\/sobjects\/Account\/describe/, kind: 'status', status: 503, retryAfter: 1 });
     fault({
       route: /GET .*\/jobs\/query\/[^/?]+$/,
@@ -112,7 +112,7 @@ describe('sync under injected faults', () => {
     await expectComplete('s503', 'Account');
   });
 
-  it('re-requests a Bulk page at the same locator after a connection reset and a truncated body, never restarting the object', async () => {
+  it('re-requests a Bulk page at its locator after a reset and a truncated body, never restarting', async () => {
     fault({ route: LATER_PAGE, kind: 'reset' });
     fault({ route: FIRST_PAGE, kind: 'truncate', afterBytes: 3000 });
     fault({ route: LATER_PAGE, kind: 'truncate', afterBytes: 1500 });
@@ -126,7 +126,7 @@ describe('sync under injected faults', () => {
     await expectComplete('strunc', 'Contact');
   });
 
-  it('re-mints the token once after 401 INVALID_SESSION_ID in the middle of a Bulk result download and replays the page', async () => {
+  it('re-mints the token once after 401 INVALID_SESSION_ID mid Bulk result download and replays the page', async () => {
     fault({ route: LATER_PAGE, kind: 'invalidSession' });
     const s = (await syncInProcess(config('s401', ['Opportunity'])))[0];
     expectSucceeded(s);
@@ -162,7 +162,7 @@ describe('sync under injected faults', () => {
     await expectComplete('sinc', 'Account');
   });
 
-  it('retries a REST response whose JSON body breaks off mid-way (found by the soak: axios "stream has been aborted")', async () => {
+  it('retries a REST reply whose JSON breaks off mid-way (found by the soak: "stream has been aborted")', async () => {
     expectSucceeded((await syncInProcess(config('scut', ['Contact'])))[0]);
     touch('Contact', 3, 'LastName', (i) => `Cut ${i}`);
     fault({ route: /GET .*\/queryAll\?q=SELECT%20Id/, kind: 'truncate', afterBytes: 5 });
@@ -227,7 +227,7 @@ describe('sync under injected faults', () => {
     expect(rows).toEqual([{ jobs: 2 }]);
   });
 
-  it('reports a Bulk job that keeps failing after three splits, commits nothing, and the next run loads it', async () => {
+  it('reports a Bulk job still failing after three splits, commits nothing, and the next run loads it', async () => {
     fault({
       route: /POST .*\/jobs\/query$/,
       kind: 'bulkJobFailed',
@@ -247,7 +247,7 @@ describe('sync under injected faults', () => {
     await expectComplete('sjob2', 'Account');
   });
 
-  it('gives up on a result page that keeps dropping after a bounded number of tries, loading nothing and keeping no watermark', async () => {
+  it('gives up on a page that keeps dropping after bounded tries, loading nothing, keeping no watermark', async () => {
     fault({ route: LATER_PAGE, kind: 'reset', times: 50 });
     const s = (await syncInProcess(config('sdrop', ['Invoice__c'])))[0];
     expect(s?.status).toBe('failed');

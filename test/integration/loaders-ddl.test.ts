@@ -49,7 +49,8 @@ describe('ensureTable', () => {
     expect(await ensureTable(client, 'Sales Force', v1)).toEqual({ created: true, addedColumns: [] });
     const { rows: cols } = await client.query(
       `SELECT column_name, data_type, col_description('"Sales Force".account'::regclass, ordinal_position) AS comment
-       FROM information_schema.columns WHERE table_schema = 'Sales Force' AND table_name = 'account' ORDER BY ordinal_position`,
+       FROM information_schema.columns WHERE table_schema = 'Sales Force' AND table_name = 'account'
+       ORDER BY ordinal_position`,
     );
     expect(cols.map((c) => [c.column_name, c.data_type])).toEqual([
       ['id', 'text'],
@@ -62,7 +63,8 @@ describe('ensureTable', () => {
     expect(cols[2].comment).toBe("Type label (Salesforce Type, type picklist). Values: Prospect, Customer's");
     const { rows: meta } = await client.query(
       `SELECT obj_description('"Sales Force".account'::regclass) AS comment,
-        (SELECT array_agg(indexdef ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'Sales Force' AND tablename = 'account') AS indexes`,
+        (SELECT array_agg(indexdef ORDER BY indexname) FROM pg_indexes
+         WHERE schemaname = 'Sales Force' AND tablename = 'account') AS indexes`,
     );
     expect(meta[0].comment).toBe('Account (Salesforce Account)');
     expect(meta[0].indexes).toHaveLength(2);
@@ -95,7 +97,7 @@ describe('ensureTable', () => {
     expect(await tableIsEmpty(client, 'Sales Force', 'account')).toBe(false);
   });
 
-  it('takes no table lock when nothing changed (autovacuum is not kept waiting), and updates a relabelled comment', async () => {
+  it('takes no table lock when nothing changed (autovacuum not kept waiting); updates a changed comment', async () => {
     await ensureTable(client, 'ddl_lock', v1);
     // What autovacuum holds; CREATE INDEX (SHARE) and COMMENT (SHARE UPDATE EXCLUSIVE) would both wait for it.
     const vacuum = new pg.Client({ connectionString: db.url });

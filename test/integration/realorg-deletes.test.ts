@@ -60,7 +60,7 @@ describe('archived activities', () => {
   });
   afterAll(async () => emulator?.close());
 
-  it('keeps archived Tasks and Events live through reconcile and verify (queryAll returns them, query does not)', async () => {
+  it('keeps archived Tasks and Events live in reconcile and verify (queryAll has them, query does not)', async () => {
     const env = emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: 'archived' });
     const sync = await runCli(['sync', '--objects', 'Task,Event'], env);
     expect(sync.code, sync.stderr).toBe(0);
@@ -115,7 +115,8 @@ describe('a stale read with an equal cursor', () => {
     expect(done.code, done.stdout + done.stderr).toBe(0);
     const stale = await rows(
       'stale_read',
-      `SELECT count(*)::int AS n FROM $schema.invoice__c WHERE summary__c IS NOT NULL AND summary__c NOT LIKE 'Refreshed %'`,
+      'SELECT count(*)::int AS n FROM $schema.invoice__c ' +
+        "WHERE summary__c IS NOT NULL AND summary__c NOT LIKE 'Refreshed %'",
     );
     expect(stale[0]!.n).toBe(0);
   });

@@ -98,7 +98,7 @@ describe('REST pages encoded in a worker thread', () => {
     }
   });
 
-  it('reports a page that is not JSON, or lacks a selected field, as a DataError naming it, here and in the worker', async () => {
+  it('reports a non-JSON page, or one lacking a selected field, as a DataError, here and in the worker', async () => {
     const notJson = '{"totalSize": 1, "done": true, "records": [';
     const lacking = JSON.stringify({
       totalSize: 1,
@@ -134,7 +134,7 @@ describe('REST pages encoded in a worker thread', () => {
     }
   });
 
-  it('leaves Buffers that share memory with a page untouched (a page that is a slice is copied, not transferred)', async () => {
+  it('leaves Buffers sharing memory with a page untouched (a page that is a slice is copied, not moved)', async () => {
     const body = JSON.stringify({ totalSize: 0, done: true, records: [] });
     // One ArrayBuffer, two views: transferring the page's would detach its neighbour too.
     const memory = Buffer.alloc(64 * 1024);
@@ -155,7 +155,7 @@ describe('REST pages encoded in a worker thread', () => {
     }
   });
 
-  it("reports pages that hold fewer records than the query's totalSize as a DataError, here and from the worker", async () => {
+  it("reports pages with fewer records than the query's totalSize as a DataError, here and in the worker", async () => {
     const reader = openRestCsvReader(
       serving({
         [queryPath('short', true)]: JSON.stringify({ totalSize: 2, done: true, records: [] }),
@@ -176,7 +176,7 @@ describe('REST pages encoded in a worker thread', () => {
     }
   });
 
-  it("asks for the next page as soon as a page's bytes are in, and drops a guess the parsed link does not confirm", async () => {
+  it("asks for the next page once a page's bytes are in; drops a guess the parsed link does not confirm", async () => {
     const asked: string[] = [];
     const page = (n: number) => JSON.stringify({ totalSize: 0, done: false, nextRecordsUrl: `/p${n}`, records: [] });
     // JSON.parse keeps the last of two equal keys: the first bytes point at /wrong, the page itself at /right.

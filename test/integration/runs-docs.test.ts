@@ -60,7 +60,11 @@ describe('status, runs, docs and live views', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^object\s+rows\s+watermark\s+lag\s+next run\s+last run\s+status/);
     // No schedule in the config: the nightly default, at 02:00 local time.
     expect(table.stdout).toMatch(
-      /^Account\s+60\s+\S+ \(SystemModstamp\)\s+(\d+[dhms] ?)+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+incremental\s+succeeded/m,
+      new RegExp(
+        /^Account\s+60\s+\S+ \(SystemModstamp\)\s+(\d+[dhms] ?)+\s+/.source +
+          /\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+incremental\s+succeeded/.source,
+        'm',
+      ),
     );
     const narrow = await runCli(['status'], dbOnly());
     expect(narrow.stdout.split('\n')[0]).toMatch(/^object\s+rows\s+lag\s+last run\s+finished\s+next run\s+error$/);
@@ -92,7 +96,10 @@ describe('status, runs, docs and live views', () => {
     const table = await runCli(['runs', '--object', 'Contact', '--wide'], dbOnly());
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^id\s+object\s+mode\s+status\s+started\s+duration\s+fetched\s+inserted\s+updated\s+deleted\s+MB\s+api calls\s+bulk jobs/,
+      new RegExp(
+        /^id\s+object\s+mode\s+status\s+started\s+duration\s+/.source +
+          /fetched\s+inserted\s+updated\s+deleted\s+MB\s+api calls\s+bulk jobs/.source,
+      ),
     );
     expect(lines.slice(2).map((l) => l.split(/\s+/).slice(1, 4))).toEqual([
       ['Contact', 'incremental', 'succeeded'],
@@ -129,7 +136,8 @@ describe('status, runs, docs and live views', () => {
       await client.query('ALTER TABLE salesforce.lv ADD COLUMN extra__c text');
       await ensureLiveView(client, 'salesforce', 'lv');
       const { rows: viewCols } = await client.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'salesforce' AND table_name = 'lv_live' ORDER BY ordinal_position",
+        'SELECT column_name FROM information_schema.columns ' +
+          "WHERE table_schema = 'salesforce' AND table_name = 'lv_live' ORDER BY ordinal_position",
       );
       expect(viewCols.map((c) => c.column_name)).toEqual(['id', 'isdeleted', 'extra__c']);
       const analyst = new pg.Client({ connectionString: db.url });
@@ -158,7 +166,7 @@ describe('status, runs, docs and live views', () => {
     expect(counts.deleted).toBe(0);
   });
 
-  it('docs writes a data dictionary from the catalog comments, as Markdown and JSON, without a Salesforce login', async () => {
+  it('docs writes a data dictionary from catalog comments (Markdown and JSON) without a Salesforce login', async () => {
     await withPg((client) => ensureLiveView(client, 'salesforce', 'account'));
     const md = await runCli(['docs'], dbOnly());
     expect(md.code, md.stderr).toBe(0);

@@ -26,7 +26,8 @@ async function syncAccount(schema: string): Promise<RunSummary> {
 async function snapshot(schema: string): Promise<unknown> {
   const { rows } = await client.query(
     `SELECT (SELECT md5(string_agg(t::text, '' ORDER BY id)) FROM "${schema}".account t) AS rows,
-            (SELECT watermark::text FROM sfsync.watermarks WHERE target_schema = $1 AND object = 'Account') AS watermark`,
+            (SELECT watermark::text FROM sfsync.watermarks
+             WHERE target_schema = $1 AND object = 'Account') AS watermark`,
     [schema],
   );
   return rows[0];

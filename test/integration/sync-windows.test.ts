@@ -81,13 +81,14 @@ describe('large loads in cursor windows', () => {
     await emulator?.close();
   });
 
-  it('loads an object larger than SFSYNC_WINDOW_ROWS as several Bulk jobs, one per window, every record once', async () => {
+  it('loads an object over SFSYNC_WINDOW_ROWS as several Bulk jobs, one per window, every record once', async () => {
     const creates = jobCreates();
     const [s] = await syncInProcess(config('wall'));
     expect(s?.status, String(s?.error)).toBe('succeeded');
     await expectComplete('wall');
     const run = await one<{ jobs: number; fetched: number; status: string; bytes: number }>(
-      "SELECT cardinality(bulk_job_ids) AS jobs, rows_fetched::int AS fetched, status, bytes::int FROM sfsync.runs WHERE target_schema = 'wall'",
+      'SELECT cardinality(bulk_job_ids) AS jobs, rows_fetched::int AS fetched, status, bytes::int ' +
+        "FROM sfsync.runs WHERE target_schema = 'wall'",
     );
     const windows = jobCreates() - creates;
     expect(windows).toBeGreaterThanOrEqual(5);
@@ -130,7 +131,8 @@ describe('large loads in cursor windows', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     await expectComplete('wkill');
     const last = await one<{ mode: string; fetched: number }>(
-      "SELECT mode, rows_fetched::int AS fetched FROM sfsync.runs WHERE target_schema = 'wkill' AND status = 'succeeded' ORDER BY id DESC LIMIT 1",
+      'SELECT mode, rows_fetched::int AS fetched FROM sfsync.runs ' +
+        "WHERE target_schema = 'wkill' AND status = 'succeeded' ORDER BY id DESC LIMIT 1",
     );
     // The resumed run reads from the watermark (minus the overlap), not the whole object again.
     expect(last!.mode).toBe('incremental');
@@ -138,7 +140,7 @@ describe('large loads in cursor windows', () => {
     expect(last!.fetched).toBeGreaterThanOrEqual(total - committed!.n);
   });
 
-  it('stops an object between windows when the org crosses its API budget, keeping the committed windows, exit code 4', async () => {
+  it('stops an object between windows when the org crosses its API budget, keeping done windows, exit 4', async () => {
     const wbudget = emulatorEnv(emulator, db.url, { ...WINDOWED, SFSYNC_SCHEMA: 'wbudget' });
     emulator.admin.setBulkLatency({ latencyMs: 300 });
     const { done } = startCli(['sync', '--objects', 'Account'], wbudget);
@@ -148,7 +150,10 @@ describe('large loads in cursor windows', () => {
     const run = await done;
     expect(run.code, run.stderr).toBe(4);
     expect(lastLine(run.stderr)).toMatch(
-      /^sfsync: partial run: Account: API budget: DailyApiRequests: 130\d\d of the org's 15000 in use.*; Account stopped after \d+ of \d+ windows/,
+      new RegExp(
+        /^sfsync: partial run: Account: API budget: DailyApiRequests: 130\d\d of the org's 15000 in use/.source +
+          /.*; Account stopped after \d+ of \d+ windows/.source,
+      ),
     );
     const rows = await one<{ n: number }>('SELECT count(*)::int AS n FROM wbudget.account');
     expect(rows!.n).toBeGreaterThan(0);
@@ -160,7 +165,8 @@ describe('large loads in cursor windows', () => {
     );
     expect(above!.n).toBe(0);
     const runRow = await one<{ status: string; error: string; fetched: number }>(
-      "SELECT status, error, rows_fetched::int AS fetched FROM sfsync.runs WHERE target_schema = 'wbudget' ORDER BY id DESC LIMIT 1",
+      'SELECT status, error, rows_fetched::int AS fetched FROM sfsync.runs ' +
+        "WHERE target_schema = 'wbudget' ORDER BY id DESC LIMIT 1",
     );
     expect(runRow).toMatchObject({ status: 'failed', fetched: rows!.n });
     expect(runRow!.error).toMatch(/API budget/);
@@ -171,7 +177,7 @@ describe('large loads in cursor windows', () => {
     await expectComplete('wbudget');
   });
 
-  it('creates the Bulk jobs of every object in flight before loading any: a slot is given up while a job runs', async () => {
+  it("creates every object's Bulk job in flight before loading any: a slot is given up while a job runs", async () => {
     emulator.admin.setBulkLatency({ latencyMs: 300 });
     const from = emulator.admin.requestLog().length;
     const objects = ['Account', 'Contact', 'Opportunity', 'Lead'];
@@ -213,11 +219,11 @@ describe('large loads in cursor windows', () => {
     expect(s[0]?.status, String(s[0]?.error)).toBe('succeeded');
     expect(text).toMatch(/Account\s+bulk\s+0 records .*job (UploadComplete|InProgress)/);
     expect(text).toMatch(/Account\s+load\s+[\d,]+ records .*page \d+\/(\d+|\?)/);
-    // The last frame clears the block: the object finished.
-    expect(text.endsWith('\x1b[2K\n')).toBe(true);
+    // The last frame erases the block (cursor up to its first line, clear to the end): the object finished.
+    expect(text.endsWith('\x1b[0J')).toBe(true);
   });
 
-  it('skips an object another process is loading with one clear line, or waits for it with --wait-for-lock', async () => {
+  it('skips an object another process is loading with one clear line, or waits with --wait-for-lock', async () => {
     const wlock = emulatorEnv(emulator, db.url, { ...WINDOWED, SFSYNC_SCHEMA: 'wlock' });
     emulator.admin.setBulkLatency({ latencyMs: 1_500 });
     const first = startCli(['sync', '--objects', 'Account'], wlock);
@@ -252,7 +258,7 @@ describe('large loads in cursor windows', () => {
     await expectComplete('wlock');
   });
 
-  it('redoes a window through the stage and merge when its direct COPY meets a record loaded by an earlier window', async () => {
+  it('redoes a window via stage and merge when its direct COPY meets a record an earlier window loaded', async () => {
     await client.query('CREATE SCHEMA IF NOT EXISTS wdup');
     await ensureTable(client, 'wdup', accountSpec);
     const records = orgRecords(emulator.store, 'Account').slice(0, 3);

@@ -53,7 +53,7 @@ describe('sfsync sync against the emulator and PostgreSQL', () => {
     await client?.end();
   });
 
-  it('loads every record of Account, Contact, Opportunity and Invoice__c exactly once through Bulk API 2.0', async () => {
+  it('loads every record of Account, Contact, Opportunity and Invoice__c exactly once via Bulk API 2.0', async () => {
     const summaries = byObject(await syncInProcess(config(OBJECTS)));
     for (const object of OBJECTS) {
       const s = summaries.get(object);

@@ -30,13 +30,15 @@ const window = { from: '2024-01-01T00:00:00.000Z', to: '2024-02-01T00:00:00.000Z
 describe('backfill window SOQL', () => {
   it('bounds the cursor by default, with no ORDER BY (Bulk)', () => {
     expect(buildSelect(account, { window: { ...window, field: backfillField(account, 'cursor') } })).toBe(
-      'SELECT Id, CreatedDate, SystemModstamp FROM Account WHERE SystemModstamp >= 2024-01-01T00:00:00.000Z AND SystemModstamp < 2024-02-01T00:00:00.000Z',
+      'SELECT Id, CreatedDate, SystemModstamp FROM Account ' +
+        'WHERE SystemModstamp >= 2024-01-01T00:00:00.000Z AND SystemModstamp < 2024-02-01T00:00:00.000Z',
     );
   });
 
   it('bounds CreatedDate with --by created', () => {
     expect(buildSelect(account, { window: { ...window, field: backfillField(account, 'created') } })).toBe(
-      'SELECT Id, CreatedDate, SystemModstamp FROM Account WHERE CreatedDate >= 2024-01-01T00:00:00.000Z AND CreatedDate < 2024-02-01T00:00:00.000Z',
+      'SELECT Id, CreatedDate, SystemModstamp FROM Account ' +
+        'WHERE CreatedDate >= 2024-01-01T00:00:00.000Z AND CreatedDate < 2024-02-01T00:00:00.000Z',
     );
   });
 

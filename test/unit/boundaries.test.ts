@@ -10,9 +10,22 @@ function sources(dir: string): string[] {
   });
 }
 
-const product = ['cli', 'lib', 'schemas', 'extractors', 'transforms', 'loaders', 'pipelines', 'migrations'].flatMap(
-  sources,
-);
+const productDirs = ['cli', 'lib', 'schemas', 'extractors', 'transforms', 'loaders', 'pipelines', 'migrations'];
+const product = productDirs.flatMap(sources);
+
+/** Every .ts and .js file under the folders with code, tests and scripts (none of them holds generated files). */
+function codeFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'node_modules' ? [] : codeFiles(p);
+    return /\.[jt]s$/.test(p) ? [p] : [];
+  });
+}
+
+const codeDirs = [...productDirs, 'emulator', 'scripts', 'test', 'bin'];
+
+/** biome's lineWidth; it does not break strings, regexes or comments, so those are split by hand. */
+const MAX_LINE = 120;
 
 function importsOf(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
@@ -44,5 +57,19 @@ describe('source boundaries', () => {
         .map((i) => `${file} -> ${i}`),
     );
     expect(bad).toEqual([]);
+  });
+});
+
+describe('source layout', () => {
+  it(`keeps every line of code, tests and scripts within ${MAX_LINE} characters`, () => {
+    const long = codeDirs.flatMap(codeFiles).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split(/\r?\n/)
+        .flatMap((line, i) => {
+          const width = [...line].length;
+          return width > MAX_LINE ? [`${file}:${i + 1} (${width})`] : [];
+        }),
+    );
+    expect(long).toEqual([]);
   });
 });

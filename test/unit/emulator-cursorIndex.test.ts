@@ -135,7 +135,9 @@ describe('emulator cursor index', () => {
           const limit = rand() < 0.2 ? ` LIMIT ${1 + Math.floor(rand() * 50)}` : '';
           const offset = limit && rand() < 0.5 ? ` OFFSET ${Math.floor(rand() * 20)}` : '';
           const select = rand() < 0.2 ? 'COUNT()' : 'Id';
-          const soql = `SELECT ${select} FROM ${object} WHERE ${terms.join(' AND ')}${select === 'Id' ? `${order}${limit}${offset}` : ''}`;
+          const soql =
+            `SELECT ${select} FROM ${object} WHERE ${terms.join(' AND ')}` +
+            `${select === 'Id' ? `${order}${limit}${offset}` : ''}`;
           const all = rand() < 0.5;
           const want = run(store, soql, fullScan(snap), all);
           expect(run(store, soql, snap, all), soql).toEqual(want);
@@ -193,7 +195,8 @@ describe('emulator cursor index', () => {
         // Repeated bounds: the narrower (exclusive) one must win.
         if (rand() < 0.3)
           terms.push(
-            `${f} ${['>=', '>', '<', '<=', '='][Math.floor(rand() * 5)]} ${[lo, hi, relative(), edgeFor(snap, f)][Math.floor(rand() * 4)]}`,
+            `${f} ${['>=', '>', '<', '<=', '='][Math.floor(rand() * 5)]} ` +
+              `${[lo, hi, relative(), edgeFor(snap, f)][Math.floor(rand() * 4)]}`,
           );
         return rand() < 0.2 ? [`(${terms.join(' AND ')})`] : terms;
       };

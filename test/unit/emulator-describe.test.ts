@@ -201,7 +201,7 @@ describe('emulator describe', () => {
     });
   });
 
-  it('has the system-field shapes: History without modstamps, User without IsDeleted, child relationships on Account', () => {
+  it('has the system-field shapes: History without modstamps, User without IsDeleted, Account children', () => {
     const names = (o: string) => store.object(o)!.fields.map((f) => f.name);
     expect(names('AccountHistory')).toEqual(
       expect.arrayContaining(['Id', 'IsDeleted', 'AccountId', 'CreatedDate', 'Field', 'OldValue', 'NewValue']),

@@ -91,7 +91,7 @@ describe('emulator seed', () => {
       ).toBe(true);
   });
 
-  it('spreads audit timestamps over about three years before the clock, with SystemModstamp ties and some deletions', () => {
+  it('spreads audit timestamps over ~three years before the clock, with SystemModstamp ties and some deletions', () => {
     const accounts = all(store, 'Account');
     const stamps = accounts.map((r) => String(r.SystemModstamp));
     expect(stamps.every((s) => s < CLOCK.toISOString() && s > '2023-06-01')).toBe(true);

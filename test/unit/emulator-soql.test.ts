@@ -239,7 +239,8 @@ describe('emulator SOQL: relationships and rendering', () => {
   it('renders child subqueries with WHERE/ORDER BY/LIMIT, or null without children', () => {
     const plan = planSoql(
       store,
-      "SELECT Id, (SELECT Id, LastName FROM Contacts WHERE LastName != 'zzz' ORDER BY LastName DESC LIMIT 5), (SELECT Id FROM Invoices__r) FROM Account",
+      "SELECT Id, (SELECT Id, LastName FROM Contacts WHERE LastName != 'zzz' ORDER BY LastName DESC LIMIT 5), " +
+        '(SELECT Id FROM Invoices__r) FROM Account',
     );
     expect(plan.columns).toEqual(['Id']);
     const accounts = records('Account');
@@ -264,7 +265,8 @@ describe('emulator SOQL: relationships and rendering', () => {
   it('renders numbers as RawJson, datetimes with +0000, compound fields as objects, base64 as a URL', () => {
     const plan = planSoql(
       store,
-      'SELECT Id, Amount__c, Paid__c, Issued_At__c, Due_Date__c, Addr__c, Loc__c, Scan__c, Total_With_Tax__c FROM Invoice__c',
+      'SELECT Id, Amount__c, Paid__c, Issued_At__c, Due_Date__c, Addr__c, Loc__c, Scan__c, Total_With_Tax__c ' +
+        'FROM Invoice__c',
     );
     const inv = records('Invoice__c').find(
       (r) =>
@@ -311,7 +313,7 @@ describe('emulator SOQL: toJsonText (the REST page fast path)', () => {
     expect(compared).toBeGreaterThan(500);
   });
 
-  it('writes random text (controls, quotes, backslashes, lone and paired surrogates, U+2028) as serializeJson does', () => {
+  it('writes random text (controls, quotes, backslashes, lone/paired surrogates, U+2028) as serializeJson does', () => {
     const rand = prng(4242);
     const alphabet = [
       'a',

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { DataError } from '../../lib/errors.ts';
 import { followPages, parseQueryPage, peekNextRecordsUrl } from '../../extractors/rest/query.ts';
 
-
 interface Page {
   totalSize: number;
   done: boolean;

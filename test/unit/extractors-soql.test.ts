@@ -33,7 +33,9 @@ describe('buildSelect', () => {
       orderByCursor: true,
     });
     expect(soql).toBe(
-      'SELECT Id, Name, AnnualRevenue, SystemModstamp FROM Account WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z AND SystemModstamp < 2024-01-02T23:00:00.000Z ORDER BY SystemModstamp, Id',
+      'SELECT Id, Name, AnnualRevenue, SystemModstamp FROM Account ' +
+        'WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z AND SystemModstamp < 2024-01-02T23:00:00.000Z ' +
+        'ORDER BY SystemModstamp, Id',
     );
   });
 

@@ -98,7 +98,8 @@ describe('comments', () => {
     const sql = commentSql('s', { ...spec, fields: [f] });
     expect(sql).toContain(`COMMENT ON TABLE "s"."invoice__c" IS 'Owner''s Invoice (Salesforce Invoice__c)';`);
     expect(sql).toContain(
-      `COMMENT ON COLUMN "s"."invoice__c"."stage__c" IS 'Buyer''s stage (Salesforce Stage__c, type picklist). Values: New, Won';`,
+      `COMMENT ON COLUMN "s"."invoice__c"."stage__c" ` +
+        `IS 'Buyer''s stage (Salesforce Stage__c, type picklist). Values: New, Won';`,
     );
   });
 
@@ -134,14 +135,16 @@ describe('mergeSql', () => {
       cursorColumn: 'systemmodstamp',
     });
     expect(sql).toContain(
-      'SELECT DISTINCT ON (id) "id", "name", "systemmodstamp" FROM "pg_temp"."st" ORDER BY id, "systemmodstamp" DESC NULLS LAST, ctid DESC',
+      'SELECT DISTINCT ON (id) "id", "name", "systemmodstamp" FROM "pg_temp"."st" ' +
+        'ORDER BY id, "systemmodstamp" DESC NULLS LAST, ctid DESC',
     );
     expect(sql).toContain(
       'DO UPDATE SET "name" = EXCLUDED."name", "systemmodstamp" = EXCLUDED."systemmodstamp", "_sfsync_marked" = false',
     );
     // An equal cursor may not replace a row sfsync marked itself (deleted, refreshed columns): it may be older.
     expect(sql).toContain(
-      'WHERE (t."systemmodstamp" IS NULL OR EXCLUDED."systemmodstamp" > t."systemmodstamp" OR (EXCLUDED."systemmodstamp" = t."systemmodstamp" AND NOT t."_sfsync_marked")) AND ROW(',
+      'WHERE (t."systemmodstamp" IS NULL OR EXCLUDED."systemmodstamp" > t."systemmodstamp" OR ' +
+        '(EXCLUDED."systemmodstamp" = t."systemmodstamp" AND NOT t."_sfsync_marked")) AND ROW(',
     );
     expect(sql).toContain('RETURNING (xmax = 0) AS inserted');
   });

@@ -16,11 +16,11 @@ const HARD: Row = [
   null,
 ];
 
-async function* from(rows: Row[]): AsyncGenerator<Row> {
+async function* _from(rows: Row[]): AsyncGenerator<Row> {
   yield* rows;
 }
 
-async function collect(it: AsyncIterable<string>): Promise<string[]> {
+async function _collect(it: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
   for await (const s of it) out.push(s);
   return out;
