@@ -72,6 +72,30 @@ program
   });
 
 program
+  .command('push')
+  .description(
+    'write rows of a PostgreSQL table, view or query to Salesforce through Bulk API 2.0 ingest jobs; ' +
+      'results per row in sfsync.push_results',
+  )
+  .requiredOption('--object <name>', 'the sObject to write, e.g. Account')
+  .option('--from <table>', 'the source table or view (columns named like the fields, case-insensitive)')
+  .option('--sql <query>', 'the source query, instead of --from')
+  .addOption(
+    new Option('--operation <op>', 'what to do with each row')
+      .choices(['insert', 'update', 'upsert', 'delete', 'hardDelete'])
+      .makeOptionMandatory(),
+  )
+  .option('--external-id <field>', 'upsert: the External ID field that matches rows to records (or Id)')
+  .option('--dry-run', 'show the field mapping, the row and job counts and a CSV sample; send nothing')
+  .option('--only-failed <run>', 'send only the rows that failed in this earlier push run')
+  .option('--job-size-mb <n>', 'raw CSV per Bulk job, at most 100 (the default)')
+  .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .action(async (opts) => {
+    const { runPush } = await import('./push.ts');
+    return runPush(opts, env);
+  });
+
+program
   .command('status')
   .description('show each object: row count, lag, last run, next run')
   .option('--json', 'print JSON (a stable shape for scripts)')

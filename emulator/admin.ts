@@ -9,6 +9,7 @@ import { type Ctx, HttpError, readJson, sendEmpty, sendJson } from './http.ts';
 import type { Limits } from './limits.ts';
 import type { OAuthServer } from './oauth.ts';
 import type { FieldDef, FieldValue, OrgStore, SfRecord } from './types.ts';
+import type { RuleCondition, ValidationRule, ValidationRuleSpec, ValidationRules } from './validationRules.ts';
 
 export interface RequestLogEntry {
   at: string;
@@ -29,6 +30,7 @@ export interface AdminDeps {
   requestLog: RequestLogEntry[];
   deletedLogPurgedAt: Map<string, number>;
   clock: () => number;
+  rules: ValidationRules;
 }
 
 export interface EmulatorAdmin {
@@ -98,6 +100,15 @@ export interface EmulatorAdmin {
   }): void;
   /** A refresh token for the refresh_token grant (docs/salesforce.md#oauth-refresh-token-flow). */
   issueRefreshToken(username?: string): string;
+  /**
+   * Adds (or replaces by name) a validation rule: Bulk ingest fails a row whose record meets `predicate` /
+   * `condition` with `FIELD_CUSTOM_VALIDATION_EXCEPTION:<message>:<errorField> --` (validationRules.ts). HTTP:
+   * `POST /__admin/validationRules/<object>` `{name, message, errorField?, condition: {field, op, value}}`.
+   */
+  setValidationRule(object: string, rule: ValidationRuleSpec): void;
+  /** Removes a rule by name, an object's rules, or every rule (HTTP: `DELETE /__admin/validationRules[/<object>]`). */
+  clearValidationRules(object?: string, name?: string): void;
+  validationRules(): Omit<ValidationRule, 'violates'>[];
 }
 
 export function createAdmin(deps: AdminDeps): EmulatorAdmin {
@@ -152,6 +163,13 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
       if (o.nullAs !== undefined) s.bulkNullAs = o.nullAs;
     },
     issueRefreshToken: (username) => deps.oauth.issueRefreshToken(username),
+    setValidationRule(object, rule) {
+      const def = store.object(object);
+      if (!def) throw new Error(`Unknown object ${object}`);
+      deps.rules.set(def.name, rule);
+    },
+    clearValidationRules: (object, name) => deps.rules.clear(object, name),
+    validationRules: () => deps.rules.list(),
   };
 }
 
@@ -287,6 +305,25 @@ export async function handleAdmin(ctx: Ctx, admin: EmulatorAdmin, store: OrgStor
   if (area === 'bulkLatency' && m === 'POST') {
     admin.setBulkLatency(body as Parameters<EmulatorAdmin['setBulkLatency']>[0]);
     return sendEmpty(res, 204);
+  }
+  if (area === 'validationRules') {
+    if (m === 'POST' && a !== undefined) {
+      if (typeof body.name !== 'string' || typeof body.message !== 'string' || typeof body.condition !== 'object')
+        throw new HttpError(400, 'INVALID_RULE', 'A validation rule needs name, message and condition');
+      if (!store.object(a)) throw new HttpError(404, 'NOT_FOUND', `Unknown object ${a}`);
+      admin.setValidationRule(a, {
+        name: body.name,
+        message: body.message,
+        errorField: optionalString(body.errorField),
+        condition: body.condition as RuleCondition,
+      });
+      return sendEmpty(res, 204);
+    }
+    if (m === 'DELETE') {
+      admin.clearValidationRules(a, b);
+      return sendEmpty(res, 204);
+    }
+    if (m === 'GET') return sendJson(res, 200, admin.validationRules());
   }
   if (area === 'refreshTokens' && m === 'POST') {
     return sendJson(res, 200, {

@@ -166,7 +166,7 @@ export function describeField(f: FieldDef): Record<string, unknown> {
     soapType: SOAP_TYPE[f.type],
     sortable: f.sortable ?? true,
     type: f.type,
-    unique: false,
+    unique: f.unique ?? false,
     updateable: f.updateable ?? true,
     writeRequiresMasterRead: false,
   };

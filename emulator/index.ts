@@ -16,6 +16,7 @@ import { createRest } from './rest.ts';
 import { closeServer, createRequestHandler, listen } from './server.ts';
 import { createOrgStore } from './store.ts';
 import type { OrgStore } from './types.ts';
+import { createValidationRules } from './validationRules.ts';
 
 export type { EmulatorAdmin, RequestLogEntry } from './admin.ts';
 export { ENTERPRISE } from './enterprise.ts';
@@ -162,7 +163,19 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
     clock,
     deletedLogPurgedAt,
   });
-  const admin = createAdmin({ store, faults, limits, oauth, access, settings, requestLog, deletedLogPurgedAt, clock });
+  const rules = createValidationRules();
+  const admin = createAdmin({
+    store,
+    faults,
+    limits,
+    oauth,
+    access,
+    settings,
+    requestLog,
+    deletedLogPurgedAt,
+    clock,
+    rules,
+  });
   const handler = createRequestHandler({
     store,
     access,
@@ -171,7 +184,7 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
     faults,
     rest,
     bulkQuery: createBulkQuery(bulkDeps),
-    bulkIngest: createBulkIngest({ ...bulkDeps, maxUploadBytes: opts.maxUploadBytes ?? 150 * 1024 * 1024 }),
+    bulkIngest: createBulkIngest({ ...bulkDeps, rules, maxUploadBytes: opts.maxUploadBytes ?? 150 * 1024 * 1024 }),
     admin,
     apiVersions: opts.apiVersions ?? DEFAULT_VERSIONS,
     requestLog,

@@ -293,6 +293,8 @@ function accountObject(): ObjectDef {
       ref('ParentId', ['Account'], 'Parent', { label: 'Parent Account ID' }),
       OWNER(),
       field('LastActivityDate', 'date', { ...READ_ONLY, label: 'Last Activity' }),
+      // A unique external id for upsert jobs (docs/salesforce.md#bulk-api-20-ingest); generated as SEED-<n>.
+      field('External_Id__c', 'string', { label: 'External Id', length: 255, externalId: true, unique: true }),
     ],
   );
 }

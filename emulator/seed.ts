@@ -394,6 +394,8 @@ function accounts(ctx: Ctx): Generator {
         ParentId: slot % 10 === 9 ? makeId(prefix, slot - 9) : null,
         OwnerId: accountOwner(ctx, slot),
         LastActivityDate: g % 2 === 0 ? null : relDate(ctx, g, 700, -700),
+        // Unique per record; three in four generated Accounts carry one (upsert tests pick other values).
+        External_Id__c: slot % 4 === 0 ? null : `SEED-${slot}`,
       };
     },
   };

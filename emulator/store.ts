@@ -191,7 +191,7 @@ function stateOfSlot(v: View, slot: number): SlotState {
 function canonicalValues(def: ObjectDef, values: Record<string, FieldValue>): Row {
   const out: Row = {};
   for (const [key, value] of Object.entries(values)) {
-    const f = def.fields.find((x) => x.name.toLowerCase() === key.toLowerCase());
+    const f = fieldMap(def).get(key.toLowerCase());
     if (!f) throw new Error(`No such column '${key}' on sobject of type ${def.name}`);
     if (!isStored(f))
       throw new Error(`Unable to create/update fields: ${f.name}. Please check the security settings of this field`);
@@ -213,8 +213,20 @@ function derive(def: ObjectDef, rec: Row): void {
   }
 }
 
+/** Per object definition (replaced on every schema change): lower-case field name -> field, for per-row lookups. */
+const fieldMaps = new WeakMap<ObjectDef, Map<string, FieldDef>>();
+
+function fieldMap(def: ObjectDef): Map<string, FieldDef> {
+  let map = fieldMaps.get(def);
+  if (!map) {
+    map = new Map(def.fields.map((f) => [f.name.toLowerCase(), f]));
+    fieldMaps.set(def, map);
+  }
+  return map;
+}
+
 function hasField(def: ObjectDef, name: string): boolean {
-  return def.fields.some((f) => f.name === name);
+  return fieldMap(def).get(name.toLowerCase())?.name === name;
 }
 
 export function createOrgStore(opts: StoreOptions = {}): OrgStore {
@@ -292,6 +304,20 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
     for (const f of t.def.fields) if (f.calculated) delete rec[f.name];
     return rec as SfRecord;
   };
+  /** A new record's defaults, built once per schema version (Bulk ingest inserts many records in a row). */
+  const templates = new WeakMap<ObjectDef, Row>();
+  const newRecord = (t: Table): Row => {
+    let rec = templates.get(t.def);
+    if (!rec) {
+      rec = {};
+      for (const f of t.def.fields) if (isStored(f)) rec[f.name] = f.type === 'boolean' ? false : null;
+      for (const e of t.extras) rec[e.name] = null;
+      if (hasField(t.def, 'IsActive')) rec.IsActive = true;
+      if (hasField(t.def, 'OwnerId')) rec.OwnerId = apiUserId;
+      templates.set(t.def, rec);
+    }
+    return rec;
+  };
   const touch = (t: Table, rec: Row, ts: string): void => {
     if (hasField(t.def, 'SystemModstamp')) rec.SystemModstamp = ts;
     if (hasField(t.def, 'LastModifiedDate')) {
@@ -346,11 +372,7 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
     insert(object, values) {
       const t = table(object);
       const ts = now();
-      const rec: Row = {};
-      for (const f of t.def.fields) if (isStored(f)) rec[f.name] = f.type === 'boolean' ? false : null;
-      for (const e of t.extras) rec[e.name] = null;
-      if (hasField(t.def, 'IsActive')) rec.IsActive = true;
-      if (hasField(t.def, 'OwnerId')) rec.OwnerId = apiUserId;
+      const rec: Row = { ...newRecord(t) };
       Object.assign(rec, canonicalValues(t.def, values));
       const slot = t.size++;
       rec.Id = makeId(t.def.keyPrefix, slot);

@@ -54,6 +54,8 @@ export interface FieldDef {
   relationshipName?: string | null;
   picklistValues?: string[];
   externalId?: boolean;
+  /** A unique index: Bulk ingest refuses a second record with the same value (DUPLICATE_VALUE), case-insensitively. */
+  unique?: boolean;
   idLookup?: boolean;
   nameField?: boolean;
   createable?: boolean;

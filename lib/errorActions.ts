@@ -82,7 +82,8 @@ export type LocalKind =
   | 'worker'
   | 'objects-failed'
   | 'verify'
-  | 'check';
+  | 'check'
+  | 'push-failed';
 
 /** The class each local kind is raised as (a unit test checks that they agree). */
 export const LOCAL_ERRORS: Readonly<Record<LocalKind, string>> = {
@@ -97,6 +98,7 @@ export const LOCAL_ERRORS: Readonly<Record<LocalKind, string>> = {
   'objects-failed': 'ObjectsFailedError',
   verify: 'VerifyMismatchError',
   check: 'CheckFailedError',
+  'push-failed': 'PushRowsFailedError',
 };
 
 /** The `kind` of an SfsyncError: a local kind, a Salesforce answer, a Bulk job's end, or 'other'. */
@@ -414,6 +416,14 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     action: 'fail-run',
     exit: 1,
     why: '`sfsync check` found a setting, permission or limit that stops a sync (each FAIL line names the fix)',
+  },
+  {
+    id: 'push-failed',
+    see: 'bulk-api-20-ingest',
+    when: { kind: 'push-failed' },
+    action: 'fail-run',
+    exit: 1,
+    why: '`sfsync push` sent every row but Salesforce refused some (per row in `sfsync.push_results`)',
   },
   {
     id: 'postgres-data',

@@ -168,6 +168,14 @@ export class CheckFailedError extends SfsyncError {
   }
 }
 
+/** `sfsync push` finished and Salesforce refused at least one row (each stored in sfsync.push_results). */
+export class PushRowsFailedError extends SfsyncError {
+  override readonly kind = 'push-failed';
+  constructor(message: string) {
+    super('PUSH_ROWS_FAILED', message);
+  }
+}
+
 /** The exit code of a command that ends with `err`, from the table (lib/errorActions.ts). */
 export function exitCodeOf(err: unknown): number {
   return exitCodeFromTable(err);

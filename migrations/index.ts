@@ -4,6 +4,7 @@ import pg from 'pg';
 import * as m0001 from './0001_sfsync.ts';
 import * as m0002 from './0002_completeness.ts';
 import * as m0003 from './0003_backfill.ts';
+import * as m0004 from './0004_push.ts';
 
 export const SCHEMA = 'sfsync';
 
@@ -12,7 +13,7 @@ interface StaticMigration extends Knex.Migration {
 }
 
 /** In order. Works the same from .ts sources and from compiled dist/ because nothing is looked up on disk. */
-const MIGRATIONS: readonly StaticMigration[] = [m0001, m0002, m0003];
+const MIGRATIONS: readonly StaticMigration[] = [m0001, m0002, m0003, m0004];
 
 const staticSource: Knex.MigrationSource<StaticMigration> = {
   getMigrations: async () => [...MIGRATIONS],

@@ -120,6 +120,11 @@ export interface SalesforceHttp {
   post<T = unknown>(path: string, body: unknown, opts?: RequestOptions): Promise<T>;
   patch<T = unknown>(path: string, body: unknown, opts?: RequestOptions): Promise<T>;
   delete(path: string, opts?: RequestOptions): Promise<void>;
+  /**
+   * PUT raw bytes (a Bulk ingest job's one CSV upload, docs/salesforce.md#bulk-api-20-ingest); the buffer is kept, so
+   * a retry sends it again.
+   */
+  putBytes(path: string, body: Buffer, contentType: string, opts?: RequestOptions): Promise<void>;
   /** A 2xx response whose body is not read yet; error statuses are classified and retried like any call. */
   getStream(path: string, opts?: RequestOptions): Promise<StreamResponse>;
 }
@@ -235,10 +240,12 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
         method,
         baseURL: instanceUrl,
         url,
-        data: body === undefined ? undefined : JSON.stringify(body),
+        data: body === undefined || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+        // An ingest upload may be up to ~100 MB (docs/salesforce.md#bulk-api-20-ingest); axios caps bodies at 10 MB.
+        maxBodyLength: Number.POSITIVE_INFINITY,
         headers: {
           Accept: kind === 'stream' ? 'text/csv' : 'application/json',
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+          ...(body === undefined || Buffer.isBuffer(body) ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
           ...ro.headers,
           ...compressionFor(instanceUrl, ro.headers),
           Authorization: `Bearer ${accessToken}`,
@@ -371,6 +378,9 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
     patch: async (path, body, ro) => json(await send('PATCH', path, body, 'text', ro)),
     delete: async (path, ro) => {
       await send('DELETE', path, undefined, 'text', ro);
+    },
+    putBytes: async (path, body, contentType, ro) => {
+      await send('PUT', path, body, 'text', { ...ro, headers: { ...ro?.headers, 'Content-Type': contentType } });
     },
     getStream: async (path, ro) => {
       const res = await send('GET', path, undefined, 'stream', ro);

@@ -23,6 +23,7 @@ import {
   InterruptedError,
   LockedError,
   ObjectsFailedError,
+  PushRowsFailedError,
   SalesforceApiError,
   SfsyncError,
   VerifyMismatchError,
@@ -307,6 +308,10 @@ const cases: [string, Case][] = [
     { row: 'verify', err: new VerifyMismatchError('verify found mismatches in Account'), action: 'fail-run', exit: 1 },
   ],
   ['CheckFailedError', { row: 'check', err: new CheckFailedError('login failed'), action: 'fail-run', exit: 1 }],
+  [
+    'PushRowsFailedError',
+    { row: 'push-failed', err: new PushRowsFailedError('3 of 10 rows failed'), action: 'fail-run', exit: 1 },
+  ],
   ['PostgreSQL 22P02', { row: 'postgres-data', err: pgError('22P02'), action: 'fail-object', exit: 1 }],
   ['PostgreSQL 23502', { row: 'postgres-data', err: pgError('23502'), action: 'fail-object' }],
   ['PostgreSQL 08006', { row: 'postgres-connection', err: pgError('08006'), action: 'fail-object', exit: 1 }],
@@ -352,6 +357,7 @@ describe('the error table (lib/errorActions.ts)', () => {
       new ObjectsFailedError('x'),
       new VerifyMismatchError('x'),
       new CheckFailedError('x'),
+      new PushRowsFailedError('x'),
     ];
     expect(Object.fromEntries(samples.map((e) => [e.kind, e.name]))).toEqual(LOCAL_ERRORS);
     expect(new EmbeddedPostgresError('x').kind).toBe('database');
