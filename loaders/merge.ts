@@ -32,7 +32,7 @@ export function mergeSql(req: MergeRequest): string {
   const stage = qualified(req.stageSchema ?? STAGE_SCHEMA, req.stage);
   const cols = req.columns.map(quoteIdent);
   const list = cols.join(', ');
-  const updatable = cols.filter((c) => c !== '"id"');
+  const updatable = cols.filter((c) => c !== '"id"' && c !== quoteIdent(MARK_COLUMN));
   const cursor = req.cursorColumn ? quoteIdent(req.cursorColumn) : null;
   const order = cursor ? `id, ${cursor} DESC NULLS LAST, ctid DESC` : 'id, ctid DESC';
   const mark = quoteIdent(MARK_COLUMN);

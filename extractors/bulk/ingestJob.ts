@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { BulkJobError, DataError } from '../../lib/errors.ts';
 import { sleep as realSleep } from '../../lib/retry.ts';
-import type { SalesforceHttp } from '../client/salesforceHttp.ts';
+import type { SalesforceHttp, UploadBody } from '../client/salesforceHttp.ts';
 import { pollDelay, type WaitOptions } from './queryJob.ts';
 
 export type IngestOperation = 'insert' | 'update' | 'upsert' | 'delete' | 'hardDelete';
@@ -53,8 +53,8 @@ export async function createIngestJob(
  * docs/salesforce.md#bulk-api-20-ingest: exactly one PUT per job; a second one (a retry after a dropped connection)
  * makes the close fail, so only refusals where the server certainly did nothing are retried.
  */
-export async function uploadJobData(http: SalesforceHttp, id: string, csv: Buffer): Promise<void> {
-  await http.putBytes(`jobs/ingest/${id}/batches`, csv, 'text/csv', { idempotent: false });
+export async function uploadJobData(http: SalesforceHttp, id: string, csv: UploadBody): Promise<void> {
+  await http.putStream(`jobs/ingest/${id}/batches`, csv, 'text/csv', { idempotent: false });
 }
 
 export async function closeIngestJob(http: SalesforceHttp, id: string): Promise<IngestJobInfo> {

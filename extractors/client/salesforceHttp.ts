@@ -125,9 +125,20 @@ export interface SalesforceHttp {
    * a retry sends it again.
    */
   putBytes(path: string, body: Buffer, contentType: string, opts?: RequestOptions): Promise<void>;
+  /** A body too large to hold in memory (an ingest job's CSV), opened again for every attempt. */
+  putStream(path: string, body: UploadBody, contentType: string, opts?: RequestOptions): Promise<void>;
   /** A 2xx response whose body is not read yet; error statuses are classified and retried like any call. */
   getStream(path: string, opts?: RequestOptions): Promise<StreamResponse>;
 }
+
+/** A request body read from elsewhere (a file) each time it is sent, with its length in bytes. */
+export interface UploadBody {
+  open(): Readable;
+  length: number;
+}
+
+const isUpload = (body: unknown): body is UploadBody =>
+  typeof body === 'object' && body !== null && typeof (body as UploadBody).open === 'function';
 
 /**
  * docs/salesforce.md#sforce-limit-info-header: `api-usage=18/5000` (other members such as api-bursts /
@@ -240,12 +251,16 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
         method,
         baseURL: instanceUrl,
         url,
-        data: body === undefined || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+        data: body === undefined || Buffer.isBuffer(body) ? body : isUpload(body) ? body.open() : JSON.stringify(body),
         // An ingest upload may be up to ~100 MB (docs/salesforce.md#bulk-api-20-ingest); axios caps bodies at 10 MB.
         maxBodyLength: Number.POSITIVE_INFINITY,
         headers: {
           Accept: kind === 'stream' ? 'text/csv' : 'application/json',
-          ...(body === undefined || Buffer.isBuffer(body) ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+          ...(body === undefined || Buffer.isBuffer(body)
+            ? {}
+            : isUpload(body)
+              ? { 'Content-Length': String(body.length) }
+              : { 'Content-Type': 'application/json; charset=utf-8' }),
           ...ro.headers,
           ...compressionFor(instanceUrl, ro.headers),
           Authorization: `Bearer ${accessToken}`,
@@ -380,6 +395,9 @@ function buildClient(opts: SalesforceHttpOptions, shared: Shared, ancestors: { c
       await send('DELETE', path, undefined, 'text', ro);
     },
     putBytes: async (path, body, contentType, ro) => {
+      await send('PUT', path, body, 'text', { ...ro, headers: { ...ro?.headers, 'Content-Type': contentType } });
+    },
+    putStream: async (path, body, contentType, ro) => {
       await send('PUT', path, body, 'text', { ...ro, headers: { ...ro?.headers, 'Content-Type': contentType } });
     },
     getStream: async (path, ro) => {

@@ -3,6 +3,10 @@
 // Rows stream through a cursor into CSV jobs of at most `jobBytes`, one PUT each, a few jobs in flight; each job's
 // results are stored per row in sfsync.push_results as soon as it ends.
 import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import {
@@ -81,10 +85,26 @@ function rowKeyOf(cells: readonly string[], keyAt: number): string {
   return createHash('md5').update(cells.join('\u0001')).digest('hex');
 }
 
+/**
+ * One job's CSV, spooled to a file as it is written and uploaded from it: a job holds up to 100 MB and several are in
+ * flight, which memory must not hold (docs/benchmarks.md#push-jobs-spooled-to-files).
+ */
 interface Chunk {
-  parts: Buffer[];
+  file: string;
+  out: WriteStream;
   bytes: number;
   rows: number;
+}
+
+async function write(chunk: Chunk, data: string): Promise<void> {
+  const bytes = Buffer.byteLength(data);
+  chunk.bytes += bytes;
+  if (!chunk.out.write(data)) await once(chunk.out, 'drain');
+}
+
+async function closeChunk(chunk: Chunk): Promise<void> {
+  chunk.out.end();
+  await once(chunk.out, 'finish');
 }
 
 export async function planOrPush(ctx: RunContext, req: PushRequest): Promise<PushPlan | PushOutcome> {
@@ -163,8 +183,11 @@ export async function planOrPush(ctx: RunContext, req: PushRequest): Promise<Pus
       externalIdFieldName: req.externalId,
     });
     jobIds.push(job.id);
-    await uploadJobData(ctx.sf, job.id, Buffer.concat(chunk.parts, chunk.bytes));
-    chunk.parts = [];
+    try {
+      await uploadJobData(ctx.sf, job.id, { open: () => createReadStream(chunk.file), length: chunk.bytes });
+    } finally {
+      rmSync(chunk.file, { force: true });
+    }
     await closeIngestJob(ctx.sf, job.id);
     const done = await waitForIngestJob(ctx.sf, job.id, { signal: ctx.signal });
     ctx.log.info(
@@ -190,24 +213,33 @@ export async function planOrPush(ctx: RunContext, req: PushRequest): Promise<Pus
     inFlight.add(p);
   };
 
-  const fresh = (): Chunk => ({ parts: [Buffer.from(header)], bytes: Buffer.byteLength(header), rows: 0 });
+  const spool = mkdtempSync(path.join(tmpdir(), 'sfsync-push-'));
+  let jobNumber = 0;
+  const fresh = async (): Promise<Chunk> => {
+    const file = path.join(spool, `job-${++jobNumber}.csv`);
+    const chunk = { file, out: createWriteStream(file, { mode: 0o600 }), bytes: 0, rows: 0 };
+    await write(chunk, header);
+    return chunk;
+  };
+  let chunk: Chunk | undefined;
   try {
-    let chunk = fresh();
+    chunk = await fresh();
     for await (const { line } of lines()) {
-      const buf = Buffer.from(line);
-      if (chunk.rows > 0 && chunk.bytes + buf.length > jobBytes) {
+      if (chunk.rows > 0 && chunk.bytes + Buffer.byteLength(line) > jobBytes) {
+        await closeChunk(chunk);
         await dispatch(chunk);
-        chunk = fresh();
+        chunk = await fresh();
       }
-      chunk.parts.push(buf);
-      chunk.bytes += buf.length;
+      await write(chunk, line);
       chunk.rows++;
       rows++;
     }
+    await closeChunk(chunk);
     if (chunk.rows > 0) await dispatch(chunk);
     await Promise.all(inFlight);
     if (firstError !== undefined) throw firstError;
   } catch (err) {
+    chunk?.out.destroy();
     await Promise.allSettled(inFlight);
     await withClient(ctx.pool, (c) =>
       finishPushRun(c, runId, {
@@ -219,6 +251,8 @@ export async function planOrPush(ctx: RunContext, req: PushRequest): Promise<Pus
       }),
     );
     throw err;
+  } finally {
+    rmSync(spool, { recursive: true, force: true });
   }
   const errors = await withClient(ctx.pool, async (c) => {
     await finishPushRun(c, runId, {

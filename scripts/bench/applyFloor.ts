@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { copyCsv } from '../../loaders/copyCsv.ts';
-import { existingColumns } from '../../loaders/ddl.ts';
+import { MARK_COLUMN, existingColumns } from '../../loaders/ddl.ts';
 import { mergeStage } from '../../loaders/merge.ts';
 import { qualified, quoteIdent } from '../../loaders/postgres.ts';
 import { STAGE_SCHEMA, createStage } from '../../loaders/stage.ts';
@@ -19,7 +19,8 @@ const table = process.env.BENCH_TABLE ?? 'account';
 const changed = Number(process.env.BENCH_CHANGED ?? 10_000);
 const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
 await db.connect();
-const columns = await existingColumns(db, schema, table);
+// sfsync's own bookkeeping column is not a field: the merge sets it.
+const columns = (await existingColumns(db, schema, table)).filter((c) => c !== MARK_COLUMN);
 const changedValue = (c: string) =>
   c === 'description' ? `'floor change ' || id` : c === 'systemmodstamp' ? 'now()' : quoteIdent(c);
 const list = columns.map((c) => `${changedValue(c)} AS ${quoteIdent(c)}`).join(', ');
