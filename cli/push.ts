@@ -1,4 +1,5 @@
 // `sfsync push`: write rows of a PostgreSQL table, view or query to Salesforce through Bulk API 2.0 ingest jobs.
+import { formatCount } from '../lib/format.ts';
 import type { IngestOperation } from '../extractors/bulk/ingestJob.ts';
 import { type Env, loadConfig } from '../lib/config.ts';
 import { ConfigError, PushRowsFailedError } from '../lib/errors.ts';
@@ -25,21 +26,23 @@ export function formatPlan(plan: PushPlan): string {
     plan.mapping.columns.map((m) => [m.column, m.pgType, m.field, m.sfType]),
   );
   return (
-    `${mapping}\n${plan.rows} rows in ${plan.jobs} job${plan.jobs === 1 ? '' : 's'}; nothing was sent (--dry-run)\n\n` +
+    `${mapping}\n${formatCount(plan.rows)} rows in ${plan.jobs} job${plan.jobs === 1 ? '' : 's'}; ` +
+    `nothing was sent (--dry-run)\n\n` +
     `CSV sample:\n${plan.sample}`
   );
 }
 
 export function formatOutcome(out: PushOutcome): string {
   const head =
-    `push run ${out.runId}: ${out.rows} rows in ${out.jobs.length} job${out.jobs.length === 1 ? '' : 's'}, ` +
-    `${out.succeeded} succeeded, ${out.failed} failed\n`;
+    `push run ${out.runId}: ${formatCount(out.rows)} rows in ` +
+    `${out.jobs.length} job${out.jobs.length === 1 ? '' : 's'}, ` +
+    `${formatCount(out.succeeded)} succeeded, ${formatCount(out.failed)} failed\n`;
   if (out.errors.length === 0) return head;
   const table = formatTextTable(
     ['error code', 'rows', 'example message'],
     out.errors.map((e) => [
       e.errorCode,
-      String(e.rows),
+      formatCount(e.rows),
       e.example.length > 80 ? `${e.example.slice(0, 79)}…` : e.example,
     ]),
   );
@@ -83,7 +86,8 @@ export async function runPush(flags: PushFlags, env: Env): Promise<void> {
   process.stdout.write(formatOutcome(result));
   if (result.failed > 0)
     throw new PushRowsFailedError(
-      `${result.failed} of ${result.rows} rows failed (push run ${result.runId}; see sfsync.push_results, ` +
+      `${formatCount(result.failed)} of ${formatCount(result.rows)} rows failed ` +
+        `(push run ${result.runId}; see sfsync.push_results, ` +
         `fix them, then rerun with --only-failed ${result.runId})`,
     );
 }
