@@ -23,12 +23,19 @@ describe('migrations', () => {
         'knex_migrations',
         'knex_migrations_lock',
         'object_state',
+        'push_results',
+        'push_runs',
         'runs',
         'schema_events',
         'watermarks',
       ]);
       const { rows: applied } = await client.query('SELECT name FROM sfsync.knex_migrations ORDER BY id');
-      expect(applied).toEqual([{ name: '0001_sfsync' }, { name: '0002_completeness' }, { name: '0003_backfill' }]);
+      expect(applied).toEqual([
+        { name: '0001_sfsync' },
+        { name: '0002_completeness' },
+        { name: '0003_backfill' },
+        { name: '0004_push' },
+      ]);
     } finally {
       await client.end();
     }
