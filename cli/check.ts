@@ -4,7 +4,6 @@
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import axios from 'axios';
 import pg from 'pg';
 import { type Config, type Env, loadConfig } from '../lib/config.ts';
 import { CheckFailedError, ConfigError, SalesforceApiError, oneLine } from '../lib/errors.ts';
@@ -17,6 +16,7 @@ import {
   loginOrigin,
   normalisePrivateKey,
   signAssertion,
+  postToken as postTokenRequest,
 } from '../extractors/client/auth.ts';
 import { createSalesforceHttp, type SalesforceHttp } from '../extractors/client/salesforceHttp.ts';
 import { createTokenProvider } from '../extractors/client/tokenProvider.ts';
@@ -54,16 +54,8 @@ const fail = (check: string, detail: string, fix?: string): CheckResult => ({ ch
 
 async function postToken(origin: string, form: Record<string, string>): Promise<LoginReply> {
   try {
-    const res = await axios.post<string>(`${origin}/services/oauth2/token`, new URLSearchParams(form).toString(), {
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      responseType: 'text',
-      transformResponse: [(d: string) => d],
-      validateStatus: () => true,
-      maxRedirects: 0,
-      timeout: CALL_TIMEOUT_MS,
-    });
-    const type = res.headers['content-type'];
-    return { status: res.status, body: res.data ?? '', contentType: typeof type === 'string' ? type : undefined };
+    const res = await postTokenRequest(origin, form, CALL_TIMEOUT_MS);
+    return { status: res.status, body: res.body ?? '', contentType: res.contentType };
   } catch (err) {
     return { status: 0, body: '', code: (err as { code?: string }).code ?? 'unreachable' };
   }

@@ -107,14 +107,15 @@ export function signAssertion(key: KeyObject, c: AssertionClaims): Promise<strin
     .sign(key);
 }
 
-interface TokenReply {
+export interface TokenReply {
   status: number;
   body: string;
   contentType?: string;
   date?: string;
 }
 
-async function postToken(origin: string, form: Record<string, string>, timeoutMs: number): Promise<TokenReply> {
+/** One POST to the token endpoint, its answer as it came (status, body), never thrown for an HTTP status. */
+export async function postToken(origin: string, form: Record<string, string>, timeoutMs: number): Promise<TokenReply> {
   const res = await axios.post<string>(`${origin}/services/oauth2/token`, new URLSearchParams(form).toString(), {
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
     responseType: 'text',
