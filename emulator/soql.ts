@@ -5,7 +5,7 @@
 // in toJson are RawJson (decimal text the HTTP layer writes verbatim, docs/salesforce.md#rest-record-json).
 import soqlParser, { type FieldType, type Query } from 'soql-parser-js';
 import { type CursorBound, compileWhere, type Predicate } from './soqlWhere.ts';
-import { compareDecimal } from './values.ts';
+import { CASE_INSENSITIVE_TYPES, NUMERIC_TYPES, compareDecimal } from './values.ts';
 import {
   type CursorWindow,
   type FieldDef,
@@ -23,7 +23,6 @@ import {
 
 const { parseQuery } = soqlParser;
 
-const NUMERIC = new Set(['int', 'long', 'double', 'currency', 'percent']);
 const MAX_OFFSET = 2000;
 
 /** Message layouts: docs/salesforce.md#soql-limits-and-errors. */
@@ -301,7 +300,7 @@ function compoundJson(def: ObjectDef, compound: FieldDef, rec: SfRecord): Record
   for (const p of parts) {
     const v = rec[p.name] ?? null;
     if (v !== null) any = true;
-    out[componentKey(p, compound)] = v === null ? null : NUMERIC.has(p.type) ? new RawJson(String(v)) : v;
+    out[componentKey(p, compound)] = v === null ? null : NUMERIC_TYPES.has(p.type) ? new RawJson(String(v)) : v;
   }
   if (!any) return null;
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -312,7 +311,7 @@ function jsonValue(def: ObjectDef, f: FieldDef, rec: SfRecord, ctx: JsonRenderCo
   const v = rec[f.name] ?? null;
   if (v === null || typeof v === 'boolean') return v;
   // A json field's value is JSON text: REST nests it as is (docs/salesforce.md#field-types).
-  if (NUMERIC.has(f.type) || f.type === 'json') return new RawJson(v);
+  if (NUMERIC_TYPES.has(f.type) || f.type === 'json') return new RawJson(v);
   if (f.type === 'datetime') return restDatetime(v);
   // docs/salesforce.md#field-types: base64 bodies are not inlined; REST gives the blob's relative URL.
   if (f.type === 'base64') return `/services/data/v${ctx.apiVersion}/sobjects/${def.name}/${rec.Id}/${f.name}`;
@@ -332,7 +331,7 @@ const DATETIME = 2;
 const BLOB = 3;
 
 function textKindOf(f: FieldDef): number {
-  if (NUMERIC.has(f.type) || f.type === 'json') return RAW;
+  if (NUMERIC_TYPES.has(f.type) || f.type === 'json') return RAW;
   if (f.type === 'datetime') return DATETIME;
   return f.type === 'base64' ? BLOB : TEXT;
 }
@@ -381,22 +380,9 @@ type SortKey = string | number | { n: number; t: string } | null;
 function sortKeyOf(f: FieldDef, v: FieldValue): SortKey {
   if (v === null) return null;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (NUMERIC.has(f.type)) return { n: Number(v), t: v };
-  return TEXT_SORT.has(f.type) ? v.toLowerCase() : v;
+  if (NUMERIC_TYPES.has(f.type)) return { n: Number(v), t: v };
+  return CASE_INSENSITIVE_TYPES.has(f.type) ? v.toLowerCase() : v;
 }
-
-const TEXT_SORT = new Set([
-  'string',
-  'textarea',
-  'email',
-  'phone',
-  'url',
-  'picklist',
-  'multipicklist',
-  'combobox',
-  'encryptedstring',
-  'anyType',
-]);
 
 function compareKey(x: Exclude<SortKey, null>, y: Exclude<SortKey, null>): number {
   if (typeof x === 'object' && typeof y === 'object') return x.n < y.n ? -1 : x.n > y.n ? 1 : compareDecimal(x.t, y.t);

@@ -5,7 +5,7 @@
 import type { Condition, WhereClause } from 'soql-parser-js';
 import { normalizeId, to18 } from './ids.ts';
 import { type CursorWindow, type FieldDef, type FieldValue, type SfRecord, SoqlError } from './types.ts';
-import { compareDecimal, dayText, isoOf } from './values.ts';
+import { CASE_INSENSITIVE_TYPES, NUMERIC_TYPES, compareDecimal, dayText, isoOf } from './values.ts';
 
 export type Predicate = (rec: SfRecord) => boolean;
 
@@ -47,19 +47,6 @@ function tokenize(where: WhereClause | undefined, out: Token[]): Token[] {
 }
 
 const DAY_MS = 86_400_000;
-const NUMERIC = new Set(['int', 'long', 'double', 'currency', 'percent']);
-const TEXT = new Set([
-  'string',
-  'textarea',
-  'email',
-  'phone',
-  'url',
-  'picklist',
-  'multipicklist',
-  'combobox',
-  'encryptedstring',
-  'anyType',
-]);
 
 function malformed(message: string): SoqlError {
   return new SoqlError('MALFORMED_QUERY', message);
@@ -121,10 +108,10 @@ function relativeRange(value: string, n: number | undefined, field: FieldDef, no
 
 /** Orders two stored values of the field's type (-1, 0, 1); text compares case-insensitively like SOQL. */
 export function compareValues(field: FieldDef, a: FieldValue, b: FieldValue): number {
-  if (NUMERIC.has(field.type)) return compareDecimal(String(a), String(b));
+  if (NUMERIC_TYPES.has(field.type)) return compareDecimal(String(a), String(b));
   if (field.type === 'boolean') return Number(a) - Number(b);
-  const x = TEXT.has(field.type) ? String(a).toLowerCase() : String(a);
-  const y = TEXT.has(field.type) ? String(b).toLowerCase() : String(b);
+  const x = CASE_INSENSITIVE_TYPES.has(field.type) ? String(a).toLowerCase() : String(a);
+  const y = CASE_INSENSITIVE_TYPES.has(field.type) ? String(b).toLowerCase() : String(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -170,7 +157,7 @@ function literalValue(
     if (literalType !== 'BOOLEAN') throw typeError(field, 'boolean', false);
     return raw.toUpperCase() === 'TRUE';
   }
-  if (NUMERIC.has(t)) {
+  if (NUMERIC_TYPES.has(t)) {
     if (literalType !== 'INTEGER' && literalType !== 'DECIMAL')
       throw typeError(field, t === 'int' ? 'int' : 'double', false);
     return raw.replace(/^\+/, '');
@@ -334,7 +321,7 @@ function compileCondition(cond: Condition, resolve: ResolveField, nowIso: string
     return { predicate: op === 'INCLUDES' ? (r) => test(get(r)) : (r) => !test(get(r)), bounds: [], window: null };
   }
   if (op === 'LIKE') {
-    if (!TEXT.has(field.type) && field.type !== 'id' && field.type !== 'reference')
+    if (!CASE_INSENSITIVE_TYPES.has(field.type) && field.type !== 'id' && field.type !== 'reference')
       throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `invalid operator on ${field.type} field: LIKE`);
     const match = likeMatcher(String(values[0]));
     const predicate: Predicate = (r) => {

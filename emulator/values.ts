@@ -91,3 +91,20 @@ export function multiplyDecimal(a: string, b: string, scale: number): string | n
   const whole = scale === 0 ? text : `${text.slice(0, -scale)}.${text.slice(-scale)}`;
   return negative ? `-${whole}` : whole;
 }
+
+/** Field types whose values are decimals: compared and sorted as numbers, written to JSON unquoted. */
+export const NUMERIC_TYPES: ReadonlySet<string> = new Set(['int', 'long', 'double', 'currency', 'percent']);
+
+/** Field types SOQL compares and sorts case-insensitively. */
+export const CASE_INSENSITIVE_TYPES: ReadonlySet<string> = new Set([
+  'string',
+  'textarea',
+  'email',
+  'phone',
+  'url',
+  'picklist',
+  'multipicklist',
+  'combobox',
+  'encryptedstring',
+  'anyType',
+]);

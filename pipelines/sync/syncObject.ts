@@ -93,14 +93,15 @@ export async function syncObject(
         // getDeleted's answer is needed only at the commit. Both are awaited later (or left, should this run fail).
         // docs/salesforce.md#uri-length: a delta whose query does not fit in a GET URI (a wide object's SELECT list)
         // is read through Bulk API 2.0, whose query travels in a POST body.
-        const viaRest = plan.mode === 'incremental' && restQueryFits(ctx.sf, restSoql(spec, plan), true);
+        const soql = plan.mode === 'incremental' ? restSoql(spec, plan) : undefined;
+        const viaRest = soql !== undefined && restQueryFits(ctx.sf, soql, true);
         if (plan.mode === 'incremental' && !viaRest)
           log.info(
             { fields: spec.fields.length },
             'delta query too long for a REST URI; reading it through Bulk API 2.0',
           );
         const reader = viaRest ? openRestCsvReader(ctx.sf, spec.fields) : undefined;
-        const rest = reader && { reader, first: reader.first(restSoql(spec, plan)) };
+        const rest = reader && { reader, first: reader.first(soql!) };
         let deletes =
           plan.mode === 'incremental'
             ? checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)

@@ -9,7 +9,7 @@ import { ensureTable } from '../../loaders/ddl.ts';
 import { mergeStage } from '../../loaders/merge.ts';
 import { withTransaction } from '../../loaders/postgres.ts';
 import { createStage, STAGE_SCHEMA } from '../../loaders/stage.ts';
-import { pgTypeOf } from '../../schemas/fieldTypes.ts';
+import { fieldSpec } from '../../test/support/fieldSpec.ts';
 
 const SHAPE: [string, string][] = [
   ['Id', 'id'],
@@ -34,16 +34,7 @@ const SHAPE: [string, string][] = [
   ['SystemModstamp', 'datetime'],
 ];
 
-const fields: FieldSpec[] = SHAPE.map(([name, sfType]) => ({
-  name,
-  column: name.toLowerCase(),
-  label: name,
-  sfType,
-  pgType: pgTypeOf(sfType)!,
-  calculated: false,
-  calculatedFormula: null,
-  picklistValues: [],
-}));
+const fields: FieldSpec[] = SHAPE.map(([name, sfType]) => fieldSpec(name, sfType));
 const spec: ObjectSpec = {
   name: 'Account',
   table: 'account',

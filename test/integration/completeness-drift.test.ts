@@ -7,20 +7,12 @@ import { columnTypes, ensureTable } from '../../loaders/ddl.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
 import { applyTypeChanges, diffSchema, snapshotOf } from '../../pipelines/completeness/drift.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { fieldSpec } from '../support/fieldSpec.ts';
 
 const db = useTestDatabase();
 let client: pg.Client;
 
-const field = (name: string, sfType: string, pgType: FieldSpec['pgType']): FieldSpec => ({
-  name,
-  column: name.toLowerCase(),
-  label: name,
-  sfType,
-  pgType,
-  calculated: false,
-  calculatedFormula: null,
-  picklistValues: [],
-});
+const field = (name: string, sfType: string, pgType: FieldSpec['pgType']) => fieldSpec(name, sfType, { pgType });
 
 const spec = (fields: FieldSpec[]): ObjectSpec => ({
   name: 'Thing__c',

@@ -3,24 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { cursorIndexName, ensureTable, existingColumns, tableIsEmpty } from '../../loaders/ddl.ts';
 import { ensureLiveView, liveViewName } from '../../loaders/views.ts';
-import { pgTypeOf } from '../../schemas/fieldTypes.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { fieldSpec } from '../support/fieldSpec.ts';
 
 const db = useTestDatabase();
 
-function field(name: string, sfType: string, extra: Partial<FieldSpec> = {}): FieldSpec {
-  return {
-    name,
-    column: name.toLowerCase(),
-    label: `${name} label`,
-    sfType,
-    pgType: pgTypeOf(sfType)!,
-    calculated: false,
-    calculatedFormula: null,
-    picklistValues: [],
-    ...extra,
-  };
-}
+const field = (name: string, sfType: string, extra: Partial<FieldSpec> = {}) =>
+  fieldSpec(name, sfType, { label: `${name} label`, ...extra });
 
 const v1: ObjectSpec = {
   name: 'Account',

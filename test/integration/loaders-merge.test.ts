@@ -1,30 +1,19 @@
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FieldSpec, ObjectSpec, Row } from '../../schemas/records.ts';
+import type { ObjectSpec, Row } from '../../schemas/records.ts';
 import { copyCsv } from '../../loaders/copyCsv.ts';
 import { copyRows } from '../support/copyRows.ts';
 import { ensureTable } from '../../loaders/ddl.ts';
 import { markDeletedAsOf, maxCursor, mergeStage, updateColumns } from '../../loaders/merge.ts';
 import { withTransaction } from '../../loaders/postgres.ts';
 import { createStage, STAGE_SCHEMA } from '../../loaders/stage.ts';
-import { pgTypeOf } from '../../schemas/fieldTypes.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { fieldSpec } from '../support/fieldSpec.ts';
 
 const db = useTestDatabase();
 
-function field(name: string, sfType: string): FieldSpec {
-  return {
-    name,
-    column: name.toLowerCase(),
-    label: name,
-    sfType,
-    pgType: pgTypeOf(sfType)!,
-    calculated: false,
-    calculatedFormula: null,
-    picklistValues: [],
-  };
-}
+const field = (name: string, sfType: string) => fieldSpec(name, sfType);
 
 const spec: ObjectSpec = {
   name: 'Contact',

@@ -3,19 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/errors.ts';
 import { buildSelect } from '../../extractors/soql.ts';
-import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
 import { backfillField } from '../../pipelines/backfill/backfillObject.ts';
+import { fieldSpec } from '../support/fieldSpec.ts';
 
-const field = (name: string): FieldSpec => ({
-  name,
-  column: name.toLowerCase(),
-  label: name,
-  sfType: 'datetime',
-  pgType: 'timestamptz',
-  calculated: false,
-  calculatedFormula: null,
-  picklistValues: [],
-});
+const field = (name: string) => fieldSpec(name, 'datetime');
 const spec = (fields: string[], cursorField: ObjectSpec['cursorField']): ObjectSpec => ({
   name: 'Account',
   table: 'account',

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../lib/errors.ts';
 import { buildCount, buildSelect, escapeSoqlString, quoteSoqlString, soqlDateTime } from '../../extractors/soql.ts';
-import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
+import { fieldSpec } from '../support/fieldSpec.ts';
 
-const field = (name: string): FieldSpec => ({
-  name,
-  column: name.toLowerCase(),
-  label: name,
-  sfType: 'string',
-  pgType: 'text',
-  calculated: false,
-  calculatedFormula: null,
-  picklistValues: [],
-});
+const field = (name: string) => fieldSpec(name);
 const account: ObjectSpec = {
   name: 'Account',
   table: 'account',

@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
-import { pgTypeOf } from '../../schemas/fieldTypes.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
 import { addColumnSql, columnComment, commentSql, createTableSql, cursorIndexSql } from '../../loaders/ddl.ts';
 import { mergeSql } from '../../loaders/merge.ts';
 import { qualified, quoteIdent, quoteLiteral } from '../../loaders/postgres.ts';
+import { fieldSpec } from '../support/fieldSpec.ts';
 
-function field(name: string, sfType: string, extra: Partial<FieldSpec> = {}): FieldSpec {
-  return {
-    name,
-    column: name.toLowerCase(),
-    label: name,
-    sfType,
-    pgType: pgTypeOf(sfType) ?? 'text',
-    calculated: false,
-    calculatedFormula: null,
-    picklistValues: [],
-    ...extra,
-  };
-}
+const field = fieldSpec;
 
 const spec: ObjectSpec = {
   name: 'Invoice__c',

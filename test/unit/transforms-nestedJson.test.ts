@@ -5,19 +5,10 @@ import { markedJsonText, numberMarkerFor, parseJsonNumbersMarked } from '../../e
 import { parseQueryPage } from '../../extractors/rest/query.ts';
 import { DataError } from '../../lib/errors.ts';
 import { pgTypeOf } from '../../schemas/fieldTypes.ts';
-import type { FieldSpec } from '../../schemas/records.ts';
 import { csvTextOf, encodePage, needsNumberMarks, recordToRow } from '../../transforms/restPage.ts';
+import { fieldSpec } from '../support/fieldSpec.ts';
 
-const f = (name: string, sfType: string): FieldSpec => ({
-  name,
-  column: name.toLowerCase(),
-  label: name,
-  sfType,
-  pgType: pgTypeOf(sfType) ?? 'text',
-  calculated: false,
-  calculatedFormula: null,
-  picklistValues: [],
-});
+const f = (name: string, sfType: string) => fieldSpec(name, sfType);
 const fields = [f('Id', 'id'), f('Profile__c', 'json'), f('OldValue', 'anyType'), f('Amount__c', 'currency')];
 
 const page = (records: string[]) => `{"totalSize":${records.length},"done":true,"records":[${records.join(',')}]}`;

@@ -7,18 +7,10 @@ import { buildSelect } from '../../extractors/soql.ts';
 import { URI_BUDGET_BYTES, apiPath, fitsInUri, uriTooLong } from '../../extractors/client/uriLength.ts';
 import { sampleFieldGroups } from '../../pipelines/completeness/verify.ts';
 import { restSoql } from '../../pipelines/sync/restLoad.ts';
-import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
+import { fieldSpec } from '../support/fieldSpec.ts';
 
-const field = (name: string): FieldSpec => ({
-  name,
-  column: name.toLowerCase(),
-  label: name,
-  sfType: 'string',
-  pgType: 'text',
-  calculated: false,
-  calculatedFormula: null,
-  picklistValues: [],
-});
+const field = (name: string) => fieldSpec(name);
 
 /** An Account with `n` namespaced custom fields of the length enterprise orgs have (about 40 characters). */
 function account(n: number): ObjectSpec {
