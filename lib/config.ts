@@ -31,6 +31,25 @@ export interface ObjectOptions {
    * for the object (pipelines/completeness/reconcileObject.ts reconcileHoursOf).
    */
   reconcileHours: number | null;
+  /** Keep a type-2 history table (loaders/history.ts). */
+  history: boolean;
+  /** A validated SOQL condition every read of the object is limited to; null = the whole object. */
+  where: string | null;
+  columns: ColumnOptions;
+}
+
+/** Which fields to load and which to hash; API names as the config spells them. */
+export interface ColumnOptions {
+  include: readonly string[] | null;
+  exclude: readonly string[];
+  hash: readonly string[];
+}
+
+/** A relationship pipeline (schemas/config.ts pipelineOptions). */
+export interface PipelineOptions {
+  name: string;
+  soql: string;
+  overlapMinutes: number;
 }
 
 export interface SalesforceConfig {
@@ -86,6 +105,9 @@ export interface Config {
   /** A terminal shows every log record, not only warnings, errors and finished objects (SFSYNC_VERBOSE, --verbose). */
   verbose: boolean;
   home: string;
+  pipelines: PipelineOptions[];
+  /** SFSYNC_HASH_KEY: required when an object hashes columns; never logged. */
+  hashKey: string | null;
   /** From the config file's `schedule` key; empty when it has none. */
   schedule: readonly ScheduleGroup[];
 }
@@ -242,8 +264,22 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
       fullRefresh: o?.fullRefresh ?? false,
       formulaRefreshHours: o?.formulaRefreshHours ?? null,
       reconcileHours: o?.reconcileHours ?? null,
+      history: o?.history ?? false,
+      where: o?.where ?? null,
+      columns: {
+        include: o?.columns?.include ?? null,
+        exclude: o?.columns?.exclude ?? [],
+        hash: o?.columns?.hash ?? [],
+      },
     };
   });
+  if (objects.some((o) => o.columns.hash.length > 0) && !e.SFSYNC_HASH_KEY)
+    problems.push('SFSYNC_HASH_KEY is required when an object hashes columns (columns.hash)');
+  const pipelines = (fileConfig.pipelines ?? []).map((p) => ({
+    name: p.name,
+    soql: p.soql,
+    overlapMinutes: p.overlapMinutes ?? overlapDefault,
+  }));
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   return Object.freeze({
     salesforce,
@@ -265,6 +301,8 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
     logFile: e.SFSYNC_LOG_FILE ? path.resolve(cwd, e.SFSYNC_LOG_FILE) : null,
     verbose: e.SFSYNC_VERBOSE === '1',
     home: path.resolve(cwd, e.SFSYNC_HOME),
+    pipelines,
+    hashKey: e.SFSYNC_HASH_KEY ?? null,
     schedule: typeof fileConfig.schedule === 'string' ? [{ cron: fileConfig.schedule }] : (fileConfig.schedule ?? []),
   });
 }

@@ -28,6 +28,10 @@ const share = (name: string, fallback: number) =>
   z._default(z.coerce.number({ error: `${name} must be a number` }).check(z.gt(0), z.lte(1)), fallback);
 const validCronExpression = () => z.string().check(z.refine((c) => validCron(c), 'not a valid cron expression'));
 const objectName = (message: string) => z.string().check(z.regex(SOBJECT_NAME, message));
+const fieldList = () =>
+  z
+    .array(z.string().check(z.regex(SOBJECT_NAME, 'field names are Salesforce API names such as Email')))
+    .check(z.minLength(1));
 
 export const envSchema = z.object({
   SF_LOGIN_URL: z.optional(
@@ -56,6 +60,8 @@ export const envSchema = z.object({
     'salesforce',
   ),
   SFSYNC_CONFIG: optionalText(),
+  // The key of columns.hash: long enough that the hashes cannot be reversed by guessing it.
+  SFSYNC_HASH_KEY: z.optional(z.string().check(z.minLength(16, 'SFSYNC_HASH_KEY must be at least 16 characters'))),
   SFSYNC_CONCURRENCY: z._default(positiveInt('SFSYNC_CONCURRENCY'), 4),
   SFSYNC_BULK_THRESHOLD: z._default(positiveInt('SFSYNC_BULK_THRESHOLD'), 50_000),
   SFSYNC_WINDOW_ROWS: z._default(positiveInt('SFSYNC_WINDOW_ROWS'), 1_000_000),
@@ -91,6 +97,29 @@ const objectOptions = z.object({
    * replicateable) default to 24; others reconcile only when getDeleted cannot cover a window.
    */
   reconcileHours: z.optional(z.number().check(z.positive())),
+  /** Keep a type-2 history table beside the current one (loaders/history.ts). */
+  history: z.optional(z.boolean()),
+  /** A SOQL condition every read of the object is limited to (extractors/soqlFilter.ts validates it). */
+  where: optionalText(),
+  columns: z.optional(
+    z.strictObject({
+      /** Only these fields (Id, the cursor and IsDeleted are always kept). */
+      include: z.optional(fieldList()),
+      /** Never these fields: they are not requested from Salesforce. */
+      exclude: z.optional(fieldList()),
+      /** Stored as a keyed hash (SFSYNC_HASH_KEY), never as the value. */
+      hash: z.optional(fieldList()),
+    }),
+  ),
+});
+
+/** A relationship pipeline: its own table, filled by one SOQL statement over an object and its parents. */
+const pipelineOptions = z.strictObject({
+  name: z
+    .string()
+    .check(z.regex(identifier, 'pipeline names are lowercase SQL identifiers such as opportunity_accounts')),
+  soql: nonEmpty(),
+  overlapMinutes: z.optional(z.number().check(z.gte(0))),
 });
 
 const scheduleGroup = z.strictObject({
@@ -107,6 +136,7 @@ export const configFileSchema = z.strictObject({
   bulkThreshold: positiveWhole(),
   windowRows: positiveWhole(),
   overlapMinutes: z.optional(z.number().check(z.gte(0))),
+  pipelines: z.optional(z.array(pipelineOptions)),
   /** One cron expression for all objects, or groups of objects each on its own schedule. */
   schedule: z.optional(z.union([validCronExpression(), z.array(scheduleGroup).check(z.minLength(1))])),
 });

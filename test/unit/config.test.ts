@@ -104,11 +104,14 @@ describe('loadConfig', () => {
       }),
     );
     const c = loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d);
-    expect(c.objects).toEqual([
-      { name: 'Account', overlapMinutes: 10, fullRefresh: false, formulaRefreshHours: null, reconcileHours: null },
-      { name: 'Contact', overlapMinutes: 3, fullRefresh: false, formulaRefreshHours: null, reconcileHours: null },
-      { name: 'AccountShare', overlapMinutes: 10, fullRefresh: false, formulaRefreshHours: null, reconcileHours: 6 },
-    ]);
+    const defaults = { history: false, where: null, columns: { include: null, exclude: [], hash: [] } };
+    expect(c.objects).toEqual(
+      [
+        { name: 'Account', overlapMinutes: 10, fullRefresh: false, formulaRefreshHours: null, reconcileHours: null },
+        { name: 'Contact', overlapMinutes: 3, fullRefresh: false, formulaRefreshHours: null, reconcileHours: null },
+        { name: 'AccountShare', overlapMinutes: 10, fullRefresh: false, formulaRefreshHours: null, reconcileHours: 6 },
+      ].map((o) => ({ ...o, ...defaults })),
+    );
     expect(c.objectsChosen).toBe(true);
   });
 
