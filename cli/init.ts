@@ -40,6 +40,7 @@ objects:
   # - { name: Invoice__c, formulaRefreshHours: 24 }   # re-read formula fields at least daily
   # - { name: Contact, overlapMinutes: 30 }            # start each delta 30 minutes before the watermark
   # - { name: AccountShare, reconcileHours: 12 }       # reconcile Ids (hard deletes) every 12 hours
+  # - { name: Opportunity, where: "StageName != 'Closed Lost'" }   # only the records a SOQL condition keeps
 
 # Objects extracting and loading at once (default 4).
 # concurrency: 4

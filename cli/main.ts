@@ -25,8 +25,15 @@ const program = new Command('sfsync')
 
 program
   .command('sync')
-  .description('load the chosen objects: Bulk API 2.0 for initial loads, incremental SOQL for deltas')
+  .description(
+    'load the chosen objects, then relationship pipelines: Bulk API 2.0 for initial loads, incremental SOQL for deltas',
+  )
   .option('--objects <list>', 'comma-separated sObject API names (default: config file, else a standard set)')
+  .option(
+    '--pipelines <list>',
+    'comma-separated relationship pipelines from the config file (default: all of them, unless --objects is given); ' +
+      'alone, no objects are synced',
+  )
   .option('--full-refresh', 're-load every record through Bulk API 2.0, ignoring the watermark')
   .option('--formulas-only', 'only refresh formula (calculated) fields of already loaded records')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
@@ -93,6 +100,32 @@ program
   .action(async (opts) => {
     const { runPush } = await import('./push.ts');
     return runPush(opts, env);
+  });
+
+program
+  .command('stream')
+  .description(
+    'follow Change Data Capture events (Pub/Sub API) into the tables sync keeps, until SIGINT/SIGTERM; ' +
+      'resumes from the last event applied',
+  )
+  .option('--objects <list>', 'comma-separated sObject API names, each selected for Change Data Capture in Setup')
+  .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Each object follows /data/<Object>ChangeEvent (custom Foo__c: /data/Foo__ChangeEvent) at',
+      'SF_PUBSUB_ENDPOINT (default api.pubsub.salesforce.com:7443, always TLS). The replay id of the last',
+      'event applied is stored with its rows in the sfsync schema, and a restart resumes after it. Without',
+      'one (or past the 72-hour retention) the stream starts at the newest event and runs an incremental',
+      'sync to cover the time before. Gap events re-read their records through REST; overflow events sync',
+      'the object. sync and schedule may run at the same time: an older version never overwrites a newer',
+      'row. SIGINT or SIGTERM stop the stream cleanly (exit 0).',
+    ].join('\n'),
+  )
+  .action(async (opts) => {
+    const { runStream } = await import('./stream.ts');
+    return runStream(opts, env);
   });
 
 program
@@ -173,6 +206,26 @@ program
   .action(async (opts) => {
     const { runDocs } = await import('./docs.ts');
     return runDocs(opts, env);
+  });
+
+program
+  .command('dbt-sources')
+  .description(
+    'write a dbt sources file for the synced schema: tables, _live views, columns and their labels, and freshness ' +
+      "from sfsync's runs (dbt 1.10.3 or later)",
+  )
+  .option('--out <file>', 'write to this file, only when its content changed (default: stdout)')
+  .option('--force', 'replace an --out file that sfsync did not write, or that was edited since')
+  .option('--name <source>', 'the source name models use in {{ source(...) }} (default: the schema name)')
+  .option('--warn-after <age>', 'freshness: warn when the last successful sync is older than this (m, h or d)', '26h')
+  .option('--error-after <age>', 'freshness: error when the last successful sync is older than this', '50h')
+  .option(
+    '--loaded-at-field <column>',
+    'freshness from this column of each table instead (e.g. systemmodstamp; any dbt version, see the README)',
+  )
+  .action(async (opts) => {
+    const { runDbtSources } = await import('./dbtSources.ts');
+    return runDbtSources(opts, env);
   });
 
 program

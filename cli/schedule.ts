@@ -10,6 +10,13 @@ import { withRunContext } from '../pipelines/runtime/runContext.ts';
 import { createScheduleMetrics, type ScheduleMetrics, serveMetrics } from '../pipelines/runtime/metrics.ts';
 import { nextTick } from '../pipelines/runtime/nextScheduledRun.ts';
 import { runFailure, syncAll } from '../pipelines/sync/syncAll.ts';
+import { checkObjectFilters } from '../extractors/soqlFilter.ts';
+import {
+  type ChosenPipelines,
+  choosePipelines,
+  compilePipelines,
+  syncPipelines,
+} from '../pipelines/relationships/syncPipelines.ts';
 
 export interface ScheduleOptions {
   cron?: string;
@@ -64,13 +71,24 @@ interface GroupRunner {
   current(): Promise<void> | undefined;
 }
 
-/** One sync of the group's objects; never throws, so a failed run leaves the schedule running. */
-async function runOnce(config: Config, log: Logger, metrics?: ScheduleMetrics): Promise<void> {
+/**
+ * One sync of the group's objects, then its relationship pipelines (a group that names no objects runs every pipeline,
+ * one that names objects none); never throws, so a failed run leaves the schedule running.
+ */
+async function runOnce(
+  config: Config,
+  log: Logger,
+  metrics?: ScheduleMetrics,
+  pipelines?: ChosenPipelines,
+): Promise<void> {
   const started = Date.now();
   log.info('scheduled sync started');
   try {
     const summaries = await withRunContext(config, log, async (ctx) => {
-      const result = await syncAll(ctx, false);
+      // A filter the org's schema no longer fits fails this run only (exit codes are for one-shot commands).
+      await checkObjectFilters(ctx.sf, config.objects);
+      const reads = pipelines ? await compilePipelines(ctx, pipelines) : [];
+      const result = [...(await syncAll(ctx, false)), ...(await syncPipelines(ctx, reads, false))];
       if (metrics) {
         metrics.recordRun(result);
         metrics.recordApi(ctx.sf.calls, ctx.sf.lastLimitInfo);
@@ -111,7 +129,13 @@ async function runOnce(config: Config, log: Logger, metrics?: ScheduleMetrics): 
   }
 }
 
-function startGroup(group: ScheduleGroup, config: Config, log: Logger, metrics?: ScheduleMetrics): GroupRunner {
+function startGroup(
+  group: ScheduleGroup,
+  config: Config,
+  log: Logger,
+  metrics?: ScheduleMetrics,
+  pipelines?: ChosenPipelines,
+): GroupRunner {
   let inFlight: Promise<void> | undefined;
   const tick = async () => {
     // node-cron's noOverlap already skips busy ticks; this flag also covers the shutdown wait below.
@@ -119,7 +143,7 @@ function startGroup(group: ScheduleGroup, config: Config, log: Logger, metrics?:
       log.warn('previous run still in progress: tick skipped');
       return;
     }
-    inFlight = runOnce(config, log, metrics).finally(() => {
+    inFlight = runOnce(config, log, metrics, pipelines).finally(() => {
       inFlight = undefined;
       log.info({ nextRun: task.getNextRun()?.toISOString() ?? null }, 'waiting for the next tick');
     });
@@ -151,11 +175,18 @@ export async function runSchedule(opts: ScheduleOptions, env: Env): Promise<void
   const groups = resolveGroups(opts, base.schedule);
   // Settings are checked once, up front: a missing key fails now with exit code 2, not at 02:00.
   const configs = groups.map((g) => loadConfig(env, { objects: g.objects?.join(','), sandbox: opts.sandbox }));
+  const pipelines = groups.map((g, i) => choosePipelines(configs[i]!, { objects: g.objects?.join(',') }));
   const metrics = opts.metricsPort ? createScheduleMetrics({ maxLagSeconds: maxLagSeconds(opts, groups) }) : undefined;
   const server = metrics ? await startMetricsServer(metrics, opts, log) : undefined;
   const signal = nextSignal();
   const runners = groups.map((g, i) =>
-    startGroup(g, configs[i]!, log.child({ cron: g.cron, objects: configs[i]!.objects.map((o) => o.name) }), metrics),
+    startGroup(
+      g,
+      configs[i]!,
+      log.child({ cron: g.cron, objects: configs[i]!.objects.map((o) => o.name) }),
+      metrics,
+      pipelines[i],
+    ),
   );
   const sig = await signal;
   // withRunContext's own SIGINT/SIGTERM handler has already aborted the run in flight: it rolls back and returns.

@@ -7,6 +7,8 @@ import { formatCount } from '../lib/format.ts';
 import { formatRelativeTime, formatSeconds, formatTextTable, terminalWidth } from './textTable.ts';
 import type { StatusEntry } from '../pipelines/runtime/status.ts';
 import { collectStatus } from '../pipelines/runtime/status.ts';
+import { withClient } from '../loaders/postgres.ts';
+import { listStreams, type StreamRecord } from '../loaders/streamState.ts';
 
 /** The two largest units, e.g. `3h 12m`, `45s`, `2d 4h`. */
 export function formatLag(totalSeconds: number | null): string {
@@ -104,6 +106,38 @@ export function formatStatusTable(entries: StatusEntry[], opts: StatusTableOptio
   );
 }
 
+/** A stream's state as status shows it: what it last wrote, or `not running` when its process is gone. */
+export function streamState(s: StreamRecord): string {
+  if (!s.alive) return s.status === 'stopped' ? 'stopped' : 'not running';
+  return s.status;
+}
+
+/**
+ * `sfsync stream` per object: connected or not, the commit time of the last change applied, and its lag (how long
+ * after Salesforce committed it the change was in the table).
+ */
+export function formatStreams(streams: StreamRecord[], opts: StatusTableOptions = {}): string {
+  if (streams.length === 0) return '';
+  const now = opts.now ?? new Date();
+  const header = ['object', 'stream', 'last event', 'lag', 'events', 'error'];
+  const body = streams.map((s) => [
+    s.object,
+    streamState(s),
+    opts.wide ? (s.lastEventAt ?? '-') : formatRelativeTime(s.lastEventAt, now),
+    formatLag(streamLagSeconds(s)),
+    formatCount(s.eventsApplied),
+    s.error ?? '',
+  ]);
+  const width = opts.wide ? Number.POSITIVE_INFINITY : (opts.width ?? 100);
+  return `\nStreams (sfsync stream):\n${formatTextTable(header, body, { width, shrink: header.length - 1 })}`;
+}
+
+/** Seconds from a change's commit in Salesforce to the commit of its rows here; null before the first event. */
+export function streamLagSeconds(s: Pick<StreamRecord, 'lastEventAt' | 'appliedAt'>): number | null {
+  if (!s.lastEventAt || !s.appliedAt) return null;
+  return Math.max(0, Math.round((Date.parse(s.appliedAt) - Date.parse(s.lastEventAt)) / 1000));
+}
+
 export async function runStatus(opts: { json?: boolean; wide?: boolean }, env: Env): Promise<void> {
   const config = loadConfig(env, { needSalesforce: false });
   const log = commandLogger(config);
@@ -113,10 +147,20 @@ export async function runStatus(opts: { json?: boolean; wide?: boolean }, env: E
   try {
     const now = new Date();
     const entries = await collectStatus(db.pool, config.schema, now, schedule);
+    const streams = await withClient(db.pool, (c) => listStreams(c, config.schema));
+    const table = { wide: opts.wide, width: terminalWidth(), now };
     process.stdout.write(
       opts.json
-        ? `${JSON.stringify({ schema: config.schema, objects: entries }, null, 2)}\n`
-        : formatStatusTable(entries, { wide: opts.wide, width: terminalWidth(), now }),
+        ? `${JSON.stringify(
+            {
+              schema: config.schema,
+              objects: entries,
+              streams: streams.map((s) => ({ ...s, state: streamState(s), lagSeconds: streamLagSeconds(s) })),
+            },
+            null,
+            2,
+          )}\n`
+        : formatStatusTable(entries, table) + formatStreams(streams, table),
     );
   } finally {
     await db.close();

@@ -8,11 +8,14 @@ import { runFailure } from '../pipelines/sync/syncAll.ts';
 import { syncAll } from '../pipelines/sync/syncAll.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
 import { withKnownObjects } from '../pipelines/runtime/objectNames.ts';
+import { choosePipelines, compilePipelines, syncPipelines } from '../pipelines/relationships/syncPipelines.ts';
 import { formatCount } from '../lib/format.ts';
 import { formatSeconds, formatTextTable } from './textTable.ts';
 
 export interface SyncOptions {
   objects?: string;
+  /** Relationship pipelines to run (names from the config file); alone, no objects are synced. */
+  pipelines?: string;
   fullRefresh?: boolean;
   formulasOnly?: boolean;
   sandbox?: boolean;
@@ -65,9 +68,15 @@ export async function runSync(opts: SyncOptions, env: Env): Promise<void> {
     if (failed) throw new ObjectsFailedError(`${failed.object}: ${oneLine(failed.error)}`);
     return;
   }
-  const summaries = await withRunContext(config, log, async (ctx) =>
-    syncAll(await withKnownObjects(ctx), Boolean(opts.fullRefresh)),
-  );
+  // Pipelines are checked before login (their SOQL) and before any object is loaded (their paths); they run after the
+  // objects. `--pipelines` alone runs only them.
+  const chosen = choosePipelines(config, opts);
+  const objectsToo = opts.pipelines === undefined || opts.objects !== undefined;
+  const summaries = await withRunContext(config, log, async (ctx) => {
+    const reads = await compilePipelines(ctx, chosen);
+    const objects = objectsToo ? await syncAll(await withKnownObjects(ctx), Boolean(opts.fullRefresh)) : [];
+    return [...objects, ...(await syncPipelines(ctx, reads, Boolean(opts.fullRefresh)))];
+  });
   process.stdout.write(formatSummary(summaries));
   const failure = runFailure(summaries);
   if (failure) throw failure;

@@ -8,7 +8,9 @@ import type { FaultSpec, Faults } from './faults.ts';
 import { type Ctx, HttpError, readJson, sendEmpty, sendJson } from './http.ts';
 import type { Limits } from './limits.ts';
 import type { OAuthServer } from './oauth.ts';
-import type { FieldDef, FieldValue, OrgStore, SfRecord } from './types.ts';
+import { handlePubSubAdmin } from './pubsub/adminRoutes.ts';
+import type { PubSubControl } from './pubsub/service.ts';
+import type { FieldChanges, FieldDef, FieldValue, OrgStore, SfRecord } from './types.ts';
 import type { RuleCondition, ValidationRule, ValidationRuleSpec, ValidationRules } from './validationRules.ts';
 
 export interface RequestLogEntry {
@@ -16,6 +18,8 @@ export interface RequestLogEntry {
   method: string;
   /** Path and query; tokens never travel in URLs, so nothing secret is kept. */
   path: string;
+  /** The SOQL of a query: the `q` parameter of a REST query, the body's `query` of a Bulk query job. */
+  soql?: string;
   status: number;
   ms: number;
 }
@@ -41,6 +45,11 @@ export interface EmulatorAdmin {
   hardDelete(id: string): void;
   /** Schema drift: a new field, valued for existing records by `compute` (default null). */
   addField(object: string, field: FieldDef, compute?: (rec: SfRecord) => FieldValue): void;
+  /**
+   * Schema drift in place: a field's describe members (length, precision, scale, picklistValues, label, ...) change,
+   * its values stay (HTTP: `PATCH /__admin/fields/<object>/<field>` with the changed members).
+   */
+  changeField(object: string, field: string, changes: FieldChanges): void;
   /** Changes a formula field's result for every record without touching SystemModstamp (null restores the seed). */
   setFormulaOverride(
     object: string,
@@ -109,6 +118,8 @@ export interface EmulatorAdmin {
   /** Removes a rule by name, an object's rules, or every rule (HTTP: `DELETE /__admin/validationRules[/<object>]`). */
   clearValidationRules(object?: string, name?: string): void;
   validationRules(): Omit<ValidationRule, 'violates'>[];
+  /** The Pub/Sub API's controls when the emulator serves it (HTTP: `/__admin/pubsub/...`, pubsub/adminRoutes.ts). */
+  pubsub?: PubSubControl;
 }
 
 export function createAdmin(deps: AdminDeps): EmulatorAdmin {
@@ -120,6 +131,7 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
     undelete: (id) => store.undelete(id),
     hardDelete: (id) => store.hardDelete(id),
     addField: (object, field, compute) => store.addField(object, field, compute),
+    changeField: (object, field, changes) => store.changeField(object, field, changes),
     setFormulaOverride: (object, field, formula, formulaText) => store.setFormula(object, field, formula, formulaText),
     purgeDeletedLog(object) {
       deps.deletedLogPurgedAt.set(object.toLowerCase(), deps.clock());
@@ -214,6 +226,10 @@ export async function handleAdmin(ctx: Ctx, admin: EmulatorAdmin, store: OrgStor
   const m = ctx.method;
   const res = ctx.res;
   const body = m === 'GET' || m === 'DELETE' ? {} : await readJson(ctx.req);
+  if (area === 'pubsub')
+    return handlePubSubAdmin(ctx, admin.pubsub, parts.slice(1), body, (object, id, values) =>
+      storedValues(store, object ?? objectOfId(store, id ?? ''), (values ?? {}) as Record<string, unknown>),
+    );
   if (area === 'records' && a !== undefined) {
     if (m === 'POST' && b === undefined) return sendJson(res, 201, admin.insert(a, storedValues(store, a, body)));
     if (m === 'PATCH') {
@@ -233,6 +249,10 @@ export async function handleAdmin(ctx: Ctx, admin: EmulatorAdmin, store: OrgStor
   if (area === 'fields' && a !== undefined && m === 'POST') {
     const value = (body.value ?? null) as FieldValue;
     admin.addField(a, body.field as FieldDef, () => value);
+    return sendEmpty(res, 204);
+  }
+  if (area === 'fields' && a !== undefined && b !== undefined && m === 'PATCH') {
+    admin.changeField(a, b, body as FieldChanges);
     return sendEmpty(res, 204);
   }
   if (area === 'formulas' && a !== undefined && b !== undefined && m === 'POST') {

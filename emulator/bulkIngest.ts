@@ -495,7 +495,11 @@ export function createBulkIngest(deps: BulkDeps & { maxUploadBytes: number; rule
         return;
       }
       const end = Math.min(at + INTERNAL_BATCH, data.length);
-      applyBatch(job, plan, data.slice(at, end));
+      // One transaction per internal batch: its change events share a transactionKey
+      // (docs/salesforce.md#change-event-header).
+      const batch = () => applyBatch(job, plan, data.slice(at, end));
+      if (store.transaction) store.transaction(batch);
+      else batch();
       at = end;
       if (at < data.length) setImmediate(step);
       else finish();

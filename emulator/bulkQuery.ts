@@ -111,6 +111,7 @@ export function createBulkQuery(deps: BulkDeps) {
 
   const create = async (ctx: Ctx, version: string, userId: string, org: OrgStore) => {
     const body = await readJson(ctx.req);
+    if (typeof body.query === 'string') ctx.soql = body.query;
     const operation = body.operation;
     if (operation !== 'query' && operation !== 'queryAll')
       throw new HttpError(400, 'INVALIDJOB', `Invalid operation: ${String(operation)}`);

@@ -1,6 +1,7 @@
 // Text from a client (Bulk ingest CSV cell, REST JSON body, admin API) -> the value the org stores for a field, by
 // its describe type (types.ts FieldValue conventions; ingest formats: docs/salesforce.md#bulk-api-20-ingest).
 import type { FieldDef, FieldValue } from './types.ts';
+import { parseDecimal } from './values.ts';
 
 /**
  * A value the org refuses; becomes `CODE:message:field --` in failedResults (docs/salesforce.md#bulk-api-20-ingest).
@@ -40,7 +41,9 @@ export function coerceText(f: FieldDef, text: string): FieldValue {
     case 'double':
     case 'currency':
     case 'percent':
-      return NUMBER.test(text) ? text.replace(/^\+/, '') : bad('xsd:double');
+      if (!NUMBER.test(text)) return bad('xsd:double');
+      checkRange(f, text);
+      return text.replace(/^\+/, '');
     case 'date':
       return DATE.test(text) && !Number.isNaN(Date.parse(text)) ? text : bad('xsd:date');
     case 'datetime': {
@@ -64,6 +67,23 @@ export function coerceText(f: FieldDef, text: string): FieldValue {
       }
       return text;
   }
+}
+
+/**
+ * docs/salesforce.md#field-sizes: a number with more integer digits than precision - scale is refused; more decimals
+ * than the scale are kept as sent.
+ */
+function checkRange(f: FieldDef, text: string): void {
+  const d = parseDecimal(text);
+  // describe.ts reports 18 for a number field defined without a precision.
+  const precision = f.precision ?? 18;
+  if (!d || d.digits === '') return;
+  if (d.digits.length + d.exponent > precision - (f.scale ?? 0))
+    throw new FieldValueError(
+      'NUMBER_OUTSIDE_VALID_RANGE',
+      `${f.label}: value outside of valid range on numeric field: ${text}`,
+      f.name,
+    );
 }
 
 /**

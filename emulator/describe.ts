@@ -1,6 +1,6 @@
 // describeGlobal and sObject describe JSON (docs/salesforce.md#describeglobal, #sobject-describe, #field-types),
 // rendered from the org's ObjectDefs.
-import type { FieldDef, FieldType, ObjectDef, OrgStore } from './types.ts';
+import type { FieldDef, FieldType, ObjectDef, OrgStore, PicklistEntryDef } from './types.ts';
 
 /** soapType per field type (docs/salesforce.md#field-types). */
 const SOAP_TYPE: Record<FieldType, string> = {
@@ -100,6 +100,23 @@ export function describeGlobal(
 const NOT_AGGREGATABLE = new Set<FieldType>(['textarea', 'base64', 'address', 'location', 'anyType', 'json']);
 const NOT_GROUPABLE = new Set<FieldType>(['textarea', 'base64', 'address', 'location', 'json']);
 
+/** docs/salesforce.md#picklist-values: a bare string is an active entry labelled with its value. */
+function picklistEntry(p: string | PicklistEntryDef): Record<string, unknown> {
+  const e = typeof p === 'string' ? { value: p } : p;
+  return {
+    active: e.active ?? true,
+    defaultValue: e.defaultValue ?? false,
+    label: e.label ?? e.value,
+    validFor: null,
+    value: e.value,
+  };
+}
+
+function defaultPicklistValue(f: FieldDef): string | null {
+  const d = (f.picklistValues ?? []).find((p) => typeof p !== 'string' && p.defaultValue === true);
+  return d && typeof d !== 'string' ? d.value : null;
+}
+
 export function describeField(f: FieldDef): Record<string, unknown> {
   const text = TEXT_TYPES.has(f.type);
   const length = text ? (f.length ?? 0) : 0;
@@ -109,7 +126,8 @@ export function describeField(f: FieldDef): Record<string, unknown> {
     aggregatable: !NOT_AGGREGATABLE.has(f.type),
     aiPredictionField: false,
     autoNumber: false,
-    byteLength: length * 3,
+    // An id is ASCII: one byte a character; other text is counted at 3 bytes a character (UTF-8's worst case).
+    byteLength: f.type === 'id' || f.type === 'reference' ? length : length * 3,
     calculated: f.calculated ?? false,
     calculatedFormula: f.calculated ? (f.calculatedFormula ?? null) : null,
     cascadeDelete: false,
@@ -118,7 +136,8 @@ export function describeField(f: FieldDef): Record<string, unknown> {
     controllerName: null,
     createable: f.createable ?? true,
     custom: f.custom ?? false,
-    defaultValue: null,
+    // A picklist's default entry is also the field's defaultValue (docs/salesforce.md#picklist-values).
+    defaultValue: defaultPicklistValue(f),
     defaultValueFormula: null,
     defaultedOnCreate: f.defaultedOnCreate ?? false,
     dependentPicklist: false,
@@ -145,13 +164,7 @@ export function describeField(f: FieldDef): Record<string, unknown> {
     namePointing: referenceTo.length > 1,
     nillable: f.nillable,
     permissionable: f.nillable && !f.calculated && f.type !== 'id',
-    picklistValues: (f.picklistValues ?? []).map((value) => ({
-      active: true,
-      defaultValue: false,
-      label: value,
-      validFor: null,
-      value,
-    })),
+    picklistValues: (f.picklistValues ?? []).map(picklistEntry),
     polymorphicForeignKey: referenceTo.length > 1,
     precision: numeric ? (f.precision ?? 18) : 0,
     queryByDistance: false,

@@ -13,6 +13,8 @@ export interface Ctx {
   url: URL;
   /** Path split on '/', without the empty first segment. */
   parts: string[];
+  /** The SOQL a request carried in its body (a Bulk query job), for the request log. */
+  soql?: string;
 }
 
 /** A failure that the router renders as a Salesforce error array (docs/salesforce.md#error-bodies). */

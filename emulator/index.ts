@@ -12,6 +12,7 @@ import { createConnectedAppKeys } from './keys.ts';
 import { createLimits } from './limits.ts';
 import { type OrgUser, createOAuthServer } from './oauth.ts';
 import type { ProfileName } from './profile.ts';
+import { type PubSub, type PubSubControl, type PubSubOptions, createPubSub } from './pubsub/service.ts';
 import { createRest } from './rest.ts';
 import { closeServer, createRequestHandler, listen } from './server.ts';
 import { createOrgStore } from './store.ts';
@@ -22,6 +23,7 @@ export type { EmulatorAdmin, RequestLogEntry } from './admin.ts';
 export { ENTERPRISE } from './enterprise.ts';
 export type { FaultSpec } from './faults.ts';
 export { PROFILES, type ProfileName, isProfileName } from './profile.ts';
+export type { PubSubControl, PubSubOptions, TransactionOp } from './pubsub/service.ts';
 
 export interface EmulatorOptions {
   /** 0 (default) = a free port. */
@@ -73,6 +75,11 @@ export interface EmulatorOptions {
   password?: string;
   /** Bulk ingest upload cap. Default 150 MB. */
   maxUploadBytes?: number;
+  /**
+   * Serve the Pub/Sub API (gRPC over TLS) with Change Data Capture and platform events (docs/salesforce.md#pubsub-api):
+   * true for the defaults. Off by default.
+   */
+  pubsub?: boolean | PubSubOptions;
   log?: Logger;
 }
 
@@ -90,6 +97,8 @@ export interface Emulator {
   privateKeyPath: string;
   store: OrgStore;
   admin: EmulatorAdmin;
+  /** The Pub/Sub API's endpoint, CA and controls; undefined unless started with `pubsub`. */
+  pubsub?: PubSubControl;
   close(): Promise<void>;
 }
 
@@ -114,7 +123,7 @@ function orgUsers(store: OrgStore, wanted: string[] | undefined): OrgUser[] {
 
 export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const host = opts.host ?? '127.0.0.1';
-  const store = createOrgStore({
+  const baseStore = createOrgStore({
     seed: opts.seed,
     accounts: opts.accounts,
     clockStart: opts.clockStart,
@@ -123,7 +132,7 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
   const access = createObjectAccess();
   const keys = await createConnectedAppKeys();
   const clock = () => Date.now();
-  const users = orgUsers(store, opts.users);
+  const users = orgUsers(baseStore, opts.users);
   const first = users[0];
   if (!first) throw new Error('The emulated org has no user to log in as');
   const orgId = makeId('00D', 4242);
@@ -155,6 +164,16 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
     password: opts.password,
     clock,
   });
+  const pubsub: PubSub | undefined = opts.pubsub
+    ? createPubSub(baseStore, {
+        oauth,
+        orgId,
+        userId: first.id,
+        options: opts.pubsub === true ? {} : opts.pubsub,
+      })
+    : undefined;
+  // Every writer (REST, Bulk ingest, admin, tests) goes through the change-capturing store when Pub/Sub is on.
+  const store = pubsub?.capture.store ?? baseStore;
   const bulkDeps = { store, limits, faults, settings, clock };
   const rest = createRest({
     store,
@@ -186,6 +205,7 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
     bulkQuery: createBulkQuery(bulkDeps),
     bulkIngest: createBulkIngest({ ...bulkDeps, rules, maxUploadBytes: opts.maxUploadBytes ?? 150 * 1024 * 1024 }),
     admin,
+    changeContext: pubsub?.capture,
     apiVersions: opts.apiVersions ?? DEFAULT_VERSIONS,
     requestLog,
     loginOnlyHost: () => (separate ? new URL(origins.login).host : undefined),
@@ -207,6 +227,8 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
       ...(opts.audiences ?? ['https://login.salesforce.com', 'https://test.salesforce.com']),
     ],
   });
+  const pubsubControl = await pubsub?.listen(host, () => origins.instance);
+  admin.pubsub = pubsubControl;
   return {
     url: origins.instance,
     loginUrl: origins.login,
@@ -219,8 +241,9 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
     privateKeyPath: keys.privateKeyPath,
     store,
     admin,
+    pubsub: pubsubControl,
     async close() {
-      await Promise.all([closeServer(server), v6 && closeServer(v6)]);
+      await Promise.all([closeServer(server), v6 && closeServer(v6), pubsub?.close()]);
       await keys.dispose();
     },
   };

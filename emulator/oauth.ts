@@ -56,6 +56,11 @@ export interface OAuthServer {
   token(form: URLSearchParams, req: IncomingMessage): Promise<Record<string, string>>;
   /** The live session named by `Authorization: Bearer <token>` (or `OAuth <token>`), else undefined. */
   authenticate(req: IncomingMessage): Session | undefined;
+  /**
+   * The live session of a bare access token (the Pub/Sub API's `accesstoken` metadata, docs/salesforce.md#pubsub-api).
+   * `count` false re-checks an open stream without spending a call of a pending revocation.
+   */
+  authenticateToken(token: string, count?: boolean): Session | undefined;
   issueRefreshToken(username?: string): string;
   expireAllSessions(): void;
   /**
@@ -193,6 +198,16 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
     return mint(user, {}, true);
   };
 
+  const authenticateToken = (token: string, count = true): Session | undefined => {
+    const s = sessions.get(token);
+    if (!s) return undefined;
+    if (s.expiresAt <= cfg.clock() || s.callsLeft === 0) {
+      sessions.delete(s.token);
+      return undefined;
+    }
+    if (count && s.callsLeft !== undefined) s.callsLeft--;
+    return s;
+  };
   return {
     async token(form, req) {
       const grant = form.get('grant_type');
@@ -205,15 +220,9 @@ export function createOAuthServer(cfg: OAuthConfig): OAuthServer {
     },
     authenticate(req) {
       const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      const s = m?.[1] ? sessions.get(m[1]) : undefined;
-      if (!s) return undefined;
-      if (s.expiresAt <= cfg.clock() || s.callsLeft === 0) {
-        sessions.delete(s.token);
-        return undefined;
-      }
-      if (s.callsLeft !== undefined) s.callsLeft--;
-      return s;
+      return m?.[1] ? authenticateToken(m[1]) : undefined;
     },
+    authenticateToken,
     issueRefreshToken(username) {
       const user = username ? findUser(username) : cfg.users[0];
       if (!user) throw new Error(`Unknown user '${username}'`);

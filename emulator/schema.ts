@@ -430,13 +430,21 @@ function invoiceObject(): ObjectDef {
     field('Contact_Email__c', 'email', { label: 'Contact Email' }),
     field('Phone__c', 'phone', { label: 'Phone' }),
     field('Portal_Url__c', 'url', { label: 'Portal URL' }),
-    field('Status__c', 'picklist', { label: 'Status', picklistValues: PICKLISTS.invoiceStatus }),
+    field('Status__c', 'picklist', {
+      label: 'Status',
+      // docs/salesforce.md#picklist-values: a default entry, and a retired one describe still lists as inactive.
+      picklistValues: [
+        ...PICKLISTS.invoiceStatus.map((value) => (value === 'Draft' ? { value, defaultValue: true } : value)),
+        { value: 'Disputed', label: 'Disputed (retired)', active: false },
+      ],
+    }),
     field('Tags__c', 'multipicklist', { label: 'Tags', picklistValues: PICKLISTS.invoiceTags }),
     field('Channel__c', 'combobox', { label: 'Channel', picklistValues: PICKLISTS.channel }),
     field('Secret_Code__c', 'encryptedstring', { label: 'Secret Code' }),
     field('Paid__c', 'boolean', { label: 'Paid', defaultedOnCreate: true }),
-    field('Line_Count__c', 'int', { label: 'Line Count', digits: 9 }),
-    field('Sequence__c', 'long', { label: 'Sequence', digits: 18 }),
+    // Digits for the extremes of int (32-bit) and long (64-bit) the seed holds.
+    field('Line_Count__c', 'int', { label: 'Line Count', digits: 10 }),
+    field('Sequence__c', 'long', { label: 'Sequence', digits: 19 }),
     field('Score__c', 'double', { label: 'Score', precision: 18, scale: 6 }),
     field('Amount__c', 'currency', { label: 'Amount', precision: 18, scale: 2 }),
     field('Discount__c', 'percent', { label: 'Discount', precision: 5, scale: 2 }),

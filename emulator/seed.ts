@@ -111,7 +111,8 @@ export const HARD_TEXT: readonly string[] = [
   '"',
   ',',
 ];
-const LONG_TEXT = `${'Lorem ipsum dolor sit amet, "quoted", commas, ünïcödé 漢字 🚀\n'.repeat(540)}end`;
+// Within the 32,000 characters of the long text areas that hold it (UTF-16 units: the emoji counts twice).
+const LONG_TEXT = `${'Lorem ipsum dolor sit amet, "quoted", commas, ünïcödé 漢字 🚀\n'.repeat(530)}end`;
 const COMPANY = [
   'Acme',
   'Globex',
@@ -208,7 +209,8 @@ const DOUBLES = [
   '-2.5E-4',
   '0.1',
   '-123456.789012',
-  '6.02E23',
+  // Exponent form within Score__c's 12 integer digits (precision 18, scale 6): Salesforce refuses more.
+  '6.02E11',
   '42.0',
   '1234567.0',
   '-0.000001',

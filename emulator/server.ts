@@ -25,6 +25,11 @@ export interface ServerDeps {
   bulkQuery: BulkQuery;
   bulkIngest: BulkIngest;
   admin: EmulatorAdmin;
+  /**
+   * Change Data Capture (pubsub/changeEvents.ts): API writes run with the caller's identity, which their change events
+   * carry as changeOrigin and commitUser (docs/salesforce.md#change-event-header).
+   */
+  changeContext?: { withContext<T>(ctx: { origin: string; userId: string }, fn: () => T): T };
   apiVersions: string[];
   requestLog: RequestLogEntry[];
   /**
@@ -112,9 +117,15 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
     ctx.res.setHeader('Sforce-Limit-Info', deps.limits.headerValue());
     const [head, kind, ...tail] = rest;
     const org = deps.access.viewFor(deps.store, session.user.username);
-    if (head === 'jobs' && kind === 'query') return deps.bulkQuery.handle(ctx, version, tail, session.user.id, org);
-    if (head === 'jobs' && kind === 'ingest') return deps.bulkIngest.handle(ctx, version, tail, session.user.id, org);
-    return deps.rest.handle(ctx, version, rest, org);
+    const dispatch = () => {
+      if (head === 'jobs' && kind === 'query') return deps.bulkQuery.handle(ctx, version, tail, session.user.id, org);
+      if (head === 'jobs' && kind === 'ingest') return deps.bulkIngest.handle(ctx, version, tail, session.user.id, org);
+      return deps.rest.handle(ctx, version, rest, org);
+    };
+    if (!deps.changeContext) return dispatch();
+    const client = /(?:^|,)\s*client=([^,\s]+)/.exec(String(ctx.req.headers['sforce-call-options'] ?? ''))?.[1];
+    const origin = `com/salesforce/api/${head === 'jobs' ? 'bulk' : 'rest'}/${version}${client ? `;client=${client}` : ''}`;
+    return deps.changeContext.withContext({ origin, userId: session.user.id }, dispatch);
   };
 
   const route = async (ctx: Ctx) => {
@@ -135,15 +146,18 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
     const started = performance.now();
     const rawUrl = req.url ?? '/';
     const method = req.method ?? 'GET';
-    res.on('close', () =>
+    let ctx: Ctx | undefined;
+    res.on('close', () => {
+      const soql = ctx?.soql ?? ctx?.url.searchParams.get('q') ?? undefined;
       logRequest({
         at: new Date().toISOString(),
         method,
         path: rawUrl.length > 2000 ? `${rawUrl.slice(0, 2000)}...` : rawUrl,
         status: res.statusCode,
         ms: Math.round(performance.now() - started),
-      }),
-    );
+        ...(soql !== undefined && { soql }),
+      });
+    });
     // docs/salesforce.md#rest-request-conventions: URI alone over 16,384 bytes -> 414; URI plus headers -> 431.
     // Statuses: https://help.salesforce.com/s/articleView?id=000386264&type=1. The web server refuses these before
     // the API sees them, so the body is its HTML page, not a JSON error array; clients log it from real orgs as
@@ -152,7 +166,7 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
     if (rawUrl.length + headerBytes(req) > MAX_URI) return badMessage(res, 431, 'Request Header Fields Too Large');
     const url = new URL(rawUrl, 'http://emulator.invalid');
     const parts = url.pathname.split('/').filter((p, i, all) => i > 0 && !(p === '' && i === all.length - 1));
-    const ctx: Ctx = { req, res, method, url, parts };
+    ctx = { req, res, method, url, parts };
     try {
       await route(ctx);
     } catch (err) {

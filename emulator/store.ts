@@ -450,6 +450,16 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       byPrefix.set(t.def.keyPrefix, t);
       t.snapshot = undefined;
     },
+    changeField(object, fieldName, changes) {
+      const t = table(object);
+      const f = t.def.fields.find((x) => x.name.toLowerCase() === fieldName.toLowerCase());
+      if (!f) throw new Error(`${t.def.name}.${fieldName} does not exist`);
+      const { name: _name, type: _type, ...allowed } = changes as FieldDef;
+      const changed: FieldDef = { ...f, ...allowed };
+      t.def = { ...t.def, fields: t.def.fields.map((x) => (x === f ? changed : x)), lastModified: schemaNow() };
+      byPrefix.set(t.def.keyPrefix, t);
+      t.snapshot = undefined;
+    },
     setFormula(object, fieldName, compute, formulaText) {
       const t = table(object);
       const f = t.def.fields.find((x) => x.name.toLowerCase() === fieldName.toLowerCase() && x.calculated);

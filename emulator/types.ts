@@ -52,7 +52,8 @@ export interface FieldDef {
   compoundFieldName?: string | null;
   referenceTo?: string[];
   relationshipName?: string | null;
-  picklistValues?: string[];
+  /** A bare string is an active entry labelled with its value, not the default. */
+  picklistValues?: (string | PicklistEntryDef)[];
   externalId?: boolean;
   /** A unique index: Bulk ingest refuses a second record with the same value (DUPLICATE_VALUE), case-insensitively. */
   unique?: boolean;
@@ -64,6 +65,17 @@ export interface FieldDef {
   sortable?: boolean;
   defaultedOnCreate?: boolean;
 }
+
+/** A picklist entry of describe (docs/salesforce.md#picklist-values); absent members read as in a bare string. */
+export interface PicklistEntryDef {
+  value: string;
+  label?: string;
+  active?: boolean;
+  defaultValue?: boolean;
+}
+
+/** What an admin may change of an existing field (OrgStore.changeField). */
+export type FieldChanges = Partial<Omit<FieldDef, 'name' | 'type'>>;
 
 export interface ChildRelationshipDef {
   childSObject: string;
@@ -204,6 +216,11 @@ export interface OrgStore {
   /** Schema drift the other way: the field leaves describe and SOQL (an admin deleted it). */
   removeField(object: string, field: string): void;
   /**
+   * Schema drift in place: the field's describe members change (length, precision, scale, picklist values, label),
+   * stored values stay as they are (docs/salesforce.md#field-sizes). Name and type cannot change.
+   */
+  changeField(object: string, field: string, changes: FieldChanges): void;
+  /**
    * Change what a formula field computes, for every record at once and WITHOUT touching any SystemModstamp (the
    * reason formula fields cannot be synced incrementally). null restores the seed formula. `formulaText` updates
    * describe's calculatedFormula (and the object's lastModified).
@@ -216,6 +233,11 @@ export interface OrgStore {
   ): void;
   /** Current live and soft-deleted children whose `field` points at parentId (parent-to-child subqueries). */
   childrenOf(childObject: string, field: string, parentId: string): SfRecord[];
+  /**
+   * Runs synchronous writes as one Salesforce transaction (their change events share a transactionKey,
+   * docs/salesforce.md#change-event-header). Present when the emulator serves the Pub/Sub API.
+   */
+  transaction?<T>(fn: () => T): T;
 }
 
 /**

@@ -1,12 +1,12 @@
 // describeGlobal and sObject describe (docs/salesforce.md#describeglobal, #sobject-describe) -> ObjectSpec: the
 // loadable fields and the cursor. Describes are conditional (If-Modified-Since -> 304,
 // docs/salesforce.md#rest-request-conventions) against an in-process cache.
-import { pgTypeOf } from '../schemas/fieldTypes.ts';
+import { numericSizeOf, pgTypeOf, sizedLengthOf } from '../schemas/fieldTypes.ts';
 import { columnNameOf, tableNameOf } from '../schemas/pgNames.ts';
 import { DataError, SalesforceApiError } from '../lib/errors.ts';
 import type { JsonResponse, SalesforceHttp } from './client/salesforceHttp.ts';
 import { assertSoqlName } from './soql.ts';
-import type { CursorField, FieldSpec, ObjectSpec } from '../schemas/records.ts';
+import type { CursorField, FieldSpec, ObjectSpec, PicklistEntry } from '../schemas/records.ts';
 
 /** The describe field members sfsync reads (docs/salesforce.md#sobject-describe). */
 export interface DescribeField {
@@ -16,7 +16,7 @@ export interface DescribeField {
   calculated?: boolean;
   calculatedFormula?: string | null;
   compoundFieldName?: string | null;
-  picklistValues?: { value: string; active?: boolean }[];
+  picklistValues?: { value: string; label?: string | null; active?: boolean; defaultValue?: boolean }[];
   [key: string]: unknown;
 }
 
@@ -26,12 +26,22 @@ interface DescribeResult {
   /** docs/salesforce.md#describeglobal: false when getDeleted/getUpdated refuse the object. */
   replicateable?: boolean;
   fields: DescribeField[];
+  childRelationships?: DescribeChildRelationship[];
+}
+
+/** A describe `childRelationships` entry (docs/salesforce.md#sobject-describe): a child object's lookup to this one. */
+export interface DescribeChildRelationship {
+  childSObject: string;
+  field: string;
+  relationshipName: string | null;
 }
 
 export interface DescribedObject {
   spec: ObjectSpec;
   /** Every field as describe returned it, loadable or not. */
   raw: DescribeField[];
+  /** The child relationships describe lists (parent-to-child subqueries, pipelines/relationships/). */
+  childRelationships?: DescribeChildRelationship[];
 }
 
 /**
@@ -58,6 +68,9 @@ export function fieldSpecOf(f: DescribeField): FieldSpec | null {
   const pgType = pgTypeOf(f.type);
   // docs/salesforce.md#compound-fields: compound parents and base64 bodies; components stay
   if (pgType === null) return null;
+  const entries = picklistEntriesOf(f);
+  const length = sizedLengthOf(f);
+  const numeric = numericSizeOf(f);
   return {
     name: f.name,
     column: columnNameOf(f.name),
@@ -66,10 +79,24 @@ export function fieldSpecOf(f: DescribeField): FieldSpec | null {
     pgType,
     calculated: f.calculated === true,
     calculatedFormula: typeof f.calculatedFormula === 'string' ? f.calculatedFormula : null,
-    picklistValues: Array.isArray(f.picklistValues)
-      ? f.picklistValues.filter((p) => p?.active !== false && typeof p?.value === 'string').map((p) => p.value)
-      : [],
+    picklistValues: entries.filter((p) => p.active).map((p) => p.value),
+    ...(entries.length > 0 && { picklistEntries: entries }),
+    ...(length !== undefined && { length }),
+    ...numeric,
   };
+}
+
+/** docs/salesforce.md#picklist-values: every entry in describe order; `active` absent reads as active. */
+function picklistEntriesOf(f: DescribeField): PicklistEntry[] {
+  if (!Array.isArray(f.picklistValues)) return [];
+  return f.picklistValues
+    .filter((p) => typeof p?.value === 'string')
+    .map((p) => ({
+      value: p.value,
+      label: typeof p.label === 'string' ? p.label : p.value,
+      active: p.active !== false,
+      isDefault: p.defaultValue === true,
+    }));
 }
 
 export function specOf(d: DescribeResult): ObjectSpec {
@@ -201,5 +228,5 @@ export async function describeObject(
 }
 
 function resultOf(d: DescribeResult): DescribedObject {
-  return { spec: specOf(d), raw: d.fields };
+  return { spec: specOf(d), raw: d.fields, childRelationships: d.childRelationships ?? [] };
 }

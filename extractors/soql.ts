@@ -4,6 +4,10 @@ import type { ObjectSpec } from '../schemas/records.ts';
 
 /** An API name SOQL accepts bare; anything that would need quoting is refused. */
 const SOQL_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** A field or a child-to-parent path of them (`Account.Owner.Email`), as a relationship pipeline selects. */
+const SOQL_PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
+/** A 15- or 18-character record Id. */
+const RECORD_ID = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
 
 export interface CursorWindow {
   /** Inclusive lower bound, ISO 8601. */
@@ -12,6 +16,11 @@ export interface CursorWindow {
   to?: string;
   /** The dateTime field the bounds apply to; default the object's cursor (a backfill --by created uses CreatedDate). */
   field?: string;
+  /**
+   * `from` is a delta's lower bound: for a relationship pipeline (spec.relationship) it also applies to the cursors of
+   * the parents its rows carry fields of, and the delta leaves out the conditions of full reads only.
+   */
+  delta?: boolean;
 }
 
 export interface SelectOptions {
@@ -28,6 +37,11 @@ export interface SelectOptions {
    * queryAll returns, count as existing (docs/salesforce.md#queryall-and-deleted-records).
    */
   liveOnly?: boolean;
+  /**
+   * The records the object's filter (spec.where) leaves out, `(NOT (<where>))`, instead of those it keeps: rows that
+   * stopped matching (docs/salesforce.md#soql-filters).
+   */
+  unmatched?: boolean;
 }
 
 export function assertSoqlName(name: string, what: string): string {
@@ -60,8 +74,53 @@ export function soqlDateTime(iso: string): string {
   return new Date(ms).toISOString();
 }
 
-function whereClause(spec: ObjectSpec, window: CursorWindow | undefined, liveOnly = false): string {
+/** A relationship pipeline's own conditions (schemas/records.ts RelationshipRead); none for an object's reads. */
+function relationshipTerms(spec: ObjectSpec, window: CursorWindow | undefined): string[] {
+  const r = spec.relationship;
+  if (!r) return [];
+  const delta = window?.delta === true && window.from !== undefined;
+  return [r.where, delta ? null : r.fullWhere].filter((w): w is string => w !== null).map((w) => `(${w})`);
+}
+
+/**
+ * A delta's lower bound. A relationship pipeline's rows change when a parent does, which leaves the row's own cursor as
+ * it was: the bound applies to every parent's cursor too, and rows whose parent was deleted are read by Id
+ * (docs/salesforce.md#relationship-pipelines).
+ */
+function fromTerm(spec: ObjectSpec, cursor: string, window: CursorWindow & { from: string }): string {
+  const own = `${cursor} >= ${soqlDateTime(window.from)}`;
+  const r = spec.relationship;
+  if (!r || !window.delta || window.field !== undefined) return own;
+  const ids = (r.changedIds ?? []).map((id) => {
+    if (!RECORD_ID.test(id)) throw new DataError(`'${id}' is not a Salesforce record Id`);
+    return `'${id}'`;
+  });
+  const parents = r.parentCursors.map(
+    (p) => `${assertSoqlPath(p, `Parent cursor of ${spec.name}`)} >= ${soqlDateTime(window.from)}`,
+  );
+  const any = [own, ...parents, ...(ids.length > 0 ? [`Id IN (${ids.join(', ')})`] : [])];
+  return any.length === 1 ? own : `(${any.join(' OR ')})`;
+}
+
+function assertSoqlPath(path: string, what: string): string {
+  if (!SOQL_PATH.test(path))
+    throw new ConfigError(`${what} '${path}' is not a plain Salesforce field path; refusing to put it in SOQL`);
+  return path;
+}
+
+/** docs/salesforce.md#soql-filters: the filter in parentheses, ANDed with the rest; NOT is its exact complement. */
+function filterTerms(spec: ObjectSpec, unmatched = false): string[] {
+  if (spec.where === undefined) {
+    // Without a filter nothing is left out: reading "the rest" would read every record.
+    if (unmatched) throw new DataError(`${spec.name} has no filter: there are no records it leaves out`);
+    return [];
+  }
+  return [unmatched ? `(NOT (${spec.where}))` : `(${spec.where})`];
+}
+
+function whereClause(spec: ObjectSpec, window: CursorWindow | undefined, liveOnly = false, unmatched = false): string {
   const terms: string[] = liveOnly ? ['IsDeleted = false'] : [];
+  terms.push(...relationshipTerms(spec, window), ...filterTerms(spec, unmatched));
   if (!window || (window.from === undefined && window.to === undefined))
     return terms.length > 0 ? ` WHERE ${terms.join(' AND ')}` : '';
   const cursor =
@@ -70,17 +129,20 @@ function whereClause(spec: ObjectSpec, window: CursorWindow | undefined, liveOnl
     throw new DataError(
       `${spec.name} has no SystemModstamp, LastModifiedDate or CreatedDate; it cannot be read by cursor window`,
     );
-  if (window.from !== undefined) terms.push(`${cursor} >= ${soqlDateTime(window.from)}`);
+  if (window.from !== undefined) terms.push(fromTerm(spec, cursor, { ...window, from: window.from }));
   if (window.to !== undefined) terms.push(`${cursor} < ${soqlDateTime(window.to)}`);
   return ` WHERE ${terms.join(' AND ')}`;
 }
 
 export function buildSelect(spec: ObjectSpec, opts: SelectOptions = {}): string {
   const object = assertSoqlName(spec.name, 'Object');
-  const fields = (opts.fields ?? spec.fields.map((f) => f.name)).map((f) => assertSoqlName(f, `Field of ${object}`));
+  const fields = (opts.fields ?? spec.fields.map((f) => f.name)).map((f) =>
+    spec.relationship ? assertSoqlPath(f, `Field of ${object}`) : assertSoqlName(f, `Field of ${object}`),
+  );
   if (fields.length === 0) throw new DataError(`${object}: no fields to select`);
   const order = opts.orderByCursor && spec.cursorField ? ` ORDER BY ${spec.cursorField}, Id` : '';
-  return `SELECT ${fields.join(', ')} FROM ${object}${whereClause(spec, opts.window, opts.liveOnly)}${order}`;
+  const where = whereClause(spec, opts.window, opts.liveOnly, opts.unmatched);
+  return `SELECT ${fields.join(', ')} FROM ${object}${where}${order}`;
 }
 
 /** docs/salesforce.md#select-count: `SELECT COUNT()` answers in totalSize. */

@@ -110,6 +110,13 @@ export interface Config {
   hashKey: string | null;
   /** From the config file's `schedule` key; empty when it has none. */
   schedule: readonly ScheduleGroup[];
+  /**
+   * SFSYNC_EXACT_NUMERIC=1: new double, currency and percent columns are numeric(precision, scale) from describe,
+   * which rounds decimals Salesforce keeps beyond the scale (docs/salesforce.md#field-sizes). Absent = false.
+   */
+  exactNumeric?: boolean;
+  /** SF_PUBSUB_ENDPOINT: host:port of the Pub/Sub API (`sfsync stream`); absent = the default endpoint. */
+  pubsubEndpoint?: string;
 }
 
 export interface Flags {
@@ -304,6 +311,8 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
     pipelines,
     hashKey: e.SFSYNC_HASH_KEY ?? null,
     schedule: typeof fileConfig.schedule === 'string' ? [{ cron: fileConfig.schedule }] : (fileConfig.schedule ?? []),
+    exactNumeric: e.SFSYNC_EXACT_NUMERIC === '1',
+    pubsubEndpoint: e.SF_PUBSUB_ENDPOINT,
   });
 }
 

@@ -17,6 +17,8 @@ export type CallerAction =
   | 'reconcile'
   | 'sequential-pages'
   | 'merge-instead'
+  | 'reconnect'
+  | 'resubscribe-latest'
   | 'stop-run'
   | 'fail-object'
   | 'fail-run';
@@ -41,6 +43,12 @@ export const ACTIONS: Readonly<Record<Action, string>> = {
   reconcile: 'flag the object for an Id reconciliation, which finds the deletes getDeleted could not give',
   'sequential-pages': 'read the Bulk result pages one after the other (`Sforce-Locator`) instead of several at once',
   'merge-instead': 'load the window through a stage and a merge instead of a COPY straight into the table',
+  reconnect:
+    '`sfsync stream`: subscribe again after a backoff with jitter (at most 5 minutes), from the last replay id ' +
+    'committed; after 10 failures in a row with no event or keepalive between them the command stops',
+  'resubscribe-latest':
+    '`sfsync stream`: subscribe from the newest event (LATEST), run an incremental sync of the object to cover the ' +
+    'time before, then apply the events received meanwhile',
   'stop-run':
     'start no further object or window: the run is partial; what was committed stays, ' +
     'and the next run goes on from there',
@@ -101,8 +109,8 @@ export const LOCAL_ERRORS: Readonly<Record<LocalKind, string>> = {
   'push-failed': 'PushRowsFailedError',
 };
 
-/** The `kind` of an SfsyncError: a local kind, a Salesforce answer, a Bulk job's end, or 'other'. */
-export type ErrorKind = LocalKind | 'salesforce' | 'bulk-job' | 'other';
+/** The `kind` of an SfsyncError: a local kind, a Salesforce answer, a Bulk job's end, a Pub/Sub failure, or 'other'. */
+export type ErrorKind = LocalKind | 'salesforce' | 'bulk-job' | 'pubsub' | 'other';
 
 /** An HTTP status, or '4xx' / '5xx' for 400-499 / 500-599. */
 export type Status = number | '4xx' | '5xx';
@@ -112,6 +120,8 @@ export type Match = (
   | { kind: 'salesforce'; status?: readonly Status[]; errorCode?: readonly string[]; message?: RegExp }
   | { kind: 'network'; code: readonly string[]; message?: RegExp }
   | { kind: 'bulk-job'; state?: readonly string[] }
+  /** A Pub/Sub API failure: gRPC status name and `error-code` trailer (docs/salesforce.md#pubsub-api-errors). */
+  | { kind: 'pubsub'; status?: readonly string[]; errorCode?: readonly string[] }
   /** A PostgreSQL error, or an sfsync error caused by one; each entry is a class ('22') or a code ('23505'). */
   | { kind: 'postgres'; sqlstate?: readonly string[] }
   | { kind: LocalKind }
@@ -346,6 +356,64 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     exit: 1,
     why: 'aborted by someone, or still running after the wait limit (then sfsync aborts it)',
   },
+  {
+    id: 'pubsub-auth',
+    see: 'pubsub-api-errors',
+    when: { kind: 'pubsub', status: ['UNAUTHENTICATED'] },
+    action: 'reauth',
+    why: 'the session expired or was revoked; `sfsync stream` subscribes again with the new one',
+  },
+  {
+    id: 'pubsub-replay-invalid',
+    see: 'replay-ids',
+    when: {
+      kind: 'pubsub',
+      errorCode: [
+        'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted',
+        'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.validation.failed',
+      ],
+    },
+    action: 'resubscribe-latest',
+    exit: 1,
+    why: 'the stored replay id is past the 72-hour retention (or corrupt): the events after it are lost',
+  },
+  {
+    id: 'pubsub-delivery-limit',
+    see: 'pubsub-api-errors',
+    when: { kind: 'pubsub', errorCode: ['sfdc.platform.eventbus.grpc.subscription.limit.exceeded'] },
+    action: 'stop-run',
+    exit: 4,
+    why: "the org's event delivery allocation is spent; a later `sfsync stream` resumes from the stored replay id",
+  },
+  {
+    id: 'pubsub-transient',
+    see: 'pubsub-api-errors',
+    when: {
+      kind: 'pubsub',
+      status: [
+        'UNAVAILABLE',
+        'INTERNAL',
+        'UNKNOWN',
+        'DEADLINE_EXCEEDED',
+        'RESOURCE_EXHAUSTED',
+        'ABORTED',
+        'CANCELLED',
+        'KEEPALIVE_TIMEOUT',
+        'STREAM_ENDED',
+      ],
+    },
+    action: 'reconnect',
+    exit: 1,
+    why: 'the stream broke, fell silent past the keepalive, or the service is busy or down',
+  },
+  {
+    id: 'pubsub-other',
+    see: 'pubsub-api-errors',
+    when: { kind: 'pubsub' },
+    action: 'fail-run',
+    exit: 1,
+    why: 'a topic that does not exist (the object is not selected for Change Data Capture), no permission, ...',
+  },
   { id: 'config', when: { kind: 'config' }, action: 'fail-run', exit: 2, why: 'a setting is missing or invalid' },
   {
     id: 'auth',
@@ -449,7 +517,13 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   { id: 'other', when: { kind: 'any' }, action: 'fail-object', exit: 1, why: 'anything else' },
 ];
 
-const SFSYNC_KINDS: ReadonlySet<string> = new Set([...Object.keys(LOCAL_ERRORS), 'salesforce', 'bulk-job', 'other']);
+const SFSYNC_KINDS: ReadonlySet<string> = new Set([
+  ...Object.keys(LOCAL_ERRORS),
+  'salesforce',
+  'bulk-job',
+  'pubsub',
+  'other',
+]);
 
 /** What the table needs to know of an error. */
 export interface ErrorFacts {
@@ -463,6 +537,8 @@ export interface ErrorFacts {
   state?: string;
   /** The SQLSTATE of a PostgreSQL error, the error's own or its cause's. */
   sqlstate?: string;
+  /** A Pub/Sub failure's gRPC status name. */
+  grpcStatus?: string;
 }
 
 /** pg's DatabaseError, told apart without importing pg: a five-character SQLSTATE and a severity. */
@@ -489,6 +565,10 @@ export function factsOf(err: unknown): ErrorFacts {
       return { kind: 'salesforce', status: e.status, errorCode: e.errorCode, message: err.message };
     }
     if (err.kind === 'bulk-job') return { kind: 'bulk-job', state: (err as unknown as { state: string }).state };
+    if (err.kind === 'pubsub') {
+      const e = err as unknown as { status: string; errorCode: string | undefined };
+      return { kind: 'pubsub', grpcStatus: e.status, ...(e.errorCode !== undefined && { errorCode: e.errorCode }) };
+    }
     return { kind: err.kind, ...withSqlstate };
   }
   if (sqlstate !== undefined) return { kind: 'postgres', sqlstate };
@@ -522,6 +602,8 @@ export function matches(m: Match, f: ErrorFacts, at: Stage | undefined): boolean
       return f.kind === 'network' && oneOf(m.code, f.code) && says(m.message, f.message);
     case 'bulk-job':
       return f.kind === 'bulk-job' && oneOf(m.state, f.state);
+    case 'pubsub':
+      return f.kind === 'pubsub' && oneOf(m.status, f.grpcStatus) && oneOf(m.errorCode, f.errorCode);
     case 'postgres': {
       const { sqlstate } = f;
       return sqlstate !== undefined && (m.sqlstate === undefined || m.sqlstate.some((s) => sqlstate.startsWith(s)));

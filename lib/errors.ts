@@ -176,6 +176,22 @@ export class PushRowsFailedError extends SfsyncError {
   }
 }
 
+/**
+ * A Pub/Sub API call or stream failed (docs/salesforce.md#pubsub-api-errors): the gRPC status name (`UNAVAILABLE`, ...,
+ * or `KEEPALIVE_TIMEOUT` when the stream fell silent) and the `error-code` trailer, if any.
+ */
+export class PubSubError extends SfsyncError {
+  override readonly kind = 'pubsub';
+  constructor(
+    readonly status: string,
+    readonly errorCode: string | undefined,
+    message: string,
+    opts: SfsyncErrorOptions = {},
+  ) {
+    super(errorCode ?? status, message, opts);
+  }
+}
+
 /** The exit code of a command that ends with `err`, from the table (lib/errorActions.ts). */
 export function exitCodeOf(err: unknown): number {
   return exitCodeFromTable(err);

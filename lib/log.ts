@@ -19,6 +19,11 @@ export const REDACT_PATHS = [
   'assertion',
   'authorization',
   'token',
+  // SFSYNC_HASH_KEY (config columns.hash): whoever has it can test guesses against the hashes.
+  'hashKey',
+  'SFSYNC_HASH_KEY',
+  '*.hashKey',
+  '*.SFSYNC_HASH_KEY',
   '*.accessToken',
   '*.access_token',
   '*.refreshToken',

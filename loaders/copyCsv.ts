@@ -50,5 +50,13 @@ export async function copyCsv(client: pg.ClientBase, target: CopyTarget & { sour
 function asDataError(err: unknown, table: string): unknown {
   if (!(err instanceof pg.DatabaseError) || !/^2[23]/.test(err.code ?? '')) return err;
   const where = err.where ? ` (${err.where})` : '';
-  return new DataError(`${table}: PostgreSQL rejected the data: ${err.message}${where}`, { cause: err });
+  const hint = WIDER_THAN_COLUMN.has(err.code ?? '') ? WIDEN_HINT : '';
+  return new DataError(`${table}: PostgreSQL rejected the data: ${err.message}${where}${hint}`, { cause: err });
 }
+
+/** string_data_right_truncation, numeric_value_out_of_range: a value wider than its column. */
+const WIDER_THAN_COLUMN = new Set(['22001', '22003']);
+/** docs/salesforce.md#field-sizes: Salesforce can hold values wider than describe says; sfsync never narrows back. */
+const WIDEN_HINT =
+  '; Salesforce holds a value wider than describe says: widen that column (ALTER TABLE ... ALTER COLUMN ... TYPE ' +
+  'text, or numeric) and sync again; sfsync keeps a wider column';

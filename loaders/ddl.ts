@@ -1,6 +1,7 @@
 // Data tables from describe: create, widen with new columns (never drop), comment, index the cursor.
 import type pg from 'pg';
 import { isShortened, pgIdentifier } from '../schemas/pgNames.ts';
+import { type ColumnTypeOptions, columnTypeOf } from '../schemas/fieldTypes.ts';
 import type { FieldSpec, ObjectSpec } from '../schemas/records.ts';
 import { qualified, quoteIdent, quoteLiteral } from './postgres.ts';
 
@@ -19,29 +20,42 @@ const MARK_COLUMN_SQL = `${quoteIdent(MARK_COLUMN)} boolean NOT NULL DEFAULT fal
 const MARK_COMMENT =
   'sfsync: true when sfsync marked this row deleted or refreshed some of its columns; only a newer version replaces it';
 
-function columnSql(field: FieldSpec): string {
+function columnSql(field: FieldSpec, types: ColumnTypeOptions): string {
   const pk = field.column === ID_COLUMN ? ' PRIMARY KEY' : '';
-  return `${quoteIdent(field.column)} ${field.pgType}${pk}`;
+  return `${quoteIdent(field.column)} ${columnTypeOf(field, types)}${pk}`;
 }
 
-export function createTableSql(schema: string, spec: ObjectSpec): string {
-  const columns = spec.fields.map(columnSql);
+export function createTableSql(schema: string, spec: ObjectSpec, types: ColumnTypeOptions = {}): string {
+  const columns = spec.fields.map((f) => columnSql(f, types));
   // Every Salesforce object has Id; the guard keeps the primary key even if a caller filtered it out.
   if (!spec.fields.some((f) => f.column === ID_COLUMN)) columns.unshift(`${quoteIdent(ID_COLUMN)} text PRIMARY KEY`);
   columns.push(MARK_COLUMN_SQL);
   return `CREATE TABLE IF NOT EXISTS ${qualified(schema, spec.table)} (\n  ${columns.join(',\n  ')}\n)`;
 }
 
-export function addColumnSql(schema: string, table: string, field: FieldSpec): string {
-  return `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(field.column)} ${field.pgType}`;
+export function addColumnSql(schema: string, table: string, field: FieldSpec, types: ColumnTypeOptions = {}): string {
+  const column = `${quoteIdent(field.column)} ${columnTypeOf(field, types)}`;
+  return `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS ${column}`;
 }
 
 /** Said of a name past PostgreSQL's 63 bytes (schemas/pgNames.ts), so the dictionary tells which object it is. */
 const SHORTENED = "name shortened to PostgreSQL's 63 bytes";
 
+/**
+ * Said of a hashed field's column (transforms/hashValue.ts). It is also the record that the column holds hashes only:
+ * pipelines/completeness/hashExisting.ts writes it in the transaction that hashes a column's older values, and a
+ * column created for a hashed field gets it before any row is written.
+ */
+export const HASHED_COMMENT = 'values are HMAC-SHA256 hashes';
+
+export function isHashedComment(comment: string | null | undefined): boolean {
+  return comment?.includes(`, ${HASHED_COMMENT}`) === true;
+}
+
 export function columnComment(field: FieldSpec): string {
   let text = `${field.label} (Salesforce ${field.name}, type ${field.sfType}`;
   if (field.calculated) text += ', formula';
+  if (field.hashed) text += `, ${HASHED_COMMENT}`;
   if (isShortened(field.name, field.column)) text += `, ${SHORTENED}`;
   text += ')';
   if (field.picklistValues.length > 0 && field.picklistValues.length <= MAX_COMMENTED_PICKLIST_VALUES) {
@@ -51,7 +65,9 @@ export function columnComment(field: FieldSpec): string {
 }
 
 export function tableComment(spec: ObjectSpec): string {
-  return `${spec.label} (Salesforce ${spec.name}${isShortened(spec.name, spec.table) ? `, ${SHORTENED}` : ''})`;
+  // A relationship pipeline's table is named after the pipeline (its label says which), not after the object.
+  const shortened = !spec.relationship && isShortened(spec.name, spec.table);
+  return `${spec.label} (Salesforce ${spec.name}${shortened ? `, ${SHORTENED}` : ''})`;
 }
 
 /**
@@ -118,14 +134,15 @@ export async function ensureTable(
   client: pg.ClientBase,
   schema: string,
   spec: ObjectSpec,
+  types: ColumnTypeOptions = {},
 ): Promise<{ created: boolean; addedColumns: string[] }> {
   await ensureSchema(client, schema);
   const before = await existingColumns(client, schema, spec.table);
   const created = before.length === 0;
   const have = new Set(before);
   const missing = created ? [] : spec.fields.filter((f) => !have.has(f.column));
-  if (created) await client.query(createTableSql(schema, spec));
-  for (const field of missing) await client.query(addColumnSql(schema, spec.table, field));
+  if (created) await client.query(createTableSql(schema, spec, types));
+  for (const field of missing) await client.query(addColumnSql(schema, spec.table, field, types));
   if (!created && !have.has(MARK_COLUMN)) await addMarkColumn(client, schema, spec.table);
   // CREATE INDEX and COMMENT lock the table against autovacuum (which a big load sets off), and a conflicting
   // autovacuum is only cancelled after deadlock_timeout (1 s): so neither runs when nothing would change.
@@ -155,7 +172,7 @@ async function hasLegacyIndex(client: pg.ClientBase, schema: string, spec: Objec
 }
 
 /** The table's comment (key '') and each column's, as they are now. */
-async function currentComments(
+export async function currentComments(
   client: pg.ClientBase,
   schema: string,
   table: string,
@@ -171,7 +188,7 @@ async function currentComments(
 }
 
 /** Objects sync concurrently; two CREATE SCHEMA IF NOT EXISTS can still race on pg_namespace's unique index. */
-async function ensureSchema(client: pg.ClientBase, schema: string): Promise<void> {
+export async function ensureSchema(client: pg.ClientBase, schema: string): Promise<void> {
   const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
   if (rowCount) return;
   try {
@@ -228,4 +245,24 @@ export async function ensureMarkColumn(client: pg.ClientBase, schema: string, ta
 
 async function addMarkColumn(client: pg.ClientBase, schema: string, table: string): Promise<void> {
   await client.query(`ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS ${MARK_COLUMN_SQL}`);
+}
+
+/**
+ * True on a row whose record no longer matches the object's filter (config objects[].where): kept, like a deleted
+ * one, and left out of `<table>_live` (loaders/views.ts). Only a newer version that matches clears it
+ * (loaders/merge.ts).
+ */
+export const FILTER_COLUMN = '_sfsync_filtered_out';
+const FILTER_COMMENT =
+  "sfsync: true when the record no longer matches the object's filter (objects[].where); hidden from the _live view";
+
+/** Filtered objects get the flag column on first use; a table that has it is not locked to check. True when added. */
+export async function ensureFilterFlag(client: pg.ClientBase, schema: string, table: string): Promise<boolean> {
+  if ((await existingColumns(client, schema, table)).includes(FILTER_COLUMN)) return false;
+  const target = qualified(schema, table);
+  await client.query(
+    `ALTER TABLE ${target} ADD COLUMN IF NOT EXISTS ${quoteIdent(FILTER_COLUMN)} boolean NOT NULL DEFAULT false`,
+  );
+  await client.query(`COMMENT ON COLUMN ${target}.${quoteIdent(FILTER_COLUMN)} IS ${quoteLiteral(FILTER_COMMENT)}`);
+  return true;
 }

@@ -1,6 +1,6 @@
 // Stage -> target upserts (an older version of a record never overwrites a newer one), deletes, cursor max.
 import type pg from 'pg';
-import { MARK_COLUMN } from './ddl.ts';
+import { FILTER_COLUMN, MARK_COLUMN } from './ddl.ts';
 import { qualified, quoteIdent } from './postgres.ts';
 import { STAGE_SCHEMA } from './stage.ts';
 
@@ -13,6 +13,11 @@ export interface MergeRequest {
   columns: readonly string[];
   /** Lowercased cursor column (e.g. systemmodstamp); null = the newest load always wins. */
   cursorColumn: string | null;
+  /**
+   * The target has the filter flag (loaders/ddl.ts FILTER_COLUMN) and the stage holds versions that match the filter:
+   * a row replaced by one of them matches again.
+   */
+  filterFlag?: boolean;
 }
 
 export interface MergeResult {
@@ -36,6 +41,8 @@ export function mergeSql(req: MergeRequest): string {
   const cursor = req.cursorColumn ? quoteIdent(req.cursorColumn) : null;
   const order = cursor ? `id, ${cursor} DESC NULLS LAST, ctid DESC` : 'id, ctid DESC';
   const mark = quoteIdent(MARK_COLUMN);
+  // A flagged row is also marked, so only a strictly newer version (that matches) replaces it and clears the flag.
+  const unflag = req.filterFlag ? `, ${quoteIdent(FILTER_COLUMN)} = false` : '';
   const newer = cursor
     ? `(t.${cursor} IS NULL OR EXCLUDED.${cursor} > t.${cursor} OR ` +
       `(EXCLUDED.${cursor} = t.${cursor} AND NOT t.${mark})) AND `
@@ -46,7 +53,7 @@ export function mergeSql(req: MergeRequest): string {
   const conflict =
     updatable.length === 0
       ? 'DO NOTHING'
-      : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ${mark} = false\n` +
+      : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ${mark} = false${unflag}\n` +
         `  WHERE ${newer}${changed}`;
   return (
     `WITH merged AS (
@@ -132,6 +139,35 @@ export async function markAbsentDeleted(
     `UPDATE ${qualified(req.schema, req.table)} AS t SET isdeleted = true, ${quoteIdent(MARK_COLUMN)} = true
      WHERE t.isdeleted IS DISTINCT FROM true
        AND NOT EXISTS (SELECT 1 FROM ${qualified(req.idsSchema, req.idsTable)} AS i WHERE i.id = t.id)`,
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Rows whose record no longer matches the object's filter (`idsTable`: the Ids and cursors a `NOT (<where>)` read
+ * returned) are flagged, unless the row holds a newer version than the one read (it matched again since). Marked
+ * too, so a stale read of the older, matching version cannot clear the flag (mergeSql).
+ */
+export async function markFilteredOut(
+  client: pg.ClientBase,
+  req: { schema: string; table: string; idsSchema: string; idsTable: string; cursorColumn: string | null },
+): Promise<number> {
+  const cursor = req.cursorColumn ? quoteIdent(req.cursorColumn) : null;
+  const older = cursor ? `AND (t.${cursor} IS NULL OR t.${cursor} <= u.${cursor})` : '';
+  const { rowCount } = await client.query(
+    `UPDATE ${qualified(req.schema, req.table)} AS t
+     SET ${quoteIdent(FILTER_COLUMN)} = true, ${quoteIdent(MARK_COLUMN)} = true
+     FROM ${qualified(req.idsSchema, req.idsTable)} AS u
+     WHERE t.id = u.id AND NOT t.${quoteIdent(FILTER_COLUMN)} ${older}`,
+  );
+  return rowCount ?? 0;
+}
+
+/** Every row's filter flag cleared: the filter changed or was removed, and a full read applies the new one. */
+export async function clearFilteredOut(client: pg.ClientBase, req: { schema: string; table: string }): Promise<number> {
+  const flag = quoteIdent(FILTER_COLUMN);
+  const { rowCount } = await client.query(
+    `UPDATE ${qualified(req.schema, req.table)} SET ${flag} = false WHERE ${flag}`,
   );
   return rowCount ?? 0;
 }

@@ -8,6 +8,13 @@ export interface FieldMemo {
   pgType: string;
   /** describe calculatedFormula (docs/salesforce.md#sobject-describe); null for plain fields. */
   formula: string | null;
+  /** Stored as keyed hashes (config columns.hash); absent in snapshots from before column hashing = false. */
+  hashed?: boolean;
+  /**
+   * describe's size (pipelines/completeness/drift.ts sizeOf): '40', '18,2', or null for none. Absent in snapshots
+   * saved before sizes were kept.
+   */
+  size?: string | null;
 }
 
 export type FieldSnapshot = Record<string, FieldMemo>;
@@ -16,9 +23,22 @@ export interface ObjectState {
   lastDeletedCheck: string | null;
   needsReconcile: boolean;
   fields: FieldSnapshot | null;
+  /**
+   * The filter (config objects[].where, as extractors/soqlFilter.ts normalises it) the rows were last brought in line
+   * with; null = none. Absent where the state was built by hand.
+   */
+  filter?: string | null;
 }
 
-export type DriftKind = 'added' | 'removed' | 'type-changed' | 'formula-changed';
+/** `hashed` / `unhashed`: the config started or stopped hashing the field (columns.hash). */
+export type DriftKind =
+  | 'added'
+  | 'removed'
+  | 'type-changed'
+  | 'size-changed'
+  | 'formula-changed'
+  | 'hashed'
+  | 'unhashed';
 
 export interface SchemaEvent {
   field: string;
@@ -38,11 +58,11 @@ const iso = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T
 
 export async function getObjectState(client: pg.ClientBase, key: ObjectKey): Promise<ObjectState> {
   const { rows } = await client.query<ObjectState>(
-    `SELECT ${iso('last_deleted_check')} AS "lastDeletedCheck", needs_reconcile AS "needsReconcile", fields
+    `SELECT ${iso('last_deleted_check')} AS "lastDeletedCheck", needs_reconcile AS "needsReconcile", fields, filter
      FROM sfsync.object_state WHERE target_schema = $1 AND object = $2`,
     [key.schema, key.object],
   );
-  return rows[0] ?? { lastDeletedCheck: null, needsReconcile: false, fields: null };
+  return rows[0] ?? { lastDeletedCheck: null, needsReconcile: false, fields: null, filter: null };
 }
 
 async function upsert(client: pg.ClientBase, key: ObjectKey, column: string, value: unknown): Promise<void> {
@@ -68,6 +88,11 @@ export async function saveDeletedCheck(client: pg.ClientBase, key: ObjectKey, co
 
 export async function setNeedsReconcile(client: pg.ClientBase, key: ObjectKey, needed: boolean): Promise<void> {
   await upsert(client, key, 'needs_reconcile', needed);
+}
+
+/** The filter the object's rows are now in line with (pipelines/sync/filterCheck.ts); null = none. */
+export async function saveFilter(client: pg.ClientBase, key: ObjectKey, filter: string | null): Promise<void> {
+  await upsert(client, key, 'filter', filter);
 }
 
 export async function saveFieldSnapshot(client: pg.ClientBase, key: ObjectKey, fields: FieldSnapshot): Promise<void> {

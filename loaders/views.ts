@@ -1,7 +1,7 @@
 // `<table>_live` views: what analysts query when they want the records that still exist in Salesforce.
 import type pg from 'pg';
 import { pgIdentifier } from '../schemas/pgNames.ts';
-import { existingColumns } from './ddl.ts';
+import { existingColumns, FILTER_COLUMN } from './ddl.ts';
 import { qualified, quoteLiteral } from './postgres.ts';
 
 /** `<table>_live`; past 63 bytes the table part is shortened with a hash (schemas/pgNames.ts), the suffix kept. */
@@ -39,13 +39,16 @@ export async function dropLiveView(client: pg.ClientBase, schema: string, table:
 }
 
 /**
- * Creates or refreshes `<schema>.<table>_live` when the table has an isdeleted column; returns the view name, or null
- * when there is nothing to hide. Call it after ensureTable, inside the object lock: `SELECT *` is expanded when the
- * view is (re)created, and CREATE OR REPLACE accepts the columns ensureTable appended since.
+ * Creates or refreshes `<schema>.<table>_live` when the table has an isdeleted column or the filter flag
+ * (loaders/ddl.ts FILTER_COLUMN); returns the view name, or null when there is nothing to hide. Call it after
+ * ensureTable, inside the object lock: `SELECT *` is expanded when the view is (re)created, and CREATE OR REPLACE
+ * accepts the columns ensureTable appended since.
  */
 export async function ensureLiveView(client: pg.ClientBase, schema: string, table: string): Promise<string | null> {
   const columns = await existingColumns(client, schema, table);
-  if (!columns.includes('isdeleted')) return null;
+  const deleted = columns.includes('isdeleted');
+  const filtered = columns.includes(FILTER_COLUMN);
+  if (!deleted && !filtered) return null;
   const view = liveViewName(table);
   await dropLegacyView(client, schema, table);
   // SELECT * is expanded when the view is made: it is replaced only when the table gained columns. Replacing
@@ -53,13 +56,18 @@ export async function ensureLiveView(client: pg.ClientBase, schema: string, tabl
   const current = await existingColumns(client, schema, view);
   if (current.join(',') === columns.join(',')) return view;
   // IS NOT TRUE rather than NOT: a row whose deletion state is unknown is not known to be deleted.
+  const hidden = [...(deleted ? ['isdeleted IS NOT TRUE'] : []), ...(filtered ? [`NOT ${FILTER_COLUMN}`] : [])];
   await client.query(
     `CREATE OR REPLACE VIEW ${qualified(schema, view)} AS ` +
-      `SELECT * FROM ${qualified(schema, table)} WHERE isdeleted IS NOT TRUE`,
+      `SELECT * FROM ${qualified(schema, table)} WHERE ${hidden.join(' AND ')}`,
   );
+  const without = [
+    ...(deleted ? ['the records deleted in Salesforce'] : []),
+    ...(filtered ? ["those that no longer match the object's filter"] : []),
+  ];
   await client.query(
     `COMMENT ON VIEW ${qualified(schema, view)} ` +
-      `IS ${quoteLiteral(`${schema}.${table} without the records deleted in Salesforce`)}`,
+      `IS ${quoteLiteral(`${schema}.${table} without ${without.join(' and ')}`)}`,
   );
   return view;
 }

@@ -80,8 +80,22 @@ export const envSchema = z.object({
   SFSYNC_MAX_ORG_API_SHARE: share('SFSYNC_MAX_ORG_API_SHARE', 0.8),
   SFSYNC_MAX_RUN_API_SHARE: share('SFSYNC_MAX_RUN_API_SHARE', 0.25),
   SFSYNC_HOME: z._default(nonEmpty(), '.sfsync'),
+  // docs/salesforce.md#pubsub-api-endpoint: the Pub/Sub API's gRPC endpoint (always TLS), host:port.
+  SF_PUBSUB_ENDPOINT: z._default(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[A-Za-z0-9.-]+:\d{1,5}$/,
+          'SF_PUBSUB_ENDPOINT must be host:port such as api.pubsub.salesforce.com:7443',
+        ),
+      ),
+    'api.pubsub.salesforce.com:7443',
+  ),
   SFSYNC_LOG_FILE: optionalText(),
   SFSYNC_VERBOSE: z._default(z.enum(['0', '1'], { error: 'SFSYNC_VERBOSE must be 0 or 1' }), '0'),
+  // docs/salesforce.md#field-sizes: numeric(precision, scale) rounds the decimals Salesforce keeps beyond the scale.
+  SFSYNC_EXACT_NUMERIC: z._default(z.enum(['0', '1'], { error: 'SFSYNC_EXACT_NUMERIC must be 0 or 1' }), '0'),
   LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 export type EnvInput = z.input<typeof envSchema>;

@@ -48,7 +48,10 @@ export function columnNameOf(fieldName: string): string {
   return pgIdentifier(fieldName.toLowerCase());
 }
 
-/** True when the PostgreSQL name is not simply the Salesforce name lowercased (comments then say so). */
+/**
+ * True when the PostgreSQL name is not simply the Salesforce name lowercased (comments then say so); a parent path's
+ * dots become underscores (pipelines/relationships/).
+ */
 export function isShortened(salesforceName: string, pgName: string): boolean {
-  return pgName !== salesforceName.toLowerCase();
+  return pgName !== salesforceName.toLowerCase().replaceAll('.', '_');
 }

@@ -9,6 +9,7 @@ import { parseQueryPage, type QueryPage, queryPages } from '../extractors/rest/q
 import { DataError } from '../lib/errors.ts';
 import { mayNestJson } from '../schemas/fieldTypes.ts';
 import type { FieldSpec, Row } from '../schemas/records.ts';
+import { hashValue, requireHashKey } from './hashValue.ts';
 
 export interface CsvPage {
   records: number;
@@ -31,15 +32,37 @@ export function needsNumberMarks(fields: readonly Pick<FieldSpec, 'sfType'>[]): 
 /**
  * Values pass through as text: numbers keep their JSON source text (the page was parsed by exactJson.ts, so
  * `12345678901234567.89` arrives whole), datetimes keep `+0000` (timestamptz accepts it). `marker`: the page's
- * numberMarker, given when it was parsed with markNumbers, which fields that may hold nested JSON need.
+ * numberMarker, given when it was parsed with markNumbers, which fields that may hold nested JSON need. A hashed
+ * field's text is replaced by its keyed hash (transforms/hashValue.ts) under `hashKey`.
  */
-export function recordToRow(record: Record<string, unknown>, fields: readonly FieldSpec[], marker?: string): Row {
+export function recordToRow(
+  record: Record<string, unknown>,
+  fields: readonly FieldSpec[],
+  marker?: string,
+  hashKey?: string | null,
+): Row {
   const row: (string | null)[] = new Array(fields.length);
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!;
-    row[i] = valueToText(record[field.name], field, record, marker);
+    const text = valueToText(valueAt(record, field.name), field, record, marker);
+    row[i] = field.hashed && text !== null ? hashValue(requireHashKey(hashKey), text) : text;
   }
   return row;
+}
+
+/**
+ * A field's value; a parent path (`Account.Owner.Email`, a relationship pipeline's) reads through the nested parent
+ * records, and an empty lookup on the way (`"Account": null`) makes it null (docs/salesforce.md#rest-record-json).
+ */
+function valueAt(record: Record<string, unknown>, name: string): unknown {
+  if (!name.includes('.')) return record[name];
+  let at: unknown = record;
+  for (const step of name.split('.')) {
+    if (at === null) return null;
+    if (typeof at !== 'object') return undefined;
+    at = (at as Record<string, unknown>)[step];
+  }
+  return at;
 }
 
 function valueToText(
@@ -101,16 +124,21 @@ export function encodeCsvLine(row: Row): string {
   return `${line}\n`;
 }
 
-export function csvTextOf(page: QueryPage, fields: readonly FieldSpec[]): string {
+export function csvTextOf(page: QueryPage, fields: readonly FieldSpec[], hashKey?: string | null): string {
   let csv = '';
-  for (const record of page.records) csv += encodeCsvLine(recordToRow(record, fields, page.numberMarker));
+  for (const record of page.records) csv += encodeCsvLine(recordToRow(record, fields, page.numberMarker, hashKey));
   return csv;
 }
 
-/** One page's JSON text, parsed with exact numbers and encoded. */
-export function encodePage(text: string, url: string, fields: readonly FieldSpec[]): EncodedPage {
+/** One page's JSON text, parsed with exact numbers and encoded (hashed fields hashed under `hashKey`). */
+export function encodePage(
+  text: string,
+  url: string,
+  fields: readonly FieldSpec[],
+  hashKey?: string | null,
+): EncodedPage {
   const page = parseQueryPage(text, url, { markNumbers: needsNumberMarks(fields) });
-  const csv = Buffer.from(csvTextOf(page, fields), 'utf8');
+  const csv = Buffer.from(csvTextOf(page, fields, hashKey), 'utf8');
   const { totalSize, done, nextRecordsUrl } = page;
   return { totalSize, done, nextRecordsUrl, records: page.records.length, csv };
 }
@@ -123,13 +151,13 @@ export function queryCsv(
   http: SalesforceHttp,
   soql: string,
   fields: readonly FieldSpec[],
-  opts: { all?: boolean } = {},
+  opts: { all?: boolean; hashKey?: string | null } = {},
 ): Readable {
   return Readable.from(
     (async function* () {
       const markNumbers = needsNumberMarks(fields);
       for await (const page of queryPages(http, soql, { all: opts.all, prefetch: true, markNumbers }))
-        yield Buffer.from(csvTextOf(page, fields), 'utf8');
+        yield Buffer.from(csvTextOf(page, fields, opts.hashKey), 'utf8');
     })(),
     { objectMode: false },
   );
@@ -156,15 +184,16 @@ export type PageReply = ({ id: number } & EncodedPage) | { id: number; error: { 
 export const PAGE_WORKER = 'sfsync-rest-page-worker';
 
 // As a worker: page bytes in, CSV out. Parsing and encoding cost about as much CPU as PostgreSQL's merge of a
-// page, so they run beside the load's event loop instead of between the statements of the page before.
-const data = workerData as { role?: string; fields: FieldSpec[] } | null;
+// page, so they run beside the load's event loop instead of between the statements of the page before. The hash key
+// arrives in the worker data (never in a message or a log) when the object hashes columns.
+const data = workerData as { role?: string; fields: FieldSpec[]; hashKey?: string | null } | null;
 if (parentPort && data?.role === PAGE_WORKER) {
   const port = parentPort;
   port.on('message', ({ id, body, url }: PageRequest) => {
     let reply: PageReply;
     try {
       const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-      reply = { id, ...encodePage(text, url, data.fields) };
+      reply = { id, ...encodePage(text, url, data.fields, data.hashKey) };
     } catch (err) {
       reply = { id, error: { name: (err as Error).name, message: (err as Error).message } };
     }

@@ -18,6 +18,11 @@ export interface Session {
   issuedAt?: number;
   /** The token endpoint's HTTP Date: the server clock, to detect skew. */
   serverDate?: Date;
+  /**
+   * The org id, from the identity URL in the token response's `id` (`.../id/<orgId>/<userId>`): the Pub/Sub API's
+   * `tenantid` (docs/salesforce.md#pubsub-api-endpoint).
+   */
+  orgId?: string;
 }
 
 export interface TokenRequest {
@@ -160,6 +165,8 @@ function sessionOf(reply: TokenReply): Session {
   const session: Session = { accessToken, instanceUrl: instanceUrl.replace(/\/+$/, '') };
   if (typeof issuedAt === 'string' && /^\d+$/.test(issuedAt)) session.issuedAt = Number(issuedAt);
   if (reply.date) session.serverDate = new Date(reply.date);
+  const org = typeof json.id === 'string' ? /\/id\/(00D[A-Za-z0-9]{12,15})\//.exec(json.id)?.[1] : undefined;
+  if (org) session.orgId = org;
   return session;
 }
 

@@ -2,7 +2,6 @@
 import type pg from 'pg';
 import type { LimitFunction } from 'p-limit';
 import { ConfigError, DataError, oneLine } from '../../lib/errors.ts';
-import { describeObject } from '../../extractors/describe.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import {
   type BackfillKey,
@@ -13,13 +12,17 @@ import {
   releaseAbandonedWindows,
   resumeBackfill,
 } from '../../loaders/backfillState.ts';
-import { ensureTable } from '../../loaders/ddl.ts';
+import { ensureFilterFlag, ensureTable } from '../../loaders/ddl.ts';
+import { configuredWhere, filteredSpec } from '../../extractors/soqlFilter.ts';
 import { withClient } from '../../loaders/postgres.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
+import { applyHistorySetting } from '../../loaders/history.ts';
 import { formatWindowSpec, splitWindows, type WindowSpec } from './calendarWindows.ts';
 import { loadBackfillWindow } from './loadWindow.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import { withBackfillLock, withObjectLockWaiting } from '../runtime/objectLock.ts';
+import { describeConfigured } from '../runtime/columnSelection.ts';
+import { hashExistingColumns } from '../completeness/hashExisting.ts';
 
 export interface BackfillArgs {
   since: Date;
@@ -82,7 +85,7 @@ export async function backfillObject(
     ms: 0,
   };
   try {
-    const { spec } = await describeObject(ctx.sf, object);
+    const spec = filteredSpec(await describeConfigured(ctx, object), configuredWhere(ctx.config.objects, object));
     summary.object = spec.name;
     summary.field = backfillField(spec, args.by);
     // docs/salesforce.md#rest-request-conventions: the server's clock (from the describe response's Date header) bounds
@@ -92,8 +95,12 @@ export async function backfillObject(
       withBackfillLock(client, ctx.config.schema, spec.name, async () => {
         // A never-synced object gets its table first; DDL under the object lock, as sync does it.
         await withObjectLockWaiting(client, ctx.config.schema, spec.name, ctx.signal, async () => {
-          await ensureTable(client, ctx.config.schema, spec);
+          await hashExistingColumns(ctx, client, spec);
+          await ensureTable(client, ctx.config.schema, spec, { exactNumeric: ctx.config.exactNumeric });
+          // A filtered object's merge clears the flag of rows that match again (loaders/merge.ts).
+          if (spec.where !== undefined) await ensureFilterFlag(client, ctx.config.schema, spec.table);
           await ensureLiveView(client, ctx.config.schema, spec.table);
+          if (historyOn(ctx, spec)) await applyHistorySetting(client, ctx.config.schema, spec, true, ctx.log);
         });
         const key: BackfillKey = {
           schema: ctx.config.schema,
@@ -139,6 +146,11 @@ export async function backfillObject(
   }
   summary.ms = Date.now() - started;
   return summary;
+}
+
+/** The object's `history` setting in the config (a backfill never turns history off: sync does). */
+function historyOn(ctx: RunContext, spec: ObjectSpec): boolean {
+  return ctx.config.objects.some((o) => o.history && o.name.toLowerCase() === spec.name.toLowerCase());
 }
 
 /** Continue the unfinished backfill of the same arguments, or record a new one with all its windows. */

@@ -23,6 +23,11 @@ export interface DeleteCheck {
    * (docs/salesforce.md#hard-delete-detection).
    */
   lost: boolean;
+  /**
+   * Brings the rows in line with the object's filter (pipelines/sync/filterCheck.ts): rows that stopped matching are
+   * flagged, not deleted, in this same commit.
+   */
+  filter?: (client: pg.ClientBase) => Promise<void>;
 }
 
 /**
@@ -99,5 +104,6 @@ export async function applyDeleteCheck(
   );
   if (check.coveredUntil) await saveDeletedCheck(client, key, check.coveredUntil);
   if (check.lost) await setNeedsReconcile(client, key, true);
+  await check.filter?.(client);
   return marked;
 }

@@ -3,16 +3,19 @@
 import type pg from 'pg';
 import type { ObjectOptions } from '../../lib/config.ts';
 import { oneLine } from '../../lib/errors.ts';
-import { describeObject } from '../../extractors/describe.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { ensureTable } from '../../loaders/ddl.ts';
 import { updateColumns } from '../../loaders/merge.ts';
+import { applyHistorySetting } from '../../loaders/history.ts';
 import { withClient, withTransaction } from '../../loaders/postgres.ts';
 import { STAGE_SCHEMA, createStage } from '../../loaders/stage.ts';
 import { finishRun, startRun } from '../../loaders/state.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import { narrowSpec, openNarrowExtract } from './narrowExtract.ts';
 import { withObjectLock } from '../runtime/objectLock.ts';
+import { describeConfigured } from '../runtime/columnSelection.ts';
+import { filteredSpec } from '../../extractors/soqlFilter.ts';
+import { hashExistingColumns } from './hashExisting.ts';
 
 export interface ColumnRefresh {
   fetched: number;
@@ -73,12 +76,16 @@ export async function refreshFormulas(ctx: RunContext, obj: ObjectOptions): Prom
   const log = ctx.log.child({ object: obj.name });
   let runId: number | undefined;
   try {
-    const { spec } = await describeObject(ctx.sf, obj.name);
+    // Only the records the object's filter keeps: the others' rows are flagged, not current.
+    const spec = filteredSpec(await describeConfigured(ctx, obj.name), obj.where);
     const fields = calculatedFields(spec);
     if (fields.length === 0) return { object: spec.name, status: 'skipped', fields: 0, fetched: 0, updated: 0 };
     return await withClient(ctx.pool, (client) =>
       withObjectLock(client, ctx.config.schema, spec.name, async () => {
-        await ensureTable(client, ctx.config.schema, spec);
+        await hashExistingColumns(ctx, client, spec);
+        await ensureTable(client, ctx.config.schema, spec, { exactNumeric: ctx.config.exactNumeric });
+        // On only: a formula refresh never turns history off (sync does).
+        if (obj.history) await applyHistorySetting(client, ctx.config.schema, spec, true, log);
         runId = await startRun(client, { schema: ctx.config.schema, object: spec.name, mode: 'formulas' });
         const id = runId;
         const r = await refreshColumns(ctx, client, spec, fields);

@@ -6,6 +6,7 @@ import { actionFor } from '../../lib/errorActions.ts';
 import { bulkCsvStream } from '../../extractors/bulk/csvStream.ts';
 import { createQueryJob, deleteJob, waitForJob } from '../../extractors/bulk/queryJob.ts';
 import { queryCsv } from '../../transforms/restPage.ts';
+import { hashCsvColumns } from '../../transforms/hashCsv.ts';
 import { buildSelect } from '../../extractors/soql.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { copyCsv } from '../../loaders/copyCsv.ts';
@@ -43,9 +44,9 @@ export async function openNarrowExtract(
   ctx: RunContext,
   spec: ObjectSpec,
   operation: 'query' | 'queryAll',
-  opts: { liveOnly?: boolean } = {},
+  opts: { liveOnly?: boolean; unmatched?: boolean } = {},
 ): Promise<NarrowExtract> {
-  const soql = buildSelect(spec, { liveOnly: opts.liveOnly });
+  const soql = buildSelect(spec, { liveOnly: opts.liveOnly, unmatched: opts.unmatched });
   const columns = spec.fields.map((f) => f.column);
   let jobId: string;
   try {
@@ -69,7 +70,8 @@ export async function openNarrowExtract(
         expectedHeader: spec.fields.map((f) => f.name),
         signal: ctx.signal,
       });
-      const copied = await copyCsv(client, { ...target, columns, source: stream, signal: ctx.signal });
+      const source = hashCsvColumns(stream, spec.fields, ctx.config.hashKey);
+      const copied = await copyCsv(client, { ...target, columns, source, signal: ctx.signal });
       // docs/salesforce.md#bulk-api-20-query-results: a short read must not pass for a complete one (reconciliation
       // would mark the rest deleted).
       if (copied !== stream.records)
@@ -94,7 +96,7 @@ function restExtract(
       copyCsv(client, {
         ...target,
         columns,
-        source: queryCsv(ctx.sf, soql, spec.fields, { all: operation === 'queryAll' }),
+        source: queryCsv(ctx.sf, soql, spec.fields, { all: operation === 'queryAll', hashKey: ctx.config.hashKey }),
         signal: ctx.signal,
       }),
     close: async () => {},

@@ -1,6 +1,6 @@
 // reconcileAll: Id reconciliation of every configured object, one after another, each under its object lock.
 import { oneLine } from '../../lib/errors.ts';
-import { describeObject } from '../../extractors/describe.ts';
+import { describeConfigured } from '../runtime/columnSelection.ts';
 import { existingColumns } from '../../loaders/ddl.ts';
 import { withClient } from '../../loaders/postgres.ts';
 import type { RunContext } from '../runtime/runContext.ts';
@@ -21,7 +21,7 @@ export async function reconcileAll(ctx: RunContext): Promise<ReconcileResult[]> 
   const out: ReconcileResult[] = [];
   for (const obj of ctx.config.objects) {
     try {
-      const { spec } = await describeObject(ctx.sf, obj.name);
+      const spec = await describeConfigured(ctx, obj.name);
       out.push(
         await withClient(ctx.pool, (client) =>
           withObjectLock(client, ctx.config.schema, spec.name, async () => {

@@ -58,14 +58,16 @@ export async function reconcileObject(
   client: pg.ClientBase,
   spec: ObjectSpec,
 ): Promise<{ live: number; found: number }> {
-  const key = { schema: ctx.config.schema, object: spec.name };
+  const key = { schema: ctx.config.schema, object: spec.stateKey ?? spec.name };
   if (!spec.hasIsDeleted) await ensureDeletedFlag(client, key.schema, spec.table);
   await ensureMarkColumn(client, key.schema, spec.table);
   const runId = await startRun(client, { ...key, mode: 'reconcile' });
   try {
+    // Every live Id, the object's filter aside: a row that stopped matching it is not a deleted one.
+    const ids = { ...narrowSpec(spec, []), where: undefined };
     const extract = spec.hasIsDeleted
-      ? await openNarrowExtract(ctx, narrowSpec(spec, []), 'queryAll', { liveOnly: true })
-      : await openNarrowExtract(ctx, narrowSpec(spec, []), 'query');
+      ? await openNarrowExtract(ctx, ids, 'queryAll', { liveOnly: true })
+      : await openNarrowExtract(ctx, ids, 'query');
     try {
       const result = await withTransaction(client, async () => {
         await client.query(`CREATE TEMP TABLE ${IDS_TABLE} (id text PRIMARY KEY) ON COMMIT DROP`);

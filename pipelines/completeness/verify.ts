@@ -1,14 +1,16 @@
 // verify: Salesforce's own counts against the warehouse's, and optionally a random sample compared field by field.
 import type pg from 'pg';
 import { oneLine } from '../../lib/errors.ts';
-import { describeObject } from '../../extractors/describe.ts';
+import { describeConfigured } from '../runtime/columnSelection.ts';
 import { countRecords, restQueryFits } from '../../extractors/rest/query.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import { queryCsv } from '../../transforms/restPage.ts';
 import { buildCount, buildSelect, quoteSoqlString } from '../../extractors/soql.ts';
 import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { copyCsv } from '../../loaders/copyCsv.ts';
-import { existingColumns } from '../../loaders/ddl.ts';
+import { existingColumns, FILTER_COLUMN } from '../../loaders/ddl.ts';
+import { filteredSpec } from '../../extractors/soqlFilter.ts';
+import type { ObjectOptions } from '../../lib/config.ts';
 import { qualified, quoteIdent, quoteLiteral, withClient, withTransaction } from '../../loaders/postgres.ts';
 import { STAGE_SCHEMA, createStage } from '../../loaders/stage.ts';
 import type { RunContext } from '../runtime/runContext.ts';
@@ -31,8 +33,10 @@ const SAMPLE_CHUNK = 50;
 /** The longest id as it stands in the query (18 characters, quoted), to size the field groups for any chunk. */
 const LONGEST_ID = quoteSoqlString('0'.repeat(18));
 
+/** By Id, the object's filter aside: a sampled row is compared with its record as it is now. */
 const sampleSoql = (spec: ObjectSpec, fields: readonly FieldSpec[], quotedIds: readonly string[]) =>
-  `${buildSelect(spec, { fields: fields.map((f) => f.name) })} WHERE Id IN (${quotedIds.join(', ')})`;
+  `${buildSelect({ ...spec, where: undefined }, { fields: fields.map((f) => f.name) })} ` +
+  `WHERE Id IN (${quotedIds.join(', ')})`;
 
 /**
  * The sample's fields in groups, each led by Id, whose query for SAMPLE_CHUNK ids fits in a GET URI
@@ -62,11 +66,14 @@ async function warehouseCounts(
   schema: string,
   table: string,
   hasFlag: boolean,
+  filtered = false,
 ): Promise<{ live: number; deleted: number }> {
   const flag = hasFlag ? 'isdeleted IS TRUE' : 'false';
+  // Rows the object's filter no longer keeps are counted by neither side (Salesforce counts with the filter).
+  const kept = filtered ? ` AND NOT ${quoteIdent(FILTER_COLUMN)}` : '';
   const { rows } = await client.query<{ live: number; deleted: number }>(
-    `SELECT count(*) FILTER (WHERE NOT (${flag}))::float8 AS live, ` +
-      `count(*) FILTER (WHERE ${flag})::float8 AS deleted FROM ${qualified(schema, table)}`,
+    `SELECT count(*) FILTER (WHERE NOT (${flag})${kept})::float8 AS live, ` +
+      `count(*) FILTER (WHERE ${flag}${kept})::float8 AS deleted FROM ${qualified(schema, table)}`,
   );
   return rows[0]!;
 }
@@ -91,9 +98,11 @@ async function compareSample(
   spec: ObjectSpec,
   n: number,
   hasFlag: boolean,
+  filtered = false,
 ): Promise<{ sampled: number; diffs: string[] }> {
   const schema = ctx.config.schema;
-  const live = hasFlag ? 'WHERE isdeleted IS NOT TRUE' : '';
+  const conditions = [...(hasFlag ? ['isdeleted IS NOT TRUE'] : []), ...(filtered ? [`NOT ${FILTER_COLUMN}`] : [])];
+  const live = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
   const { rows } = await client.query<{ id: string }>(
     `SELECT id FROM ${qualified(schema, spec.table)} ${live} ORDER BY random() LIMIT $1`,
     [n],
@@ -112,7 +121,8 @@ async function compareSample(
           schema: STAGE_SCHEMA,
           table: stage,
           columns: fields.map((f) => f.column),
-          source: queryCsv(ctx.sf, soql, fields, { all: true }),
+          // Hashed fields are compared as hashes: the warehouse holds nothing else.
+          source: queryCsv(ctx.sf, soql, fields, { all: true, hashKey: ctx.config.hashKey }),
           signal: ctx.signal,
         });
         const sql = diffSql(schema, spec, fields, stage);
@@ -141,8 +151,14 @@ const unverified = (object: string): VerifyRow => ({
   ok: false,
 });
 
-async function verifyObject(ctx: RunContext, client: pg.ClientBase, name: string, sample: number): Promise<VerifyRow> {
-  const { spec } = await describeObject(ctx.sf, name);
+async function verifyObject(
+  ctx: RunContext,
+  client: pg.ClientBase,
+  obj: Pick<ObjectOptions, 'name' | 'where'>,
+  sample: number,
+): Promise<VerifyRow> {
+  // The configured columns only, hashed ones as hashes, of the records the filter keeps: what the warehouse holds.
+  const spec = filteredSpec(await describeConfigured(ctx, obj.name), obj.where);
   // Live = queryAll with IsDeleted = false, so archived Tasks and Events (queryAll only) count as the live rows they
   // are in the warehouse (docs/salesforce.md#queryall-and-deleted-records).
   const sfLive = spec.hasIsDeleted
@@ -153,8 +169,9 @@ async function verifyObject(ctx: RunContext, client: pg.ClientBase, name: string
   const row: VerifyRow = { ...unverified(spec.name), sfLive, sfDeleted };
   if (columns.length === 0) return { ...row, problem: 'not loaded' };
   const hasFlag = columns.includes('isdeleted');
-  const wh = await warehouseCounts(client, ctx.config.schema, spec.table, hasFlag);
-  const s = sample > 0 ? await compareSample(ctx, client, spec, sample, hasFlag) : { sampled: 0, diffs: [] };
+  const filtered = columns.includes(FILTER_COLUMN);
+  const wh = await warehouseCounts(client, ctx.config.schema, spec.table, hasFlag, filtered);
+  const s = sample > 0 ? await compareSample(ctx, client, spec, sample, hasFlag, filtered) : { sampled: 0, diffs: [] };
   // Hard-deleted records leave Salesforce's queryAll but stay in the warehouse (marked), so deleted may exceed.
   const ok = wh.live === sfLive && wh.deleted >= sfDeleted && s.diffs.length === 0;
   return { ...row, whLive: wh.live, whDeleted: wh.deleted, sampled: s.sampled, sampleDiffs: s.diffs, ok };
@@ -165,7 +182,7 @@ export async function verifyAll(ctx: RunContext, sample: number): Promise<Verify
     const out: VerifyRow[] = [];
     for (const obj of ctx.config.objects) {
       try {
-        out.push(await verifyObject(ctx, client, obj.name, sample));
+        out.push(await verifyObject(ctx, client, obj, sample));
       } catch (err) {
         out.push({ ...unverified(obj.name), problem: oneLine(err) });
       }

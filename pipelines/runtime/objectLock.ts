@@ -85,3 +85,17 @@ export async function withBackfillLock<T>(
   const taken = giveUp(`another sfsync backfill of ${object} into schema ${schema} is running`);
   return withAdvisoryLock(client, `sfsync-backfill:${schema}.${object}`, taken, fn);
 }
+
+/**
+ * One `sfsync stream` per topic and schema at a time (fails fast): two would apply the same events and race on the
+ * stored replay id. Held for the stream's lifetime on a session of its own; the object lock is taken per batch.
+ */
+export async function withStreamLock<T>(
+  client: pg.ClientBase,
+  schema: string,
+  topic: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const taken = giveUp(`another sfsync stream is following ${topic} into schema ${schema}`);
+  return withAdvisoryLock(client, `sfsync-stream:${schema}.${topic}`, taken, fn);
+}

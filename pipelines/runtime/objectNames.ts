@@ -6,6 +6,8 @@ import { ConfigError, DataError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import type { RunContext } from './runContext.ts';
+import { checkColumnOptions } from './columnSelection.ts';
+import { checkObjectFilters } from '../../extractors/soqlFilter.ts';
 
 export interface GlobalObject {
   name: string;
@@ -84,8 +86,15 @@ export function resolveObjectNames(config: Config, orgObjects: readonly GlobalOb
   return Object.freeze({ ...config, objects });
 }
 
-/** resolveObjectNames with the org's list read through the run's client: one describeGlobal call. */
+/**
+ * resolveObjectNames with the org's list read through the run's client: one describeGlobal call. The objects' column
+ * options (config columns) are checked against their describes too, so a misspelt field also stops the command.
+ */
 export async function withKnownObjects(ctx: RunContext): Promise<RunContext> {
   const config = resolveObjectNames(ctx.config, await listOrgObjects(ctx.sf), ctx.log);
-  return config === ctx.config ? ctx : { ...ctx, config };
+  const known = config === ctx.config ? ctx : { ...ctx, config };
+  await checkColumnOptions(known);
+  // The objects' filters (config where) too: against their describes and those of the parents they name.
+  await checkObjectFilters(known.sf, known.config.objects);
+  return known;
 }

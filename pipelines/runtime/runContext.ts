@@ -4,10 +4,11 @@ import type pg from 'pg';
 import type { Config } from '../../lib/config.ts';
 import { InterruptedError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import { connectSalesforce } from './connectSalesforce.ts';
+import { connectSalesforceSession } from './connectSalesforce.ts';
 import { openDatabase } from './database.ts';
 import { createProgress } from './progress.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
+import type { TokenProvider } from '../../extractors/client/tokenProvider.ts';
 import type { ProgressReporter } from './progress.ts';
 import type { Slots } from './workSlots.ts';
 
@@ -24,6 +25,8 @@ export interface RunContext {
   slots?: Slots;
   /** Live progress of long work (a terminal block, else periodic log lines); absent = none. */
   progress?: ProgressReporter;
+  /** The session `sf` uses, for clients of other Salesforce APIs (the Pub/Sub API); absent in hand-built contexts. */
+  tokens?: TokenProvider;
 }
 
 export async function withRunContext<T>(config: Config, log: Logger, fn: (ctx: RunContext) => Promise<T>): Promise<T> {
@@ -39,19 +42,19 @@ export async function withRunContext<T>(config: Config, log: Logger, fn: (ctx: R
   try {
     // Login and the database (migrations) at once; a refused login is still the error reported.
     const [login, database] = await Promise.allSettled([
-      connectSalesforce(config, log, controller.signal),
+      connectSalesforceSession(config, log, controller.signal),
       openDatabase(config, log),
     ]);
     if (login.status === 'rejected' || database.status === 'rejected') {
       if (database.status === 'fulfilled') await database.value.close();
       throw login.status === 'rejected' ? login.reason : (database as PromiseRejectedResult).reason;
     }
-    const sf = login.value;
+    const { sf, tokens } = login.value;
     const db = database.value;
     log.debug('logged in; database ready');
     const progress = createProgress({ log, stream: process.stderr });
     try {
-      return await fn({ config, log, pool: db.pool, sf, signal: controller.signal, progress });
+      return await fn({ config, log, pool: db.pool, sf, signal: controller.signal, progress, tokens });
     } finally {
       progress.stop();
       await db.close();

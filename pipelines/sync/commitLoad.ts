@@ -16,6 +16,7 @@ import type { RunContext } from '../runtime/runContext.ts';
 import { type DeleteCheck, applyDeleteCheck } from '../completeness/deletes.ts';
 import { type Mode, cappedWatermark } from './plan.ts';
 import type { CsvPage } from '../../transforms/restPage.ts';
+import { hashCsvColumns } from '../../transforms/hashCsv.ts';
 
 /** Where extracted rows come from: a Bulk CSV byte stream (fast path) or REST pages already encoded as CSV. */
 export type Source =
@@ -87,7 +88,9 @@ export async function copySource(
     checkCopied(spec, copied, pages.records());
     return { copied, bytes: 0 };
   }
-  const copied = await copyCsv(client, { ...target, columns, source: source.stream, signal: ctx.signal });
+  // An object that hashes columns has its Bulk CSV re-encoded with the hashes; any other keeps the bytes as sent.
+  const stream = hashCsvColumns(source.stream, spec.fields, ctx.config.hashKey);
+  const copied = await copyCsv(client, { ...target, columns, source: stream, signal: ctx.signal });
   if (copied !== source.expectedRows()) {
     throw new DataError(
       `${spec.name}: Bulk API announced ${source.expectedRows()} records but ${copied} arrived; nothing was loaded`,
@@ -116,6 +119,7 @@ export async function stageAndMerge(
     stage,
     columns,
     cursorColumn: spec.cursorField?.toLowerCase() ?? null,
+    filterFlag: spec.where !== undefined,
   });
   return { stage, copied, bytes, ...merged };
 }
@@ -178,7 +182,8 @@ async function mergePages(
     checkCopied(spec, copied, page.records);
     out.copied += copied;
     const copyMs = lap();
-    const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn });
+    const filterFlag = spec.where !== undefined;
+    const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn, filterFlag });
     out.inserted += merged.inserted;
     out.updated += merged.updated;
     const loaded = cursorColumn ? await maxCursor(client, STAGE_SCHEMA, stage, cursorColumn) : null;
@@ -218,9 +223,12 @@ export async function commitLoad(ctx: RunContext, client: pg.ClientBase, req: Co
       return { ...r, inserted: r.copied, updated: 0, loaded };
     };
     const r = await loadRows(client, req.mode, schema, spec.table, direct, viaStage);
-    const key = { schema, object: spec.name };
+    const key = { schema, object: spec.stateKey ?? spec.name };
     // A bounded window covers every record before its end; the open last one, the highest cursor it loaded.
-    const reached = req.window.to !== undefined ? req.window.to : r.loaded;
+    // A relationship pipeline's open window read every change, its parents' too, up to serverNow: its rows' highest
+    // cursor says nothing of their parents' (docs/salesforce.md#relationship-pipelines).
+    const openReach = spec.relationship ? req.serverNow.toISOString() : r.loaded;
+    const reached = req.window.to !== undefined ? req.window.to : openReach;
     const watermark = cappedWatermark(reached, req.serverNow, req.overlapMinutes);
     if (watermark && spec.cursorField) await advanceWatermark(client, key, spec.cursorField, watermark);
     // After the merge: a deletion newer than the row just loaded wins, an undelete loaded this run is kept.

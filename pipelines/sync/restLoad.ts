@@ -38,12 +38,15 @@ export interface RestCsvReader {
 }
 
 /** The worker: the bundle's own file, or the TypeScript entry through bin/tsxWorker.js when running the sources. */
-function startWorker(fields: readonly FieldSpec[]): Worker {
+function startWorker(fields: readonly FieldSpec[], hashKey: string | null): Worker {
   const here = import.meta.url;
-  // Only what recordToRow reads: the name, and the types that say whether a value may be nested JSON.
+  // Only what recordToRow reads: the name, the types that say whether a value may be nested JSON, whether it is
+  // hashed, and then the key (only for an object that hashes columns).
+  const hashes = fields.some((f) => f.hashed);
   const data = {
     role: PAGE_WORKER,
-    fields: fields.map((f) => ({ name: f.name, sfType: f.sfType, pgType: f.pgType })),
+    fields: fields.map((f) => ({ name: f.name, sfType: f.sfType, pgType: f.pgType, hashed: f.hashed })),
+    hashKey: hashes ? hashKey : null,
   };
   if (!here.endsWith('.ts')) return new Worker(new URL('./restPage.js', here), { workerData: data });
   return new Worker(new URL('../../bin/tsxWorker.js', here), {
@@ -51,7 +54,12 @@ function startWorker(fields: readonly FieldSpec[]): Worker {
   });
 }
 
-export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSpec[]): RestCsvReader {
+/** `hashKey`: SFSYNC_HASH_KEY, for fields the config hashes (transforms/hashValue.ts). */
+export function openRestCsvReader(
+  http: SalesforceHttp,
+  fields: readonly FieldSpec[],
+  hashKey: string | null = null,
+): RestCsvReader {
   let worker: Worker | undefined;
   const pending = new Map<number, { resolve: (page: EncodedPage) => void; reject: (err: unknown) => void }>();
   let nextId = 0;
@@ -67,7 +75,7 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
     worker?.unref();
   };
   const start = (): Worker => {
-    const w = startWorker(fields);
+    const w = startWorker(fields, hashKey);
     // Only a worker with pages in hand keeps the process alive.
     w.unref();
     w.on('message', (reply: PageReply) => {
@@ -107,7 +115,7 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
       const asked = performance.now();
       const text = await http.getText(path, { signal });
       const arrived = performance.now();
-      const page = encodePage(text, path, fields);
+      const page = encodePage(text, path, fields, hashKey);
       http.log.debug(
         {
           records: page.records,
@@ -142,7 +150,7 @@ export function openRestCsvReader(http: SalesforceHttp, fields: readonly FieldSp
  * lower bound.
  */
 export const restSoql = (spec: ObjectSpec, plan: Plan) =>
-  buildSelect(spec, { window: { from: plan.from }, orderByCursor: true });
+  buildSelect(spec, { window: { from: plan.from, delta: true }, orderByCursor: true });
 
 /** `first`: the query's first page when load() already asked for it; used once (a second open re-runs the query). */
 export async function loadRest(

@@ -3,7 +3,6 @@ import type pg from 'pg';
 import type { ObjectOptions } from '../../lib/config.ts';
 import { oneLine } from '../../lib/errors.ts';
 import { actionFor } from '../../lib/errorActions.ts';
-import { describeObject } from '../../extractors/describe.ts';
 import { restQueryFits } from '../../extractors/rest/query.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';
@@ -15,14 +14,33 @@ import { countOrUnknown, loadBulkWindows } from './bulkLoad.ts';
 import type { CommitResult } from './commitLoad.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import { type DeleteCheck, checkDeleted, loadedAsOf } from '../completeness/deletes.ts';
-import { type SchemaDiff, applyTypeChanges, diffSchema, driftEvents, snapshotOf } from '../completeness/drift.ts';
+import {
+  type SchemaDiff,
+  applyTypeChanges,
+  diffSchema,
+  driftEvents,
+  sameSnapshot,
+  snapshotOf,
+} from '../completeness/drift.ts';
+import {
+  applyPicklistChanges,
+  hasPicklistChanges,
+  picklistChanges,
+  picklistRowsOf,
+  readPicklistValues,
+} from '../../loaders/picklistValues.ts';
 import { refreshColumns } from '../completeness/formulas.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
+import { applyHistorySetting } from '../../loaders/history.ts';
 import { withObjectLock, withObjectLockWaiting } from '../runtime/objectLock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
 import { reconcileDue, reconcileObject } from '../completeness/reconcileObject.ts';
+import { hashExistingColumns } from '../completeness/hashExisting.ts';
+import { describeConfigured } from '../runtime/columnSelection.ts';
 import type { EncodedPage } from '../../transforms/restPage.ts';
 import { loadRest, openRestCsvReader, type RestCsvReader, restSoql } from './restLoad.ts';
+import { filteredSpec } from '../../extractors/soqlFilter.ts';
+import { type FilterCheck, filterChanged, openFilterCheck, prepareFilterFlag } from './filterCheck.ts';
 
 export interface RunSummary {
   object: string;
@@ -73,7 +91,8 @@ export async function syncObject(
   let runId: number | undefined;
   ctx.progress?.update(obj.name, { phase: 'describe' });
   try {
-    const { spec } = await describeObject(ctx.sf, obj.name);
+    // Only the fields the config selects (columns): the others are never asked for.
+    const spec = filteredSpec(await describeConfigured(ctx, obj.name), obj.where);
     // docs/salesforce.md#rest-request-conventions: the describe response's Date header; records stamped after this may
     // still be committing.
     const serverNow = ctx.sf.serverNow();
@@ -83,10 +102,14 @@ export async function syncObject(
         const key = { schema: ctx.config.schema, object: spec.name };
         const state = await getObjectState(client, key);
         const watermark = await getWatermark(client, key);
+        // docs/salesforce.md#soql-filters: rows loaded under another filter (or none) are brought in line by a full
+        // read.
+        const refilter = watermark !== null && filterChanged(state, spec);
+        if (refilter) log.info({ filter: spec.where ?? null, was: state.filter }, 'filter changed: reading in full');
         const plan = planObject({
           cursorField: spec.cursorField,
           watermark,
-          fullRefresh: flags.fullRefresh || obj.fullRefresh,
+          fullRefresh: flags.fullRefresh || obj.fullRefresh || refilter,
           overlapMinutes: obj.overlapMinutes,
         });
         // A delta's first page and getDeleted are asked for now: Salesforce answers while the table is checked, and
@@ -100,23 +123,40 @@ export async function syncObject(
             { fields: spec.fields.length },
             'delta query too long for a REST URI; reading it through Bulk API 2.0',
           );
-        const reader = viaRest ? openRestCsvReader(ctx.sf, spec.fields) : undefined;
+        const reader = viaRest ? openRestCsvReader(ctx.sf, spec.fields, ctx.config.hashKey) : undefined;
         const rest = reader && { reader, first: reader.first(soql!) };
         let deletes =
           plan.mode === 'incremental'
             ? checkDeleted(ctx.sf, log, spec, state.lastDeletedCheck ?? watermark?.value ?? null, obj.overlapMinutes)
             : Promise.resolve(null);
         for (const pending of [rest?.first, deletes]) pending?.catch(() => {});
+        let filter: FilterCheck | undefined;
         try {
-          const { created } = await ensureTable(client, ctx.config.schema, spec);
+          // Before anything is written: values loaded before the config hashed their column.
+          await hashExistingColumns(ctx, client, spec);
+          const { created } = await ensureTable(client, ctx.config.schema, spec, {
+            exactNumeric: ctx.config.exactNumeric,
+          });
           // A full read into a table that has rows must also find the rows Salesforce no longer has.
-          if (plan.mode !== 'incremental')
-            deletes = Promise.resolve(
-              loadedAsOf(serverNow, !created && !(await tableIsEmpty(client, ctx.config.schema, spec.table))),
-            );
+          const hadRows =
+            plan.mode !== 'incremental' && !created && !(await tableIsEmpty(client, ctx.config.schema, spec.table));
+          if (plan.mode !== 'incremental') deletes = Promise.resolve(loadedAsOf(serverNow, hadRows));
+          // ... and the rows whose records the object's filter no longer keeps.
+          await prepareFilterFlag(client, ctx.config.schema, spec, state);
+          filter = openFilterCheck(ctx, spec, { plan, tableHadRows: hadRows, state });
+          deletes = filter.attach(deletes);
+          deletes.catch(() => {});
           const diff = diffSchema(state.fields, spec);
-          const typeActions = await applyTypeChanges(client, ctx.config.schema, spec);
+          const typeActions = await applyTypeChanges(
+            client,
+            ctx.config.schema,
+            spec,
+            { exactNumeric: ctx.config.exactNumeric },
+            (column, why) => log.warn({ column, why }, 'column not widened: drop what depends on it'),
+          );
           await ensureLiveView(client, ctx.config.schema, spec.table);
+          // After the type changes: the history table takes the same types. Its triggers then version every write.
+          await applyHistorySetting(client, ctx.config.schema, spec, obj.history, log);
           log.debug('table checked');
           mode = plan.mode;
           runId = await startRun(client, { ...key, mode });
@@ -170,6 +210,7 @@ export async function syncObject(
           };
         } finally {
           await reader?.close();
+          await filter?.close();
         }
       }),
     );
@@ -249,7 +290,7 @@ async function load(
     if (actionFor(err) !== 'rest-fallback') throw err;
     ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
     // An incremental run's reader is syncObject's to close; an initial load opens its own here.
-    const own = rest ? undefined : openRestCsvReader(ctx.sf, spec.fields);
+    const own = rest ? undefined : openRestCsvReader(ctx.sf, spec.fields, ctx.config.hashKey);
     try {
       return await loadRest(ctx, client, spec, plan, runId, extras, rest?.reader ?? own!);
     } finally {
@@ -276,13 +317,25 @@ async function settleSchema(
   const snapshot = snapshotOf(spec);
   const stale =
     plan.mode === 'incremental'
-      ? [...diff.added, ...diff.typeChanged.map((t) => t.field), ...diff.formulaChanged].map((f) => f.name)
+      ? [
+          ...new Set(
+            [
+              ...diff.added,
+              ...diff.typeChanged.map((t) => t.field),
+              ...diff.formulaChanged,
+              ...(diff.unhashed ?? []),
+            ].map((f) => f.name),
+          ),
+        ]
       : [];
+  // Read now, written with the snapshot: the object lock keeps other writers of this object's rows away.
+  const picklists = picklistChanges(await readPicklistValues(client, key), picklistRowsOf(spec));
   const save = async (c: pg.ClientBase, backfilled: number | null) => {
     const events = driftEvents(diff, typeActions, backfilled);
     for (const e of events) ctx.log.info({ object: spec.name, ...e }, 'schema drift');
     await recordSchemaEvents(c, key, events);
     await saveFieldSnapshot(c, key, snapshot);
+    await applyPicklistChanges(c, key, picklists);
   };
   if (stale.length > 0) {
     const r = await refreshColumns(ctx, client, spec, stale, (c, done) => save(c, done.updated));
@@ -292,6 +345,11 @@ async function settleSchema(
     );
     return;
   }
-  if (state.fields === null || driftEvents(diff, typeActions, null).length > 0)
+  // Only when something changed: an unchanged describe writes nothing.
+  if (
+    !sameSnapshot(state.fields, snapshot) ||
+    driftEvents(diff, typeActions, null).length > 0 ||
+    hasPicklistChanges(picklists)
+  )
     await withTransaction(client, () => save(client, null));
 }

@@ -37,6 +37,10 @@ function when(m: Match): string {
       return `No HTTP answer: ${codes(m.code)}${m.message ? ` with message ${code(String(m.message))}` : ''}${where}`;
     case 'bulk-job':
       return `Bulk job ended ${m.state ? m.state.map(code).join(', ') : 'in any other state'}${where}`;
+    case 'pubsub': {
+      const parts = [...(m.status ? [codes(m.status)] : []), ...(m.errorCode ? [codes(m.errorCode)] : [])];
+      return `Pub/Sub API: ${parts.length > 0 ? parts.join(' ') : 'any other failure'}${where}`;
+    }
     case 'postgres': {
       if (!m.sqlstate) return `PostgreSQL: any other SQLSTATE${where}`;
       const classes = m.sqlstate.every((s) => s.length === 2);

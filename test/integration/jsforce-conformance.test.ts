@@ -75,6 +75,37 @@ describe('jsforce against the emulator', () => {
     );
   });
 
+  it('parent paths: REST nests the parent record (null for an empty lookup), Bulk CSV a dotted column', async () => {
+    const contacts = records('Contact', false).slice(0, 30);
+    const orphan = contacts[0]!;
+    em.admin.update(orphan.Id, { AccountId: null });
+    const ids = contacts.map((c) => `'${c.Id}'`).join(', ');
+    const soql = `SELECT Id, Account.Name, Account.Owner.Email FROM Contact WHERE Id IN (${ids})`;
+    const expected = new Map(
+      contacts.map((c) => {
+        const account = c.Id === orphan.Id ? undefined : em.store.get(String(c.AccountId));
+        const owner = account && em.store.get(String(account.OwnerId));
+        return [c.Id, [account?.Name ?? null, owner?.Email ?? null]];
+      }),
+    );
+    type Nested = {
+      Id: string;
+      Account: { attributes: { type: string }; Name: string; Owner: { Email: string } } | null;
+    };
+    const rest = await conn.query<Nested>(soql);
+    expect(rest.records.find((r) => r.Id === orphan.Id)?.Account).toBeNull();
+    expect(rest.records.find((r) => r.Id !== orphan.Id)?.Account?.attributes.type).toBe('Account');
+    expect(new Map(rest.records.map((r) => [r.Id, [r.Account?.Name ?? null, r.Account?.Owner.Email ?? null]]))).toEqual(
+      expected,
+    );
+    const stream = await conn.bulk2.query(soql);
+    const rows: Record<string, string>[] = [];
+    for await (const r of stream as AsyncIterable<Record<string, string>>) rows.push(r);
+    expect(new Map(rows.map((r) => [r.Id, [r['Account.Name'] || null, r['Account.Owner.Email'] || null]]))).toEqual(
+      expected,
+    );
+  });
+
   it('describes an object like the store defines it', async () => {
     const d = await conn.describe('Account');
     const def = em.store.object('Account');

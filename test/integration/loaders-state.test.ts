@@ -23,10 +23,12 @@ describe('migrations', () => {
         'knex_migrations',
         'knex_migrations_lock',
         'object_state',
+        'picklist_values',
         'push_results',
         'push_runs',
         'runs',
         'schema_events',
+        'stream_state',
         'watermarks',
       ]);
       const { rows: applied } = await client.query('SELECT name FROM sfsync.knex_migrations ORDER BY id');
@@ -35,6 +37,9 @@ describe('migrations', () => {
         { name: '0002_completeness' },
         { name: '0003_backfill' },
         { name: '0004_push' },
+        { name: '0005_picklist_values' },
+        { name: '0006_stream' },
+        { name: '0007_object_filter' },
       ]);
     } finally {
       await client.end();

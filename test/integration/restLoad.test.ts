@@ -2,6 +2,7 @@
 // parsed on this thread, the others in a worker thread. The worker's CSV must be byte for byte what the same page
 // encodes to on this thread, errors in a page must come back as DataError naming it, and a closed reader must
 // refuse work.
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { fetchToken } from '../../extractors/client/auth.ts';
@@ -93,6 +94,36 @@ describe('REST pages encoded in a worker thread', () => {
         if (parsed.done) break;
         text = await http.getText(parsed.nextRecordsUrl!);
       }
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('hashes the hashed fields (config columns.hash) in the worker with the key it was given', async () => {
+    const key = 'rest-load-test-hash-key';
+    const hmac = (v: string) => createHmac('sha256', key).update(v, 'utf8').digest('hex');
+    const fields = spec.fields
+      .filter((f) => ['Id', 'IsDeleted', 'SystemModstamp', 'Phone'].includes(f.name))
+      .map((f) => (f.name === 'Phone' ? { ...f, pgType: 'text' as const, hashed: true as const } : f));
+    const hashedSpec = { ...spec, fields };
+    const phones = new Map(orgRecords(em.store, 'Account').map((r) => [r.Id, r.Phone]));
+    const reader = openRestCsvReader(http, fields, key);
+    try {
+      const first = await reader.first(buildSelect(hashedSpec, { window: {}, orderByCursor: true }));
+      let pages = 0;
+      let checked = 0;
+      for await (const page of reader.pages(first)) {
+        pages++;
+        for (const line of page.csv.toString('utf8').trim().split('\n')) {
+          const [id, , , phone] = line.split(',').map((v) => v.replace(/^"|"$/g, ''));
+          const raw = phones.get(id!);
+          expect(phone).toBe(typeof raw === 'string' ? hmac(raw) : '');
+          if (pages > 1 && typeof raw === 'string') checked++;
+        }
+      }
+      // Pages after the first are the worker's.
+      expect(pages).toBeGreaterThan(1);
+      expect(checked).toBeGreaterThan(1000);
     } finally {
       await reader.close();
     }

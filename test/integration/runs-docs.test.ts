@@ -173,12 +173,12 @@ describe('status, runs, docs and live views', () => {
     expect(md.stdout).toMatch(/^# Data dictionary: schema `salesforce`/);
     expect(md.stdout).toContain('## `salesforce.account`');
     expect(md.stdout).toContain('## `salesforce.contact`');
-    expect(md.stdout).toMatch(/^\| `id` \| text \| Record ID \(Salesforce Id, type id\) \|$/m);
+    expect(md.stdout).toMatch(/^\| `id` \| character varying\(18\) \| Record ID \(Salesforce Id, type id\) \|$/m);
     expect(md.stdout).toMatch(
       /^\| `salesforce\.account_live` \| salesforce\.account without the records deleted in Salesforce \|$/m,
     );
     // Small picklists are listed in the column comment.
-    expect(md.stdout).toMatch(/^\| `industry` \| text \| .*Values: /m);
+    expect(md.stdout).toMatch(/^\| `industry` \| character varying\(40\) \| .*Values: /m);
 
     const out = path.join(dir, 'dictionary.json');
     const json = await runCli(['docs', '--format', 'json', '--out', out], dbOnly());
@@ -201,7 +201,11 @@ describe('status, runs, docs and live views', () => {
     ]);
     const account = dict.tables[0]!;
     expect(account.description).toBe('Account (Salesforce Account)');
-    expect(account.columns[0]).toEqual({ name: 'id', type: 'text', description: 'Record ID (Salesforce Id, type id)' });
+    expect(account.columns[0]).toEqual({
+      name: 'id',
+      type: 'character varying(18)',
+      description: 'Record ID (Salesforce Id, type id)',
+    });
     expect(account.columns.find((c) => c.name === 'systemmodstamp')!.type).toBe('timestamp with time zone');
   });
 });

@@ -125,3 +125,21 @@ export async function compareTable(
   const extra = [...byId.keys()].filter((id) => !seen.has(id));
   return { mismatches, missing, extra, compared };
 }
+
+/** The SELECT list of a spec's fields as canonical text, in spec order (what compareTable reads). */
+export function canonicalSelect(spec: ObjectSpec): string {
+  return spec.fields.map((f) => selectExpr(f.pgType, f.column)).join(', ');
+}
+
+/** A record's values as compareTable expects them in its row, in spec order. */
+export function canonicalRecord(
+  spec: ObjectSpec,
+  rec: Readonly<Record<string, string | boolean | null>>,
+): (string | null)[] {
+  return spec.fields.map((f) => expected(f.pgType, rec[f.name]));
+}
+
+/** A row read with canonicalSelect (rowMode 'array'), canonicalised like canonicalRecord. */
+export function canonicalRow(spec: ObjectSpec, row: readonly (string | null)[]): (string | null)[] {
+  return spec.fields.map((f, i) => actual(f.pgType, row[i] ?? null));
+}

@@ -84,6 +84,24 @@ describe('emulator SOQL: WHERE', () => {
     expect(got.length).toBeGreaterThan(0);
   });
 
+  it('splits records exactly between a filter and its NOT in the form sfsync sends them (parent path, window)', () => {
+    // docs/salesforce.md#soql-filters: NOT is true exactly where the condition is false; a missing parent (a null
+    // AccountId) makes the parent comparison false, so those records fall to the NOT side.
+    const where = "Account.Industry IN ('Banking', 'Energy') OR StageName = 'Closed Won'";
+    const from = '2025-01-01T00:00:00.000Z';
+    const industry = new Map(records('Account').map((a) => [a.Id, a.Industry]));
+    const inside = (r: SfRecord) =>
+      ['Banking', 'Energy'].includes(String(industry.get(String(r.AccountId)) ?? '')) || r.StageName === 'Closed Won';
+    const recent = records('Opportunity', true).filter((r) => String(r.SystemModstamp) >= from);
+    const window = `SystemModstamp >= ${from}`;
+    const kept = ids(query(`SELECT Id FROM Opportunity WHERE (${where}) AND ${window}`, true));
+    const left = ids(query(`SELECT Id FROM Opportunity WHERE (NOT (${where})) AND ${window}`, true));
+    expect(kept).toEqual(ids(recent.filter(inside)));
+    expect(left).toEqual(ids(recent.filter((r) => !inside(r))));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(recent.filter((r) => r.AccountId === null && r.StageName !== 'Closed Won').length).toBeGreaterThan(0);
+  });
+
   it('compares datetime literals as instants, with or without millis and offsets', () => {
     const pivot = '2025-06-01T12:00:00.000Z';
     const expected = ids(accounts.filter((r) => String(r.SystemModstamp) >= pivot));

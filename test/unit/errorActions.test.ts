@@ -23,6 +23,7 @@ import {
   InterruptedError,
   LockedError,
   ObjectsFailedError,
+  PubSubError,
   PushRowsFailedError,
   SalesforceApiError,
   SfsyncError,
@@ -262,6 +263,73 @@ const cases: [string, Case][] = [
       row: 'bulk-job-other',
       err: new BulkJobError('750x', 'Timeout', 'still InProgress'),
       action: 'fail-object',
+      exit: 1,
+    },
+  ],
+  [
+    'Pub/Sub UNAUTHENTICATED',
+    {
+      row: 'pubsub-auth',
+      err: new PubSubError('UNAUTHENTICATED', 'sfdc.platform.eventbus.grpc.service.auth.error', 'auth'),
+      call: true,
+      action: 'reauth',
+    },
+  ],
+  [
+    'Pub/Sub UNAUTHENTICATED after the re-logins',
+    {
+      row: 'pubsub-other',
+      err: new PubSubError('UNAUTHENTICATED', 'sfdc.platform.eventbus.grpc.service.auth.error', 'auth'),
+      action: 'fail-run',
+      exit: 1,
+    },
+  ],
+  [
+    'Pub/Sub replay id expired',
+    {
+      row: 'pubsub-replay-invalid',
+      err: new PubSubError(
+        'INVALID_ARGUMENT',
+        'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted',
+        'x',
+      ),
+      action: 'resubscribe-latest',
+      exit: 1,
+    },
+  ],
+  [
+    'Pub/Sub delivery allocation spent',
+    {
+      row: 'pubsub-delivery-limit',
+      err: new PubSubError('RESOURCE_EXHAUSTED', 'sfdc.platform.eventbus.grpc.subscription.limit.exceeded', 'x'),
+      action: 'stop-run',
+      exit: 4,
+    },
+  ],
+  [
+    'Pub/Sub stream silent past the keepalive',
+    {
+      row: 'pubsub-transient',
+      err: new PubSubError('KEEPALIVE_TIMEOUT', undefined, 'x'),
+      action: 'reconnect',
+      exit: 1,
+    },
+  ],
+  [
+    'Pub/Sub UNAVAILABLE',
+    {
+      row: 'pubsub-transient',
+      err: new PubSubError('UNAVAILABLE', 'sfdc.platform.eventbus.grpc.service.unavailable', 'x'),
+      action: 'reconnect',
+      exit: 1,
+    },
+  ],
+  [
+    'Pub/Sub topic not found',
+    {
+      row: 'pubsub-other',
+      err: new PubSubError('NOT_FOUND', 'sfdc.platform.eventbus.grpc.topic.notfound', 'x'),
+      action: 'fail-run',
       exit: 1,
     },
   ],

@@ -49,4 +49,15 @@ describe('logger redaction', () => {
     expect(text.match(/\[redacted\]/g)?.length).toBeGreaterThanOrEqual(11);
     expect(text).toContain('"msg":"nested"');
   });
+
+  it('never prints the hash key of hashed columns (SFSYNC_HASH_KEY), as a setting or inside a config', () => {
+    const out = capture();
+    const log = createLogger({ level: 'debug', destination: out.stream });
+    const key = 'hash-key-0123456789abcdef';
+    log.info({ hashKey: key, SFSYNC_HASH_KEY: key }, 'top level');
+    log.debug({ config: { hashKey: key }, env: { SFSYNC_HASH_KEY: key } }, 'nested');
+    const text = out.text();
+    expect(text).not.toContain(key);
+    expect(text.match(/\[redacted\]/g)?.length).toBe(4);
+  });
 });

@@ -1,0 +1,269 @@
+// Change Data Capture: the store wrapped so that every write to an object selected for CDC publishes a change event
+// on `/data/<Object>ChangeEvent` and `/data/ChangeEvents` when its transaction commits
+// (docs/salesforce.md#change-event-channels, #change-event-header, #change-event-fields). Writes outside an explicit
+// transaction are one transaction each; Bulk ingest runs each batch as one (OrgStore.transaction).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { makeId, normalizeId } from '../ids.ts';
+import type { FieldValue, ObjectDef, OrgStore, SfRecord } from '../types.ts';
+import {
+  type ChangeSchema,
+  type ChangeType,
+  type CompoundField,
+  avroValue,
+  bitmapFields,
+  changeSchemaOf,
+  changeTopicOf,
+} from './changeSchema.ts';
+import type { EventBus } from './eventBus.ts';
+
+/** Who is writing: set per API request (server.ts) so events carry changeOrigin and commitUser. */
+export interface ChangeContext {
+  origin: string;
+  userId: string;
+}
+
+export const ALL_CHANGES_TOPIC = '/data/ChangeEvents';
+
+export interface ChangeCapture {
+  /** The store whose writes publish change events (every part of the emulator writes through it). */
+  readonly store: OrgStore;
+  enable(object: string): void;
+  disable(object: string): void;
+  enabled(): string[];
+  /** Runs `fn` (synchronous) as one Salesforce transaction: its events share a transactionKey. */
+  transaction<T>(fn: () => T, ctx?: Partial<ChangeContext>): T;
+  /** Runs `fn` with the writer's identity for the events it causes (carried across awaits). */
+  withContext<T>(ctx: ChangeContext, fn: () => T): T;
+  /** A header-only gap event (GAP_OVERFLOW: no record ids), docs/salesforce.md#change-event-header. */
+  injectGap(object: string, changeType: ChangeType, recordIds?: string[]): void;
+  /** The schema of a change topic (`/data/ChangeEvents`: the first enabled object's), or undefined when not served. */
+  topicSchema(topic: string): ChangeSchema | undefined;
+}
+
+interface PendingChange {
+  schema: ChangeSchema;
+  changeType: ChangeType;
+  recordIds: string[];
+  values: Record<string, unknown>;
+  changed: string[];
+  nulled: string[];
+}
+
+interface Tx {
+  ctx: ChangeContext;
+  changes: PendingChange[];
+}
+
+type Row = Readonly<Record<string, FieldValue | undefined>>;
+
+/** The Avro record of a compound field from a record's components; null when every component is null. */
+function compoundValue(f: CompoundField, rec: Row, only?: Set<string>): Record<string, unknown> | null {
+  const out: Record<string, unknown> = {};
+  let any = false;
+  for (const n of f.nested) {
+    const v = n.source && (!only || only.has(n.name)) ? avroValue(n, rec[n.source.name]) : null;
+    out[n.name] = v;
+    if (v !== null) any = true;
+  }
+  return any ? out : null;
+}
+
+/** CREATE / UNDELETE: every non-null field, no bitmaps. */
+function fullValues(schema: ChangeSchema, rec: Row): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const f of schema.fields) {
+    const v = f.kind === 'simple' ? avroValue(f, rec[f.source?.name ?? f.name]) : compoundValue(f, rec);
+    if (v !== null) values[f.name] = v;
+  }
+  return values;
+}
+
+/** UPDATE: changed fields only (LastModifiedDate among them), with the changedFields / nulledFields bitmaps. */
+function diffValues(schema: ChangeSchema, before: Row, after: Row): Omit<PendingChange, 'schema' | 'recordIds'> {
+  const values: Record<string, unknown> = {};
+  const changedTop: number[] = [];
+  const nulledTop: number[] = [];
+  const changedNested = new Map<number, number[]>();
+  const nulledNested = new Map<number, number[]>();
+  for (const f of schema.fields) {
+    if (f.kind === 'simple') {
+      const name = f.source?.name ?? f.name;
+      if (before[name] === after[name]) continue;
+      const v = avroValue(f, after[name]);
+      values[f.name] = v;
+      changedTop.push(f.position);
+      if (v === null) nulledTop.push(f.position);
+      continue;
+    }
+    const changedNames = new Set<string>();
+    for (const n of f.nested) {
+      if (!n.source || before[n.source.name] === after[n.source.name]) continue;
+      changedNames.add(n.name);
+      changedNested.set(f.position, [...(changedNested.get(f.position) ?? []), n.position]);
+      if (avroValue(n, after[n.source.name]) === null)
+        nulledNested.set(f.position, [...(nulledNested.get(f.position) ?? []), n.position]);
+    }
+    if (changedNames.size) values[f.name] = compoundValue(f, after, changedNames) ?? emptyCompound(f);
+  }
+  return {
+    changeType: 'UPDATE',
+    values,
+    changed: bitmapFields(changedTop, changedNested),
+    nulled: bitmapFields(nulledTop, nulledNested),
+  };
+}
+
+/** A compound whose changed components were all nulled: the record is sent with null members. */
+function emptyCompound(f: CompoundField): Record<string, unknown> {
+  return Object.fromEntries(f.nested.map((n) => [n.name, null]));
+}
+
+export function createChangeCapture(
+  inner: OrgStore,
+  bus: EventBus,
+  opts: { enabled?: string[]; defaultUserId?: string } = {},
+): ChangeCapture {
+  const enabledSet = new Set<string>();
+  const context = new AsyncLocalStorage<ChangeContext>();
+  const defaultCtx = (): ChangeContext =>
+    context.getStore() ?? { origin: '', userId: opts.defaultUserId ?? makeId('005', 0) };
+  let current: Tx | undefined;
+  // docs/salesforce.md#change-event-header: commitNumber grows with every commit, by uneven steps.
+  let commitNumber = 10_650_000;
+
+  const defOf = (id: string): ObjectDef | undefined => {
+    const id15 = normalizeId(id);
+    return id15 ? inner.objects().find((d) => d.keyPrefix === id15.slice(0, 3)) : undefined;
+  };
+  const isEnabled = (def: ObjectDef | undefined): def is ObjectDef =>
+    def !== undefined && enabledSet.has(def.name.toLowerCase());
+
+  const publish = (tx: Tx) => {
+    if (tx.changes.length === 0) return;
+    const transactionKey = randomUUID();
+    commitNumber += 1 + (tx.changes.length % 7);
+    const commitTimestamp = Date.parse(inner.now());
+    const perTopic = new Map<string, { id: string; schemaId: string; payload: Buffer }[]>();
+    tx.changes.forEach((c, i) => {
+      const header = {
+        entityName: c.schema.object,
+        recordIds: c.recordIds,
+        changeType: c.changeType,
+        changeOrigin: tx.ctx.origin,
+        transactionKey,
+        sequenceNumber: i + 1,
+        commitTimestamp,
+        commitNumber,
+        commitUser: tx.ctx.userId,
+        nulledFields: c.nulled,
+        diffFields: [],
+        changedFields: c.changed,
+      };
+      const payload = c.schema.type.toBuffer({ ChangeEventHeader: header, ...c.values });
+      const event = { id: randomUUID(), schemaId: c.schema.schemaId, payload };
+      for (const topic of [c.schema.topic, ALL_CHANGES_TOPIC])
+        perTopic.set(topic, [...(perTopic.get(topic) ?? []), event]);
+    });
+    for (const [topic, events] of perTopic) bus.publish(topic, events);
+  };
+
+  const transaction = <T>(fn: () => T, ctx?: Partial<ChangeContext>): T => {
+    if (current) return fn();
+    const tx: Tx = { ctx: { ...defaultCtx(), ...ctx }, changes: [] };
+    current = tx;
+    try {
+      return fn();
+    } finally {
+      current = undefined;
+      publish(tx);
+    }
+  };
+
+  const record = (def: ObjectDef, change: Omit<PendingChange, 'schema'>) => {
+    const schema = changeSchemaOf(def);
+    bus.registerSchema(schema.json);
+    const pending = { schema, ...change };
+    if (current) current.changes.push(pending);
+    else publish({ ctx: defaultCtx(), changes: [pending] });
+  };
+  const header = (changeType: ChangeType, recordIds: string[]) => ({
+    changeType,
+    recordIds,
+    values: {},
+    changed: [],
+    nulled: [],
+  });
+
+  const store: OrgStore = {
+    ...inner,
+    transaction,
+    insert(object, values) {
+      const rec = inner.insert(object, values);
+      const def = inner.object(object);
+      if (isEnabled(def)) record(def, { ...header('CREATE', [rec.Id]), values: fullValues(changeSchemaOf(def), rec) });
+      return rec;
+    },
+    update(id, values, o) {
+      const def = defOf(id);
+      const before = isEnabled(def) ? inner.get(id) : undefined;
+      const after = inner.update(id, values, o);
+      if (before && isEnabled(def)) {
+        const diff = diffValues(changeSchemaOf(def), before, after);
+        if (diff.changed.length) record(def, { ...diff, recordIds: [after.Id] });
+      }
+      return after;
+    },
+    softDelete(id) {
+      const def = defOf(id);
+      const before = isEnabled(def) ? inner.get(id) : undefined;
+      inner.softDelete(id);
+      if (before && before.IsDeleted !== true && isEnabled(def)) record(def, header('DELETE', [before.Id]));
+    },
+    undelete(id) {
+      const def = defOf(id);
+      const before = isEnabled(def) ? inner.get(id) : undefined;
+      inner.undelete(id);
+      const after = before && (inner.get(id) as SfRecord | undefined);
+      if (before?.IsDeleted === true && after && isEnabled(def))
+        record(def, { ...header('UNDELETE', [after.Id]), values: fullValues(changeSchemaOf(def), after) });
+    },
+    hardDelete(id) {
+      const def = defOf(id);
+      const before = isEnabled(def) ? inner.get(id) : undefined;
+      inner.hardDelete(id);
+      // Emptying the Recycle Bin sends nothing more: the DELETE went out when the record was deleted.
+      if (before && before.IsDeleted !== true && isEnabled(def)) record(def, header('DELETE', [before.Id]));
+    },
+  };
+
+  return {
+    store,
+    enable(object) {
+      const def = inner.object(object);
+      if (!def) throw new Error(`Unknown object ${object}`);
+      enabledSet.add(def.name.toLowerCase());
+      bus.registerSchema(changeSchemaOf(def).json);
+    },
+    disable(object) {
+      enabledSet.delete(object.toLowerCase());
+    },
+    enabled: () => inner.objects().filter((d) => isEnabled(d)).map((d) => d.name),
+    transaction,
+    withContext: (ctx, fn) => context.run(ctx, fn),
+    injectGap(object, changeType, recordIds = []) {
+      const def = inner.object(object);
+      if (!isEnabled(def)) throw new Error(`${object} is not selected for Change Data Capture`);
+      if (!changeType.startsWith('GAP_')) throw new Error(`${changeType} is not a gap event type`);
+      record(def, header(changeType, changeType === 'GAP_OVERFLOW' ? [] : recordIds));
+    },
+    topicSchema(topic) {
+      const defs = inner.objects().filter((d) => isEnabled(d));
+      const def = topic === ALL_CHANGES_TOPIC ? defs[0] : defs.find((d) => changeTopicOf(d.name) === topic);
+      if (!def) return undefined;
+      const schema = changeSchemaOf(def);
+      bus.registerSchema(schema.json);
+      return schema;
+    },
+  };
+}

@@ -1,0 +1,353 @@
+// The emulator's Pub/Sub API (docs/salesforce.md#pubsub-api, #pubsub-api-flow-control, #replay-ids,
+// #pubsub-api-errors, #change-event-header, #change-event-fields) checked two ways: with salesforce-pubsub-api-client,
+// a client written against the real service (the oracle: it must subscribe, decode and replay unchanged), and with
+// plain grpc-js for what that client hides (flow control, keepalives, trailers).
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { promisify } from 'node:util';
+import PubSubApiClient from 'salesforce-pubsub-api-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import { api, login } from '../support/emulatorClient.ts';
+import { type FetchResponse, pubsubClient, replayIdOf } from '../support/pubsubClient.ts';
+
+const KEEPALIVE_MS = 150;
+const ACCOUNT_TOPIC = '/data/AccountChangeEvent';
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+let em: Emulator;
+let token: string;
+
+beforeAll(async () => {
+  em = await createEmulator({ accounts: 5, pubsub: { keepaliveMs: KEEPALIVE_MS, cdcObjects: ['Account'] } });
+  token = await login(em);
+});
+afterAll(async () => {
+  await em?.close();
+});
+
+interface OracleEvent {
+  replayId: number;
+  payload: Record<string, unknown> & { ChangeEventHeader: Record<string, unknown> };
+}
+
+/** The oracle client, authenticated with a token from the emulator (user-supplied mode). */
+async function oracle() {
+  const client = new PubSubApiClient(
+    {
+      authType: 'user-supplied',
+      accessToken: token,
+      // The client insists on https; the emulator matches the instance URL by host.
+      instanceUrl: em.url.replace('http://', 'https://'),
+      organizationId: em.orgId,
+      pubSubEndpoint: em.pubsub?.endpoint,
+      // It trusts only its bundled Salesforce CA, so the emulator's certificate cannot be verified here.
+      rejectUnauthorizedSsl: false,
+    },
+    quiet,
+  );
+  await client.connect();
+  return client;
+}
+
+/** Subscribes through the oracle and collects what its callback reports. */
+function collect(client: PubSubApiClient) {
+  const got = { events: [] as OracleEvent[], errors: [] as { code?: number; details?: string; metadata?: unknown }[] };
+  let keepalives = 0;
+  const callback = (_info: unknown, type: string, data?: unknown) => {
+    if (type === 'event') got.events.push(data as OracleEvent);
+    if (type === 'error') got.errors.push(data as (typeof got.errors)[number]);
+    if (type === 'grpcKeepAlive') keepalives++;
+  };
+  const until = async (pred: () => boolean, ms = 5_000) => {
+    const end = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > end) throw new Error(`timed out with ${got.events.length} events, ${got.errors.length} errors`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { got, callback, until, keepalives: () => keepalives };
+}
+
+describe('salesforce-pubsub-api-client against the emulator', () => {
+  let stored: number;
+  let accountId: string;
+
+  it('subscribes, receives CREATE / UPDATE / DELETE and decodes the field bitmaps', async () => {
+    const client = await oracle();
+    const c = collect(client);
+    client.subscribe(ACCOUNT_TOPIC, c.callback, 3);
+    await c.until(() => c.keepalives() > 0); // the subscription is open: LATEST starts here
+    const sf = api(em, token);
+    const created = await sf.post(
+      'sobjects/Account',
+      { Name: 'Oracle Ltd', Phone: '555-0100', BillingCity: 'Paris', BillingStreet: '1 Rue' },
+      { 'Sforce-Call-Options': 'client=oracle-test' },
+    );
+    accountId = created.json<{ id: string }>().id;
+    await sf.patch(`sobjects/Account/${accountId}`, { Name: 'Oracle Plc', Phone: null, BillingCity: 'Lyon' });
+    await sf.del(`sobjects/Account/${accountId}`);
+    await c.until(() => c.got.events.length === 3);
+    client.close();
+
+    const [create, update, del] = c.got.events as [OracleEvent, OracleEvent, OracleEvent];
+    expect(create.payload.ChangeEventHeader).toMatchObject({
+      entityName: 'Account',
+      recordIds: [accountId],
+      changeType: 'CREATE',
+      changeOrigin: 'com/salesforce/api/rest/62.0;client=oracle-test',
+      sequenceNumber: 1,
+      commitUser: em.userId,
+      changedFields: [],
+      nulledFields: [],
+    });
+    expect(create.payload.Name).toBe('Oracle Ltd');
+    expect(create.payload.Phone).toBe('555-0100');
+    expect(create.payload.BillingAddress).toMatchObject({ City: 'Paris', Street: '1 Rue', Country: null });
+    expect(typeof create.payload.CreatedDate).toBe('number');
+
+    const header = update.payload.ChangeEventHeader;
+    expect(header.changeType).toBe('UPDATE');
+    expect([...(header.changedFields as string[])].sort()).toEqual(
+      ['BillingAddress.City', 'LastModifiedDate', 'Name', 'Phone'].sort(),
+    );
+    expect(header.nulledFields).toEqual(['Phone']);
+    expect(update.payload.Name).toBe('Oracle Plc');
+    expect(update.payload.Phone).toBeNull();
+    expect(update.payload.AccountNumber).toBeNull(); // unchanged fields are not sent
+    expect(typeof update.payload.LastModifiedDate).toBe('number');
+    expect(header.commitTimestamp).toBeGreaterThan(create.payload.ChangeEventHeader.commitTimestamp as number);
+
+    expect(del.payload.ChangeEventHeader).toMatchObject({ changeType: 'DELETE', recordIds: [accountId] });
+    expect(del.payload.Name).toBeNull();
+    // docs/salesforce.md#replay-ids: increasing, never contiguous.
+    expect(update.replayId).toBeGreaterThan(create.replayId + 1);
+    expect(del.replayId).toBeGreaterThan(update.replayId + 1);
+    stored = create.replayId;
+  });
+
+  it('replays the events after a stored replay id', async () => {
+    const client = await oracle();
+    const c = collect(client);
+    client.subscribeFromReplayId(ACCOUNT_TOPIC, c.callback, 2, stored);
+    await c.until(() => c.got.events.length === 2);
+    client.close();
+    expect(c.got.events.map((e) => e.payload.ChangeEventHeader.changeType)).toEqual(['UPDATE', 'DELETE']);
+    expect(c.got.events.every((e) => e.replayId > stored)).toBe(true);
+  });
+
+  it('refuses a replay id outside the retention window with Salesforce error', async () => {
+    em.pubsub?.setRetention(1);
+    await new Promise((r) => setTimeout(r, 20));
+    try {
+      const client = await oracle();
+      const c = collect(client);
+      client.subscribeFromReplayId(ACCOUNT_TOPIC, c.callback, 1, stored);
+      await c.until(() => c.got.errors.length > 0);
+      client.close();
+      const err = c.got.errors[0] as { code: number; details: string; metadata: { get(k: string): unknown[] } };
+      expect(err.code).toBe(3); // INVALID_ARGUMENT
+      expect(err.details).toMatch(/^The Replay ID validation failed\. Ensure that the Replay ID is valid\. rpcId: \S+$/);
+      expect(err.metadata.get('error-code')).toEqual(['sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted']);
+      expect(c.got.events).toEqual([]);
+    } finally {
+      em.pubsub?.setRetention(72 * 3_600_000);
+    }
+  });
+
+  it('publishes and receives a platform event', async () => {
+    em.pubsub?.definePlatformEvent('Order_Shipped__e', [
+      { name: 'Order_Number__c', type: 'string' },
+      { name: 'Weight__c', type: 'double' },
+    ]);
+    const client = await oracle();
+    const c = collect(client);
+    client.subscribe('/event/Order_Shipped__e', c.callback, 1);
+    await c.until(() => c.keepalives() > 0);
+    const result = await client.publish('/event/Order_Shipped__e', {
+      CreatedDate: Date.now(),
+      CreatedById: em.userId,
+      Order_Number__c: { string: 'SO-42' },
+      Weight__c: { double: 1.5 },
+    });
+    await c.until(() => c.got.events.length === 1);
+    client.close();
+    expect(c.got.events[0]?.payload).toMatchObject({ Order_Number__c: 'SO-42', Weight__c: 1.5, CreatedById: em.userId });
+    expect(c.got.events[0]?.replayId).toBe(result.replayId);
+  });
+});
+
+/**
+ * GetTopic from a separate Node process with grpc-js's default roots, as the CLI would, under these CA variables
+ * (both cleared first): prints the status code (0 = OK).
+ */
+async function childGetTopic(caEnv: Record<string, string>): Promise<string> {
+  const script = `
+    import { createRequire } from 'node:module';
+    import { dirname, join } from 'node:path';
+    const require = createRequire(process.cwd() + '/');
+    const grpc = require('@grpc/grpc-js');
+    const loader = require('@grpc/proto-loader');
+    const proto = join(dirname(require.resolve('salesforce-pubsub-api-client')), '..', 'pubsub_api.proto');
+    const pkg = grpc.loadPackageDefinition(loader.loadSync(proto, {}));
+    const md = new grpc.Metadata();
+    for (const [k, v] of Object.entries(JSON.parse(process.argv[1]))) md.set(k, v);
+    const client = new pkg.eventbus.v1.PubSub(process.argv[2], grpc.credentials.createSsl());
+    client.GetTopic({ topicName: '${ACCOUNT_TOPIC}' }, md, (err) => { console.log(err ? err.code : 0); client.close(); });
+  `;
+  const md = JSON.stringify({ accesstoken: token, instanceurl: em.url, tenantid: em.orgId });
+  const env: Record<string, string | undefined> = { ...process.env, ...caEnv };
+  for (const k of ['NODE_EXTRA_CA_CERTS', 'GRPC_DEFAULT_SSL_ROOTS_FILE_PATH']) if (!(k in caEnv)) delete env[k];
+  const args = ['--input-type=module', '-e', script, md, em.pubsub?.endpoint ?? ''];
+  // Asynchronous: the emulator answering the child lives in this process.
+  const { stdout } = await promisify(execFile)(process.execPath, args, { env, encoding: 'utf8' });
+  return stdout.trim();
+}
+
+describe('Pub/Sub API over plain grpc-js', () => {
+  it('speaks TLS only: trusted through NODE_EXTRA_CA_CERTS or GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, not without', async () => {
+    const { caPath = '', caBundlePath = '' } = em.pubsub ?? {};
+    expect(await childGetTopic({ NODE_EXTRA_CA_CERTS: caPath })).toBe('0');
+    expect(await childGetTopic({ GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: caBundlePath })).toBe('0');
+    // grpc-js trusts the GRPC_DEFAULT_SSL_ROOTS_FILE_PATH file alone, whatever NODE_EXTRA_CA_CERTS says.
+    const system = join(await mkdtemp(join(tmpdir(), 'pubsub-test-')), 'roots.pem');
+    await writeFile(system, rootCertificates.join('\n'));
+    expect(await childGetTopic({ NODE_EXTRA_CA_CERTS: caPath, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: system })).toBe('14');
+    expect(await childGetTopic({})).toBe('14'); // UNAVAILABLE: the certificate is not trusted
+  });
+
+  it('answers GetTopic / GetSchema, and NOT_FOUND for an object not selected for CDC', async () => {
+    const c = pubsubClient(em, token);
+    const topic = await c.getTopic({ topicName: ACCOUNT_TOPIC });
+    expect(topic).toMatchObject({ topicName: ACCOUNT_TOPIC, canPublish: false });
+    const schema = JSON.parse((await c.getSchema({ schemaId: topic.schemaId })).schemaJson);
+    expect(schema).toMatchObject({ type: 'record', name: 'AccountChangeEvent', namespace: 'com.sforce.eventbus' });
+    expect(schema.fields[0].name).toBe('ChangeEventHeader');
+    const names = schema.fields.map((f: { name: string }) => f.name);
+    expect(names).not.toContain('Id');
+    expect(names).not.toContain('SystemModstamp');
+    expect(names).not.toContain('BillingCity'); // a component lives inside BillingAddress
+    const err = await c.getTopic({ topicName: '/data/LeadChangeEvent' }).catch((e) => e);
+    expect(err.code).toBe(5); // NOT_FOUND
+    expect(err.details).toMatch(/topic \/data\/LeadChangeEvent not found/);
+    c.close();
+  });
+
+  it('never delivers more than requested, takes more requests on the same stream and reports what is owed', async () => {
+    em.pubsub?.enableCdc('Invoice__c');
+    const ids = em.pubsub?.applyTransaction(
+      [1, 2, 3, 4, 5].map((n) => ({ op: 'insert' as const, object: 'Invoice__c', values: { Name: `INV-${n}` } })),
+    );
+    const c = pubsubClient(em, token);
+    const sub = c.subscribe({ topicName: '/data/Invoice__ChangeEvent', replayPreset: 'EARLIEST', numRequested: 2 });
+    await sub.until((s) => s.events().length === 2);
+    // Three keepalive periods: still only the two requested, and keepalives say nothing more is owed.
+    await new Promise((r) => setTimeout(r, KEEPALIVE_MS * 3));
+    expect(sub.events()).toHaveLength(2);
+    const idle = sub.responses.filter((r) => r.events.length === 0);
+    expect(idle.length).toBeGreaterThan(0);
+    expect(idle.every((r) => r.pendingNumRequested === 0)).toBe(true);
+    sub.request({ numRequested: 10 });
+    await sub.until((s) => s.events().length === 5);
+    const last = sub.responses.filter((r) => r.events.length > 0).at(-1) as FetchResponse;
+    expect(last.pendingNumRequested).toBe(7);
+
+    const decoded = await Promise.all(sub.events().map((e) => c.decode(e)));
+    const headers = decoded.map((d) => d.ChangeEventHeader as Record<string, unknown>);
+    expect(headers.map((h) => h.recordIds)).toEqual(ids?.map((id) => [id]));
+    expect(new Set(headers.map((h) => h.transactionKey)).size).toBe(1);
+    expect(headers.map((h) => h.sequenceNumber)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(headers.map((h) => h.commitNumber)).size).toBe(1);
+    expect(decoded.map((d) => d.Name)).toEqual(['INV-1', 'INV-2', 'INV-3', 'INV-4', 'INV-5']);
+    const replayIds = sub.events().map((e) => replayIdOf(e.replayId));
+    for (let i = 1; i < replayIds.length; i++) expect(replayIds[i]! - replayIds[i - 1]!).toBeGreaterThan(1n);
+    sub.close();
+    c.close();
+  });
+
+  it('sends keepalives with the latest replay id at the configured interval', async () => {
+    const c = pubsubClient(em, token);
+    const started = Date.now();
+    const sub = c.subscribe({ topicName: ACCOUNT_TOPIC, numRequested: 1 });
+    await sub.until((s) => s.responses.length >= 3);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(KEEPALIVE_MS * 3 - 50);
+    for (const r of sub.responses) {
+      expect(r.events).toEqual([]);
+      expect(r.latestReplayId).toHaveLength(8);
+      expect(r.pendingNumRequested).toBe(1);
+    }
+    sub.close();
+    c.close();
+  });
+
+  it('publishes gap and overflow events as headers only', async () => {
+    const c = pubsubClient(em, token);
+    const sub = c.subscribe({ topicName: ACCOUNT_TOPIC, numRequested: 2 });
+    await sub.until((s) => s.responses.length > 0);
+    const id = em.store.insert('Account', { Name: 'Gap target' }).Id;
+    await sub.until((s) => s.events().length === 1);
+    em.pubsub?.injectGap('Account', 'GAP_UPDATE', [id]);
+    em.pubsub?.injectGap('Account', 'GAP_OVERFLOW');
+    await sub.until((s) => s.events().length === 2);
+    const gap = await c.decode(sub.events()[1]!);
+    expect(gap.ChangeEventHeader).toMatchObject({ changeType: 'GAP_UPDATE', recordIds: [id], changedFields: [] });
+    expect(gap.Name).toBeNull();
+    sub.request({ numRequested: 1 });
+    await sub.until((s) => s.events().length === 3);
+    const overflow = await c.decode(sub.events()[2]!);
+    expect(overflow.ChangeEventHeader).toMatchObject({ changeType: 'GAP_OVERFLOW', recordIds: [] });
+    sub.close();
+    c.close();
+  });
+
+  it('runs each Bulk ingest batch as one transaction, on both channels', async () => {
+    const c = pubsubClient(em, token);
+    const all = c.subscribe({ topicName: '/data/ChangeEvents', numRequested: 10 });
+    await all.until((s) => s.responses.length > 0);
+    const sf = api(em, token);
+    const job = (await sf.post('jobs/ingest', { object: 'Account', operation: 'insert' })).json<{ id: string }>();
+    await sf.put(`jobs/ingest/${job.id}/batches`, 'Name,Industry\nBulk A,Energy\nBulk B,Retail\nBulk C,\n');
+    await sf.patch(`jobs/ingest/${job.id}`, { state: 'UploadComplete' });
+    expect((await sf.waitJob('ingest', job.id)).state).toBe('JobComplete');
+    await all.until((s) => s.events().length === 3);
+    const headers = (await Promise.all(all.events().map((e) => c.decode(e)))).map(
+      (d) => d.ChangeEventHeader as Record<string, unknown>,
+    );
+    expect(headers.map((h) => h.changeType)).toEqual(['CREATE', 'CREATE', 'CREATE']);
+    expect(headers.map((h) => h.sequenceNumber)).toEqual([1, 2, 3]);
+    expect(new Set(headers.map((h) => h.transactionKey)).size).toBe(1);
+    expect(headers[0]?.changeOrigin).toBe('com/salesforce/api/bulk/62.0');
+    all.close();
+    c.close();
+  });
+
+  it('refuses a bad token, and ends an open stream once its session is revoked', async () => {
+    const bad = pubsubClient(em, `${em.orgId.slice(0, 15)}!not-a-session`);
+    const err = await bad.getTopic({ topicName: ACCOUNT_TOPIC }).catch((e) => e);
+    expect(err.code).toBe(16); // UNAUTHENTICATED
+    expect(err.details).toMatch(
+      /^An authentication exception occurred\. Provide valid authentication via metadata headers\. rpcId: \S+$/,
+    );
+    expect(err.metadata.get('error-code')).toEqual(['sfdc.platform.eventbus.grpc.service.auth.error']);
+    bad.close();
+
+    // An org of its own: revoking every session must not end the oracle's streams above, which it cannot cancel.
+    const other = await createEmulator({ accounts: 1, pubsub: { keepaliveMs: KEEPALIVE_MS, cdcObjects: ['Account'] } });
+    try {
+      const c = pubsubClient(other, await login(other));
+      const sub = c.subscribe({ topicName: ACCOUNT_TOPIC, numRequested: 1 });
+      await sub.until((s) => s.responses.length > 0);
+      other.admin.revokeSessions();
+      await sub.until((s) => s.error !== undefined);
+      expect(sub.error?.code).toBe(16);
+      expect(sub.error?.metadata.get('error-code')).toEqual(['sfdc.platform.eventbus.grpc.service.auth.error']);
+      c.close();
+    } finally {
+      await other.close();
+    }
+  });
+});

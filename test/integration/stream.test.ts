@@ -1,0 +1,242 @@
+// `sfsync stream` through the CLI against the emulator's Pub/Sub API (gRPC over TLS) and a real PostgreSQL: change
+// events of every kind into the table sync keeps, gap recovery, and a restart that resumes from the stored replay id.
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../../emulator/index.ts';
+import { runCli, startCli } from '../support/cli.ts';
+import { compareTable } from '../support/compare.ts';
+import { useTestDatabase } from '../support/db.ts';
+import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { orgRecords } from '../support/org.ts';
+import { describeSpec, syncConfig } from '../support/sync.ts';
+
+const db = useTestDatabase();
+let SCHEMA = 'stream_0';
+let tests = 0;
+let emulator: Emulator;
+let client: pg.Client;
+
+const env = () =>
+  emulatorEnv(emulator, db.url, {
+    SFSYNC_SCHEMA: SCHEMA,
+    SF_PUBSUB_ENDPOINT: emulator.pubsub!.endpoint,
+    NODE_EXTRA_CA_CERTS: emulator.pubsub!.caPath,
+  });
+
+/** Polls `probe` until it returns a value that is not undefined, or fails after `ms`. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function row(id: string): Promise<Record<string, unknown> | undefined> {
+  const { rows } = await client.query(`SELECT * FROM ${SCHEMA}.account WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+/** Waits until the row of `id` satisfies `ok`. */
+const rowWhere = (id: string, ok: (r: Record<string, unknown>) => boolean) =>
+  until(`account ${id}`, async () => {
+    const r = await row(id);
+    return r && ok(r) ? r : undefined;
+  });
+
+async function streamStatus(): Promise<{ status: string; replay: Buffer | null } | undefined> {
+  const { rows } = await client
+    .query('SELECT status, replay_id FROM sfsync.stream_state WHERE target_schema = $1', [SCHEMA])
+    .catch(() => ({ rows: [] as { status: string; replay_id: Buffer | null }[] }));
+  return rows[0] ? { status: rows[0].status, replay: rows[0].replay_id } : undefined;
+}
+
+const runCount = async () =>
+  (await client.query(`SELECT count(*)::int AS n FROM sfsync.runs WHERE target_schema = $1`, [SCHEMA])).rows[0].n;
+
+function startStream() {
+  const cli = startCli(['stream', '--objects', 'Account'], env());
+  const connected = until('the stream to connect', async () => {
+    const s = await streamStatus();
+    return s?.status === 'connected' ? s : undefined;
+  });
+  return { ...cli, connected };
+}
+
+describe('sfsync stream', () => {
+  beforeAll(async () => {
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+  });
+  beforeEach(async () => {
+    emulator = await createEmulator({
+      port: 0,
+      accounts: 40,
+      seed: 3,
+      pubsub: { keepaliveMs: 200, cdcObjects: ['Account'] },
+    });
+    SCHEMA = `stream_${++tests}`;
+  });
+  afterEach(async () => {
+    await emulator?.close();
+  });
+  afterAll(async () => {
+    await client?.end();
+  });
+
+  it('applies creates, updates with nulled fields, deletes, undeletes, a transaction and a gap; resumes', async () => {
+    const first = startStream();
+    try {
+      await first.connected;
+      // No replay id yet: the stream subscribed at LATEST and synced the object to cover the time before.
+      expect(await runCount()).toBe(1);
+      const live = orgRecords(emulator.store, 'Account').filter((r) => r.IsDeleted === false);
+      const withPhone = live.find((r) => r.Phone !== null)!;
+      expect(await row(withPhone.Id)).toMatchObject({ phone: withPhone.Phone });
+
+      const created = emulator.store.insert('Account', { Name: 'Streamed Co', Phone: '+1 555 0100' });
+      await rowWhere(created.Id, (r) => r.name === 'Streamed Co' && r.phone === '+1 555 0100');
+
+      emulator.store.update(withPhone.Id, { Name: 'Renamed by CDC', Phone: null });
+      const updated = await rowWhere(withPhone.Id, (r) => r.name === 'Renamed by CDC');
+      expect(updated.phone).toBeNull();
+      expect(updated.isdeleted).toBe(false);
+
+      emulator.store.softDelete(created.Id);
+      await rowWhere(created.Id, (r) => r.isdeleted === true);
+      emulator.store.undelete(created.Id);
+      await rowWhere(created.Id, (r) => r.isdeleted === false && r.name === 'Streamed Co');
+
+      // One Salesforce transaction touching three records: one transactionKey.
+      const [a, b] = [live[1]!, live[2]!];
+      let third = '';
+      emulator.pubsub!.transaction(() => {
+        emulator.store.update(a.Id, { Name: 'Tx A' });
+        emulator.store.update(b.Id, { Name: 'Tx B' });
+        third = emulator.store.insert('Account', { Name: 'Tx C' }).Id;
+      });
+      await rowWhere(third, (r) => r.name === 'Tx C');
+      expect((await row(a.Id))?.name).toBe('Tx A');
+      expect((await row(b.Id))?.name).toBe('Tx B');
+
+      // A gap event carries no values: the record is read again by Id. The row is made stale first, so only the
+      // re-read can bring it back.
+      const gap = live[3]!;
+      await client.query(`UPDATE ${SCHEMA}.account SET name = 'stale', systemmodstamp = '2000-01-01' WHERE id = $1`, [
+        gap.Id,
+      ]);
+      emulator.pubsub!.injectGap('Account', 'GAP_UPDATE', [gap.Id]);
+      await rowWhere(gap.Id, (r) => r.name === gap.Name);
+
+      const status = await runCli(['status', '--json'], env());
+      expect(status.code, status.stderr).toBe(0);
+      const [stream] = JSON.parse(status.stdout).streams;
+      expect(stream).toMatchObject({ object: 'Account', topic: '/data/AccountChangeEvent', state: 'connected' });
+      expect(stream.eventsApplied).toBe(8);
+      expect(Date.parse(stream.lastEventAt)).toBeGreaterThan(Date.now() - 60_000);
+      expect(stream.lagSeconds).toBeGreaterThanOrEqual(0);
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    const stopped = await first.done;
+    expect(stopped.stderr).toContain('stream stopped');
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const stored = await streamStatus();
+    expect(stored?.status).toBe('stopped');
+    expect(stored?.replay?.length).toBeGreaterThan(0);
+
+    // Changes made while no stream runs arrive on restart from the stored replay id, with no catch-up sync.
+    const target = orgRecords(emulator.store, 'Account').find((r) => r.IsDeleted === false && r.Name !== 'Tx A')!;
+    emulator.store.update(target.Id, { Name: 'Changed while stopped' });
+    const runs = await runCount();
+    const second = startStream();
+    try {
+      await second.connected;
+      await rowWhere(target.Id, (r) => r.name === 'Changed while stopped');
+      expect(await runCount()).toBe(runs);
+    } finally {
+      second.child.kill('SIGTERM');
+    }
+    expect((await second.done).code).toBe(0);
+
+    await expectTableIsOrg();
+  });
+
+  it('an expired replay id and an overflow event end in syncs that cover what the events cannot give', async () => {
+    const first = startStream();
+    try {
+      await first.connected;
+      const some = orgRecords(emulator.store, 'Account').find((r) => r.IsDeleted === false)!;
+      emulator.store.update(some.Id, { Name: 'Before the stop' });
+      await rowWhere(some.Id, (r) => r.name === 'Before the stop');
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    expect((await first.done).code).toBe(0);
+
+    // Changed while stopped, then the event is purged: the stored replay id is past the retention window.
+    const lost = orgRecords(emulator.store, 'Account').filter((r) => r.IsDeleted === false)[5]!;
+    emulator.store.update(lost.Id, { Name: 'Purged event' });
+    emulator.pubsub!.setRetention(1);
+    await new Promise((r) => setTimeout(r, 20));
+    // The emulator purges when a topic is read.
+    expect(emulator.pubsub!.events('/data/AccountChangeEvent')).toEqual([]);
+    emulator.pubsub!.setRetention(72 * 3_600_000);
+    const runs = await runCount();
+    const second = startStream();
+    try {
+      await second.connected;
+      // Subscribed at LATEST and synced the object: the change whose event is gone came through the sync.
+      await rowWhere(lost.Id, (r) => r.name === 'Purged event');
+      expect(await runCount()).toBe(runs + 1);
+
+      // A change no event reports (the object was not selected for CDC at the time), then an overflow event: only
+      // a sync of the object brings it in.
+      const quiet = orgRecords(emulator.store, 'Account').filter((r) => r.IsDeleted === false)[6]!;
+      emulator.pubsub!.disableCdc('Account');
+      emulator.store.update(quiet.Id, { Name: 'No event for this' });
+      emulator.pubsub!.enableCdc('Account');
+      const before = (await streamStatus())?.replay;
+      emulator.pubsub!.injectGap('Account', 'GAP_OVERFLOW');
+      await rowWhere(quiet.Id, (r) => r.name === 'No event for this');
+      expect(await runCount()).toBe(runs + 2);
+      // The overflow event's replay id is stored once the sync has committed.
+      await until('the replay id to move', async () => {
+        const now = (await streamStatus())?.replay;
+        return now && before && !now.equals(before) ? now : undefined;
+      });
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+    await second.done;
+    const status = await runCli(['status'], env());
+    expect(status.stdout).toMatch(/Account\s+not running/);
+
+    // After kill -9, a new stream resumes from the replay id committed last.
+    const last = orgRecords(emulator.store, 'Account').filter((r) => r.IsDeleted === false)[7]!;
+    emulator.store.update(last.Id, { Name: 'After kill -9' });
+    const third = startStream();
+    try {
+      await third.connected;
+      await rowWhere(last.Id, (r) => r.name === 'After kill -9');
+      expect(await runCount()).toBe(runs + 2);
+    } finally {
+      third.child.kill('SIGTERM');
+    }
+    expect((await third.done).code).toBe(0);
+    await expectTableIsOrg();
+    const verify = await runCli(['verify', '--objects', 'Account', '--sample', '20'], env());
+    expect(verify.code, verify.stderr + verify.stdout).toBe(0);
+  });
+});
+
+/** Field for field, the table is the org. */
+async function expectTableIsOrg(): Promise<void> {
+  const spec = await describeSpec(syncConfig(env(), ['Account']), 'Account');
+  const result = await compareTable(client, SCHEMA, spec, orgRecords(emulator.store, 'Account'));
+  expect(result.missing).toEqual([]);
+  expect(result.extra).toEqual([]);
+  expect(result.mismatches.slice(0, 5)).toEqual([]);
+}
