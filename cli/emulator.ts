@@ -13,6 +13,8 @@ export async function runEmulator(opts: {
   accounts: string;
   seed: string;
   profile: string;
+  /** Comma-separated objects: serve the Pub/Sub API with Change Data Capture on them. */
+  cdc?: string;
 }): Promise<void> {
   if (!isProfileName(opts.profile))
     throw new ConfigError(`--profile must be one of ${PROFILES.join(', ')} (got '${opts.profile}')`);
@@ -21,7 +23,25 @@ export async function runEmulator(opts: {
     port: intOption('port', opts.port),
     accounts: intOption('accounts', opts.accounts),
     seed: intOption('seed', opts.seed),
+    pubsub:
+      opts.cdc === undefined
+        ? undefined
+        : {
+            cdcObjects: opts.cdc
+              .split(',')
+              .map((o) => o.trim())
+              .filter(Boolean),
+          },
   });
+  const pubsub = emulator.pubsub;
+  // docs/salesforce.md#pubsub-api: TLS only, with a certificate minted for this run.
+  const stream = pubsub
+    ? [
+        `  export SF_PUBSUB_ENDPOINT=${pubsub.endpoint}`,
+        `  export NODE_EXTRA_CA_CERTS=${pubsub.caPath}`,
+        `  export GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=${pubsub.caBundlePath}`,
+      ]
+    : [];
   process.stdout.write(
     [
       `Salesforce emulator listening on ${emulator.url}`,
@@ -31,6 +51,7 @@ export async function runEmulator(opts: {
       `  export SF_CLIENT_ID=${emulator.clientId}`,
       `  export SF_USERNAME=${emulator.username}`,
       `  export SF_PRIVATE_KEY_PATH=${emulator.privateKeyPath}`,
+      ...stream,
       '',
       'Press Ctrl-C to stop.',
       '',

@@ -109,6 +109,10 @@ program
       'resumes from the last event applied',
   )
   .option('--objects <list>', 'comma-separated sObject API names, each selected for Change Data Capture in Setup')
+  .option(
+    '--topics <list>',
+    'comma-separated platform event topics (/event/Foo__e), each into a table of its own (alone: no objects)',
+  )
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
   .addHelpText(
     'after',
@@ -120,7 +124,9 @@ program
       'one (or past the 72-hour retention) the stream starts at the newest event and runs an incremental',
       'sync to cover the time before. Gap events re-read their records through REST; overflow events sync',
       'the object. sync and schedule may run at the same time: an older version never overwrites a newer',
-      'row. SIGINT or SIGTERM stop the stream cleanly (exit 0).',
+      'row. A platform event topic fills a table named after the event (replay_id, published_at, one',
+      'column per field), starting at the earliest retained event when it has no replay id yet.',
+      'SIGINT or SIGTERM stop the stream cleanly (exit 0).',
     ].join('\n'),
   )
   .action(async (opts) => {
@@ -271,6 +277,7 @@ program
     'org profile: demo, or enterprise (600+ Account fields, archived activities, ...)',
     'demo',
   )
+  .option('--cdc <objects>', 'also serve the Pub/Sub API, with Change Data Capture on these objects (comma-separated)')
   .action(async (opts) => {
     const { runEmulator } = await import('./emulator.ts');
     return runEmulator(opts);

@@ -124,7 +124,8 @@ export function createRequestHandler(deps: ServerDeps): RequestHandler {
     };
     if (!deps.changeContext) return dispatch();
     const client = /(?:^|,)\s*client=([^,\s]+)/.exec(String(ctx.req.headers['sforce-call-options'] ?? ''))?.[1];
-    const origin = `com/salesforce/api/${head === 'jobs' ? 'bulk' : 'rest'}/${version}${client ? `;client=${client}` : ''}`;
+    const via = `com/salesforce/api/${head === 'jobs' ? 'bulk' : 'rest'}/${version}`;
+    const origin = client ? `${via};client=${client}` : via;
     return deps.changeContext.withContext({ origin, userId: session.user.id }, dispatch);
   };
 

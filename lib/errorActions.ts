@@ -48,7 +48,8 @@ export const ACTIONS: Readonly<Record<Action, string>> = {
     'committed; after 10 failures in a row with no event or keepalive between them the command stops',
   'resubscribe-latest':
     '`sfsync stream`: subscribe from the newest event (LATEST), run an incremental sync of the object to cover the ' +
-    'time before, then apply the events received meanwhile',
+    'time before, then apply the events received meanwhile (a platform event topic starts from its earliest ' +
+    'retained event instead: nothing can re-read lost events)',
   'stop-run':
     'start no further object or window: the run is partial; what was committed stays, ' +
     'and the next run goes on from there',

@@ -49,3 +49,38 @@ export async function rewriteColumns(
     after = rows[rows.length - 1]!.id!;
   }
 }
+
+/**
+ * Every value of text `columns` in a table keyed by anything (a history table holds many rows per id) through
+ * `rewrite`. The distinct values and their rewrites are collected in a temporary table first, a batch at a time, so a
+ * rewritten value is never read back as one still to rewrite and memory holds one batch. Call it in a transaction.
+ */
+export async function rewriteDistinctValues(
+  client: pg.ClientBase,
+  target: { schema: string; table: string; columns: readonly string[] },
+  rewrite: (text: string) => string,
+  batchRows = BATCH_ROWS,
+): Promise<void> {
+  const table = qualified(target.schema, target.table);
+  await client.query('CREATE TEMP TABLE IF NOT EXISTS sfsync_value_map (v text PRIMARY KEY, r text) ON COMMIT DROP');
+  for (const column of target.columns) {
+    const col = quoteIdent(column);
+    await client.query('TRUNCATE sfsync_value_map');
+    let after: string | null = null;
+    for (;;) {
+      const { rows }: { rows: { v: string }[] } = await client.query<{ v: string }>(
+        `SELECT DISTINCT ${col} AS v FROM ${table} WHERE ${col} IS NOT NULL AND ($1::text IS NULL OR ${col} > $1) ` +
+          `ORDER BY 1 LIMIT ${batchRows}`,
+        [after],
+      );
+      if (rows.length === 0) break;
+      const values: string[] = rows.map((r) => r.v);
+      await client.query('INSERT INTO sfsync_value_map SELECT * FROM unnest($1::text[], $2::text[])', [
+        values,
+        values.map(rewrite),
+      ]);
+      after = values[values.length - 1]!;
+    }
+    await client.query(`UPDATE ${table} AS t SET ${col} = m.r FROM sfsync_value_map AS m WHERE t.${col} = m.v`);
+  }
+}

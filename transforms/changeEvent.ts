@@ -49,8 +49,13 @@ export interface DecodedChange {
   commitTimestamp: number;
   /** Columns to set, in schema order; null = SQL NULL. Empty for DELETE and GAP_* events. */
   values: Map<string, string | null>;
-  /** Event fields whose value was sent as a diff, not the value (large text areas): the record must be re-read. */
+  /** Event fields whose value was sent as a diff, not the value (large text areas). */
   diffFields: string[];
+  /**
+   * Fields the event cannot give the value of: diffFields, and a compound whose own column holds a value Salesforce
+   * derives from its parts (a Contact's Name, the full name). Non-empty: the record must be read again.
+   */
+  incomplete: string[];
   /**
    * ISO instant the row's cursor column gets (docs/salesforce.md#change-events-and-systemmodstamp); null for DELETE and
    * GAP_*.
@@ -129,6 +134,9 @@ export function columnMapOf(
       if (field) map.set(f.name, field);
       continue;
     }
+    // A compound that is also a loaded field (a Contact's Name: the full name Salesforce composes from the parts).
+    const derived = byName.get(f.name);
+    if (derived) map.set(f.name, derived);
     const components = [...compoundOf].filter(([, parent]) => parent === f.name).map(([c]) => c);
     for (const child of f.nested) {
       const field = byName.get(componentOf(child, components) ?? '');
@@ -218,12 +226,21 @@ export function decodeChange(
     commitTimestamp,
     values: new Map(),
     diffFields: [],
+    incomplete: [],
     cursor: null,
   };
   if (changeType !== 'CREATE' && changeType !== 'UPDATE' && changeType !== 'UNDELETE') return change;
   const nulled = new Set(bitmapFields(strings(header.nulledFields), layout));
   change.diffFields = bitmapFields(strings(header.diffFields), layout);
   const paths = changeType === 'UPDATE' ? bitmapFields(strings(header.changedFields), layout) : allPaths(layout);
+  const touched = [...paths, ...nulled];
+  for (const f of layout)
+    if (f.nested && columns.has(f.name)) {
+      const changed =
+        changeType === 'UPDATE' ? touched.some((p) => p.startsWith(`${f.name}.`)) : record[f.name] != null;
+      if (changed) change.incomplete.push(f.name);
+    }
+  change.incomplete.push(...change.diffFields);
   for (const path of [...paths, ...[...nulled].filter((p) => !paths.includes(p))]) {
     const field = columns.get(path);
     if (!field || change.diffFields.includes(path)) continue;

@@ -248,7 +248,11 @@ export function createChangeCapture(
     disable(object) {
       enabledSet.delete(object.toLowerCase());
     },
-    enabled: () => inner.objects().filter((d) => isEnabled(d)).map((d) => d.name),
+    enabled: () =>
+      inner
+        .objects()
+        .filter((d) => isEnabled(d))
+        .map((d) => d.name),
     transaction,
     withContext: (ctx, fn) => context.run(ctx, fn),
     injectGap(object, changeType, recordIds = []) {

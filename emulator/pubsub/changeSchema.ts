@@ -44,7 +44,7 @@ export type SchemaField = SimpleField | CompoundField;
 
 export interface ChangeSchema {
   object: string;
-  /** `/data/AccountChangeEvent`; custom `Foo__c` -> `/data/Foo__ChangeEvent` (docs/salesforce.md#change-event-channels). */
+  /** `/data/AccountChangeEvent`; `Foo__c` -> `/data/Foo__ChangeEvent` (docs/salesforce.md#change-event-channels). */
   topic: string;
   schemaId: string;
   json: string;

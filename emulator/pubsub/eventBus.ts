@@ -57,7 +57,7 @@ export function encodeReplayId(id: bigint): Buffer {
 
 /** undefined unless exactly 8 bytes (anything else is a corrupt replay id). */
 export function decodeReplayId(bytes: Uint8Array | undefined): bigint | undefined {
-  if (!bytes || bytes.length !== 8) return undefined;
+  if (bytes?.length !== 8) return undefined;
   return Buffer.from(bytes).readBigUInt64BE();
 }
 

@@ -84,7 +84,10 @@ function loadService(): grpc.ServiceDefinition {
 }
 
 function consumerEvent(e: BusEvent) {
-  return { event: { id: e.id, schemaId: e.schemaId, payload: e.payload, headers: [] }, replayId: encodeReplayId(e.replayId) };
+  return {
+    event: { id: e.id, schemaId: e.schemaId, payload: e.payload, headers: [] },
+    replayId: encodeReplayId(e.replayId),
+  };
 }
 
 export async function startPubSubServer(deps: PubSubServerDeps, host: string, port: number): Promise<PubSubServer> {
@@ -205,7 +208,12 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
     };
     const respond = (events: BusEvent[]) => {
       lastSent = Date.now();
-      call.write({ events: events.map(consumerEvent), latestReplayId: encodeReplayId(position), rpcId, pendingNumRequested: pending });
+      call.write({
+        events: events.map(consumerEvent),
+        latestReplayId: encodeReplayId(position),
+        rpcId,
+        pendingNumRequested: pending,
+      });
     };
     // Never more than requested: each response carries at most what is still owed.
     const pump = () => {
@@ -267,7 +275,12 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
         );
       if (req.numRequested <= 0)
         return fail(
-          failure(grpc.status.INVALID_ARGUMENT, ERR.requested, 'The number of requested events must be positive.', rpcId),
+          failure(
+            grpc.status.INVALID_ARGUMENT,
+            ERR.requested,
+            'The number of requested events must be positive.',
+            rpcId,
+          ),
         );
       pending += Math.min(req.numRequested, MAX_REQUESTED);
       pump();
@@ -281,7 +294,12 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
   };
 
   const server = new grpc.Server();
-  server.addService(loadService(), { GetTopic: getTopic, GetSchema: getSchema, Publish: publish, Subscribe: subscribe });
+  server.addService(loadService(), {
+    GetTopic: getTopic,
+    GetSchema: getSchema,
+    Publish: publish,
+    Subscribe: subscribe,
+  });
   const creds = grpc.ServerCredentials.createSsl(
     null,
     [{ private_key: Buffer.from(deps.tls.keyPem), cert_chain: Buffer.from(deps.tls.certPem) }],
@@ -291,9 +309,7 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
   // the server name (RFC 6066).
   const name = host === '127.0.0.1' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${name}:${port}`, creds, (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
+    server.bindAsync(`${name}:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
   );
   return {
     host: name,

@@ -49,7 +49,12 @@ export function createPlatformEvents(bus: EventBus): PlatformEvents {
           ...fields.map((f) => ({ name: f.name, type: ['null', AVRO[f.type]], default: null })),
         ],
       });
-      const def = { name, topic: `/event/${name}`, schemaId: bus.registerSchema(json), type: avro.Type.forSchema(JSON.parse(json)) };
+      const def = {
+        name,
+        topic: `/event/${name}`,
+        schemaId: bus.registerSchema(json),
+        type: avro.Type.forSchema(JSON.parse(json)),
+      };
       defs.set(def.topic, def);
       return def;
     },

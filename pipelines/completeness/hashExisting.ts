@@ -7,7 +7,8 @@ import type pg from 'pg';
 import { columnComment, columnTypes, currentComments, isHashedComment } from '../../loaders/ddl.ts';
 import { recordSchemaEvents } from '../../loaders/objectState.ts';
 import { qualified, quoteIdent, quoteLiteral, withTransaction } from '../../loaders/postgres.ts';
-import { alterColumnToText, rewriteColumns } from '../../loaders/rewriteColumns.ts';
+import { historyTableName } from '../../loaders/history.ts';
+import { alterColumnToText, rewriteColumns, rewriteDistinctValues } from '../../loaders/rewriteColumns.ts';
 import { dropLiveView, ensureLiveView } from '../../loaders/views.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { hashValue, requireHashKey } from '../../transforms/hashValue.ts';
@@ -38,6 +39,9 @@ export async function hashExistingColumns(
     if (retype.length > 0) await dropLiveView(client, schema, spec.table);
     for (const f of retype) await alterColumnToText(client, schema, spec.table, f.column, types.get(f.column)!);
     const columns = todo.map((f) => f.column);
+    // History first (loaders/history.ts): every older version is hashed too, and the current table's rewrite then
+    // matches its current version, so hashing adds no version and no raw value stays behind in history.
+    await hashHistory(client, schema, spec.table, columns, (v) => hashValue(key, v));
     const n = await rewriteColumns(client, { schema, table: spec.table, columns }, (v) => hashValue(key, v));
     for (const f of todo)
       await client.query(`COMMENT ON COLUMN ${table}.${quoteIdent(f.column)} IS ${quoteLiteral(columnComment(f))}`);
@@ -53,4 +57,20 @@ export async function hashExistingColumns(
   const fields = todo.map((f) => f.name);
   ctx.log.info({ object: spec.name, fields, rows }, 'schema drift: newly hashed columns hashed in place');
   return fields;
+}
+
+async function hashHistory(
+  client: pg.ClientBase,
+  schema: string,
+  table: string,
+  columns: readonly string[],
+  hash: (text: string) => string,
+): Promise<void> {
+  const history = historyTableName(table);
+  const types = await columnTypes(client, schema, history);
+  const present = columns.filter((c) => types.has(c));
+  if (present.length === 0) return;
+  for (const c of present)
+    if (types.get(c) !== 'text') await alterColumnToText(client, schema, history, c, types.get(c)!);
+  await rewriteDistinctValues(client, { schema, table: history, columns: present }, hash);
 }

@@ -33,7 +33,7 @@ export function needsSync(change: DecodedChange): boolean {
 /** The ids of an event that must be read again from Salesforce rather than applied from the event. */
 function rereadIdsOf(change: DecodedChange): string[] {
   if (change.changeType.startsWith('GAP_')) return change.recordIds;
-  return change.diffFields.length > 0 ? change.recordIds : [];
+  return change.incomplete.length > 0 ? change.recordIds : [];
 }
 
 /**

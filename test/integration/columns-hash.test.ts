@@ -35,7 +35,8 @@ async function runCommand(command: string[], contact: Columns, lead: Columns, sc
     config,
     JSON.stringify({
       objects: [
-        { name: 'Contact', columns: contact },
+        // With history: the versions kept before a column was hashed must not keep its raw values either.
+        { name: 'Contact', columns: contact, history: true },
         { name: 'Lead', columns: lead },
       ],
     }),
@@ -289,6 +290,12 @@ describe('column control and hashed columns through the CLI', () => {
     for (const v of phones.values()) raw.add(v);
     remember('Lead', 'Phone');
     await expectNowhere(raw);
+    const { rows: history } = await client.query(
+      `SELECT count(*)::int AS versions, count(*) FILTER (WHERE phone !~ '^[0-9a-f]{64}$')::int AS raw
+       FROM ${SCHEMA}.contact_history WHERE phone IS NOT NULL`,
+    );
+    expect(history[0].versions).toBeGreaterThan(phones.size);
+    expect(history[0].raw).toBe(0);
   });
 
   it('backfill (Bulk windows) loads hashes too, and asks for no left-out field', async () => {

@@ -131,7 +131,7 @@ describe('sfsync dbt-sources', () => {
     );
     expect(byName.get('account_live')!.columns.find((c) => c.name === 'name')).toEqual({
       name: 'name',
-      data_type: 'text',
+      data_type: 'character varying(255)',
       description: 'Account Name (Salesforce Name, type string)',
     });
     expect(byName.get('contact')!.columns.find((c) => c.name === 'systemmodstamp')).toMatchObject({
@@ -216,7 +216,7 @@ describe('sfsync dbt-sources', () => {
         name,
       ).toEqual({
         name: 'tier__c',
-        data_type: 'text',
+        data_type: 'character varying(20)',
         description: 'Tier (Salesforce Tier__c, type string)',
       });
     }

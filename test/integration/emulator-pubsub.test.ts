@@ -54,7 +54,7 @@ async function oracle() {
 }
 
 /** Subscribes through the oracle and collects what its callback reports. */
-function collect(client: PubSubApiClient) {
+function collect() {
   const got = { events: [] as OracleEvent[], errors: [] as { code?: number; details?: string; metadata?: unknown }[] };
   let keepalives = 0;
   const callback = (_info: unknown, type: string, data?: unknown) => {
@@ -78,7 +78,7 @@ describe('salesforce-pubsub-api-client against the emulator', () => {
 
   it('subscribes, receives CREATE / UPDATE / DELETE and decodes the field bitmaps', async () => {
     const client = await oracle();
-    const c = collect(client);
+    const c = collect();
     client.subscribe(ACCOUNT_TOPIC, c.callback, 3);
     await c.until(() => c.keepalives() > 0); // the subscription is open: LATEST starts here
     const sf = api(em, token);
@@ -131,7 +131,7 @@ describe('salesforce-pubsub-api-client against the emulator', () => {
 
   it('replays the events after a stored replay id', async () => {
     const client = await oracle();
-    const c = collect(client);
+    const c = collect();
     client.subscribeFromReplayId(ACCOUNT_TOPIC, c.callback, 2, stored);
     await c.until(() => c.got.events.length === 2);
     client.close();
@@ -144,14 +144,18 @@ describe('salesforce-pubsub-api-client against the emulator', () => {
     await new Promise((r) => setTimeout(r, 20));
     try {
       const client = await oracle();
-      const c = collect(client);
+      const c = collect();
       client.subscribeFromReplayId(ACCOUNT_TOPIC, c.callback, 1, stored);
       await c.until(() => c.got.errors.length > 0);
       client.close();
       const err = c.got.errors[0] as { code: number; details: string; metadata: { get(k: string): unknown[] } };
       expect(err.code).toBe(3); // INVALID_ARGUMENT
-      expect(err.details).toMatch(/^The Replay ID validation failed\. Ensure that the Replay ID is valid\. rpcId: \S+$/);
-      expect(err.metadata.get('error-code')).toEqual(['sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted']);
+      expect(err.details).toMatch(
+        /^The Replay ID validation failed\. Ensure that the Replay ID is valid\. rpcId: \S+$/,
+      );
+      expect(err.metadata.get('error-code')).toEqual([
+        'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted',
+      ]);
       expect(c.got.events).toEqual([]);
     } finally {
       em.pubsub?.setRetention(72 * 3_600_000);
@@ -164,7 +168,7 @@ describe('salesforce-pubsub-api-client against the emulator', () => {
       { name: 'Weight__c', type: 'double' },
     ]);
     const client = await oracle();
-    const c = collect(client);
+    const c = collect();
     client.subscribe('/event/Order_Shipped__e', c.callback, 1);
     await c.until(() => c.keepalives() > 0);
     const result = await client.publish('/event/Order_Shipped__e', {
@@ -175,7 +179,11 @@ describe('salesforce-pubsub-api-client against the emulator', () => {
     });
     await c.until(() => c.got.events.length === 1);
     client.close();
-    expect(c.got.events[0]?.payload).toMatchObject({ Order_Number__c: 'SO-42', Weight__c: 1.5, CreatedById: em.userId });
+    expect(c.got.events[0]?.payload).toMatchObject({
+      Order_Number__c: 'SO-42',
+      Weight__c: 1.5,
+      CreatedById: em.userId,
+    });
     expect(c.got.events[0]?.replayId).toBe(result.replayId);
   });
 });
@@ -196,7 +204,10 @@ async function childGetTopic(caEnv: Record<string, string>): Promise<string> {
     const md = new grpc.Metadata();
     for (const [k, v] of Object.entries(JSON.parse(process.argv[1]))) md.set(k, v);
     const client = new pkg.eventbus.v1.PubSub(process.argv[2], grpc.credentials.createSsl());
-    client.GetTopic({ topicName: '${ACCOUNT_TOPIC}' }, md, (err) => { console.log(err ? err.code : 0); client.close(); });
+    client.GetTopic({ topicName: '${ACCOUNT_TOPIC}' }, md, (err) => {
+      console.log(err ? err.code : 0);
+      client.close();
+    });
   `;
   const md = JSON.stringify({ accesstoken: token, instanceurl: em.url, tenantid: em.orgId });
   const env: Record<string, string | undefined> = { ...process.env, ...caEnv };
@@ -208,7 +219,7 @@ async function childGetTopic(caEnv: Record<string, string>): Promise<string> {
 }
 
 describe('Pub/Sub API over plain grpc-js', () => {
-  it('speaks TLS only: trusted through NODE_EXTRA_CA_CERTS or GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, not without', async () => {
+  it('speaks TLS only: trusted via NODE_EXTRA_CA_CERTS or GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, not without', async () => {
     const { caPath = '', caBundlePath = '' } = em.pubsub ?? {};
     expect(await childGetTopic({ NODE_EXTRA_CA_CERTS: caPath })).toBe('0');
     expect(await childGetTopic({ GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: caBundlePath })).toBe('0');
@@ -236,7 +247,7 @@ describe('Pub/Sub API over plain grpc-js', () => {
     c.close();
   });
 
-  it('never delivers more than requested, takes more requests on the same stream and reports what is owed', async () => {
+  it('never delivers more than requested, takes more requests on one stream and reports what is owed', async () => {
     em.pubsub?.enableCdc('Invoice__c');
     const ids = em.pubsub?.applyTransaction(
       [1, 2, 3, 4, 5].map((n) => ({ op: 'insert' as const, object: 'Invoice__c', values: { Name: `INV-${n}` } })),

@@ -42,6 +42,7 @@ function event(changeType: ChangeType, minute: number, values: Record<string, st
     commitTimestamp: Date.parse(at(minute)),
     values: new Map(Object.entries(values)),
     diffFields: [],
+    incomplete: [],
     cursor: changeType === 'DELETE' ? null : at(minute),
   };
 }

@@ -56,8 +56,8 @@ async function streamStatus(): Promise<{ status: string; replay: Buffer | null }
 const runCount = async () =>
   (await client.query(`SELECT count(*)::int AS n FROM sfsync.runs WHERE target_schema = $1`, [SCHEMA])).rows[0].n;
 
-function startStream() {
-  const cli = startCli(['stream', '--objects', 'Account'], env());
+function startStream(args = ['--objects', 'Account']) {
+  const cli = startCli(['stream', ...args], env());
   const connected = until('the stream to connect', async () => {
     const s = await streamStatus();
     return s?.status === 'connected' ? s : undefined;
@@ -229,6 +229,81 @@ describe('sfsync stream', () => {
     await expectTableIsOrg();
     const verify = await runCli(['verify', '--objects', 'Account', '--sample', '20'], env());
     expect(verify.code, verify.stderr + verify.stdout).toBe(0);
+  });
+});
+
+describe('sfsync stream --topics', () => {
+  beforeAll(async () => {
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    emulator = await createEmulator({ port: 0, accounts: 5, seed: 3, pubsub: { keepaliveMs: 200 } });
+    SCHEMA = 'stream_events';
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    await client?.end();
+  });
+
+  it('stores each platform event once, typed from its schema, from the earliest retained event on', async () => {
+    const pubsub = emulator.pubsub!;
+    pubsub.definePlatformEvent('Order_Shipped__e', [
+      { name: 'Order_Number__c', type: 'string' },
+      { name: 'Amount__c', type: 'double' },
+      { name: 'Shipped__c', type: 'boolean' },
+      { name: 'Ship_Date__c', type: 'date' },
+    ]);
+    // Published before any stream: the first one starts at the earliest retained event, so these are kept too.
+    pubsub.publishPlatformEvent('Order_Shipped__e', { Order_Number__c: 'A-1', Amount__c: 12.5, Shipped__c: true });
+    pubsub.publishPlatformEvent('Order_Shipped__e', { Order_Number__c: 'A-2', Amount__c: null, Shipped__c: false });
+    const events = async () =>
+      (
+        await client.query(
+          `SELECT encode(replay_id, 'hex') AS replay, published_at, order_number__c AS n, amount__c AS amount,
+             shipped__c AS shipped FROM ${SCHEMA}.order_shipped__e ORDER BY replay_id`,
+        )
+      ).rows;
+    const count = (n: number) =>
+      until(`${n} events`, async () => {
+        const rows = await events().catch(() => []);
+        return rows.length === n ? rows : undefined;
+      });
+    const first = startStream(['--topics', '/event/Order_Shipped__e']);
+    try {
+      await first.connected;
+      pubsub.publishPlatformEvent('Order_Shipped__e', { Order_Number__c: 'A-3', Amount__c: 7, Shipped__c: true });
+      const rows = await count(3);
+      expect(rows.map((r) => [r.n, r.amount, r.shipped])).toEqual([
+        ['A-1', '12.5', true],
+        ['A-2', null, false],
+        ['A-3', '7', true],
+      ]);
+      expect(rows.every((r) => r.published_at instanceof Date)).toBe(true);
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    expect((await first.done).code).toBe(0);
+
+    // Published while stopped: the restart resumes after the stored replay id, and nothing is stored twice.
+    pubsub.publishPlatformEvent('Order_Shipped__e', { Order_Number__c: 'A-4', Amount__c: 1, Shipped__c: false });
+    const second = startStream(['--topics', '/event/Order_Shipped__e']);
+    try {
+      await second.connected;
+      expect((await count(4)).map((r) => r.n)).toEqual(['A-1', 'A-2', 'A-3', 'A-4']);
+    } finally {
+      second.child.kill('SIGTERM');
+    }
+    expect((await second.done).code).toBe(0);
+    // No object was followed: --topics alone.
+    const { rows } = await client.query('SELECT topic, object FROM sfsync.stream_state WHERE target_schema = $1', [
+      SCHEMA,
+    ]);
+    expect(rows).toEqual([{ topic: '/event/Order_Shipped__e', object: 'Order_Shipped__e' }]);
+  });
+
+  it('refuses a topic that is not a platform event', async () => {
+    const r = await runCli(['stream', '--topics', '/data/AccountChangeEvent'], env());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--topics: '/data/AccountChangeEvent' is not");
   });
 });
 

@@ -6,10 +6,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { describeField } from '../../emulator/describe.ts';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import type { FieldDef } from '../../emulator/types.ts';
-import { alterColumnType } from '../../loaders/ddl.ts';
+import { alterColumnType, ensureTable } from '../../loaders/ddl.ts';
+import { ensureLiveView } from '../../loaders/views.ts';
+import { applyTypeChanges } from '../../pipelines/completeness/drift.ts';
+import type { ObjectSpec } from '../../schemas/records.ts';
 import { runCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { fieldSpec } from '../support/fieldSpec.ts';
 
 const db = useTestDatabase();
 let emulator: Emulator;
@@ -248,6 +252,37 @@ describe('exact types and picklist lookups', () => {
     await alterColumnType(client, 'rewrite', 't', 'n', 'numeric(20,2)');
     expect(await file()).toBe(before);
     expect(await columnTypes('rewrite', 't')).toMatchObject({ name: 'character varying(80)', n: 'numeric(20,2)' });
+  });
+
+  it('keeps a column a view of the user reads, says why, and widens it once the view is gone', async () => {
+    const fields = (length: number) => [
+      fieldSpec('Id', 'id', { length: 18 }),
+      fieldSpec('Code__c', 'string', { length }),
+    ];
+    const spec = (length: number): ObjectSpec => ({
+      name: 'Thing__c',
+      table: 'thing__c',
+      label: 'Thing',
+      fields: [...fields(length), fieldSpec('IsDeleted', 'boolean')],
+      cursorField: null,
+      hasIsDeleted: true,
+    });
+    await ensureTable(client, 'blocked', spec(40));
+    await ensureLiveView(client, 'blocked', 'thing__c');
+    await client.query('CREATE VIEW blocked.codes AS SELECT code__c FROM blocked.thing__c');
+    const blocked: string[] = [];
+    const actions = await applyTypeChanges(client, 'blocked', spec(80), {}, (column) => blocked.push(column));
+    expect(blocked).toEqual(['code__c']);
+    expect(actions.get('code__c')).toMatch(/^kept character varying\(40\): cannot alter type .*view blocked\.codes/);
+    expect((await columnTypes('blocked', 'thing__c')).code__c).toBe('character varying(40)');
+    // The live view sfsync dropped to try is back.
+    expect((await client.query("SELECT to_regclass('blocked.thing__c_live') AS v")).rows[0].v).toBe(
+      'blocked.thing__c_live',
+    );
+    await client.query('DROP VIEW blocked.codes');
+    expect([...(await applyTypeChanges(client, 'blocked', spec(80)))]).toEqual([
+      ['code__c', 'widened varchar(40) -> varchar(80)'],
+    ]);
   });
 
   it('fails the load on a value wider than describe says, watermark untouched; a widened column then takes it', async () => {

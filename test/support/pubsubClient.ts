@@ -64,10 +64,7 @@ export function pubsubClient(em: Emulator, token: string, metadata: Record<strin
     for (const [k, v] of Object.entries(values)) md.set(k, v);
     cb(null, md);
   });
-  const creds = grpc.credentials.combineChannelCredentials(
-    grpc.credentials.createSsl(Buffer.from(pubsub.caPem)),
-    auth,
-  );
+  const creds = grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(Buffer.from(pubsub.caPem)), auth);
   const Stub = stubClass();
   const stub = new Stub(pubsub.endpoint, creds);
   const unary =

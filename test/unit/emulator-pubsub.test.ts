@@ -1,0 +1,119 @@
+// The emulator's change event schema, field bitmaps and event bus (docs/salesforce.md#change-event-fields,
+// #change-event-channels, #replay-ids), without gRPC.
+import { describe, expect, it } from 'vitest';
+import { createChangeCapture } from '../../emulator/pubsub/changeEvents.ts';
+import { bitmapFields, bitmapOf, changeSchemaOf, changeTopicOf } from '../../emulator/pubsub/changeSchema.ts';
+import { createEventBus, decodeReplayId, encodeReplayId } from '../../emulator/pubsub/eventBus.ts';
+import { createOrgStore } from '../../emulator/store.ts';
+
+describe('change event schema', () => {
+  const store = createOrgStore({ accounts: 2 });
+
+  it('names channels as Salesforce does, custom objects without the c', () => {
+    expect(changeTopicOf('Account')).toBe('/data/AccountChangeEvent');
+    expect(changeTopicOf('Invoice__c')).toBe('/data/Invoice__ChangeEvent');
+  });
+
+  it('puts the header first, leaves out Id, IsDeleted, SystemModstamp, formulas and compound components', () => {
+    const schema = changeSchemaOf(store.object('Invoice__c')!);
+    const json = JSON.parse(schema.json);
+    expect(json).toMatchObject({ type: 'record', name: 'Invoice__ChangeEvent', namespace: 'com.sforce.eventbus' });
+    const names: string[] = json.fields.map((f: { name: string }) => f.name);
+    expect(names[0]).toBe('ChangeEventHeader');
+    for (const gone of ['Id', 'IsDeleted', 'SystemModstamp', 'Total_With_Tax__c', 'Addr__City__s', 'Loc__Latitude__s'])
+      expect(names).not.toContain(gone);
+    const field = (n: string) => json.fields.find((f: { name: string }) => f.name === n);
+    expect(field('Issued_At__c')).toMatchObject({ type: ['null', 'long'], doc: 'Data:DateTime', default: null });
+    expect(field('Due_Date__c').type).toEqual(['null', 'int']);
+    expect(field('Amount__c').type).toEqual(['null', 'double']);
+    expect(field('CreatedById').doc).toBe('CreatedBy:EntityId');
+    expect(field('Addr__c').type[1]).toMatchObject({ type: 'record', name: 'Address' });
+    expect(field('Loc__c').type[1]).toMatchObject({ type: 'record', name: 'Location' });
+    // Positions are Avro field positions: what the bitmaps count.
+    const addr = schema.fields.find((f) => f.name === 'Addr__c');
+    expect(addr?.position).toBe(names.indexOf('Addr__c'));
+  });
+
+  it('nests a Contact name as a PersonName record and keeps the schema id stable per object version', () => {
+    const contact = changeSchemaOf(store.object('Contact')!);
+    const name = JSON.parse(contact.json).fields.find((f: { name: string }) => f.name === 'Name');
+    expect(name.type[1].name).toBe('PersonName');
+    expect(changeSchemaOf(store.object('Contact')!).schemaId).toBe(contact.schemaId);
+    expect(contact.schemaId).toMatch(/^[\w-]{22}$/);
+    expect(changeSchemaOf(store.object('Account')!).schemaId).not.toBe(contact.schemaId);
+  });
+});
+
+describe('field bitmaps', () => {
+  it('sets bit n for position n, upper-case hex of whole bytes', () => {
+    expect(bitmapOf([1])).toBe('0x02');
+    expect(bitmapOf([5, 6, 7, 10])).toBe('0x04E0');
+    expect(bitmapOf([0, 12])).toBe('0x1001');
+  });
+
+  it('adds one <parent>-0x.. element per compound, parents in order', () => {
+    expect(
+      bitmapFields(
+        [3],
+        new Map([
+          [9, [1]],
+          [4, [4]],
+        ]),
+      ),
+    ).toEqual(['0x08', '4-0x10', '9-0x02']);
+    expect(bitmapFields([], new Map([[4, [0]]]))).toEqual(['4-0x01']);
+  });
+});
+
+describe('event bus', () => {
+  it('hands out increasing, never contiguous replay ids, 8 bytes on the wire', () => {
+    const bus = createEventBus({ retentionMs: 60_000 });
+    const events = bus.publish(
+      '/t',
+      [1, 2, 3].map(() => ({ schemaId: 's', payload: Buffer.alloc(0) })),
+    );
+    const ids = events.map((e) => e.replayId);
+    expect(ids[1]! - ids[0]!).toBeGreaterThan(1n);
+    expect(ids[2]! - ids[1]!).toBeGreaterThan(1n);
+    expect(encodeReplayId(ids[0]!)).toHaveLength(8);
+    expect(decodeReplayId(encodeReplayId(ids[2]!))).toBe(ids[2]);
+    expect(decodeReplayId(Buffer.from('1234'))).toBeUndefined();
+  });
+
+  it('invalidates a stored position once retention purges it', () => {
+    let now = 1_000;
+    const bus = createEventBus({ retentionMs: 100, clock: () => now });
+    const [first] = bus.publish('/t', [{ schemaId: 's', payload: Buffer.alloc(0) }]);
+    expect(bus.isValidPosition('/t', first!.replayId)).toBe(true);
+    expect(bus.isValidPosition('/t', bus.tip() + 5n)).toBe(false);
+    now += 101;
+    expect(bus.read('/t', 0n, 10)).toEqual([]);
+    expect(bus.isValidPosition('/t', first!.replayId)).toBe(false);
+    expect(bus.floor('/t')).toBe(first!.replayId);
+  });
+});
+
+describe('change capture', () => {
+  it('sends only changed fields on UPDATE, nothing for objects not selected', () => {
+    const bus = createEventBus({ retentionMs: 60_000 });
+    const capture = createChangeCapture(createOrgStore({ accounts: 2 }), bus);
+    capture.enable('Account');
+    const { store } = capture;
+    const id = store.insert('Account', { Name: 'A', Phone: '1', BillingCity: 'Paris' }).Id;
+    store.update(id, { Phone: null, BillingCity: 'Lyon' });
+    store.insert('Contact', { LastName: 'Not captured' });
+    const schema = changeSchemaOf(store.object('Account')!);
+    const events = bus.read('/data/AccountChangeEvent', 0n, 10).map((e) => schema.type.fromBuffer(e.payload));
+    expect(events).toHaveLength(2);
+    expect(bus.read('/data/ChangeEvents', 0n, 10)).toHaveLength(2);
+    const update = events[1] as Record<string, unknown> & { ChangeEventHeader: Record<string, unknown> };
+    const pos = (n: string) => schema.fields.find((f) => f.name === n)!.position;
+    expect(update.ChangeEventHeader.changedFields).toEqual([
+      bitmapOf([pos('LastModifiedDate'), pos('Phone')]),
+      `${pos('BillingAddress')}-0x02`,
+    ]);
+    expect(update.ChangeEventHeader.nulledFields).toEqual([bitmapOf([pos('Phone')])]);
+    expect(update.Name).toBeNull();
+    expect((update.BillingAddress as Record<string, unknown>).City).toBe('Lyon');
+  });
+});
