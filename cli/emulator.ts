@@ -32,6 +32,10 @@ export async function runEmulator(opts: {
               .map((o) => o.trim())
               .filter(Boolean),
           },
+  }).catch((err: Error) => {
+    // An unknown --cdc object is the user's input, not a crash.
+    if (/^Unknown object /.test(err.message)) throw new ConfigError(`--cdc: ${err.message}`);
+    throw err;
   });
   const pubsub = emulator.pubsub;
   // docs/salesforce.md#pubsub-api: TLS only, with a certificate minted for this run.

@@ -243,7 +243,8 @@ export function decodeChange(
   change.incomplete.push(...change.diffFields);
   for (const path of [...paths, ...[...nulled].filter((p) => !paths.includes(p))]) {
     const field = columns.get(path);
-    if (!field || change.diffFields.includes(path)) continue;
+    // A compound's own column (a derived full name) comes from the re-read, never from the nested record.
+    if (!field || change.incomplete.includes(path)) continue;
     const text = nulled.has(path) ? null : columnText(field, valueAt(record, path));
     // A hashed column (config columns.hash) never holds the value itself (transforms/hashValue.ts).
     change.values.set(field.column, text !== null && field.hashed ? hashValue(requireHashKey(hashKey), text) : text);

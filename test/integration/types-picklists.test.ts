@@ -285,7 +285,7 @@ describe('exact types and picklist lookups', () => {
     ]);
   });
 
-  it('fails the load on a value wider than describe says, watermark untouched; a widened column then takes it', async () => {
+  it('fails the load on a value wider than describe says, watermark kept; a widened column then takes it', async () => {
     await sync('wide', 'Account');
     const watermark = async () =>
       (await client.query("SELECT watermark::text AS w FROM sfsync.watermarks WHERE target_schema = 'wide'")).rows[0].w;

@@ -222,7 +222,56 @@ describe('decodeChange', () => {
     );
     expect(change.values.size).toBe(0);
     expect(change.diffFields).toEqual(['Name']);
+    expect(change.incomplete).toEqual(['Name']);
     expect(change.cursor).toBe('2024-06-10T06:13:20.123Z');
+  });
+
+  it("marks a derived compound (a Contact's full Name) and diff fields as incomplete: the record is re-read", () => {
+    const contactLayout: EventLayout = [
+      { name: 'ChangeEventHeader' },
+      { name: 'Name', nested: ['Salutation', 'FirstName', 'LastName'] },
+      { name: 'Email' },
+    ];
+    const contact: ObjectSpec = {
+      ...spec,
+      name: 'Contact',
+      table: 'contact',
+      fields: [
+        fieldSpec('Id', 'id'),
+        fieldSpec('Name'),
+        fieldSpec('FirstName'),
+        fieldSpec('LastName'),
+        fieldSpec('Email'),
+      ],
+    };
+    const parts = new Map([
+      ['FirstName', 'Name'],
+      ['LastName', 'Name'],
+    ]);
+    const map = columnMapOf(contact, contactLayout, parts);
+    expect(map.get('Name.FirstName')?.column).toBe('firstname');
+    const renamed = decodeChange(
+      // Top-level bit 1 (Name) as well as its nested FirstName: neither writes the full name column.
+      { ChangeEventHeader: header('UPDATE', { changedFields: ['0x02', '1-0x02'] }), Name: { FirstName: 'Ada' } },
+      contactLayout,
+      map,
+    );
+    expect(Object.fromEntries(renamed.values)).toEqual({ firstname: 'Ada' });
+    expect(renamed.incomplete).toEqual(['Name']);
+    const email = decodeChange(
+      { ChangeEventHeader: header('UPDATE', { changedFields: ['0x04'] }), Email: 'a@b.c' },
+      contactLayout,
+      map,
+    );
+    expect(email.incomplete).toEqual([]);
+    const created = decodeChange(
+      { ChangeEventHeader: header('CREATE'), Name: { LastName: 'Lovelace' }, Email: null },
+      contactLayout,
+      map,
+    );
+    expect(created.incomplete).toEqual(['Name']);
+    expect(created.values.get('lastname')).toBe('Lovelace');
+    expect(created.values.has('name')).toBe(false);
   });
 
   it('hashes the values of hashed fields under the key', () => {
