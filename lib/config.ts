@@ -50,6 +50,8 @@ export interface PipelineOptions {
   name: string;
   soql: string;
   overlapMinutes: number;
+  /** Selected paths stored as keyed hashes (SFSYNC_HASH_KEY). */
+  hash: readonly string[];
 }
 
 export interface SalesforceConfig {
@@ -286,7 +288,10 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
     name: p.name,
     soql: p.soql,
     overlapMinutes: p.overlapMinutes ?? overlapDefault,
+    hash: p.hash ?? [],
   }));
+  if (pipelines.some((p) => p.hash.length > 0) && !e.SFSYNC_HASH_KEY)
+    problems.push('SFSYNC_HASH_KEY is required when a pipeline hashes columns (pipelines[].hash)');
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   return Object.freeze({
     salesforce,

@@ -83,17 +83,16 @@ async function update(client: pg.ClientBase, target: ChangeTarget, change: Decod
 }
 
 /**
- * DELETE: marked deleted (rows are never removed), like getDeleted's marks (loaders/merge.ts markDeletedAsOf), and the
- * cursor moves to the commit time (a delete stamps SystemModstamp): only a strictly newer version, an undelete,
- * replaces the mark, and no version read before the delete does.
+ * DELETE: marked deleted (rows are never removed), like getDeleted's marks (loaders/merge.ts markDeletedAsOf): the
+ * cursor stays, so only a strictly newer version replaces the mark, and no version read before the delete does. The
+ * deleted version itself (a delete stamps LastModifiedDate, LastModifiedById, SystemModstamp) is the caller's to read.
  */
 async function markDeleted(client: pg.ClientBase, target: ChangeTarget, change: DecodedChange): Promise<number> {
   const cursor = target.cursorColumn ? quoteIdent(target.cursorColumn) : null;
   const notNewer = cursor ? ` AND (t.${cursor} IS NULL OR t.${cursor} <= $2)` : '';
-  const stamp = cursor ? `, ${cursor} = $2` : '';
   const { rowCount } = await client.query(
-    `UPDATE ${qualified(target.schema, target.table)} AS t SET ${DELETED} = true, ${quoteIdent(MARK_COLUMN)} = true` +
-      `${stamp} WHERE t.id = ANY($1::text[]) AND t.${DELETED} IS DISTINCT FROM true${notNewer}`,
+    `UPDATE ${qualified(target.schema, target.table)} AS t SET ${DELETED} = true, ${quoteIdent(MARK_COLUMN)} = true ` +
+      `WHERE t.id = ANY($1::text[]) AND t.${DELETED} IS DISTINCT FROM true${notNewer}`,
     [change.recordIds, ...(cursor ? [new Date(change.commitTimestamp).toISOString()] : [])],
   );
   return rowCount ?? 0;

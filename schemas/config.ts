@@ -28,6 +28,7 @@ const share = (name: string, fallback: number) =>
   z._default(z.coerce.number({ error: `${name} must be a number` }).check(z.gt(0), z.lte(1)), fallback);
 const validCronExpression = () => z.string().check(z.refine((c) => validCron(c), 'not a valid cron expression'));
 const objectName = (message: string) => z.string().check(z.regex(SOBJECT_NAME, message));
+const FIELD_PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
 const fieldList = () =>
   z
     .array(z.string().check(z.regex(SOBJECT_NAME, 'field names are Salesforce API names such as Email')))
@@ -134,6 +135,12 @@ const pipelineOptions = z.strictObject({
     .check(z.regex(identifier, 'pipeline names are lowercase SQL identifiers such as opportunity_accounts')),
   soql: nonEmpty(),
   overlapMinutes: z.optional(z.number().check(z.gte(0))),
+  /** Selected paths (`Owner.Email`) stored as keyed hashes, as an object's columns.hash. */
+  hash: z.optional(
+    z
+      .array(z.string().check(z.regex(FIELD_PATH, 'hash: give field paths of the SOQL, such as Owner.Email')))
+      .check(z.minLength(1)),
+  ),
 });
 
 const scheduleGroup = z.strictObject({

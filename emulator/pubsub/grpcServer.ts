@@ -224,13 +224,18 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
       position = (events[events.length - 1] as BusEvent).replayId;
       respond(events);
     };
+    // docs/salesforce.md#pubsub-api-flow-control: never silent for longer than the keepalive interval.
     const keepalive = () => {
-      timer = setTimeout(() => {
-        if (ended) return;
-        if (!userOf(call.metadata, false)) return fail(authFailure(rpcId));
-        if (Date.now() - lastSent >= deps.keepaliveMs() - 5) respond([]);
-        keepalive();
-      }, deps.keepaliveMs());
+      const due = lastSent + deps.keepaliveMs() - Date.now();
+      timer = setTimeout(
+        () => {
+          if (ended) return;
+          if (!userOf(call.metadata, false)) return fail(authFailure(rpcId));
+          if (Date.now() - lastSent >= deps.keepaliveMs() - 5) respond([]);
+          keepalive();
+        },
+        Math.max(1, due),
+      );
       timer.unref();
     };
     const start = (req: FetchRequest): boolean => {

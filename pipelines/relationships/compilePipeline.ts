@@ -7,6 +7,7 @@ import { ConfigError } from '../../lib/errors.ts';
 import { checkFilterFields, parseFilter } from '../../extractors/soqlFilter.ts';
 import { historyTableName } from '../../loaders/history.ts';
 import { liveViewName } from '../../loaders/views.ts';
+import { HASHABLE_TYPES, hashedField } from '../runtime/columnSelection.ts';
 import { pgIdentifier, tableNameOf } from '../../schemas/pgNames.ts';
 import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
 import { type ParsedPipeline, type ParsedSelect, parsePipelineSoql, whereText } from './parseSoql.ts';
@@ -77,14 +78,35 @@ async function selectColumns(
     if (!same) out.fields.push(f);
   };
   const extra = [object.cursorField, object.hasIsDeleted ? 'IsDeleted' : null].filter((n): n is string => !!n);
+  const hash = new Set(p.hash.map((h) => h.toLowerCase()));
   for (const path of ['Id', ...paths, ...extra]) {
     const r = await resolvePath(p.name, describe, object.name, path);
-    add(r.field);
+    add(hash.has(path.toLowerCase()) ? hashedPath(p, path, r.field, [...extra, 'Id']) : r.field);
     for (const link of r.parents) if (!out.parents.some((x) => x.path === link.path)) out.parents.push(link);
   }
   // The lookup of every parent, so that the rows a deleted parent leaves behind can be found (parentDeletes.ts).
   for (const link of out.parents) add((await resolvePath(p.name, describe, object.name, link.lookup)).field);
   return out;
+}
+
+/** A path the pipeline hashes (pipelines[].hash): the same rules as an object's columns.hash. */
+function hashedPath(p: PipelineOptions, path: string, field: FieldSpec, needed: readonly string[]): FieldSpec {
+  if (needed.some((n) => n.toLowerCase() === path.toLowerCase()))
+    throw new ConfigError(`pipeline ${p.name}: hash: ${path} is always loaded as read (sfsync needs it)`);
+  if (!HASHABLE_TYPES.has(field.sfType))
+    throw new ConfigError(
+      `pipeline ${p.name}: hash: ${path} is a ${field.sfType} field; only text, picklist, reference, boolean, int ` +
+        'and date fields can be hashed',
+    );
+  return hashedField(field);
+}
+
+/** Every hashed path must be one the SOQL selects: a misspelt one would leave the value it meant in the clear. */
+function checkHashedPaths(p: PipelineOptions, reads: readonly PipelineRead[]): void {
+  const hashed = new Set(reads.flatMap((r) => r.spec.fields.filter((f) => f.hashed).map((f) => f.name.toLowerCase())));
+  const missing = p.hash.filter((h) => !hashed.has(h.toLowerCase()));
+  if (missing.length > 0)
+    throw new ConfigError(`pipeline ${p.name}: hash: ${missing.join(', ')} is not a field the SOQL selects`);
 }
 
 /** The validated WHERE of a level, and the parents it names (their changes can change which rows match). */
@@ -162,6 +184,7 @@ export async function compilePipeline(
   };
   const children: PipelineRead[] = [];
   for (const sub of parsed.subqueries) children.push(await compileChild(p, describe, root, sub, parsed));
+  checkHashedPaths(p, [main, ...children]);
   return [main, ...children];
 }
 

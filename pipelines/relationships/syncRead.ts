@@ -22,6 +22,7 @@ import { whileIdle } from '../runtime/workSlots.ts';
 import { type DeleteCheck, checkDeleted, loadedAsOf } from '../completeness/deletes.ts';
 import { reconcileObject } from '../completeness/reconcileObject.ts';
 import { applyTypeChanges } from '../completeness/drift.ts';
+import { hashExistingColumns } from '../completeness/hashExisting.ts';
 import { countOrUnknown, loadBulkWindows } from '../sync/bulkLoad.ts';
 import { type CommitRequest, type CommitResult, commitLoad, noTotals, type Source } from '../sync/commitLoad.ts';
 import { type Plan, planObject } from '../sync/plan.ts';
@@ -67,6 +68,8 @@ export async function syncRead(
           overlapMinutes: read.overlapMinutes,
         });
         const types = { exactNumeric: ctx.config.exactNumeric };
+        // Before anything is written: values loaded before the config hashed their column.
+        await hashExistingColumns(ctx, client, read.spec);
         const { created, addedColumns } = await ensureTable(client, ctx.config.schema, read.spec, types);
         // A field Salesforce widened widens its column (a parent's field as well as the object's own).
         await applyTypeChanges(client, ctx.config.schema, read.spec, types, (column, why) =>
@@ -193,7 +196,7 @@ async function loadFull(
   } catch (err) {
     if (actionFor(err) !== 'rest-fallback') throw err;
     ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
-    const reader = openRestCsvReader(ctx.sf, spec.fields);
+    const reader = openRestCsvReader(ctx.sf, spec.fields, ctx.config.hashKey);
     try {
       return await loadRest(ctx, client, spec, plan, runId, extras, reader);
     } finally {
@@ -218,7 +221,7 @@ async function loadDelta(
 ): Promise<Loaded> {
   const soql = restSoql(spec, plan);
   if (restQueryFits(ctx.sf, soql, true)) {
-    const reader = openRestCsvReader(ctx.sf, spec.fields);
+    const reader = openRestCsvReader(ctx.sf, spec.fields, ctx.config.hashKey);
     try {
       const first = await reader.first(soql);
       if (first.totalSize <= ctx.config.bulkThreshold)
@@ -232,7 +235,7 @@ async function loadDelta(
   } catch (err) {
     if (actionFor(err) !== 'rest-fallback') throw err;
     ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
-    const reader = openRestCsvReader(ctx.sf, spec.fields);
+    const reader = openRestCsvReader(ctx.sf, spec.fields, ctx.config.hashKey);
     try {
       return await loadRest(ctx, client, spec, plan, runId, extras, reader);
     } finally {

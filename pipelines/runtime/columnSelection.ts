@@ -101,7 +101,7 @@ export function selectColumns(described: DescribedObject, opts: ColumnOptions): 
 }
 
 /** Hex digests in a text column (schemas/fieldTypes.ts columnTypeOf: whatever describe's length says). */
-function hashedField(f: FieldSpec): FieldSpec {
+export function hashedField(f: FieldSpec): FieldSpec {
   return { ...f, pgType: 'text', hashed: true };
 }
 

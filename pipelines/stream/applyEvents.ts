@@ -30,9 +30,13 @@ export function needsSync(change: DecodedChange): boolean {
   return change.changeType === 'GAP_OVERFLOW' || change.recordIds.some((id) => id.endsWith('*'));
 }
 
-/** The ids of an event that must be read again from Salesforce rather than applied from the event. */
+/**
+ * The ids of an event that must be read again from Salesforce rather than applied from the event alone: gap events,
+ * fields the event cannot give, and deletes (the deleted version's LastModifiedDate and LastModifiedById, which
+ * queryAll returns and a sync would load).
+ */
 function rereadIdsOf(change: DecodedChange): string[] {
-  if (change.changeType.startsWith('GAP_')) return change.recordIds;
+  if (change.changeType.startsWith('GAP_') || change.changeType === 'DELETE') return change.recordIds;
   return change.incomplete.length > 0 ? change.recordIds : [];
 }
 

@@ -336,6 +336,47 @@ describe('Pub/Sub API over plain grpc-js', () => {
     c.close();
   });
 
+  it('offers its controls over HTTP under /__admin/pubsub/', async () => {
+    const admin = (path: string, init?: RequestInit) => fetch(`${em.url}/__admin/pubsub/${path}`, init);
+    const post = (path: string, body: unknown) =>
+      admin(path, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+    expect(await (await admin('ca')).text()).toBe(em.pubsub?.caPem);
+    expect((await post('cdc/Opportunity', {})).status).toBe(204);
+    const account = em.store.insert('Account', { Name: 'Parent' }).Id;
+    const tx = await post('transaction', {
+      origin: 'admin-test',
+      operations: [
+        {
+          op: 'insert',
+          object: 'Opportunity',
+          values: { Name: 'Deal', StageName: 'Prospecting', CloseDate: '2024-03-01', AccountId: account },
+        },
+        {
+          op: 'insert',
+          object: 'Opportunity',
+          values: { Name: 'Deal 2', StageName: 'Closed Won', CloseDate: '2024-03-02' },
+        },
+      ],
+    });
+    const { ids } = (await tx.json()) as { ids: string[] };
+    expect((await post('gap', { object: 'Opportunity', changeType: 'GAP_DELETE', recordIds: [ids[0]] })).status).toBe(
+      204,
+    );
+    expect((await post('gap', { object: 'Opportunity', changeType: 'UPDATE' })).status).toBe(400);
+    const events = (await (await admin('events?topic=/data/OpportunityChangeEvent')).json()) as {
+      replayId: string;
+      payload: { ChangeEventHeader: Record<string, unknown>; CloseDate: number | null; IsWon: boolean | null };
+    }[];
+    expect(events.map((e) => e.payload.ChangeEventHeader.changeType)).toEqual(['CREATE', 'CREATE', 'GAP_DELETE']);
+    expect(events[0]?.payload.ChangeEventHeader).toMatchObject({ changeOrigin: 'admin-test', recordIds: [ids[0]] });
+    expect(events[1]?.payload.ChangeEventHeader.transactionKey).toBe(
+      events[0]?.payload.ChangeEventHeader.transactionKey,
+    );
+    expect(events[0]?.payload.CloseDate).toBe(Date.UTC(2024, 2, 1) / 86_400_000); // days since the epoch
+    expect(events[1]?.payload.IsWon).toBe(true); // derived fields are part of the change
+    expect(BigInt(events[2]!.replayId)).toBeGreaterThan(BigInt(events[1]!.replayId));
+  });
+
   it('refuses a bad token, and ends an open stream once its session is revoked', async () => {
     const bad = pubsubClient(em, `${em.orgId.slice(0, 15)}!not-a-session`);
     const err = await bad.getTopic({ topicName: ACCOUNT_TOPIC }).catch((e) => e);

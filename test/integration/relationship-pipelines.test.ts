@@ -2,6 +2,7 @@
 // real PostgreSQL. A pipeline's table must equal a fresh SOQL read of its query (REST, against the emulator) after
 // parents change (which leaves the child's SystemModstamp alone), after child changes, parent deletes, cleared lookups
 // and re-parented children; the first load goes through Bulk API 2.0, later ones through REST.
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -179,6 +180,48 @@ describe('relationship pipelines (sfsync sync --pipelines)', () => {
       { mode: 'incremental', status: 'succeeded' },
       { mode: 'incremental', status: 'succeeded' },
     ]);
+  });
+
+  it('stores the paths it hashes as HMACs, never the value, through Bulk and REST; refuses an unselected one', async () => {
+    const key = 'pipeline-hash-key-0123456789';
+    const hmac = (v: string) => createHmac('sha256', key).update(v, 'utf8').digest('hex');
+    const hashed = { name: 'opp_accounts', soql: OPPS, hash: ['Owner.Email', 'Account.Owner.Email'] };
+    env = emulatorEnv(emulator, db.url, {
+      SFSYNC_SCHEMA: SCHEMA,
+      SFSYNC_CONFIG: writeConfig([hashed]),
+      SFSYNC_HASH_KEY: key,
+    });
+    const expectHashed = async () => {
+      const fresh = await freshRead(OPPS);
+      const table = await liveRows('opp_accounts', ['owner_email', 'account_owner_email', 'account_name']);
+      expect(table.size).toBe(fresh.length);
+      const emails = new Set<string>();
+      for (const r of fresh) {
+        const [owner, accountOwner, accountName] = [valueAt(r, 'Owner.Email'), valueAt(r, 'Account.Owner.Email')]
+          .map((v) => (v === null ? null : hmac(String(v))))
+          .concat([valueAt(r, 'Account.Name') as string | null]);
+        expect(table.get(r.Id as string)).toEqual([owner, accountOwner, accountName]);
+        for (const p of ['Owner.Email', 'Account.Owner.Email']) if (valueAt(r, p)) emails.add(String(valueAt(r, p)));
+      }
+      const { rows } = await client.query(`SELECT t::text AS row FROM ${SCHEMA}.opp_accounts t`);
+      const text = rows.map((r) => r.row).join('\n');
+      expect([...emails].filter((e) => text.includes(e))).toEqual([]);
+      return emails.size;
+    };
+    await sync('--pipelines', 'opp_accounts');
+    expect(bulkJobs()).toHaveLength(1);
+    expect(await expectHashed()).toBeGreaterThan(0);
+    const opp = orgRecords(emulator.store, 'Opportunity', { includeDeleted: false }).find((o) => o.OwnerId !== null);
+    emulator.store.update(String(opp!.OwnerId), { Email: 'moved.owner@example.com' });
+    emulator.admin.clearRequestLog();
+    await sync('--pipelines', 'opp_accounts');
+    expect(bulkJobs()).toHaveLength(0);
+    await expectHashed();
+
+    env.SFSYNC_CONFIG = writeConfig([{ ...hashed, hash: ['Owner.Emial'] }]);
+    const r = await runCli(['sync'], env);
+    expect(r.code, r.stderr).toBe(2);
+    expect(lastLine(r.stderr)).toMatch(/pipeline opp_accounts: hash: Owner\.Emial is not a field the SOQL selects/);
   });
 });
 

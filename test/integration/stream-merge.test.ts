@@ -108,8 +108,11 @@ describe('stream and sync on one table: older never wins', () => {
     // A delete marks the row; the pre-delete version read again by a sync does not bring it back.
     expect((await applyChange(client, target, event('DELETE', 40))).rows).toBe(1);
     expect(await syncVersion(30, 'event v30', '333')).toBe(0);
-    expect((await current()).isdeleted).toBe(true);
-    // An older UNDELETE does not either; a newer one does, with the whole record.
+    expect(await current()).toEqual({ name: 'event v30', phone: '333', isdeleted: true, at: at(30) });
+    // The deleted version, read again by Id after the delete event (as a sync's queryAll would read it).
+    expect(await syncVersion(40, 'event v30', '333', true)).toBe(1);
+    expect(await current()).toEqual({ name: 'event v30', phone: '333', isdeleted: true, at: at(40) });
+    // An older UNDELETE does not bring it back; a newer one does, with the whole record.
     expect((await applyChange(client, target, event('UNDELETE', 35, { name: 'old' }))).rows).toBe(0);
     expect((await applyChange(client, target, event('UNDELETE', 50, { name: 'back', phone: '4' }))).rows).toBe(1);
     expect(await current()).toEqual({ name: 'back', phone: '4', isdeleted: false, at: at(50) });

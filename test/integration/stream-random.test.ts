@@ -177,7 +177,19 @@ describe(`sfsync stream under random changes (seed ${SEED})`, () => {
       45_000,
     ).catch(() => undefined);
     stream.child.kill('SIGTERM');
-    expect((await stream.done).code).toBe(0);
+    const last = await stream.done;
+    expect(last.code).toBe(0);
+    // Both stored replay ids had expired: each stream started again from LATEST with a catch-up sync.
+    expect(last.stderr.match(/resubscribe-latest/g)?.length).toBe(2);
+    // Syncs per object: the first catch-up, the concurrent sync (Account) or the overflow (Contact), the last catch-up.
+    const { rows } = await client.query(
+      'SELECT object, count(*)::int AS n FROM sfsync.runs WHERE target_schema = $1 GROUP BY object ORDER BY object',
+      [SCHEMA],
+    );
+    expect(rows).toEqual([
+      { object: 'Account', n: 3 },
+      { object: 'Contact', n: 3 },
+    ]);
     for (const o of OBJECTS) {
       const d = await differences(o);
       expect(d.missing, o).toEqual([]);

@@ -116,4 +116,34 @@ describe('change capture', () => {
     expect(update.Name).toBeNull();
     expect((update.BillingAddress as Record<string, unknown>).City).toBe('Lyon');
   });
+
+  it('sends DELETE, UNDELETE with the whole record, DELETE for a hard delete, nothing when the bin is emptied', () => {
+    const bus = createEventBus({ retentionMs: 60_000 });
+    const capture = createChangeCapture(createOrgStore({ accounts: 2 }), bus);
+    capture.enable('Account');
+    const { store } = capture;
+    const a = store.insert('Account', { Name: 'Kept' }).Id;
+    const b = store.insert('Account', { Name: 'Gone' }).Id;
+    capture.transaction(() => {
+      store.softDelete(a);
+      store.undelete(a);
+    });
+    store.hardDelete(b);
+    store.softDelete(a);
+    store.hardDelete(a);
+    const type = changeSchemaOf(store.object('Account')!).type;
+    const events = bus.read('/data/AccountChangeEvent', 0n, 10).map((e) => type.fromBuffer(e.payload));
+    const summary = events.map((e) => {
+      const h = e.ChangeEventHeader as { changeType: string; recordIds: string[]; sequenceNumber: number };
+      return [h.changeType, h.recordIds[0], h.sequenceNumber, e.Name];
+    });
+    expect(summary).toEqual([
+      ['CREATE', a, 1, 'Kept'],
+      ['CREATE', b, 1, 'Gone'],
+      ['DELETE', a, 1, null],
+      ['UNDELETE', a, 2, 'Kept'],
+      ['DELETE', b, 1, null],
+      ['DELETE', a, 1, null],
+    ]);
+  });
 });

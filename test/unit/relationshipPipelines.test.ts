@@ -12,7 +12,7 @@ import type { ObjectSpec } from '../../schemas/records.ts';
 import { recordToRow } from '../../transforms/restPage.ts';
 import { fieldSpec } from '../support/fieldSpec.ts';
 
-const pipeline = (name: string, soql: string): PipelineOptions => ({ name, soql, overlapMinutes: 10 });
+const pipeline = (name: string, soql: string): PipelineOptions => ({ name, soql, overlapMinutes: 10, hash: [] });
 
 describe('parsePipelineSoql', () => {
   it('takes fields, parent paths of any depth, subqueries and a WHERE', () => {
