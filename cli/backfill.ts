@@ -20,6 +20,8 @@ export interface BackfillOptions {
   by?: string;
   sandbox?: boolean;
   concurrency?: number;
+  /** --org: the org of the config file's `orgs` (required when it lists several). */
+  org?: string;
 }
 
 export const DEFAULT_WINDOW = '1mo';
@@ -58,7 +60,12 @@ export function formatBackfillSummary(summaries: BackfillSummary[]): string {
 
 export async function runBackfill(opts: BackfillOptions, env: Env): Promise<void> {
   const args = parseBackfillArgs(opts);
-  const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox, concurrency: opts.concurrency });
+  const config = loadConfig(env, {
+    objects: opts.objects,
+    sandbox: opts.sandbox,
+    concurrency: opts.concurrency,
+    org: opts.org,
+  });
   const log = commandLogger(config);
   const summaries = await withRunContext(config, log, async (ctx) => backfillAll(await withKnownObjects(ctx), args));
   process.stdout.write(formatBackfillSummary(summaries));

@@ -40,6 +40,8 @@ export interface CheckOptions {
   json?: boolean;
   objects?: string;
   sandbox?: boolean;
+  /** --org: the org of the config file's `orgs` (required when it lists several). */
+  org?: string;
 }
 
 const PRODUCTION = 'https://login.salesforce.com';
@@ -337,7 +339,7 @@ async function checkLimits(sf: SalesforceHttp, config: Config): Promise<CheckRes
 
 export async function runChecks(opts: CheckOptions, env: Env): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const flags = { objects: opts.objects, sandbox: opts.sandbox };
+  const flags = { objects: opts.objects, sandbox: opts.sandbox, org: opts.org };
   let config: Config;
   try {
     config = loadConfig(env, flags);

@@ -1,7 +1,7 @@
 // `sfsync db start|stop|status|url`: the embedded PostgreSQL (the database when DATABASE_URL is not set) kept running
 // in the background, so that psql and other tools can reach the warehouse between sfsync commands.
 import path from 'node:path';
-import { type Env, loadConfig } from '../lib/config.ts';
+import { type Env, loadConfigs } from '../lib/config.ts';
 import { EmbeddedPostgresError } from '../lib/errors.ts';
 import { embeddedStatus, startEmbeddedPostgres, stopDetachedPostgres } from '../loaders/embedded.ts';
 import { describeUrl } from '../pipelines/runtime/database.ts';
@@ -12,7 +12,8 @@ export type DbAction = 'start' | 'stop' | 'status' | 'url';
 const NOT_RUNNING = 'the embedded PostgreSQL is not running: start it with `sfsync db start`';
 
 export async function runDb(action: DbAction, opts: { json?: boolean }, env: Env): Promise<void> {
-  const config = loadConfig(env, { needSalesforce: false });
+  // The database, home and logging settings are the same for every org.
+  const config = loadConfigs(env, { needSalesforce: false })[0]!;
   const dir = path.join(config.home, 'pg');
   const out = (s: string) => process.stdout.write(`${s}\n`);
   switch (action) {

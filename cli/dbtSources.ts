@@ -19,6 +19,8 @@ import {
 import { commandLogger } from './logger.ts';
 
 export interface DbtSourcesFlags {
+  /** --org: the org of the config file's `orgs` (required when it lists several). */
+  org?: string;
   out?: string;
   force?: boolean;
   name?: string;
@@ -54,7 +56,7 @@ async function writeWhole(file: string, text: string): Promise<void> {
 }
 
 export async function runDbtSources(flags: DbtSourcesFlags, env: Env): Promise<void> {
-  const config = loadConfig(env, { needSalesforce: false });
+  const config = loadConfig(env, { needSalesforce: false, org: flags.org });
   const sourceName = flags.name ?? config.schema;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(sourceName))
     throw new ConfigError(`--name must be a name such as salesforce (letters, digits, _), got ${sourceName}`);

@@ -33,8 +33,8 @@ export function formatDictionaryMarkdown(dict: DataDictionary): string {
   return out.join('\n');
 }
 
-export async function runDocs(opts: { format?: 'md' | 'json'; out?: string }, env: Env): Promise<void> {
-  const config = loadConfig(env, { needSalesforce: false });
+export async function runDocs(opts: { format?: 'md' | 'json'; out?: string; org?: string }, env: Env): Promise<void> {
+  const config = loadConfig(env, { needSalesforce: false, org: opts.org });
   const log = commandLogger(config);
   const db = await openDatabase(config, log);
   try {

@@ -43,7 +43,6 @@ export async function runEmulator(opts: {
     ? [
         `  export SF_PUBSUB_ENDPOINT=${pubsub.endpoint}`,
         `  export NODE_EXTRA_CA_CERTS=${pubsub.caPath}`,
-        `  export GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=${pubsub.caBundlePath}`,
       ]
     : [];
   process.stdout.write(

@@ -10,7 +10,9 @@ const program = new Command('sfsync')
   .description(
     'Keep a PostgreSQL warehouse in step with a Salesforce org.\n\n' +
       'Settings come from the environment (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME,\n' +
-      'SF_PRIVATE_KEY_PATH, DATABASE_URL, SFSYNC_SCHEMA, ...); see README.md.',
+      'SF_PRIVATE_KEY_PATH, DATABASE_URL, SFSYNC_SCHEMA, ...); see README.md.\n' +
+      "Several orgs: the config file's `orgs` list, each with its own login, schema, objects,\n" +
+      'schedule and API budget; choose one with --org (README.md, Several orgs).',
   )
   .version('0.1.0')
   .showHelpAfterError('(run sfsync --help for usage)')
@@ -28,6 +30,7 @@ program
   .description(
     'load the chosen objects, then relationship pipelines: Bulk API 2.0 for initial loads, incremental SOQL for deltas',
   )
+  .option('--org <name>', 'only this org of the config file (default: every org in turn, each with its own budget)')
   .option('--objects <list>', 'comma-separated sObject API names (default: config file, else a standard set)')
   .option(
     '--pipelines <list>',
@@ -58,6 +61,7 @@ program
     're-load the records whose cursor (SystemModstamp) or CreatedDate lies in [since, until) through Bulk API 2.0, ' +
       'one job per window; resumable, never moves the sync watermark',
   )
+  .option('--org <name>', 'the org of the config file to use (required when it lists several)')
   .option('--objects <list>', 'comma-separated sObject API names (required)')
   .option(
     '--since <date>',
@@ -84,6 +88,7 @@ program
     'write rows of a PostgreSQL table, view or query to Salesforce through Bulk API 2.0 ingest jobs; ' +
       'results per row in sfsync.push_results',
   )
+  .option('--org <name>', 'the org of the config file to use (required when it lists several)')
   .requiredOption('--object <name>', 'the sObject to write, e.g. Account')
   .option('--from <table>', 'the source table or view (columns named like the fields, case-insensitive)')
   .option('--sql <query>', 'the source query, instead of --from')
@@ -108,6 +113,7 @@ program
     'follow Change Data Capture events (Pub/Sub API) into the tables sync keeps, until SIGINT/SIGTERM; ' +
       'resumes from the last event applied',
   )
+  .option('--org <name>', 'the org of the config file to use (required when it lists several)')
   .option('--objects <list>', 'comma-separated sObject API names, each selected for Change Data Capture in Setup')
   .option(
     '--topics <list>',
@@ -136,7 +142,8 @@ program
 
 program
   .command('status')
-  .description('show each object: row count, lag, last run, next run')
+  .description('show each object: row count, lag, last run, next run (per org when the config file lists several)')
+  .option('--org <name>', 'only this org of the config file (default: every org)')
   .option('--json', 'print JSON (a stable shape for scripts)')
   .option('--wide', 'every column, with full timestamps, however wide the terminal')
   .action(async (opts) => {
@@ -146,7 +153,8 @@ program
 
 program
   .command('runs')
-  .description('list run history, newest first')
+  .description('list run history, newest first (with an org column when the config file lists several orgs)')
+  .option('--org <name>', 'only this org of the config file (default: every org)')
   .option('--object <name>', 'only runs of this object')
   .addOption(new Option('--limit <n>', 'how many runs').default(20).argParser((v) => Number.parseInt(v, 10)))
   .option('--json', 'print JSON')
@@ -161,6 +169,7 @@ program
   .description(
     'find records deleted in Salesforce (hard deletes, emptied Recycle Bin) by comparing Ids, and mark them deleted',
   )
+  .option('--org <name>', 'the org of the config file to use (required when it lists several)')
   .option('--objects <list>', 'comma-separated sObject API names')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
   .action(async (opts) => {
@@ -174,6 +183,7 @@ program
     "compare Salesforce's record counts (and optionally a sample of records) with the warehouse; " +
       'non-zero exit on a mismatch',
   )
+  .option('--org <name>', 'the org of the config file to use (required when it lists several)')
   .option('--objects <list>', 'comma-separated sObject API names')
   .addOption(
     new Option('--sample <n>', 'also compare n records field by field')
@@ -188,7 +198,11 @@ program
 
 program
   .command('schedule')
-  .description('run syncs on a cron schedule until stopped (SIGINT/SIGTERM finish the current run cleanly)')
+  .description(
+    'run syncs on a cron schedule until stopped (SIGINT/SIGTERM finish the current run cleanly); ' +
+      "every org's schedule when the config file lists several orgs",
+  )
+  .option('--org <name>', 'only this org of the config file (default: every org)')
   .option('--cron <expr>', 'cron expression; a leading seconds field is allowed (default: config file, else 0 2 * * *)')
   .option('--objects <list>', 'comma-separated sObject API names')
   .option('--tz <zone>', 'time zone of the cron expression, e.g. Europe/Paris')
@@ -207,6 +221,7 @@ program
 program
   .command('docs')
   .description('write a data dictionary of the synced objects (tables, columns, types, labels)')
+  .option('--org <name>', 'the org of the config file to use (required when it lists several)')
   .addOption(new Option('--format <format>', 'output format').choices(['md', 'json']).default('md'))
   .option('--out <file>', 'write to a file instead of stdout')
   .action(async (opts) => {
@@ -220,6 +235,7 @@ program
     'write a dbt sources file for the synced schema: tables, _live views, columns and their labels, and freshness ' +
       "from sfsync's runs (dbt 1.10.3 or later)",
   )
+  .option('--org <name>', 'the org of the config file to use (required when it lists several)')
   .option('--out <file>', 'write to this file, only when its content changed (default: stdout)')
   .option('--force', 'replace an --out file that sfsync did not write, or that was edited since')
   .option('--name <source>', 'the source name models use in {{ source(...) }} (default: the schema name)')
@@ -250,6 +266,7 @@ program
 program
   .command('check')
   .description('check the login, API version, database, objects and API budget: one PASS/WARN/FAIL line each')
+  .option('--org <name>', 'the org of the config file to use (required when it lists several)')
   .option('--json', 'print the checks as JSON')
   .option('--objects <list>', 'comma-separated sObject API names (default: config file, else a standard set)')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')

@@ -9,6 +9,8 @@ import { commandLogger } from './logger.ts';
 import { formatTextTable } from './textTable.ts';
 
 export interface PushFlags {
+  /** --org: the org of the config file's `orgs` (required when it lists several). */
+  org?: string;
   object?: string;
   from?: string;
   sql?: string;
@@ -57,7 +59,7 @@ function positive(flag: string, value: string | undefined): number | undefined {
 }
 
 export async function runPush(flags: PushFlags, env: Env): Promise<void> {
-  const config = loadConfig(env, { sandbox: flags.sandbox });
+  const config = loadConfig(env, { sandbox: flags.sandbox, org: flags.org });
   if (!flags.object) throw new ConfigError('push: --object <name> is required');
   if ((flags.from === undefined) === (flags.sql === undefined))
     throw new ConfigError('push: give exactly one of --from <table or view> and --sql "SELECT ..."');

@@ -21,8 +21,11 @@ export function formatReconcile(results: ReconcileResult[]): string {
   return formatTextTable(['object', 'result'], body);
 }
 
-export async function runReconcile(opts: { objects?: string; sandbox?: boolean }, env: Env): Promise<void> {
-  const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox });
+export async function runReconcile(
+  opts: { objects?: string; sandbox?: boolean; org?: string },
+  env: Env,
+): Promise<void> {
+  const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox, org: opts.org });
   const log = commandLogger(config);
   const results = await withRunContext(config, log, async (ctx) => reconcileAll(await withKnownObjects(ctx)));
   process.stdout.write(formatReconcile(results));

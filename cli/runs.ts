@@ -1,6 +1,7 @@
 // `sfsync runs`: the run history in sfsync.runs, newest first, as a table or JSON.
 import type pg from 'pg';
-import { loadConfig, type Env } from '../lib/config.ts';
+import { type Config, loadConfigs, type Env } from '../lib/config.ts';
+import { orgOf } from './eachOrg.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { commandLogger } from './logger.ts';
 import { withClient } from '../loaders/postgres.ts';
@@ -14,7 +15,12 @@ export interface RunsOptions {
   limit?: number;
   json?: boolean;
   wide?: boolean;
+  /** One org of the config file's `orgs`; absent = every org. */
+  org?: string;
 }
+
+/** A run of one of several orgs: the table gets an org column. */
+type OrgRun = RunRecord & { org?: string };
 
 const count = (n: number | null) => (n === null ? '' : formatCount(n));
 
@@ -32,8 +38,12 @@ export interface RunsTableOptions {
   now?: Date;
 }
 
-export function formatRunsTable(runs: readonly RunRecord[], opts: RunsTableOptions = {}): string {
+export function formatRunsTable(runs: readonly OrgRun[], opts: RunsTableOptions = {}): string {
   if (runs.length === 0) return 'No runs recorded yet. Run `sfsync sync`.\n';
+  const orgs = runs.some((r) => r.org !== undefined);
+  const withOrg = (header: string[], body: string[][]) =>
+    orgs ? { header: ['org', ...header], body: body.map((row, i) => [runs[i]!.org ?? '', ...row]) } : { header, body };
+  const shift = orgs ? 1 : 0;
   if (!opts.wide) {
     const now = opts.now ?? new Date();
     const header = ['id', 'object', 'mode', 'status', 'started', 'duration', 'fetched', 'inserted', 'updated', 'error'];
@@ -50,7 +60,12 @@ export function formatRunsTable(runs: readonly RunRecord[], opts: RunsTableOptio
       r.error ?? '',
     ]);
     // Long object names and errors: the duration, then the updates, make room first.
-    return formatTextTable(header, body, { width: opts.width ?? 100, shrink: header.length - 1, optional: [5, 8] });
+    const t = withOrg(header, body);
+    return formatTextTable(t.header, t.body, {
+      width: opts.width ?? 100,
+      shrink: t.header.length - 1,
+      optional: [5 + shift, 8 + shift],
+    });
   }
   const header = [
     'id',
@@ -86,7 +101,8 @@ export function formatRunsTable(runs: readonly RunRecord[], opts: RunsTableOptio
     window(r),
     r.error ?? '',
   ]);
-  return formatTextTable(header, body);
+  const t = withOrg(header, body);
+  return formatTextTable(t.header, t.body);
 }
 
 /** `--object account` finds the runs recorded as Account: API names are case-insensitive in Salesforce. */
@@ -98,21 +114,41 @@ async function spelledAsRecorded(client: pg.ClientBase, schema: string, object: 
   return rows[0]?.object ?? object;
 }
 
+/** The org's newest runs. */
+async function orgRuns(client: pg.ClientBase, config: Config, opts: RunsOptions, limit: number): Promise<RunRecord[]> {
+  const object = opts.object === undefined ? undefined : await spelledAsRecorded(client, config.schema, opts.object);
+  return listRuns(client, { schema: config.schema, object, limit });
+}
+
 export async function runRuns(opts: RunsOptions, env: Env): Promise<void> {
   const limit = opts.limit ?? 20;
   if (!Number.isInteger(limit) || limit <= 0) throw new ConfigError('--limit must be a positive whole number');
-  const config = loadConfig(env, { needSalesforce: false });
-  const log = commandLogger(config);
-  const db = await openDatabase(config, log);
+  const configs = loadConfigs(env, { needSalesforce: false, org: opts.org });
+  // Database and logging settings are the same for every org.
+  const log = commandLogger(configs[0]!);
+  const db = await openDatabase(configs[0]!, log);
   try {
+    if (configs.length === 1) {
+      const config = configs[0]!;
+      const runs = await withClient(db.pool, (client) => orgRuns(client, config, opts, limit));
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify({ org: orgOf(config), schema: config.schema, runs }, null, 2)}\n`
+          : formatRunsTable(runs, { wide: opts.wide, width: terminalWidth() }),
+      );
+      return;
+    }
+    // Several orgs: the newest `limit` runs of them all (each org's newest `limit` hold them), newest first.
     const runs = await withClient(db.pool, async (client) => {
-      const object =
-        opts.object === undefined ? undefined : await spelledAsRecorded(client, config.schema, opts.object);
-      return listRuns(client, { schema: config.schema, object, limit });
+      const all: (RunRecord & { org: string; schema: string })[] = [];
+      for (const config of configs)
+        for (const r of await orgRuns(client, config, opts, limit))
+          all.push({ ...r, org: orgOf(config), schema: config.schema });
+      return all.sort((a, b) => b.id - a.id).slice(0, limit);
     });
     process.stdout.write(
       opts.json
-        ? `${JSON.stringify({ schema: config.schema, runs }, null, 2)}\n`
+        ? `${JSON.stringify({ runs }, null, 2)}\n`
         : formatRunsTable(runs, { wide: opts.wide, width: terminalWidth() }),
     );
   } finally {

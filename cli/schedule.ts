@@ -2,7 +2,8 @@
 // group here; the per-object advisory lock keeps other processes off an object being loaded), a failed run is
 // logged and the next tick runs as usual, and a signal stops the ticks and waits for the run in flight.
 import { createTask, validate, type ScheduledTask } from 'node-cron';
-import { type Config, loadConfig, type ScheduleGroup, type Env } from '../lib/config.ts';
+import { type Config, loadConfig, loadConfigs, type ScheduleGroup, type Env } from '../lib/config.ts';
+import { orgOf } from './eachOrg.ts';
 import { ConfigError, oneLine } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { commandLogger } from './logger.ts';
@@ -28,6 +29,8 @@ export interface ScheduleOptions {
   metricsHost?: string;
   /** /healthz fails when an object's watermark is older than this; default a day plus the longest schedule period. */
   maxLagMinutes?: string;
+  /** One org of the config file's `orgs`; absent = every org's groups. */
+  org?: string;
 }
 
 /** One nightly run at 02:00 (in --tz, else the machine's time zone). */
@@ -90,14 +93,15 @@ async function runOnce(
       const reads = pipelines ? await compilePipelines(ctx, pipelines) : [];
       const result = [...(await syncAll(ctx, false)), ...(await syncPipelines(ctx, reads, false))];
       if (metrics) {
-        metrics.recordRun(result);
-        metrics.recordApi(ctx.sf.calls, ctx.sf.lastLimitInfo);
+        metrics.recordRun(result, orgOf(config));
+        metrics.recordApi(ctx.sf.calls, ctx.sf.lastLimitInfo, orgOf(config));
         const client = await ctx.pool.connect();
         try {
           await metrics.refreshFromDatabase(
             client,
             config.schema,
             config.objects.map((o) => o.name),
+            orgOf(config),
           );
         } catch (err) {
           log.warn({ err: oneLine(err) }, 'metrics: cannot read watermarks');
@@ -124,6 +128,7 @@ async function runOnce(
     metrics?.recordRunFailure(
       config.objects.map((o) => o.name),
       oneLine(err),
+      orgOf(config),
     );
     log.error({ ms: Date.now() - started, err: oneLine(err) }, 'scheduled sync failed');
   }
@@ -170,22 +175,32 @@ function nextSignal(): Promise<NodeJS.Signals> {
 }
 
 export async function runSchedule(opts: ScheduleOptions, env: Env): Promise<void> {
-  const base = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox });
-  const log = commandLogger(base);
-  const groups = resolveGroups(opts, base.schedule);
+  const orgs = loadConfigs(env, { objects: opts.objects, sandbox: opts.sandbox, org: opts.org });
+  const log = commandLogger(orgs[0]!);
+  // Each org's groups (its own `schedule`, else the file's, else the nightly default), each group with its own config.
   // Settings are checked once, up front: a missing key fails now with exit code 2, not at 02:00.
-  const configs = groups.map((g) => loadConfig(env, { objects: g.objects?.join(','), sandbox: opts.sandbox }));
-  const pipelines = groups.map((g, i) => choosePipelines(configs[i]!, { objects: g.objects?.join(',') }));
+  const plans = orgs.flatMap((base) =>
+    resolveGroups(opts, base.schedule).map((group) => {
+      const objects = group.objects?.join(',');
+      const config = loadConfig(env, { objects, sandbox: opts.sandbox, org: base.org });
+      return { group, config, pipelines: choosePipelines(config, { objects }) };
+    }),
+  );
+  const groups = plans.map((p) => p.group);
   const metrics = opts.metricsPort ? createScheduleMetrics({ maxLagSeconds: maxLagSeconds(opts, groups) }) : undefined;
   const server = metrics ? await startMetricsServer(metrics, opts, log) : undefined;
   const signal = nextSignal();
-  const runners = groups.map((g, i) =>
+  const runners = plans.map(({ group, config, pipelines }) =>
     startGroup(
-      g,
-      configs[i]!,
-      log.child({ cron: g.cron, objects: configs[i]!.objects.map((o) => o.name) }),
+      group,
+      config,
+      log.child({
+        ...(orgs.length > 1 ? { org: orgOf(config) } : {}),
+        cron: group.cron,
+        objects: config.objects.map((o) => o.name),
+      }),
       metrics,
-      pipelines[i],
+      pipelines,
     ),
   );
   const sig = await signal;

@@ -1,7 +1,7 @@
 // `sfsync sql "<query>"`: one query against the database sfsync uses (DATABASE_URL, else the embedded PostgreSQL),
 // its result as a table, or JSON for scripts.
 import pg from 'pg';
-import { type Env, loadConfig } from '../lib/config.ts';
+import { type Env, loadConfigs } from '../lib/config.ts';
 import { DatabaseUnavailableError } from '../lib/errors.ts';
 import { databaseUrlFor, describeUrl } from '../pipelines/runtime/database.ts';
 import { commandLogger } from './logger.ts';
@@ -19,7 +19,8 @@ function formatResult(result: pg.QueryResult): string {
 }
 
 export async function runSql(query: string, opts: { json?: boolean }, env: Env): Promise<void> {
-  const config = loadConfig(env, { needSalesforce: false });
+  // The database, home and logging settings are the same for every org.
+  const config = loadConfigs(env, { needSalesforce: false })[0]!;
   const db = await databaseUrlFor(config, commandLogger(config));
   try {
     // Rows as arrays for the table: two columns of the same name (a join's ids) both show.

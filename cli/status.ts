@@ -1,5 +1,7 @@
 // `sfsync status`: per object, the watermark and how far behind it is, the last run and the table's row count.
-import { type Env, loadConfig } from '../lib/config.ts';
+import type pg from 'pg';
+import { type Config, type Env, loadConfigs } from '../lib/config.ts';
+import { orgOf } from './eachOrg.ts';
 import { commandLogger } from './logger.ts';
 import { openDatabase } from '../pipelines/runtime/database.ts';
 import { resolveGroups } from './schedule.ts';
@@ -38,9 +40,16 @@ export interface StatusTableOptions {
   now?: Date;
 }
 
+/** An entry of one of several orgs: the tables get an org column. */
+type OfOrg = { org?: string };
+const withOrg = (items: readonly OfOrg[], header: string[], body: string[][]) =>
+  items.some((i) => i.org !== undefined)
+    ? { header: ['org', ...header], body: body.map((row, i) => [items[i]!.org ?? '', ...row]) }
+    : { header, body };
+
 const count = (n: number | null | undefined) => (n === null || n === undefined ? '' : formatCount(n));
 
-function wideTable(entries: StatusEntry[]): string {
+function wideTable(entries: (StatusEntry & OfOrg)[]): string {
   const header = [
     'object',
     'rows',
@@ -67,11 +76,12 @@ function wideTable(entries: StatusEntry[]): string {
     formatSeconds(e.lastRun?.durationMs ?? null),
     e.lastRun?.finishedAt ?? '',
   ]);
-  return formatTextTable(header, body);
+  const t = withOrg(entries, header, body);
+  return formatTextTable(t.header, t.body);
 }
 
 /** The columns read most, times relative to now; the last run's error is cut to fit the width. */
-function narrowTable(entries: StatusEntry[], width: number, now: Date): string {
+function narrowTable(entries: (StatusEntry & OfOrg)[], width: number, now: Date): string {
   const header = ['object', 'rows', 'lag', 'last run', 'finished', 'next run', 'error'];
   const body = entries.map((e) => [
     e.object,
@@ -85,10 +95,12 @@ function narrowTable(entries: StatusEntry[], width: number, now: Date): string {
     formatRelativeTime(e.nextRun, now),
     e.lastRun?.error ?? '',
   ]);
-  return formatTextTable(header, body, { width, shrink: header.length - 1 });
+  const t = withOrg(entries, header, body);
+  return formatTextTable(t.header, t.body, { width, shrink: t.header.length - 1 });
 }
 
-export function formatStatusTable(entries: StatusEntry[], opts: StatusTableOptions = {}): string {
+/** Entries that carry an `org` (several orgs) get an org column. */
+export function formatStatusTable(entries: (StatusEntry & OfOrg)[], opts: StatusTableOptions = {}): string {
   if (entries.length === 0) return 'No object has been synced yet. Run `sfsync sync`.\n';
   const now = opts.now ?? new Date();
   const width = opts.wide ? Number.POSITIVE_INFINITY : (opts.width ?? 100);
@@ -96,7 +108,8 @@ export function formatStatusTable(entries: StatusEntry[], opts: StatusTableOptio
     e.schemaEvents.map((ev) => {
       const types = ev.oldType || ev.newType ? ` (${ev.oldType ?? '-'} -> ${ev.newType ?? '-'})` : '';
       const at = opts.wide ? ev.at : formatRelativeTime(ev.at, now);
-      const line = `  ${at}  ${e.object}.${ev.field}: ${ev.kind}${types}${ev.action ? `, ${ev.action}` : ''}`;
+      const object = `${e.org ? `${e.org}: ` : ''}${e.object}`;
+      const line = `  ${at}  ${object}.${ev.field}: ${ev.kind}${types}${ev.action ? `, ${ev.action}` : ''}`;
       return line.length > width ? `${line.slice(0, width - 1)}…` : line;
     }),
   );
@@ -116,7 +129,7 @@ export function streamState(s: StreamRecord): string {
  * `sfsync stream` per object: connected or not, the commit time of the last change applied, and its lag (how long
  * after Salesforce committed it the change was in the table).
  */
-export function formatStreams(streams: StreamRecord[], opts: StatusTableOptions = {}): string {
+export function formatStreams(streams: (StreamRecord & OfOrg)[], opts: StatusTableOptions = {}): string {
   if (streams.length === 0) return '';
   const now = opts.now ?? new Date();
   const header = ['object', 'stream', 'last event', 'lag', 'events', 'error'];
@@ -129,7 +142,8 @@ export function formatStreams(streams: StreamRecord[], opts: StatusTableOptions 
     s.error ?? '',
   ]);
   const width = opts.wide ? Number.POSITIVE_INFINITY : (opts.width ?? 100);
-  return `\nStreams (sfsync stream):\n${formatTextTable(header, body, { width, shrink: header.length - 1 })}`;
+  const t = withOrg(streams, header, body);
+  return `\nStreams (sfsync stream):\n${formatTextTable(t.header, t.body, { width, shrink: t.header.length - 1 })}`;
 }
 
 /** Seconds from a change's commit in Salesforce to the commit of its rows here; null before the first event. */
@@ -138,29 +152,37 @@ export function streamLagSeconds(s: Pick<StreamRecord, 'lastEventAt' | 'appliedA
   return Math.max(0, Math.round((Date.parse(s.appliedAt) - Date.parse(s.lastEventAt)) / 1000));
 }
 
-export async function runStatus(opts: { json?: boolean; wide?: boolean }, env: Env): Promise<void> {
-  const config = loadConfig(env, { needSalesforce: false });
-  const log = commandLogger(config);
+/** One org's objects and streams, as `status --json` shows them. */
+async function orgStatus(pool: pg.Pool, config: Config, now: Date) {
   // The groups `sfsync schedule` would start with no flags: the config file's, else the nightly default.
   const schedule = { groups: resolveGroups({}, config.schedule), objects: config.objects.map((o) => o.name) };
-  const db = await openDatabase(config, log);
+  const objects = await collectStatus(pool, config.schema, now, schedule);
+  const streams = await withClient(pool, (c) => listStreams(c, config.schema));
+  return { org: orgOf(config), schema: config.schema, objects, streams };
+}
+
+export async function runStatus(opts: { json?: boolean; wide?: boolean; org?: string }, env: Env): Promise<void> {
+  const configs = loadConfigs(env, { needSalesforce: false, org: opts.org });
+  // Database and logging settings are the same for every org.
+  const log = commandLogger(configs[0]!);
+  const db = await openDatabase(configs[0]!, log);
   try {
     const now = new Date();
-    const entries = await collectStatus(db.pool, config.schema, now, schedule);
-    const streams = await withClient(db.pool, (c) => listStreams(c, config.schema));
+    const orgs: Awaited<ReturnType<typeof orgStatus>>[] = [];
+    for (const config of configs) orgs.push(await orgStatus(db.pool, config, now));
     const table = { wide: opts.wide, width: terminalWidth(), now };
+    const json = orgs.map((o) => ({
+      ...o,
+      streams: o.streams.map((s) => ({ ...s, state: streamState(s), lagSeconds: streamLagSeconds(s) })),
+    }));
+    // Several orgs: one table with an org column.
+    const several = orgs.length > 1;
+    const objects = orgs.flatMap((o) => o.objects.map((e) => (several ? { ...e, org: o.org } : e)));
+    const streams = orgs.flatMap((o) => o.streams.map((s) => (several ? { ...s, org: o.org } : s)));
     process.stdout.write(
       opts.json
-        ? `${JSON.stringify(
-            {
-              schema: config.schema,
-              objects: entries,
-              streams: streams.map((s) => ({ ...s, state: streamState(s), lagSeconds: streamLagSeconds(s) })),
-            },
-            null,
-            2,
-          )}\n`
-        : formatStatusTable(entries, table) + formatStreams(streams, table),
+        ? `${JSON.stringify(several ? { orgs: json } : json[0], null, 2)}\n`
+        : formatStatusTable(objects, table) + formatStreams(streams, table),
     );
   } finally {
     await db.close();

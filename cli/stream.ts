@@ -12,6 +12,8 @@ export interface StreamCliOptions {
   objects?: string;
   topics?: string;
   sandbox?: boolean;
+  /** --org: the org of the config file's `orgs` (required when it lists several). */
+  org?: string;
 }
 
 /** `--topics /event/A__e,/event/B__e`: platform event topics only (change events come through --objects). */
@@ -32,7 +34,7 @@ export function parseTopics(text: string | undefined): string[] {
 
 export async function runStream(opts: StreamCliOptions, env: Env): Promise<void> {
   const topics = parseTopics(opts.topics);
-  const loaded = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox });
+  const loaded = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox, org: opts.org });
   // --topics alone follows only those topics, not the configured objects.
   const config = topics.length > 0 && !opts.objects ? Object.freeze({ ...loaded, objects: [] }) : loaded;
   const log = commandLogger(config);

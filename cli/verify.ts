@@ -23,10 +23,10 @@ export function formatVerify(rows: VerifyRow[]): string {
 }
 
 export async function runVerify(
-  opts: { objects?: string; sample?: number; sandbox?: boolean },
+  opts: { objects?: string; sample?: number; sandbox?: boolean; org?: string },
   env: Env,
 ): Promise<void> {
-  const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox });
+  const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox, org: opts.org });
   const log = commandLogger(config);
   const rows = await withRunContext(config, log, async (ctx) =>
     verifyAll(await withKnownObjects(ctx), opts.sample ?? 0),

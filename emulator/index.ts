@@ -41,6 +41,8 @@ export interface EmulatorOptions {
   clockStart?: Date;
   /** Org size (Accounts; related objects scale with it). */
   accounts?: number;
+  /** The org id in the token's identity URL (docs/salesforce.md#org-identity); one per org. Default 00D...4242. */
+  orgNumber?: number;
   /** Access token lifetime (docs/salesforce.md#oauth-session-expiry). Default 2 h. */
   sessionTimeoutMs?: number;
   /** DailyApiRequests allocation. Default 15,000 (Developer Edition). */
@@ -135,7 +137,7 @@ export async function createEmulator(opts: EmulatorOptions = {}): Promise<Emulat
   const users = orgUsers(baseStore, opts.users);
   const first = users[0];
   if (!first) throw new Error('The emulated org has no user to log in as');
-  const orgId = makeId('00D', 4242);
+  const orgId = makeId('00D', opts.orgNumber ?? 4242);
   const settings: BulkSettings = {
     bulkLatencyMs: opts.bulkLatencyMs ?? 0,
     bulkMsPerRecord: opts.bulkMsPerRecord ?? 0.001,

@@ -4,9 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as z from 'zod/mini';
-import { configFileSchema, envSchema, type ConfigFile } from '../schemas/config.ts';
+import { configFileSchema, envSchema, type ConfigFile, type OrgOptions } from '../schemas/config.ts';
+import { describeUnknown } from './didYouMean.ts';
 import { ConfigError } from './errors.ts';
 import { httpsUnlessLoopback } from './loopback.ts';
+import { readSecret, type SecretSource } from './secretRef.ts';
 
 export const PRODUCTION_LOGIN_URL = 'https://login.salesforce.com';
 export const SANDBOX_LOGIN_URL = 'https://test.salesforce.com';
@@ -67,6 +69,11 @@ export interface ScheduleGroup {
 }
 
 export interface Config {
+  /**
+   * The org these settings are for: a config file `orgs` entry's name, else DEFAULT_ORG (the SF_* variables and
+   * SFSYNC_SCHEMA). Absent in hand-built configs, which are DEFAULT_ORG too.
+   */
+  org?: string;
   /** Undefined when Salesforce settings are not needed by the command (status, migrate). */
   salesforce?: SalesforceConfig;
   databaseUrl?: string;
@@ -119,6 +126,11 @@ export interface Config {
   exactNumeric?: boolean;
   /** SF_PUBSUB_ENDPOINT: host:port of the Pub/Sub API (`sfsync stream`); absent = the default endpoint. */
   pubsubEndpoint?: string;
+  /**
+   * PEM files the Pub/Sub channel trusts besides Node's CA store: NODE_EXTRA_CA_CERTS, and the gRPC roots file
+   * (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH) when one is set.
+   */
+  extraCaFiles?: readonly string[];
 }
 
 export interface Flags {
@@ -128,6 +140,16 @@ export interface Flags {
   needSalesforce?: boolean;
   /** Wait for another process loading the same object instead of skipping it. */
   waitForLock?: boolean;
+  /** --org: the one org of the config file's `orgs` to use (loadConfigs: absent = every org). */
+  org?: string;
+}
+
+/** The one org of an install whose config file has no `orgs` key. */
+export const DEFAULT_ORG = 'default';
+
+/** An org's schema when its entry names none. */
+export function orgSchemaOf(org: Pick<OrgOptions, 'name' | 'schema'>): string {
+  return org.schema ?? `salesforce_${org.name}`;
 }
 
 function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
@@ -241,17 +263,158 @@ function parseObjectList(text: string, problems: string[]): string[] {
 /** The environment variables, as cli/main.ts hands them on. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** The settings of one org: the only org, or the one --org names; several orgs and no --org is a ConfigError. */
 export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Readonly<Config> {
+  const configs = loadConfigs(env, flags, cwd);
+  if (configs.length > 1)
+    throw new ConfigError(
+      `the config file lists ${configs.length} orgs (${configs.map((c) => c.org).join(', ')}): choose one with --org`,
+    );
+  return configs[0]!;
+}
+
+/**
+ * The settings of every org of the config file's `orgs` (or of the one --org names), in the file's order; without
+ * `orgs`, the one org DEFAULT_ORG from the SF_* variables, exactly as before orgs existed.
+ */
+export function loadConfigs(env: Env, flags: Flags = {}, cwd = process.cwd()): Readonly<Config>[] {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues).join('; '));
   const e = parsed.data;
-  const problems: string[] = [];
   const file = findConfigFile(cwd, e.SFSYNC_CONFIG);
   const fileConfig = file ? readConfigFile(file) : {};
+  if (!file || !fileConfig.orgs) {
+    if (flags.org !== undefined && flags.org !== DEFAULT_ORG)
+      throw new ConfigError(
+        `--org: ${describeUnknown(flags.org, [DEFAULT_ORG])} is not an org: the config file lists no orgs, ` +
+          `so the one org is ${DEFAULT_ORG} (SF_* settings)`,
+      );
+    return [configOf(e, fileConfig, flags, cwd)];
+  }
+  const orgs = chooseOrgs(fileConfig.orgs, flags.org, env);
+  const source = { env, dir: path.dirname(file) };
+  return orgs.map((org) => configOf(e, withOrgDefaults(fileConfig, org), flags, cwd, { org, source }));
+}
+
+/** Names and schemas are distinct (an org's tables and sfsync state live in its schema); --org must name one. */
+function chooseOrgs(orgs: readonly OrgOptions[], chosen: string | undefined, env: Env): OrgOptions[] {
+  const problems: string[] = [];
+  if (env.SFSYNC_SCHEMA !== undefined)
+    problems.push(
+      `SFSYNC_SCHEMA=${env.SFSYNC_SCHEMA} is set, but the config file lists orgs: give each org its schema in the ` +
+        'file (orgs[].schema) and unset SFSYNC_SCHEMA',
+    );
+  const names = new Set<string>();
+  const schemas = new Map<string, string>();
+  for (const org of orgs) {
+    if (names.has(org.name)) problems.push(`orgs: the name ${org.name} is used twice`);
+    names.add(org.name);
+    const schema = orgSchemaOf(org);
+    const other = schemas.get(schema);
+    if (other !== undefined && other !== org.name)
+      problems.push(
+        `orgs: ${other} and ${org.name} both use schema ${schema}: each org needs a schema of its own ` +
+          '(its tables and sfsync state live there)',
+      );
+    schemas.set(schema, org.name);
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  if (chosen === undefined) return [...orgs];
+  const org = orgs.find((o) => o.name === chosen);
+  if (!org)
+    throw new ConfigError(
+      `--org: ${describeUnknown(chosen, [...names])} is not an org of the config file (orgs: ${[...names].join(', ')})`,
+    );
+  return [org];
+}
+
+/** An org's own objects, schedule, pipelines, concurrency and overlap; the file's top-level keys where it has none. */
+function withOrgDefaults(file: ConfigFile, org: OrgOptions): ConfigFile {
+  return {
+    ...file,
+    objects: org.objects ?? file.objects,
+    schedule: org.schedule ?? file.schedule,
+    pipelines: org.pipelines ?? file.pipelines,
+    concurrency: org.concurrency ?? file.concurrency,
+    overlapMinutes: org.overlapMinutes ?? file.overlapMinutes,
+  };
+}
+
+function orgSalesforce(org: OrgOptions, e: z.infer<typeof envSchema>, flags: Flags, source: SecretSource) {
+  const problems: string[] = [];
+  const loginUrl = (org.loginUrl ?? (flags.sandbox ? SANDBOX_LOGIN_URL : PRODUCTION_LOGIN_URL)).replace(/\/+$/, '');
+  const insecure = httpsUnlessLoopback(new URL(loginUrl), `org ${org.name}: loginUrl`);
+  if (insecure) problems.push(insecure);
+  const salesforce = { loginUrl, apiVersion: org.apiVersion ?? e.SF_API_VERSION, auth: orgAuth(org, source, problems) };
+  return { salesforce, problems };
+}
+
+/** buildAuth's checks for an org entry: each secret read through its reference (lib/secretRef.ts). */
+function orgAuth(org: OrgOptions, source: SecretSource, problems: string[]): AuthConfig {
+  const at = `org ${org.name}`;
+  const secret = (key: 'privateKey' | 'clientSecret' | 'password' | 'refreshToken', why?: string): string => {
+    const ref = org[key];
+    if (ref) return readSecret(ref, `${at}: ${key}`, source, problems);
+    if (why) problems.push(`${at}: ${key} is required ${why}`);
+    return '';
+  };
+  const username = (why: string): string => {
+    if (!org.username) problems.push(`${at}: username is required ${why}`);
+    return org.username ?? '';
+  };
+  let clientId = typeof org.clientId === 'string' ? org.clientId : '';
+  if (typeof org.clientId === 'object') clientId = readSecret(org.clientId, `${at}: clientId`, source, problems);
+  if (org.clientId === undefined) problems.push(`${at}: clientId is required (the Connected App consumer key)`);
+  const flow = org.authFlow ?? 'jwt';
+  switch (flow) {
+    case 'jwt':
+      return {
+        flow,
+        clientId,
+        username: username('for the JWT flow (the integration user)'),
+        // A key in an environment variable often has its line breaks written as \n (as SF_PRIVATE_KEY).
+        privateKeyPem: secret('privateKey', 'for the JWT flow: the PEM private key of the Connected App').replace(
+          /\\n/g,
+          '\n',
+        ),
+      };
+    case 'client_credentials':
+      return { flow, clientId, clientSecret: secret('clientSecret', 'for the client-credentials flow') };
+    case 'refresh_token':
+      return {
+        flow,
+        clientId,
+        clientSecret: org.clientSecret ? secret('clientSecret') : undefined,
+        refreshToken: secret('refreshToken', 'for the refresh-token flow'),
+      };
+    case 'password':
+      return {
+        flow,
+        clientId,
+        clientSecret: secret('clientSecret', 'for the password flow'),
+        username: username('for the password flow'),
+        password: secret('password', 'for the password flow'),
+      };
+  }
+}
+
+/** One org's Config: the SF_* variables (no `org`), or an `orgs` entry with its secrets. */
+function configOf(
+  e: z.infer<typeof envSchema>,
+  fileConfig: ConfigFile,
+  flags: Flags,
+  cwd: string,
+  org?: { org: OrgOptions; source: SecretSource },
+): Readonly<Config> {
+  const problems: string[] = [];
   const overlapDefault = fileConfig.overlapMinutes ?? e.SFSYNC_OVERLAP_MINUTES;
 
   let salesforce: SalesforceConfig | undefined;
-  if (flags.needSalesforce !== false) {
+  if (flags.needSalesforce !== false && org) {
+    const built = orgSalesforce(org.org, e, flags, org.source);
+    salesforce = built.salesforce;
+    problems.push(...built.problems);
+  } else if (flags.needSalesforce !== false) {
     const loginUrl = (e.SF_LOGIN_URL ?? (flags.sandbox ? SANDBOX_LOGIN_URL : PRODUCTION_LOGIN_URL)).replace(/\/+$/, '');
     const insecure = httpsUnlessLoopback(new URL(loginUrl), 'SF_LOGIN_URL');
     if (insecure) problems.push(insecure);
@@ -294,9 +457,10 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
     problems.push('SFSYNC_HASH_KEY is required when a pipeline hashes columns (pipelines[].hash)');
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   return Object.freeze({
+    org: org?.org.name ?? DEFAULT_ORG,
     salesforce,
     databaseUrl: e.DATABASE_URL,
-    schema: e.SFSYNC_SCHEMA,
+    schema: org ? orgSchemaOf(org.org) : e.SFSYNC_SCHEMA,
     objects,
     objectsChosen: Boolean(flags.objects) || fromFile.length > 0,
     objectsFrom: flags.objects ? 'flag' : fromFile.length > 0 ? 'file' : 'default',
@@ -307,8 +471,8 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
     httpTimeoutMs: Math.round(e.SFSYNC_HTTP_TIMEOUT_SECONDS * 1000),
     idleTimeoutMs: Math.round(e.SFSYNC_IDLE_TIMEOUT_SECONDS * 1000),
     waitForLock: flags.waitForLock ?? false,
-    maxOrgApiShare: e.SFSYNC_MAX_ORG_API_SHARE,
-    maxRunApiShare: e.SFSYNC_MAX_RUN_API_SHARE,
+    maxOrgApiShare: org?.org.maxOrgApiShare ?? e.SFSYNC_MAX_ORG_API_SHARE,
+    maxRunApiShare: org?.org.maxRunApiShare ?? e.SFSYNC_MAX_RUN_API_SHARE,
     logLevel: e.LOG_LEVEL,
     logFile: e.SFSYNC_LOG_FILE ? path.resolve(cwd, e.SFSYNC_LOG_FILE) : null,
     verbose: e.SFSYNC_VERBOSE === '1',
@@ -318,6 +482,7 @@ export function loadConfig(env: Env, flags: Flags = {}, cwd = process.cwd()): Re
     schedule: typeof fileConfig.schedule === 'string' ? [{ cron: fileConfig.schedule }] : (fileConfig.schedule ?? []),
     exactNumeric: e.SFSYNC_EXACT_NUMERIC === '1',
     pubsubEndpoint: e.SF_PUBSUB_ENDPOINT,
+    extraCaFiles: [e.NODE_EXTRA_CA_CERTS, e.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH].filter((f): f is string => !!f),
   });
 }
 

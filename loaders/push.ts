@@ -80,12 +80,12 @@ export async function* streamSource(
 
 export async function startPushRun(
   client: pg.ClientBase,
-  run: { object: string; operation: string; externalId?: string; source: string },
+  run: { object: string; operation: string; externalId?: string; source: string; schema?: string },
 ): Promise<number> {
   const res = await client.query<{ id: string }>(
-    `INSERT INTO sfsync.push_runs (object, operation, external_id, source, status)
-     VALUES ($1, $2, $3, $4, 'running') RETURNING id`,
-    [run.object, run.operation, run.externalId ?? null, run.source],
+    `INSERT INTO sfsync.push_runs (object, operation, external_id, source, status, target_schema)
+     VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id`,
+    [run.object, run.operation, run.externalId ?? null, run.source, run.schema ?? null],
   );
   return Number(res.rows[0]!.id);
 }
@@ -102,8 +102,13 @@ export async function finishPushRun(
   );
 }
 
-export async function pushRunExists(client: pg.ClientBase, id: number): Promise<boolean> {
-  const res = await client.query('SELECT 1 FROM sfsync.push_runs WHERE id = $1', [id]);
+/** A run of this org (its schema, lib/config.ts Config.schema), or one from before orgs were recorded. */
+export async function pushRunExists(client: pg.ClientBase, id: number, schema?: string): Promise<boolean> {
+  const res = await client.query(
+    `SELECT 1 FROM sfsync.push_runs
+     WHERE id = $1 AND ($2::text IS NULL OR target_schema IS NULL OR target_schema = $2)`,
+    [id, schema ?? null],
+  );
   return res.rows.length > 0;
 }
 

@@ -81,7 +81,7 @@ export const envSchema = z.object({
   SFSYNC_MAX_ORG_API_SHARE: share('SFSYNC_MAX_ORG_API_SHARE', 0.8),
   SFSYNC_MAX_RUN_API_SHARE: share('SFSYNC_MAX_RUN_API_SHARE', 0.25),
   SFSYNC_HOME: z._default(nonEmpty(), '.sfsync'),
-  // docs/salesforce.md#pubsub-api-endpoint: the Pub/Sub API's gRPC endpoint (always TLS), host:port.
+  // docs/salesforce.md#pubsub-api: the Pub/Sub API's gRPC endpoint (always TLS), host:port.
   SF_PUBSUB_ENDPOINT: z._default(
     z
       .string()
@@ -93,6 +93,9 @@ export const envSchema = z.object({
       ),
     'api.pubsub.salesforce.com:7443',
   ),
+  // Read by Node for HTTPS; the gRPC channel is given them explicitly (extractors/pubsub/pubsubClient.ts says why).
+  NODE_EXTRA_CA_CERTS: optionalText(),
+  GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: optionalText(),
   SFSYNC_LOG_FILE: optionalText(),
   SFSYNC_VERBOSE: z._default(z.enum(['0', '1'], { error: 'SFSYNC_VERBOSE must be 0 or 1' }), '0'),
   // docs/salesforce.md#field-sizes: numeric(precision, scale) rounds the decimals Salesforce keeps beyond the scale.
@@ -150,6 +153,63 @@ const scheduleGroup = z.strictObject({
 });
 
 const positiveWhole = () => z.optional(z.number().check(z.int(), z.positive()));
+const objectList = () =>
+  z.optional(z.array(z.union([objectName('object names are Salesforce API names'), objectOptions])));
+const scheduleSetting = () =>
+  z.optional(z.union([validCronExpression(), z.array(scheduleGroup).check(z.minLength(1))]));
+const optionalShare = () =>
+  z.optional(z.number().check(z.gt(0, 'a share is above 0'), z.lte(1, 'a share is 1 at most')));
+
+/** A secret is named, never written in the file: an environment variable, or a file holding nothing else. */
+const secretRef = () =>
+  z.union(
+    [
+      z.strictObject({ env: z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env: a variable name')) }),
+      z.strictObject({ file: nonEmpty() }),
+    ],
+    {
+      error: (issue) =>
+        typeof issue.input === 'string'
+          ? "inline secrets are refused: write {env: 'VARIABLE'} or {file: 'path'}"
+          : "expected {env: 'VARIABLE'} or {file: 'path'}",
+    },
+  );
+
+/** One Salesforce org of several: its login, its schema and its own objects, schedule and API budget. */
+const orgOptions = z.strictObject({
+  name: z
+    .string()
+    .check(z.regex(/^[a-z][a-z0-9_]{0,39}$/, 'org names are lowercase letters, digits and _ (40 at most), e.g. emea')),
+  loginUrl: z.optional(z.url({ error: 'loginUrl must be a URL such as https://login.salesforce.com' })),
+  authFlow: z.optional(
+    z.enum(['jwt', 'client_credentials', 'refresh_token', 'password'], {
+      error: 'authFlow must be one of jwt, client_credentials, refresh_token, password',
+    }),
+  ),
+  apiVersion: z.optional(z.string().check(z.regex(/^\d{2}\.0$/, 'apiVersion must look like 62.0'))),
+  /** The consumer key identifies the Connected App and is no secret; it may be written or referenced. */
+  clientId: z.optional(z.union([nonEmpty(), secretRef()])),
+  username: optionalText(),
+  privateKey: z.optional(secretRef()),
+  clientSecret: z.optional(secretRef()),
+  password: z.optional(secretRef()),
+  refreshToken: z.optional(secretRef()),
+  /** Default: salesforce_<name> (lib/config.ts orgSchemaOf). */
+  schema: z.optional(
+    z.string().check(
+      z.regex(identifier, 'schema must be a lowercase SQL identifier such as salesforce_emea'),
+      z.refine((s) => s !== 'sfsync', "schema cannot be sfsync (that schema holds sfsync's own state)"),
+    ),
+  ),
+  objects: objectList(),
+  schedule: scheduleSetting(),
+  pipelines: z.optional(z.array(pipelineOptions)),
+  concurrency: positiveWhole(),
+  overlapMinutes: z.optional(z.number().check(z.gte(0))),
+  maxOrgApiShare: optionalShare(),
+  maxRunApiShare: optionalShare(),
+});
+export type OrgOptions = z.infer<typeof orgOptions>;
 
 export const configFileSchema = z.strictObject({
   objects: z.optional(z.array(z.union([objectName('object names are Salesforce API names'), objectOptions]))),
@@ -160,5 +220,10 @@ export const configFileSchema = z.strictObject({
   pipelines: z.optional(z.array(pipelineOptions)),
   /** One cron expression for all objects, or groups of objects each on its own schedule. */
   schedule: z.optional(z.union([validCronExpression(), z.array(scheduleGroup).check(z.minLength(1))])),
+  /**
+   * Several Salesforce orgs, each with its own login, schema, objects, schedule and budget; the keys above are their
+   * defaults. Absent: one org from the SF_* variables (lib/config.ts DEFAULT_ORG).
+   */
+  orgs: z.optional(z.array(orgOptions).check(z.minLength(1))),
 });
 export type ConfigFile = z.infer<typeof configFileSchema>;

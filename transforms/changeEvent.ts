@@ -149,8 +149,9 @@ export function columnMapOf(
 const DAY_MS = 86_400_000;
 
 /**
- * An event value as the text PostgreSQL parses for the column (schemas/records.ts Row). docs/salesforce.md#change-
- * event-fields: datetimes are epoch ms; dates epoch days (int), or ms (long) to be safe; times ms since midnight.
+ * An event value as the text PostgreSQL parses for the column (schemas/records.ts Row). Per
+ * docs/salesforce.md#change-event-fields, datetimes are epoch ms and dates epoch days (int), or ms (long) to be safe;
+ * times are ms since midnight.
  */
 export function columnText(field: Pick<FieldSpec, 'pgType' | 'name'>, value: unknown): string | null {
   if (value === null || value === undefined) return null;

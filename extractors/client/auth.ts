@@ -20,7 +20,7 @@ export interface Session {
   serverDate?: Date;
   /**
    * The org id, from the identity URL in the token response's `id` (`.../id/<orgId>/<userId>`): the Pub/Sub API's
-   * `tenantid` (docs/salesforce.md#pubsub-api-endpoint).
+   * `tenantid` (docs/salesforce.md#pubsub-api).
    */
   orgId?: string;
 }

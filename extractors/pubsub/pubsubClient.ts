@@ -1,11 +1,13 @@
 // The Pub/Sub API client (docs/salesforce.md#pubsub-api): one TLS gRPC channel to SF_PUBSUB_ENDPOINT, every call with
 // the session's accesstoken / instanceurl / tenantid metadata, read from the token provider at each call so that a
 // stream opened after a re-login carries the new session. Salesforce's own pubsub_api.proto defines the service.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PubSubError } from '../../lib/errors.ts';
+import { ConfigError, PubSubError } from '../../lib/errors.ts';
 import type { TokenProvider } from '../client/tokenProvider.ts';
 
 /** Where Salesforce's proto file is: the package root of salesforce-pubsub-api-client (its exports list no path). */
@@ -93,10 +95,30 @@ export function pubSubErrorOf(err: unknown, what: string): PubSubError {
   });
 }
 
-export function createPubSubClient(opts: { endpoint: string; tokens: TokenProvider }): PubSubClient {
+/**
+ * The CAs the channel trusts: Node's own store (what HTTPS calls trust) plus each extra PEM file. grpc-js left to
+ * itself trusts only GRPC_DEFAULT_SSL_ROOTS_FILE_PATH when that is set (many Debian images set it), ignoring
+ * NODE_EXTRA_CA_CERTS, so the roots are always given explicitly. An unreadable file is a ConfigError.
+ */
+export function trustedRoots(extraCaFiles: readonly string[]): Buffer {
+  const pems = [...tls.rootCertificates];
+  for (const file of extraCaFiles) {
+    try {
+      pems.push(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`cannot read the CA file ${file}: ${(err as Error).message}`);
+    }
+  }
+  return Buffer.from(pems.join('\n'));
+}
+
+export function createPubSubClient(opts: {
+  endpoint: string;
+  tokens: TokenProvider;
+  extraCaFiles: readonly string[];
+}): PubSubClient {
   const Stub = pubSubService();
-  // docs/salesforce.md#pubsub-api: always TLS. No root certificates given = Node's CA store, which holds the system's
-  // CAs and NODE_EXTRA_CA_CERTS; verification is never turned off.
+  // docs/salesforce.md#pubsub-api: always TLS, verification never turned off.
   const auth = grpc.credentials.createFromMetadataGenerator((_params, done) => {
     opts.tokens.get().then(
       (session) => {
@@ -111,7 +133,7 @@ export function createPubSubClient(opts: { endpoint: string; tokens: TokenProvid
   });
   const stub = new Stub(
     opts.endpoint,
-    grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(), auth),
+    grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(trustedRoots(opts.extraCaFiles)), auth),
     // A response holds up to 100 events of up to 1 MB each; gRPC's default 4 MB cap would refuse it.
     { 'grpc.max_receive_message_length': 128 * 1024 * 1024 },
   );

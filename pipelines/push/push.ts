@@ -20,6 +20,7 @@ import {
   waitForIngestJob,
 } from '../../extractors/bulk/ingestJob.ts';
 import { describeObject } from '../../extractors/describe.ts';
+import { DEFAULT_ORG } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import {
   copyPushResults,
@@ -120,7 +121,8 @@ export async function planOrPush(ctx: RunContext, req: PushRequest): Promise<Pus
   if (req.onlyFailed !== undefined) {
     const runId = req.onlyFailed;
     only = await withClient(ctx.pool, async (c) => {
-      if (!(await pushRunExists(c, runId))) throw new ConfigError(`--only-failed ${runId}: no such push run`);
+      if (!(await pushRunExists(c, runId, ctx.config.schema)))
+        throw new ConfigError(`--only-failed ${runId}: no such push run of org ${ctx.config.org ?? DEFAULT_ORG}`);
       return failedRowKeys(c, runId);
     });
   }
@@ -166,6 +168,7 @@ export async function planOrPush(ctx: RunContext, req: PushRequest): Promise<Pus
       operation: req.operation,
       externalId: req.externalId,
       source: req.sql ?? req.from ?? '',
+      schema: ctx.config.schema,
     }),
   );
   const budget = createBudget(ctx.sf, budgetSettings(ctx.config), ctx.log);

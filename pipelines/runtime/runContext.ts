@@ -1,11 +1,13 @@
 // RunContext: what one command's units of work share, built once at the edge and disposed in finally.
 import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
-import type { Config } from '../../lib/config.ts';
+import { type Config, DEFAULT_ORG } from '../../lib/config.ts';
 import { InterruptedError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { connectSalesforceSession } from './connectSalesforce.ts';
 import { openDatabase } from './database.ts';
+import { claimSchema } from '../../loaders/orgs.ts';
+import { withClient } from '../../loaders/postgres.ts';
 import { createProgress } from './progress.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
 import type { TokenProvider } from '../../extractors/client/tokenProvider.ts';
@@ -52,6 +54,16 @@ export async function withRunContext<T>(config: Config, log: Logger, fn: (ctx: R
     const { sf, tokens } = login.value;
     const db = database.value;
     log.debug('logged in; database ready');
+    // docs/salesforce.md#org-identity: nothing is written to a schema that holds another org's records.
+    const claim = {
+      org: config.org ?? DEFAULT_ORG,
+      schema: config.schema,
+      salesforceOrgId: (await tokens.get()).orgId,
+    };
+    await withClient(db.pool, (c) => claimSchema(c, claim)).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
     const progress = createProgress({ log, stream: process.stderr });
     try {
       return await fn({ config, log, pool: db.pool, sf, signal: controller.signal, progress, tokens });

@@ -2,7 +2,7 @@
 // starts after the replay id stored last (docs/salesforce.md#replay-ids), and what ends a stream is looked up in
 // lib/errorActions.ts: log in again, subscribe again after a backoff, start afresh when the replay id has expired, or
 // give up.
-import { InterruptedError, oneLine } from '../../lib/errors.ts';
+import { InterruptedError, PubSubError, oneLine } from '../../lib/errors.ts';
 import { actionFor, callActionFor } from '../../lib/errorActions.ts';
 import type { Logger } from '../../lib/log.ts';
 import { backoffDelay, sleep } from '../../lib/retry.ts';
@@ -42,6 +42,17 @@ export interface SubscriptionPlan {
   consume(sub: Subscription, fresh: boolean, heard: () => void): Promise<void>;
 }
 
+/** docs/salesforce.md#pubsub-api-errors: NOT_FOUND is how an object not selected for Change Data Capture shows. */
+function withHint(err: unknown, plan: SubscriptionPlan): unknown {
+  if (!(err instanceof PubSubError) || err.status !== 'NOT_FOUND') return err;
+  const hint = plan.key.topic.startsWith('/data/')
+    ? `is ${plan.name} selected for Change Data Capture (Setup → Integrations → Change Data Capture)?`
+    : `does the platform event ${plan.name} exist, and may the integration user read it?`;
+  return new PubSubError(err.status, err.errorCode, `${plan.key.topic} not found: ${hint} (${err.message})`, {
+    cause: err,
+  });
+}
+
 export async function keepSubscribed(ctx: StreamContext, plan: SubscriptionPlan, log: Logger): Promise<void> {
   let failures = 0;
   let fresh = false;
@@ -72,7 +83,7 @@ export async function keepSubscribed(ctx: StreamContext, plan: SubscriptionPlan,
       } else if (action === 'resubscribe-latest') fresh = true;
       else if (action === 'reconnect' || call === 'retry')
         await sleep(backoffDelay(failures - 1, RECONNECT_BACKOFF), ctx.signal).catch(() => {});
-      else throw err;
+      else throw withHint(err, plan);
     } finally {
       sub.close();
     }

@@ -2,6 +2,7 @@
 // that holds the stream's lock and its status row; the first object whose stream cannot go on stops them all.
 import type { ObjectOptions } from '../../lib/config.ts';
 import { ConfigError, oneLine } from '../../lib/errors.ts';
+import { describeObject } from '../../extractors/describe.ts';
 import { createPubSubClient } from '../../extractors/pubsub/pubsubClient.ts';
 import { createSchemaCache } from '../../extractors/pubsub/schemaCache.ts';
 import { changeTopicOf } from '../../extractors/pubsub/topics.ts';
@@ -36,14 +37,22 @@ export async function streamAll(ctx: RunContext, opts: StreamOptions = {}): Prom
   const pubsub = createPubSubClient({
     endpoint: ctx.config.pubsubEndpoint ?? DEFAULT_PUBSUB_ENDPOINT,
     tokens: ctx.tokens,
+    extraCaFiles: ctx.config.extraCaFiles ?? [],
   });
   const schemas = createSchemaCache(pubsub);
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  // Topics are case-sensitive: an object's comes from its name as describe spells it, whatever --objects said.
+  const objects = await Promise.all(
+    ctx.config.objects.map(async (obj: ObjectOptions) => ({
+      obj,
+      name: (await describeObject(ctx.sf, obj.name)).spec.name,
+    })),
+  );
   const followers: Follower[] = [
-    ...ctx.config.objects.map((obj: ObjectOptions) => ({
-      topic: changeTopicOf(obj.name),
-      name: obj.name,
+    ...objects.map(({ obj, name }) => ({
+      topic: changeTopicOf(name),
+      name,
       follow: (c: StreamContext) => followObject(c, obj),
     })),
     ...(opts.topics ?? []).map((topic) => ({

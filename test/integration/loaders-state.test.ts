@@ -23,6 +23,7 @@ describe('migrations', () => {
         'knex_migrations',
         'knex_migrations_lock',
         'object_state',
+        'orgs',
         'picklist_values',
         'push_results',
         'push_runs',
@@ -40,6 +41,7 @@ describe('migrations', () => {
         { name: '0005_picklist_values' },
         { name: '0006_stream' },
         { name: '0007_object_filter' },
+        { name: '0008_orgs' },
       ]);
     } finally {
       await client.end();

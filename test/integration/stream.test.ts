@@ -1,5 +1,9 @@
 // `sfsync stream` through the CLI against the emulator's Pub/Sub API (gRPC over TLS) and a real PostgreSQL: change
 // events of every kind into the table sync keeps, gap recovery, and a restart that resumes from the stored replay id.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
@@ -16,15 +20,23 @@ let tests = 0;
 let emulator: Emulator;
 let client: pg.Client;
 
+/**
+ * A gRPC roots file without the emulator's CA, as Debian images set GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: grpc-js alone
+ * would then trust that file only; the stream must still trust NODE_EXTRA_CA_CERTS.
+ */
+const grpcRoots = path.join(mkdtempSync(path.join(tmpdir(), 'sfsync-grpc-roots-')), 'roots.pem');
+writeFileSync(grpcRoots, tls.rootCertificates[0]!);
+
 const env = () =>
   emulatorEnv(emulator, db.url, {
     SFSYNC_SCHEMA: SCHEMA,
     SF_PUBSUB_ENDPOINT: emulator.pubsub!.endpoint,
     NODE_EXTRA_CA_CERTS: emulator.pubsub!.caPath,
+    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: grpcRoots,
   });
 
 /** Polls `probe` until it returns a value that is not undefined, or fails after `ms`. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const got = await probe();
@@ -130,11 +142,16 @@ describe('sfsync stream', () => {
       emulator.pubsub!.injectGap('Account', 'GAP_UPDATE', [gap.Id]);
       await rowWhere(gap.Id, (r) => r.name === gap.Name);
 
+      // The session is revoked: the stream logs in again and subscribes again from the stored replay id.
+      emulator.admin.expireAllSessions();
+      emulator.store.update(gap.Id, { Phone: '+1 555 0199' });
+      await rowWhere(gap.Id, (r) => r.phone === '+1 555 0199');
+
       const status = await runCli(['status', '--json'], env());
       expect(status.code, status.stderr).toBe(0);
       const [stream] = JSON.parse(status.stdout).streams;
       expect(stream).toMatchObject({ object: 'Account', topic: '/data/AccountChangeEvent', state: 'connected' });
-      expect(stream.eventsApplied).toBe(8);
+      expect(stream.eventsApplied).toBe(9);
       expect(Date.parse(stream.lastEventAt)).toBeGreaterThan(Date.now() - 60_000);
       expect(stream.lagSeconds).toBeGreaterThanOrEqual(0);
     } finally {
@@ -142,6 +159,7 @@ describe('sfsync stream', () => {
     }
     const stopped = await first.done;
     expect(stopped.stderr).toContain('stream stopped');
+    expect(stopped.stderr).toMatch(/"action":"reauth".*stream: subscription ended/);
     expect(stopped.code, stopped.stderr).toBe(0);
     const stored = await streamStatus();
     expect(stored?.status).toBe('stopped');
@@ -151,18 +169,21 @@ describe('sfsync stream', () => {
     const target = orgRecords(emulator.store, 'Account').find((r) => r.IsDeleted === false && r.Name !== 'Tx A')!;
     emulator.store.update(target.Id, { Name: 'Changed while stopped' });
     const runs = await runCount();
-    const second = startStream();
+    // Named in lower case this time: the same topic, replay id and status row.
+    const second = startStream(['--objects', 'account']);
     try {
       await second.connected;
       await rowWhere(target.Id, (r) => r.name === 'Changed while stopped');
       expect(await runCount()).toBe(runs);
+      const { rows } = await client.query('SELECT topic FROM sfsync.stream_state WHERE target_schema = $1', [SCHEMA]);
+      expect(rows).toEqual([{ topic: '/data/AccountChangeEvent' }]);
     } finally {
       second.child.kill('SIGTERM');
     }
     expect((await second.done).code).toBe(0);
 
     await expectTableIsOrg();
-  });
+  }, 300_000);
 
   it('an expired replay id and an overflow event end in syncs that cover what the events cannot give', async () => {
     const first = startStream();
@@ -229,7 +250,7 @@ describe('sfsync stream', () => {
     await expectTableIsOrg();
     const verify = await runCli(['verify', '--objects', 'Account', '--sample', '20'], env());
     expect(verify.code, verify.stderr + verify.stdout).toBe(0);
-  });
+  }, 300_000);
 });
 
 describe('sfsync stream --topics', () => {
@@ -298,6 +319,22 @@ describe('sfsync stream --topics', () => {
       SCHEMA,
     ]);
     expect(rows).toEqual([{ topic: '/event/Order_Shipped__e', object: 'Order_Shipped__e' }]);
+  });
+
+  it('names the Setup page when an object is not selected for Change Data Capture', async () => {
+    const r = await runCli(['stream', '--objects', 'Opportunity'], env());
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(
+      'sfsync: /data/OpportunityChangeEvent not found: is Opportunity selected for Change Data Capture',
+    );
+    // Nothing ran: no sync, and the status row says why the stream stopped.
+    expect(await runCount()).toBe(0);
+    const { rows } = await client.query(
+      'SELECT status, error FROM sfsync.stream_state WHERE target_schema = $1 AND object = $2',
+      [SCHEMA, 'Opportunity'],
+    );
+    expect(rows[0].status).toBe('stopped');
+    expect(rows[0].error).toContain('selected for Change Data Capture');
   });
 
   it('refuses a topic that is not a platform event', async () => {

@@ -38,7 +38,21 @@ describe('schedule metrics', () => {
     m.recordRun([summary({ watermark: new Date(Date.now() - 7200_000).toISOString() })]);
     expect(m.health().problems).toEqual([expect.stringMatching(/^Account: lag 720\d s is over 3600 s$/)]);
     const text = await m.registry.metrics();
-    expect(text).toMatch(/^sfsync_runs_total\{object="Account",status="failed"\} 1$/m);
-    expect(text).toMatch(/^sfsync_rows_total\{object="Account",kind="updated"\} 6$/m);
+    expect(text).toMatch(/^sfsync_runs_total\{org="default",object="Account",status="failed"\} 1$/m);
+    expect(text).toMatch(/^sfsync_rows_total\{org="default",object="Account",kind="updated"\} 6$/m);
+  });
+
+  it('keeps each org apart: its own series, and /healthz names the org', async () => {
+    const m = createScheduleMetrics({ maxLagSeconds: 3600 });
+    m.recordRun([summary({})], 'emea');
+    m.recordRun([summary({ status: 'failed', error: new Error('budget'), watermark: null })], 'us');
+    m.recordApi(12, { used: 100, max: 1000 }, 'us');
+    expect(m.health()).toEqual({ ok: false, problems: ['org us: Account: last run failed: budget'] });
+    const text = await m.registry.metrics();
+    expect(text).toMatch(/^sfsync_runs_total\{org="emea",object="Account",status="succeeded"\} 1$/m);
+    expect(text).toMatch(/^sfsync_runs_total\{org="us",object="Account",status="failed"\} 1$/m);
+    expect(text).toMatch(/^sfsync_api_daily_remaining\{org="us"\} 900$/m);
+    expect(text).toMatch(/^sfsync_lag_seconds\{org="emea",object="Account"\} \d/m);
+    expect(text).not.toMatch(/^sfsync_lag_seconds\{org="us"/m);
   });
 });
