@@ -182,7 +182,7 @@ describe('relationship pipelines (sfsync sync --pipelines)', () => {
     ]);
   });
 
-  it('stores the paths it hashes as HMACs, never the value, through Bulk and REST; refuses an unselected one', async () => {
+  it('stores hashed paths as HMACs, never the value, through Bulk and REST; refuses an unselected one', async () => {
     const key = 'pipeline-hash-key-0123456789';
     const hmac = (v: string) => createHmac('sha256', key).update(v, 'utf8').digest('hex');
     const hashed = { name: 'opp_accounts', soql: OPPS, hash: ['Owner.Email', 'Account.Owner.Email'] };
