@@ -15,7 +15,6 @@ import { withClient } from '../../loaders/postgres.ts';
 import { finishRun, getWatermark, startRun } from '../../loaders/state.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
 import type { ApiBudget } from '../runtime/apiBudget.ts';
-import { withObjectLock, withObjectLockWaiting } from '../runtime/objectLock.ts';
 import type { ProgressReporter } from '../runtime/progress.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import { whileIdle } from '../runtime/workSlots.ts';
@@ -27,7 +26,7 @@ import { countOrUnknown, loadBulkWindows } from '../sync/bulkLoad.ts';
 import { type CommitRequest, type CommitResult, commitLoad, noTotals, type Source } from '../sync/commitLoad.ts';
 import { type Plan, planObject } from '../sync/plan.ts';
 import { loadRest, openRestCsvReader, restSoql } from '../sync/restLoad.ts';
-import type { RunSummary } from '../sync/syncObject.ts';
+import { type RunSummary, lockObject, recordFailure } from '../sync/syncObject.ts';
 import type { PipelineRead } from './compilePipeline.ts';
 import { rowsOfDeletedParents } from './parentDeletes.ts';
 
@@ -54,7 +53,7 @@ export async function syncRead(
   let runId: number | undefined;
   try {
     return await withClient(ctx.pool, (client) =>
-      lock(ctx, client, key, async () => {
+      lockObject(ctx, client, key, async () => {
         const stateKey = { schema: ctx.config.schema, object: key };
         // docs/salesforce.md#rest-request-conventions: the server's clock before any read; the watermark never
         // passes it (minus the overlap), since the reads see every change, the parents' too, up to it.
@@ -162,20 +161,23 @@ function renamed(progress: ProgressReporter, object: string, label: string): Pro
   };
 }
 
-function lock<T>(ctx: RunContext, client: pg.ClientBase, key: string, fn: () => Promise<T>): Promise<T> {
-  const { schema, waitForLock } = ctx.config;
-  return waitForLock
-    ? withObjectLockWaiting(client, schema, key, ctx.signal, fn)
-    : withObjectLock(client, schema, key, fn);
-}
-
-async function recordFailure(ctx: RunContext, runId: number, err: unknown): Promise<void> {
+/** Bulk API refused the query (lib/errorActions.ts 'rest-fallback'): the same read through REST queryAll. */
+async function restInstead(
+  ctx: RunContext,
+  client: pg.PoolClient,
+  spec: ObjectSpec,
+  plan: Plan,
+  runId: number,
+  extras: Extras,
+  err: unknown,
+): Promise<Loaded> {
+  if (actionFor(err) !== 'rest-fallback') throw err;
+  ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
+  const reader = openRestCsvReader(ctx.sf, spec.fields, ctx.config.hashKey);
   try {
-    await withClient(ctx.pool, (client) =>
-      finishRun(client, runId, { status: 'failed', error: oneLine(err), apiCalls: ctx.sf.calls }),
-    );
-  } catch (e) {
-    ctx.log.warn({ err: oneLine(e) }, 'could not record the failed run');
+    return await loadRest(ctx, client, spec, plan, runId, extras, reader);
+  } finally {
+    await reader.close();
   }
 }
 
@@ -194,14 +196,7 @@ async function loadFull(
     const request = { spec, plan, runId, total, ...extras, deletes: await extras.deletes, budget };
     return { ...(await loadBulkWindows(ctx, client, request)), via: 'bulk' };
   } catch (err) {
-    if (actionFor(err) !== 'rest-fallback') throw err;
-    ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
-    const reader = openRestCsvReader(ctx.sf, spec.fields, ctx.config.hashKey);
-    try {
-      return await loadRest(ctx, client, spec, plan, runId, extras, reader);
-    } finally {
-      await reader.close();
-    }
+    return restInstead(ctx, client, spec, plan, runId, extras, err);
   }
 }
 
@@ -233,14 +228,7 @@ async function loadDelta(
   try {
     return { ...(await loadDeltaBulk(ctx, client, spec, plan, runId, extras)), via: 'bulk' };
   } catch (err) {
-    if (actionFor(err) !== 'rest-fallback') throw err;
-    ctx.log.warn({ object: spec.name, err: oneLine(err) }, 'Bulk API refused the query; falling back to REST queryAll');
-    const reader = openRestCsvReader(ctx.sf, spec.fields, ctx.config.hashKey);
-    try {
-      return await loadRest(ctx, client, spec, plan, runId, extras, reader);
-    } finally {
-      await reader.close();
-    }
+    return restInstead(ctx, client, spec, plan, runId, extras, err);
   }
 }
 

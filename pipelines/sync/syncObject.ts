@@ -237,14 +237,19 @@ export async function syncObject(
 }
 
 /** Another process is loading the object -> skip it (LockedError) or, with --wait-for-lock, wait for it. */
-function lockObject<T>(ctx: RunContext, client: pg.ClientBase, object: string, fn: () => Promise<T>): Promise<T> {
+export function lockObject<T>(
+  ctx: RunContext,
+  client: pg.ClientBase,
+  object: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const { schema, waitForLock } = ctx.config;
   return waitForLock
     ? withObjectLockWaiting(client, schema, object, ctx.signal, fn)
     : withObjectLock(client, schema, object, fn);
 }
 
-async function recordFailure(ctx: RunContext, runId: number, err: unknown): Promise<void> {
+export async function recordFailure(ctx: RunContext, runId: number, err: unknown): Promise<void> {
   try {
     await withClient(ctx.pool, (client) =>
       finishRun(client, runId, { status: 'failed', error: oneLine(err), apiCalls: ctx.sf.calls }),

@@ -276,9 +276,9 @@ describe('several orgs in one config file', () => {
     expect(rows[0].target_schema).toBe('salesforce_east');
     expect(live(east).filter((r) => String(r.Name).endsWith(' pushed'))).toHaveLength(2);
     const args = ['push', '--object', 'Account', '--operation', 'update', '--sql', sql];
-    const west = await runCli([...args, '--org', 'west', '--only-failed', String(rows[0].id)], env);
-    expect(west.code).toBe(2);
-    expect(oneErrorLine(west.stderr)).toBe(`sfsync: --only-failed ${rows[0].id}: no such push run of org west`);
+    const other = await runCli([...args, '--org', 'west', '--only-failed', String(rows[0].id)], env);
+    expect(other.code).toBe(2);
+    expect(oneErrorLine(other.stderr)).toBe(`sfsync: --only-failed ${rows[0].id}: no such push run of org west`);
   });
 
   it('refuses an inline secret, two orgs in one schema and an unknown --org', async () => {
