@@ -11,8 +11,9 @@ const program = new Command('sfsync')
     'Keep a PostgreSQL warehouse in step with a Salesforce org.\n\n' +
       'Settings come from the environment (SF_LOGIN_URL, SF_CLIENT_ID, SF_USERNAME,\n' +
       'SF_PRIVATE_KEY_PATH, DATABASE_URL, SFSYNC_SCHEMA, ...); see README.md.\n' +
-      "Several orgs: the config file's `orgs` list, each with its own login, schema, objects,\n" +
-      'schedule and API budget; choose one with --org (README.md, Several orgs).',
+      "Several orgs: the config file's `orgs` list, each with its own login,\n" +
+      'schema, objects, schedule and API budget; choose one with --org\n' +
+      '(README.md, Several orgs).',
   )
   .version('0.1.0')
   .showHelpAfterError('(run sfsync --help for usage)')

@@ -7,6 +7,7 @@ import { ConfigError } from '../../lib/errors.ts';
 import { budgetSettings, createBudget } from '../runtime/apiBudget.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import type { RunSummary } from '../sync/syncObject.ts';
+import { notStarted } from '../sync/syncAll.ts';
 import { checkPipelines, compilePipeline, type PipelineRead } from './compilePipeline.ts';
 import type { ParsedPipeline } from './parseSoql.ts';
 import { describer } from './resolvePaths.ts';
@@ -71,21 +72,7 @@ export async function syncPipelines(
         try {
           await budget.check();
         } catch (err) {
-          const object = read.spec.stateKey ?? read.spec.table;
-          const mode = 'incremental';
-          return {
-            object,
-            mode,
-            via: null,
-            status: 'failed',
-            rowsFetched: 0,
-            rowsInserted: 0,
-            rowsUpdated: 0,
-            ms: 0,
-            watermark: null,
-            error: err,
-            notStarted: true,
-          };
+          return notStarted(read.spec.stateKey ?? read.spec.table, 'incremental', err);
         }
         const summary = await syncRead({ ...ctx, sf: ctx.sf.fork() }, read, { fullRefresh, budget });
         if (summary.status === 'failed') budget.noteFailure(summary.error);

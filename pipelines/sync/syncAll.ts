@@ -43,7 +43,7 @@ async function guardedSync(
   try {
     await budget.check();
   } catch (err) {
-    return notStarted(obj, err);
+    return notStarted(obj.name, obj.fullRefresh ? 'full-refresh' : 'incremental', err);
   }
   // Its own client, so the object's run row gets the calls it alone spent.
   const summary = await syncObject({ ...ctx, sf: ctx.sf.fork() }, obj, { fullRefresh, budget });
@@ -56,10 +56,11 @@ async function guardedSync(
   return summary;
 }
 
-function notStarted(obj: ObjectOptions, err: unknown): RunSummary {
+/** The summary of an object (or pipeline) the budget guard stopped before it began. */
+export function notStarted(object: string, mode: RunSummary['mode'], err: unknown): RunSummary {
   return {
-    object: obj.name,
-    mode: obj.fullRefresh ? 'full-refresh' : 'incremental',
+    object,
+    mode,
     via: null,
     status: 'failed',
     rowsFetched: 0,
