@@ -37,8 +37,8 @@ export interface Answer {
   maxBehindMs: number;
 }
 
-export const micros = () => Number(process.hrtime.bigint() / 1000n);
-export const marker = (tag: string, seq: number) => `bench|${tag}|${seq}|${micros()}`;
+const micros = () => Number(process.hrtime.bigint() / 1000n);
+const marker = (tag: string, seq: number) => `bench|${tag}|${seq}|${micros()}`;
 
 const { values } = parseArgs({ options: { accounts: { type: 'string', default: '10000' } } });
 const em = await createEmulator({
