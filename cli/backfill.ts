@@ -3,7 +3,13 @@
 import { loadConfig, type Env } from '../lib/config.ts';
 import { ConfigError, oneLine } from '../lib/errors.ts';
 import { commandLogger } from './logger.ts';
-import type { BackfillArgs, BackfillSummary } from '../pipelines/backfill/backfillObject.ts';
+import {
+  type BackfillArgs,
+  type BackfillPlan,
+  type BackfillSummary,
+  planBackfill,
+} from '../pipelines/backfill/backfillObject.ts';
+import { backfillJobs, enqueueJobs } from '../pipelines/fleet/enqueueJobs.ts';
 import { parseInstant, parseWindowSpec, splitWindows } from '../pipelines/backfill/calendarWindows.ts';
 import { withRunContext } from '../pipelines/runtime/runContext.ts';
 import { withKnownObjects } from '../pipelines/runtime/objectNames.ts';
@@ -22,6 +28,8 @@ export interface BackfillOptions {
   concurrency?: number;
   /** --org: the org of the config file's `orgs` (required when it lists several). */
   org?: string;
+  /** Plan the windows here, load them in `sfsync worker` jobs (README.md, Worker fleet). */
+  enqueue?: boolean;
 }
 
 export const DEFAULT_WINDOW = '1mo';
@@ -67,6 +75,16 @@ export async function runBackfill(opts: BackfillOptions, env: Env): Promise<void
     org: opts.org,
   });
   const log = commandLogger(config);
+  if (opts.enqueue) {
+    const plans = await withRunContext(config, log, async (ctx) => {
+      const known = await withKnownObjects(ctx);
+      const out: BackfillPlan[] = [];
+      for (const obj of known.config.objects) out.push(await planBackfill(known, obj.name, args));
+      return out;
+    });
+    process.stdout.write(await enqueueJobs(config, log, backfillJobs(config, plans)));
+    return;
+  }
   const summaries = await withRunContext(config, log, async (ctx) => backfillAll(await withKnownObjects(ctx), args));
   process.stdout.write(formatBackfillSummary(summaries));
   const failure = backfillFailure(summaries);

@@ -74,6 +74,7 @@ program
   )
   .option('--window <size>', 'one Bulk job per window of this size: <n>mo (calendar months), <n>w, <n>d or <n>h', '1mo')
   .option('--by <field>', 'cursor: the cursor field (SystemModstamp); created: CreatedDate', 'cursor')
+  .option('--enqueue', 'plan the windows and queue one job per window for `sfsync worker` (README: Worker fleet)')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
   .addOption(
     new Option('--concurrency <n>', 'Bulk jobs (windows) in flight at once').argParser((v) => Number.parseInt(v, 10)),
@@ -173,6 +174,7 @@ program
   .option('--org <name>', 'the org of the config file to use (required when it lists several)')
   .option('--objects <list>', 'comma-separated sObject API names')
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .option('--enqueue', 'queue one job per object for `sfsync worker` instead of reconciling here')
   .action(async (opts) => {
     const { runReconcile } = await import('./reconcile.ts');
     return runReconcile(opts, env);
@@ -192,6 +194,7 @@ program
       .argParser((v) => Number.parseInt(v, 10)),
   )
   .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .option('--enqueue', 'queue one job per object for `sfsync worker`; a mismatch fails that job (see its log)')
   .action(async (opts) => {
     const { runVerify } = await import('./verify.ts');
     return runVerify(opts, env);
@@ -211,12 +214,35 @@ program
   .option('--metrics-port <n>', 'serve Prometheus /metrics and /healthz on this port')
   .option('--metrics-host <addr>', 'address the metrics server listens on', '0.0.0.0')
   .option(
+    '--enqueue',
+    "queue each tick's jobs for `sfsync worker` processes instead of running them (README: Worker fleet)",
+  )
+  .option(
     '--max-lag-minutes <n>',
     '/healthz fails when an object lags more than this (default: a day plus the time between two ticks)',
   )
   .action(async (opts) => {
     const { runSchedule } = await import('./schedule.ts');
     return runSchedule(opts, env);
+  });
+
+program
+  .command('worker')
+  .description(
+    'run the jobs `schedule --enqueue` queues (syncs, formula refreshes, pipelines, reconcile, verify, backfill ' +
+      'windows) until SIGINT/SIGTERM; run as many as you like, on any machines sharing the PostgreSQL',
+  )
+  .option('--org <name>', "only this org's settings (default: every org of the config file)")
+  .addOption(
+    new Option('--concurrency <n>', 'jobs at once (default SFSYNC_CONCURRENCY, 4)').argParser((v) =>
+      Number.parseInt(v, 10),
+    ),
+  )
+  .option('--stop-grace <seconds>', 'after SIGTERM, how long running jobs may finish before they are handed back', '20')
+  .option('--sandbox', 'log in at https://test.salesforce.com (when SF_LOGIN_URL is not set)')
+  .action(async (opts) => {
+    const { runWorker } = await import('./worker.ts');
+    return runWorker(opts, env);
   });
 
 program

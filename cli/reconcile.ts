@@ -8,6 +8,7 @@ import { withKnownObjects } from '../pipelines/runtime/objectNames.ts';
 import type { ReconcileResult } from '../pipelines/completeness/reconcileAll.ts';
 import { reconcileAll } from '../pipelines/completeness/reconcileAll.ts';
 import { formatTextTable } from './textTable.ts';
+import { enqueueJobs, objectJobs } from '../pipelines/fleet/enqueueJobs.ts';
 
 export function formatReconcile(results: ReconcileResult[]): string {
   const body = results.map((r) => [
@@ -22,11 +23,16 @@ export function formatReconcile(results: ReconcileResult[]): string {
 }
 
 export async function runReconcile(
-  opts: { objects?: string; sandbox?: boolean; org?: string },
+  opts: { objects?: string; sandbox?: boolean; org?: string; enqueue?: boolean },
   env: Env,
 ): Promise<void> {
   const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox, org: opts.org });
   const log = commandLogger(config);
+  // README.md, Worker fleet: one job per object, run by `sfsync worker`.
+  if (opts.enqueue) {
+    process.stdout.write(await enqueueJobs(config, log, objectJobs(config, 'reconcile')));
+    return;
+  }
   const results = await withRunContext(config, log, async (ctx) => reconcileAll(await withKnownObjects(ctx)));
   process.stdout.write(formatReconcile(results));
   const failed = results.filter((r) => r.status === 'failed');

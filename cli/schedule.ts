@@ -12,6 +12,9 @@ import { createScheduleMetrics, type ScheduleMetrics, serveMetrics } from '../pi
 import { nextTick } from '../pipelines/runtime/nextScheduledRun.ts';
 import { runFailure, syncAll } from '../pipelines/sync/syncAll.ts';
 import { checkObjectFilters } from '../extractors/soqlFilter.ts';
+import { openDatabase } from '../pipelines/runtime/database.ts';
+import { type JobQueue, openQueue } from '../pipelines/fleet/queue.ts';
+import { tickJobs } from '../pipelines/fleet/tickJobs.ts';
 import {
   type ChosenPipelines,
   choosePipelines,
@@ -31,6 +34,8 @@ export interface ScheduleOptions {
   maxLagMinutes?: string;
   /** One org of the config file's `orgs`; absent = every org's groups. */
   org?: string;
+  /** Queue each tick's jobs for `sfsync worker` processes instead of running them (README.md, Worker fleet). */
+  enqueue?: boolean;
 }
 
 /** One nightly run at 02:00 (in --tz, else the machine's time zone). */
@@ -134,12 +139,65 @@ async function runOnce(
   }
 }
 
+/** The queue and database of a scheduler whose ticks only queue jobs (--enqueue). */
+interface Fleet {
+  queue: JobQueue;
+  refreshMetrics(config: Config, metrics: ScheduleMetrics): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openFleet(config: Config, log: Logger): Promise<Fleet> {
+  const db = await openDatabase(config, log);
+  const leaseSeconds = config.jobLeaseSeconds ?? 7200;
+  // The workers look after expired leases; a scheduler only queues.
+  const queue = await openQueue({ url: db.url, leaseSeconds, log, supervise: false }).catch(async (err) => {
+    await db.close();
+    throw err;
+  });
+  return {
+    queue,
+    async refreshMetrics(c, metrics) {
+      const client = await db.pool.connect();
+      try {
+        const objects = c.objects.map((o) => o.name);
+        await metrics.refreshFromDatabase(client, c.schema, objects, orgOf(c), { latestRuns: true });
+      } finally {
+        client.release();
+      }
+    },
+    close: async () => {
+      await queue.close();
+      await db.close();
+    },
+  };
+}
+
+/** A tick of --enqueue: the group's jobs queued for the workers; never throws, so the schedule runs on. */
+async function enqueueOnce(
+  config: Config,
+  log: Logger,
+  fleet: Fleet,
+  metrics?: ScheduleMetrics,
+  pipelines?: ChosenPipelines,
+): Promise<void> {
+  try {
+    const jobs = tickJobs(config, pipelines);
+    const queued = await fleet.queue.enqueue(jobs);
+    // A job still waiting from an earlier tick (or queued by another scheduler) is not queued twice.
+    log.info({ queued, alreadyWaiting: jobs.length - queued }, 'scheduled jobs queued for the workers');
+    if (metrics) await fleet.refreshMetrics(config, metrics);
+  } catch (err) {
+    log.error({ err: oneLine(err) }, 'scheduled jobs not queued');
+  }
+}
+
 function startGroup(
   group: ScheduleGroup,
   config: Config,
   log: Logger,
   metrics?: ScheduleMetrics,
   pipelines?: ChosenPipelines,
+  fleet?: Fleet,
 ): GroupRunner {
   let inFlight: Promise<void> | undefined;
   const tick = async () => {
@@ -148,7 +206,8 @@ function startGroup(
       log.warn('previous run still in progress: tick skipped');
       return;
     }
-    inFlight = runOnce(config, log, metrics, pipelines).finally(() => {
+    const work = fleet ? enqueueOnce(config, log, fleet, metrics, pipelines) : runOnce(config, log, metrics, pipelines);
+    inFlight = work.finally(() => {
       inFlight = undefined;
       log.info({ nextRun: task.getNextRun()?.toISOString() ?? null }, 'waiting for the next tick');
     });
@@ -189,6 +248,17 @@ export async function runSchedule(opts: ScheduleOptions, env: Env): Promise<void
   const groups = plans.map((p) => p.group);
   const metrics = opts.metricsPort ? createScheduleMetrics({ maxLagSeconds: maxLagSeconds(opts, groups) }) : undefined;
   const server = metrics ? await startMetricsServer(metrics, opts, log) : undefined;
+  const fleet = opts.enqueue ? await openFleet(orgs[0]!, log) : undefined;
+  // The workers' runs reach /healthz through the database: read between ticks too.
+  const refresh =
+    fleet && metrics
+      ? setInterval(() => {
+          for (const p of plans)
+            fleet.refreshMetrics(p.config, metrics).catch((err: unknown) => {
+              log.warn({ err: oneLine(err) }, 'metrics: cannot read watermarks');
+            });
+        }, 30_000)
+      : undefined;
   const signal = nextSignal();
   const runners = plans.map(({ group, config, pipelines }) =>
     startGroup(
@@ -201,13 +271,17 @@ export async function runSchedule(opts: ScheduleOptions, env: Env): Promise<void
       }),
       metrics,
       pipelines,
+      fleet,
     ),
   );
+  if (fleet && metrics) await Promise.all(plans.map((p) => fleet.refreshMetrics(p.config, metrics).catch(() => {})));
   const sig = await signal;
   // withRunContext's own SIGINT/SIGTERM handler has already aborted the run in flight: it rolls back and returns.
   log.info({ signal: sig }, 'stopping: no new runs; waiting for the run in flight');
   for (const r of runners) await r.task.destroy();
   await Promise.all(runners.map((r) => r.current()));
+  clearInterval(refresh);
+  await fleet?.close();
   await server?.close();
   log.info('schedule stopped');
 }

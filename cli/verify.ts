@@ -9,6 +9,7 @@ import { withKnownObjects } from '../pipelines/runtime/objectNames.ts';
 import type { VerifyRow } from '../pipelines/completeness/verify.ts';
 import { verifyAll } from '../pipelines/completeness/verify.ts';
 import { formatTextTable } from './textTable.ts';
+import { enqueueJobs, objectJobs } from '../pipelines/fleet/enqueueJobs.ts';
 
 export function formatVerify(rows: VerifyRow[]): string {
   const header = ['object', 'sf live', 'wh live', 'sf deleted', 'wh deleted', 'sampled', 'result'];
@@ -23,11 +24,16 @@ export function formatVerify(rows: VerifyRow[]): string {
 }
 
 export async function runVerify(
-  opts: { objects?: string; sample?: number; sandbox?: boolean; org?: string },
+  opts: { objects?: string; sample?: number; sandbox?: boolean; org?: string; enqueue?: boolean },
   env: Env,
 ): Promise<void> {
   const config = loadConfig(env, { objects: opts.objects, sandbox: opts.sandbox, org: opts.org });
   const log = commandLogger(config);
+  // README.md, Worker fleet: one job per object, run by `sfsync worker`; a mismatch is that job's failure.
+  if (opts.enqueue) {
+    process.stdout.write(await enqueueJobs(config, log, objectJobs(config, 'verify', { sample: opts.sample ?? 0 })));
+    return;
+  }
   const rows = await withRunContext(config, log, async (ctx) =>
     verifyAll(await withKnownObjects(ctx), opts.sample ?? 0),
   );

@@ -108,6 +108,11 @@ export interface Config {
   maxOrgApiShare: number;
   /** Stop starting objects when this run alone has spent this share of the daily allowance. */
   maxRunApiShare: number;
+  /**
+   * `sfsync worker`: how long a job may hold its lease (SFSYNC_JOB_LEASE_SECONDS); a dead worker's job runs again
+   * after it. Absent in hand-built configs: the default.
+   */
+  jobLeaseSeconds?: number;
   logLevel: string;
   /** Every log record is appended here as JSON (SFSYNC_LOG_FILE, --log-file); null: the command's default. */
   logFile: string | null;
@@ -473,6 +478,7 @@ function configOf(
     waitForLock: flags.waitForLock ?? false,
     maxOrgApiShare: org?.org.maxOrgApiShare ?? e.SFSYNC_MAX_ORG_API_SHARE,
     maxRunApiShare: org?.org.maxRunApiShare ?? e.SFSYNC_MAX_RUN_API_SHARE,
+    jobLeaseSeconds: e.SFSYNC_JOB_LEASE_SECONDS,
     logLevel: e.LOG_LEVEL,
     logFile: e.SFSYNC_LOG_FILE ? path.resolve(cwd, e.SFSYNC_LOG_FILE) : null,
     verbose: e.SFSYNC_VERBOSE === '1',

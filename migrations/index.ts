@@ -9,6 +9,7 @@ import * as m0005 from './0005_picklist_values.ts';
 import * as m0006 from './0006_stream.ts';
 import * as m0007 from './0007_object_filter.ts';
 import * as m0008 from './0008_orgs.ts';
+import * as m0009 from './0009_org_budgets.ts';
 
 export const SCHEMA = 'sfsync';
 
@@ -17,7 +18,7 @@ interface StaticMigration extends Knex.Migration {
 }
 
 /** In order. Works the same from .ts sources and from compiled dist/ because nothing is looked up on disk. */
-const MIGRATIONS: readonly StaticMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008];
+const MIGRATIONS: readonly StaticMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009];
 
 const staticSource: Knex.MigrationSource<StaticMigration> = {
   getMigrations: async () => [...MIGRATIONS],

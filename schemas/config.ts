@@ -80,6 +80,11 @@ export const envSchema = z.object({
   SFSYNC_IDLE_TIMEOUT_SECONDS: positiveSeconds('SFSYNC_IDLE_TIMEOUT_SECONDS', 120),
   SFSYNC_MAX_ORG_API_SHARE: share('SFSYNC_MAX_ORG_API_SHARE', 0.8),
   SFSYNC_MAX_RUN_API_SHARE: share('SFSYNC_MAX_RUN_API_SHARE', 0.25),
+  // `sfsync worker`: a job a worker holds longer is retried by another (pg-boss keeps a job at most a day).
+  SFSYNC_JOB_LEASE_SECONDS: z._default(
+    positiveInt('SFSYNC_JOB_LEASE_SECONDS').check(z.lt(86_400, 'SFSYNC_JOB_LEASE_SECONDS must be under a day')),
+    7200,
+  ),
   SFSYNC_HOME: z._default(nonEmpty(), '.sfsync'),
   // docs/salesforce.md#pubsub-api: the Pub/Sub API's gRPC endpoint (always TLS), host:port.
   SF_PUBSUB_ENDPOINT: z._default(

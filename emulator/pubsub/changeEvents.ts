@@ -162,8 +162,11 @@ export function createChangeCapture(
       };
       const payload = c.schema.type.toBuffer({ ChangeEventHeader: header, ...c.values });
       const event = { id: randomUUID(), schemaId: c.schema.schemaId, payload };
-      for (const topic of [c.schema.topic, ALL_CHANGES_TOPIC])
-        perTopic.set(topic, [...(perTopic.get(topic) ?? []), event]);
+      for (const topic of [c.schema.topic, ALL_CHANGES_TOPIC]) {
+        const list = perTopic.get(topic);
+        if (list) list.push(event);
+        else perTopic.set(topic, [event]);
+      }
     });
     for (const [topic, events] of perTopic) bus.publish(topic, events);
   };

@@ -110,12 +110,16 @@ export function createEventBus(opts: { retentionMs: number; clock?: () => number
     read(topic, position, max) {
       const t = topicOf(topic);
       purge(t);
-      const out: BusEvent[] = [];
-      for (const e of t.events) {
-        if (out.length >= max) break;
-        if (e.replayId > position) out.push(e);
+      // Events are kept in replay id order: the first one after `position` by binary search, since a subscriber
+      // reads at every publish and a topic may retain hundreds of thousands of events.
+      let lo = 0;
+      let hi = t.events.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((t.events[mid] as BusEvent).replayId > position) hi = mid;
+        else lo = mid + 1;
       }
-      return out;
+      return t.events.slice(lo, lo + max);
     },
     tip: () => counter,
     floor(topic) {

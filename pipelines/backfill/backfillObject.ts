@@ -93,24 +93,13 @@ export async function backfillObject(
     const serverNow = ctx.sf.serverNow();
     await withClient(ctx.pool, (client) =>
       withBackfillLock(client, ctx.config.schema, spec.name, async () => {
-        // A never-synced object gets its table first; DDL under the object lock, as sync does it.
-        await withObjectLockWaiting(client, ctx.config.schema, spec.name, ctx.signal, async () => {
-          await hashExistingColumns(ctx, client, spec);
-          await ensureTable(client, ctx.config.schema, spec, { exactNumeric: ctx.config.exactNumeric });
-          // A filtered object's merge clears the flag of rows that match again (loaders/merge.ts).
-          if (spec.where !== undefined) await ensureFilterFlag(client, ctx.config.schema, spec.table);
-          await ensureLiveView(client, ctx.config.schema, spec.table);
-          if (historyOn(ctx, spec)) await applyHistorySetting(client, ctx.config.schema, spec, true, ctx.log);
-        });
-        const key: BackfillKey = {
-          schema: ctx.config.schema,
-          object: spec.name,
-          field: summary.field!,
-          since: summary.since,
-          windowSpec: formatWindowSpec(args.window),
-          until: args.until?.toISOString(),
-        };
-        const backfillId = await openBackfill(client, key, args.window, serverNow);
+        await prepareTable(ctx, client, spec);
+        const backfillId = await openBackfill(
+          client,
+          backfillKey(ctx, spec, summary.field!, args),
+          args.window,
+          serverNow,
+        );
         const windows = await listWindows(client, backfillId);
         summary.until = windows[windows.length - 1]?.to ?? null;
         summary.windows = windows.length;
@@ -146,6 +135,57 @@ export async function backfillObject(
   }
   summary.ms = Date.now() - started;
   return summary;
+}
+
+/** A never-synced object gets its table first; DDL under the object lock, as sync does it. */
+async function prepareTable(ctx: RunContext, client: pg.ClientBase, spec: ObjectSpec): Promise<void> {
+  await withObjectLockWaiting(client, ctx.config.schema, spec.name, ctx.signal, async () => {
+    await hashExistingColumns(ctx, client, spec);
+    await ensureTable(client, ctx.config.schema, spec, { exactNumeric: ctx.config.exactNumeric });
+    // A filtered object's merge clears the flag of rows that match again (loaders/merge.ts).
+    if (spec.where !== undefined) await ensureFilterFlag(client, ctx.config.schema, spec.table);
+    await ensureLiveView(client, ctx.config.schema, spec.table);
+    if (historyOn(ctx, spec)) await applyHistorySetting(client, ctx.config.schema, spec, true, ctx.log);
+  });
+}
+
+function backfillKey(ctx: RunContext, spec: ObjectSpec, field: string, args: BackfillArgs): BackfillKey {
+  return {
+    schema: ctx.config.schema,
+    object: spec.name,
+    field,
+    since: args.since.toISOString(),
+    windowSpec: formatWindowSpec(args.window),
+    until: args.until?.toISOString(),
+  };
+}
+
+export interface BackfillPlan {
+  object: string;
+  backfillId: number;
+  field: string;
+  /** The windows not done yet. */
+  todo: { from: string; to: string }[];
+  windows: number;
+}
+
+/**
+ * `sfsync backfill --enqueue`: the backfill found or recorded, its table ready, its windows not yet done, each to be
+ * loaded by a worker's job (pipelines/fleet/runJob.ts) instead of by this process.
+ */
+export async function planBackfill(ctx: RunContext, object: string, args: BackfillArgs): Promise<BackfillPlan> {
+  const spec = filteredSpec(await describeConfigured(ctx, object), configuredWhere(ctx.config.objects, object));
+  const field = backfillField(spec, args.by);
+  const serverNow = ctx.sf.serverNow();
+  return withClient(ctx.pool, (client) =>
+    withBackfillLock(client, ctx.config.schema, spec.name, async () => {
+      await prepareTable(ctx, client, spec);
+      const backfillId = await openBackfill(client, backfillKey(ctx, spec, field, args), args.window, serverNow);
+      const windows = await listWindows(client, backfillId);
+      const todo = windows.filter((w) => w.status !== 'done').map((w) => ({ from: w.from, to: w.to }));
+      return { object: spec.name, backfillId, field, todo, windows: windows.length };
+    }),
+  );
 }
 
 /** The object's `history` setting in the config (a backfill never turns history off: sync does). */

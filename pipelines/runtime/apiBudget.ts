@@ -24,6 +24,8 @@ export function budgetSettings(config: Config): BudgetSettings {
 const API = 'DailyApiRequests';
 const BULK_JOBS = 'DailyBulkV2QueryJobs';
 const BULK_STORAGE = 'DailyBulkV2QueryFileStorageMB';
+/** The allowances the guard reads: what a shared budget keeps (pipelines/fleet/sharedBudget.ts). */
+export const BUDGET_LIMITS = [API, BULK_JOBS, BULK_STORAGE] as const;
 
 export interface Spending {
   /** API calls this run sent (retries included), by our own count. */
@@ -50,7 +52,7 @@ const pct = (share: number) => `${Number((share * 100).toPrecision(3))}%`;
  * docs/salesforce.md#sforce-limit-info-header vs docs/salesforce.md#limits-resource: Sforce-Limit-Info is live while
  * /limits may lag a few minutes, so the larger "used" of the two wins.
  */
-function apiInUse(limits: Limits, sf: SalesforceHttp): Limit | undefined {
+export function apiInUse(limits: Limits, sf: Pick<SalesforceHttp, 'lastLimitInfo'>): Limit | undefined {
   const fromLimits = limits[API];
   const header = sf.lastLimitInfo;
   if (!fromLimits) return header ? { max: header.max, remaining: header.max - header.used } : undefined;

@@ -25,8 +25,17 @@ export interface ScheduleMetrics {
   recordRunFailure(objects: readonly string[], error: string, org?: string): void;
   /** Calls sfsync sent and the org's daily allowance as the last response reported it (Sforce-Limit-Info). */
   recordApi(callsSent: number, limit: LimitInfo | undefined, org?: string): void;
-  /** Watermarks, last runs and last successes of `objects` as the database has them. */
-  refreshFromDatabase(client: pg.ClientBase, schema: string, objects: readonly string[], org?: string): Promise<void>;
+  /**
+   * Watermarks, last runs and last successes of `objects` as the database has them. `latestRuns`: the database's last
+   * runs replace those recorded (a scheduler whose runs are done by `sfsync worker` processes records none itself).
+   */
+  refreshFromDatabase(
+    client: pg.ClientBase,
+    schema: string,
+    objects: readonly string[],
+    org?: string,
+    opts?: { latestRuns?: boolean },
+  ): Promise<void>;
   health(now?: Date): Health;
 }
 
@@ -158,7 +167,7 @@ export function createScheduleMetrics(opts: { maxLagSeconds: number }): Schedule
         apiLeft.set({ org }, Math.max(0, limit.max - limit.used));
       }
     },
-    async refreshFromDatabase(client, schema, objects, org = DEFAULT_ORG) {
+    async refreshFromDatabase(client, schema, objects, org = DEFAULT_ORG, opts = {}) {
       const wanted = new Set(objects.map((o) => o.toLowerCase()));
       const chosen = (object: string) => wanted.has(object.toLowerCase());
       for (const s of await readStatus(client, schema)) {
@@ -166,7 +175,7 @@ export function createScheduleMetrics(opts: { maxLagSeconds: number }): Schedule
         const key = keyOf(org, s.object);
         if (s.watermark) watermarks.set(key, { org, object: s.object, at: Date.parse(s.watermark.value) });
         // A run another process has in flight says nothing yet; a finished one is the object's latest word.
-        if (s.lastRun && s.lastRun.status !== 'running' && !lastRun.has(key))
+        if (s.lastRun && s.lastRun.status !== 'running' && (opts.latestRuns || !lastRun.has(key)))
           lastRun.set(key, { org, object: s.object, status: s.lastRun.status, error: s.lastRun.error ?? undefined });
       }
       for (const [object, at] of await lastSuccesses(client, schema))

@@ -2,7 +2,8 @@
 // worker fleet needs: job pickup latency, when a job held by a killed worker runs again, priority order, and what
 // each puts in the database. Neither is a dependency while choosing, so both are loaded from a scratch directory:
 //   mkdir /tmp/qc && cd /tmp/qc && npm init -y && npm install graphile-worker@0.17.3 pg-boss@10.4.2
-//   QUEUE_CANDIDATES=/tmp/qc DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx scripts/bench/queueChoice.ts
+//   QUEUE_CANDIDATES=/tmp/qc DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//     npx tsx scripts/bench/queueChoice.ts
 // Each candidate gets a database of its own (created and dropped here). Figures: README.md, Dependencies.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -139,11 +140,9 @@ async function priorityOrder(c: Candidate, url: string): Promise<number[]> {
 
 /** A child worker takes the job and is killed (SIGKILL); seconds until a second worker runs it, up to `limitS`. */
 async function crashRecovery(c: Candidate, url: string, limitS: number): Promise<number | null> {
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), 'child', c.name, url],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', c.name, url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const taken = new Promise<void>((resolve) => child.stdout.on('data', () => resolve()));
   await c.send(url, [{ n: 1, rank: 0 }]);
   await taken;
@@ -164,15 +163,19 @@ async function footprint(c: Candidate, url: string): Promise<string> {
   try {
     const q = async (sql: string) => Number((await client.query(sql, [c.schema])).rows[0].n);
     const tables = await q(
-      "SELECT count(*) AS n FROM pg_class k JOIN pg_namespace s ON s.oid = k.relnamespace WHERE s.nspname = $1 AND k.relkind IN ('r','p')",
+      'SELECT count(*) AS n FROM pg_class k JOIN pg_namespace s ON s.oid = k.relnamespace ' +
+        "WHERE s.nspname = $1 AND k.relkind IN ('r','p')",
     );
     const functions = await q(
-      'SELECT count(*) AS n FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace WHERE s.nspname = $1',
+      'SELECT count(*) AS n FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace ' +
+        'WHERE s.nspname = $1',
     );
     const other = await q(
-      "SELECT count(*) AS n FROM pg_namespace WHERE nspname NOT IN ('public', 'information_schema', $1) AND nspname NOT LIKE 'pg\\_%'",
+      "SELECT count(*) AS n FROM pg_namespace WHERE nspname NOT IN ('public', 'information_schema', $1) " +
+        "AND nspname NOT LIKE 'pg\\_%'",
     );
-    return `schema ${c.schema}: ${tables} tables (partitions included), ${functions} functions; other schemas: ${other}`;
+    const tail = `${functions} functions; other schemas: ${other}`;
+    return `schema ${c.schema}: ${tables} tables (partitions included), ${tail}`;
   } finally {
     await client.end();
   }
@@ -199,9 +202,8 @@ if (process.argv[2] === 'child') {
     console.log(c.name);
     console.log(`  pickup latency, idle worker (median of 15): ${figures.latency} ms`);
     console.log(`  org B's 3 jobs after org A's 30, one worker: ran at positions ${figures.order.join(', ')}`);
-    console.log(
-      `  job of a SIGKILLed worker ran again after: ${figures.crash === null ? 'not within 30 s' : `${figures.crash} s`}`,
-    );
+    const crash = figures.crash === null ? 'not within 30 s' : `${figures.crash} s`;
+    console.log(`  job of a SIGKILLed worker ran again after: ${crash}`);
     console.log(`  ${figures.footprint}`);
   }
   process.exit(0);

@@ -1,14 +1,15 @@
 // `npm run bench:stream`: how fast `sfsync stream` turns an emulator change into a committed row, and how much memory
 // it needs for a burst. Starts the emulator with Change Data Capture for Account in a child process
-// (scripts/bench/streamEmulator.ts, which also writes the changes), a PostgreSQL (DATABASE_URL, else embedded), runs
-// `sfsync sync --objects Account`, then `sfsync stream --objects Account` as a child process, and measures:
-//   - latency at a steady rate (10 and 1,000 changes a second): from the emulator's write of a change to the commit
-//     of its row, p50 / p99 / max;
-//   - a burst of 100,000 changes written as fast as the emulator can: the stream process's RSS before, at peak and
-//     after, and the time until the last of them is committed.
-// Commit detection: a row trigger the bench adds to the table NOTIFYs the marker the change wrote; PostgreSQL
-// delivers a notification only once its transaction has committed, so the time the bench reads it is the commit
-// plus the delivery, which the bench measures on its own first (the "detection" row).
+// (scripts/bench/streamEmulator.ts, which also writes the changes) and a PostgreSQL (DATABASE_URL, else embedded),
+// runs `sfsync sync --objects Account`, then `sfsync stream --objects Account` as a child process, and measures:
+//   - latency at two steady rates (default 10/s for 30 s and 1,000/s for 20 s), each change its own Salesforce
+//     transaction: from the emulator's write to the commit of the row (scripts/bench/commitWatch.ts), p50/p99/max;
+//   - a burst (default 100,000 changes in transactions of 1,000, as fast as the emulator writes them): the stream
+//     process's RSS (VmRSS every 100 ms) before, at peak and after, and the time until the last one is committed
+//     (the stream's events_applied, polled every 10 ms; the bench's trigger is dropped first, as it costs the
+//     stream's transactions time).
+// CPU seconds of the stream, the emulator and PostgreSQL's backends are reported per phase: on a 2-core machine they
+// tell whether the figures are the stream's or a saturated machine's.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -16,8 +17,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { openBenchDatabase } from './benchDatabase.ts';
+import {
+  addMarkerTrigger,
+  type CommitWatch,
+  calibrate,
+  dropMarkerTrigger,
+  type Latency,
+  latencies,
+  perSecond,
+  watchCommits,
+} from './commitWatch.ts';
 import { runChild } from './measureChild.ts';
 import type { Answer, Command, StreamEmulatorInfo } from './streamEmulator.ts';
 
@@ -29,9 +40,11 @@ const HELP = `Usage: npm run bench:stream -- [options]
   --burst N           changes in the burst (default 100000; 0 = none)
   --burst-tx N        changes per Salesforce transaction in the burst (default 1000)
   --out DIR           results directory (default bench/results)
+  --cpu-prof DIR      write V8 CPU profiles of the stream and the emulator processes there
   -h, --help          this text
 
-DATABASE_URL selects the PostgreSQL; without it an embedded server runs in a temp dir.`;
+DATABASE_URL selects the PostgreSQL; without it an embedded server runs in a temp dir. Run \`npm run build\` first
+to measure the bundled CLI, as installed (bin/sfsync.js runs the sources through tsx when the bundle is stale).`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -41,6 +54,7 @@ const { values: flags } = parseArgs({
     burst: { type: 'string', default: '100000' },
     'burst-tx': { type: 'string', default: '1000' },
     out: { type: 'string', default: 'bench/results' },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -50,13 +64,19 @@ if (flags.help) {
 }
 
 const SCHEMA = 'bench_stream';
-const CHANNEL = 'sfsync_bench';
+const TABLE = 'account';
+/** Latency "after warm-up" leaves out the changes written in a phase's first seconds. */
+const WARM_UP_S = 2;
 const startedAt = new Date().toISOString();
 const logDir = path.join(flags.out, `stream-logs-${startedAt.replace(/[:.]/g, '-')}`);
 const say = (msg: string) => process.stderr.write(`[bench:stream] ${msg}\n`);
-/** CLOCK_MONOTONIC in microseconds: the clock streamEmulator.ts stamps its markers with. */
-const micros = () => Number(process.hrtime.bigint() / 1000n);
+const profile = () => (flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', flags['cpu-prof']] : []);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 // ---- the emulator child ----
 
@@ -70,7 +90,7 @@ interface EmulatorChild {
 async function startEmulator(accounts: number): Promise<EmulatorChild> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'scripts/bench/streamEmulator.ts', '--accounts', String(accounts)],
+    [...profile(), '--import', 'tsx', 'scripts/bench/streamEmulator.ts', '--accounts', String(accounts)],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   child.stderr!.pipe(createWriteStream(path.join(logDir, 'emulator.log')));
@@ -93,6 +113,7 @@ async function startEmulator(accounts: number): Promise<EmulatorChild> {
       return nextJson<Answer>();
     },
     async stop() {
+      if (child.exitCode !== null) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));
       child.stdin!.end();
       child.kill('SIGTERM');
@@ -103,12 +124,12 @@ async function startEmulator(accounts: number): Promise<EmulatorChild> {
 
 // ---- process figures from /proc ----
 
-async function procStatus(pid: number, key: 'VmRSS' | 'VmHWM'): Promise<number | undefined> {
+async function vm(pid: number, key: 'VmRSS' | 'VmHWM'): Promise<number> {
   try {
     const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
+    return m ? Number(m[1]) / 1024 : Number.NaN;
   } catch {
-    return undefined;
+    return Number.NaN;
   }
 }
 
@@ -117,121 +138,35 @@ async function cpuSeconds(pid: number): Promise<number> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, in clock ticks of 1/100 s (USER_HZ on Linux).
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
   }
 }
 
-/** VmRSS every 100 ms until stopped. */
-function sampleRss(pid: number) {
-  const samples: { at: number; mb: number }[] = [];
-  const timer = setInterval(async () => {
-    const mb = await procStatus(pid, 'VmRSS');
-    if (mb !== undefined) samples.push({ at: performance.now(), mb });
-  }, 100);
-  return {
-    samples,
-    stop() {
-      clearInterval(timer);
-      return samples;
-    },
-  };
+/** CPU seconds of the stream, the emulator and PostgreSQL's processes (those pg_stat_activity lists), so far. */
+async function cpuNow(pool: pg.Pool, streamPid: number, emulatorPid: number) {
+  const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity');
+  const pg = new Map<number, number>();
+  for (const r of rows) pg.set(r.pid, await cpuSeconds(r.pid));
+  return { stream: await cpuSeconds(streamPid), emulator: await cpuSeconds(emulatorPid), pg };
 }
 
-// ---- commit detection ----
+type Cpu = Awaited<ReturnType<typeof cpuNow>>;
 
-interface Seen {
-  written: number;
-  seen: number;
-}
-
-/** LISTENs for the trigger's notifications; per tag, the changes seen (by sequence number), duplicates counted. */
-async function watchCommits(url: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const byTag = new Map<string, Map<number, Seen>>();
-  let duplicates = 0;
-  let waiter: (() => void) | undefined;
-  client.on('notification', (n) => {
-    const seen = micros();
-    const [, tag, seq, written] = (n.payload ?? '').split('|');
-    if (!tag) return;
-    const got = byTag.get(tag) ?? new Map<number, Seen>();
-    byTag.set(tag, got);
-    if (got.has(Number(seq))) duplicates++;
-    else got.set(Number(seq), { written: Number(written), seen });
-    waiter?.();
-  });
-  await client.query(`LISTEN ${CHANNEL}`);
-  return {
-    client,
-    get duplicates() {
-      return duplicates;
-    },
-    seen: (tag: string) => byTag.get(tag) ?? new Map<number, Seen>(),
-    /** Resolves once `count` changes of `tag` are seen, or after `ms` without a new one. */
-    async until(tag: string, count: number, ms: number): Promise<void> {
-      let last = -1;
-      let lastChange = performance.now();
-      while ((byTag.get(tag)?.size ?? 0) < count) {
-        const size = byTag.get(tag)?.size ?? 0;
-        if (size !== last) [last, lastChange] = [size, performance.now()];
-        if (performance.now() - lastChange > ms) return;
-        await new Promise<void>((resolve) => {
-          waiter = resolve;
-          setTimeout(resolve, 100);
-        });
-      }
-    },
-    close: () => client.end(),
-  };
-}
-
-/** The detection's own delay: a NOTIFY sent on another connection (autocommit) until the listener has it. */
-async function calibrate(url: string, watch: Awaited<ReturnType<typeof watchCommits>>, n: number) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (let i = 0; i < n; i++) {
-      await client.query('SELECT pg_notify($1, $2)', [CHANNEL, `bench|detect|${i}|${micros()}`]);
-      await watch.until('detect', i + 1, 2000);
-      await sleep(10);
-    }
-  } finally {
-    await client.end();
+function cpuSince(a: Cpu, b: Cpu): { stream: number; emulator: number; postgres: number } {
+  let postgres = 0;
+  for (const [pid, s] of b.pg) {
+    const before = a.pg.get(pid);
+    if (before !== undefined && Number.isFinite(s - before)) postgres += s - before;
   }
-  return latencies(watch.seen('detect'));
+  return { stream: b.stream - a.stream, emulator: b.emulator - a.emulator, postgres };
 }
 
-async function addMarkerTrigger(pool: pg.Pool): Promise<void> {
-  await pool.query(`
-    CREATE FUNCTION ${SCHEMA}.bench_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN PERFORM pg_notify('${CHANNEL}', NEW.description); RETURN NULL; END $$;
-    CREATE TRIGGER bench_notify AFTER INSERT OR UPDATE OF description ON ${SCHEMA}.account
-      FOR EACH ROW WHEN (NEW.description LIKE 'bench|%') EXECUTE FUNCTION ${SCHEMA}.bench_notify()`);
-}
+// ---- the stream's log ----
 
-// ---- figures ----
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-interface Latency {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function latencies(seen: Map<number, Seen>): Latency {
-  const ms = [...seen.values()].map((s) => (s.seen - s.written) / 1000).sort((a, b) => a - b);
-  return { n: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms.at(-1) ?? Number.NaN };
-}
-
-/** The stream's log: per phase, how many transactions applied how many events, and any syncs it ran. */
+/** Per phase, how many transactions applied how many events, and any syncs the stream ran. */
 function streamLogCounter() {
   let transactions = 0;
   let events = 0;
@@ -255,91 +190,184 @@ function streamLogCounter() {
   };
 }
 
-interface PhaseResult {
+type LogCounter = ReturnType<typeof streamLogCounter>;
+
+// ---- the measurements ----
+
+interface Running {
+  db: Awaited<ReturnType<typeof openBenchDatabase>>;
+  em: EmulatorChild;
+  watch: CommitWatch;
+  counter: LogCounter;
+  streamPid: number;
+}
+
+interface SteadyResult {
   label: string;
   changes: number;
   committed: number;
+  /** Changes per second the emulator achieved, first write to last. */
   rate: number;
-  latency: Latency;
-  transactions: number;
   maxBehindMs: number;
-  streamCpu: number;
-  emulatorCpu: number;
-  seconds: number;
+  latency: Latency;
+  afterWarmUp: Latency;
+  transactions: number;
+  cpu: ReturnType<typeof cpuSince>;
+  loadAfter: string;
+  perSecond: ReturnType<typeof perSecond>;
 }
 
-const fmt = (ms: number) => (Number.isNaN(ms) ? '-' : ms < 10 ? ms.toFixed(1) : ms.toFixed(0));
-
-function table(phases: PhaseResult[], detect: Latency, burst: BurstResult | undefined): string {
-  const head = ['phase', 'changes', 'committed', 'rate /s', 'p50 ms', 'p99 ms', 'max ms', 'events/tx', 'CPU s'];
-  const rows = [
-    [
-      'detection (NOTIFY alone)',
-      String(detect.n),
-      String(detect.n),
-      '-',
-      fmt(detect.p50),
-      fmt(detect.p99),
-      fmt(detect.max),
-      '-',
-      '-',
-    ],
-    ...phases.map((p) => [
-      p.label,
-      p.changes.toLocaleString('en-US'),
-      p.committed.toLocaleString('en-US'),
-      p.rate.toFixed(1),
-      fmt(p.latency.p50),
-      fmt(p.latency.p99),
-      fmt(p.latency.max),
-      p.transactions > 0 ? (p.changes / p.transactions).toFixed(1) : '-',
-      `${p.streamCpu.toFixed(1)} / ${p.emulatorCpu.toFixed(1)}`,
-    ]),
-  ];
-  const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [line(head), ...rows.map(line)];
-  out.push('', 'latency: emulator write -> row committed (notification read); CPU s: stream / emulator in the phase');
-  if (burst)
-    out.push(
-      '',
-      `burst: ${burst.changes.toLocaleString('en-US')} changes (${burst.perTx} per transaction) written in ` +
-        `${(burst.writeMs / 1000).toFixed(1)} s, all committed ${(burst.drainMs / 1000).toFixed(1)} s after the ` +
-        `first write (${Math.round(burst.committed / (burst.drainMs / 1000)).toLocaleString('en-US')} /s); ` +
-        `committed ${burst.committed.toLocaleString('en-US')}`,
-      `stream RSS: ${burst.rssBefore.toFixed(0)} MB before, peak ${burst.rssPeak.toFixed(0)} MB, ` +
-        `${burst.rssAfter.toFixed(0)} MB after; VmHWM over the whole run ${burst.hwm.toFixed(0)} MB; ` +
-        `${burst.transactions} transactions, ${burst.syncs} syncs; latency p50 ${fmt(burst.latency.p50)} ms, ` +
-        `p99 ${fmt(burst.latency.p99)} ms, max ${fmt(burst.latency.max)} ms`,
-    );
-  return `${out.join('\n')}\n`;
+async function steady(r: Running, tag: string, spec: string): Promise<SteadyResult> {
+  const [rate, seconds] = spec.split(':').map(Number);
+  if (!rate || !seconds) throw new Error(`expected RATE:SECONDS, got ${spec}`);
+  r.counter.take();
+  const cpu0 = await cpuNow(r.db.pool, r.streamPid, r.em.pid);
+  say(`${rate} changes/s for ${seconds} s ...`);
+  const answer = await r.em.run({ op: 'steady', tag, rate, seconds });
+  await r.watch.until(tag, answer.changes, 30_000);
+  const cpu = cpuSince(cpu0, await cpuNow(r.db.pool, r.streamPid, r.em.pid));
+  const seen = r.watch.seen(tag);
+  const out: SteadyResult = {
+    label: `${rate}/s for ${seconds} s`,
+    changes: answer.changes,
+    committed: seen.size,
+    rate: answer.changes / (answer.ms / 1000),
+    maxBehindMs: answer.maxBehindMs,
+    latency: latencies(seen),
+    afterWarmUp: latencies(seen, WARM_UP_S * 1e6),
+    transactions: r.counter.take().transactions,
+    cpu,
+    loadAfter: load(),
+    perSecond: perSecond(seen),
+  };
+  say(
+    `${out.label}: achieved ${out.rate.toFixed(1)}/s (writes at most ${answer.maxBehindMs.toFixed(0)} ms behind ` +
+      `schedule), committed ${seen.size}/${answer.changes}, p50 ${fmt(out.latency.p50)} ms, p99 ` +
+      `${fmt(out.latency.p99)} ms, max ${fmt(out.latency.max)} ms, ${out.transactions} transactions`,
+  );
+  return out;
 }
 
 interface BurstResult {
   changes: number;
   perTx: number;
-  committed: number;
   writeMs: number;
   drainMs: number;
+  committed: number;
   rssBefore: number;
   rssPeak: number;
   rssAfter: number;
-  hwm: number;
   transactions: number;
   syncs: number;
-  latency: Latency;
+  cpu: ReturnType<typeof cpuSince>;
+  /** Rows that hold a burst marker, and the highest sequence number among them (the last change: changes - 1). */
+  rowsWithMarker: number;
+  lastSeq: number;
   rss: { s: number; mb: number }[];
+}
+
+async function eventsApplied(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    'SELECT events_applied AS n FROM sfsync.stream_state WHERE target_schema = $1',
+    [SCHEMA],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function burst(r: Running, changes: number, perTx: number): Promise<BurstResult> {
+  await dropMarkerTrigger(r.db.pool, SCHEMA, TABLE);
+  r.counter.take();
+  const before = await eventsApplied(r.db.pool);
+  const rssBefore = await vm(r.streamPid, 'VmRSS');
+  const cpu0 = await cpuNow(r.db.pool, r.streamPid, r.em.pid);
+  const samples: { at: number; mb: number }[] = [];
+  const sampler = setInterval(async () => {
+    const mb = await vm(r.streamPid, 'VmRSS');
+    if (!Number.isNaN(mb)) samples.push({ at: performance.now(), mb });
+  }, 100);
+  say(`burst of ${changes} changes ...`);
+  const t0 = performance.now();
+  const written = r.em.run({ op: 'burst', tag: 'burst', changes, perTx });
+  let applied = before;
+  let quietSince = performance.now();
+  while (applied < before + changes && performance.now() - quietSince < 60_000) {
+    await sleep(10);
+    const now = await eventsApplied(r.db.pool);
+    if (now !== applied) [applied, quietSince] = [now, performance.now()];
+  }
+  const drainMs = performance.now() - t0;
+  const cpu = cpuSince(cpu0, await cpuNow(r.db.pool, r.streamPid, r.em.pid));
+  const answer = await written;
+  await sleep(2000);
+  clearInterval(sampler);
+  const { rows } = await r.db.pool.query<{ n: string; last: number | null }>(
+    `SELECT count(*) AS n, max(split_part(description, '|', 3)::int) AS last FROM ${SCHEMA}.${TABLE}
+      WHERE description LIKE 'bench|burst|%'`,
+  );
+  const logged = r.counter.take();
+  return {
+    changes,
+    perTx,
+    writeMs: answer.ms,
+    drainMs,
+    committed: applied - before,
+    rssBefore,
+    rssPeak: Math.max(...samples.map((s) => s.mb)),
+    rssAfter: samples.at(-1)?.mb ?? Number.NaN,
+    transactions: logged.transactions,
+    syncs: logged.syncs,
+    cpu,
+    rowsWithMarker: Number(rows[0]?.n ?? 0),
+    lastSeq: rows[0]?.last ?? -1,
+    rss: samples.map((s) => ({ s: Number(((s.at - t0) / 1000).toFixed(1)), mb: Math.round(s.mb) })),
+  };
+}
+
+// ---- the report ----
+
+const fmt = (ms: number) => (Number.isNaN(ms) ? '-' : ms < 10 ? ms.toFixed(1) : ms.toFixed(0));
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const cpuText = (c: ReturnType<typeof cpuSince>) =>
+  `${c.stream.toFixed(1)} / ${c.postgres.toFixed(1)} / ${c.emulator.toFixed(1)}`;
+
+function table(detect: Latency, phases: SteadyResult[], b: BurstResult | undefined): string {
+  const head = ['', 'changes', 'committed', 'rate /s', 'p50 ms', 'p99 ms', 'max ms', `p99 after ${WARM_UP_S} s`];
+  head.push('events/tx', 'CPU s stream / pg / emulator');
+  const rows = [
+    ['detection (NOTIFY alone)', int(detect.n), int(detect.n), '-', fmt(detect.p50), fmt(detect.p99)],
+    ...phases.map((p) => [
+      p.label,
+      int(p.changes),
+      int(p.committed),
+      p.rate.toFixed(1),
+      fmt(p.latency.p50),
+      fmt(p.latency.p99),
+      fmt(p.latency.max),
+      fmt(p.afterWarmUp.p99),
+      p.transactions > 0 ? (p.committed / p.transactions).toFixed(1) : '-',
+      cpuText(p.cpu),
+    ]),
+  ];
+  rows[0]!.push(fmt(detect.max), '-', '-', '-');
+  const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const out = [line(head), ...rows.map(line), '', 'latency: the emulator writes a change -> its row is committed'];
+  if (b)
+    out.push(
+      '',
+      `burst: ${int(b.changes)} changes, ${b.perTx} per Salesforce transaction, written in ` +
+        `${(b.writeMs / 1000).toFixed(1)} s; ${int(b.committed)} committed ${(b.drainMs / 1000).toFixed(1)} s ` +
+        `after the first write (${int(b.committed / (b.drainMs / 1000))} /s) in ${b.transactions} transactions, ` +
+        `${b.syncs} syncs; ${int(b.rowsWithMarker)} rows hold a burst change, the last one ${b.lastSeq}`,
+      `  stream RSS ${b.rssBefore.toFixed(0)} MB before, peak ${b.rssPeak.toFixed(0)} MB, ` +
+        `${b.rssAfter.toFixed(0)} MB 2 s after; CPU s stream / pg / emulator ${cpuText(b.cpu)}`,
+    );
+  return `${out.join('\n')}\n`;
 }
 
 // ---- the run ----
 
-function rateOf(spec: string): { rate: number; seconds: number } {
-  const [rate, seconds] = spec.split(':').map(Number);
-  if (!rate || !seconds) throw new Error(`expected RATE:SECONDS, got ${spec}`);
-  return { rate, seconds };
-}
-
-/** What bin/sfsync.js will run: the bundle when it matches the sources (scripts/build/sourceManifest.js), else tsx. */
+/** What bin/sfsync.js runs: the bundle when it matches the sources (scripts/build/sourceManifest.js), else tsx. */
 async function cliMode(): Promise<string> {
   if (process.env.SFSYNC_NO_BUNDLE === '1') return 'tsx';
   const manifest = (await import(path.resolve('scripts/build/sourceManifest.js'))) as {
@@ -366,16 +394,23 @@ async function waitConnected(pool: pg.Pool, stream: ChildProcess): Promise<void>
   throw new Error('sfsync stream did not connect within 120 s');
 }
 
+function startStream(env: NodeJS.ProcessEnv, counter: LogCounter): ChildProcess {
+  const log = createWriteStream(path.join(logDir, 'stream.log'));
+  const stream = spawn(process.execPath, [...profile(), 'bin/sfsync.js', 'stream', '--objects', 'Account'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  createInterface({ input: stream.stderr! }).on('line', (l) => {
+    log.write(`${l}\n`);
+    counter.line(l);
+  });
+  return stream;
+}
+
 async function main(): Promise<void> {
   await mkdir(logDir, { recursive: true });
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ');
   const loadBefore = load();
-  const cli = await cliMode();
-  say(`load average ${loadBefore}; CLI runs as ${cli}`);
+  say(`load average ${loadBefore}`);
   const db = await openBenchDatabase();
   const em = await startEmulator(Number(flags.accounts));
   say(`emulator up: ${em.info.accounts} Accounts, Pub/Sub at ${em.info.pubsubEndpoint}`);
@@ -395,7 +430,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'info',
   };
   let stream: ChildProcess | undefined;
-  let watch: Awaited<ReturnType<typeof watchCommits>> | undefined;
+  let watch: CommitWatch | undefined;
   try {
     await db.dropTarget(SCHEMA);
     const sync = await runChild(process.execPath, ['bin/sfsync.js', 'sync', '--objects', 'Account'], {
@@ -404,134 +439,60 @@ async function main(): Promise<void> {
     });
     if (sync.code !== 0) throw new Error(`sfsync sync exited with ${sync.code}:\n${sync.stderrTail}`);
     say(`initial sync: ${(sync.ms / 1000).toFixed(1)} s`);
-    await addMarkerTrigger(db.pool);
+    await addMarkerTrigger(db.pool, SCHEMA, TABLE);
     watch = await watchCommits(db.url);
 
+    const cli = await cliMode();
     const counter = streamLogCounter();
-    const log = createWriteStream(path.join(logDir, 'stream.log'));
-    stream = spawn(process.execPath, ['bin/sfsync.js', 'stream', '--objects', 'Account'], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    createInterface({ input: stream.stderr! }).on('line', (l) => {
-      log.write(`${l}\n`);
-      counter.line(l);
-    });
-    const pid = stream.pid!;
+    stream = startStream(env, counter);
+    const streamPid = stream.pid!;
     await waitConnected(db.pool, stream);
-    counter.take();
-    say(`stream connected (pid ${pid}), RSS ${(await procStatus(pid, 'VmRSS'))?.toFixed(0)} MB`);
-
+    const rssConnected = await vm(streamPid, 'VmRSS');
+    say(`sfsync stream (${cli}) connected, pid ${streamPid}, RSS ${rssConnected.toFixed(0)} MB`);
     const detect = await calibrate(db.url, watch, 200);
     say(`detection alone: p50 ${fmt(detect.p50)} ms, p99 ${fmt(detect.p99)} ms`);
 
-    const phases: PhaseResult[] = [];
-    for (const [label, spec] of [
-      ['slow', flags.slow],
-      ['fast', flags.fast],
-    ] as const) {
-      const { rate, seconds } = rateOf(spec);
-      const tag = `${label}${rate}`;
-      const cpu0 = [await cpuSeconds(pid), await cpuSeconds(em.pid)];
-      const t0 = performance.now();
-      say(`${rate} changes/s for ${seconds} s ...`);
-      const answer = await em.run({ op: 'steady', tag, rate, seconds });
-      await watch.until(tag, answer.changes, 30_000);
-      const cpu1 = [await cpuSeconds(pid), await cpuSeconds(em.pid)];
-      const seen = watch.seen(tag);
-      const applied = counter.take();
-      const phase: PhaseResult = {
-        label: `${rate}/s for ${seconds} s`,
-        changes: answer.changes,
-        committed: seen.size,
-        rate: answer.changes / (answer.ms / 1000),
-        latency: latencies(seen),
-        transactions: applied.transactions,
-        maxBehindMs: answer.maxBehindMs,
-        streamCpu: cpu1[0]! - cpu0[0]!,
-        emulatorCpu: cpu1[1]! - cpu0[1]!,
-        seconds: (performance.now() - t0) / 1000,
-      };
-      phases.push(phase);
-      say(
-        `${phase.label}: achieved ${phase.rate.toFixed(1)}/s (schedule missed by at most ` +
-          `${answer.maxBehindMs.toFixed(0)} ms), committed ${seen.size}/${answer.changes}, p50 ` +
-          `${fmt(phase.latency.p50)} ms, p99 ${fmt(phase.latency.p99)} ms, max ${fmt(phase.latency.max)} ms, ` +
-          `${applied.transactions} transactions`,
-      );
-      await sleep(2000);
-    }
-
-    let burst: BurstResult | undefined;
+    const running: Running = { db, em, watch, counter, streamPid };
+    const phases: SteadyResult[] = [];
+    phases.push(await steady(running, 'slow', flags.slow));
+    await sleep(2000);
+    phases.push(await steady(running, 'fast', flags.fast));
+    await sleep(2000);
     const burstChanges = Number(flags.burst);
-    if (burstChanges > 0) {
-      const perTx = Number(flags['burst-tx']);
-      counter.take();
-      const rssBefore = (await procStatus(pid, 'VmRSS')) ?? Number.NaN;
-      const sampler = sampleRss(pid);
-      const t0 = performance.now();
-      say(`burst of ${burstChanges} changes ...`);
-      const answer = await em.run({ op: 'burst', tag: 'burst', changes: burstChanges, perTx });
-      say(`burst written in ${(answer.ms / 1000).toFixed(1)} s`);
-      await watch.until('burst', burstChanges, 60_000);
-      const seen = watch.seen('burst');
-      await sleep(1000);
-      const samples = sampler.stop();
-      let [firstWritten, lastSeen] = [Number.POSITIVE_INFINITY, 0];
-      for (const s of seen.values())
-        [firstWritten, lastSeen] = [Math.min(firstWritten, s.written), Math.max(lastSeen, s.seen)];
-      const applied = counter.take();
-      burst = {
-        changes: burstChanges,
-        perTx,
-        committed: seen.size,
-        writeMs: answer.ms,
-        drainMs: (lastSeen - firstWritten) / 1000,
-        rssBefore,
-        rssPeak: Math.max(...samples.map((s) => s.mb)),
-        rssAfter: samples.at(-1)?.mb ?? Number.NaN,
-        hwm: (await procStatus(pid, 'VmHWM')) ?? Number.NaN,
-        transactions: applied.transactions,
-        syncs: applied.syncs,
-        latency: latencies(seen),
-        rss: samples.map((s) => ({ s: Number(((s.at - t0) / 1000).toFixed(1)), mb: Math.round(s.mb) })),
-      };
-    }
+    const b = burstChanges > 0 ? await burst(running, burstChanges, Number(flags['burst-tx'])) : undefined;
+    const hwm = await vm(streamPid, 'VmHWM');
 
     const code = await new Promise<number | null>((resolve) => {
       stream!.once('exit', resolve);
       stream!.kill('SIGTERM');
     });
     stream = undefined;
-    const result = {
-      startedAt,
-      settings: {
-        accounts: em.info.accounts,
-        slow: flags.slow,
-        fast: flags.fast,
-        burst: burstChanges,
-        burstTx: Number(flags['burst-tx']),
-        cli,
-        database: db.embedded ? 'embedded' : 'DATABASE_URL',
-        node: process.version,
-        cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`,
-        loadBefore,
-        loadAfter: load(),
-        streamExit: code,
-        duplicates: watch.duplicates,
-        logs: logDir,
-      },
-      detection: detect,
-      phases,
-      burst,
+    const settings = {
+      accounts: em.info.accounts,
+      slow: flags.slow,
+      fast: flags.fast,
+      burst: burstChanges,
+      burstTx: Number(flags['burst-tx']),
+      cli,
+      database: db.embedded ? 'embedded' : 'DATABASE_URL',
+      node: process.version,
+      cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`,
+      loadBefore,
+      loadAfter: load(),
+      rssConnectedMb: Math.round(rssConnected),
+      streamVmHwmMb: Math.round(hwm),
+      streamExit: code,
+      duplicates: watch.duplicates,
+      logs: logDir,
     };
-    process.stdout.write(table(phases, detect, burst));
+    process.stdout.write(table(detect, phases, b));
     process.stdout.write(
-      `load average before ${loadBefore}, after ${result.settings.loadAfter}; duplicates ${watch.duplicates}; ` +
-        `stream exit ${code}\n`,
+      `\nsfsync stream ran as ${cli}; RSS ${rssConnected.toFixed(0)} MB once connected, VmHWM ${hwm.toFixed(0)} MB ` +
+        `at the end; exit ${code}; changes seen twice ${watch.duplicates}; load average ${loadBefore} before, ` +
+        `${settings.loadAfter} after\n`,
     );
     const file = path.join(flags.out, `stream-${startedAt.replace(/[:.]/g, '-')}.json`);
-    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    await writeFile(file, `${JSON.stringify({ startedAt, settings, detection: detect, phases, burst: b }, null, 2)}\n`);
     say(`wrote ${file}`);
   } finally {
     stream?.kill('SIGTERM');

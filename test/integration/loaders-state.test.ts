@@ -23,6 +23,7 @@ describe('migrations', () => {
         'knex_migrations',
         'knex_migrations_lock',
         'object_state',
+        'org_budgets',
         'orgs',
         'picklist_values',
         'push_results',
@@ -42,6 +43,7 @@ describe('migrations', () => {
         { name: '0006_stream' },
         { name: '0007_object_filter' },
         { name: '0008_orgs' },
+        { name: '0009_org_budgets' },
       ]);
     } finally {
       await client.end();

@@ -80,6 +80,25 @@ describe('event bus', () => {
     expect(decodeReplayId(Buffer.from('1234'))).toBeUndefined();
   });
 
+  it('reads the events after a position, at most as many as asked for, whatever the position', () => {
+    const bus = createEventBus({ retentionMs: 60_000 });
+    const ids = bus
+      .publish(
+        '/t',
+        Array.from({ length: 7 }, () => ({ schemaId: 's', payload: Buffer.alloc(0) })),
+      )
+      .map((e) => e.replayId);
+    const read = (position: bigint, max: number) => bus.read('/t', position, max).map((e) => e.replayId);
+    expect(read(0n, 100)).toEqual(ids);
+    expect(read(0n, 3)).toEqual(ids.slice(0, 3));
+    expect(read(ids[2]!, 2)).toEqual(ids.slice(3, 5));
+    // Between two ids (they are never contiguous): the next one on.
+    expect(read(ids[4]! + 1n, 100)).toEqual(ids.slice(5));
+    expect(read(ids[6]!, 100)).toEqual([]);
+    expect(read(ids[6]! + 10n, Number.POSITIVE_INFINITY)).toEqual([]);
+    expect(read(ids[0]! - 1n, Number.POSITIVE_INFINITY)).toEqual(ids);
+  });
+
   it('invalidates a stored position once retention purges it', () => {
     let now = 1_000;
     const bus = createEventBus({ retentionMs: 100, clock: () => now });

@@ -1,0 +1,51 @@
+// sfsync.org_budgets: one row per org (keyed by its schema) that every `sfsync worker` reads before a job or window
+// and writes when it reads /limits or finds the budget spent (pipelines/fleet/sharedBudget.ts).
+import type pg from 'pg';
+import type { Limits } from '../extractors/limits.ts';
+
+export interface OrgBudgetRow {
+  limits: Limits | null;
+  /** Milliseconds since the limits were read (by any worker); null when never. */
+  readAgoMs: number | null;
+  stopped: string | null;
+  /** Milliseconds since the stop was recorded; null when not stopped. */
+  stoppedAgoMs: number | null;
+}
+
+/** Ages come from the database's clock, so that workers whose clocks differ agree. */
+export async function readOrgBudget(client: pg.ClientBase | pg.Pool, schema: string): Promise<OrgBudgetRow | null> {
+  const { rows } = await client.query<OrgBudgetRow>(
+    `SELECT limits,
+            (extract(epoch FROM clock_timestamp() - read_at) * 1000)::float8 AS "readAgoMs",
+            stopped,
+            (extract(epoch FROM clock_timestamp() - stopped_at) * 1000)::float8 AS "stoppedAgoMs"
+     FROM sfsync.org_budgets WHERE schema = $1`,
+    [schema],
+  );
+  return rows[0] ?? null;
+}
+
+export interface OrgKey {
+  schema: string;
+  org: string;
+}
+
+/** A fresh reading; clears a stop (the caller found the budget allows work again). */
+export async function saveReading(client: pg.ClientBase | pg.Pool, key: OrgKey, limits: Limits): Promise<void> {
+  await client.query(
+    `INSERT INTO sfsync.org_budgets (schema, org, limits, read_at) VALUES ($1, $2, $3, clock_timestamp())
+     ON CONFLICT (schema) DO UPDATE SET org = EXCLUDED.org, limits = EXCLUDED.limits, read_at = EXCLUDED.read_at,
+       stopped = NULL, stopped_at = NULL`,
+    [key.schema, key.org, JSON.stringify(limits)],
+  );
+}
+
+/** Nothing more starts for the org; the first reason recorded stays until a reading clears it. */
+export async function saveStop(client: pg.ClientBase | pg.Pool, key: OrgKey, reason: string): Promise<void> {
+  await client.query(
+    `INSERT INTO sfsync.org_budgets (schema, org, stopped, stopped_at) VALUES ($1, $2, $3, clock_timestamp())
+     ON CONFLICT (schema) DO UPDATE SET stopped = COALESCE(org_budgets.stopped, EXCLUDED.stopped),
+       stopped_at = COALESCE(org_budgets.stopped_at, EXCLUDED.stopped_at)`,
+    [key.schema, key.org, reason],
+  );
+}
