@@ -1,7 +1,9 @@
 // sfsync.org_budgets: one row per org (keyed by its schema) that every `sfsync worker` reads before a job or window
 // and writes when it reads /limits or finds the budget spent (pipelines/fleet/sharedBudget.ts).
 import type pg from 'pg';
-import type { Limits } from '../extractors/limits.ts';
+
+/** A /limits reading as extractors/limits.ts gives it: allowance name -> {max, remaining}. */
+export type Limits = Record<string, { max: number; remaining: number }>;
 
 export interface OrgBudgetRow {
   limits: Limits | null;

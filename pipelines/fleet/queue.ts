@@ -10,7 +10,7 @@ import { type JobData, jobPriority, singletonKey } from './jobs.ts';
 export const QUEUE_SCHEMA = 'sfsync_queue';
 export const QUEUE_NAME = 'sfsync';
 
-/** Job attempts after the first: a lease that ran out, a worker stopped past its grace, a failure worth trying again. */
+/** Attempts after the first: for a lease that ran out, a worker stopped past its grace, a failure worth a retry. */
 const RETRY_LIMIT = 3;
 
 /**

@@ -167,8 +167,7 @@ async function footprint(c: Candidate, url: string): Promise<string> {
         "WHERE s.nspname = $1 AND k.relkind IN ('r','p')",
     );
     const functions = await q(
-      'SELECT count(*) AS n FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace ' +
-        'WHERE s.nspname = $1',
+      'SELECT count(*) AS n FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace ' + 'WHERE s.nspname = $1',
     );
     const other = await q(
       "SELECT count(*) AS n FROM pg_namespace WHERE nspname NOT IN ('public', 'information_schema', $1) " +

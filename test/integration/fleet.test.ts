@@ -127,7 +127,7 @@ describe('sfsync worker fleet', () => {
 
   it('converges every org, survives a killed worker, never loads an object twice at once', async () => {
     scheduler = start(['schedule', '--enqueue'], env);
-    workers = [0, 1, 2].map(() => start(['worker', '--concurrency', '2'], env));
+    workers = [0, 1, 2].map(() => start(['worker', '--concurrency', '2', '--stop-grace', '1'], env));
 
     // A worker in the middle of one of east's initial loads (its Bulk job takes 2.5 s) is killed.
     const victim = await until('a worker loading an east object', async () => {
@@ -170,7 +170,8 @@ describe('sfsync worker fleet', () => {
     // Every object's runs, one after the other: none starts before the one before it ended (the killed attempt
     // ended when its worker died).
     const { rows: runs } = await client.query(
-      `SELECT target_schema, object, started_at, finished_at FROM sfsync.runs ORDER BY target_schema, object, started_at`,
+      'SELECT target_schema, object, started_at, finished_at FROM sfsync.runs ' +
+        'ORDER BY target_schema, object, started_at',
     );
     expect(runs.length).toBeGreaterThanOrEqual(6);
     for (let i = 1; i < runs.length; i++) {
@@ -246,12 +247,29 @@ describe('sfsync worker fleet', () => {
     expect(outputs[0].output).toEqual({ status: 'succeeded', detail: expect.stringMatching(/ live, 5 sampled: ok$/) });
   });
 
-  it('stops the workers on SIGTERM: exit 0', async () => {
+  it('stops the workers on SIGTERM: a job still running after --stop-grace goes back to the queue', async () => {
+    // A backfill window whose Bulk job takes 10 s: running when the workers are told to stop.
+    emulators.east.admin.setBulkLatency({ latencyMs: 10_000 });
+    const args = ['--org', 'east', '--objects', 'Account', '--since', '2024-01-01', '--window', '120mo'];
+    const queued = await runCli(['backfill', ...args, '--enqueue'], env);
+    expect(queued.stdout, queued.stderr).toBe('queued 1 job for sfsync worker\n');
     const alive = workers.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
     expect(alive).toHaveLength(2);
+    const busy = await until('the window started', async () =>
+      alive.find((w) => records(w).some((r) => String(r.msg).startsWith('job started: backfill-window east'))),
+    );
+    await sleep(500);
     for (const p of alive) p.child.kill('SIGTERM');
     const results = await Promise.all(alive.map((p) => p.done));
     for (const r of results) expect(r.code, r.stderr.slice(-2000)).toBe(0);
     for (const w of alive) expect(records(w).map((r) => r.msg)).toContain('worker stopped');
+    const handedBack = records(busy).filter((r) => String(r.msg).startsWith('job handed back for a retry: '));
+    expect(handedBack.map((r) => String(r.msg).split(' [')[0])).toEqual([
+      'job handed back for a retry: backfill-window east Account',
+    ]);
+    const { rows } = await client.query(
+      "SELECT state FROM sfsync_queue.job WHERE data->>'kind' = 'backfill-window' AND data->>'org' = 'east'",
+    );
+    expect(rows).toEqual([{ state: 'retry' }]);
   });
 });
