@@ -94,6 +94,21 @@ export async function startRun(client: pg.ClientBase, run: ObjectKey & { mode: s
   return Number(rows[0]!.id);
 }
 
+/**
+ * Runs of the object left `running` by a process that died (kill -9, a lost machine) are closed as failed. Call it
+ * holding the object's lock, before the run's own startRun: every run but a backfill's holds that lock from start to
+ * end (a backfill takes it per window), so no live process can own one of these. Returns how many were closed.
+ */
+export async function closeAbandonedRuns(client: pg.ClientBase, key: ObjectKey): Promise<number> {
+  const { rowCount } = await client.query(
+    `UPDATE sfsync.runs SET status = 'failed', finished_at = clock_timestamp(),
+       error = 'abandoned: the process running it stopped before it finished (closed by the next run)'
+     WHERE target_schema = $1 AND object = $2 AND status = 'running' AND mode <> 'backfill'`,
+    [key.schema, key.object],
+  );
+  return rowCount ?? 0;
+}
+
 /** Omitted counters stay as they are (NULL unless set earlier). */
 export async function finishRun(client: pg.ClientBase, runId: number, outcome: RunOutcome): Promise<void> {
   await writeRun(client, runId, outcome, true);

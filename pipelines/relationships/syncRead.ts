@@ -12,7 +12,7 @@ import type { ObjectSpec } from '../../schemas/records.ts';
 import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';
 import { getObjectState } from '../../loaders/objectState.ts';
 import { withClient } from '../../loaders/postgres.ts';
-import { finishRun, getWatermark, startRun } from '../../loaders/state.ts';
+import { closeAbandonedRuns, finishRun, getWatermark, startRun } from '../../loaders/state.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
 import type { ApiBudget } from '../runtime/apiBudget.ts';
 import type { ProgressReporter } from '../runtime/progress.ts';
@@ -102,6 +102,7 @@ export async function syncRead(
               );
         deletes.catch(() => {});
         mode = plan.mode;
+        await closeAbandonedRuns(client, stateKey);
         runId = await startRun(client, { ...stateKey, mode });
         log.info({ mode, from: plan.from }, 'pipeline read started');
         const extras: Extras = { serverNow, overlapMinutes: read.overlapMinutes, deletes };

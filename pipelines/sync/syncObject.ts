@@ -8,7 +8,7 @@ import type { ObjectSpec } from '../../schemas/records.ts';
 import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../../loaders/objectState.ts';
 import { withClient, withTransaction } from '../../loaders/postgres.ts';
-import { finishRun, getWatermark, startRun } from '../../loaders/state.ts';
+import { closeAbandonedRuns, finishRun, getWatermark, startRun } from '../../loaders/state.ts';
 import type { ApiBudget } from '../runtime/apiBudget.ts';
 import { countOrUnknown, loadBulkWindows } from './bulkLoad.ts';
 import type { CommitResult } from './commitLoad.ts';
@@ -159,6 +159,8 @@ export async function syncObject(
           await applyHistorySetting(client, ctx.config.schema, spec, obj.history, log);
           log.debug('table checked');
           mode = plan.mode;
+          const abandoned = await closeAbandonedRuns(client, key);
+          if (abandoned > 0) log.warn({ runs: abandoned }, 'closed runs a stopped process left running');
           runId = await startRun(client, { ...key, mode });
           log.info({ mode, from: plan.from }, 'object sync started');
           const result = await load(ctx, client, spec, plan, runId, {

@@ -223,6 +223,11 @@ describe(`history mode (seed ${SEED})`, () => {
       await cli('sync', ...(round === 1 ? ['--full-refresh'] : []));
       replay.snapshot();
     }
+    // The killed sync's runs were closed as failed by the next run, not left `running` for ever.
+    expect(await count("SELECT count(*)::int AS n FROM sfsync.runs WHERE status = 'running'")).toBe(0);
+    expect(
+      await count("SELECT count(*)::int AS n FROM sfsync.runs WHERE object = 'Account' AND error LIKE 'abandoned:%'"),
+    ).toBe(1);
     const actual = await historyVersions(spec);
     expect([...actual.keys()].sort(), `seed ${SEED}: ids`).toEqual([...replay.versions.keys()].sort());
     for (const [id, states] of replay.versions)
