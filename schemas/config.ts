@@ -10,6 +10,8 @@ import * as z from 'zod/mini';
 z.config(en());
 
 const identifier = /^[a-z_][a-z0-9_]*$/;
+/** PostgreSQL's identifier limit (NAMEDATALEN - 1); identifier's characters are one byte each. */
+const MAX_SCHEMA = 63;
 /** An sObject API name; anything that would need quoting in SOQL is refused up front. */
 export const SOBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
@@ -56,6 +58,7 @@ export const envSchema = z.object({
   SFSYNC_SCHEMA: z._default(
     z.string().check(
       z.regex(identifier, 'SFSYNC_SCHEMA must be a lowercase SQL identifier such as salesforce'),
+      z.maxLength(MAX_SCHEMA, `SFSYNC_SCHEMA must be at most ${MAX_SCHEMA} characters (PostgreSQL cuts longer names)`),
       z.refine((s) => s !== 'sfsync', "SFSYNC_SCHEMA cannot be sfsync (that schema holds sfsync's own state)"),
     ),
     'salesforce',
@@ -203,6 +206,8 @@ const orgOptions = z.strictObject({
   schema: z.optional(
     z.string().check(
       z.regex(identifier, 'schema must be a lowercase SQL identifier such as salesforce_emea'),
+      // Two longer names cut to the same 63 bytes would be one schema, holding two orgs' records.
+      z.maxLength(MAX_SCHEMA, `schema must be at most ${MAX_SCHEMA} characters (PostgreSQL cuts longer names)`),
       z.refine((s) => s !== 'sfsync', "schema cannot be sfsync (that schema holds sfsync's own state)"),
     ),
   ),

@@ -234,13 +234,28 @@ export function decodeChange(
   const nulled = new Set(bitmapFields(strings(header.nulledFields), layout));
   change.diffFields = bitmapFields(strings(header.diffFields), layout);
   const paths = changeType === 'UPDATE' ? bitmapFields(strings(header.changedFields), layout) : allPaths(layout);
-  const touched = [...paths, ...nulled];
+  // docs/salesforce.md#change-event-fields: a compound may come as its top-level bit alone, with no
+  // `<parentPosition>-0x...` entry naming its parts. Nulled, every part is NULL; changed, which parts changed is
+  // unknown, so the record is read again rather than guessed from the nested record.
+  const bare = (list: Iterable<string>, name: string) => {
+    const all = [...list];
+    return all.includes(name) && !all.some((p) => p.startsWith(`${name}.`));
+  };
   for (const f of layout)
-    if (f.nested && columns.has(f.name)) {
-      const changed =
-        changeType === 'UPDATE' ? touched.some((p) => p.startsWith(`${f.name}.`)) : record[f.name] != null;
-      if (changed) change.incomplete.push(f.name);
-    }
+    if (f.nested && bare(nulled, f.name)) for (const child of f.nested) nulled.add(`${f.name}.${child}`);
+  const touched = [...paths, ...nulled];
+  for (const f of layout) {
+    if (!f.nested) continue;
+    const derivedChanged =
+      columns.has(f.name) &&
+      (changeType === 'UPDATE' ? touched.some((p) => p.startsWith(`${f.name}.`)) : record[f.name] != null);
+    const partsUnknown =
+      changeType === 'UPDATE' &&
+      !nulled.has(f.name) &&
+      bare(paths, f.name) &&
+      (columns.has(f.name) || f.nested.some((c) => columns.has(`${f.name}.${c}`)));
+    if (derivedChanged || partsUnknown) change.incomplete.push(f.name);
+  }
   change.incomplete.push(...change.diffFields);
   for (const path of [...paths, ...[...nulled].filter((p) => !paths.includes(p))]) {
     const field = columns.get(path);

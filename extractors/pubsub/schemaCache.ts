@@ -58,6 +58,25 @@ export function eventSchemaOf(id: string, json: string): EventSchema {
   return { id, type, layout, fields: info };
 }
 
+/**
+ * A payload decoded with its schema. A payload the schema cannot read (truncated, trailing bytes) is bad input from
+ * the server: a DataError naming the topic, replay id and schema, not the Avro library's bare "truncated buffer".
+ */
+export function decodePayload(
+  schema: EventSchema,
+  event: { payload: Buffer; replayId: Buffer },
+  topic: string,
+): Record<string, unknown> {
+  try {
+    return schema.type.fromBuffer(event.payload) as Record<string, unknown>;
+  } catch (err) {
+    throw new DataError(
+      `${topic}: the event with replay id ${event.replayId.toString('hex')} does not decode with its schema ` +
+        `${schema.id}: ${(err as Error).message}`,
+    );
+  }
+}
+
 export function createSchemaCache(client: PubSubClient): SchemaCache {
   const schemas = new Map<string, Promise<EventSchema>>();
   return {

@@ -86,7 +86,21 @@ async function selectColumns(
   }
   // The lookup of every parent, so that the rows a deleted parent leaves behind can be found (parentDeletes.ts).
   for (const link of out.parents) add((await resolvePath(p.name, describe, object.name, link.lookup)).field);
+  for (const link of out.parents) refuseHashedLookup(p, out.fields, link);
   return out;
+}
+
+/**
+ * A lookup the rows of a deleted parent are found by (parentDeletes.ts compares it with the parent's Id) must hold
+ * the Id as read: hashed, those rows would never be read again and keep the deleted parent's values.
+ */
+function refuseHashedLookup(p: PipelineOptions, fields: readonly FieldSpec[], link: ParentLink): void {
+  const column = pathColumn(link.lookup);
+  // Only the parents trackedParents follows: a User (no IsDeleted) is never looked for by its Id.
+  if (trackedParents([link]).length > 0 && fields.some((f) => f.column === column && f.hashed))
+    throw new ConfigError(
+      `pipeline ${p.name}: hash: ${link.lookup} links the rows to their parent ${link.path}, so it is loaded as read`,
+    );
 }
 
 /** A path the pipeline hashes (pipelines[].hash): the same rules as an object's columns.hash. */
@@ -215,6 +229,7 @@ async function compileChild(
   const object = child.spec;
   const table = childTable(p.name, String(rel.relationshipName));
   const columns = await selectColumns(p, describe, object, [rel.field, ...sub.fields]);
+  refuseHashedLookup(p, columns.fields, { path: lookup.relationshipName, lookup: rel.field, spec: root.spec });
   const where = await checkedWhere(p, describe, object.name, sub);
   const fullWhere = [
     `${rel.field} != null`,

@@ -5,6 +5,7 @@
 import type { ObjectOptions } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { describeObject } from '../../extractors/describe.ts';
+import { decodePayload } from '../../extractors/pubsub/schemaCache.ts';
 import type { Fetched, Subscription } from '../../extractors/pubsub/subscription.ts';
 import { changeTopicOf } from '../../extractors/pubsub/topics.ts';
 import { existingColumns } from '../../loaders/ddl.ts';
@@ -70,7 +71,7 @@ async function decodeAll(ctx: StreamContext, target: Target, fetched: Fetched): 
       columns = columnMapOf(target.spec, schema.layout, target.compoundOf);
       maps.set(schema.id, columns);
     }
-    const record = schema.type.fromBuffer(e.payload) as Record<string, unknown>;
+    const record = decodePayload(schema, e, target.key.topic);
     out.push({ replayId: e.replayId, change: decodeChange(record, schema.layout, columns, ctx.config.hashKey) });
   }
   return out;
@@ -152,6 +153,11 @@ async function consume(ctx: StreamContext, target: Target, sub: Subscription, ca
 export async function followObject(ctx: StreamContext, obj: ObjectOptions): Promise<void> {
   const target = await describeTarget(ctx, obj);
   const log = ctx.log.child({ object: target.spec.name, topic: target.key.topic });
+  // A field added since the table was last synced has no column yet, and the first event naming it would fail the
+  // stream on every restart: a sync adds the column (and its values) before the stream resumes.
+  const have = await withClient(ctx.pool, (c) => existingColumns(c, ctx.config.schema, target.spec.table));
+  if (have.length > 0 && target.spec.fields.some((f) => !have.includes(f.column)))
+    await syncNow(ctx, target, 'columns the table does not have yet');
   await keepSubscribed(
     ctx,
     {

@@ -1,6 +1,7 @@
 // Following a platform event topic (`/event/Foo__e`, docs/salesforce.md#pubsub-api) into a table of its own: each
 // response's events stored with the topic's replay id in one transaction. There is nothing to re-read a lost event
 // from, so without a usable replay id a stream starts at the earliest event still retained.
+import { decodePayload } from '../../extractors/pubsub/schemaCache.ts';
 import type { Fetched, Subscription } from '../../extractors/pubsub/subscription.ts';
 import { ensureEventTable, insertEvents } from '../../loaders/eventTable.ts';
 import { withClient, withTransaction } from '../../loaders/postgres.ts';
@@ -30,7 +31,7 @@ async function store(ctx: StreamContext, key: StreamKey, name: string, fetched: 
       await flush(ctx, key, name, table, columns, rows.splice(0));
     }
     columns = cols;
-    const record = schema.type.fromBuffer(e.payload) as Record<string, unknown>;
+    const record = decodePayload(schema, e, key.topic);
     rows.push({ replayId: e.replayId, publishedAt: publishedAt(record), values: eventValues(record, cols) });
   }
   if (columns) await flush(ctx, key, name, table, columns, rows);

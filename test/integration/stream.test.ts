@@ -185,6 +185,35 @@ describe('sfsync stream', () => {
     await expectTableIsOrg();
   }, 300_000);
 
+  it('a field added while the stream was stopped: the restart syncs its column in, then applies events to it', async () => {
+    const first = startStream();
+    let created = '';
+    try {
+      await first.connected;
+      created = emulator.store.insert('Account', { Name: 'Before Tier' }).Id;
+      await rowWhere(created, (r) => r.name === 'Before Tier');
+    } finally {
+      first.child.kill('SIGINT');
+      expect((await first.done).code).toBe(0);
+    }
+    emulator.store.addField(
+      'Account',
+      { name: 'Tier__c', label: 'Tier', type: 'string', length: 20, nillable: true, custom: true },
+      () => 'Silver',
+    );
+    const second = startStream();
+    try {
+      await second.connected;
+      emulator.store.update(created, { Name: 'After Tier', Tier__c: 'Gold' });
+      // Without the column the event failed the stream (exit 1) on every restart until a `sync` ran.
+      const r = await Promise.race([second.done, rowWhere(created, (x) => x.name === 'After Tier')]);
+      expect(r).toMatchObject({ name: 'After Tier', tier__c: 'Gold' });
+    } finally {
+      second.child.kill('SIGINT');
+      expect((await second.done).code).toBe(0);
+    }
+  });
+
   it('an expired replay id and an overflow event end in syncs that cover what the events cannot give', async () => {
     const first = startStream();
     try {

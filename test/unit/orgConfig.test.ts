@@ -122,6 +122,20 @@ describe('orgs in the config file', () => {
     );
   });
 
+  it('refuses a schema name PostgreSQL would cut to 63 bytes (two orgs would share the cut schema)', () => {
+    const long = `s${'x'.repeat(62)}`;
+    const cut = project({
+      orgs: [
+        { ...emea, schema: `${long}a` },
+        { ...us, schema: `${long}b` },
+      ],
+    });
+    expect(refusal(() => loadConfigs(ENV, {}, cut))).toMatch(/orgs\.0\.schema: .*63/);
+    expect(loadConfigs(ENV, {}, project({ orgs: [{ ...us, schema: long }] }))[0]?.schema).toBe(long);
+    const env = { ...ENV, SF_USERNAME: 'u@example.com', SF_PRIVATE_KEY: PEM, SFSYNC_SCHEMA: `${long}a` };
+    expect(refusal(() => loadConfig(env, {}, project({})))).toMatch(/SFSYNC_SCHEMA.*63/);
+  });
+
   it('names the reference of a secret it cannot read, and reads none when the command needs no login', () => {
     const dir = project({ orgs: [emea, { ...us, clientSecret: { file: 'missing.secret' } }] });
     const message = refusal(() => loadConfigs({}, {}, dir));

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineOptions } from '../../lib/config.ts';
 import { buildCount, buildSelect } from '../../extractors/soql.ts';
-import { checkPipelines } from '../../pipelines/relationships/compilePipeline.ts';
+import { specOf } from '../../extractors/describe.ts';
+import { checkPipelines, compilePipeline } from '../../pipelines/relationships/compilePipeline.ts';
 import { parsePipelineSoql, whereText } from '../../pipelines/relationships/parseSoql.ts';
 import { pathColumn } from '../../pipelines/relationships/resolvePaths.ts';
 import { isShortened } from '../../schemas/pgNames.ts';
@@ -138,5 +139,56 @@ describe('columns and REST rows of parent paths', () => {
       null,
     ]);
     expect(() => recordToRow({ attributes, Id: 'd' }, fields)).toThrow('lacks the field Account.Name');
+  });
+});
+
+describe('hashed paths of a pipeline (pipelines[].hash)', () => {
+  const base = [
+    { name: 'Id', label: 'Id', type: 'id' },
+    { name: 'Name', label: 'Name', type: 'string' },
+    { name: 'IsDeleted', label: 'Deleted', type: 'boolean' },
+    { name: 'SystemModstamp', label: 'Modstamp', type: 'datetime' },
+  ];
+  const lookup = { name: 'AccountId', label: 'Account', type: 'reference', referenceTo: ['Account'] };
+  const describes: Record<string, Parameters<typeof specOf>[0]> = {
+    Account: {
+      name: 'Account',
+      label: 'Account',
+      fields: base,
+      childRelationships: [{ childSObject: 'Contact', field: 'AccountId', relationshipName: 'Contacts' }],
+    },
+    Contact: {
+      name: 'Contact',
+      label: 'Contact',
+      fields: [
+        ...base,
+        { ...lookup, relationshipName: 'Account' },
+        { name: 'OwnerId', label: 'Owner', type: 'reference', referenceTo: ['User'], relationshipName: 'Owner' },
+      ],
+    },
+    // No IsDeleted: its deletes are not followed, so its lookup may be hashed.
+    User: { name: 'User', label: 'User', fields: base.filter((f) => f.name !== 'IsDeleted') },
+  };
+  const describe = async (name: string) => {
+    const d = describes[name]!;
+    return { spec: specOf(d), raw: d.fields, childRelationships: d.childRelationships ?? [] };
+  };
+  const compile = (soql: string, hash: string[]) => {
+    const p = { ...pipeline('p', soql), hash };
+    return compilePipeline(p, parsePipelineSoql('p', soql), describe);
+  };
+
+  it('hashes a selected path, but refuses the lookup that ties rows to a parent they track', async () => {
+    const [read] = await compile('SELECT Id, Name, Account.Name FROM Contact', ['Account.Name']);
+    expect(read!.spec.fields.filter((f) => f.hashed).map((f) => f.name)).toEqual(['Account.Name']);
+    const [owned] = await compile('SELECT Id, OwnerId, Owner.Name FROM Contact', ['OwnerId']);
+    expect(owned!.spec.fields.filter((f) => f.hashed).map((f) => f.name)).toEqual(['OwnerId']);
+    // Rows of a deleted parent are found by comparing this column with the parent's Id (parentDeletes.ts).
+    await expect(compile('SELECT Id, AccountId, Account.Name FROM Contact', ['AccountId'])).rejects.toThrow(
+      'pipeline p: hash: AccountId links the rows to their parent Account',
+    );
+    await expect(
+      compile('SELECT Id, (SELECT Id, AccountId FROM Contacts) FROM Account', ['AccountId']),
+    ).rejects.toThrow('pipeline p: hash: AccountId links the rows to their parent Account');
   });
 });

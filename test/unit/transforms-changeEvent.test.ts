@@ -211,6 +211,39 @@ describe('decodeChange', () => {
     expect(change.cursor).toBe('2024-06-10T06:13:25.000Z');
   });
 
+  it('UPDATE naming a compound by its top-level bit alone: nulled sets every component NULL, changed re-reads', () => {
+    // BillingAddress (3) and LastModifiedDate (5), with no `3-0x...` entry for the compound's parts.
+    const nulled = decodeChange(
+      {
+        ChangeEventHeader: header('UPDATE', { changedFields: ['0x28'], nulledFields: ['0x08'] }),
+        BillingAddress: null,
+        LastModifiedDate: 1718000005000,
+      },
+      layout,
+      columns,
+    );
+    expect(Object.fromEntries(nulled.values)).toEqual({
+      lastmodifieddate: '2024-06-10T06:13:25.000Z',
+      billingstreet: null,
+      billingcity: null,
+      billingstate: null,
+      billingstatecode: null,
+    });
+    expect(nulled.incomplete).toEqual([]);
+    const changed = decodeChange(
+      {
+        ChangeEventHeader: header('UPDATE', { changedFields: ['0x28'] }),
+        BillingAddress: { City: 'Oslo' },
+        LastModifiedDate: 1718000005000,
+      },
+      layout,
+      columns,
+    );
+    // Which parts changed is unknown: the record is read again rather than guessed from the nested record.
+    expect(changed.incomplete).toEqual(['BillingAddress']);
+    expect(Object.fromEntries(changed.values)).toEqual({ lastmodifieddate: '2024-06-10T06:13:25.000Z' });
+  });
+
   it('UPDATE without LastModifiedDate takes the commit time as the cursor; diff fields are left to a re-read', () => {
     const change = decodeChange(
       {
