@@ -387,6 +387,16 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
     why: "the org's event delivery allocation is spent; a later `sfsync stream` resumes from the stored replay id",
   },
   {
+    id: 'pubsub-tls',
+    see: 'pubsub-api',
+    when: { kind: 'pubsub', status: ['TLS_VERIFICATION'] },
+    action: 'stop-run',
+    exit: 2,
+    why:
+      "the endpoint's certificate is not trusted (or names another host): give its CA in NODE_EXTRA_CA_CERTS; " +
+      'verification is never turned off',
+  },
+  {
     id: 'pubsub-transient',
     see: 'pubsub-api-errors',
     when: {

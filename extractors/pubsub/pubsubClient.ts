@@ -83,10 +83,17 @@ function tenantOf(session: { accessToken: string; orgId?: string }): string {
   return session.orgId ?? session.accessToken.split('!')[0] ?? '';
 }
 
+/**
+ * Node's TLS verification failures (self-signed, unknown issuer, expired, wrong host), which grpc-js reports as
+ * UNAVAILABLE like an outage: no reconnect can cure them, so they get a status of their own.
+ */
+const TLS_VERIFICATION = /certificate|altnames|\bCERT_/i;
+
 /** A gRPC failure as a PubSubError: status name and `error-code` trailer (docs/salesforce.md#pubsub-api-errors). */
 export function pubSubErrorOf(err: unknown, what: string): PubSubError {
   const e = err as Partial<grpc.ServiceError>;
-  const status = typeof e.code === 'number' ? (grpc.status[e.code] ?? String(e.code)) : 'UNKNOWN';
+  let status = typeof e.code === 'number' ? (grpc.status[e.code] ?? String(e.code)) : 'UNKNOWN';
+  if (status === 'UNAVAILABLE' && TLS_VERIFICATION.test(e.details ?? '')) status = 'TLS_VERIFICATION';
   const trailer = e.metadata?.get('error-code')[0];
   const errorCode = typeof trailer === 'string' ? trailer : trailer?.toString();
   const details = (e.details ?? e.message ?? String(err)).trim();
@@ -150,16 +157,18 @@ export function createPubSubClient(opts: {
       });
     },
     subscribe: () => stub.Subscribe(),
-    connected(signal, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        stub.waitForReady(Date.now() + timeoutMs, (err) => {
-          signal.removeEventListener('abort', onAbort);
-          if (err) reject(pubSubErrorOf(Object.assign(err, { code: grpc.status.UNAVAILABLE }), 'connect'));
-          else resolve();
-        });
-      });
+    // In steps of a second: grpc-js keeps the process alive until a waitForReady deadline passes, so a wait the
+    // caller gave up on (abort) must not hold one a minute away.
+    async connected(signal, timeoutMs = 60_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        signal.throwIfAborted();
+        const err = await new Promise<Error | undefined>((resolve) =>
+          stub.waitForReady(Math.min(until, Date.now() + 1_000), (e) => resolve(e)),
+        );
+        if (!err) return;
+        if (Date.now() >= until) throw pubSubErrorOf(Object.assign(err, { code: grpc.status.UNAVAILABLE }), 'connect');
+      }
     },
     close: () => stub.close(),
   };

@@ -37,9 +37,9 @@ export interface Subscription {
   ready(): Fetched | undefined;
   /**
    * Waits until a response has arrived (left for next) or `waitMs` passed: proof, or a safe margin, that the server
-   * has set the subscription's start.
+   * has set the subscription's start. Without `waitMs`, until a response arrives; throws when the call fails.
    */
-  settle(signal: AbortSignal, waitMs: number): Promise<void>;
+  settle(signal: AbortSignal, waitMs?: number): Promise<void>;
   /** Asks for `n` more events (capped at MAX_REQUESTED). */
   request(n: number): void;
   close(): void;
@@ -69,13 +69,17 @@ export function subscribe(client: PubSubClient, opts: SubscribeOptions): Subscri
   const call: SubscribeCall = client.subscribe();
   const queue: Fetched[] = [];
   let failure: PubSubError | undefined;
-  let wake: (() => void) | undefined;
+  // Everyone waiting (next, settle): more than one may wait at once.
+  const wakers = new Set<() => void>();
+  const wake = () => {
+    for (const w of [...wakers]) w();
+  };
   const timeoutMs = opts.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   const fail = (err: PubSubError) => {
     failure ??= err;
     clearTimeout(timer);
-    wake?.();
+    wake();
   };
   const armTimer = () => {
     clearTimeout(timer);
@@ -88,7 +92,7 @@ export function subscribe(client: PubSubClient, opts: SubscribeOptions): Subscri
   call.on('data', (res: FetchResponse) => {
     armTimer();
     queue.push(fetchedOf(res));
-    wake?.();
+    wake();
   });
   call.on('error', (err) => fail(pubSubErrorOf(err, `Subscribe ${opts.topic}`)));
   call.on('end', () =>
@@ -115,11 +119,11 @@ export function subscribe(client: PubSubClient, opts: SubscribeOptions): Subscri
         const clock = left === undefined ? undefined : setTimeout(() => done(), left);
         const done = () => {
           clearTimeout(clock);
-          wake = undefined;
+          wakers.delete(done);
           signal.removeEventListener('abort', done);
           resolve();
         };
-        wake = done;
+        wakers.add(done);
         signal.addEventListener('abort', done, { once: true });
       });
     }

@@ -121,7 +121,18 @@ async function consume(ctx: StreamContext, target: Target, sub: Subscription, ca
     // The sync must read after the server has set the stream's start (LATEST): a change committed between the sync's
     // read and that start would be in neither. The first response proves it; a margin after the connection is up
     // stands in for it (a keepalive may be minutes away).
-    await ctx.pubsub.connected(ctx.signal);
+    // The subscription's own failure (an untrusted certificate, a refused session) ends the wait at once, with the
+    // call's detailed error, instead of after the connection wait runs out.
+    const decided = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, decided.signal]);
+    const failed = sub.settle(signal);
+    const connected = ctx.pubsub.connected(signal);
+    for (const p of [failed, connected]) p.catch(() => {});
+    try {
+      await Promise.race([connected, failed]);
+    } finally {
+      decided.abort();
+    }
     await sub.settle(ctx.signal, SUBSCRIBE_MARGIN_MS);
     await syncNow(ctx, target, 'no usable replay id: covering the time before the subscription');
   }

@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
-import { runCli, startCli } from '../support/cli.ts';
+import { lastLine, runCli, startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
@@ -185,7 +185,7 @@ describe('sfsync stream', () => {
     await expectTableIsOrg();
   }, 300_000);
 
-  it('a field added while the stream was stopped: the restart syncs its column in, then applies events to it', async () => {
+  it('a field added while the stream was stopped: the restart syncs its column in, then applies events', async () => {
     const first = startStream();
     let created = '';
     try {
@@ -364,6 +364,18 @@ describe('sfsync stream --topics', () => {
     );
     expect(rows[0].status).toBe('stopped');
     expect(rows[0].error).toContain('selected for Change Data Capture');
+  });
+
+  it('stops at once with one line when the endpoint certificate is not trusted, never retrying it', async () => {
+    const { NODE_EXTRA_CA_CERTS: _trusted, ...untrusted } = env();
+    const started = Date.now();
+    const r = await runCli(['stream', '--objects', 'Account'], untrusted);
+    expect(r.code, r.stderr).toBe(2);
+    // The warning that the subscription ended, then the one line of the error.
+    expect(lastLine(r.stderr)).toMatch(
+      /^sfsync: Subscribe \/data\/AccountChangeEvent: TLS_VERIFICATION: .*certificate/,
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('refuses a topic that is not a platform event', async () => {

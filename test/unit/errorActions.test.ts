@@ -307,6 +307,15 @@ const cases: [string, Case][] = [
     },
   ],
   [
+    'Pub/Sub endpoint certificate not trusted',
+    {
+      row: 'pubsub-tls',
+      err: new PubSubError('TLS_VERIFICATION', undefined, 'x'),
+      action: 'stop-run',
+      exit: 2,
+    },
+  ],
+  [
     'Pub/Sub stream silent past the keepalive',
     {
       row: 'pubsub-transient',
