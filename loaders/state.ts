@@ -109,6 +109,15 @@ export async function closeAbandonedRuns(client: pg.ClientBase, key: ObjectKey):
   return rowCount ?? 0;
 }
 
+/** Every object (or `pipeline:<table>` key) that has run in the schema. */
+export async function objectsRun(client: pg.ClientBase, schema: string): Promise<string[]> {
+  const { rows } = await client.query<{ object: string }>(
+    'SELECT DISTINCT object FROM sfsync.runs WHERE target_schema = $1',
+    [schema],
+  );
+  return rows.map((r) => r.object);
+}
+
 /** Omitted counters stay as they are (NULL unless set earlier). */
 export async function finishRun(client: pg.ClientBase, runId: number, outcome: RunOutcome): Promise<void> {
   await writeRun(client, runId, outcome, true);

@@ -26,7 +26,7 @@ import { countOrUnknown, loadBulkWindows } from '../sync/bulkLoad.ts';
 import { type CommitRequest, type CommitResult, commitLoad, noTotals, type Source } from '../sync/commitLoad.ts';
 import { type Plan, planObject } from '../sync/plan.ts';
 import { loadRest, openRestCsvReader, restSoql } from '../sync/restLoad.ts';
-import { type RunSummary, lockObject, recordFailure } from '../sync/syncObject.ts';
+import { type RunSummary, assertOwnTable, lockObject, recordFailure } from '../sync/syncObject.ts';
 import type { PipelineRead } from './compilePipeline.ts';
 import { rowsOfDeletedParents } from './parentDeletes.ts';
 
@@ -67,6 +67,7 @@ export async function syncRead(
           overlapMinutes: read.overlapMinutes,
         });
         const types = { exactNumeric: ctx.config.exactNumeric };
+        await assertOwnTable(client, ctx.config.schema, read.spec.table, key);
         // Before anything is written: values loaded before the config hashed their column.
         await hashExistingColumns(ctx, client, read.spec);
         const { created, addedColumns } = await ensureTable(client, ctx.config.schema, read.spec, types);

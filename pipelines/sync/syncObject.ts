@@ -1,14 +1,15 @@
 // syncObject: THE unit of work. describe -> lock -> plan -> extract -> COPY -> merge + watermark (commitLoad.ts).
 import type pg from 'pg';
 import type { ObjectOptions } from '../../lib/config.ts';
-import { oneLine } from '../../lib/errors.ts';
+import { ConfigError, oneLine } from '../../lib/errors.ts';
 import { actionFor } from '../../lib/errorActions.ts';
 import { restQueryFits } from '../../extractors/rest/query.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';
 import { type ObjectState, getObjectState, recordSchemaEvents, saveFieldSnapshot } from '../../loaders/objectState.ts';
 import { withClient, withTransaction } from '../../loaders/postgres.ts';
-import { closeAbandonedRuns, finishRun, getWatermark, startRun } from '../../loaders/state.ts';
+import { closeAbandonedRuns, finishRun, getWatermark, objectsRun, startRun } from '../../loaders/state.ts';
+import { tableNameOf } from '../../schemas/pgNames.ts';
 import type { ApiBudget } from '../runtime/apiBudget.ts';
 import { countOrUnknown, loadBulkWindows } from './bulkLoad.ts';
 import type { CommitResult } from './commitLoad.ts';
@@ -132,6 +133,7 @@ export async function syncObject(
         for (const pending of [rest?.first, deletes]) pending?.catch(() => {});
         let filter: FilterCheck | undefined;
         try {
+          await assertOwnTable(client, ctx.config.schema, spec.table, spec.name);
           // Before anything is written: values loaded before the config hashed their column.
           await hashExistingColumns(ctx, client, spec);
           const { created } = await ensureTable(client, ctx.config.schema, spec, {
@@ -236,6 +238,21 @@ export async function syncObject(
   } finally {
     ctx.progress?.finish(obj.name);
   }
+}
+
+const PIPELINE_PREFIX = 'pipeline:';
+
+/**
+ * An object's table and a relationship pipeline's share one namespace (`lead` could be either): whoever loaded a table
+ * first keeps it, and the other is refused before it writes, rather than mixing two kinds of rows under two watermarks.
+ */
+export async function assertOwnTable(client: pg.ClientBase, schema: string, table: string, key: string): Promise<void> {
+  const tableOf = (k: string) => (k.startsWith(PIPELINE_PREFIX) ? k.slice(PIPELINE_PREFIX.length) : tableNameOf(k));
+  const owner = (await objectsRun(client, schema)).find((k) => k !== key && tableOf(k) === table);
+  if (owner)
+    throw new ConfigError(
+      `${key}: table ${schema}.${table} is already loaded by ${owner}; give the pipeline another name`,
+    );
 }
 
 /** Another process is loading the object -> skip it (LockedError) or, with --wait-for-lock, wait for it. */

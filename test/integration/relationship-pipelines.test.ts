@@ -293,6 +293,30 @@ describe('relationship pipelines: parent-to-child subqueries and refusals', () =
     );
   });
 
+  it("never loads a pipeline into an object's table, nor an object into a pipeline's", async () => {
+    env = emulatorEnv(emulator, db.url, {
+      SFSYNC_SCHEMA: SCHEMA,
+      // Lead is named on the command line only: the config file's check cannot see it.
+      SFSYNC_CONFIG: writeConfig([{ name: 'lead', soql: 'SELECT Id, Name, Owner.Email FROM Lead' }], ['Account']),
+    });
+    await sync('--objects', 'Lead');
+    const before = await client.query(`SELECT count(*)::int AS n, max(systemmodstamp) AS m FROM ${SCHEMA}.lead`);
+    const r = await runCli(['sync', '--pipelines', 'lead'], env);
+    expect(r.code).not.toBe(0);
+    expect(lastLine(r.stderr)).toMatch(/pipeline:lead: table rel\.lead is already loaded by Lead/);
+    const after = await client.query(`SELECT count(*)::int AS n, max(systemmodstamp) AS m FROM ${SCHEMA}.lead`);
+    expect(after.rows).toEqual(before.rows);
+    const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_attribute WHERE attname = 'owner_email'");
+    expect(rows).toEqual([{ n: 0 }]);
+
+    // The other way round: a pipeline named contact first, then the object Contact.
+    env.SFSYNC_CONFIG = writeConfig([{ name: 'contact', soql: 'SELECT Id, LastName FROM Contact' }], ['Account']);
+    await sync('--pipelines', 'contact');
+    const object = await runCli(['sync', '--objects', 'Contact'], env);
+    expect(object.code).not.toBe(0);
+    expect(lastLine(object.stderr)).toMatch(/Contact: table rel\.contact is already loaded by pipeline:contact/);
+  });
+
   it('refuses what a pipeline cannot keep current with one line and exit code 2, before any work', async () => {
     // One refused before login (its SOQL), the others after describe (paths, WHERE); the rest are unit tests.
     const cases: [unknown, RegExp][] = [
