@@ -12,6 +12,10 @@ z.config(en());
 const identifier = /^[a-z_][a-z0-9_]*$/;
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1); identifier's characters are one byte each. */
 const MAX_SCHEMA = 63;
+/** sfsync's own state, the worker fleet's queue (pipelines/fleet/queue.ts), and PostgreSQL's reserved pg_ prefix. */
+const reservedSchema = (s: string) => s === 'sfsync' || s === 'sfsync_queue' || s.startsWith('pg_');
+const RESERVED_SCHEMA = (what: string) =>
+  `${what} cannot be sfsync or sfsync_queue (sfsync's own state and job queue) or start with pg_ (PostgreSQL's)`;
 /** An sObject API name; anything that would need quoting in SOQL is refused up front. */
 export const SOBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
@@ -59,7 +63,7 @@ export const envSchema = z.object({
     z.string().check(
       z.regex(identifier, 'SFSYNC_SCHEMA must be a lowercase SQL identifier such as salesforce'),
       z.maxLength(MAX_SCHEMA, `SFSYNC_SCHEMA must be at most ${MAX_SCHEMA} characters (PostgreSQL cuts longer names)`),
-      z.refine((s) => s !== 'sfsync', "SFSYNC_SCHEMA cannot be sfsync (that schema holds sfsync's own state)"),
+      z.refine((s) => !reservedSchema(s), RESERVED_SCHEMA('SFSYNC_SCHEMA')),
     ),
     'salesforce',
   ),
@@ -208,7 +212,7 @@ const orgOptions = z.strictObject({
       z.regex(identifier, 'schema must be a lowercase SQL identifier such as salesforce_emea'),
       // Two longer names cut to the same 63 bytes would be one schema, holding two orgs' records.
       z.maxLength(MAX_SCHEMA, `schema must be at most ${MAX_SCHEMA} characters (PostgreSQL cuts longer names)`),
-      z.refine((s) => s !== 'sfsync', "schema cannot be sfsync (that schema holds sfsync's own state)"),
+      z.refine((s) => !reservedSchema(s), RESERVED_SCHEMA('schema')),
     ),
   ),
   objects: objectList(),

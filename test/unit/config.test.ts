@@ -92,6 +92,8 @@ describe('loadConfig', () => {
 
   it('rejects a schema name that would need quoting and object names that are not API names', () => {
     expect(problemsOf({ ...base, SFSYNC_SCHEMA: 'Bad-Name' })).toContain('SFSYNC_SCHEMA');
+    for (const reserved of ['sfsync', 'sfsync_queue', 'pg_temp'])
+      expect(problemsOf({ ...base, SFSYNC_SCHEMA: reserved })).toContain('SFSYNC_SCHEMA cannot be sfsync');
     expect(problemsOf(base, { objects: 'Account,Drop Table' })).toContain("'Drop Table'");
   });
 
