@@ -1,4 +1,6 @@
 // `sfsync demo`: emulator + PostgreSQL, an initial load, some changes in the org, an incremental sync, next steps.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { createEmulator } from '../emulator/index.ts';
@@ -66,6 +68,13 @@ function changeSomeRecords(store: OrgStore): string {
   return '20 Accounts edited, 5 inserted, 3 deleted';
 }
 
+/** An empty config file for the demo, in a folder of its own. */
+function emptyConfigFile(): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'sfsync-demo-')), 'sfsync.config.json');
+  writeFileSync(file, '{}\n');
+  return file;
+}
+
 export async function runDemo(opts: { accounts: string }, env: Env): Promise<void> {
   const accounts = Number(opts.accounts);
   if (!Number.isInteger(accounts) || accounts < 1)
@@ -81,6 +90,8 @@ export async function runDemo(opts: { accounts: string }, env: Env): Promise<voi
         SF_USERNAME: emulator.username,
         SF_PRIVATE_KEY_PATH: emulator.privateKeyPath,
         SFSYNC_SCHEMA: DEMO_SCHEMA,
+        // The demo is its emulator's org alone: a config file of the user's (other objects, orgs, filters) is not it.
+        SFSYNC_CONFIG: emptyConfigFile(),
       },
       { objects: DEMO_OBJECTS },
     );

@@ -1,6 +1,6 @@
 // The demo's warehouse after the demo: the command it prints, `sfsync sql`, and `sfsync db start|url|status|stop`
 // keeping the embedded PostgreSQL running between commands. Spawned CLI, embedded PostgreSQL under a folder of its own.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,10 @@ describe('sfsync db and sql', () => {
     home = await mkdtemp(path.join(base, 'db-cli-'));
     const env = { SFSYNC_HOME: home };
 
-    const demo = await runCli(['demo', '--accounts', '20'], env);
+    // A config file of the user's (here one with several orgs) is not the demo's: the demo syncs its emulator only.
+    const userConfig = path.join(home, 'sfsync.config.json');
+    await writeFile(userConfig, JSON.stringify({ orgs: [{ name: 'east', clientId: 'x', username: 'u' }] }));
+    const demo = await runCli(['demo', '--accounts', '20'], { ...env, SFSYNC_CONFIG: userConfig });
     expect(demo.code, demo.stderr).toBe(0);
     const printed = demo.stdout.split('\n').find((l) => l.trim().startsWith('npx sfsync sql '));
     expect(printed, demo.stdout).toBeDefined();
