@@ -24,7 +24,8 @@ import { abortJob, createQueryJob, deleteJob } from '../extractors/bulk/queryJob
 import { describeObject } from '../extractors/describe.ts';
 import { getLimits } from '../extractors/limits.ts';
 import { describeUrl } from '../pipelines/runtime/database.ts';
-import { type GlobalObject, describeUnknown, listOrgObjects } from '../pipelines/runtime/objectNames.ts';
+import { describeUnknown } from '../lib/didYouMean.ts';
+import { type GlobalObject, listOrgObjects } from '../pipelines/runtime/objectNames.ts';
 import { type LoginReply, diagnoseLogin } from './loginDiagnosis.ts';
 
 export type CheckStatus = 'PASS' | 'WARN' | 'FAIL';

@@ -5,7 +5,7 @@ import type { ColumnOptions, ObjectOptions } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { type DescribedObject, describeObject } from '../../extractors/describe.ts';
 import type { FieldSpec, ObjectSpec } from '../../schemas/records.ts';
-import { describeUnknown } from './objectNames.ts';
+import { describeUnknown } from '../../lib/didYouMean.ts';
 import type { RunContext } from './runContext.ts';
 
 /**

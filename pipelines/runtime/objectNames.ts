@@ -10,8 +10,6 @@ import { checkColumnOptions } from './columnSelection.ts';
 import { checkObjectFilters } from '../../extractors/soqlFilter.ts';
 import { describeUnknown, suggestName } from '../../lib/didYouMean.ts';
 
-export { describeUnknown, editDistance, suggestName } from '../../lib/didYouMean.ts';
-
 export interface GlobalObject {
   name: string;
   queryable: boolean;

@@ -1,7 +1,7 @@
 // sfsync check's reading of token-endpoint refusals, and the object-name suggestions of sync and check.
 import { describe, expect, it } from 'vitest';
 import { diagnoseLogin } from '../../cli/loginDiagnosis.ts';
-import { editDistance, suggestName } from '../../pipelines/runtime/objectNames.ts';
+import { editDistance, suggestName } from '../../lib/didYouMean.ts';
 
 const refused = (error: string, description: string) => ({
   status: 400,
