@@ -160,14 +160,20 @@ describe('sfsync worker fleet', () => {
     });
     expect(job.retry_count).toBeGreaterThanOrEqual(1);
     // Its first attempt's run never finished. The object's next run closes it as abandoned; until one has run (the
-    // retry is skipped while PostgreSQL still holds the dead session's lock) it shows as running.
+    // retry is skipped while PostgreSQL still holds the dead session's lock) it shows as running. Runs started after
+    // the kill are live ones (the schedule enqueues every two seconds): one of them may be running now, none was
+    // abandoned.
     const { rows: killedRuns } = await client.query(
-      `SELECT status, error FROM sfsync.runs WHERE target_schema = 'salesforce_east' AND object = $1 ORDER BY id`,
+      `SELECT status, error, started_at FROM sfsync.runs
+        WHERE target_schema = 'salesforce_east' AND object = $1 ORDER BY id`,
       [victim.object],
     );
-    const unfinished = (r: { status: string; error: string | null }) =>
-      r.status === 'running' || (r.status === 'failed' && /^abandoned:/.test(r.error ?? ''));
-    expect(killedRuns.filter(unfinished)).toHaveLength(1);
+    type Run = { status: string; error: string | null; started_at: Date };
+    const isAbandoned = (r: Run) => r.status === 'failed' && /^abandoned:/.test(r.error ?? '');
+    const before = killedRuns.filter((r: Run) => r.started_at.getTime() < killedAt);
+    const after = killedRuns.filter((r: Run) => r.started_at.getTime() >= killedAt);
+    expect(before.filter((r: Run) => r.status === 'running' || isAbandoned(r))).toHaveLength(1);
+    expect(after.filter(isAbandoned)).toEqual([]);
     expect(killedRuns.map((r) => r.status)).toContain('succeeded');
 
     // Every object's runs, one after the other: none starts before the one before it ended (the killed attempt
