@@ -2,10 +2,10 @@
 // PostgreSQL (DATABASE_URL, else embedded in a temp dir), then measures side by side on Account, each command in its
 // own process so its peak RSS is its own: (a) Bulk CSV bytes straight into COPY, no processing (the physical limit);
 // (b) sfsync's initial load; (c) jsforce bulk2.query + knex batch inserts; (d) sfsync's incremental sync after 1% of
-// the Accounts changed, and (d0) what the same number of changes costs PostgreSQL alone; (e) sfsync syncing 8 objects
-// at once vs the slowest of them alone, with a realistic Bulk per-job latency. Prints a table and writes JSON +
-// Markdown under bench/results/.
-import { mkdir } from 'node:fs/promises';
+// the Accounts changed, and (d0) what the same number of changes costs PostgreSQL alone; (bh) and (dh) the same two
+// syncs with history mode on (README "History"); (e) sfsync syncing 8 objects at once vs the slowest of them alone,
+// with a realistic Bulk per-job latency. Prints a table and writes JSON + Markdown under bench/results/.
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pLimit from 'p-limit';
@@ -19,7 +19,8 @@ const DEFAULT_E_OBJECTS = 'Account,Contact,Opportunity,Lead,Task,Invoice__c,User
 const HELP = `Usage: npm run bench -- [options]
 
   --accounts N        Accounts in the emulated org (default 100000)
-  --skip LIST         measurements to leave out, comma separated: a,b,c,d,e (d takes d0 with it; e.g. --skip c)
+  --skip LIST         measurements to leave out, comma separated: a,b,c,d,h,e (d takes d0 with it, h is (bh) and
+                      (dh); e.g. --skip c)
   --changed SHARE     share of Accounts changed before (d) (default 0.01)
   --e-accounts N      org size for (e), in its own emulator (default: min(accounts, 100000))
   --e-latency-ms MS   Bulk per-job latency for (e) (default 10000, roughly a real org's fixed overhead)
@@ -136,19 +137,35 @@ async function sfsync(
   return measured(env, name, ['bin/sfsync.js', 'sync', '--objects', objects], { SFSYNC_SCHEMA: schema, ...extra });
 }
 
-async function initialLoad(env: Env): Promise<Measurement> {
-  await env.db.dropTarget('bench_b');
-  const { run, bytes } = await sfsync(env, 'b-sfsync-initial', 'bench_b', 'Account');
-  const [r] = await env.db.runs('bench_b');
+/** sfsync's initial load of Account into `schema`; `history` turns history mode on for it (a config file). */
+async function initialLoad(env: Env, id: 'b' | 'bh', schema: string, history = false): Promise<Measurement> {
+  await env.db.dropTarget(schema);
+  const name = history ? 'bh-sfsync-initial-history' : 'b-sfsync-initial';
+  const { run, bytes } = await sfsync(env, name, schema, 'Account', history ? await historyConfig() : {});
+  const [r] = await env.db.runs(schema);
   return {
-    id: 'b',
-    label: 'sfsync sync (initial)',
+    id,
+    label: `sfsync sync (initial${history ? ', history mode' : ''})`,
     rows: r?.fetched ?? 0,
     bytes,
     seconds: run.ms / 1000,
     peakRssMb: run.peakRssMb,
-    note: `sfsync's own run time ${((r?.ms ?? 0) / 1000).toFixed(1)} s (process start, login and describe excluded)`,
+    note:
+      `sfsync's own run time ${((r?.ms ?? 0) / 1000).toFixed(1)} s (process start, login and describe excluded)` +
+      (history ? `; ${await historyRows(env, schema)} versions in account_history` : ''),
   };
+}
+
+/** A config file that keeps Account's history; `--objects Account` still picks the object. */
+async function historyConfig(): Promise<Record<string, string>> {
+  const file = path.join(logDir, 'history.config.json');
+  await writeFile(file, JSON.stringify({ objects: [{ name: 'Account', history: true }] }));
+  return { SFSYNC_CONFIG: file };
+}
+
+async function historyRows(env: Env, schema: string): Promise<number> {
+  const { rows } = await env.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.account_history`);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Changes `share` of the live Accounts through the admin API (SystemModstamp moves, as a user edit would). */
@@ -167,11 +184,21 @@ async function changeAccounts(env: Env, share: number): Promise<number> {
   return rows.length;
 }
 
-async function incremental(env: Env): Promise<Measurement> {
-  const changed = await changeAccounts(env, changedShare);
+/** sfsync's incremental sync of `schema` after `changed` Accounts changed; `history` as in initialLoad. */
+async function incremental(
+  env: Env,
+  changed: number,
+  id: 'd' | 'dh',
+  schema: string,
+  history = false,
+): Promise<Measurement> {
   await env.em.admin('DELETE', 'log');
   // Debug level: the log (under --out) then has the run's timeline, a line per merged page (a few lines in all).
-  const { run, bytes } = await sfsync(env, 'd-sfsync-incremental', 'bench_b', 'Account', { LOG_LEVEL: 'debug' });
+  const name = history ? 'dh-sfsync-incremental-history' : 'd-sfsync-incremental';
+  const { run, bytes } = await sfsync(env, name, schema, 'Account', {
+    LOG_LEVEL: 'debug',
+    ...(history ? await historyConfig() : {}),
+  });
   const served = await env.em.admin<{ path: string; ms: number }[]>('GET', 'log');
   const serverMs = served.reduce((sum, e) => sum + e.ms, 0);
   const what = (path: string) =>
@@ -184,11 +211,11 @@ async function incremental(env: Env): Promise<Measurement> {
     .slice(0, 4)
     .map((e) => `${what(e.path)} ${e.ms} ms`)
     .join(', ');
-  const r = (await env.db.runs('bench_b')).at(-1);
+  const r = (await env.db.runs(schema)).at(-1);
   const fetched = r?.fetched ?? 0;
   return {
-    id: 'd',
-    label: `sfsync sync (incremental, ${changed} changed)`,
+    id,
+    label: `sfsync sync (incremental, ${changed} changed${history ? ', history mode' : ''})`,
     rows: fetched,
     bytes: bytes > 0 ? bytes : null,
     seconds: run.ms / 1000,
@@ -197,7 +224,8 @@ async function incremental(env: Env): Promise<Measurement> {
       `changed ${changed}, fetched ${fetched} (${(fetched / changed).toFixed(2)}x), inserted ${r?.inserted}, ` +
       `updated ${r?.updated}, mode ${r?.mode}; sfsync's run ${((r?.ms ?? 0) / 1000).toFixed(1)} s, ` +
       `of which the emulator spent ${(serverMs / 1000).toFixed(1)} s answering its ${served.length} requests ` +
-      `(slowest: ${slowest})`,
+      `(slowest: ${slowest})` +
+      (history ? `; ${await historyRows(env, schema)} versions in account_history` : ''),
   };
 }
 
@@ -322,7 +350,7 @@ function checks(ms: Measurement[]): Check[] {
   const by = (id: string) => ms.find((m) => m.id === id);
   const rate = (m: Measurement) => m.rows / m.seconds;
   const out: Check[] = [];
-  const [a, b, c, d, d0, e8, e1] = ['a', 'b', 'c', 'd', 'd0', 'e8', 'e1'].map(by);
+  const [a, b, c, d, d0, bh, dh, e8, e1] = ['a', 'b', 'c', 'd', 'd0', 'bh', 'dh', 'e8', 'e1'].map(by);
   if (a && b)
     out.push({
       target: '(b) rows/s >= 0.75 x (a)',
@@ -350,6 +378,16 @@ function checks(ms: Measurement[]): Check[] {
         pass: d.seconds < 0.05 * b.seconds,
       });
   }
+  for (const [with_, without] of [
+    [bh, b],
+    [dh, d],
+  ])
+    if (with_ && without)
+      out.push({
+        target: `(${with_.id}) wall time <= 1.5 x (${without.id}), history mode's cost`,
+        measured: `${(with_.seconds / without.seconds).toFixed(2)} x`,
+        pass: with_.seconds <= 1.5 * without.seconds,
+      });
   if (e8 && e1)
     out.push({
       target: '(e) 8 objects <= 1.3 x slowest alone',
@@ -363,10 +401,19 @@ async function measureAll(db: BenchDatabase, em: EmulatorHost): Promise<Measurem
   const env = { db, em };
   const ms: Measurement[] = [];
   if (!skip.has('a')) ms.push(await physicalLimit(env));
+  // (bh) and (dh) run right after (b) and (d), against the same org and the same changes: ratios of one run.
+  const history = !skip.has('h');
   if (!skip.has('b')) {
-    ms.push(await initialLoad(env));
-    if (!skip.has('d')) ms.push(await incremental(env), await applyFloor(env));
+    ms.push(await initialLoad(env, 'b', 'bench_b'));
+    if (history) ms.push(await initialLoad(env, 'bh', 'bench_bh', true));
+    if (!skip.has('d')) {
+      const changed = await changeAccounts(env, changedShare);
+      ms.push(await incremental(env, changed, 'd', 'bench_b'));
+      if (history) ms.push(await incremental(env, changed, 'dh', 'bench_bh', true));
+      ms.push(await applyFloor(env));
+    }
     await db.dropTarget('bench_b');
+    await db.dropTarget('bench_bh');
   }
   if (!skip.has('c')) ms.push(await jsforceBaseline(env));
   return ms;
