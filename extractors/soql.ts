@@ -18,7 +18,8 @@ export interface CursorWindow {
   field?: string;
   /**
    * `from` is a delta's lower bound: for a relationship pipeline (spec.relationship) it also applies to the cursors of
-   * the parents its rows carry fields of, and the delta leaves out the conditions of full reads only.
+   * the parents its rows carry fields of, and the delta leaves out the conditions of full reads only; for an object,
+   * to those of the parents its filter names (spec.whereParentCursors).
    */
   delta?: boolean;
 }
@@ -85,17 +86,18 @@ function relationshipTerms(spec: ObjectSpec, window: CursorWindow | undefined): 
 /**
  * A delta's lower bound. A relationship pipeline's rows change when a parent does, which leaves the row's own cursor as
  * it was: the bound applies to every parent's cursor too, and rows whose parent was deleted are read by Id
- * (docs/salesforce.md#relationship-pipelines).
+ * (docs/salesforce.md#relationship-pipelines). So for the parents an object's filter names: a parent's change can
+ * move a record in or out of the filter (docs/salesforce.md#soql-filters).
  */
 function fromTerm(spec: ObjectSpec, cursor: string, window: CursorWindow & { from: string }): string {
   const own = `${cursor} >= ${soqlDateTime(window.from)}`;
+  if (!window.delta || window.field !== undefined) return own;
   const r = spec.relationship;
-  if (!r || !window.delta || window.field !== undefined) return own;
-  const ids = (r.changedIds ?? []).map((id) => {
+  const ids = (r?.changedIds ?? []).map((id) => {
     if (!RECORD_ID.test(id)) throw new DataError(`'${id}' is not a Salesforce record Id`);
     return `'${id}'`;
   });
-  const parents = r.parentCursors.map(
+  const parents = (r ? r.parentCursors : (spec.whereParentCursors ?? [])).map(
     (p) => `${assertSoqlPath(p, `Parent cursor of ${spec.name}`)} >= ${soqlDateTime(window.from)}`,
   );
   const any = [own, ...parents, ...(ids.length > 0 ? [`Id IN (${ids.join(', ')})`] : [])];

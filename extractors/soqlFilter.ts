@@ -223,6 +223,42 @@ export async function checkObjectFilters(sf: SalesforceHttp, objects: readonly O
   }
 }
 
+/**
+ * The cursor of every parent the filter names a field of, one per relationship path (`Account.SystemModstamp`,
+ * `Account.Owner.SystemModstamp`): SystemModstamp, else LastModifiedDate. A polymorphic parent (the Name object) and
+ * one without either field have none, so a change of theirs is seen by a full read only
+ * (docs/salesforce.md#soql-filters).
+ */
+export async function filterParentCursors(
+  object: string,
+  parsed: ParsedFilter,
+  describe: DescribeFields,
+): Promise<string[]> {
+  const out = new Set<string>();
+  for (const term of parsed.terms) {
+    const rels = term.path.split('.').slice(0, -1);
+    let fields = await describe(object);
+    for (const [i, rel] of rels.entries()) {
+      const ref = fields.find((f) => f.type === 'reference' && lower(f.relationshipName) === rel.toLowerCase());
+      const targets = Array.isArray(ref?.referenceTo) ? (ref.referenceTo as string[]) : [];
+      if (targets.length !== 1) break;
+      fields = await describe(targets[0] as string);
+      const cursor = ['SystemModstamp', 'LastModifiedDate'].find((c) => fields.some((f) => f.name === c));
+      if (!cursor) break;
+      out.add([...rels.slice(0, i + 1), cursor].join('.'));
+    }
+  }
+  return [...out].sort();
+}
+
+/** The spec with the cursors of the parents its filter names (filterParentCursors); as it was without a filter. */
+export async function withFilterParents(sf: SalesforceHttp, spec: ObjectSpec): Promise<ObjectSpec> {
+  if (spec.where === undefined) return spec;
+  const describe: DescribeFields = async (name) => (await describeObject(sf, name)).raw;
+  const cursors = await filterParentCursors(spec.name, parseFilter(spec.name, spec.where), describe);
+  return cursors.length > 0 ? { ...spec, whereParentCursors: cursors } : spec;
+}
+
 /** The configured filter of an object (names match case-insensitively); null for none or an object not configured. */
 export function configuredWhere(
   objects: readonly Pick<ObjectOptions, 'name' | 'where'>[],

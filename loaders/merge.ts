@@ -18,6 +18,11 @@ export interface MergeRequest {
    * a row replaced by one of them matches again.
    */
   filterFlag?: boolean;
+  /**
+   * The filter names a parent's field, and the stage was read after every flag was set: a flagged row is also
+   * replaced by a matching version of the same cursor (its parent changed back).
+   */
+  parentFilter?: boolean;
 }
 
 export interface MergeResult {
@@ -41,15 +46,21 @@ export function mergeSql(req: MergeRequest): string {
   const cursor = req.cursorColumn ? quoteIdent(req.cursorColumn) : null;
   const order = cursor ? `id, ${cursor} DESC NULLS LAST, ctid DESC` : 'id, ctid DESC';
   const mark = quoteIdent(MARK_COLUMN);
-  // A flagged row is also marked, so only a strictly newer version (that matches) replaces it and clears the flag.
-  const unflag = req.filterFlag ? `, ${quoteIdent(FILTER_COLUMN)} = false` : '';
+  // A flagged row is also marked, so only a strictly newer version (that matches) replaces it and clears the flag;
+  // with a filter on a parent's field, one of the same cursor too: the parent took the record in and out with its own
+  // cursor unchanged (docs/salesforce.md#soql-filters).
+  const flag = quoteIdent(FILTER_COLUMN);
+  const parentFilter = req.filterFlag === true && req.parentFilter === true;
+  const unflag = req.filterFlag ? `, ${flag} = false` : '';
+  const sameOk = parentFilter ? `(NOT t.${mark} OR t.${flag})` : `NOT t.${mark}`;
   const newer = cursor
     ? `(t.${cursor} IS NULL OR EXCLUDED.${cursor} > t.${cursor} OR ` +
-      `(EXCLUDED.${cursor} = t.${cursor} AND NOT t.${mark})) AND `
+      `(EXCLUDED.${cursor} = t.${cursor} AND ${sameOk})) AND `
     : '';
-  const changed =
+  const differs =
     `ROW(${updatable.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ` +
     `ROW(${updatable.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+  const changed = parentFilter ? `(${differs} OR t.${flag})` : differs;
   const conflict =
     updatable.length === 0
       ? 'DO NOTHING'

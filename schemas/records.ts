@@ -73,6 +73,12 @@ export interface ObjectSpec {
    * limited to it, but for the Id reconciliation's. Absent = the whole object.
    */
   where?: string;
+  /**
+   * The cursor of every parent the filter names a field of (`Account.SystemModstamp` for `Account.Industry = ...`):
+   * a parent's change can move a record in or out of the filter without moving its own cursor, so a delta's lower
+   * bound applies to each of them too (docs/salesforce.md#soql-filters).
+   */
+  whereParentCursors?: readonly string[];
 }
 
 /** What a relationship pipeline adds to the reads of its object (extractors/soql.ts). */

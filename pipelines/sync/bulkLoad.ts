@@ -90,7 +90,7 @@ export async function loadBulkWindows(
       'loading in cursor windows',
     );
   if (windows.length === 0) return commitEmpty(ctx, client, req);
-  const jobs = createJobQueue(ctx, spec);
+  const jobs = createJobQueue(ctx, spec, req.plan.mode === 'incremental' ? req.plan.from : undefined);
   let result: CommitResult | undefined;
   try {
     for (const [i, w] of windows.entries()) {
@@ -268,13 +268,19 @@ interface JobQueue {
   dispose(): Promise<void>;
 }
 
-function createJobQueue(ctx: RunContext, spec: ObjectSpec): JobQueue {
+/**
+ * `deltaFrom`: an incremental load's lower bound. The window that starts there is the delta's: it also reads the rows
+ * whose parents changed since (extractors/soql.ts CursorWindow.delta); the later windows are cut on the rows' own
+ * cursor only, so no row is read twice.
+ */
+function createJobQueue(ctx: RunContext, spec: ObjectSpec, deltaFrom: string | undefined): JobQueue {
   const started = new Map<CursorWindow, Promise<JobInfo>>();
   const all: Promise<JobInfo>[] = [];
   const ended = new Set<string>();
   const removed = new Set<string>();
   const start = (w: CursorWindow) => {
-    const p = createQueryJob(ctx.sf, { soql: buildSelect(spec, { window: w }), operation: 'queryAll' });
+    const window = deltaFrom !== undefined && w.from === deltaFrom ? { ...w, delta: true } : w;
+    const p = createQueryJob(ctx.sf, { soql: buildSelect(spec, { window }), operation: 'queryAll' });
     // A prestarted job's failure surfaces when its window is taken; until then it must not crash the process.
     p.catch(() => {});
     all.push(p);

@@ -119,10 +119,20 @@ export async function stageAndMerge(
     stage,
     columns,
     cursorColumn: spec.cursorField?.toLowerCase() ?? null,
-    filterFlag: spec.where !== undefined,
+    ...filterMerge(spec),
   });
   return { stage, copied, bytes, ...merged };
 }
+
+/**
+ * The merge's filter options. Only a sync's spec carries the parents' cursors (extractors/soqlFilter.ts
+ * withFilterParents): its reads come after every flag set so far, unlike a backfill's job, created before it waited
+ * for the object lock.
+ */
+const filterMerge = (spec: ObjectSpec) => ({
+  filterFlag: spec.where !== undefined,
+  parentFilter: (spec.whereParentCursors?.length ?? 0) > 0,
+});
 
 /** The pages' CSV bytes, counting their records on the way. */
 function counted(pages: AsyncIterable<CsvPage>): { chunks: AsyncGenerator<Buffer>; records: () => number } {
@@ -182,8 +192,14 @@ async function mergePages(
     checkCopied(spec, copied, page.records);
     out.copied += copied;
     const copyMs = lap();
-    const filterFlag = spec.where !== undefined;
-    const merged = await mergeStage(client, { schema, table: spec.table, stage, columns, cursorColumn, filterFlag });
+    const merged = await mergeStage(client, {
+      schema,
+      table: spec.table,
+      stage,
+      columns,
+      cursorColumn,
+      ...filterMerge(spec),
+    });
     out.inserted += merged.inserted;
     out.updated += merged.updated;
     const loaded = cursorColumn ? await maxCursor(client, STAGE_SCHEMA, stage, cursorColumn) : null;

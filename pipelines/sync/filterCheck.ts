@@ -1,8 +1,8 @@
 // A filtered object's rows kept in line with its filter (config objects[].where, docs/salesforce.md#soql-filters).
 // Loads read only the records that match. A row whose record stops matching is flagged (loaders/ddl.ts FILTER_COLUMN),
-// never deleted, in the commit that carries the load's delete check, and `<table>_live` hides it; a newer version that
-// matches clears the flag in the merge (loaders/merge.ts). An incremental run reads the Ids in its window that do not
-// match over REST (a delta's worth of them). A full read into a table that has rows (--full-refresh, or a filter that
+// never deleted, in the commit that carries the load's delete check, and `<table>_live` hides it; a version that
+// matches, newer or of the same cursor, clears the flag in the merge (loaders/merge.ts). An incremental run reads the
+// Ids in its window (its parents' cursors too) that do not match over REST (a delta's worth of them). A full read into a table that has rows (--full-refresh, or a filter that
 // differs from the one the rows were brought in line with) clears every flag, then flags the Ids of the whole object
 // that do not match, read as one Bulk job started beside the load; the filter is saved in that same commit.
 import type pg from 'pg';
@@ -73,7 +73,8 @@ export function openFilterCheck(
   let step: (client: pg.ClientBase) => Promise<void>;
   let bulk: Promise<NarrowExtract> | undefined;
   if (req.plan.mode === 'incremental') {
-    const soql = buildSelect(narrow, { window: { from: req.plan.from }, unmatched: true });
+    // Parents' cursors too (spec.whereParentCursors): a parent's change can take a record out of the filter.
+    const soql = buildSelect(narrow, { window: { from: req.plan.from, delta: true }, unmatched: true });
     step = async (client) => {
       const source = () => queryCsv(ctx.sf, soql, narrow.fields, { all: true });
       const r = await flagUnmatched(ctx, client, narrow, (target, columns) =>

@@ -40,7 +40,7 @@ import { hashExistingColumns } from '../completeness/hashExisting.ts';
 import { describeConfigured } from '../runtime/columnSelection.ts';
 import type { EncodedPage } from '../../transforms/restPage.ts';
 import { loadRest, openRestCsvReader, type RestCsvReader, restSoql } from './restLoad.ts';
-import { filteredSpec } from '../../extractors/soqlFilter.ts';
+import { filteredSpec, withFilterParents } from '../../extractors/soqlFilter.ts';
 import { type FilterCheck, filterChanged, openFilterCheck, prepareFilterFlag } from './filterCheck.ts';
 
 export interface RunSummary {
@@ -93,7 +93,7 @@ export async function syncObject(
   ctx.progress?.update(obj.name, { phase: 'describe' });
   try {
     // Only the fields the config selects (columns): the others are never asked for.
-    const spec = filteredSpec(await describeConfigured(ctx, obj.name), obj.where);
+    const spec = await withFilterParents(ctx.sf, filteredSpec(await describeConfigured(ctx, obj.name), obj.where));
     // docs/salesforce.md#rest-request-conventions: the describe response's Date header; records stamped after this may
     // still be committing.
     const serverNow = ctx.sf.serverNow();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../lib/errors.ts';
 import type { DescribeField } from '../../extractors/describe.ts';
 import { buildCount, buildSelect } from '../../extractors/soql.ts';
-import { checkFilterFields, filteredSpec, parseFilter } from '../../extractors/soqlFilter.ts';
+import { checkFilterFields, filteredSpec, filterParentCursors, parseFilter } from '../../extractors/soqlFilter.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { fieldSpec } from '../support/fieldSpec.ts';
 
@@ -34,8 +34,18 @@ const describes: Record<string, DescribeField[]> = {
     f('Description', 'textarea', { filterable: false }),
     f('RecordTypeId', 'reference', { relationshipName: 'RecordType', referenceTo: ['RecordType'] }),
     f('OwnerId', 'reference', { relationshipName: 'Owner', referenceTo: ['User', 'Group'] }),
+    f('AccountId', 'reference', { relationshipName: 'Account', referenceTo: ['Account'] }),
+    f('Pricebook2Id', 'reference', { relationshipName: 'Pricebook2', referenceTo: ['Pricebook2'] }),
   ],
-  RecordType: [f('Id', 'id'), f('DeveloperName', 'string')],
+  RecordType: [f('Id', 'id'), f('DeveloperName', 'string'), f('SystemModstamp', 'datetime')],
+  Account: [
+    f('Id', 'id'),
+    f('Industry', 'picklist'),
+    f('SystemModstamp', 'datetime'),
+    f('ParentId', 'reference', { relationshipName: 'Parent', referenceTo: ['Account'] }),
+  ],
+  // No SystemModstamp: LastModifiedDate is the cursor.
+  Pricebook2: [f('Id', 'id'), f('Name', 'string'), f('LastModifiedDate', 'datetime')],
 };
 const describe_ = async (object: string) => describes[object] ?? [];
 
@@ -128,6 +138,31 @@ describe('the filter in the SOQL builders', () => {
       "SELECT Id, SystemModstamp FROM Opportunity WHERE (NOT (StageName != 'Closed Lost' OR IsWon = true))",
     );
     expect(() => buildSelect(opportunity, { unmatched: true })).toThrow(DataError);
+  });
+
+  it('bounds a delta by the cursor of every parent the filter names, and only a delta', async () => {
+    const where = "RecordType.DeveloperName = 'Enterprise' AND (Account.Parent.Industry = 'x' OR Amount > 5)";
+    const cursors = await filterParentCursors('Opportunity', parseFilter('Opportunity', where), describe_);
+    expect(cursors).toEqual(['Account.Parent.SystemModstamp', 'Account.SystemModstamp', 'RecordType.SystemModstamp']);
+    const spec = { ...filteredSpec(opportunity, where), whereParentCursors: cursors };
+    const from = '2024-01-02T00:00:00Z';
+    expect(buildSelect(spec, { window: { from, delta: true }, fields: ['Id'], unmatched: true })).toBe(
+      `SELECT Id FROM Opportunity WHERE (NOT (${where})) AND (SystemModstamp >= 2024-01-02T00:00:00.000Z OR ` +
+        'Account.Parent.SystemModstamp >= 2024-01-02T00:00:00.000Z OR ' +
+        'Account.SystemModstamp >= 2024-01-02T00:00:00.000Z OR RecordType.SystemModstamp >= 2024-01-02T00:00:00.000Z)',
+    );
+    // A window that is not a delta's (a backfill's, a later Bulk window) is cut on the record's own cursor alone.
+    expect(buildSelect(spec, { window: { from, to: '2024-02-01T00:00:00Z' }, fields: ['Id'] })).toBe(
+      `SELECT Id FROM Opportunity WHERE (${where}) AND SystemModstamp >= 2024-01-02T00:00:00.000Z ` +
+        'AND SystemModstamp < 2024-02-01T00:00:00.000Z',
+    );
+  });
+
+  it('takes LastModifiedDate where a parent has no SystemModstamp, and no cursor of a polymorphic parent', async () => {
+    const cursors = (where: string) => filterParentCursors('Opportunity', parseFilter('Opportunity', where), describe_);
+    expect(await cursors("Pricebook2.Name = 'Standard'")).toEqual(['Pricebook2.LastModifiedDate']);
+    expect(await cursors("Owner.Name = 'Ann' AND StageName = 'x'")).toEqual([]);
+    expect(await cursors("StageName = 'x'")).toEqual([]);
   });
 
   it('leaves an object without a filter as it was', () => {
