@@ -32,7 +32,7 @@ import {
 } from '../../loaders/picklistValues.ts';
 import { refreshColumns } from '../completeness/formulas.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
-import { applyHistorySetting } from '../../loaders/history.ts';
+import { analyzeLoaded, applyHistorySetting } from '../../loaders/history.ts';
 import { withObjectLock, withObjectLockWaiting } from '../runtime/objectLock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
 import { reconcileDue, reconcileObject } from '../completeness/reconcileObject.ts';
@@ -173,6 +173,8 @@ export async function syncObject(
             budget: flags.budget,
           });
           via = result.via;
+          if (plan.mode !== 'incremental' && result.fetched > 0)
+            await analyzeLoaded(client, ctx.config.schema, spec.table, obj.history);
           await settleSchema(ctx, client, spec, plan, state, diff, typeActions);
           // Flagged (a full read into rows, deletes getDeleted could not give), or due on the object's schedule: the
           // only way to find the deletes of an object getDeleted refuses (docs/salesforce.md#hard-delete-detection).

@@ -17,7 +17,7 @@ import { orgRecords } from '../support/org.ts';
 const SCHEMA = 'salesforce';
 const KEPT = ['Banking', 'Technology'];
 const WHERE = `Account.Industry IN (${KEPT.map((i) => `'${i}'`).join(', ')})`;
-const db = useTestDatabase('all');
+const db = useTestDatabase('file');
 let emulator: Emulator;
 let client: pg.Client;
 let env: Record<string, string>;
