@@ -1,6 +1,7 @@
 // describeGlobal and sObject describe JSON (docs/salesforce.md#describeglobal, #sobject-describe, #field-types),
 // rendered from the org's ObjectDefs.
-import type { FieldDef, FieldType, ObjectDef, OrgStore, PicklistEntryDef } from './types.ts';
+import { recordTypeInfos } from './recordTypes.ts';
+import type { FieldDef, FieldType, ObjectDef, OrgStore, PicklistEntryDef, SfRecord } from './types.ts';
 
 /** soapType per field type (docs/salesforce.md#field-types). */
 const SOAP_TYPE: Record<FieldType, string> = {
@@ -85,6 +86,7 @@ function objectSummary(def: ObjectDef, apiVersion: string): Record<string, unkno
     undeletable: def.undeletable,
     updateable: true,
     urls: urls(def, apiVersion),
+    ...def.flags,
   };
 }
 
@@ -185,7 +187,12 @@ export function describeField(f: FieldDef): Record<string, unknown> {
   };
 }
 
-export function describeSObject(def: ObjectDef, apiVersion: string): Record<string, unknown> {
+/** `recordTypes`: the org's RecordType rows (recordTypeInfos lists the object's own). */
+export function describeSObject(
+  def: ObjectDef,
+  apiVersion: string,
+  recordTypes: readonly SfRecord[] = [],
+): Record<string, unknown> {
   return {
     ...objectSummary(def, apiVersion),
     actionOverrides: [],
@@ -205,7 +212,7 @@ export function describeSObject(def: ObjectDef, apiVersion: string): Record<stri
     lookupLayoutable: null,
     namedLayoutInfos: [],
     networkScopeFieldName: null,
-    recordTypeInfos: [],
+    recordTypeInfos: recordTypeInfos(def.name, recordTypes, apiVersion),
     searchLayoutable: true,
     supportedScopes: [{ label: 'All', name: 'everything' }],
   };

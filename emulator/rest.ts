@@ -18,7 +18,7 @@ import {
 import type { Limits } from './limits.ts';
 import { collectSlots, soqlFailure } from './queryResults.ts';
 import { planSoql } from './soql.ts';
-import type { FieldValue, ObjectDef, ObjectSnapshot, OrgStore, QueryPlan } from './types.ts';
+import type { FieldValue, ObjectDef, ObjectSnapshot, OrgStore, QueryPlan, SfRecord } from './types.ts';
 
 export interface RestDeps {
   store: OrgStore;
@@ -254,6 +254,28 @@ export function createRest(deps: RestDeps) {
       return out;
     };
 
+    /** The RecordType rows this caller sees (describe's recordTypeInfos). */
+    const recordTypeRows = (): SfRecord[] => {
+      if (!store.object('RecordType')) return [];
+      const snap = store.snapshot('RecordType');
+      const out: SfRecord[] = [];
+      for (let i = 0; i < snap.size; i++) {
+        const rec = snap.at(i);
+        if (rec) out.push(rec);
+      }
+      return out;
+    };
+
+    /** A store write; a value the org refuses (RecordTypeId of another object, ...) is the request's fault (400). */
+    const write = <T>(fn: () => T): T => {
+      try {
+        return fn();
+      } catch (err) {
+        if (err instanceof FieldValueError) throw new HttpError(400, err.code, err.message);
+        throw err;
+      }
+    };
+
     const recordOf = (def: ObjectDef, id: string) => {
       const rec = store.get(id);
       if (!rec || store.object(def.name) !== def || !rec.Id.startsWith(def.keyPrefix))
@@ -281,7 +303,8 @@ export function createRest(deps: RestDeps) {
       const def = mustObject(name);
       if (sub === undefined) {
         if (ctx.method === 'POST') {
-          const rec = store.insert(def.name, valuesFromJson(def, await readJson(ctx.req), true));
+          const values = valuesFromJson(def, await readJson(ctx.req), true);
+          const rec = write(() => store.insert(def.name, values));
           return sendJson(ctx.res, 201, { id: rec.Id, success: true, errors: [] });
         }
         return sendJson(ctx.res, 200, {
@@ -293,7 +316,7 @@ export function createRest(deps: RestDeps) {
         const since = Date.parse(String(ctx.req.headers['if-modified-since'] ?? ''));
         const modified = Math.floor(Date.parse(def.lastModified) / 1000) * 1000;
         if (!Number.isNaN(since) && modified <= since) return sendEmpty(ctx.res, 304);
-        return sendJson(ctx.res, 200, describeSObject(def, version), {
+        return sendJson(ctx.res, 200, describeSObject(def, version, recordTypeRows()), {
           'Last-Modified': new Date(modified).toUTCString(),
         });
       }
@@ -310,8 +333,15 @@ export function createRest(deps: RestDeps) {
       if (ctx.method === 'GET') return getRecord(ctx, version, def, sub);
       if (ctx.method === 'PATCH') {
         recordOf(def, sub);
-        store.update(sub, valuesFromJson(def, await readJson(ctx.req), false));
+        const values = valuesFromJson(def, await readJson(ctx.req), false);
+        write(() => store.update(sub, values));
         return sendEmpty(ctx.res, 204);
+      }
+      if (ctx.method === 'DELETE' && def.flags?.deletable === false) {
+        // Record types cannot be deleted through the API (describe: deletable false). Salesforce's answer to a
+        // DELETE of such a row is not documented; this is the 405 the resource gives any method it does not allow.
+        recordOf(def, sub);
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `HTTP Method 'DELETE' not allowed. Allowed are GET,PATCH`);
       }
       if (ctx.method === 'DELETE') {
         const rec = recordOf(def, sub);

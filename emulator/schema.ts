@@ -2,7 +2,8 @@
 // objects with realistic fields, a History object without SystemModstamp/LastModifiedDate and User without IsDeleted
 // (docs/salesforce.md#objects-without-system-fields), and Invoice__c using every field type, compound address/location
 // fields (docs/salesforce.md#compound-fields) and formula fields.
-import type { ChildRelationshipDef, FieldDef, FieldType, ObjectDef } from './types.ts';
+import { RECORD_TYPE_OBJECTS } from './recordTypes.ts';
+import type { ChildRelationshipDef, FieldDef, FieldType, ObjectDef, ObjectFlag } from './types.ts';
 
 export type FieldOpts = Partial<Omit<FieldDef, 'name' | 'type'>>;
 
@@ -169,6 +170,8 @@ export interface ObjectOpts {
   replicateable?: boolean;
   /** Default true; false for objects Bulk API 2.0 refuses (docs/salesforce.md#bulk-api-20-soql-restrictions). */
   bulkQueryable?: boolean;
+  /** describeGlobal flags that differ from a data object's (setup objects). */
+  flags?: Partial<Record<ObjectFlag, boolean>>;
 }
 
 export function object(name: string, opts: ObjectOpts, fields: FieldDef[]): ObjectDef {
@@ -182,6 +185,7 @@ export function object(name: string, opts: ObjectOpts, fields: FieldDef[]): Obje
     replicateable: opts.replicateable ?? true,
     bulkQueryable: opts.bulkQueryable ?? true,
     undeletable: opts.undeletable ?? true,
+    ...(opts.flags ? { flags: opts.flags } : {}),
     fields,
     childRelationships: opts.children ?? [],
     lastModified: SCHEMA_EPOCH,
@@ -335,6 +339,8 @@ function opportunityObject(): ObjectDef {
     [
       ...systemFields({ isDeleted: true, modstamps: true }),
       ref('AccountId', ['Account'], 'Account', { label: 'Account ID' }),
+      // Present because the org defines Opportunity record types (emulator/recordTypes.ts).
+      ref('RecordTypeId', ['RecordType'], 'RecordType', { label: 'Record Type ID' }),
       field('Name', 'string', { nillable: false, length: 120, nameField: true }),
       field('StageName', 'picklist', { label: 'Stage', nillable: false, length: 40, picklistValues: PICKLISTS.stage }),
       field('Amount', 'currency', { precision: 18, scale: 2 }),
@@ -350,6 +356,56 @@ function opportunityObject(): ObjectDef {
       field('IsWon', 'boolean', { ...READ_ONLY, label: 'Won', defaultedOnCreate: true }),
       field('Description', 'textarea', { length: 32000 }),
       OWNER(),
+    ],
+  );
+}
+
+/**
+ * RecordType (key prefix 012), a setup object: no IsDeleted (record types are deactivated, never deleted through the
+ * API), IsPersonType only in orgs with person accounts. Calls: create, update, query, retrieve, getDeleted,
+ * getUpdated, describeSObjects
+ * (https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_recordtype.htm); field labels
+ * and lengths as the Salesforce Field Reference Guide lists them ("RecordType").
+ */
+function recordTypeObject(): ObjectDef {
+  const [id, ...audit] = systemFields({ isDeleted: false, modstamps: true });
+  return object(
+    'RecordType',
+    {
+      label: 'Record Type',
+      labelPlural: 'Record Types',
+      keyPrefix: '012',
+      undeletable: false,
+      flags: {
+        deletable: false,
+        searchable: false,
+        layoutable: false,
+        triggerable: false,
+        feedEnabled: false,
+        mruEnabled: false,
+      },
+    },
+    [
+      { ...(id as FieldDef), label: 'Record Type ID' },
+      field('Name', 'string', { nillable: false, length: 80, nameField: true }),
+      field('DeveloperName', 'string', { label: 'Record Type Name', nillable: false, length: 80 }),
+      field('NamespacePrefix', 'string', { ...READ_ONLY, label: 'Namespace Prefix', length: 15 }),
+      field('Description', 'string', { length: 255 }),
+      // Required for Opportunity and Lead record types; BusinessProcess (prefix 019) is not emulated.
+      field('BusinessProcessId', 'reference', {
+        label: 'Business Process ID',
+        referenceTo: ['BusinessProcess'],
+        relationshipName: null,
+      }),
+      field('SobjectType', 'picklist', {
+        label: 'SObject Type Name',
+        nillable: false,
+        length: 40,
+        updateable: false,
+        picklistValues: [...RECORD_TYPE_OBJECTS],
+      }),
+      field('IsActive', 'boolean', { label: 'Active', defaultedOnCreate: true }),
+      ...audit,
     ],
   );
 }
@@ -477,6 +533,7 @@ export function seedSchema(): ObjectDef[] {
     accountObject(),
     contactObject(),
     opportunityObject(),
+    recordTypeObject(),
     leadObject(),
     taskObject(),
     accountHistoryObject(),

@@ -4,6 +4,7 @@
 // docs/salesforce.md#bulk-api-20-csv-format (quotes, commas, CR/LF, unicode, padded text, NULL look-alikes, far dates,
 // exponent doubles) and SystemModstamp ties (cursors: docs/salesforce.md#incremental-cursor-windows).
 import { makeId } from './ids.ts';
+import { SEED_RECORD_TYPES } from './recordTypes.ts';
 import { PICKLISTS } from './schema.ts';
 import type { FieldValue } from './types.ts';
 import { dayText, isoOf, timeOf } from './values.ts';
@@ -446,9 +447,54 @@ function contacts(ctx: Ctx): Generator {
   };
 }
 
+/**
+ * The record types, set up by the first user before any generated record was created: a day apart, ending 500 days
+ * before the ~3 years of generated activity (audit dates reach up to 400 days further back).
+ */
+function recordTypes(ctx: Ctx): Generator {
+  const count = ctx.counts.RecordType ?? 0;
+  const ms = (slot: number) => ctx.anchorMs - SPAN_MS - (500 + count - slot) * DAY_MS;
+  return {
+    count,
+    isDeleted: () => false,
+    cursorFields: AUDIT_FIELDS,
+    cursorMs: (slot) => ms(slot),
+    record(slot) {
+      const rt = SEED_RECORD_TYPES[slot % SEED_RECORD_TYPES.length] as (typeof SEED_RECORD_TYPES)[number];
+      const at = isoOf(ms(slot));
+      const admin = ctx.userIds[0] as string;
+      return {
+        Id: makeId('012', slot),
+        Name: rt.name,
+        DeveloperName: rt.developerName,
+        NamespacePrefix: null,
+        Description: rt.description,
+        // Opportunity and Lead record types name their sales / lead process (BusinessProcess, prefix 019).
+        BusinessProcessId: makeId('019', 0),
+        SobjectType: rt.sobjectType,
+        IsActive: true,
+        CreatedDate: at,
+        CreatedById: admin,
+        LastModifiedDate: at,
+        LastModifiedById: admin,
+        SystemModstamp: at,
+      };
+    },
+  };
+}
+
+/** Ids of the seeded record types of `object` (RecordType slots). */
+function recordTypeIdsOf(ctx: Ctx, object: string): string[] {
+  const count = ctx.counts.RecordType ?? 0;
+  return SEED_RECORD_TYPES.flatMap((rt, slot) =>
+    rt.sobjectType === object && slot < count ? [makeId('012', slot)] : [],
+  );
+}
+
 function opportunities(ctx: Ctx): Generator {
   const salt = 4;
   const closed = new Set(['Closed Won', 'Closed Lost']);
+  const types = recordTypeIdsOf(ctx, 'Opportunity');
   return {
     count: ctx.counts.Opportunity ?? 0,
     isDeleted: (slot) => deleted(ctx, slot, salt),
@@ -463,6 +509,8 @@ function opportunities(ctx: Ctx): Generator {
         IsDeleted: deleted(ctx, slot, salt),
         ...audit(ctx, 'Opportunity', slot, salt),
         AccountId: g % 31 === 0 ? null : refTo(ctx, 'Opportunity', 'Account', '001', slot),
+        // A hash of its own, so that the other fields stay what they were before record types existed.
+        RecordTypeId: types.length === 0 ? null : pick(types, mix(slot, salt + 70, ctx.seed)),
         Name: hardOr(slot, 19, 6, `${pick(COMPANY, h)} renewal ${slot}`),
         StageName: stage,
         Amount: g % 9 === 0 ? null : pick(AMOUNTS, h >>> 7),
@@ -670,6 +718,7 @@ export function seedCounts(opts: SeedOptions): Record<string, number> {
     Account: a,
     Contact: per(opts.contactsPerAccount ?? 2),
     Opportunity: per(opts.opportunitiesPerAccount ?? 1),
+    RecordType: SEED_RECORD_TYPES.length,
     Lead: per(opts.leadsPerAccount ?? 0.25),
     Task: per(opts.tasksPerAccount ?? 0.5),
     Invoice__c: per(opts.invoicesPerAccount ?? 0.5),
@@ -718,6 +767,7 @@ export function generateOrg(opts: SeedOptions, anchorMs: number, extension?: See
     ['Account', accounts(ctx)],
     ['Contact', contacts(ctx)],
     ['Opportunity', opportunities(ctx)],
+    ['RecordType', recordTypes(ctx)],
     ['Lead', leads(ctx)],
     ['Task', tasks(ctx)],
     ['AccountHistory', histories(ctx)],

@@ -16,6 +16,7 @@ import {
 } from './cursorIndex.ts';
 import { makeId, normalizeId, numberOf } from './ids.ts';
 import { type ProfileName, profileOf } from './profile.ts';
+import { checkRecordTypeId, defaultRecordTypeId } from './recordTypes.ts';
 import { isStored, withField } from './schema.ts';
 import { type CursorField, type GeneratedLink, type Generator, type SeedOptions, generateOrg } from './seed.ts';
 import {
@@ -318,6 +319,31 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
     }
     return rec;
   };
+  /** The RecordType row an id names, if any. */
+  const recordTypeOf = (id: FieldValue | undefined): SfRecord | undefined => {
+    const at = typeof id === 'string' ? locate(id) : undefined;
+    return at && at.t.def.name === 'RecordType' ? readSlot(at.t, at.slot) : undefined;
+  };
+  /** Every RecordType row (a handful: read whole when a record of an object with record types is created). */
+  const recordTypeRows = (): SfRecord[] => {
+    const t = tables.get('recordtype');
+    const out: SfRecord[] = [];
+    for (let slot = 0; t && slot < t.size; slot++) {
+      const rec = readSlot(t, slot);
+      if (rec) out.push(rec);
+    }
+    return out;
+  };
+  /**
+   * emulator/recordTypes.ts: a RecordTypeId set must be an active record type of the object; a create without one
+   * gets the profile's default.
+   */
+  const applyRecordType = (t: Table, rec: Row, changes: Row, forCreate: boolean): void => {
+    if (!hasField(t.def, 'RecordTypeId')) return;
+    if ('RecordTypeId' in changes && changes.RecordTypeId !== null)
+      checkRecordTypeId(t.def.name, changes.RecordTypeId, recordTypeOf(changes.RecordTypeId));
+    else if (forCreate) rec.RecordTypeId = defaultRecordTypeId(t.def.name, recordTypeRows());
+  };
   const touch = (t: Table, rec: Row, ts: string): void => {
     if (hasField(t.def, 'SystemModstamp')) rec.SystemModstamp = ts;
     if (hasField(t.def, 'LastModifiedDate')) {
@@ -373,7 +399,9 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
       const t = table(object);
       const ts = now();
       const rec: Row = { ...newRecord(t) };
-      Object.assign(rec, canonicalValues(t.def, values));
+      const changes = canonicalValues(t.def, values);
+      Object.assign(rec, changes);
+      applyRecordType(t, rec, changes, true);
       const slot = t.size++;
       rec.Id = makeId(t.def.keyPrefix, slot);
       if (hasField(t.def, 'CreatedDate')) {
@@ -388,7 +416,9 @@ export function createOrgStore(opts: StoreOptions = {}): OrgStore {
     },
     update(id, values, o = {}) {
       const { t, slot, rec } = current(id);
-      const next: Row = { ...rec, ...canonicalValues(t.def, values) };
+      const changes = canonicalValues(t.def, values);
+      applyRecordType(t, {}, changes, false);
+      const next: Row = { ...rec, ...changes };
       if (o.touch !== false) touch(t, next, o.modstamp ?? now());
       derive(t.def, next);
       put(t, slot, stored(t, next));

@@ -84,6 +84,8 @@ export interface ChildRelationshipDef {
   cascadeDelete?: boolean;
 }
 
+export type ObjectFlag = 'deletable' | 'searchable' | 'layoutable' | 'triggerable' | 'feedEnabled' | 'mruEnabled';
+
 export interface ObjectDef {
   name: string;
   label: string;
@@ -99,6 +101,11 @@ export interface ObjectDef {
    * share rows (AccountShare) have one that is always false.
    */
   undeletable: boolean;
+  /**
+   * describeGlobal flags of a setup object where they differ from a data object's (absent = true): RecordType rows
+   * cannot be deleted or searched through the API.
+   */
+  flags?: Partial<Record<ObjectFlag, boolean>>;
   fields: FieldDef[];
   childRelationships: ChildRelationshipDef[];
   /** Bumped whenever fields change (schema drift), for describe's Last-Modified / If-Modified-Since. */

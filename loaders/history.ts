@@ -70,6 +70,38 @@ END $fn$;
 CREATE OR REPLACE FUNCTION sfsync.history_sql(tbl regclass, hist regclass, cursor_col text, source text)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
+  empty boolean;
+BEGIN
+  EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %s)', hist) INTO empty;
+  IF empty THEN
+    RETURN sfsync.history_first_sql(tbl, hist, cursor_col, source);
+  END IF;
+  RETURN sfsync.history_next_sql(tbl, hist, cursor_col, source);
+END $fn$;
+
+-- The first versions (an initial load, or history turned on): nothing to compare with or close, so a plain INSERT,
+-- which spares the join and the materialised rows of history_next_sql (a third of an initial load's time).
+CREATE OR REPLACE FUNCTION sfsync.history_first_sql(tbl regclass, hist regclass, cursor_col text, source text)
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  cols text;
+  from_expr text := '$1';
+BEGIN
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
+    FROM pg_attribute
+    WHERE attrelid = tbl AND attnum > 0 AND NOT attisdropped AND attname <> '${MARK_COLUMN}';
+  IF cursor_col <> '' THEN
+    from_expr := format('coalesce(%I, $1)', cursor_col);
+  END IF;
+  RETURN format(
+    'INSERT INTO %1$s (%2$s, _valid_from, _valid_to, _is_current, _recorded_at)
+     SELECT %2$s, %3$s, ''infinity'', true, $1 FROM %4$s',
+    hist, cols, from_expr, source);
+END $fn$;
+
+CREATE OR REPLACE FUNCTION sfsync.history_next_sql(tbl regclass, hist regclass, cursor_col text, source text)
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
   cols text;
   n_cols text;
   h_cols text;

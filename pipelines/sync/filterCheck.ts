@@ -2,9 +2,10 @@
 // Loads read only the records that match. A row whose record stops matching is flagged (loaders/ddl.ts FILTER_COLUMN),
 // never deleted, in the commit that carries the load's delete check, and `<table>_live` hides it; a version that
 // matches, newer or of the same cursor, clears the flag in the merge (loaders/merge.ts). An incremental run reads the
-// Ids in its window (its parents' cursors too) that do not match over REST (a delta's worth of them). A full read into a table that has rows (--full-refresh, or a filter that
-// differs from the one the rows were brought in line with) clears every flag, then flags the Ids of the whole object
-// that do not match, read as one Bulk job started beside the load; the filter is saved in that same commit.
+// Ids in its window (its parents' cursors too) that do not match over REST (a delta's worth of them). A full read into
+// a table that has rows (--full-refresh, or a filter that differs from the one the rows were brought in line with)
+// clears every flag, then flags the Ids of the whole object that do not match, read as one Bulk job started beside
+// the load; the filter is saved in that same commit.
 import type pg from 'pg';
 import { buildSelect } from '../../extractors/soql.ts';
 import type { Logger } from '../../lib/log.ts';
