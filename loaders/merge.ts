@@ -174,11 +174,24 @@ export async function markFilteredOut(
   return rowCount ?? 0;
 }
 
-/** Every row's filter flag cleared: the filter changed or was removed, and a full read applies the new one. */
-export async function clearFilteredOut(client: pg.ClientBase, req: { schema: string; table: string }): Promise<number> {
+/**
+ * Filter flags cleared: the filter changed or was removed, and a full read applies the new one. With `keep` (the Ids
+ * and cursors the new filter leaves out), the rows markFilteredOut is about to flag keep their flag, so a row whose
+ * standing did not change is not written (a history table would get two false versions of it).
+ */
+export async function clearFilteredOut(
+  client: pg.ClientBase,
+  req: { schema: string; table: string; keep?: { schema: string; table: string; cursorColumn: string | null } },
+): Promise<number> {
   const flag = quoteIdent(FILTER_COLUMN);
+  const keep = req.keep;
+  const cursor = keep?.cursorColumn ? quoteIdent(keep.cursorColumn) : null;
+  const older = cursor ? `AND (t.${cursor} IS NULL OR t.${cursor} <= u.${cursor})` : '';
+  const kept = keep
+    ? ` AND NOT EXISTS (SELECT 1 FROM ${qualified(keep.schema, keep.table)} AS u WHERE u.id = t.id ${older})`
+    : '';
   const { rowCount } = await client.query(
-    `UPDATE ${qualified(req.schema, req.table)} SET ${flag} = false WHERE ${flag}`,
+    `UPDATE ${qualified(req.schema, req.table)} AS t SET ${flag} = false WHERE t.${flag}${kept}`,
   );
   return rowCount ?? 0;
 }

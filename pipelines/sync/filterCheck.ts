@@ -89,15 +89,18 @@ export function openFilterCheck(
       bulk.catch(() => {});
     }
     step = async (client) => {
-      const cleared = req.tableHadRows
-        ? await clearFilteredOut(client, { schema: ctx.config.schema, table: spec.table })
-        : 0;
       const extract = bulk && (await bulk);
       const r = extract
-        ? await flagUnmatched(ctx, client, narrow, (target) => extract.copyInto(client, target))
-        : { read: 0, flagged: 0 };
+        ? await flagUnmatched(ctx, client, narrow, (target) => extract.copyInto(client, target), req.tableHadRows)
+        : {
+            read: 0,
+            flagged: 0,
+            cleared: req.tableHadRows
+              ? await clearFilteredOut(client, { schema: ctx.config.schema, table: spec.table })
+              : 0,
+          };
       if (current !== applied) await saveFilter(client, key, current);
-      logApplied(log, current, applied, { cleared, ...r });
+      logApplied(log, current, applied, r);
     };
   }
   return {
@@ -127,23 +130,35 @@ function logApplied(
 }
 
 /** The unmatched Ids (and cursors) into a TEMP table of this transaction, then the rows they name flagged. */
+/**
+ * The Ids (and cursors) `copy` reads, of records the filter leaves out, flagged. `clearOthers` (a full read): the
+ * flags of every other row are cleared first, and a row that stays flagged is not written at all.
+ */
 async function flagUnmatched(
   ctx: RunContext,
   client: pg.ClientBase,
   narrow: ObjectSpec,
   copy: (target: { schema: string; table: string }, columns: string[]) => Promise<number>,
-): Promise<{ read: number; flagged: number }> {
+  clearOthers = false,
+): Promise<{ read: number; flagged: number; cleared: number }> {
   const columns = narrow.fields.map((f) => f.column);
   const defs = narrow.fields.map((f) => `${quoteIdent(f.column)} ${f.pgType}`).join(', ');
   await client.query(`DROP TABLE IF EXISTS pg_temp.${UNMATCHED_TABLE}`);
   await client.query(`CREATE TEMP TABLE ${UNMATCHED_TABLE} (${defs}) ON COMMIT DROP`);
   const read = await copy({ schema: STAGE_SCHEMA, table: UNMATCHED_TABLE }, columns);
+  const target = { schema: ctx.config.schema, table: narrow.table };
+  const cursorColumn = narrow.cursorField?.toLowerCase() ?? null;
+  const cleared = clearOthers
+    ? await clearFilteredOut(client, {
+        ...target,
+        keep: { schema: STAGE_SCHEMA, table: UNMATCHED_TABLE, cursorColumn },
+      })
+    : 0;
   const flagged = await markFilteredOut(client, {
-    schema: ctx.config.schema,
-    table: narrow.table,
+    ...target,
     idsSchema: STAGE_SCHEMA,
     idsTable: UNMATCHED_TABLE,
-    cursorColumn: narrow.cursorField?.toLowerCase() ?? null,
+    cursorColumn,
   });
-  return { read, flagged };
+  return { read, flagged, cleared };
 }

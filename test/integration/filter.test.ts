@@ -155,6 +155,32 @@ describe('sfsync sync with a filtered object', () => {
     expect(state).toEqual([{ filter: null }]);
   });
 
+  it('with history, a --full-refresh that reads nothing new adds no version, flagged rows included', async () => {
+    const file = path.join(dir, `config-history-${Date.now()}.json`);
+    writeFileSync(file, JSON.stringify({ objects: [{ name: 'Opportunity', where: OPEN, history: true }] }));
+    const run = async (args: string[]) => {
+      const r = await runCli(args, emulatorEnv(emulator, db.url, { SFSYNC_SCHEMA: SCHEMA, SFSYNC_CONFIG: file }));
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await run(['sync']);
+    const leaving = opportunities().find((r) => isOpen(r) && r.IsDeleted !== true)!;
+    emulator.store.update(leaving.Id, { StageName: 'Closed Lost' });
+    await run(['sync']);
+    expect(await flaggedIds()).toEqual([leaving.Id]);
+    const versions = async () => {
+      const { rows } = await client.query(
+        `SELECT id, count(*)::int AS n FROM ${SCHEMA}.opportunity_history GROUP BY id ORDER BY id`,
+      );
+      return rows;
+    };
+    const before = await versions();
+    // The flagged row's version and the unflagged rows' versions stand: the full read changes no row's standing.
+    expect(before.find((v) => v.id === leaving.Id)?.n).toBe(2);
+    await run(['sync', '--full-refresh']);
+    expect(await versions()).toEqual(before);
+    expect(await flaggedIds()).toEqual([leaving.Id]);
+  });
+
   it('stops at a bad filter with exit 2 and one line, before anything is read or written', async () => {
     await syncSucceeded(OPEN);
     const snapshot = async () => {
