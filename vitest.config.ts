@@ -6,7 +6,8 @@ export default defineConfig({
     // suite from about 570 s to about 210 s (the default, one fewer than the cores, runs them one by one).
     maxWorkers: 3,
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // A hang guard, not a speed check: some unit tests build an emulated org, and three files run beside each other.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
       {
         test: {
           name: 'integration',
