@@ -52,8 +52,10 @@ export async function rewriteColumns(
 
 /**
  * Every value of text `columns` in a table keyed by anything (a history table holds many rows per id) through
- * `rewrite`. The distinct values and their rewrites are collected in a temporary table first, a batch at a time, so a
- * rewritten value is never read back as one still to rewrite and memory holds one batch. Call it in a transaction.
+ * `rewrite`. The distinct values are numbered in a temporary table on the server first, then read a batch at a time
+ * and their rewrites sent back by number: memory holds one batch, a rewritten value is never read back as one still
+ * to rewrite, and no raw value is ever a statement's parameter, which the server's log (log_statement, pgaudit) could
+ * record beside its hash. Call it in a transaction.
  */
 export async function rewriteDistinctValues(
   client: pg.ClientBase,
@@ -62,24 +64,28 @@ export async function rewriteDistinctValues(
   batchRows = BATCH_ROWS,
 ): Promise<void> {
   const table = qualified(target.schema, target.table);
-  await client.query('CREATE TEMP TABLE IF NOT EXISTS sfsync_value_map (v text PRIMARY KEY, r text) ON COMMIT DROP');
+  await client.query(
+    'CREATE TEMP TABLE IF NOT EXISTS sfsync_value_map (n bigint PRIMARY KEY, v text NOT NULL, r text) ON COMMIT DROP',
+  );
   for (const column of target.columns) {
     const col = quoteIdent(column);
     await client.query('TRUNCATE sfsync_value_map');
-    let after: string | null = null;
+    await client.query(
+      `INSERT INTO sfsync_value_map (n, v) SELECT row_number() OVER (ORDER BY v), v ` +
+        `FROM (SELECT DISTINCT ${col} AS v FROM ${table} WHERE ${col} IS NOT NULL) AS d`,
+    );
+    let after = 0;
     for (;;) {
-      const { rows }: { rows: { v: string }[] } = await client.query<{ v: string }>(
-        `SELECT DISTINCT ${col} AS v FROM ${table} WHERE ${col} IS NOT NULL AND ($1::text IS NULL OR ${col} > $1) ` +
-          `ORDER BY 1 LIMIT ${batchRows}`,
+      const { rows } = await client.query<{ n: string; v: string }>(
+        `SELECT n, v FROM sfsync_value_map WHERE n > $1 ORDER BY n LIMIT ${batchRows}`,
         [after],
       );
       if (rows.length === 0) break;
-      const values: string[] = rows.map((r) => r.v);
-      await client.query('INSERT INTO sfsync_value_map SELECT * FROM unnest($1::text[], $2::text[])', [
-        values,
-        values.map(rewrite),
-      ]);
-      after = values[values.length - 1]!;
+      await client.query(
+        'UPDATE sfsync_value_map AS m SET r = u.r FROM unnest($1::bigint[], $2::text[]) AS u(n, r) WHERE m.n = u.n',
+        [rows.map((r) => r.n), rows.map((r) => rewrite(r.v))],
+      );
+      after = Number(rows[rows.length - 1]!.n);
     }
     await client.query(`UPDATE ${table} AS t SET ${col} = m.r FROM sfsync_value_map AS m WHERE t.${col} = m.v`);
   }
