@@ -38,7 +38,9 @@ export function parseQueryPage(text: string, url: string, opts: { markNumbers?: 
   try {
     body = marker === undefined ? parseJsonNumbersAsText(text) : parseJsonNumbersMarked(text, marker);
   } catch (err) {
-    throw new DataError(`Salesforce query page ${url} is not valid JSON (${(err as Error).message})`);
+    // The parser's reason without the text it quotes after it, which may be a record's value (one to be hashed).
+    const reason = (err as Error).message.split(/,? \.\.\."|, "/)[0];
+    throw new DataError(`Salesforce query page ${url} is not valid JSON (${reason})`);
   }
   const p = body as { totalSize?: unknown; done?: unknown; nextRecordsUrl?: unknown; records?: unknown } | null;
   const size =

@@ -83,6 +83,22 @@ describe('parseQueryPage', () => {
   });
 });
 
+describe('parseQueryPage on a malformed page', () => {
+  it('says why without quoting the text around the fault, which may be a value', () => {
+    const text = '{"totalSize":1,"done":true,"records":[{"Email":"alice@example.org","N": x}]}';
+    for (const markNumbers of [false, true]) {
+      let message = '';
+      try {
+        parseQueryPage(text, '/q', { markNumbers });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^Salesforce query page \/q is not valid JSON \(Unexpected token/);
+      expect(message).not.toMatch(/example|alice/);
+    }
+  });
+});
+
 describe('peekNextRecordsUrl', () => {
   it.each([
     [
