@@ -53,7 +53,7 @@ describe('rewriteColumns', () => {
     ]);
   });
 
-  it('rewrites every distinct value of a many-rows-per-id table, never sending a raw value as a parameter', async () => {
+  it('rewrites each distinct value of a many-rows-per-id table, never sending a raw value as a parameter', async () => {
     await client.query('CREATE TABLE h (id text, email text, phone text)');
     const emails = Array.from({ length: 7 }, (_, i) => `person${i}@example.org`);
     const phones = ['+1 415 555 0100', '+44 20 7946 0958', null];
