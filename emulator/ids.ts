@@ -1,6 +1,7 @@
 // Salesforce record ids: 3-char key prefix + 12 base-62 chars, plus a 3-char case-safe suffix (18-char form).
 // Fixed-width base 62 in ASCII order ('0'-'9' < 'A'-'Z' < 'a'-'z') sorts like the number, so `ORDER BY Id` follows
 // slot order.
+import { createHash } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SUFFIX = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
@@ -68,4 +69,14 @@ export function normalizeId(id: string): string | undefined {
   }
   // A letter the suffix marks upper case may only be a letter; digits have no case to restore.
   return to18(id15).toUpperCase() === id.toUpperCase() ? id15 : undefined;
+}
+
+/**
+ * The 15-char id (`00N...`) of a custom field, as a custom field's `doc` in an event schema ends with
+ * (`Data:Text:00NDp000009Rr9D`, docs/salesforce.md#change-event-fields): derived from the object and field names, so
+ * the same field keeps its id across schema versions and emulator runs.
+ */
+export function customFieldIdOf(object: string, field: string): string {
+  const digest = createHash('sha256').update(`${object}.${field}`.toLowerCase()).digest();
+  return makeId('00N', digest.readUIntBE(0, 6)).slice(0, 15);
 }

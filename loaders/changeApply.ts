@@ -16,17 +16,25 @@ export interface ChangeTarget {
 export interface Applied {
   /** Rows written. */
   rows: number;
-  /** Ids an UPDATE or DELETE found no row for: an UPDATE's must be read whole from Salesforce. */
+  /**
+   * Ids an UPDATE found no row for, or only a row marked deleted: the row is missing or stale, and must be read whole
+   * from Salesforce.
+   */
   absent: string[];
 }
 
 const DELETED = quoteIdent('isdeleted');
 
-/** An UPDATE found no row for these ids, or found only newer ones: the first kind are absent. */
+/**
+ * An UPDATE did not write these ids: their rows are newer, missing, or marked deleted. An update of a deleted record
+ * means the record came back and the UNDELETE that said so did not apply (an older version than the row's, which the
+ * delete's re-read stamped): missing and marked deleted are both absent.
+ */
 async function absentOf(client: pg.ClientBase, target: ChangeTarget, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const { rows } = await client.query<{ id: string }>(
-    `SELECT id FROM ${qualified(target.schema, target.table)} WHERE id = ANY($1::text[])`,
+    `SELECT id FROM ${qualified(target.schema, target.table)} AS t
+     WHERE t.id = ANY($1::text[]) AND t.${DELETED} IS DISTINCT FROM true`,
     [ids],
   );
   const present = new Set(rows.map((r) => r.id));

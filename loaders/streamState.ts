@@ -33,19 +33,23 @@ export async function getReplayId(client: pg.ClientBase, key: StreamKey): Promis
   return rows[0]?.replay_id ?? null;
 }
 
-/** In the caller's transaction, with the rows the events produced. */
+/**
+ * In the caller's transaction, with the rows the events produced. A keepalive's latest replay id (no events, no
+ * lastEventAt) moves only the replay id: the last event and when it was applied stay what they were.
+ */
 export async function saveReplayId(
   client: pg.ClientBase,
   key: StreamKey,
   object: string,
-  progress: { replayId: Buffer; lastEventAt: Date; events: number },
+  progress: { replayId: Buffer; lastEventAt: Date | null; events: number },
 ): Promise<void> {
   await client.query(
     `INSERT INTO sfsync.stream_state AS s
        (target_schema, topic, object, replay_id, last_event_at, applied_at, events_applied)
-     VALUES ($1, $2, $3, $4, $5, now(), $6)
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::bigint > 0 THEN now() END, $6)
      ON CONFLICT (target_schema, topic) DO UPDATE SET replay_id = EXCLUDED.replay_id,
-       last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at), applied_at = now(),
+       last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at),
+       applied_at = CASE WHEN EXCLUDED.events_applied > 0 THEN now() ELSE s.applied_at END,
        events_applied = s.events_applied + EXCLUDED.events_applied`,
     [key.schema, key.topic, object, progress.replayId, progress.lastEventAt, progress.events],
   );

@@ -3,7 +3,7 @@
 // field (an address, a geolocation, a person's Name) is one record-typed field whose bits are in an extra
 // "<parentPosition>-0x<bitmap>" entry, and its nested fields land in the component columns sync keeps.
 import { DataError } from '../lib/errors.ts';
-import type { EventLayout } from '../schemas/eventLayout.ts';
+import type { EventLayout, LayoutField } from '../schemas/eventLayout.ts';
 import type { FieldSpec, ObjectSpec } from '../schemas/records.ts';
 import { hashValue, requireHashKey } from './hashValue.ts';
 
@@ -52,8 +52,9 @@ export interface DecodedChange {
   /** Event fields whose value was sent as a diff, not the value (large text areas). */
   diffFields: string[];
   /**
-   * Fields the event cannot give the value of: diffFields, and a compound whose own column holds a value Salesforce
-   * derives from its parts (a Contact's Name, the full name). Non-empty: the record must be read again.
+   * Fields the event cannot give the value of: diffFields, a compound whose own column holds a value Salesforce
+   * derives from its parts (a Contact's or person account's Name, the full name), and a compound whose changed or
+   * nulled parts the bitmaps do not name. Non-empty: the record must be read again.
    */
   incomplete: string[];
   /**
@@ -192,13 +193,26 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is
 function valueAt(record: Record<string, unknown>, path: string): unknown {
   const dot = path.indexOf('.');
   if (dot < 0) return record[path];
-  const parent = record[path.slice(0, dot)] as Record<string, unknown> | null | undefined;
-  return parent?.[path.slice(dot + 1)];
+  const parent = record[path.slice(0, dot)];
+  return parent !== null && typeof parent === 'object'
+    ? (parent as Record<string, unknown>)[path.slice(dot + 1)]
+    : null;
 }
 
-/** Every field path of the layout: top-level fields and compound fields' nested ones. */
-function allPaths(layout: EventLayout): string[] {
-  return layout.flatMap((f) => (f.nested ? f.nested.map((c) => `${f.name}.${c}`) : [f.name]));
+/**
+ * docs/salesforce.md#change-event-fields: a person account org's Account `Name` is `["null","string",
+ * Switchable_PersonName]`: a business account's name is a plain string value, a person's name a compound.
+ */
+const plainName = (f: LayoutField, record: Record<string, unknown>) =>
+  f.nested !== undefined && typeof record[f.name] === 'string';
+
+/** Every field path of the layout: top-level fields and compound fields' nested ones (a plain name both). */
+function allPaths(layout: EventLayout, record: Record<string, unknown>): string[] {
+  return layout.flatMap((f) => {
+    if (!f.nested) return [f.name];
+    const parts = f.nested.map((c) => `${f.name}.${c}`);
+    return plainName(f, record) ? [f.name, ...parts] : parts;
+  });
 }
 
 /**
@@ -233,34 +247,40 @@ export function decodeChange(
   if (changeType !== 'CREATE' && changeType !== 'UPDATE' && changeType !== 'UNDELETE') return change;
   const nulled = new Set(bitmapFields(strings(header.nulledFields), layout));
   change.diffFields = bitmapFields(strings(header.diffFields), layout);
-  const paths = changeType === 'UPDATE' ? bitmapFields(strings(header.changedFields), layout) : allPaths(layout);
-  // docs/salesforce.md#change-event-fields: a compound may come as its top-level bit alone, with no
-  // `<parentPosition>-0x...` entry naming its parts. Nulled, every part is NULL; changed, which parts changed is
-  // unknown, so the record is read again rather than guessed from the nested record.
-  const bare = (list: Iterable<string>, name: string) => {
-    const all = [...list];
-    return all.includes(name) && !all.some((p) => p.startsWith(`${name}.`));
-  };
-  for (const f of layout)
-    if (f.nested && bare(nulled, f.name)) for (const child of f.nested) nulled.add(`${f.name}.${child}`);
-  const touched = [...paths, ...nulled];
+  const paths =
+    changeType === 'UPDATE' ? bitmapFields(strings(header.changedFields), layout) : allPaths(layout, record);
+  const named = (list: Iterable<string>, name: string) => [...list].some((p) => p.startsWith(`${name}.`));
+  // Paths never applied: the parts of a plain name (a string has none).
+  const skipped = new Set<string>();
   for (const f of layout) {
     if (!f.nested) continue;
+    const loaded = columns.has(f.name) || f.nested.some((c) => columns.has(`${f.name}.${c}`));
+    if (plainName(f, record)) {
+      // A business account's Name: a value for its column. Parts named beside a string are not in the event.
+      if (changeType !== 'UPDATE' || !named([...paths, ...nulled], f.name)) continue;
+      for (const c of f.nested) skipped.add(`${f.name}.${c}`);
+      if (loaded) change.incomplete.push(f.name);
+      continue;
+    }
+    // docs/salesforce.md#change-event-fields: a compound may come as its top-level bit alone, with no
+    // `<parentPosition>-0x...` entry naming its parts. Changed fields include the nulled ones, and an UPDATE's nested
+    // record holds null for every part that did not change: the parts changedFields names are read from it (null
+    // where nulled); which others changed or were nulled is unknown, so the record is read again rather than guessed.
+    let partsUnknown = false;
+    if (nulled.has(f.name) && !named(nulled, f.name)) {
+      nulled.delete(f.name);
+      partsUnknown = !named(paths, f.name);
+    }
+    if (changeType === 'UPDATE' && paths.includes(f.name) && !named(paths, f.name)) partsUnknown = true;
     const derivedChanged =
-      columns.has(f.name) &&
-      (changeType === 'UPDATE' ? touched.some((p) => p.startsWith(`${f.name}.`)) : record[f.name] != null);
-    const partsUnknown =
-      changeType === 'UPDATE' &&
-      !nulled.has(f.name) &&
-      bare(paths, f.name) &&
-      (columns.has(f.name) || f.nested.some((c) => columns.has(`${f.name}.${c}`)));
-    if (derivedChanged || partsUnknown) change.incomplete.push(f.name);
+      columns.has(f.name) && (changeType === 'UPDATE' ? named([...paths, ...nulled], f.name) : record[f.name] != null);
+    if ((partsUnknown && loaded) || derivedChanged) change.incomplete.push(f.name);
   }
   change.incomplete.push(...change.diffFields);
   for (const path of [...paths, ...[...nulled].filter((p) => !paths.includes(p))]) {
     const field = columns.get(path);
     // A compound's own column (a derived full name) comes from the re-read, never from the nested record.
-    if (!field || change.incomplete.includes(path)) continue;
+    if (!field || skipped.has(path) || change.incomplete.includes(path)) continue;
     const text = nulled.has(path) ? null : columnText(field, valueAt(record, path));
     // A hashed column (config columns.hash) never holds the value itself (transforms/hashValue.ts).
     change.values.set(field.column, text !== null && field.hashed ? hashValue(requireHashKey(hashKey), text) : text);

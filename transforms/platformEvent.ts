@@ -14,14 +14,29 @@ export interface EventColumn {
 /** The columns every event table starts with; payload columns follow. */
 export const EVENT_KEY_COLUMNS = ['replay_id', 'published_at'] as const;
 
+/** Salesforce kinds whose values are Avro longs yet not numbers (docs/salesforce.md#change-event-fields). */
+const TEMPORAL: ReadonlyMap<string, PgType> = new Map<string, PgType>([
+  ['DateTime', 'timestamptz'],
+  ['DateOnly', 'date'],
+  ['TimeOnly', 'time'],
+]);
+
 /**
- * The PostgreSQL type of an event field from its Avro type and `doc` (docs/salesforce.md#change-event-fields: datetimes
- * are epoch-ms longs and dates day-count ints, told apart from plain numbers by the doc's `DateTime` / `Date`).
+ * The kind a field's `doc` names: `<role>:<kind>[:<field id>]` (`Data:DateTime:00NDp000009Rr9D`, `Data:DateOnly`,
+ * `CreatedDate:DateTime`), docs/salesforce.md#change-event-fields; undefined without one.
+ */
+export function docKind(doc: string | undefined): string | undefined {
+  const parts = (doc ?? '').split(':');
+  return parts.length >= 2 && parts.length <= 3 && parts[1] ? parts[1] : undefined;
+}
+
+/**
+ * The PostgreSQL type of an event field: dates, datetimes and times from the kind in its `doc` (all three are epoch-ms
+ * longs on the wire, docs/salesforce.md#change-event-fields), anything else from its Avro type.
  */
 export function eventPgType(field: { avroType: string; doc?: string }): PgType {
-  const doc = field.doc ?? '';
-  if (/DateTime$/.test(doc)) return 'timestamptz';
-  if (/:Date$/.test(doc)) return 'date';
+  const temporal = TEMPORAL.get(docKind(field.doc) ?? '');
+  if (temporal) return temporal;
   switch (field.avroType) {
     case 'boolean':
       return 'boolean';

@@ -10,6 +10,7 @@ import {
   type ChangeSchema,
   type ChangeType,
   type CompoundField,
+  type SchemaField,
   avroValue,
   bitmapFields,
   changeSchemaOf,
@@ -69,11 +70,21 @@ function compoundValue(f: CompoundField, rec: Row, only?: Set<string>): Record<s
   return any ? out : null;
 }
 
+/**
+ * The leaf a field is sent as: itself when simple; a person account org's Account Name, compound for a person account,
+ * is a business account's plain string (personAccounts.ts).
+ */
+function leafOf(f: SchemaField, rec: Row): CompoundField['nested'][number] | undefined {
+  if (f.kind === 'simple') return f;
+  return f.plain && rec.IsPersonAccount !== true ? f.plain : undefined;
+}
+
 /** CREATE / UNDELETE: every non-null field, no bitmaps. */
 function fullValues(schema: ChangeSchema, rec: Row): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const f of schema.fields) {
-    const v = f.kind === 'simple' ? avroValue(f, rec[f.source?.name ?? f.name]) : compoundValue(f, rec);
+    const leaf = leafOf(f, rec);
+    const v = leaf ? avroValue(leaf, rec[leaf.source?.name ?? leaf.name]) : compoundValue(f as CompoundField, rec);
     if (v !== null) values[f.name] = v;
   }
   return values;
@@ -87,15 +98,17 @@ function diffValues(schema: ChangeSchema, before: Row, after: Row): Omit<Pending
   const changedNested = new Map<number, number[]>();
   const nulledNested = new Map<number, number[]>();
   for (const f of schema.fields) {
-    if (f.kind === 'simple') {
-      const name = f.source?.name ?? f.name;
+    const leaf = leafOf(f, after);
+    if (leaf) {
+      const name = leaf.source?.name ?? leaf.name;
       if (before[name] === after[name]) continue;
-      const v = avroValue(f, after[name]);
+      const v = avroValue(leaf, after[name]);
       values[f.name] = v;
       changedTop.push(f.position);
       if (v === null) nulledTop.push(f.position);
       continue;
     }
+    if (f.kind !== 'compound') continue;
     const changedNames = new Set<string>();
     for (const n of f.nested) {
       if (!n.source || before[n.source.name] === after[n.source.name]) continue;

@@ -3,6 +3,7 @@
 // unions, compound fields as nested records. Also the conversions from stored values to Avro values and the field
 // bitmaps of changedFields / nulledFields.
 import avro from 'avsc';
+import { customFieldIdOf } from '../ids.ts';
 import type { FieldDef, FieldType, FieldValue, ObjectDef } from '../types.ts';
 import { schemaIdOf } from './eventBus.ts';
 
@@ -38,6 +39,8 @@ export interface CompoundField {
   name: string;
   position: number;
   nested: Leaf[];
+  /** A person account org's Account Name: the union's string branch, a business account's name (personAccounts.ts). */
+  plain?: Leaf;
 }
 
 export type SchemaField = SimpleField | CompoundField;
@@ -88,7 +91,8 @@ const AVRO_OF: Partial<Record<FieldType, AvroPrimitive>> = {
   double: 'double',
   currency: 'double',
   percent: 'double',
-  date: 'int',
+  // docs/salesforce.md#change-event-fields: dates too are epoch-ms longs (midnight UTC), times ms since midnight.
+  date: 'long',
   datetime: 'long',
   time: 'long',
 };
@@ -133,8 +137,10 @@ export function changeTopicOf(object: string): string {
   return `/data/${object.endsWith('__c') ? object.slice(0, -1) : object}ChangeEvent`;
 }
 
-function docOf(f: FieldDef): string {
-  return `${AUDIT[f.name] ?? 'Data'}:${KIND_OF[f.type] ?? 'Text'}`;
+/** A custom field's doc ends with its field id: `Data:DateTime:00N...` (docs/salesforce.md#change-event-fields). */
+function docOf(def: ObjectDef, f: FieldDef): string {
+  const doc = `${AUDIT[f.name] ?? 'Data'}:${KIND_OF[f.type] ?? 'Text'}`;
+  return f.custom || f.name.endsWith('__c') ? `${doc}:${customFieldIdOf(def.name, f.name)}` : doc;
 }
 
 /** `BillingStreet` of `BillingAddress` -> Street; `Addr__City__s` of `Addr__c` -> City; `FirstName` of Name. */
@@ -195,22 +201,30 @@ export function changeSchemaOf(def: ObjectDef): ChangeSchema {
         avro: type,
         source: components.find((c) => nestedName(f.name, c.name) === name),
       }));
-      const record = defined.has(kind)
-        ? kind
+      // An Account with name parts is in an org with person accounts: its Name is a business account's name or a
+      // person's name parts, `["null","string",Switchable_PersonName]` (docs/salesforce.md#change-event-fields).
+      const plain =
+        def.name === 'Account' && f.name === 'Name'
+          ? { name: f.name, position, avro: 'string' as const, source: f }
+          : undefined;
+      const typeName = plain ? `Switchable_${kind}` : kind;
+      const record = defined.has(typeName)
+        ? typeName
         : {
             type: 'record',
-            name: kind,
+            name: typeName,
             fields: nested.map((n) => ({ name: n.name, type: ['null', n.avro], default: null })),
           };
-      defined.add(kind);
-      fields.push({ kind: 'compound', name: f.name, position, nested });
-      avroFields.push({ name: f.name, type: ['null', record], doc: docOf(f), default: null });
+      defined.add(typeName);
+      fields.push({ kind: 'compound', name: f.name, position, nested, ...(plain && { plain }) });
+      const union = plain ? ['null', 'string', record] : ['null', record];
+      avroFields.push({ name: f.name, type: union, doc: docOf(def, f), default: null });
       continue;
     }
     if (f.type === 'address' || f.type === 'location') continue;
     const type = AVRO_OF[f.type] ?? 'string';
     fields.push({ kind: 'simple', name: f.name, position, avro: type, source: f });
-    avroFields.push({ name: f.name, type: ['null', type], doc: docOf(f), default: null });
+    avroFields.push({ name: f.name, type: ['null', type], doc: docOf(def, f), default: null });
   }
   const name = `${def.name.endsWith('__c') ? def.name.slice(0, -1) : def.name}ChangeEvent`;
   const json = JSON.stringify({ type: 'record', name, namespace: 'com.sforce.eventbus', fields: avroFields });
@@ -226,9 +240,10 @@ export function changeSchemaOf(def: ObjectDef): ChangeSchema {
   return schema;
 }
 
-const DAY_MS = 86_400_000;
-
-/** A stored value (types.ts FieldValue: text) as the Avro value of its leaf. */
+/**
+ * A stored value (types.ts FieldValue: text) as the Avro value of its leaf: datetimes epoch ms, dates epoch ms of their
+ * midnight UTC, times ms since midnight (docs/salesforce.md#change-event-fields).
+ */
 export function avroValue(leaf: { avro: AvroPrimitive; source: FieldDef | undefined }, v: FieldValue | undefined) {
   if (v === null || v === undefined || v === '') return null;
   const type = leaf.source?.type;
@@ -236,7 +251,7 @@ export function avroValue(leaf: { avro: AvroPrimitive; source: FieldDef | undefi
   if (leaf.avro === 'boolean') return v === true || v === 'true';
   const text = String(v);
   if (type === 'datetime') return Date.parse(text);
-  if (type === 'date') return Math.floor(Date.parse(`${text.slice(0, 10)}T00:00:00Z`) / DAY_MS);
+  if (type === 'date') return Date.parse(`${text.slice(0, 10)}T00:00:00Z`);
   if (type === 'time') return Date.parse(`1970-01-01T${text.endsWith('Z') ? text : `${text}Z`}`);
   return leaf.avro === 'int' || leaf.avro === 'long' ? Math.trunc(Number(text)) : Number(text);
 }

@@ -22,6 +22,8 @@ export interface PubSubServerDeps {
   /** The user of a live session for this access token (count false: a re-check that spends nothing). */
   authenticate(token: string, count: boolean): { userId: string } | undefined;
   keepaliveMs: () => number;
+  /** How long a stream owed no events waits for a FetchRequest before it closes. */
+  refetchTimeoutMs: () => number;
 }
 
 export interface PubSubServer {
@@ -31,8 +33,8 @@ export interface PubSubServer {
   close(): Promise<void>;
 }
 
-/** Most events one FetchRequest may ask for (docs/salesforce.md#pubsub-api-flow-control). */
-const MAX_REQUESTED = 100;
+/** Most events a stream may be owed, across all its FetchRequests (docs/salesforce.md#pubsub-api-flow-control). */
+const MAX_PENDING = 100;
 
 const ERR = {
   auth: 'sfdc.platform.eventbus.grpc.service.auth.error',
@@ -188,6 +190,8 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
     let pending = 0;
     let ended = false;
     let lastSent = Date.now();
+    /** Since when the stream has been owed events and sent nothing: the keepalive clock. */
+    let owedSince = Date.now();
     let unlisten: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     const shutdown = () => {
@@ -207,7 +211,7 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
       call.emit('error', err);
     };
     const respond = (events: BusEvent[]) => {
-      lastSent = Date.now();
+      lastSent = owedSince = Date.now();
       call.write({
         events: events.map(consumerEvent),
         latestReplayId: encodeReplayId(position),
@@ -223,18 +227,27 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
       pending -= events.length;
       position = (events[events.length - 1] as BusEvent).replayId;
       respond(events);
+      schedule();
     };
-    // docs/salesforce.md#pubsub-api-flow-control: never silent for longer than the keepalive interval.
-    const keepalive = () => {
-      const due = lastSent + deps.keepaliveMs() - Date.now();
+    // docs/salesforce.md#pubsub-api-flow-control: while events are owed, never silent for longer than the keepalive
+    // interval; owed none, no keepalives, and without a FetchRequest within the refetch timeout of the last response
+    // the stream closes. Called whenever what is owed or the last response changes.
+    const schedule = () => {
+      if (timer) clearTimeout(timer);
+      if (ended) return;
+      const due = pending > 0 ? owedSince + deps.keepaliveMs() : lastSent + deps.refetchTimeoutMs();
       timer = setTimeout(
         () => {
           if (ended) return;
+          if (pending === 0) return shutdown();
           if (!userOf(call.metadata, false)) return fail(authFailure(rpcId));
-          if (Date.now() - lastSent >= deps.keepaliveMs() - 5) respond([]);
-          keepalive();
+          // The Subscribe RPC reference: a keepalive's latest replay id may be a position past the last event
+          // delivered, the event bus being shared. Nothing of the topic left to deliver: the bus's newest position.
+          if (topic !== undefined && deps.bus.read(topic, position, 1).length === 0) position = deps.bus.tip();
+          respond([]);
+          schedule();
         },
-        Math.max(1, due),
+        Math.max(1, due - Date.now()),
       );
       timer.unref();
     };
@@ -265,7 +278,6 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
       } else position = req.replayPreset === 'EARLIEST' ? deps.bus.floor(name) : deps.bus.tip();
       topic = name;
       unlisten = deps.bus.onPublish(name, () => setImmediate(pump));
-      keepalive();
       return true;
     };
 
@@ -287,7 +299,10 @@ export async function startPubSubServer(deps: PubSubServerDeps, host: string, po
             rpcId,
           ),
         );
-      pending += Math.min(req.numRequested, MAX_REQUESTED);
+      // The keepalive clock starts again when a stream owed nothing is asked for more.
+      if (pending === 0) owedSince = Date.now();
+      pending = Math.min(pending + req.numRequested, MAX_PENDING);
+      schedule();
       pump();
     });
     call.on('end', () => {

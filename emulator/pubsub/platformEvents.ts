@@ -1,7 +1,9 @@
 // Platform events (`/event/Foo__e`): defined by the admin API, published by it or by the Publish RPC. Their schema is
 // Salesforce's: `CreatedDate` (long, epoch ms) and `CreatedById` set by the org, then the custom fields as nullable
-// unions (docs/salesforce.md#pubsub-api, #change-event-fields for the types).
+// unions, each with the doc `Data:<kind>:<field id>` (docs/salesforce.md#pubsub-api, #change-event-fields for the
+// types and docs).
 import avro from 'avsc';
+import { customFieldIdOf } from '../ids.ts';
 import type { EventBus } from './eventBus.ts';
 
 export type PlatformFieldType = 'string' | 'boolean' | 'int' | 'long' | 'double' | 'datetime' | 'date';
@@ -22,14 +24,15 @@ export interface PlatformEvents {
   publishEncoded(def: PlatformEventDef, payload: Buffer, id: string, userId: string): bigint;
 }
 
-const AVRO: Record<PlatformFieldType, string> = {
-  string: 'string',
-  boolean: 'boolean',
-  int: 'int',
-  long: 'long',
-  double: 'double',
-  datetime: 'long',
-  date: 'int',
+/** Avro type and Salesforce kind of each field type; a date is epoch ms of its midnight UTC, like a datetime. */
+const AVRO: Record<PlatformFieldType, [string, string]> = {
+  string: ['string', 'Text'],
+  boolean: ['boolean', 'Boolean'],
+  int: ['int', 'Integer'],
+  long: ['long', 'Long'],
+  double: ['double', 'Double'],
+  datetime: ['long', 'DateTime'],
+  date: ['long', 'DateOnly'],
 };
 
 export function createPlatformEvents(bus: EventBus): PlatformEvents {
@@ -46,7 +49,16 @@ export function createPlatformEvents(bus: EventBus): PlatformEvents {
         fields: [
           { name: 'CreatedDate', type: 'long', doc: 'CreatedDate:DateTime' },
           { name: 'CreatedById', type: 'string', doc: 'CreatedBy:EntityId' },
-          ...fields.map((f) => ({ name: f.name, type: ['null', AVRO[f.type]], default: null })),
+          ...fields.map((f) => {
+            if (!Object.hasOwn(AVRO, f.type)) throw new Error(`Unknown platform event field type ${f.type}`);
+            const [type, kind] = AVRO[f.type];
+            return {
+              name: f.name,
+              type: ['null', type],
+              doc: `Data:${kind}:${customFieldIdOf(name, f.name)}`,
+              default: null,
+            };
+          }),
         ],
       });
       const def = {

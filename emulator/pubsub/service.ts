@@ -7,6 +7,7 @@ import { type ChangeCapture, type ChangeContext, createChangeCapture } from './c
 import type { ChangeType } from './changeSchema.ts';
 import { type EventBus, createEventBus } from './eventBus.ts';
 import { startPubSubServer } from './grpcServer.ts';
+import { withPersonAccounts } from './personAccounts.ts';
 import { type PlatformEvents, type PlatformFieldType, createPlatformEvents } from './platformEvents.ts';
 import { type TlsIdentity, createTlsIdentity } from './tls.ts';
 
@@ -15,10 +16,20 @@ export interface PubSubOptions {
   port?: number;
   /** Keepalive interval of an idle Subscribe stream (docs/salesforce.md#pubsub-api-flow-control). Default 270 s. */
   keepaliveMs?: number;
+  /**
+   * How long a Subscribe stream owed no events (everything asked for delivered) waits for the next FetchRequest before
+   * it closes (docs/salesforce.md#pubsub-api-flow-control). Default 60 s.
+   */
+  refetchTimeoutMs?: number;
   /** Event retention (docs/salesforce.md#replay-ids). Default 72 h. */
   retentionMs?: number;
   /** Objects selected for Change Data Capture from the start. */
   cdcObjects?: string[];
+  /**
+   * An org with person accounts (personAccounts.ts): Account gets Salutation, FirstName, LastName, IsPersonAccount, and
+   * its change events carry Name as a business account's string or a person's name parts. Off by default.
+   */
+  personAccounts?: boolean;
 }
 
 /** One write of an admin transaction (HTTP: `POST /__admin/pubsub/transaction`). */
@@ -110,10 +121,12 @@ export function createPubSub(
 ): PubSub {
   const o = deps.options;
   const bus = createEventBus({ retentionMs: o.retentionMs ?? HOURS_72 });
-  const capture = createChangeCapture(base, bus, { defaultUserId: deps.userId });
+  const org = o.personAccounts ? withPersonAccounts(base) : base;
+  const capture = createChangeCapture(org, bus, { defaultUserId: deps.userId });
   for (const object of o.cdcObjects ?? []) capture.enable(object);
   const platform: PlatformEvents = createPlatformEvents(bus);
   let keepaliveMs = o.keepaliveMs ?? 270_000;
+  const refetchTimeoutMs = o.refetchTimeoutMs ?? 60_000;
   let tls: TlsIdentity | undefined;
   let closeServer: (() => Promise<void>) | undefined;
   return {
@@ -133,6 +146,7 @@ export function createPubSub(
             return s && { userId: s.user.id };
           },
           keepaliveMs: () => keepaliveMs,
+          refetchTimeoutMs: () => refetchTimeoutMs,
         },
         host,
         o.port ?? 0,

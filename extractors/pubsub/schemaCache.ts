@@ -32,6 +32,17 @@ function valueType(type: avro.Type): avro.Type {
   return branches?.find((t) => t.typeName !== 'null') ?? type;
 }
 
+/**
+ * The nested fields of a compound field: those of its union's record branch. A person account's Name is
+ * `["null","string",Switchable_PersonName]` (docs/salesforce.md#change-event-fields), a string or a person's name
+ * parts, and its bitmaps name the record's fields.
+ */
+function nestedOf(type: avro.Type): { name: string }[] | undefined {
+  const branches = (type as { types?: avro.Type[] }).types ?? [type];
+  const record = branches.find((t) => t.typeName === 'record');
+  return (record as { fields?: { name: string }[] } | undefined)?.fields;
+}
+
 export function eventSchemaOf(id: string, json: string): EventSchema {
   let type: avro.Type;
   let docs: unknown[] = [];
@@ -49,7 +60,7 @@ export function eventSchemaOf(id: string, json: string): EventSchema {
     const t = valueType(f.type);
     const doc = docs[i];
     info.push({ name: f.name, avroType: t.typeName, ...(typeof doc === 'string' && { doc }) });
-    const nested = (t as { fields?: { name: string }[] }).fields;
+    const nested = nestedOf(f.type);
     // The header is a record too, but no bitmap ever names it.
     return nested && f.name !== 'ChangeEventHeader'
       ? { name: f.name, nested: nested.map((n) => n.name) }

@@ -32,11 +32,13 @@ export function needsSync(change: DecodedChange): boolean {
 
 /**
  * The ids of an event that must be read again from Salesforce rather than applied from the event alone: gap events,
- * fields the event cannot give, and deletes (the deleted version's LastModifiedDate and LastModifiedById, which
- * queryAll returns and a sync would load).
+ * fields the event cannot give, deletes (the deleted version's LastModifiedDate and LastModifiedById, which queryAll
+ * returns and a sync would load) and undeletes (rare, and an UNDELETE whose LastModifiedDate is older than the cursor
+ * the delete's re-read stored does not apply: the row would stay marked deleted).
  */
-function rereadIdsOf(change: DecodedChange): string[] {
-  if (change.changeType.startsWith('GAP_') || change.changeType === 'DELETE') return change.recordIds;
+export function rereadIdsOf(change: DecodedChange): string[] {
+  const t = change.changeType;
+  if (t.startsWith('GAP_') || t === 'DELETE' || t === 'UNDELETE') return change.recordIds;
   return change.incomplete.length > 0 ? change.recordIds : [];
 }
 
@@ -65,7 +67,7 @@ export async function applyEvents(
       for (const id of rereadIdsOf(change)) reread.add(id);
       const applied = await applyChange(client, target, change);
       rows += applied.rows;
-      // An UPDATE of a record the table does not have carries too little to make a row of.
+      // An UPDATE of a record the table does not have (or has marked deleted) carries too little to make a row of.
       for (const id of applied.absent) reread.add(id);
     }
     let counted = 0;
@@ -99,6 +101,17 @@ export async function applyEvents(
 
 /** Thrown only to roll back a transaction on purpose. */
 class RollBack extends Error {}
+
+/**
+ * Stores a keepalive's latest replay id (docs/salesforce.md#pubsub-api-flow-control): a position at or past the last
+ * event delivered, with every event up to it committed. It keeps the stored replay id inside the retention window
+ * while the object is quiet, where the last event's id would expire (docs/salesforce.md#replay-ids).
+ */
+export async function keepUp(ctx: RunContext, spec: ObjectSpec, key: StreamKey, latestReplayId: Buffer): Promise<void> {
+  await withClient(ctx.pool, (client) =>
+    saveReplayId(client, key, spec.name, { replayId: latestReplayId, lastEventAt: null, events: 0 }),
+  );
+}
 
 /** Stores a replay id alone: the events up to it are covered by a sync that just committed. */
 export async function skipTo(ctx: RunContext, spec: ObjectSpec, key: StreamKey, event: StreamedEvent): Promise<void> {

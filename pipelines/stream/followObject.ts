@@ -15,7 +15,7 @@ import type { ObjectSpec } from '../../schemas/records.ts';
 import { type ColumnMap, columnMapOf, decodeChange } from '../../transforms/changeEvent.ts';
 import { columnOptionsOf, selectColumns } from '../runtime/columnSelection.ts';
 import { syncObject } from '../sync/syncObject.ts';
-import { applyEvents, needsSync, skipTo, type StreamedEvent } from './applyEvents.ts';
+import { applyEvents, keepUp, needsSync, skipTo, type StreamedEvent } from './applyEvents.ts';
 import { keepSubscribed, type StreamContext } from './keepSubscribed.ts';
 
 /**
@@ -27,6 +27,8 @@ const TRANSACTION_WAIT_MS = 1000;
 const HOLD_CAP = 1000;
 /** How long after the connection is up a first request has surely reached the server. */
 const SUBSCRIBE_MARGIN_MS = 2000;
+/** A keepalive's latest replay id is stored at most this often (a write per keepalive buys nothing). */
+const KEEP_UP_EVERY_MS = 60_000;
 
 interface Target {
   obj: ObjectOptions;
@@ -138,6 +140,7 @@ async function consume(ctx: StreamContext, target: Target, sub: Subscription, ca
   }
   await ctx.setStatus(target.key, target.spec.name, 'connected');
   let held: StreamedEvent[] = [];
+  let keptUpAt = Number.NEGATIVE_INFINITY;
   for (;;) {
     const fetched = await sub.next(ctx.signal, held.length > 0 ? TRANSACTION_WAIT_MS : undefined);
     if (fetched) heard();
@@ -155,6 +158,15 @@ async function consume(ctx: StreamContext, target: Target, sub: Subscription, ca
     const split = owed === 0 && events.length < HOLD_CAP ? tailStart(events) : events.length;
     held = events.slice(split);
     await applyInOrder(ctx, target, events.slice(0, split));
+    // A keepalive last, nothing held back: every event before it is committed, so its latest replay id (at or past
+    // them) can be stored. A keepalive followed by events is left alone: those events store their own.
+    const last = incoming[incoming.length - 1];
+    if (last?.events.length === 0 && held.length === 0 && last.latestReplayId.length > 0) {
+      if (Date.now() - keptUpAt >= KEEP_UP_EVERY_MS) {
+        keptUpAt = Date.now();
+        await keepUp(ctx, target.spec, target.key, last.latestReplayId);
+      }
+    }
     // Backpressure: as many again as were taken off the stream, once they are committed (or held).
     sub.request(received);
   }

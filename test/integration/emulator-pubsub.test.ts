@@ -35,15 +35,15 @@ interface OracleEvent {
 }
 
 /** The oracle client, authenticated with a token from the emulator (user-supplied mode). */
-async function oracle() {
+async function oracle(org: Emulator = em, accessToken: string = token) {
   const client = new PubSubApiClient(
     {
       authType: 'user-supplied',
-      accessToken: token,
+      accessToken,
       // The client insists on https; the emulator matches the instance URL by host.
-      instanceUrl: em.url.replace('http://', 'https://'),
-      organizationId: em.orgId,
-      pubSubEndpoint: em.pubsub?.endpoint,
+      instanceUrl: org.url.replace('http://', 'https://'),
+      organizationId: org.orgId,
+      pubSubEndpoint: org.pubsub?.endpoint,
       // It trusts only its bundled Salesforce CA, so the emulator's certificate cannot be verified here.
       rejectUnauthorizedSsl: false,
     },
@@ -57,10 +57,14 @@ async function oracle() {
 function collect() {
   const got = { events: [] as OracleEvent[], errors: [] as { code?: number; details?: string; metadata?: unknown }[] };
   let keepalives = 0;
+  /** When the client reported its last requested event, and the end of the stream (Date.now()). */
+  const at: { lastEvent?: number; end?: number } = {};
   const callback = (_info: unknown, type: string, data?: unknown) => {
     if (type === 'event') got.events.push(data as OracleEvent);
     if (type === 'error') got.errors.push(data as (typeof got.errors)[number]);
     if (type === 'grpcKeepAlive') keepalives++;
+    if (type === 'lastEvent') at.lastEvent = Date.now();
+    if (type === 'end') at.end = Date.now();
   };
   const until = async (pred: () => boolean, ms = 5_000) => {
     const end = Date.now() + ms;
@@ -69,7 +73,7 @@ function collect() {
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  return { got, callback, until, keepalives: () => keepalives };
+  return { got, callback, until, at, keepalives: () => keepalives };
 }
 
 describe('salesforce-pubsub-api-client against the emulator', () => {
@@ -255,12 +259,12 @@ describe('Pub/Sub API over plain grpc-js', () => {
     const c = pubsubClient(em, token);
     const sub = c.subscribe({ topicName: '/data/Invoice__ChangeEvent', replayPreset: 'EARLIEST', numRequested: 2 });
     await sub.until((s) => s.events().length === 2);
-    // Three keepalive periods: still only the two requested, and keepalives say nothing more is owed.
+    expect(sub.responses.at(-1)?.pendingNumRequested).toBe(0);
+    // Three keepalive periods: still only the two requested, and no keepalives: they come only while events are owed.
     await new Promise((r) => setTimeout(r, KEEPALIVE_MS * 3));
     expect(sub.events()).toHaveLength(2);
-    const idle = sub.responses.filter((r) => r.events.length === 0);
-    expect(idle.length).toBeGreaterThan(0);
-    expect(idle.every((r) => r.pendingNumRequested === 0)).toBe(true);
+    expect(sub.responses.filter((r) => r.events.length === 0)).toEqual([]);
+    expect(sub.status).toBeUndefined();
     sub.request({ numRequested: 10 });
     await sub.until((s) => s.events().length === 5);
     const last = sub.responses.filter((r) => r.events.length > 0).at(-1) as FetchResponse;
@@ -372,7 +376,7 @@ describe('Pub/Sub API over plain grpc-js', () => {
     expect(events[1]?.payload.ChangeEventHeader.transactionKey).toBe(
       events[0]?.payload.ChangeEventHeader.transactionKey,
     );
-    expect(events[0]?.payload.CloseDate).toBe(Date.UTC(2024, 2, 1) / 86_400_000); // days since the epoch
+    expect(events[0]?.payload.CloseDate).toBe(Date.UTC(2024, 2, 1)); // a date: epoch ms of its midnight UTC
     expect(events[1]?.payload.IsWon).toBe(true); // derived fields are part of the change
     expect(BigInt(events[2]!.replayId)).toBeGreaterThan(BigInt(events[1]!.replayId));
   });
@@ -401,5 +405,111 @@ describe('Pub/Sub API over plain grpc-js', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+/**
+ * docs/salesforce.md#pubsub-api-flow-control as Salesforce does it, with the 60 s a stream owed nothing waits for a
+ * FetchRequest shortened: at most 100 events owed across requests, keepalives only while some are owed, and the stream
+ * closed when nothing is owed and no request comes in time.
+ */
+describe('Pub/Sub flow control limits', () => {
+  const REFETCH_MS = 1_500;
+  // Bounds on the close are loose: the client can read the last event late on a busy machine, and the test only has
+  // to tell "closed after the timeout" from "closed at once" and "never closed".
+  const SOON = REFETCH_MS / 2;
+  const LATE = REFETCH_MS * 10;
+  let org: Emulator;
+  let orgToken: string;
+  beforeAll(async () => {
+    org = await createEmulator({
+      accounts: 2,
+      pubsub: { keepaliveMs: KEEPALIVE_MS, refetchTimeoutMs: REFETCH_MS, cdcObjects: ['Account', 'Invoice__c'] },
+    });
+    orgToken = await login(org);
+  });
+  afterAll(async () => {
+    await org?.close();
+  });
+  const insertAccounts = (n: number, prefix: string) =>
+    org.pubsub?.applyTransaction(
+      Array.from({ length: n }, (_, i) => ({
+        op: 'insert' as const,
+        object: 'Account',
+        values: { Name: `${prefix} ${i}` },
+      })),
+    );
+
+  it('official client: a subscription for n events ends after them; an endless one asks on past 100', async () => {
+    const finite = await oracle(org, orgToken);
+    const endless = await oracle(org, orgToken);
+    try {
+      const f = collect();
+      const e = collect();
+      finite.subscribe(ACCOUNT_TOPIC, f.callback, 2);
+      endless.subscribe('/data/ChangeEvents', e.callback);
+      await f.until(() => f.keepalives() > 0 && e.keepalives() > 0);
+      // More than the 100 one request can be owed: the endless subscription gets them by asking again.
+      insertAccounts(150, 'Oracle flow');
+      await e.until(() => e.got.events.length === 150);
+      await f.until(() => f.got.events.length === 2 && f.at.lastEvent !== undefined);
+      const before = f.keepalives();
+      // The finite subscription asks for nothing more: no keepalives, and the server closes the stream in time.
+      await f.until(() => f.at.end !== undefined, LATE);
+      expect(f.keepalives()).toBe(before);
+      expect(f.at.end! - f.at.lastEvent!).toBeGreaterThanOrEqual(SOON);
+      expect(f.got.errors).toEqual([]);
+      expect(f.got.events.map((x) => x.payload.Name)).toEqual(['Oracle flow 0', 'Oracle flow 1']);
+      // The endless one is still owed 50: it hears keepalives and stays open past the timeout.
+      const heard = e.keepalives();
+      await new Promise((r) => setTimeout(r, REFETCH_MS * 1.5));
+      expect(e.at.end).toBeUndefined();
+      expect(e.keepalives()).toBeGreaterThan(heard);
+      expect(e.got.events.map((x) => x.payload.Name)).toEqual(
+        Array.from({ length: 150 }, (_, i) => `Oracle flow ${i}`),
+      );
+    } finally {
+      finite.close();
+      endless.close();
+    }
+  });
+
+  it('owes at most 100 events across all requests, and asked again in time goes on', async () => {
+    const c = pubsubClient(org, orgToken);
+    const sub = c.subscribe({ topicName: ACCOUNT_TOPIC, numRequested: 70 });
+    sub.request({ numRequested: 70 });
+    // A keepalive proves both requests arrived before the events are published.
+    await sub.until((s) => s.responses.length > 0);
+    expect(sub.responses[0]?.pendingNumRequested).toBe(100);
+    insertAccounts(150, 'Capped');
+    await sub.until((s) => s.events().length === 100);
+    await new Promise((r) => setTimeout(r, KEEPALIVE_MS * 3));
+    expect(sub.events()).toHaveLength(100);
+    expect(sub.responses.at(-1)).toMatchObject({ pendingNumRequested: 0 });
+    expect(sub.responses.at(-1)?.events.length).toBeGreaterThan(0);
+    sub.request({ numRequested: 500 });
+    await sub.until((s) => s.events().length === 150);
+    expect(sub.responses.at(-1)?.pendingNumRequested).toBe(50);
+    const names = await Promise.all(sub.events().map(async (e) => (await c.decode(e)).Name));
+    expect(names).toEqual(Array.from({ length: 150 }, (_, i) => `Capped ${i}`));
+    expect(sub.status).toBeUndefined();
+    sub.close();
+    c.close();
+  });
+
+  it('closes a stream owed nothing when no FetchRequest comes within the timeout of the last response', async () => {
+    const c = pubsubClient(org, orgToken);
+    const sub = c.subscribe({ topicName: '/data/Invoice__ChangeEvent', numRequested: 1 });
+    await sub.until((s) => s.responses.length > 0);
+    org.pubsub?.applyTransaction([{ op: 'insert', object: 'Invoice__c', values: { Name: 'INV-closing' } }]);
+    await sub.until((s) => s.events().length === 1);
+    const last = sub.receivedAt.at(-1)!;
+    await sub.until((s) => s.status !== undefined, LATE);
+    expect(sub.status?.code).toBe(0);
+    expect(sub.status!.at - last).toBeGreaterThanOrEqual(SOON);
+    // Nothing after the event: no keepalive while nothing was owed.
+    expect(sub.responses.at(-1)?.events).toHaveLength(1);
+    expect(sub.error).toBeUndefined();
+    c.close();
   });
 });

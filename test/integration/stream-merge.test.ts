@@ -122,4 +122,16 @@ describe('stream and sync on one table: older never wins', () => {
     const missing = { ...event('UPDATE', 60, { name: 'x' }), recordIds: ['001000000000002AAA'] };
     expect(await applyChange(client, target, missing)).toEqual({ rows: 0, absent: ['001000000000002AAA'] });
   });
+
+  it('reports an UPDATE of a row marked deleted too: the record came back and the row is stale', async () => {
+    expect((await applyChange(client, target, event('DELETE', 70))).rows).toBe(1);
+    // The UNDELETE was not applied (older than the row); the update after it finds the row still marked deleted.
+    expect(await applyChange(client, target, event('UPDATE', 80, { name: 'after undelete' }))).toEqual({
+      rows: 0,
+      absent: [ID],
+    });
+    // A row that is newer than the update is not absent: the update is simply older.
+    expect((await applyChange(client, target, event('UNDELETE', 90, { name: 'back' }))).rows).toBe(1);
+    expect(await applyChange(client, target, event('UPDATE', 85, { name: 'older' }))).toEqual({ rows: 0, absent: [] });
+  });
 });

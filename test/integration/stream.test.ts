@@ -350,6 +350,56 @@ describe('sfsync stream --topics', () => {
     expect(rows).toEqual([{ topic: '/event/Order_Shipped__e', object: 'Order_Shipped__e' }]);
   });
 
+  it('keeps custom date and datetime fields of a platform event as date and timestamptz columns', async () => {
+    const pubsub = emulator.pubsub!;
+    pubsub.definePlatformEvent('Delivery_Planned__e', [
+      { name: 'Order_Number__c', type: 'string' },
+      { name: 'Delivery_Date__c', type: 'date' },
+      { name: 'Planned_At__c', type: 'datetime' },
+    ]);
+    // docs/salesforce.md#change-event-fields: both are epoch-ms longs; a date is its midnight UTC.
+    const plannedAt = Date.UTC(2024, 5, 10, 6, 13, 20, 123);
+    const values = [
+      { Order_Number__c: 'D-1', Delivery_Date__c: Date.UTC(2024, 5, 12), Planned_At__c: plannedAt },
+      { Order_Number__c: 'D-2', Delivery_Date__c: Date.UTC(1969, 11, 31), Planned_At__c: Date.UTC(1969, 11, 31, 23) },
+      { Order_Number__c: 'D-3', Delivery_Date__c: null, Planned_At__c: null },
+    ];
+    for (const v of values) pubsub.publishPlatformEvent('Delivery_Planned__e', v);
+    // Not startStream: the status row it waits for would be the other topic's, of the test above.
+    const stream = startCli(['stream', '--topics', '/event/Delivery_Planned__e'], env());
+    try {
+      await until('3 delivery events', async () => {
+        const { rows } = await client
+          .query(`SELECT count(*)::int AS n FROM ${SCHEMA}.delivery_planned__e`)
+          .catch(() => ({ rows: [{ n: 0 }] }));
+        return rows[0].n === 3 ? true : undefined;
+      });
+      const { rows: types } = await client.query(
+        `SELECT column_name, data_type FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = 'delivery_planned__e' AND column_name IN ('delivery_date__c',
+           'planned_at__c') ORDER BY column_name`,
+        [SCHEMA],
+      );
+      expect(types).toEqual([
+        { column_name: 'delivery_date__c', data_type: 'date' },
+        { column_name: 'planned_at__c', data_type: 'timestamp with time zone' },
+      ]);
+      const { rows } = await client.query(
+        `SELECT order_number__c AS n, delivery_date__c::text AS day,
+           to_char(planned_at__c AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS at
+         FROM ${SCHEMA}.delivery_planned__e ORDER BY replay_id`,
+      );
+      expect(rows).toEqual([
+        { n: 'D-1', day: '2024-06-12', at: '2024-06-10T06:13:20.123' },
+        { n: 'D-2', day: '1969-12-31', at: '1969-12-31T23:00:00.000' },
+        { n: 'D-3', day: null, at: null },
+      ]);
+    } finally {
+      stream.child.kill('SIGTERM');
+    }
+    expect((await stream.done).code).toBe(0);
+  });
+
   it('names the Setup page when an object is not selected for Change Data Capture', async () => {
     const r = await runCli(['stream', '--objects', 'Opportunity'], env());
     expect(r.code, r.stderr).toBe(1);

@@ -34,6 +34,10 @@ interface PubSubStub extends grpc.Client {
 export interface Subscription {
   responses: FetchResponse[];
   error: grpc.ServiceError | undefined;
+  /** How the call ended (OK included) and when; undefined while it is open. */
+  status: (grpc.StatusObject & { at: number }) | undefined;
+  /** When each response arrived (Date.now()), in the order of `responses`. */
+  receivedAt: number[];
   request(req: FetchRequest): void;
   /** Resolves once `pred` holds for what was received (or rejects after `ms`). */
   until(pred: (s: Subscription) => boolean, ms?: number): Promise<void>;
@@ -91,6 +95,8 @@ export function pubsubClient(em: Emulator, token: string, metadata: Record<strin
       const sub: Subscription = {
         responses: [],
         error: undefined,
+        status: undefined,
+        receivedAt: [],
         request: (req) => call.write(req),
         events: () => sub.responses.flatMap((r) => r.events),
         until(pred, ms = 5_000) {
@@ -116,6 +122,11 @@ export function pubsubClient(em: Emulator, token: string, metadata: Record<strin
       };
       call.on('data', (r: FetchResponse) => {
         sub.responses.push(r);
+        sub.receivedAt.push(Date.now());
+        wake();
+      });
+      call.on('status', (status: grpc.StatusObject) => {
+        sub.status = { ...status, at: Date.now() };
         wake();
       });
       call.on('error', (err: grpc.ServiceError) => {

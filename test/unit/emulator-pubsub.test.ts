@@ -2,8 +2,17 @@
 // #change-event-channels, #replay-ids), without gRPC.
 import { describe, expect, it } from 'vitest';
 import { createChangeCapture } from '../../emulator/pubsub/changeEvents.ts';
-import { bitmapFields, bitmapOf, changeSchemaOf, changeTopicOf } from '../../emulator/pubsub/changeSchema.ts';
+import { customFieldIdOf } from '../../emulator/ids.ts';
+import {
+  type SimpleField,
+  avroValue,
+  bitmapFields,
+  bitmapOf,
+  changeSchemaOf,
+  changeTopicOf,
+} from '../../emulator/pubsub/changeSchema.ts';
 import { createEventBus, decodeReplayId, encodeReplayId } from '../../emulator/pubsub/eventBus.ts';
+import { createPlatformEvents } from '../../emulator/pubsub/platformEvents.ts';
 import { createOrgStore } from '../../emulator/store.ts';
 
 describe('change event schema', () => {
@@ -23,10 +32,18 @@ describe('change event schema', () => {
     for (const gone of ['Id', 'IsDeleted', 'SystemModstamp', 'Total_With_Tax__c', 'Addr__City__s', 'Loc__Latitude__s'])
       expect(names).not.toContain(gone);
     const field = (n: string) => json.fields.find((f: { name: string }) => f.name === n);
-    expect(field('Issued_At__c')).toMatchObject({ type: ['null', 'long'], doc: 'Data:DateTime', default: null });
-    expect(field('Due_Date__c').type).toEqual(['null', 'int']);
+    // docs/salesforce.md#change-event-fields: dates and datetimes are epoch-ms longs; a custom field's doc ends with
+    // its 15-char field id, the same in every version of the schema.
+    expect(field('Issued_At__c')).toMatchObject({ type: ['null', 'long'], default: null });
+    expect(field('Issued_At__c').doc).toMatch(/^Data:DateTime:00N[0-9A-Za-z]{12}$/);
+    expect(field('Due_Date__c')).toMatchObject({ type: ['null', 'long'] });
+    expect(field('Due_Date__c').doc).toMatch(/^Data:DateOnly:00N[0-9A-Za-z]{12}$/);
     expect(field('Amount__c').type).toEqual(['null', 'double']);
+    expect(field('Addr__c').doc).toMatch(/^Data:Address:00N[0-9A-Za-z]{12}$/);
+    const ids = json.fields.map((f: { doc: string }) => f.doc.split(':')[2]).filter(Boolean);
+    expect(new Set(ids).size).toBe(ids.length);
     expect(field('CreatedById').doc).toBe('CreatedBy:EntityId');
+    expect(field('Name').doc).toBe('Data:Text');
     expect(field('Addr__c').type[1]).toMatchObject({ type: 'record', name: 'Address' });
     expect(field('Loc__c').type[1]).toMatchObject({ type: 'record', name: 'Location' });
     // Positions are Avro field positions: what the bitmaps count.
@@ -41,6 +58,76 @@ describe('change event schema', () => {
     expect(changeSchemaOf(store.object('Contact')!).schemaId).toBe(contact.schemaId);
     expect(contact.schemaId).toMatch(/^[\w-]{22}$/);
     expect(changeSchemaOf(store.object('Account')!).schemaId).not.toBe(contact.schemaId);
+  });
+});
+
+describe('event values and docs', () => {
+  it('sends dates as epoch ms of their midnight UTC, datetimes as epoch ms, times as ms since midnight', () => {
+    const store = createOrgStore({ accounts: 1 });
+    const invoice = changeSchemaOf(store.object('Invoice__c')!);
+    const leaf = (n: string) => invoice.fields.find((f) => f.name === n) as SimpleField;
+    expect(avroValue(leaf('Due_Date__c'), '2024-03-01')).toBe(Date.UTC(2024, 2, 1));
+    expect(avroValue(leaf('Due_Date__c'), '1969-12-31')).toBe(Date.UTC(1969, 11, 31));
+    expect(avroValue(leaf('Issued_At__c'), '2024-03-01T10:30:45.123Z')).toBe(Date.UTC(2024, 2, 1, 10, 30, 45, 123));
+    const time = {
+      avro: 'long' as const,
+      source: { name: 'At__c', label: 'At', type: 'time' as const, nillable: true },
+    };
+    expect(avroValue(time, '13:45:30.250Z')).toBe(((13 * 60 + 45) * 60 + 30) * 1000 + 250);
+    // The encoded value round-trips through the schema as a long.
+    const buf = invoice.type.toBuffer({
+      ChangeEventHeader: {
+        entityName: 'Invoice__c',
+        recordIds: [],
+        changeType: 'CREATE',
+        changeOrigin: '',
+        transactionKey: 't',
+        sequenceNumber: 1,
+        commitTimestamp: 0,
+        commitNumber: 0,
+        commitUser: '',
+        nulledFields: [],
+        diffFields: [],
+        changedFields: [],
+      },
+      Due_Date__c: Date.UTC(2024, 2, 1),
+    });
+    expect((invoice.type.fromBuffer(buf) as { Due_Date__c: number }).Due_Date__c).toBe(Date.UTC(2024, 2, 1));
+  });
+
+  it('gives each custom field a stable 15-char 00N id of its own', () => {
+    expect(customFieldIdOf('Invoice__c', 'Amount__c')).toMatch(/^00N[0-9A-Za-z]{12}$/);
+    expect(customFieldIdOf('Invoice__c', 'Amount__c')).toBe(customFieldIdOf('invoice__c', 'amount__c'));
+    expect(customFieldIdOf('Invoice__c', 'Amount__c')).not.toBe(customFieldIdOf('Order__c', 'Amount__c'));
+    const a = JSON.parse(changeSchemaOf(createOrgStore({ accounts: 1 }).object('Invoice__c')!).json);
+    const b = JSON.parse(changeSchemaOf(createOrgStore({ accounts: 3 }).object('Invoice__c')!).json);
+    expect(a.fields.map((f: { doc: string }) => f.doc)).toEqual(b.fields.map((f: { doc: string }) => f.doc));
+  });
+
+  it('types platform event fields as Salesforce does: dates long, each custom field documented with its id', () => {
+    const bus = createEventBus({ retentionMs: 60_000 });
+    const def = createPlatformEvents(bus).define('Shipment__e', [
+      { name: 'Ship_Date__c', type: 'date' },
+      { name: 'Shipped_At__c', type: 'datetime' },
+      { name: 'Carrier__c', type: 'string' },
+      { name: 'Weight__c', type: 'double' },
+      { name: 'Fragile__c', type: 'boolean' },
+    ]);
+    const json = JSON.parse(bus.schema(def.schemaId) ?? '{}');
+    const docs = Object.fromEntries(json.fields.map((f: { name: string; doc: string }) => [f.name, f.doc]));
+    const types = Object.fromEntries(json.fields.map((f: { name: string; type: unknown }) => [f.name, f.type]));
+    expect(docs.CreatedDate).toBe('CreatedDate:DateTime');
+    expect(docs.CreatedById).toBe('CreatedBy:EntityId');
+    expect(docs.Ship_Date__c).toBe(`Data:DateOnly:${customFieldIdOf('Shipment__e', 'Ship_Date__c')}`);
+    expect(docs.Shipped_At__c).toMatch(/^Data:DateTime:00N[0-9A-Za-z]{12}$/);
+    expect(docs.Carrier__c).toMatch(/^Data:Text:00N/);
+    expect(docs.Weight__c).toMatch(/^Data:Double:00N/);
+    expect(docs.Fragile__c).toMatch(/^Data:Boolean:00N/);
+    expect(types.Ship_Date__c).toEqual(['null', 'long']);
+    expect(types.Shipped_At__c).toEqual(['null', 'long']);
+    expect(() => createPlatformEvents(bus).define('Bad__e', [{ name: 'X__c', type: 'time' as 'date' }])).toThrow(
+      /Unknown platform event field type time/,
+    );
   });
 });
 

@@ -40,3 +40,41 @@ describe('decodePayload', () => {
     }
   });
 });
+
+describe('eventSchemaOf', () => {
+  it("takes a person account's Name nested fields from the union's record branch", () => {
+    const person = {
+      type: 'record',
+      name: 'Switchable_PersonName',
+      fields: ['Salutation', 'FirstName', 'LastName'].map((name) => ({
+        name,
+        type: ['null', 'string'],
+        default: null,
+      })),
+    };
+    const json = JSON.stringify({
+      type: 'record',
+      name: 'AccountChangeEvent',
+      namespace: 'com.sforce.eventbus',
+      fields: [
+        { name: 'ChangeEventHeader', type: { type: 'record', name: 'H', fields: [{ name: 'x', type: 'string' }] } },
+        { name: 'Name', type: ['null', 'string', person], default: null },
+        { name: 'Phone', type: ['null', 'string'], default: null },
+      ],
+    });
+    const schema = eventSchemaOf('S2', json);
+    expect(schema.layout).toEqual([
+      { name: 'ChangeEventHeader' },
+      { name: 'Name', nested: ['Salutation', 'FirstName', 'LastName'] },
+      { name: 'Phone' },
+    ]);
+    // Either branch decodes: a business account's name, a person's name parts.
+    const type = avro.Type.forSchema(JSON.parse(json));
+    for (const Name of ['Acme', { Salutation: null, FirstName: 'Ada', LastName: 'Lovelace' }]) {
+      const payload = type.toBuffer({ ChangeEventHeader: { x: 'h' }, Name, Phone: null });
+      expect(decodePayload(schema, { payload, replayId: Buffer.alloc(8) }, '/data/AccountChangeEvent').Name).toEqual(
+        Name,
+      );
+    }
+  });
+});

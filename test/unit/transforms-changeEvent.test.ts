@@ -211,7 +211,7 @@ describe('decodeChange', () => {
     expect(change.cursor).toBe('2024-06-10T06:13:25.000Z');
   });
 
-  it('UPDATE naming a compound by its top-level bit alone: nulled sets every component NULL, changed re-reads', () => {
+  it('UPDATE naming a compound by its top-level bit alone: which parts changed is unknown, so it re-reads', () => {
     // BillingAddress (3) and LastModifiedDate (5), with no `3-0x...` entry for the compound's parts.
     const nulled = decodeChange(
       {
@@ -222,14 +222,9 @@ describe('decodeChange', () => {
       layout,
       columns,
     );
-    expect(Object.fromEntries(nulled.values)).toEqual({
-      lastmodifieddate: '2024-06-10T06:13:25.000Z',
-      billingstreet: null,
-      billingcity: null,
-      billingstate: null,
-      billingstatecode: null,
-    });
-    expect(nulled.incomplete).toEqual([]);
+    // Some parts were nulled, which ones no bitmap says: nothing is nulled on a guess.
+    expect(Object.fromEntries(nulled.values)).toEqual({ lastmodifieddate: '2024-06-10T06:13:25.000Z' });
+    expect(nulled.incomplete).toEqual(['BillingAddress']);
     const changed = decodeChange(
       {
         ChangeEventHeader: header('UPDATE', { changedFields: ['0x28'] }),
@@ -242,6 +237,41 @@ describe('decodeChange', () => {
     // Which parts changed is unknown: the record is read again rather than guessed from the nested record.
     expect(changed.incomplete).toEqual(['BillingAddress']);
     expect(Object.fromEntries(changed.values)).toEqual({ lastmodifieddate: '2024-06-10T06:13:25.000Z' });
+  });
+
+  it("UPDATE with a compound's bare bit in nulledFields nulls only the parts changedFields names", () => {
+    // changedFields: BillingAddress (3), LastModifiedDate (5) and BillingAddress City (3-0x02) only; nulledFields:
+    // BillingAddress's bare bit. Street, State and StateCode did not change and keep their values.
+    const change = decodeChange(
+      {
+        ChangeEventHeader: header('UPDATE', { changedFields: ['0x28', '3-0x02'], nulledFields: ['0x08'] }),
+        // An UPDATE's nested record: null for every part that did not change, and for the nulled City.
+        BillingAddress: { Street: null, City: null, State: null, StateCode: null },
+        LastModifiedDate: 1718000005000,
+      },
+      layout,
+      columns,
+    );
+    expect(Object.fromEntries(change.values)).toEqual({
+      lastmodifieddate: '2024-06-10T06:13:25.000Z',
+      billingcity: null,
+    });
+    expect(change.incomplete).toEqual([]);
+    // A changed part with a value beside the bare nulled bit keeps its value: changed fields include the nulled ones.
+    const moved = decodeChange(
+      {
+        ChangeEventHeader: header('UPDATE', { changedFields: ['0x28', '3-0x03'], nulledFields: ['0x08'] }),
+        BillingAddress: { Street: null, City: 'Oslo' },
+        LastModifiedDate: 1718000005000,
+      },
+      layout,
+      columns,
+    );
+    expect(Object.fromEntries(moved.values)).toEqual({
+      lastmodifieddate: '2024-06-10T06:13:25.000Z',
+      billingstreet: null,
+      billingcity: 'Oslo',
+    });
   });
 
   it('UPDATE without LastModifiedDate takes the commit time as the cursor; diff fields are left to a re-read', () => {
@@ -305,6 +335,90 @@ describe('decodeChange', () => {
     expect(created.incomplete).toEqual(['Name']);
     expect(created.values.get('lastname')).toBe('Lovelace');
     expect(created.values.has('name')).toBe(false);
+  });
+
+  describe('person accounts: Name is ["null","string",Switchable_PersonName]', () => {
+    const PERSON = ['Salutation', 'FirstName', 'LastName', 'MiddleName', 'InformalName', 'Suffix'];
+    // As schemaCache reads it: the nested fields are the record branch's.
+    const personLayout: EventLayout = [
+      { name: 'ChangeEventHeader' },
+      { name: 'Name', nested: PERSON },
+      { name: 'Phone' },
+      { name: 'LastModifiedDate' },
+    ];
+    const account: ObjectSpec = {
+      ...spec,
+      fields: [
+        fieldSpec('Id', 'id'),
+        fieldSpec('Name'),
+        fieldSpec('Salutation', 'picklist'),
+        fieldSpec('FirstName'),
+        fieldSpec('LastName'),
+        fieldSpec('Phone', 'phone'),
+        fieldSpec('LastModifiedDate', 'datetime'),
+      ],
+    };
+    const parts = new Map(['Salutation', 'FirstName', 'LastName'].map((c) => [c, 'Name']));
+    const map = columnMapOf(account, personLayout, parts);
+
+    it("a business account's Name is a string: its column's value, no re-read", () => {
+      const created = decodeChange(
+        { ChangeEventHeader: header('CREATE'), Name: 'Acme', Phone: '1', LastModifiedDate: 1718000000000 },
+        personLayout,
+        map,
+      );
+      expect(Object.fromEntries(created.values)).toEqual({
+        name: 'Acme',
+        salutation: null,
+        firstname: null,
+        lastname: null,
+        phone: '1',
+        lastmodifieddate: '2024-06-10T06:13:20.000Z',
+      });
+      expect(created.incomplete).toEqual([]);
+      const renamed = decodeChange(
+        // Name (1) and LastModifiedDate (3).
+        { ChangeEventHeader: header('UPDATE', { changedFields: ['0x0A'] }), Name: 'Acme Ltd', LastModifiedDate: 1 },
+        personLayout,
+        map,
+      );
+      expect(Object.fromEntries(renamed.values)).toEqual({
+        name: 'Acme Ltd',
+        lastmodifieddate: '1970-01-01T00:00:00.001Z',
+      });
+      expect(renamed.incomplete).toEqual([]);
+    });
+
+    it("a person account's Name is its parts: they are applied, the full name is read again by Id", () => {
+      const created = decodeChange(
+        {
+          ChangeEventHeader: header('CREATE'),
+          Name: { Salutation: 'Ms.', FirstName: 'Martha', LastName: 'Brown' },
+          Phone: null,
+          LastModifiedDate: 1718000000000,
+        },
+        personLayout,
+        map,
+      );
+      expect(created.incomplete).toEqual(['Name']);
+      expect(created.values.has('name')).toBe(false);
+      expect(created.values.get('firstname')).toBe('Martha');
+      // FirstName changed: `1-0x02` names a nested field of Name, the record branch.
+      const renamed = decodeChange(
+        {
+          ChangeEventHeader: header('UPDATE', { changedFields: ['0x08', '1-0x02'] }),
+          Name: { FirstName: 'Marta' },
+          LastModifiedDate: 1718000005000,
+        },
+        personLayout,
+        map,
+      );
+      expect(renamed.incomplete).toEqual(['Name']);
+      expect(Object.fromEntries(renamed.values)).toEqual({
+        lastmodifieddate: '2024-06-10T06:13:25.000Z',
+        firstname: 'Marta',
+      });
+    });
   });
 
   it('hashes the values of hashed fields under the key', () => {
