@@ -151,17 +151,22 @@ const DAY_MS = 86_400_000;
 
 /**
  * An event value as the text PostgreSQL parses for the column (schemas/records.ts Row). Per
- * docs/salesforce.md#change-event-fields, datetimes are epoch ms and dates epoch days (int), or ms (long) to be safe;
- * times are ms since midnight.
+ * docs/salesforce.md#change-event-fields, datetimes are epoch ms, dates the epoch ms of their midnight UTC (a day
+ * count is read too), times ms since midnight. A hashed date (its column is text) is spelled as REST and Bulk spell
+ * it, so its hash is the same whichever path brought it.
  */
-export function columnText(field: Pick<FieldSpec, 'pgType' | 'name'>, value: unknown): string | null {
+export function columnText(
+  field: Pick<FieldSpec, 'pgType' | 'name'> & { sfType?: string },
+  value: unknown,
+): string | null {
   if (value === null || value === undefined) return null;
-  switch (field.pgType) {
+  switch (field.sfType === 'date' ? 'date' : field.pgType) {
     case 'timestamptz':
       return typeof value === 'number' ? new Date(value).toISOString() : String(value);
     case 'date':
       if (typeof value !== 'number') return String(value);
-      // A day count fits well under 10^7 (year 29,000); epoch ms of any date past 1970-04-26 do not.
+      // A day count stays under 10^7 (year 29,000); the epoch ms of any midnight but 1970-01-01's are 8.64 * 10^7 or
+      // more.
       return new Date(Math.abs(value) < 1e7 ? value * DAY_MS : value).toISOString().slice(0, 10);
     case 'time':
       return typeof value === 'number' ? new Date(value).toISOString().slice(11, 23) : String(value);

@@ -4,7 +4,7 @@
 import { PubSubError } from '../../lib/errors.ts';
 import { type FetchResponse, type PubSubClient, type SubscribeCall, pubSubErrorOf } from './pubsubClient.ts';
 
-/** docs/salesforce.md#pubsub-api-flow-control: at most 100 events per FetchRequest. */
+/** docs/salesforce.md#pubsub-api-flow-control: at most 100 events owed, across all FetchRequests. */
 export const MAX_REQUESTED = 100;
 
 /** The server sends a keepalive within 270 s; silence past this means the stream is dead. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { FieldSpec } from '../../schemas/records.ts';
 import { DataError } from '../../lib/errors.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { hashValue } from '../../transforms/hashValue.ts';
@@ -141,6 +142,9 @@ describe('columnText', () => {
     expect(columnText(fieldSpec('D', 'datetime'), 1718000000123)).toBe('2024-06-10T06:13:20.123Z');
     expect(columnText(fieldSpec('D', 'date'), 19884)).toBe('2024-06-10');
     expect(columnText(fieldSpec('D', 'date'), 1717977600000)).toBe('2024-06-10');
+    // A hashed date's column is text: it is still spelled as REST and Bulk spell it, so the hashes agree.
+    const hashedDate: FieldSpec = { ...fieldSpec('D', 'date'), pgType: 'text', hashed: true };
+    expect(columnText(hashedDate, 1717977600000)).toBe('2024-06-10');
     expect(columnText(fieldSpec('T', 'time'), 3_723_004)).toBe('01:02:03.004');
     expect(columnText(fieldSpec('B', 'boolean'), false)).toBe('false');
     expect(columnText(fieldSpec('N', 'currency'), 1234.5)).toBe('1234.5');
