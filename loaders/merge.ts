@@ -23,6 +23,12 @@ export interface MergeRequest {
    * replaced by a matching version of the same cursor (its parent changed back).
    */
   parentFilter?: boolean;
+  /**
+   * The stage was read after every mark sfsync set on the target (a relationship pipeline's read: under the pipeline's
+   * lock, and no read of a pipeline is made ahead of time as a backfill's job is): a marked row is also replaced by a
+   * version of the same cursor, one that matches the pipeline's WHERE again (a parent changed back, a wider WHERE).
+   */
+  readAfterMarks?: boolean;
 }
 
 export interface MergeResult {
@@ -35,7 +41,7 @@ export interface MergeResult {
  * An update happens only if the incoming cursor is not older AND some value differs, so re-reading the overlap
  * window (docs/salesforce.md#incremental-cursor-windows) reports, and writes, nothing. A row sfsync marked itself
  * (MARK_COLUMN: deleted, or refreshed columns) is replaced only by a strictly newer cursor: an equal one may come from
- * a snapshot read before the mark.
+ * a snapshot read before the mark (unless req.readAfterMarks says none can).
  */
 export function mergeSql(req: MergeRequest): string {
   const target = qualified(req.schema, req.table);
@@ -53,10 +59,10 @@ export function mergeSql(req: MergeRequest): string {
   const parentFilter = req.filterFlag === true && req.parentFilter === true;
   const unflag = req.filterFlag ? `, ${flag} = false` : '';
   const sameOk = parentFilter ? `(NOT t.${mark} OR t.${flag})` : `NOT t.${mark}`;
-  const newer = cursor
-    ? `(t.${cursor} IS NULL OR EXCLUDED.${cursor} > t.${cursor} OR ` +
-      `(EXCLUDED.${cursor} = t.${cursor} AND ${sameOk})) AND `
-    : '';
+  const notOlder = req.readAfterMarks
+    ? `EXCLUDED.${cursor} >= t.${cursor}`
+    : `EXCLUDED.${cursor} > t.${cursor} OR (EXCLUDED.${cursor} = t.${cursor} AND ${sameOk})`;
+  const newer = cursor ? `(t.${cursor} IS NULL OR ${notOlder}) AND ` : '';
   const differs =
     `ROW(${updatable.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ` +
     `ROW(${updatable.map((c) => `EXCLUDED.${c}`).join(', ')})`;

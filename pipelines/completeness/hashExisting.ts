@@ -49,7 +49,7 @@ export async function hashExistingColumns(
     const action = `values already loaded hashed in place (${n} rows)`;
     await recordSchemaEvents(
       client,
-      { schema, object: spec.name },
+      { schema, object: spec.stateKey ?? spec.name },
       todo.map((f) => ({ field: f.name, kind: 'hashed' as const, oldType: null, newType: null, action })),
     );
     return n;

@@ -28,7 +28,8 @@ export function reconcileHoursOf(obj: Pick<ObjectOptions, 'reconcileHours'>, spe
 
 /**
  * True when the object has a reconciliation schedule and its last successful reconciliation, or before any its first
- * successful run, finished longer ago than that.
+ * successful run, finished longer ago than that. Runs are those of the load's state (spec.stateKey: a relationship
+ * pipeline's read has its own).
  */
 export async function reconcileDue(
   client: pg.ClientBase,
@@ -42,7 +43,7 @@ export async function reconcileDue(
     `SELECT coalesce(max(finished_at) FILTER (WHERE mode = 'reconcile'), min(finished_at))
               < now() - make_interval(secs => $3) AS due
      FROM sfsync.runs WHERE target_schema = $1 AND lower(object) = lower($2) AND status = 'succeeded'`,
-    [schema, spec.name, hours * 3600],
+    [schema, spec.stateKey ?? spec.name, hours * 3600],
   );
   return rows[0]?.due === true;
 }

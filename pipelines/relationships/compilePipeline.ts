@@ -197,7 +197,8 @@ export async function compilePipeline(
     overlapMinutes: p.overlapMinutes,
   };
   const children: PipelineRead[] = [];
-  for (const sub of parsed.subqueries) children.push(await compileChild(p, describe, root, sub, parsed));
+  for (const sub of parsed.subqueries)
+    children.push(await compileChild(p, describe, root, sub, { where: parsed.where, parents: where.parents }));
   checkHashedPaths(p, [main, ...children]);
   return [main, ...children];
 }
@@ -206,15 +207,17 @@ export async function compilePipeline(
  * A subquery's rows from the child object itself (`SELECT Id, LastName, AccountId FROM Contact`): its lookup to the
  * parent is a column, its own deletes come from getDeleted like any object's. A full read takes the children of
  * the parents the pipeline selects (`AccountId != null AND Account.<WHERE>`); a delta reads every changed child, so a
- * child that left its parent gets its new lookup (or null) instead of keeping the old one. The subquery's rows are the
- * table's rows whose lookup is the Id of a row of the pipeline's table.
+ * child that left its parent gets its new lookup (or null) instead of keeping the old one. With a WHERE, a parent's
+ * change (its own, or of a parent its WHERE names) can make it match: the delta also follows those cursors through the
+ * lookup (`Account.SystemModstamp`), so the children of a parent that starts matching come with it. The subquery's
+ * rows are the table's rows whose lookup is the Id of a row of the pipeline's table.
  */
 async function compileChild(
   p: PipelineOptions,
   describe: Describe,
   root: Awaited<ReturnType<Describe>>,
   sub: ParsedSelect,
-  parsed: ParsedPipeline,
+  top: { where: ParsedPipeline['where']; parents: readonly ParentLink[] },
 ): Promise<PipelineRead> {
   const rel = (root.childRelationships ?? []).find((c) => lower(c.relationshipName) === sub.from.toLowerCase());
   if (!rel) throw new ConfigError(`pipeline ${p.name}: ${root.spec.name} has no child relationship '${sub.from}'`);
@@ -229,12 +232,24 @@ async function compileChild(
   const object = child.spec;
   const table = childTable(p.name, String(rel.relationshipName));
   const columns = await selectColumns(p, describe, object, [rel.field, ...sub.fields]);
-  refuseHashedLookup(p, columns.fields, { path: lookup.relationshipName, lookup: rel.field, spec: root.spec });
+  const parentLink: ParentLink = { path: lookup.relationshipName, lookup: rel.field, spec: root.spec };
+  refuseHashedLookup(p, columns.fields, parentLink);
   const where = await checkedWhere(p, describe, object.name, sub);
   const fullWhere = [
     `${rel.field} != null`,
-    ...(parsed.where ? [`(${whereText(parsed.where, lookup.relationshipName)})`] : []),
+    ...(top.where ? [`(${whereText(top.where, lookup.relationshipName)})`] : []),
   ];
+  // The top WHERE's parents, one level further (parseSoql.ts keeps that within the five levels SOQL allows).
+  const topParents = top.where
+    ? [
+        parentLink,
+        ...top.parents.map((l) => ({
+          ...l,
+          path: `${parentLink.path}.${l.path}`,
+          lookup: `${parentLink.path}.${l.lookup}`,
+        })),
+      ]
+    : [];
   return {
     pipeline: p.name,
     spec: {
@@ -246,14 +261,11 @@ async function compileChild(
       relationship: {
         where: where.text,
         fullWhere: fullWhere.join(' AND '),
-        parentCursors: cursorsOf(p, [...columns.parents, ...where.parents]),
+        parentCursors: cursorsOf(p, [...columns.parents, ...where.parents, ...topParents]),
       },
     },
     // The lookup's own parent too: a child whose lookup Salesforce cleared must lose the parent's Id.
-    parents: trackedParents([
-      ...columns.parents,
-      { path: lookup.relationshipName, lookup: rel.field, spec: root.spec },
-    ]),
+    parents: trackedParents([...columns.parents, parentLink]),
     overlapMinutes: p.overlapMinutes,
   };
 }

@@ -52,6 +52,15 @@ export function parsePipelineSoql(pipeline: string, soql: string): ParsedPipelin
   }
   if (!q.sObject) throw refuse('its SOQL has no FROM object');
   const top = parseLevel(q, q.sObject, refuse, true);
+  // A subquery's children are read from the child object with the top WHERE behind their lookup's relationship name
+  // (`Account.Industry`): one level more than the top query names (compilePipeline.ts).
+  if (top.subqueries.length > 0)
+    for (const path of top.select.whereFields)
+      if (levels(path) + 1 > MAX_PATH_LEVELS)
+        throw refuse(
+          `${path} in WHERE has ${levels(path)} levels: a subquery's children are read with it one level further, ` +
+            `past the ${MAX_PATH_LEVELS} SOQL allows in a child-to-parent path`,
+        );
   return { ...top.select, subqueries: top.subqueries };
 }
 
@@ -70,9 +79,7 @@ function parseLevel(
   for (const f of q.fields ?? []) {
     const sub = fieldOf(f, refuse, where);
     if (typeof sub === 'string') {
-      // docs/salesforce.md#relationship-pipelines: a child-to-parent path has at most five levels.
-      if (sub.split('.').length > MAX_PATH_LEVELS)
-        throw refuse(`${sub} has more than ${MAX_PATH_LEVELS} levels, the most SOQL allows in a child-to-parent path`);
+      if (levels(sub) > MAX_PATH_LEVELS) throw tooDeep(sub, refuse, '');
       if (fields.some((x) => x.toLowerCase() === sub.toLowerCase())) throw refuse(`${sub} is selected twice`);
       fields.push(sub);
       continue;
@@ -81,7 +88,17 @@ function parseLevel(
     subqueries.push(parseLevel(sub, sub.relationshipName, refuse, false).select);
   }
   const whereFields = q.where ? conditionFields(q.where, refuse, where) : [];
+  for (const path of whereFields) if (levels(path) > MAX_PATH_LEVELS) throw tooDeep(path, refuse, ' in WHERE');
   return { select: { from, fields, where: q.where, whereFields }, subqueries };
+}
+
+const levels = (path: string) => path.split('.').length;
+
+/** docs/salesforce.md#relationship-pipelines: a child-to-parent path has at most five levels. */
+function tooDeep(path: string, refuse: (what: string) => ConfigError, where: string): ConfigError {
+  return refuse(
+    `${path}${where} has more than ${MAX_PATH_LEVELS} levels, the most SOQL allows in a child-to-parent path`,
+  );
 }
 
 /** A selected item: its path, or the subquery it is. */

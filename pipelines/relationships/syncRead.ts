@@ -11,7 +11,7 @@ import { buildSelect } from '../../extractors/soql.ts';
 import type { ObjectSpec } from '../../schemas/records.ts';
 import { ensureTable, tableIsEmpty } from '../../loaders/ddl.ts';
 import { getObjectState } from '../../loaders/objectState.ts';
-import { withClient } from '../../loaders/postgres.ts';
+import { withClient, withTransaction } from '../../loaders/postgres.ts';
 import { closeAbandonedRuns, finishRun, getWatermark, startRun } from '../../loaders/state.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
 import type { ApiBudget } from '../runtime/apiBudget.ts';
@@ -19,16 +19,18 @@ import type { ProgressReporter } from '../runtime/progress.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import { whileIdle } from '../runtime/workSlots.ts';
 import { type DeleteCheck, checkDeleted, loadedAsOf } from '../completeness/deletes.ts';
-import { reconcileObject } from '../completeness/reconcileObject.ts';
+import { reconcileDue, reconcileObject } from '../completeness/reconcileObject.ts';
 import { applyTypeChanges } from '../completeness/drift.ts';
 import { hashExistingColumns } from '../completeness/hashExisting.ts';
 import { countOrUnknown, loadBulkWindows } from '../sync/bulkLoad.ts';
 import { type CommitRequest, type CommitResult, commitLoad, noTotals, type Source } from '../sync/commitLoad.ts';
+import { filterChanged } from '../sync/filterCheck.ts';
 import { type Plan, planObject } from '../sync/plan.ts';
 import { loadRest, openRestCsvReader, restSoql } from '../sync/restLoad.ts';
 import { type RunSummary, assertOwnTable, lockObject, recordFailure } from '../sync/syncObject.ts';
 import type { PipelineRead } from './compilePipeline.ts';
 import { rowsOfDeletedParents } from './parentDeletes.ts';
+import { keepingHashedComments, readConditions, settleFullRead, unhashedFields } from './readState.ts';
 
 /**
  * Rows of deleted parents read again by Id within the delta's SOQL; past this many the read is done in full instead
@@ -70,16 +72,31 @@ export async function syncRead(
         await assertOwnTable(client, ctx.config.schema, read.spec.table, key);
         // Before anything is written: values loaded before the config hashed their column.
         await hashExistingColumns(ctx, client, read.spec);
-        const { created, addedColumns } = await ensureTable(client, ctx.config.schema, read.spec, types);
+        const unhashed = await unhashedFields(client, ctx.config.schema, read.spec);
+        const { created, addedColumns } = await ensureTable(
+          client,
+          ctx.config.schema,
+          keepingHashedComments(read.spec, unhashed),
+          types,
+        );
         // A field Salesforce widened widens its column (a parent's field as well as the object's own).
         await applyTypeChanges(client, ctx.config.schema, read.spec, types, (column, why) =>
           log.warn({ column, why }, 'column not widened: drop what depends on it'),
         );
         await ensureLiveView(client, ctx.config.schema, read.spec.table);
-        // A column the SOQL gained has no values in the rows loaded before: read them all again.
-        if (plan.mode === 'incremental' && addedColumns.length > 0) {
-          log.info({ columns: addedColumns }, 'the pipeline selects new fields; reading it in full');
-          plan = { mode: 'full-refresh' };
+        // A column the SOQL gained has no values in the rows loaded before, a column no longer hashed holds hashes,
+        // and rows read under other conditions may match no longer (or rows that match now were never read): read
+        // them all again. Rows the full read leaves out are then marked deleted (Id reconciliation, below).
+        const conditions = readConditions(read.spec);
+        const conditionsChanged = filterChanged(state, { where: conditions ?? undefined });
+        if (plan.mode === 'incremental') {
+          const why = [
+            addedColumns.length > 0 ? { columns: addedColumns, msg: 'the pipeline selects new fields' } : null,
+            unhashed.length > 0 ? { fields: unhashed.map((f) => f.name), msg: 'the pipeline no longer hashes' } : null,
+            conditionsChanged ? { conditions, was: state.filter, msg: 'the conditions of the read changed' } : null,
+          ].filter((w) => w !== null);
+          for (const { msg, ...fields } of why) log.info(fields, `${msg}; reading it in full`);
+          if (why.length > 0) plan = { mode: 'full-refresh' };
         }
         const since = state.lastDeletedCheck ?? watermark?.value ?? null;
         let spec: ObjectSpec = read.spec;
@@ -112,9 +129,19 @@ export async function syncRead(
             ? await loadDelta(ctx, client, spec, plan, runId, extras)
             : await loadFull(ctx, client, spec, plan, runId, extras, flags.budget);
         via = result.via;
-        // A full read into rows, or deletes getDeleted could not give: the rows Salesforce no longer has (or that no
-        // longer match the pipeline's conditions) are found by their Ids (docs/salesforce.md#hard-delete-detection).
-        if (state.needsReconcile || (await deletes)?.lost) await reconcileObject(ctx, client, spec);
+        if (plan.mode !== 'incremental' && (conditionsChanged || unhashed.length > 0)) {
+          const changes = { conditions, conditionsChanged, unhashed };
+          await withTransaction(client, () => settleFullRead(client, stateKey, spec, log, changes));
+        }
+        // A full read into rows, deletes getDeleted could not give, or due on the default schedule of an object
+        // getDeleted refuses: the rows Salesforce no longer has (or that no longer match the pipeline's conditions)
+        // are found by their Ids (docs/salesforce.md#hard-delete-detection).
+        if (
+          state.needsReconcile ||
+          (await deletes)?.lost ||
+          (await reconcileDue(client, ctx.config.schema, { reconcileHours: null }, spec))
+        )
+          await reconcileObject(ctx, client, spec);
         await finishRun(client, runId, { status: 'succeeded', apiCalls: ctx.sf.calls });
         const ms = Date.now() - started;
         ctx.progress?.finish(spec.name);

@@ -127,11 +127,13 @@ export async function stageAndMerge(
 /**
  * The merge's filter options. Only a sync's spec carries the parents' cursors (extractors/soqlFilter.ts
  * withFilterParents): its reads come after every flag set so far, unlike a backfill's job, created before it waited
- * for the object lock.
+ * for the object lock. A relationship pipeline's reads (spec.relationship) are only ever a sync's (pipelines have no
+ * backfill): they come after every mark, so a row reconciliation marked comes back with its cursor unchanged.
  */
 const filterMerge = (spec: ObjectSpec) => ({
   filterFlag: spec.where !== undefined,
   parentFilter: (spec.whereParentCursors?.length ?? 0) > 0,
+  readAfterMarks: spec.relationship !== undefined,
 });
 
 /** The pages' CSV bytes, counting their records on the way. */

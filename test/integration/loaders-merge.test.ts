@@ -138,6 +138,37 @@ describe('staging and merge', () => {
     expect((await state())[0]).toEqual(['c1', 'back', false, false]);
   });
 
+  it("lets the same cursor undo a mark when the stage was read after every mark (a pipeline's)", async () => {
+    await load([
+      ['c1', 'a', 'false', T2],
+      ['c2', 'b', 'false', T2],
+    ]);
+    // Reconciliation: c1 no longer matched the pipeline's WHERE (its parent changed), or was gone.
+    const target = { schema: 'sf', table: 'contact', cursorColumn: 'systemmodstamp' };
+    expect(await markDeletedAsOf(client, target, [{ id: 'c1', deletedDate: T3 }])).toBe(1);
+    const merge = (rows: Row[], readAfterMarks: boolean) =>
+      withTransaction(client, async () => {
+        const stage = await createStage(client, 'sf', 'contact');
+        await copyRows(client, { schema: STAGE_SCHEMA, table: stage, columns, rows: from(rows) });
+        const cursorColumn = 'systemmodstamp';
+        return mergeStage(client, { schema: 'sf', table: 'contact', stage, columns, cursorColumn, readAfterMarks });
+      });
+    // Its parent changed back: the row's own cursor is as it was.
+    const same: Row[] = [
+      ['c1', 'a', 'false', T2],
+      ['c2', 'b', 'false', T2],
+    ];
+    expect(await merge(same, false)).toEqual({ inserted: 0, updated: 0 });
+    expect(await merge(same, true)).toEqual({ inserted: 0, updated: 1 });
+    const { rows } = await client.query('SELECT id, isdeleted, _sfsync_marked FROM sf.contact ORDER BY id');
+    expect(rows.map((r) => [r.id, r.isdeleted, r._sfsync_marked])).toEqual([
+      ['c1', false, false],
+      ['c2', false, false],
+    ]);
+    // An older version still never replaces a newer one.
+    expect(await merge([['c2', 'old', 'false', T1]], true)).toEqual({ inserted: 0, updated: 0 });
+  });
+
   it('keeps the newest of several versions of one id in a single stage', async () => {
     const result = await load([
       ['c1', 'v2', 'false', T2],

@@ -82,6 +82,25 @@ async function expectOpportunitiesMatchFreshRead(): Promise<number> {
   return fresh.size;
 }
 
+/** Ids, sorted as JavaScript sorts them (not by a PostgreSQL collation). */
+async function liveIds(table: string): Promise<string[]> {
+  const { rows } = await client.query(`SELECT id FROM ${SCHEMA}.${table} WHERE isdeleted IS NOT TRUE`);
+  return rows.map((r) => r.id as string).sort();
+}
+
+async function freshIds(soql: string): Promise<string[]> {
+  return (await freshRead(soql)).map((r) => String(r.Id)).sort();
+}
+
+/** The modes of a read's runs, reconciliations aside, oldest first. */
+async function runModes(object: string): Promise<string[]> {
+  const { rows } = await client.query(
+    "SELECT mode FROM sfsync.runs WHERE object = $1 AND status = 'succeeded' AND mode <> 'reconcile' ORDER BY id",
+    [object],
+  );
+  return rows.map((r) => r.mode as string);
+}
+
 const log = () => emulator.admin.requestLog();
 const bulkJobs = () => log().filter((e) => e.method === 'POST' && /\/jobs\/query$/.test(e.path));
 const restQueries = () => log().filter((e) => e.method === 'GET' && /\/query(All)?\?q=/.test(e.path));
@@ -182,6 +201,85 @@ describe('relationship pipelines (sfsync sync --pipelines)', () => {
     ]);
   });
 
+  it('brings back a row reconciliation marked deleted when its parent alone makes it match again', async () => {
+    const soql = "SELECT Id, Name, Account.Name FROM Opportunity WHERE Account.Industry != 'Banking'";
+    env = emulatorEnv(emulator, db.url, {
+      SFSYNC_SCHEMA: SCHEMA,
+      SFSYNC_CONFIG: writeConfig([{ name: 'opps', soql }]),
+    });
+    const opps = orgRecords(emulator.store, 'Opportunity', { includeDeleted: false }).filter((o) => o.AccountId);
+    const account = String(opps[0]!.AccountId);
+    const ids = opps.filter((o) => o.AccountId === account).map((o) => o.Id);
+    const flags = async () => {
+      const { rows } = await client.query(`SELECT id, isdeleted FROM ${SCHEMA}.opps WHERE id = ANY($1)`, [ids]);
+      return new Map(rows.map((r) => [r.id, r.isdeleted]));
+    };
+    emulator.store.update(account, { Industry: 'Media' });
+    await sync('--pipelines', 'opps');
+    expect(await liveIds('opps')).toEqual(await freshIds(soql));
+    // It stops matching: a full read marks its opportunities deleted (Id reconciliation).
+    emulator.store.update(account, { Industry: 'Banking' });
+    await sync('--pipelines', 'opps', '--full-refresh');
+    expect(await flags()).toEqual(new Map(ids.map((id) => [id, true])));
+    // It matches again; the opportunities' own SystemModstamp is the one they were marked with.
+    emulator.store.update(account, { Industry: 'Media' });
+    await sync('--pipelines', 'opps');
+    expect(await flags()).toEqual(new Map(ids.map((id) => [id, false])));
+    expect(await liveIds('opps')).toEqual(await freshIds(soql));
+    expect(await runModes('pipeline:opps')).toEqual(['initial', 'full-refresh', 'incremental']);
+  });
+
+  it('hashes a path hashed later in place, reads in full when one is no longer hashed: both schema drift', async () => {
+    const key = 'pipeline-hash-key-0123456789';
+    const hmac = (v: string) => createHmac('sha256', key).update(v, 'utf8').digest('hex');
+    const plain = { name: 'opp_accounts', soql: OPPS };
+    env = emulatorEnv(emulator, db.url, {
+      SFSYNC_SCHEMA: SCHEMA,
+      SFSYNC_CONFIG: writeConfig([plain]),
+      SFSYNC_HASH_KEY: key,
+    });
+    const emails = async (hash: (v: string) => string) => {
+      const fresh = (await freshRead(OPPS)).map((r) => {
+        const email = valueAt(r, 'Owner.Email');
+        return [r.Id as string, email === null ? null : hash(String(email))] as const;
+      });
+      const table = await liveRows('opp_accounts', ['owner_email']);
+      expect(new Map([...table].map(([id, [email]]) => [id, email]))).toEqual(new Map(fresh));
+      const { rows } = await client.query(
+        `SELECT count(*)::int AS n FROM ${SCHEMA}.opp_accounts WHERE owner_email ~ '^[0-9a-f]{64}$'`,
+      );
+      return rows[0].n as number;
+    };
+    const events = async () =>
+      (
+        await client.query(
+          'SELECT object, field, kind, action FROM sfsync.schema_events WHERE target_schema = $1 ORDER BY id',
+          [SCHEMA],
+        )
+      ).rows;
+    await sync('--pipelines', 'opp_accounts');
+    env.SFSYNC_CONFIG = writeConfig([{ ...plain, hash: ['Owner.Email'] }]);
+    await sync('--pipelines', 'opp_accounts');
+    expect(await emails(hmac)).toBeGreaterThan(0);
+    const hashed = { object: 'pipeline:opp_accounts', field: 'Owner.Email', kind: 'hashed' };
+    expect(await events()).toEqual([{ ...hashed, action: expect.stringMatching(/^values already loaded hashed/) }]);
+
+    // No longer hashed: the hashes are read again as values, never left beside them.
+    env.SFSYNC_CONFIG = writeConfig([plain]);
+    await sync('--pipelines', 'opp_accounts');
+    expect(await emails((v) => v)).toBe(0);
+    expect((await events()).slice(1)).toEqual([
+      { ...hashed, kind: 'unhashed', action: 'no longer hashed; read in full, stored as read' },
+    ]);
+    const { rows: comments } = await client.query(
+      "SELECT col_description('rel.opp_accounts'::regclass, attnum) AS c FROM pg_attribute " +
+        "WHERE attrelid = 'rel.opp_accounts'::regclass AND attname = 'owner_email'",
+    );
+    expect(comments[0].c).not.toContain('HMAC');
+    await sync('--pipelines', 'opp_accounts');
+    expect(await runModes('pipeline:opp_accounts')).toEqual(['initial', 'incremental', 'full-refresh', 'incremental']);
+  });
+
   it('stores hashed paths as HMACs, never the value, through Bulk and REST; refuses an unselected one', async () => {
     const key = 'pipeline-hash-key-0123456789';
     const hmac = (v: string) => createHmac('sha256', key).update(v, 'utf8').digest('hex');
@@ -237,9 +335,9 @@ describe('relationship pipelines: parent-to-child subqueries and refusals', () =
   });
 
   /** The subquery's rows as a fresh read gives them: parent Id, child Id, LastName. */
-  async function freshChildren(): Promise<string[]> {
+  async function freshChildren(soql = CONTACTS): Promise<string[]> {
     const out: string[] = [];
-    for (const account of await freshRead(CONTACTS)) {
+    for (const account of await freshRead(soql)) {
       const contacts = account.Contacts as { records: Record<string, unknown>[] } | null;
       for (const c of contacts?.records ?? []) out.push(`${String(account.Id)} ${String(c.Id)} ${String(c.LastName)}`);
     }
@@ -293,6 +391,101 @@ describe('relationship pipelines: parent-to-child subqueries and refusals', () =
     );
   });
 
+  it('brings the children of a parent that starts matching the WHERE; keeps those of one that stops', async () => {
+    env = emulatorEnv(emulator, db.url, {
+      SFSYNC_SCHEMA: SCHEMA,
+      SFSYNC_CONFIG: writeConfig([{ name: 'account_contacts', soql: CONTACTS }]),
+    });
+    const contacts = orgRecords(emulator.store, 'Contact', { includeDeleted: false }).filter((c) => c.AccountId);
+    const [entering, leaving] = [...new Set(contacts.map((c) => String(c.AccountId)))];
+    const kidsOf = (account: string) =>
+      contacts
+        .filter((c) => c.AccountId === account)
+        .map((c) => c.Id)
+        .sort();
+    const liveKids = async (account: string) => {
+      const { rows } = await client.query(
+        `SELECT id FROM ${SCHEMA}.account_contacts__contacts WHERE accountid = $1 AND isdeleted IS NOT TRUE`,
+        [account],
+      );
+      return rows.map((r) => r.id as string).sort();
+    };
+    emulator.store.update(entering!, { Industry: 'Banking' });
+    emulator.store.update(leaving!, { Industry: 'Media' });
+    await sync('--pipelines', 'account_contacts');
+    expect(await tableChildren()).toEqual(await freshChildren());
+    expect(await liveKids(entering!)).toEqual([]);
+
+    // The parents change, their contacts do not: the child's delta follows the parent's cursor.
+    emulator.store.update(entering!, { Industry: 'Media' });
+    emulator.store.update(leaving!, { Industry: 'Banking' });
+    emulator.admin.clearRequestLog();
+    await sync('--pipelines', 'account_contacts');
+    expect(bulkJobs()).toHaveLength(0);
+    const childDelta = restQueries()
+      .map((e) => e.soql ?? '')
+      .filter((q) => q.includes(' FROM Contact '));
+    expect(childDelta).toHaveLength(1);
+    expect(childDelta[0]).toContain(' OR Account.SystemModstamp >= ');
+    expect(kidsOf(entering!).length).toBeGreaterThan(0);
+    expect(await liveKids(entering!)).toEqual(kidsOf(entering!));
+    // A parent that stops matching keeps its row, and so its children keep theirs, until a full read.
+    expect(await liveIds('account_contacts')).toContain(leaving);
+    const left = kidsOf(leaving!);
+    expect(left.length).toBeGreaterThan(0);
+    expect(await liveKids(leaving!)).toEqual(left);
+    const stale = (await tableChildren()).filter((line) => line.startsWith(`${leaving} `));
+    expect(await tableChildren()).toEqual([...(await freshChildren()), ...stale].sort());
+    await sync('--pipelines', 'account_contacts', '--full-refresh');
+    expect(await tableChildren()).toEqual(await freshChildren());
+    expect(await liveKids(leaving!)).toEqual([]);
+  });
+
+  it("reads in full when a WHERE changes, the top one or a subquery's; rows matching no more are marked", async () => {
+    const notBanking = CONTACTS;
+    const banking = "SELECT Id, Name, (SELECT Id, LastName FROM Contacts) FROM Account WHERE Industry = 'Banking'";
+    const subWhere =
+      "SELECT Id, Name, (SELECT Id, LastName FROM Contacts WHERE LastName > 'M') FROM Account " +
+      "WHERE Industry != 'Banking'";
+    const run = async (soql: string) => {
+      env = emulatorEnv(emulator, db.url, {
+        SFSYNC_SCHEMA: SCHEMA,
+        SFSYNC_CONFIG: writeConfig([{ name: 'account_contacts', soql }]),
+      });
+      await sync('--pipelines', 'account_contacts');
+      expect(await liveIds('account_contacts')).toEqual(await freshIds(soql));
+      expect(await tableChildren()).toEqual(await freshChildren(soql));
+    };
+    await run(notBanking);
+    const all = (await freshIds(notBanking)).length;
+    // Narrowed to the other accounts: those read before are marked deleted, their children no longer join.
+    await run(banking);
+    expect((await freshIds(banking)).length).toBeGreaterThan(0);
+    const { rows } = await client.query(
+      `SELECT count(*) FILTER (WHERE isdeleted)::int AS deleted FROM ${SCHEMA}.account_contacts`,
+    );
+    expect(rows[0].deleted).toBeGreaterThanOrEqual(all);
+    // Back: the rows marked come back with the cursor they were marked with.
+    await run(notBanking);
+    // The subquery's WHERE alone: its table is read in full, the pipeline's own is not.
+    await run(subWhere);
+    await run(subWhere);
+    expect(await runModes('pipeline:account_contacts')).toEqual([
+      'initial',
+      'full-refresh',
+      'full-refresh',
+      'incremental',
+      'incremental',
+    ]);
+    expect(await runModes('pipeline:account_contacts__contacts')).toEqual([
+      'initial',
+      'full-refresh',
+      'full-refresh',
+      'full-refresh',
+      'incremental',
+    ]);
+  });
+
   it("never loads a pipeline into an object's table, nor an object into a pipeline's", async () => {
     env = emulatorEnv(emulator, db.url, {
       SFSYNC_SCHEMA: SCHEMA,
@@ -321,6 +514,13 @@ describe('relationship pipelines: parent-to-child subqueries and refusals', () =
     // One refused before login (its SOQL), the others after describe (paths, WHERE); the rest are unit tests.
     const cases: [unknown, RegExp][] = [
       [{ name: 'p', soql: 'SELECT Id FROM Account LIMIT 5' }, /^sfsync: pipeline p: LIMIT is not allowed/],
+      [
+        {
+          name: 'p',
+          soql: "SELECT Id, (SELECT Id FROM Contacts) FROM Account WHERE Owner.Manager.Manager.Manager.Name = 'x'",
+        },
+        /^sfsync: pipeline p: Owner\.Manager\.Manager\.Manager\.Name in WHERE has 5 levels: .* one level further/,
+      ],
       [{ name: 'p', soql: 'SELECT Id, What.Name FROM Task' }, /^sfsync: pipeline p: What\.Name: .* polymorphic/],
       [{ name: 'p', soql: 'SELECT Id, Acount.Name FROM Contact' }, /Contact has no relationship 'Acount'/],
       [{ name: 'p', soql: "SELECT Id FROM Account WHERE Industy = 'x'" }, /pipeline p: WHERE: .*no field 'Industy'/],
@@ -369,5 +569,71 @@ describe('relationship pipelines in sfsync schedule', () => {
       cli.child.kill('SIGTERM');
       await cli.done;
     }
+  });
+});
+
+describe('relationship pipelines over an object getDeleted refuses', () => {
+  beforeEach(async () => {
+    emulator = await createEmulator({
+      profile: 'enterprise',
+      accounts: 20,
+      seed: 5,
+      clockStart: new Date(Date.now() - minutes(2)),
+    });
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+  });
+  afterEach(async () => {
+    await client?.end();
+    await emulator?.close();
+  });
+
+  it('reconciles its Ids on the default schedule of such an object (every 24 h)', async () => {
+    const soql = 'SELECT Id, AccountAccessLevel, Account.Name FROM AccountShare';
+    env = emulatorEnv(emulator, db.url, {
+      SFSYNC_SCHEMA: SCHEMA,
+      SFSYNC_CONFIG: writeConfig([{ name: 'shares', soql }]),
+    });
+    expect(emulator.store.object('AccountShare')?.replicateable).toBe(false);
+    const runs = async () =>
+      (
+        await client.query(
+          "SELECT mode, rows_deleted::int AS deleted FROM sfsync.runs WHERE object = 'pipeline:shares' ORDER BY id",
+        )
+      ).rows;
+    const flags = async (ids: string[]) => {
+      const { rows } = await client.query(`SELECT id, isdeleted FROM ${SCHEMA}.shares WHERE id = ANY($1)`, [ids]);
+      return new Map(rows.map((r) => [r.id, r.isdeleted]));
+    };
+    await sync('--pipelines', 'shares');
+    const [gone, kept] = orgRecords(emulator.store, 'AccountShare', { includeDeleted: false }).map((r) => r.Id);
+    emulator.store.hardDelete(gone!);
+    // Not due yet: nothing tells the row is gone (getDeleted is never asked).
+    await sync('--pipelines', 'shares');
+    expect(log().filter((e) => e.path.includes('/sobjects/AccountShare/deleted/'))).toEqual([]);
+    expect(await flags([gone!, kept!])).toEqual(
+      new Map([
+        [gone, false],
+        [kept, false],
+      ]),
+    );
+    // A day later.
+    await client.query(
+      "UPDATE sfsync.runs SET started_at = started_at - interval '25 hours', " +
+        "finished_at = finished_at - interval '25 hours' WHERE object = 'pipeline:shares'",
+    );
+    await sync('--pipelines', 'shares');
+    expect(await runs()).toEqual([
+      { mode: 'initial', deleted: 0 },
+      { mode: 'incremental', deleted: 0 },
+      { mode: 'incremental', deleted: 0 },
+      { mode: 'reconcile', deleted: 1 },
+    ]);
+    expect(await flags([gone!, kept!])).toEqual(
+      new Map([
+        [gone, true],
+        [kept, false],
+      ]),
+    );
   });
 });

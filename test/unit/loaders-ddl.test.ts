@@ -137,6 +137,20 @@ describe('mergeSql', () => {
     expect(sql).toContain('RETURNING (xmax = 0) AS inserted');
   });
 
+  it("lets an equal cursor replace a marked row when the stage was read after every mark (a pipeline's)", () => {
+    const sql = mergeSql({
+      schema: 's',
+      table: 't',
+      stage: 'st',
+      columns: ['id', 'name', 'systemmodstamp'],
+      cursorColumn: 'systemmodstamp',
+      readAfterMarks: true,
+    });
+    expect(sql).toContain(
+      'WHERE (t."systemmodstamp" IS NULL OR EXCLUDED."systemmodstamp" >= t."systemmodstamp") AND ROW(',
+    );
+  });
+
   it('without a cursor the last copied row wins', () => {
     const sql = mergeSql({ schema: 's', table: 't', stage: 'st', columns: ['id', 'name'], cursorColumn: null });
     expect(sql).toContain('ORDER BY id, ctid DESC');

@@ -16,6 +16,13 @@ import { fieldSpec } from '../support/fieldSpec.ts';
 const pipeline = (name: string, soql: string): PipelineOptions => ({ name, soql, overlapMinutes: 10, hash: [] });
 
 describe('parsePipelineSoql', () => {
+  it('takes WHERE paths of up to 5 levels, 4 with a subquery', () => {
+    const five = "SELECT Id FROM Account WHERE Owner.Manager.Manager.Manager.Name = 'x'";
+    expect(parsePipelineSoql('p', five).whereFields).toEqual(['Owner.Manager.Manager.Manager.Name']);
+    const four = "SELECT Id, (SELECT Id FROM Contacts) FROM Account WHERE Owner.Manager.Manager.Name = 'x'";
+    expect(parsePipelineSoql('p', four).whereFields).toEqual(['Owner.Manager.Manager.Name']);
+  });
+
   it('takes fields, parent paths of any depth, subqueries and a WHERE', () => {
     const p = parsePipelineSoql(
       'p',
@@ -47,6 +54,17 @@ describe('parsePipelineSoql', () => {
     ['SELECT Id, (SELECT Id FROM Contacts LIMIT 1) FROM Account', "LIMIT is not allowed in a pipeline's subquery"],
     ['SELECT Id, Id FROM Account', 'Id is selected twice'],
     ['SELECT A.B.C.D.E.Name FROM Contact', 'A.B.C.D.E.Name has more than 5 levels'],
+    ["SELECT Id FROM Contact WHERE A.B.C.D.E.Name = 'x'", 'A.B.C.D.E.Name in WHERE has more than 5 levels'],
+    [
+      "SELECT Id, (SELECT Id FROM Notes WHERE A.B.C.D.E.Name = 'x') FROM Contact",
+      'A.B.C.D.E.Name in WHERE has more than 5 levels',
+    ],
+    // A subquery's children are read with the top WHERE one level further: Account.Owner.Manager.Manager.Manager.Name.
+    [
+      "SELECT Id, (SELECT Id FROM Contacts) FROM Account WHERE Owner.Manager.Manager.Manager.Name = 'x'",
+      "Owner.Manager.Manager.Manager.Name in WHERE has 5 levels: a subquery's children are read with it one level " +
+        'further, past the 5 SOQL allows',
+    ],
     ['SELECT Id FROM', 'its SOQL does not parse'],
   ])('refuses %s', (soql, message) => {
     expect(() => parsePipelineSoql('p', soql)).toThrow(`pipeline p: ${message}`);
@@ -142,42 +160,61 @@ describe('columns and REST rows of parent paths', () => {
   });
 });
 
-describe('hashed paths of a pipeline (pipelines[].hash)', () => {
-  const base = [
-    { name: 'Id', label: 'Id', type: 'id' },
-    { name: 'Name', label: 'Name', type: 'string' },
-    { name: 'IsDeleted', label: 'Deleted', type: 'boolean' },
-    { name: 'SystemModstamp', label: 'Modstamp', type: 'datetime' },
-  ];
-  const lookup = { name: 'AccountId', label: 'Account', type: 'reference', referenceTo: ['Account'] };
-  const describes: Record<string, Parameters<typeof specOf>[0]> = {
-    Account: {
-      name: 'Account',
-      label: 'Account',
-      fields: base,
-      childRelationships: [{ childSObject: 'Contact', field: 'AccountId', relationshipName: 'Contacts' }],
-    },
-    Contact: {
-      name: 'Contact',
-      label: 'Contact',
-      fields: [
-        ...base,
-        { ...lookup, relationshipName: 'Account' },
-        { name: 'OwnerId', label: 'Owner', type: 'reference', referenceTo: ['User'], relationshipName: 'Owner' },
-      ],
-    },
-    // No IsDeleted: its deletes are not followed, so its lookup may be hashed.
-    User: { name: 'User', label: 'User', fields: base.filter((f) => f.name !== 'IsDeleted') },
-  };
-  const describe = async (name: string) => {
-    const d = describes[name]!;
-    return { spec: specOf(d), raw: d.fields, childRelationships: d.childRelationships ?? [] };
-  };
-  const compile = (soql: string, hash: string[]) => {
-    const p = { ...pipeline('p', soql), hash };
-    return compilePipeline(p, parsePipelineSoql('p', soql), describe);
-  };
+const base = [
+  { name: 'Id', label: 'Id', type: 'id' },
+  { name: 'Name', label: 'Name', type: 'string' },
+  { name: 'IsDeleted', label: 'Deleted', type: 'boolean' },
+  { name: 'SystemModstamp', label: 'Modstamp', type: 'datetime' },
+];
+const lookup = { name: 'AccountId', label: 'Account', type: 'reference', referenceTo: ['Account'] };
+const describes: Record<string, Parameters<typeof specOf>[0]> = {
+  Account: {
+    name: 'Account',
+    label: 'Account',
+    fields: [
+      ...base,
+      { name: 'Industry', label: 'Industry', type: 'picklist' },
+      { name: 'OwnerId', label: 'Owner', type: 'reference', referenceTo: ['User'], relationshipName: 'Owner' },
+    ],
+    childRelationships: [{ childSObject: 'Contact', field: 'AccountId', relationshipName: 'Contacts' }],
+  },
+  Contact: {
+    name: 'Contact',
+    label: 'Contact',
+    fields: [
+      ...base,
+      { ...lookup, relationshipName: 'Account' },
+      { name: 'OwnerId', label: 'Owner', type: 'reference', referenceTo: ['User'], relationshipName: 'Owner' },
+    ],
+  },
+  // No IsDeleted: its deletes are not followed, so its lookup may be hashed.
+  User: { name: 'User', label: 'User', fields: base.filter((f) => f.name !== 'IsDeleted') },
+};
+const describeObject = async (name: string) => {
+  const d = describes[name]!;
+  return { spec: specOf(d), raw: d.fields, childRelationships: d.childRelationships ?? [] };
+};
+const compile = (soql: string, hash: string[] = []) => {
+  const p = { ...pipeline('p', soql), hash };
+  return compilePipeline(p, parsePipelineSoql('p', soql), describeObject);
+};
 
+describe('reads of a subquery', () => {
+  it("follows the parent's cursor and those of parents the top WHERE names, only when there is a WHERE", async () => {
+    const soql = "SELECT Id, Name, (SELECT Id, Name FROM Contacts) FROM Account WHERE Industry != 'Banking'";
+    const [, children] = await compile(`${soql} AND Owner.Name != 'x'`);
+    // A parent's change can make it match the WHERE: its children, their own cursors unchanged, come with it.
+    expect(children!.spec.relationship).toEqual({
+      where: null,
+      fullWhere: "AccountId != null AND (Account.Industry != 'Banking' AND Account.Owner.Name != 'x')",
+      parentCursors: ['Account.SystemModstamp', 'Account.Owner.SystemModstamp'],
+    });
+    const [, all] = await compile('SELECT Id, Name, (SELECT Id, Name FROM Contacts) FROM Account');
+    expect(all!.spec.relationship!.parentCursors).toEqual([]);
+  });
+});
+
+describe('hashed paths of a pipeline (pipelines[].hash)', () => {
   it('hashes a selected path, but refuses the lookup that ties rows to a parent they track', async () => {
     const [read] = await compile('SELECT Id, Name, Account.Name FROM Contact', ['Account.Name']);
     expect(read!.spec.fields.filter((f) => f.hashed).map((f) => f.name)).toEqual(['Account.Name']);
