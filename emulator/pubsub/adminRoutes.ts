@@ -48,6 +48,18 @@ export async function handlePubSubAdmin(
     pubsub.setKeepalive(Number(body.ms));
     return sendEmpty(res, 204);
   }
+  if (area === 'shapes' && m === 'GET') return sendJson(res, 200, pubsub.eventShapes());
+  if (area === 'shapes' && m === 'POST') {
+    const known = Object.keys(pubsub.eventShapes());
+    const next: Record<string, boolean> = {};
+    for (const [k, v] of Object.entries(body)) {
+      if (!known.includes(k) || typeof v !== 'boolean')
+        throw new HttpError(400, 'INVALID_SHAPES', `shapes are ${known.join(', ')}, each true or false; not ${k}`);
+      next[k] = v;
+    }
+    pubsub.setEventShapes(next);
+    return sendJson(res, 200, pubsub.eventShapes());
+  }
   if (area === 'gap' && m === 'POST') {
     const type = String(body.changeType) as ChangeType;
     if (!CHANGE_TYPES.includes(type) || !type.startsWith('GAP_'))

@@ -17,6 +17,7 @@ import {
   changeTopicOf,
 } from './changeSchema.ts';
 import type { EventBus } from './eventBus.ts';
+import { textDiff } from './textDiff.ts';
 
 /** Who is writing: set per API request (server.ts) so events carry changeOrigin and commitUser. */
 export interface ChangeContext {
@@ -25,6 +26,26 @@ export interface ChangeContext {
 }
 
 export const ALL_CHANGES_TOPIC = '/data/ChangeEvents';
+
+/**
+ * Event shapes Salesforce sends only sometimes, under conditions a subscriber cannot see (docs/salesforce.md
+ * #change-event-header, #change-event-fields): each off by default, so that every change is an event of its own
+ * record, with whole values, and a compound's parts come as `<parentPosition>-0x..` entries alone.
+ */
+export interface EventShapes {
+  /**
+   * Merged change events: within a transaction, the UPDATEs that make the same change (same fields, same values) and
+   * the DELETEs of one object are sent as one event listing every record in recordIds. A transaction's updates then
+   * share one LastModifiedDate and SystemModstamp, as the records of one DML statement do.
+   */
+  mergeRecordIds: boolean;
+  /** An UPDATE of a long text area sent as a unified diff, listed in diffFields, where the documented rules allow. */
+  longTextDiffs: boolean;
+  /** A changed compound field's own bit set in changedFields beside its `<parentPosition>-0x..` entry. */
+  compoundParentBits: boolean;
+}
+
+const NO_SHAPES: EventShapes = { mergeRecordIds: false, longTextDiffs: false, compoundParentBits: false };
 
 export interface ChangeCapture {
   /** The store whose writes publish change events (every part of the emulator writes through it). */
@@ -40,6 +61,9 @@ export interface ChangeCapture {
   injectGap(object: string, changeType: ChangeType, recordIds?: string[]): void;
   /** The schema of a change topic (`/data/ChangeEvents`: the first enabled object's), or undefined when not served. */
   topicSchema(topic: string): ChangeSchema | undefined;
+  /** Turns event shapes on or off for the transactions that commit from now on. */
+  setShapes(shapes: Partial<EventShapes>): void;
+  shapes(): EventShapes;
 }
 
 interface PendingChange {
@@ -49,11 +73,14 @@ interface PendingChange {
   values: Record<string, unknown>;
   changed: string[];
   nulled: string[];
+  diff: string[];
 }
 
 interface Tx {
   ctx: ChangeContext;
   changes: PendingChange[];
+  /** The time the transaction's updates are stamped with, when they share one (EventShapes.mergeRecordIds). */
+  stamp?: string;
 }
 
 type Row = Readonly<Record<string, FieldValue | undefined>>;
@@ -90,11 +117,24 @@ function fullValues(schema: ChangeSchema, rec: Row): Record<string, unknown> {
   return values;
 }
 
-/** UPDATE: changed fields only (LastModifiedDate among them), with the changedFields / nulledFields bitmaps. */
-function diffValues(schema: ChangeSchema, before: Row, after: Row): Omit<PendingChange, 'schema' | 'recordIds'> {
+/** A long text area (a Long or Rich Text Area): a textarea longer than a plain Text Area's 255 characters. */
+const isLongText = (leaf: CompoundField['nested'][number]) =>
+  leaf.source?.type === 'textarea' && (leaf.source.length ?? 0) > 255;
+
+/**
+ * UPDATE: changed fields only (LastModifiedDate among them), with the changedFields / nulledFields / diffFields
+ * bitmaps.
+ */
+function diffValues(
+  schema: ChangeSchema,
+  before: Row,
+  after: Row,
+  shapes: EventShapes,
+): Omit<PendingChange, 'schema' | 'recordIds'> {
   const values: Record<string, unknown> = {};
   const changedTop: number[] = [];
   const nulledTop: number[] = [];
+  const diffTop: number[] = [];
   const changedNested = new Map<number, number[]>();
   const nulledNested = new Map<number, number[]>();
   for (const f of schema.fields) {
@@ -103,9 +143,15 @@ function diffValues(schema: ChangeSchema, before: Row, after: Row): Omit<Pending
       const name = leaf.source?.name ?? leaf.name;
       if (before[name] === after[name]) continue;
       const v = avroValue(leaf, after[name]);
-      values[f.name] = v;
+      const old = avroValue(leaf, before[name]);
+      const diff =
+        shapes.longTextDiffs && isLongText(leaf) && typeof old === 'string' && typeof v === 'string'
+          ? textDiff(old, v)
+          : undefined;
+      values[f.name] = diff ?? v;
       changedTop.push(f.position);
       if (v === null) nulledTop.push(f.position);
+      if (diff !== undefined) diffTop.push(f.position);
       continue;
     }
     if (f.kind !== 'compound') continue;
@@ -117,13 +163,16 @@ function diffValues(schema: ChangeSchema, before: Row, after: Row): Omit<Pending
       if (avroValue(n, after[n.source.name]) === null)
         nulledNested.set(f.position, [...(nulledNested.get(f.position) ?? []), n.position]);
     }
-    if (changedNames.size) values[f.name] = compoundValue(f, after, changedNames) ?? emptyCompound(f);
+    if (!changedNames.size) continue;
+    values[f.name] = compoundValue(f, after, changedNames) ?? emptyCompound(f);
+    if (shapes.compoundParentBits) changedTop.push(f.position);
   }
   return {
     changeType: 'UPDATE',
     values,
     changed: bitmapFields(changedTop, changedNested),
     nulled: bitmapFields(nulledTop, nulledNested),
+    diff: bitmapFields(diffTop, new Map()),
   };
 }
 
@@ -132,12 +181,38 @@ function emptyCompound(f: CompoundField): Record<string, unknown> {
   return Object.fromEntries(f.nested.map((n) => [n.name, null]));
 }
 
+/**
+ * docs/salesforce.md#change-event-header: a transaction's events with the same change of one object (an UPDATE's
+ * fields and values, a DELETE) as one event naming all their records, where the first of them was. A change is never
+ * moved ahead of an earlier change of the same record.
+ */
+function merged(changes: readonly PendingChange[]): PendingChange[] {
+  const out: { change: PendingChange; key: string | undefined }[] = [];
+  for (const c of changes) {
+    const key =
+      c.changeType === 'UPDATE' || c.changeType === 'DELETE'
+        ? JSON.stringify([c.schema.schemaId, c.changeType, c.values, c.changed, c.nulled, c.diff])
+        : undefined;
+    let into: PendingChange | undefined;
+    for (let i = out.length - 1; key !== undefined && i >= 0; i--) {
+      const o = out[i]!;
+      const touches = o.change.recordIds.some((id) => c.recordIds.includes(id));
+      if (o.key === key && !touches) into = o.change;
+      if (into || touches) break;
+    }
+    if (into) into.recordIds = [...into.recordIds, ...c.recordIds];
+    else out.push({ change: { ...c }, key });
+  }
+  return out.map((o) => o.change);
+}
+
 export function createChangeCapture(
   inner: OrgStore,
   bus: EventBus,
-  opts: { enabled?: string[]; defaultUserId?: string } = {},
+  opts: { enabled?: string[]; defaultUserId?: string; shapes?: Partial<EventShapes> } = {},
 ): ChangeCapture {
   const enabledSet = new Set<string>();
+  let shapes: EventShapes = { ...NO_SHAPES, ...opts.shapes };
   const context = new AsyncLocalStorage<ChangeContext>();
   const defaultCtx = (): ChangeContext =>
     context.getStore() ?? { origin: '', userId: opts.defaultUserId ?? makeId('005', 0) };
@@ -154,11 +229,12 @@ export function createChangeCapture(
 
   const publish = (tx: Tx) => {
     if (tx.changes.length === 0) return;
+    const changes = shapes.mergeRecordIds ? merged(tx.changes) : tx.changes;
     const transactionKey = randomUUID();
-    commitNumber += 1 + (tx.changes.length % 7);
+    commitNumber += 1 + (changes.length % 7);
     const commitTimestamp = Date.parse(inner.now());
     const perTopic = new Map<string, { id: string; schemaId: string; payload: Buffer }[]>();
-    tx.changes.forEach((c, i) => {
+    changes.forEach((c, i) => {
       const header = {
         entityName: c.schema.object,
         recordIds: c.recordIds,
@@ -170,7 +246,7 @@ export function createChangeCapture(
         commitNumber,
         commitUser: tx.ctx.userId,
         nulledFields: c.nulled,
-        diffFields: [],
+        diffFields: c.diff,
         changedFields: c.changed,
       };
       const payload = c.schema.type.toBuffer({ ChangeEventHeader: header, ...c.values });
@@ -209,12 +285,14 @@ export function createChangeCapture(
     values: {},
     changed: [],
     nulled: [],
+    diff: [],
   });
 
   const store: OrgStore = {
     ...inner,
     transaction,
     insert(object, values) {
+      if (current) current.stamp = undefined;
       const rec = inner.insert(object, values);
       const def = inner.object(object);
       if (isEnabled(def)) record(def, { ...header('CREATE', [rec.Id]), values: fullValues(changeSchemaOf(def), rec) });
@@ -223,20 +301,26 @@ export function createChangeCapture(
     update(id, values, o) {
       const def = defOf(id);
       const before = isEnabled(def) ? inner.get(id) : undefined;
-      const after = inner.update(id, values, o);
+      // One stamp for a transaction's updates, so that the same change makes identical events; taken afresh after
+      // any other write, which the store stamps later.
+      const shared = shapes.mergeRecordIds && current && o?.touch !== false && o?.modstamp === undefined;
+      if (shared) current!.stamp ??= inner.now();
+      const after = inner.update(id, values, shared ? { ...o, modstamp: current!.stamp } : o);
       if (before && isEnabled(def)) {
-        const diff = diffValues(changeSchemaOf(def), before, after);
+        const diff = diffValues(changeSchemaOf(def), before, after, shapes);
         if (diff.changed.length) record(def, { ...diff, recordIds: [after.Id] });
       }
       return after;
     },
     softDelete(id) {
+      if (current) current.stamp = undefined;
       const def = defOf(id);
       const before = isEnabled(def) ? inner.get(id) : undefined;
       inner.softDelete(id);
       if (before && before.IsDeleted !== true && isEnabled(def)) record(def, header('DELETE', [before.Id]));
     },
     undelete(id) {
+      if (current) current.stamp = undefined;
       const def = defOf(id);
       const before = isEnabled(def) ? inner.get(id) : undefined;
       inner.undelete(id);
@@ -245,6 +329,7 @@ export function createChangeCapture(
         record(def, { ...header('UNDELETE', [after.Id]), values: fullValues(changeSchemaOf(def), after) });
     },
     hardDelete(id) {
+      if (current) current.stamp = undefined;
       const def = defOf(id);
       const before = isEnabled(def) ? inner.get(id) : undefined;
       inner.hardDelete(id);
@@ -277,6 +362,10 @@ export function createChangeCapture(
       if (!changeType.startsWith('GAP_')) throw new Error(`${changeType} is not a gap event type`);
       record(def, header(changeType, changeType === 'GAP_OVERFLOW' ? [] : recordIds));
     },
+    setShapes(next) {
+      shapes = { ...shapes, ...next };
+    },
+    shapes: () => ({ ...shapes }),
     topicSchema(topic) {
       const defs = inner.objects().filter((d) => isEnabled(d));
       const def = topic === ALL_CHANGES_TOPIC ? defs[0] : defs.find((d) => changeTopicOf(d.name) === topic);

@@ -3,7 +3,7 @@
 import avro from 'avsc';
 import type { OAuthServer } from '../oauth.ts';
 import type { FieldValue, OrgStore } from '../types.ts';
-import { type ChangeCapture, type ChangeContext, createChangeCapture } from './changeEvents.ts';
+import { type ChangeCapture, type ChangeContext, type EventShapes, createChangeCapture } from './changeEvents.ts';
 import type { ChangeType } from './changeSchema.ts';
 import { type EventBus, createEventBus } from './eventBus.ts';
 import { startPubSubServer } from './grpcServer.ts';
@@ -30,6 +30,15 @@ export interface PubSubOptions {
    * its change events carry Name as a business account's string or a person's name parts. Off by default.
    */
   personAccounts?: boolean;
+  /**
+   * Change event shapes Salesforce sends only sometimes (changeEvents.ts EventShapes; docs/salesforce.md
+   * #change-event-header, #change-event-fields), all off by default: `mergeRecordIds` (one event for the records a
+   * transaction changed the same way), `longTextDiffs` (long text area updates as a diff in diffFields),
+   * `compoundParentBits` (a compound's own bit in changedFields beside its nested entry).
+   */
+  mergeRecordIds?: boolean;
+  longTextDiffs?: boolean;
+  compoundParentBits?: boolean;
 }
 
 /** One write of an admin transaction (HTTP: `POST /__admin/pubsub/transaction`). */
@@ -65,6 +74,9 @@ export interface PubSubControl {
   setRetention(ms: number): void;
   setKeepalive(ms: number): void;
   injectGap(object: string, changeType: ChangeType, recordIds?: string[]): void;
+  /** Turns change event shapes on or off (PubSubOptions) for the transactions that commit from now on. */
+  setEventShapes(shapes: Partial<EventShapes>): void;
+  eventShapes(): EventShapes;
   /** Runs writes (through emulator.store or emulator.admin) as one Salesforce transaction. */
   transaction<T>(fn: () => T, ctx?: Partial<ChangeContext>): T;
   /** Applies `ops` in one transaction; returns the record id of each. */
@@ -122,7 +134,12 @@ export function createPubSub(
   const o = deps.options;
   const bus = createEventBus({ retentionMs: o.retentionMs ?? HOURS_72 });
   const org = o.personAccounts ? withPersonAccounts(base) : base;
-  const capture = createChangeCapture(org, bus, { defaultUserId: deps.userId });
+  const shapes: EventShapes = {
+    mergeRecordIds: o.mergeRecordIds ?? false,
+    longTextDiffs: o.longTextDiffs ?? false,
+    compoundParentBits: o.compoundParentBits ?? false,
+  };
+  const capture = createChangeCapture(org, bus, { defaultUserId: deps.userId, shapes });
   for (const object of o.cdcObjects ?? []) capture.enable(object);
   const platform: PlatformEvents = createPlatformEvents(bus);
   let keepaliveMs = o.keepaliveMs ?? 270_000;
@@ -167,6 +184,8 @@ export function createPubSub(
           keepaliveMs = Math.max(10, ms);
         },
         injectGap: (object, changeType, recordIds) => capture.injectGap(object, changeType, recordIds),
+        setEventShapes: (next) => capture.setShapes(next),
+        eventShapes: () => capture.shapes(),
         transaction: (fn, ctx) => capture.transaction(fn, ctx),
         applyTransaction: (ops, ctx) => capture.transaction(() => ops.map((op) => applyOp(store, op)), ctx),
         definePlatformEvent(name, fields) {

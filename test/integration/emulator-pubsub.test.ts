@@ -3,6 +3,7 @@
 // a client written against the real service (the oracle: it must subscribe, decode and replay unchanged), and with
 // plain grpc-js for what that client hides (flow control, keepalives, trailers).
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +190,61 @@ describe('salesforce-pubsub-api-client against the emulator', () => {
       CreatedById: em.userId,
     });
     expect(c.got.events[0]?.replayId).toBe(result.replayId);
+  });
+
+  it('decodes the shapes Salesforce sends only sometimes: merged records, a diff, a compound bit', async () => {
+    const admin = (body: unknown) =>
+      fetch(`${em.url}/__admin/pubsub/shapes`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json' },
+      });
+    expect((await admin({ mergeRecordIds: 'yes' })).status).toBe(400);
+    const on = { mergeRecordIds: true, longTextDiffs: true, compoundParentBits: true };
+    expect(await (await admin(on)).json()).toEqual(on);
+    try {
+      const client = await oracle();
+      const c = collect();
+      client.subscribe(ACCOUNT_TOPIC, c.callback, 6);
+      await c.until(() => c.keepalives() > 0);
+      const sf = api(em, token);
+      const ids: string[] = [];
+      for (const name of ['Merge 1', 'Merge 2', 'Merge 3'])
+        ids.push((await sf.post('sobjects/Account', { Name: name })).json<{ id: string }>().id);
+      const lines = Array.from({ length: 20 }, (_, i) => `Line ${i} of a long account description.`.repeat(2));
+      const long = (await sf.post('sobjects/Account', { Name: 'Long', Description: lines.join('\n') })).json<{
+        id: string;
+      }>().id;
+      // A Bulk ingest batch is one transaction: the same change to three records is one event.
+      const job = (await sf.post('jobs/ingest', { object: 'Account', operation: 'update' })).json<{ id: string }>();
+      await sf.put(`jobs/ingest/${job.id}/batches`, `Id,Industry\n${ids.map((id) => `${id},Apparel`).join('\n')}\n`);
+      await sf.patch(`jobs/ingest/${job.id}`, { state: 'UploadComplete' });
+      expect((await sf.waitJob('ingest', job.id)).state).toBe('JobComplete');
+      const edited = lines.map((l, i) => (i === 7 ? 'Line seven, rewritten.' : l)).join('\n');
+      await sf.patch(`sobjects/Account/${long}`, { Description: edited, BillingCity: 'Lyon' });
+      await c.until(() => c.got.events.length === 6);
+      client.close();
+
+      const [merged, diffed] = c.got.events.slice(4).map((e) => e.payload) as [
+        OracleEvent['payload'],
+        OracleEvent['payload'],
+      ];
+      expect(merged.ChangeEventHeader).toMatchObject({ changeType: 'UPDATE', recordIds: ids });
+      expect([...(merged.ChangeEventHeader.changedFields as string[])].sort()).toEqual([
+        'Industry',
+        'LastModifiedDate',
+      ]);
+      expect(merged.Industry).toBe('Apparel');
+      const header = diffed.ChangeEventHeader;
+      expect(header.diffFields).toEqual(['Description']);
+      expect([...(header.changedFields as string[])].sort()).toEqual(
+        ['BillingAddress', 'BillingAddress.City', 'Description', 'LastModifiedDate'].sort(),
+      );
+      const sha = createHash('sha256').update(edited).digest('hex');
+      expect(diffed.Description).toBe(`--- \n+++ ${sha}\n@@ -8,1 +8,1 @@\n-${lines[7]}\n+Line seven, rewritten.`);
+    } finally {
+      em.pubsub?.setEventShapes({ mergeRecordIds: false, longTextDiffs: false, compoundParentBits: false });
+    }
   });
 });
 

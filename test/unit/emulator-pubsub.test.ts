@@ -13,6 +13,7 @@ import {
 } from '../../emulator/pubsub/changeSchema.ts';
 import { createEventBus, decodeReplayId, encodeReplayId } from '../../emulator/pubsub/eventBus.ts';
 import { createPlatformEvents } from '../../emulator/pubsub/platformEvents.ts';
+import { DIFF_MIN_LENGTH, textDiff } from '../../emulator/pubsub/textDiff.ts';
 import { createOrgStore } from '../../emulator/store.ts';
 
 describe('change event schema', () => {
@@ -251,5 +252,156 @@ describe('change capture', () => {
       ['DELETE', b, 1, null],
       ['DELETE', a, 1, null],
     ]);
+  });
+});
+
+type Decoded = Record<string, unknown> & { ChangeEventHeader: Record<string, unknown> };
+
+/** A capture of a fresh org with Account selected, and the Account events so far, decoded. */
+function accountCapture(shapes: Parameters<typeof createChangeCapture>[2] = {}) {
+  const bus = createEventBus({ retentionMs: 60_000 });
+  const capture = createChangeCapture(createOrgStore({ accounts: 3 }), bus, shapes);
+  capture.enable('Account');
+  const schema = () => changeSchemaOf(capture.store.object('Account')!);
+  const events = () =>
+    bus.read('/data/AccountChangeEvent', 0n, 100).map((e) => schema().type.fromBuffer(e.payload) as Decoded);
+  const pos = (n: string) => schema().fields.find((f) => f.name === n)!.position;
+  return { capture, store: capture.store, events, pos };
+}
+
+describe('merged change events (mergeRecordIds)', () => {
+  it("sends one event for a transaction's identical updates and deletes, records in order; off, one each", () => {
+    for (const on of [true, false]) {
+      const { capture, store, events } = accountCapture({ shapes: { mergeRecordIds: on } });
+      const ids = [1, 2, 3, 4].map((i) => store.insert('Account', { Name: `M${i}` }).Id);
+      capture.transaction(() => {
+        for (const id of ids.slice(0, 3)) store.update(id, { Industry: 'Apparel' });
+        store.update(ids[3]!, { Industry: 'Energy' });
+        store.softDelete(ids[3]!);
+        store.softDelete(ids[2]!);
+      });
+      // After the four CREATEs:
+      const summary = events()
+        .slice(4)
+        .map((e) => {
+          const h = e.ChangeEventHeader as { changeType: string; recordIds: string[]; sequenceNumber: number };
+          return [h.changeType, h.recordIds, h.sequenceNumber, e.Industry];
+        });
+      if (on)
+        expect(summary).toEqual([
+          ['UPDATE', ids.slice(0, 3), 1, 'Apparel'],
+          ['UPDATE', [ids[3]], 2, 'Energy'],
+          ['DELETE', [ids[3], ids[2]], 3, null],
+        ]);
+      else expect(summary).toHaveLength(6);
+      // The records of one transaction's updates share their stamp (what makes their events the same change).
+      const stamps = new Set(ids.slice(0, 2).map((id) => store.get(id)!.LastModifiedDate));
+      expect(stamps.size).toBe(on ? 1 : 2);
+    }
+  });
+
+  it('never moves a change ahead of an earlier change of the same record, and merges no differing values', () => {
+    const { capture, store, events } = accountCapture({ shapes: { mergeRecordIds: true } });
+    const [a, b] = [1, 2].map((i) => store.insert('Account', { Name: `O${i}` }).Id) as [string, string];
+    capture.transaction(() => {
+      store.update(a, { Industry: 'Retail' });
+      store.update(b, { Industry: 'Energy' });
+      // The same change as a's, but b's Energy comes first: merged into a's event, b would end up Energy.
+      store.update(b, { Industry: 'Retail' });
+      store.update(a, { Phone: '1' });
+      store.update(b, { Phone: '2' });
+    });
+    const updates = events()
+      .filter((e) => e.ChangeEventHeader.changeType === 'UPDATE')
+      .map((e) => [e.ChangeEventHeader.recordIds, e.Industry, e.Phone]);
+    expect(updates).toEqual([
+      [[a], 'Retail', null],
+      [[b], 'Energy', null],
+      [[b], 'Retail', null],
+      [[a], null, '1'],
+      [[b], null, '2'],
+    ]);
+    expect(store.get(b)!.Industry).toBe('Retail');
+  });
+});
+
+describe('long text area diffs (longTextDiffs)', () => {
+  const paragraph = (i: number) => `Paragraph ${i}: ${'cloud computing '.repeat(8)}`;
+  const long = Array.from({ length: 12 }, (_, i) => paragraph(i)).join('\n');
+
+  /** Applies a zero-context unified diff (as Salesforce's reconstruction guide does with a diff library). */
+  function patch(before: string, diff: string): string {
+    const lines = before.split('\n');
+    const [, hashLine, ...rest] = diff.split('\n');
+    expect(hashLine).toMatch(/^\+\+\+ [0-9a-f]{64}$/);
+    const out: string[] = [];
+    let at = 0;
+    for (let k = 0; k < rest.length; ) {
+      const m = /^@@ -(\d+),(\d+) \+\d+,\d+ @@$/.exec(rest[k++]!)!;
+      const [start, count] = [Number(m[1]), Number(m[2])];
+      const upTo = count === 0 ? start : start - 1;
+      out.push(...lines.slice(at, upTo));
+      at = upTo + count;
+      while (k < rest.length && !rest[k]!.startsWith('@@')) {
+        const line = rest[k++]!;
+        if (line.startsWith('+')) out.push(line.slice(1));
+      }
+    }
+    return [...out, ...lines.slice(at)].join('\n');
+  }
+
+  it('sends a unified diff with the SHA-256 of the new value only where the documented rules allow', () => {
+    const edited = long.replace('Paragraph 3:', 'Paragraph three:').replace('Paragraph 9:', 'Paragraph nine:');
+    const diff = textDiff(long, edited)!;
+    expect(diff.startsWith('--- \n+++ ')).toBe(true);
+    expect(diff).toContain('\n@@ -4,1 +4,1 @@\n-Paragraph 3:');
+    expect(patch(long, diff)).toBe(edited);
+    const appended = `${long}\nOne more line.`;
+    expect(patch(long, textDiff(long, appended)!)).toBe(appended);
+    const cut = long.split('\n').slice(1).join('\n');
+    expect(patch(long, textDiff(long, cut)!)).toBe(cut);
+    // Under 1,000 characters; lengths more than 50% apart; more than 25% of the lines changed: the whole value.
+    expect(textDiff('short\ntext', 'short\ntexts')).toBeUndefined();
+    expect(long.length).toBeGreaterThan(DIFF_MIN_LENGTH);
+    expect(textDiff(long, `${long}\n${long}`)).toBeUndefined();
+    const many = long
+      .split('\n')
+      .map((l, i) => (i % 2 ? `${l}!` : l))
+      .join('\n');
+    expect(textDiff(long, many)).toBeUndefined();
+    // Only the line breaks changed: no line differs, so the whole value.
+    expect(textDiff(long, long.replaceAll('\n', '\r\n'))).toBeUndefined();
+  });
+
+  it('puts the diff in the long text area and its bit in diffFields and changedFields; off, the whole value', () => {
+    for (const on of [true, false]) {
+      const { store, events, pos } = accountCapture({ shapes: { longTextDiffs: on } });
+      const id = store.insert('Account', { Name: 'Long', Description: long }).Id;
+      const edited = long.replace('Paragraph 5:', 'Paragraph five:');
+      store.update(id, { Description: edited, Phone: '5' });
+      const update = events().at(-1)!;
+      expect(update.ChangeEventHeader.changedFields).toEqual([
+        bitmapOf([pos('Phone'), pos('Description'), pos('LastModifiedDate')]),
+      ]);
+      expect(update.ChangeEventHeader.diffFields).toEqual(on ? [bitmapOf([pos('Description')])] : []);
+      if (on) expect(patch(long, update.Description as string)).toBe(edited);
+      else expect(update.Description).toBe(edited);
+      // A plain text field never comes as a diff.
+      expect(update.Phone).toBe('5');
+    }
+  });
+});
+
+describe("a compound's own bit (compoundParentBits)", () => {
+  it('sets the compound bit in changedFields beside its nested entry; nulledFields keep the nested entry alone', () => {
+    for (const on of [true, false]) {
+      const { store, events, pos } = accountCapture({ shapes: { compoundParentBits: on } });
+      const id = store.insert('Account', { Name: 'C', BillingCity: 'Paris', BillingStreet: '1 Rue' }).Id;
+      store.update(id, { BillingCity: 'Lyon', BillingStreet: null });
+      const h = events().at(-1)!.ChangeEventHeader;
+      const top = on ? [pos('BillingAddress'), pos('LastModifiedDate')] : [pos('LastModifiedDate')];
+      expect(h.changedFields).toEqual([bitmapOf(top), `${pos('BillingAddress')}-0x03`]);
+      expect(h.nulledFields).toEqual([`${pos('BillingAddress')}-0x01`]);
+    }
   });
 });
