@@ -25,7 +25,20 @@ function historyIndexName(table: string): string {
 /** The validity columns, `_`-prefixed: Salesforce names start with a letter, so no field can take them. */
 export const VALIDITY_COLUMNS = ['_valid_from', '_valid_to', '_is_current', '_recorded_at'] as const;
 
-const TRIGGERS = { insert: 'sfsync_history_insert', update: 'sfsync_history_update' } as const;
+const TRIGGERS = {
+  insert: 'sfsync_history_insert',
+  update: 'sfsync_history_update',
+  delete: 'sfsync_history_delete',
+  truncate: 'sfsync_history_truncate',
+} as const;
+
+/** What each trigger hands its function: the rows written, the rows removed, or none (TRUNCATE has no row set). */
+const TRIGGER_CALLS: Record<keyof typeof TRIGGERS, string> = {
+  insert: 'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION sfsync.history_trigger',
+  update: 'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION sfsync.history_trigger',
+  delete: 'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION sfsync.history_close',
+  truncate: 'FOR EACH STATEMENT EXECUTE FUNCTION sfsync.history_close',
+};
 
 /**
  * The SQL half, in the sfsync schema, shared by every history table. The versioning statement is built per call from
@@ -79,8 +92,8 @@ BEGIN
   RETURN sfsync.history_next_sql(tbl, hist, cursor_col, source);
 END $fn$;
 
--- The first versions (an initial load, or history turned on): nothing to compare with or close, so a plain INSERT,
--- which spares the join and the materialised rows of history_next_sql (a third of an initial load's time).
+-- First versions (rows new to the table, an initial load, history turned on): nothing to compare with or close, so a
+-- plain INSERT, which spares the join and the materialised rows of history_next_sql.
 CREATE OR REPLACE FUNCTION sfsync.history_first_sql(tbl regclass, hist regclass, cursor_col text, source text)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -144,7 +157,33 @@ BEGIN
       TG_TABLE_SCHEMA, TG_ARGV[0];
   END IF;
   PERFORM sfsync.history_columns(TG_RELID, hist);
-  EXECUTE sfsync.history_sql(TG_RELID, hist, TG_ARGV[1], 'new_rows') USING clock_timestamp();
+  IF TG_OP = 'INSERT' THEN
+    -- Rows new to the table have no current version (history_close ends a removed row's), so nothing to compare.
+    EXECUTE sfsync.history_first_sql(TG_RELID, hist, TG_ARGV[1], 'new_rows') USING clock_timestamp();
+  ELSE
+    EXECUTE sfsync.history_sql(TG_RELID, hist, TG_ARGV[1], 'new_rows') USING clock_timestamp();
+  END IF;
+  RETURN NULL;
+END $fn$;
+
+-- Rows removed from the table (a hand-made DELETE or TRUNCATE; sfsync itself only marks rows deleted): their current
+-- versions end, so _is_current stays true only on versions the table holds.
+CREATE OR REPLACE FUNCTION sfsync.history_close() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  hist regclass := to_regclass(format('%I.%I', TG_TABLE_SCHEMA, TG_ARGV[0]));
+BEGIN
+  IF hist IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'TRUNCATE' THEN
+    EXECUTE format('UPDATE %s SET _valid_to = greatest(_valid_from, $1), _is_current = false WHERE _is_current', hist)
+      USING clock_timestamp();
+  ELSE
+    EXECUTE format('UPDATE %s AS h SET _valid_to = greatest(h._valid_from, $1), _is_current = false
+                    FROM old_rows AS o WHERE h.id = o.id AND h._is_current', hist)
+      USING clock_timestamp();
+  END IF;
   RETURN NULL;
 END $fn$;
 
@@ -154,6 +193,10 @@ DECLARE
   n bigint;
 BEGIN
   PERFORM sfsync.history_columns(tbl, hist);
+  -- Rows removed while history was off end their versions first (see history_close).
+  EXECUTE format('UPDATE %1$s AS h SET _valid_to = greatest(h._valid_from, $1), _is_current = false
+                  WHERE h._is_current AND NOT EXISTS (SELECT 1 FROM %2$s AS t WHERE t.id = h.id)', hist, tbl)
+    USING clock_timestamp();
   EXECUTE sfsync.history_sql(tbl, hist, cursor_col, tbl::text) USING clock_timestamp();
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
@@ -274,7 +317,7 @@ export async function ensureHistory(client: pg.ClientBase, schema: string, spec:
       // COPY and INSERT ... ON CONFLICT fire these too; ON CONFLICT's updated rows reach the UPDATE one.
       await client.query(
         `CREATE TRIGGER ${quoteIdent(name)} AFTER ${event.toUpperCase()} ON ${tbl} ` +
-          `REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION sfsync.history_trigger(${argList})`,
+          `${TRIGGER_CALLS[event as keyof typeof TRIGGERS]}(${argList})`,
       );
     }
     const { rows } = await client.query<{ opened: string }>(

@@ -142,6 +142,47 @@ describe('history tables', () => {
     ]);
   });
 
+  it('ends the versions of rows removed by hand (DELETE, TRUNCATE, or while off); a row added again starts anew', async () => {
+    const insert = (id: string, name: string, at: string) =>
+      client.query(`INSERT INTO sf.widget__c (id, name, count__c, systemmodstamp) VALUES ($1, $2, 1, $3)`, [
+        id,
+        name,
+        at,
+      ]);
+    const current = async () =>
+      (await client.query('SELECT id, name FROM sf.widget__c_history WHERE _is_current ORDER BY id')).rows;
+    await ensureHistory(client, 'sf', spec);
+    await insert('a', 'A', T1);
+    await insert('b', 'B', T1);
+    await client.query("DELETE FROM sf.widget__c WHERE id = 'a'");
+    expect(await current()).toEqual([{ id: 'b', name: 'B' }]);
+    // Added again: one current version, the earlier one ended.
+    await insert('a', 'A again', T2);
+    expect((await versions('a')).map((r) => [r.name, r._is_current, r._valid_to === Infinity])).toEqual([
+      ['A', false, false],
+      ['A again', true, true],
+    ]);
+    await client.query('TRUNCATE sf.widget__c');
+    expect(await current()).toEqual([]);
+    // Removed while history was off: turned on again, the removed row's version ends, the rest are caught up.
+    await insert('c', 'C', T1);
+    await insert('d', 'D', T1);
+    await stopHistory(client, 'sf', 'widget__c');
+    await client.query("DELETE FROM sf.widget__c WHERE id = 'c'");
+    await client.query("UPDATE sf.widget__c SET name = 'D2' WHERE id = 'd'");
+    await ensureHistory(client, 'sf', spec);
+    expect(await current()).toEqual([{ id: 'd', name: 'D2' }]);
+    const { rows } = await client.query(
+      'SELECT id, count(*) FILTER (WHERE _is_current)::int AS n FROM sf.widget__c_history GROUP BY id ORDER BY id',
+    );
+    expect(rows).toEqual([
+      { id: 'a', n: 0 },
+      { id: 'b', n: 0 },
+      { id: 'c', n: 0 },
+      { id: 'd', n: 1 },
+    ]);
+  });
+
   it('refuses a table of that name that is not a history table', async () => {
     await client.query('CREATE TABLE sf.widget__c_history (id text, note text)');
     await expect(ensureHistory(client, 'sf', spec)).rejects.toThrow(ConfigError);
