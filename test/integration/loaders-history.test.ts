@@ -142,7 +142,7 @@ describe('history tables', () => {
     ]);
   });
 
-  it('ends the versions of rows removed by hand (DELETE, TRUNCATE, while off); one added again starts anew', async () => {
+  it('ends the versions of rows removed by hand (DELETE, TRUNCATE, while off); one re-added starts anew', async () => {
     const insert = (id: string, name: string, at: string) =>
       client.query(`INSERT INTO sf.widget__c (id, name, count__c, systemmodstamp) VALUES ($1, $2, 1, $3)`, [
         id,
