@@ -71,8 +71,10 @@ export async function loadBulkWindows(
 ): Promise<CommitResult> {
   const { spec } = req;
   const log = ctx.log.child({ object: spec.name });
+  const deltaFrom = req.plan.mode === 'incremental' ? req.plan.from : undefined;
   const planning: WindowPlanning = {
-    count: (w) => countOrUnknown(ctx, spec, w),
+    // Counted as it is read (createJobQueue): the delta's first window with the rows its parents' changes bring.
+    count: (w) => countOrUnknown(ctx, spec, deltaWindow(w, deltaFrom)),
     earliest: () => earliestCursor(ctx, spec),
     now: req.serverNow,
     // Without a cursor field there is nothing to cut windows on (docs/salesforce.md#objects-without-system-fields): one
@@ -90,7 +92,7 @@ export async function loadBulkWindows(
       'loading in cursor windows',
     );
   if (windows.length === 0) return commitEmpty(ctx, client, req);
-  const jobs = createJobQueue(ctx, spec, req.plan.mode === 'incremental' ? req.plan.from : undefined);
+  const jobs = createJobQueue(ctx, spec, deltaFrom);
   let result: CommitResult | undefined;
   try {
     for (const [i, w] of windows.entries()) {
@@ -273,14 +275,21 @@ interface JobQueue {
  * whose parents changed since (extractors/soql.ts CursorWindow.delta); the later windows are cut on the rows' own
  * cursor only, so no row is read twice.
  */
+function deltaWindow(w: CursorWindow, deltaFrom: string | undefined): CursorWindow {
+  return deltaFrom !== undefined && w.from === deltaFrom ? { ...w, delta: true } : w;
+}
+
+/** The Bulk jobs of a load's windows, created ahead (prestart) or when taken; `deltaFrom` as in deltaWindow. */
 function createJobQueue(ctx: RunContext, spec: ObjectSpec, deltaFrom: string | undefined): JobQueue {
   const started = new Map<CursorWindow, Promise<JobInfo>>();
   const all: Promise<JobInfo>[] = [];
   const ended = new Set<string>();
   const removed = new Set<string>();
   const start = (w: CursorWindow) => {
-    const window = deltaFrom !== undefined && w.from === deltaFrom ? { ...w, delta: true } : w;
-    const p = createQueryJob(ctx.sf, { soql: buildSelect(spec, { window }), operation: 'queryAll' });
+    const p = createQueryJob(ctx.sf, {
+      soql: buildSelect(spec, { window: deltaWindow(w, deltaFrom) }),
+      operation: 'queryAll',
+    });
     // A prestarted job's failure surfaces when its window is taken; until then it must not crash the process.
     p.catch(() => {});
     all.push(p);

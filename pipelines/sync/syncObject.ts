@@ -300,7 +300,8 @@ async function load(
     total = first.totalSize;
   } else {
     // null: too large to count (QUERY_TIMEOUT); the windows are then cut by time.
-    total = await countOrUnknown(ctx, spec, plan.from !== undefined ? { from: plan.from } : {});
+    // A delta's count takes in the rows its parents' changes bring (extractors/soql.ts CursorWindow.delta).
+    total = await countOrUnknown(ctx, spec, plan.from !== undefined ? { from: plan.from, delta: true } : {});
   }
   try {
     const result = await loadBulkWindows(ctx, client, {

@@ -110,4 +110,34 @@ describe('a filter on a parent field', () => {
     const verify = await runCli(['verify', '--sample', '5'], env);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
+
+  it("sees parents' changes when a large delta is cut into Bulk windows, whatever the first window holds", async () => {
+    // One record saved now and synced: the watermark is its cursor minus the overlap, so the delta's window spans
+    // little more than the overlap, and that record sits in its second half: the first half holds no row of its own.
+    const technology = new Set(
+      accounts()
+        .filter((a) => a.Industry === 'Technology')
+        .map((a) => a.Id),
+    );
+    const other = contacts().find((c) => c.IsDeleted !== true && technology.has(String(c.AccountId)))!;
+    emulator.store.update(String(other.Id), { Title: 'Saved itself' });
+    await sync({ SFSYNC_OVERLAP_MINUTES: '10' });
+    const leaving = accountWithContacts((i) => i === 'Banking');
+    const joining = accountWithContacts((i) => !KEPT.includes(String(i)));
+    emulator.store.update(leaving.id, { Industry: 'Retail' });
+    emulator.store.update(joining.id, { Industry: 'Technology' });
+    // None saved itself: every record of the delta comes through a parent, and its own cursor lies before the delta's
+    // window, so only the first window (the one that bounds the parents' cursors) holds any.
+    expect(leaving.contacts.length + joining.contacts.length).toBeGreaterThan(2);
+    // Windows of two records: the delta is counted and cut into several Bulk jobs.
+    await sync({ SFSYNC_BULK_THRESHOLD: '1', SFSYNC_WINDOW_ROWS: '2', SFSYNC_OVERLAP_MINUTES: '10' });
+    const { rows } = await client.query(
+      "SELECT mode, bulk_job_ids FROM sfsync.runs WHERE object = 'Contact' AND mode <> 'reconcile' ORDER BY id DESC LIMIT 1",
+    );
+    expect(rows[0].mode).toBe('incremental');
+    expect(rows[0].bulk_job_ids.length).toBeGreaterThan(1);
+    expect(await liveIds()).toEqual(matchingLive());
+    for (const c of leaving.contacts) expect(await flaggedIds()).toContain(c);
+    for (const c of joining.contacts) expect(await liveIds()).toContain(c);
+  });
 });
