@@ -132,7 +132,9 @@ BEGIN
   END IF;
   RETURN format(
     'WITH v AS (
-       SELECT %2$s, %5$s AS _from, h._valid_from AS _prev
+       SELECT %2$s, %5$s AS _from,
+              CASE WHEN h.id IS NULL THEN (SELECT max(x._valid_to) FROM %3$s AS x WHERE x.id = n.id)
+                   ELSE h._valid_from END AS _prev
        FROM %1$s AS n LEFT JOIN %3$s AS h ON h.id = n.id AND h._is_current
        WHERE h.id IS NULL OR ROW(%2$s) IS DISTINCT FROM ROW(%4$s)
      ), closed AS (
@@ -144,10 +146,13 @@ BEGIN
     source, n_cols, hist, h_cols, from_expr, cols);
 END $fn$;
 
+-- Index lookups by id, whatever the statistics say: right after a large load the history has none yet, and PostgreSQL
+-- would otherwise hash the whole history for a page of a few thousand rows.
 CREATE OR REPLACE FUNCTION sfsync.history_trigger() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 DECLARE
   hist regclass := to_regclass(format('%I.%I', TG_TABLE_SCHEMA, TG_ARGV[0]));
+  seen boolean := false;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
     RETURN NULL;
@@ -158,7 +163,11 @@ BEGIN
   END IF;
   PERFORM sfsync.history_columns(TG_RELID, hist);
   IF TG_OP = 'INSERT' THEN
-    -- Rows new to the table have no current version (history_close ends a removed row's), so nothing to compare.
+    -- Rows new to the table usually have no version at all (an initial load's pages): then a plain INSERT. One that
+    -- has (removed by hand and back, or a version left by triggers of an older build) goes through the comparison.
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM new_rows AS n JOIN %s AS h ON h.id = n.id)', hist) INTO seen;
+  END IF;
+  IF TG_OP = 'INSERT' AND NOT seen THEN
     EXECUTE sfsync.history_first_sql(TG_RELID, hist, TG_ARGV[1], 'new_rows') USING clock_timestamp();
   ELSE
     EXECUTE sfsync.history_sql(TG_RELID, hist, TG_ARGV[1], 'new_rows') USING clock_timestamp();

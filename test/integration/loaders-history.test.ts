@@ -156,11 +156,24 @@ describe('history tables', () => {
     await insert('b', 'B', T1);
     await client.query("DELETE FROM sf.widget__c WHERE id = 'a'");
     expect(await current()).toEqual([{ id: 'b', name: 'B' }]);
-    // Added again: one current version, the earlier one ended.
+    // Added again: one current version, the earlier one ended; the new one begins where it ended, not at its older
+    // cursor, so no instant has two versions.
     await insert('a', 'A again', T2);
-    expect((await versions('a')).map((r) => [r.name, r._is_current, r._valid_to === Infinity])).toEqual([
+    const again = await versions('a');
+    expect(again.map((r) => [r.name, r._is_current, r._valid_to === Infinity])).toEqual([
       ['A', false, false],
       ['A again', true, true],
+    ]);
+    expect(again[1]._valid_from.getTime()).toBe(again[0]._valid_to.getTime());
+    // A removal the triggers did not see (disabled, or a build without the DELETE trigger): added again, the version
+    // left current is closed by the new one, never kept beside it.
+    await client.query('ALTER TABLE sf.widget__c DISABLE TRIGGER sfsync_history_delete');
+    await client.query("DELETE FROM sf.widget__c WHERE id = 'b'");
+    await client.query('ALTER TABLE sf.widget__c ENABLE TRIGGER sfsync_history_delete');
+    await insert('b', 'B again', T2);
+    expect((await versions('b')).map((r) => [r.name, r._is_current])).toEqual([
+      ['B', false],
+      ['B again', true],
     ]);
     await client.query('TRUNCATE sf.widget__c');
     expect(await current()).toEqual([]);
