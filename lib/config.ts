@@ -170,13 +170,29 @@ function parseYaml(text: string): unknown {
   return parse(text);
 }
 
+/**
+ * Where and why the text is not YAML or JSON, without the text itself: the parsers quote the lines around the fault,
+ * which may hold a secret pasted inline (a private key breaks YAML more often than not).
+ */
+function parseProblem(err: unknown): string {
+  const e = err as Error & { code?: string; linePos?: { line: number; col: number }[] };
+  const at = e.linePos?.[0];
+  if (at) return `not valid YAML at line ${at.line}, column ${at.col} (${e.code ?? 'parse error'})`;
+  return `not valid JSON (${e.message.split(/,? \.\.\."|, "|: "/)[0]})`;
+}
+
 function readConfigFile(file: string): ConfigFile {
-  let parsed: unknown;
+  let text: string;
   try {
-    const text = readFileSync(file, 'utf8');
-    parsed = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is ${parseProblem(err)}`);
   }
   const result = configFileSchema.safeParse(parsed ?? {});
   if (!result.success) throw new ConfigError(`config file ${file}: ${formatIssues(result.error.issues).join('; ')}`);

@@ -130,8 +130,34 @@ describe('loadConfig', () => {
     ]);
     writeFileSync(path.join(d, 'sfsync.config.yaml'), 'objects: [Account\n');
     expect(() => loadConfig({ ...base, SF_PRIVATE_KEY_PATH: keyPath }, {}, d)).toThrow(
-      /cannot read config file .*sfsync.config.yaml/,
+      /config file .*sfsync.config.yaml is not valid YAML at line \d+, column \d+/,
     );
+  });
+
+  it('says where a config file does not parse, never quoting it: the text may hold a secret', () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'sfsync-config-'));
+    const cases: [string, string, RegExp][] = [
+      [
+        'sfsync.config.yaml',
+        'orgs:\n  - name: a\n    clientSecret: s3cr3tVALUE: x\n',
+        /not valid YAML at line 3, column 19/,
+      ],
+      ['sfsync.config.json', '{"orgs": [{"clientSecret": "s3cr3tVALUE" x}]}', /not valid JSON \(/],
+      ['sfsync.config.json', '{"orgs": [{"privateKey": "-----BEGIN s3cr3tVALUE\n"}]}', /not valid JSON \(Bad control/],
+    ];
+    for (const [name, text, expected] of cases) {
+      const file = path.join(d, name);
+      writeFileSync(file, text);
+      let message = '';
+      try {
+        loadConfig({ ...base, SFSYNC_CONFIG: file }, {}, d);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(expected);
+      expect(message).not.toMatch(/s3cr3t|BEGIN/);
+    }
   });
 
   it('refuses a reconcileHours that is not a positive number', () => {
