@@ -20,7 +20,7 @@ import { createSharedBudget } from '../pipelines/fleet/sharedBudget.ts';
 export interface WorkerOptions {
   /** Jobs at once (default SFSYNC_CONCURRENCY). */
   concurrency?: number;
-  /** Only this org's settings (jobs of other orgs then fail on this worker: give every worker the whole file). */
+  /** Only this org's settings and jobs (the other orgs' queues are left to other workers). */
   org?: string;
   sandbox?: boolean;
   /** Seconds the running jobs get to finish after SIGINT/SIGTERM before they are handed back. */
@@ -86,15 +86,19 @@ export async function runWorker(opts: WorkerOptions, env: Env): Promise<void> {
     // Every request and COPY of the job listens on this one signal.
     setMaxListeners(0, controller.signal);
     // Stopped before its lease ends, so that it has rolled back when pg-boss gives the job to another worker.
+    // The job's own lease (set by its enqueuer), not this worker's setting: pg-boss retries the job after that one.
+    const jobLease = Number.isFinite(job.leaseSeconds) && job.leaseSeconds > 0 ? job.leaseSeconds : lease;
     const leaseTimer = setTimeout(
-      () => controller.abort(new InterruptedError(`the job's lease of ${lease} s ran out; handed back to the queue`)),
-      leaseTimings(lease).abortAfterMs,
+      () =>
+        controller.abort(new InterruptedError(`the job's lease of ${jobLease} s ran out; handed back to the queue`)),
+      leaseTimings(jobLease).abortAfterMs,
     );
     const what = describeJob(job.data);
     const started = Date.now();
     log.info({ job: job.id, attempt: job.retryCount + 1 }, `job started: ${what}`);
     const done = run(job, controller);
-    running.set(job.id, { controller, done: done.catch(() => {}) });
+    const entry = { controller, done: done.catch(() => {}) };
+    running.set(job.id, entry);
     try {
       const outcome = await done;
       const line = { job: job.id, ms: Date.now() - started, detail: outcome.detail };
@@ -107,11 +111,16 @@ export async function runWorker(opts: WorkerOptions, env: Env): Promise<void> {
       throw err;
     } finally {
       clearTimeout(leaseTimer);
-      running.delete(job.id);
+      // A retry of this job may run here already (this attempt outlived its lease): its entry is not this one's.
+      if (running.get(job.id) === entry) running.delete(job.id);
     }
   };
 
-  await queue.work(concurrency, handler);
+  await queue.work(
+    configs.map((c) => c.org ?? 'default'),
+    concurrency,
+    handler,
+  );
   log.info({ concurrency, orgs: configs.map((c) => c.org), leaseSeconds: lease }, 'worker started');
   const sig = await signal;
   log.info({ signal: sig, graceSeconds: grace }, 'stopping: no new jobs; waiting for the running ones');

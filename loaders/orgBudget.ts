@@ -32,22 +32,40 @@ export interface OrgKey {
   org: string;
 }
 
-/** A fresh reading; clears a stop (the caller found the budget allows work again). */
-export async function saveReading(client: pg.ClientBase | pg.Pool, key: OrgKey, limits: Limits): Promise<void> {
+/** The database's clock (as text: microseconds kept), for saveReading's `startedAt`. */
+export async function databaseNow(client: pg.ClientBase | pg.Pool): Promise<string> {
+  const { rows } = await client.query<{ now: string }>('SELECT clock_timestamp()::text AS now');
+  return rows[0]!.now;
+}
+
+/**
+ * A fresh reading, begun at `startedAt` (databaseNow before /limits was asked); clears a stop recorded before then.
+ * A stop another worker recorded while this reading was under way is newer than it, and stays.
+ */
+export async function saveReading(
+  client: pg.ClientBase | pg.Pool,
+  key: OrgKey,
+  limits: Limits,
+  startedAt: string,
+): Promise<void> {
   await client.query(
     `INSERT INTO sfsync.org_budgets (schema, org, limits, read_at) VALUES ($1, $2, $3, clock_timestamp())
      ON CONFLICT (schema) DO UPDATE SET org = EXCLUDED.org, limits = EXCLUDED.limits, read_at = EXCLUDED.read_at,
-       stopped = NULL, stopped_at = NULL`,
-    [key.schema, key.org, JSON.stringify(limits)],
+       stopped = CASE WHEN org_budgets.stopped_at < $4::timestamptz THEN NULL ELSE org_budgets.stopped END,
+       stopped_at = CASE WHEN org_budgets.stopped_at < $4::timestamptz THEN NULL ELSE org_budgets.stopped_at END`,
+    [key.schema, key.org, JSON.stringify(limits), startedAt],
   );
 }
 
-/** Nothing more starts for the org; the first reason recorded stays until a reading clears it. */
+/**
+ * Nothing more starts for the org; the first reason recorded stays until a reading clears it, but the time is the
+ * latest confirmation's, so that a stop found again counts as recent (trusted without reading /limits).
+ */
 export async function saveStop(client: pg.ClientBase | pg.Pool, key: OrgKey, reason: string): Promise<void> {
   await client.query(
     `INSERT INTO sfsync.org_budgets (schema, org, stopped, stopped_at) VALUES ($1, $2, $3, clock_timestamp())
      ON CONFLICT (schema) DO UPDATE SET stopped = COALESCE(org_budgets.stopped, EXCLUDED.stopped),
-       stopped_at = COALESCE(org_budgets.stopped_at, EXCLUDED.stopped_at)`,
+       stopped_at = EXCLUDED.stopped_at`,
     [key.schema, key.org, reason],
   );
 }

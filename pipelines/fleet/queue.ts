@@ -1,14 +1,19 @@
 // The fleet's job queue: pg-boss (README.md, Worker fleet, says why this engine) in the schema sfsync_queue of the
-// same PostgreSQL. One queue, policy `short` (one waiting job per key, pipelines/fleet/jobs.ts singletonKey); every
-// job carries its lease (expireInSeconds): pg-boss's maintenance fails a job held longer, which is how a job of a
-// dead worker runs again, on any worker, after the lease.
+// same PostgreSQL. One queue per org (queueOf), policy `short` (one waiting job per key, pipelines/fleet/jobs.ts
+// singletonKey): a worker fetches only its config's orgs' jobs, so one started with --org (or an old config during a
+// rollout) never takes, and fails, a job it cannot run. Every job carries its lease (expireInSeconds): pg-boss's
+// maintenance fails a job held longer, which is how a job of a dead worker runs again, on any worker, after the lease.
 import PgBoss from 'pg-boss';
 import { oneLine } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { type JobData, jobPriority, singletonKey } from './jobs.ts';
 
 export const QUEUE_SCHEMA = 'sfsync_queue';
-export const QUEUE_NAME = 'sfsync';
+
+/** The org's queue: its jobs ranked by jobPriority among themselves. */
+export function queueOf(org: string): string {
+  return `sfsync.${org}`;
+}
 
 /** Attempts after the first: for a lease that ran out, a worker stopped past its grace, a failure worth a retry. */
 const RETRY_LIMIT = 3;
@@ -35,16 +40,18 @@ export interface QueuedJob {
   data: JobData;
   /** Attempts before this one. */
   retryCount: number;
+  /** The job's own lease, as its enqueuer set it: pg-boss retries the job once it is over. */
+  leaseSeconds: number;
 }
 
 export interface JobQueue {
   /** Queues the jobs; a job whose key already waits is not queued again. Returns how many were queued. */
   enqueue(jobs: readonly JobData[]): Promise<number>;
   /**
-   * Runs `handler` for the queue's jobs, `concurrency` at a time: its result completes the job, a throw fails it (and
-   * pg-boss retries it after the delay while attempts are left).
+   * Runs `handler` for the jobs of these orgs' queues, `concurrency` at a time in all: its result completes the job,
+   * a throw fails it (and pg-boss retries it after the delay while attempts are left).
    */
-  work(concurrency: number, handler: (job: QueuedJob) => Promise<unknown>): Promise<void>;
+  work(orgs: readonly string[], concurrency: number, handler: (job: QueuedJob) => Promise<unknown>): Promise<void>;
   /** Fetch no more jobs (those running go on). */
   stopFetching(): Promise<void>;
   close(): Promise<void>;
@@ -74,12 +81,23 @@ export async function openQueue(opts: QueueOptions): Promise<JobQueue> {
   });
   boss.on('error', (err: Error) => opts.log.warn({ err: oneLine(err) }, 'job queue'));
   await boss.start();
-  await boss.createQueue(QUEUE_NAME, { name: QUEUE_NAME, policy: 'short' });
+  const created = new Set<string>();
+  const queueFor = async (org: string): Promise<string> => {
+    const name = queueOf(org);
+    if (!created.has(name)) {
+      await boss.createQueue(name, { name, policy: 'short' });
+      created.add(name);
+    }
+    return name;
+  };
+  let fetching = true;
+  const inFlight = new Set<Promise<unknown>>();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   return {
     async enqueue(jobs) {
       let queued = 0;
       for (const data of jobs) {
-        const id = await boss.send(QUEUE_NAME, data as object, {
+        const id = await boss.send(await queueFor(data.org), data as object, {
           priority: jobPriority(data),
           singletonKey: singletonKey(data),
           expireInSeconds: opts.leaseSeconds,
@@ -90,17 +108,54 @@ export async function openQueue(opts: QueueOptions): Promise<JobQueue> {
       }
       return queued;
     },
-    async work(concurrency, handler) {
-      // pg-boss 10 runs one job at a time per work() loop: `concurrency` loops.
+    async work(orgs, concurrency, handler) {
+      const names: string[] = [];
+      for (const org of orgs) names.push(await queueFor(org));
+      // pg-boss 10's work() polls one queue: `concurrency` loops of its own, each taking the next job of the orgs'
+      // queues in turn (from a different org each time), keep the worker's concurrency across all its orgs.
+      let turn = 0;
+      const loop = async () => {
+        while (fetching) {
+          let found = false;
+          for (let k = 0; k < names.length && fetching; k++) {
+            const name = names[turn++ % names.length]!;
+            const fetched = boss.fetch<JobData>(name, { batchSize: 1, includeMetadata: true }).catch((err: Error) => {
+              opts.log.warn({ err: oneLine(err) }, 'job queue');
+              return [];
+            });
+            inFlight.add(fetched);
+            const [job] = await fetched;
+            inFlight.delete(fetched);
+            if (!job) continue;
+            found = true;
+            const queued: QueuedJob = {
+              id: job.id,
+              data: job.data,
+              retryCount: job.retryCount,
+              // EXTRACT(epoch ...) comes back from PostgreSQL as a numeric string.
+              leaseSeconds: Number(job.expireInSeconds),
+            };
+            // Not recorded (PostgreSQL away): the job's lease runs out and pg-boss retries it.
+            const unrecorded = (err: Error) => opts.log.warn({ job: job.id, err: oneLine(err) }, 'job queue');
+            try {
+              const output = await handler(queued);
+              await boss.complete(name, job.id, output as object).catch(unrecorded);
+            } catch (err) {
+              await boss.fail(name, job.id, err as object).catch(unrecorded);
+            }
+            break;
+          }
+          if (!found && fetching) await sleep((opts.pollSeconds ?? 1) * 1000);
+        }
+      };
       for (let i = 0; i < concurrency; i++)
-        await boss.work<JobData>(
-          QUEUE_NAME,
-          { pollingIntervalSeconds: opts.pollSeconds ?? 1, batchSize: 1, includeMetadata: true },
-          async ([job]) => handler({ id: job!.id, data: job!.data, retryCount: job!.retryCount }),
-        );
+        void loop().catch((err: unknown) => opts.log.error({ err: oneLine(err) }, 'job queue: a worker loop stopped'));
     },
     async stopFetching() {
-      await boss.offWork(QUEUE_NAME);
+      fetching = false;
+      // A job fetched meanwhile has started (its handler runs) once this resolves: the caller waits for it too.
+      await Promise.all(inFlight);
+      await new Promise((r) => setImmediate(r));
     },
     async close() {
       // The jobs have ended (the caller waited for them): nothing is left to hand back.

@@ -10,7 +10,7 @@ import { actionFor } from '../../lib/errorActions.ts';
 import type { Logger } from '../../lib/log.ts';
 import { getLimits, type Limits } from '../../extractors/limits.ts';
 import type { SalesforceHttp } from '../../extractors/client/salesforceHttp.ts';
-import { type OrgKey, readOrgBudget, saveReading, saveStop } from '../../loaders/orgBudget.ts';
+import { databaseNow, type OrgKey, readOrgBudget, saveReading, saveStop } from '../../loaders/orgBudget.ts';
 import { type ApiBudget, BUDGET_LIMITS, type BudgetSettings, apiInUse, crossedLimit } from '../runtime/apiBudget.ts';
 
 export interface SharedBudgetTiming {
@@ -84,9 +84,11 @@ export function createSharedBudget(
       let limits: Limits;
       if (fresh) limits = row.limits!;
       else {
+        // Taken before /limits is asked: a stop another worker records meanwhile is newer, and is not cleared.
+        const startedAt = await databaseNow(pool);
         limits = await readLimits();
         // Clears an old stop; written again below when the allowance is still used up.
-        await saveReading(pool, key, limits);
+        await saveReading(pool, key, limits, startedAt);
       }
       const why = crossedLimit(limits, apiInUse(limits, sf), spent(), settings);
       if (why) {
