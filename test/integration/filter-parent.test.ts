@@ -132,7 +132,8 @@ describe('a filter on a parent field', () => {
     // Windows of two records: the delta is counted and cut into several Bulk jobs.
     await sync({ SFSYNC_BULK_THRESHOLD: '1', SFSYNC_WINDOW_ROWS: '2', SFSYNC_OVERLAP_MINUTES: '10' });
     const { rows } = await client.query(
-      "SELECT mode, bulk_job_ids FROM sfsync.runs WHERE object = 'Contact' AND mode <> 'reconcile' ORDER BY id DESC LIMIT 1",
+      "SELECT mode, bulk_job_ids FROM sfsync.runs WHERE object = 'Contact' AND mode <> 'reconcile' " +
+        'ORDER BY id DESC LIMIT 1',
     );
     expect(rows[0].mode).toBe('incremental');
     expect(rows[0].bulk_job_ids.length).toBeGreaterThan(1);
