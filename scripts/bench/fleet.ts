@@ -73,7 +73,8 @@ const emulators = await Promise.all(
 const objects = emulators[0]!.store
   .objects()
   .map((d) => d.name)
-  .filter((n) => n !== ENTERPRISE.bulkUnsupportedObject);
+  // RecordType is org metadata (a few rows): the bench loads the profile's 12 data objects.
+  .filter((n) => n !== ENTERPRISE.bulkUnsupportedObject && n !== 'RecordType');
 const dir = mkdtempSync(path.join(tmpdir(), 'sfsync-bench-fleet-'));
 const file = path.join(dir, 'orgs.json');
 writeFileSync(
