@@ -12,7 +12,7 @@ import { STAGE_SCHEMA, createStage } from '../../loaders/stage.ts';
 import { finishRun, startRun } from '../../loaders/state.ts';
 import type { RunContext } from '../runtime/runContext.ts';
 import { narrowSpec, openNarrowExtract } from './narrowExtract.ts';
-import { withObjectLock } from '../runtime/objectLock.ts';
+import { lockObject } from '../runtime/objectLock.ts';
 import { describeConfigured } from '../runtime/columnSelection.ts';
 import { filteredSpec } from '../../extractors/soqlFilter.ts';
 import { hashExistingColumns } from './hashExisting.ts';
@@ -81,7 +81,7 @@ export async function refreshFormulas(ctx: RunContext, obj: ObjectOptions): Prom
     const fields = calculatedFields(spec);
     if (fields.length === 0) return { object: spec.name, status: 'skipped', fields: 0, fetched: 0, updated: 0 };
     return await withClient(ctx.pool, (client) =>
-      withObjectLock(client, ctx.config.schema, spec.name, async () => {
+      lockObject(ctx, client, spec.name, async () => {
         await hashExistingColumns(ctx, client, spec);
         await ensureTable(client, ctx.config.schema, spec, { exactNumeric: ctx.config.exactNumeric });
         // On only: a formula refresh never turns history off (sync does).

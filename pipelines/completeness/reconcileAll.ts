@@ -4,7 +4,7 @@ import { describeConfigured } from '../runtime/columnSelection.ts';
 import { existingColumns } from '../../loaders/ddl.ts';
 import { withClient } from '../../loaders/postgres.ts';
 import type { RunContext } from '../runtime/runContext.ts';
-import { withObjectLock } from '../runtime/objectLock.ts';
+import { lockObject } from '../runtime/objectLock.ts';
 import { reconcileObject } from './reconcileObject.ts';
 
 export interface ReconcileResult {
@@ -24,7 +24,7 @@ export async function reconcileAll(ctx: RunContext): Promise<ReconcileResult[]> 
       const spec = await describeConfigured(ctx, obj.name);
       out.push(
         await withClient(ctx.pool, (client) =>
-          withObjectLock(client, ctx.config.schema, spec.name, async () => {
+          lockObject(ctx, client, spec.name, async () => {
             if ((await existingColumns(client, ctx.config.schema, spec.table)).length === 0)
               return { object: spec.name, status: 'skipped' as const, live: 0, found: 0 };
             return { object: spec.name, status: 'succeeded' as const, ...(await reconcileObject(ctx, client, spec)) };

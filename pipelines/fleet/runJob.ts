@@ -37,6 +37,10 @@ export async function runJob(ctx: RunContext, job: JobData, deps: JobDeps): Prom
     if (err instanceof BudgetError) return { status: 'skipped', detail: err.message };
     throw err;
   }
+  if (job.kind !== 'sync') {
+    // A one-off job waits for the object's lock: nothing queues it again, as the next tick does a sync it skips.
+    ctx = { ...ctx, config: { ...ctx.config, waitForLock: true } };
+  }
   switch (job.kind) {
     case 'sync':
       return syncJob(ctx, job, deps);

@@ -27,7 +27,8 @@ import { type CommitRequest, type CommitResult, commitLoad, noTotals, type Sourc
 import { filterChanged } from '../sync/filterCheck.ts';
 import { type Plan, planObject } from '../sync/plan.ts';
 import { loadRest, openRestCsvReader, restSoql } from '../sync/restLoad.ts';
-import { type RunSummary, assertOwnTable, lockObject, recordFailure } from '../sync/syncObject.ts';
+import { lockObject } from '../runtime/objectLock.ts';
+import { type RunSummary, assertOwnTable, recordFailure } from '../sync/syncObject.ts';
 import type { PipelineRead } from './compilePipeline.ts';
 import { rowsOfDeletedParents } from './parentDeletes.ts';
 import { keepingHashedComments, readConditions, settleFullRead, unhashedFields } from './readState.ts';

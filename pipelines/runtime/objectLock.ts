@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { LockedError } from '../../lib/errors.ts';
 import { sleep } from '../../lib/retry.ts';
+import type { RunContext } from './runContext.ts';
 
 /**
  * Runs fn holding the session advisory lock on `key`. While another session holds it, `whenTaken` runs before the
@@ -98,4 +99,17 @@ export async function withStreamLock<T>(
 ): Promise<T> {
   const taken = giveUp(`another sfsync stream is following ${topic} into schema ${schema}`);
   return withAdvisoryLock(client, `sfsync-stream:${schema}.${topic}`, taken, fn);
+}
+
+/** Another process is loading the object -> skip it (LockedError) or, with config waitForLock, wait for it. */
+export function lockObject<T>(
+  ctx: RunContext,
+  client: pg.ClientBase,
+  object: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const { schema, waitForLock } = ctx.config;
+  return waitForLock
+    ? withObjectLockWaiting(client, schema, object, ctx.signal, fn)
+    : withObjectLock(client, schema, object, fn);
 }

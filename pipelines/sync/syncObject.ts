@@ -33,7 +33,7 @@ import {
 import { refreshColumns } from '../completeness/formulas.ts';
 import { ensureLiveView } from '../../loaders/views.ts';
 import { analyzeLoaded, applyHistorySetting } from '../../loaders/history.ts';
-import { withObjectLock, withObjectLockWaiting } from '../runtime/objectLock.ts';
+import { lockObject } from '../runtime/objectLock.ts';
 import { type Mode, type Plan, planObject } from './plan.ts';
 import { reconcileDue, reconcileObject } from '../completeness/reconcileObject.ts';
 import { hashExistingColumns } from '../completeness/hashExisting.ts';
@@ -255,19 +255,6 @@ export async function assertOwnTable(client: pg.ClientBase, schema: string, tabl
     throw new ConfigError(
       `${key}: table ${schema}.${table} is already loaded by ${owner}; give the pipeline another name`,
     );
-}
-
-/** Another process is loading the object -> skip it (LockedError) or, with --wait-for-lock, wait for it. */
-export function lockObject<T>(
-  ctx: RunContext,
-  client: pg.ClientBase,
-  object: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const { schema, waitForLock } = ctx.config;
-  return waitForLock
-    ? withObjectLockWaiting(client, schema, object, ctx.signal, fn)
-    : withObjectLock(client, schema, object, fn);
 }
 
 export async function recordFailure(ctx: RunContext, runId: number, err: unknown): Promise<void> {

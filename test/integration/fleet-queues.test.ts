@@ -9,18 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { type CliResult, runCli, startCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { until } from '../support/until.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await sleep(250);
-  }
-}
 
 describe('sfsync worker queues', () => {
   const db = useTestDatabase();

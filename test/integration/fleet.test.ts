@@ -13,6 +13,7 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { type CliResult, runCli, startCli } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { orgRecords } from '../support/org.ts';
+import { until } from '../support/until.ts';
 
 const OBJECTS = ['Account', 'Contact', 'Opportunity'];
 const ORGS = ['east', 'west', 'north'] as const;
@@ -41,16 +42,6 @@ function records(p: Proc): Record<string, unknown>[] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 40_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await sleep(250);
-  }
-}
 
 describe('sfsync worker fleet', () => {
   const db = useTestDatabase();

@@ -11,6 +11,7 @@ import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { describeSpec, syncConfig } from '../support/sync.ts';
+import { until } from '../support/until.ts';
 
 const db = useTestDatabase();
 const SCHEMA = 'stream_flow';
@@ -24,16 +25,6 @@ const env = () =>
     SF_PUBSUB_ENDPOINT: emulator.pubsub!.endpoint,
     NODE_EXTRA_CA_CERTS: emulator.pubsub!.caPath,
   });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const streamStatus = async () =>
   (

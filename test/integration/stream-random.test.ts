@@ -13,6 +13,7 @@ import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { prng } from '../support/prng.ts';
 import { describeSpec, syncConfig } from '../support/sync.ts';
+import { until } from '../support/until.ts';
 
 const SEED = 20261206;
 const OBJECTS = ['Account', 'Contact'] as const;
@@ -86,16 +87,6 @@ async function changes(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     change();
     if (rand() < 0.3) await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
   }
 }
 

@@ -10,6 +10,7 @@ import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { describeSpec, syncConfig } from '../support/sync.ts';
+import { until } from '../support/until.ts';
 
 const db = useTestDatabase();
 let SCHEMA = 'stream_recovery_0';
@@ -29,17 +30,6 @@ const env = (em: Emulator) =>
     SF_PUBSUB_ENDPOINT: em.pubsub!.endpoint,
     NODE_EXTRA_CA_CERTS: em.pubsub!.caPath,
   });
-
-/** Polls `probe` until it returns a value that is not undefined, or fails after `ms`. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function row(id: string): Promise<Record<string, unknown> | undefined> {
   const { rows } = await client.query(`SELECT * FROM ${SCHEMA}.account WHERE id = $1`, [id]);

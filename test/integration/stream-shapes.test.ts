@@ -13,6 +13,7 @@ import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { describeSpec, syncConfig } from '../support/sync.ts';
+import { until } from '../support/until.ts';
 
 const db = useTestDatabase();
 let SCHEMA = 'stream_shapes_0';
@@ -32,17 +33,6 @@ const env = (em: Emulator) =>
     SF_PUBSUB_ENDPOINT: em.pubsub!.endpoint,
     NODE_EXTRA_CA_CERTS: em.pubsub!.caPath,
   });
-
-/** Polls `probe` until it returns a value that is not undefined, or fails after `ms`. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function rows(table: string, ids: readonly string[]): Promise<Record<string, unknown>[]> {
   const { rows: found } = await client.query(`SELECT * FROM ${SCHEMA}.${table} WHERE id = ANY($1::text[])`, [ids]);

@@ -13,6 +13,7 @@ import { useTestDatabase } from '../support/db.ts';
 import { emulatorEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { describeSpec, syncConfig } from '../support/sync.ts';
+import { until } from '../support/until.ts';
 
 const db = useTestDatabase();
 let SCHEMA = 'stream_0';
@@ -34,17 +35,6 @@ const env = () =>
     NODE_EXTRA_CA_CERTS: emulator.pubsub!.caPath,
     GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: grpcRoots,
   });
-
-/** Polls `probe` until it returns a value that is not undefined, or fails after `ms`. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function row(id: string): Promise<Record<string, unknown> | undefined> {
   const { rows } = await client.query(`SELECT * FROM ${SCHEMA}.account WHERE id = $1`, [id]);
