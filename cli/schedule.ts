@@ -21,6 +21,7 @@ import {
   compilePipelines,
   syncPipelines,
 } from '../pipelines/relationships/syncPipelines.ts';
+import { nextSignal } from './nextSignal.ts';
 
 export interface ScheduleOptions {
   cron?: string;
@@ -221,16 +222,6 @@ function startGroup(
     'schedule started',
   );
   return { task, current: () => inFlight };
-}
-
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', on).off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on).on('SIGTERM', on);
-  });
 }
 
 export async function runSchedule(opts: ScheduleOptions, env: Env): Promise<void> {

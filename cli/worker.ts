@@ -16,6 +16,7 @@ import { leaseTimings, openQueue, type QueuedJob } from '../pipelines/fleet/queu
 import { createOrgSessions } from '../pipelines/fleet/orgSessions.ts';
 import { type JobOutcome, runJob } from '../pipelines/fleet/runJob.ts';
 import { createSharedBudget } from '../pipelines/fleet/sharedBudget.ts';
+import { nextSignal } from './nextSignal.ts';
 
 export interface WorkerOptions {
   /** Jobs at once (default SFSYNC_CONCURRENCY). */
@@ -29,16 +30,6 @@ export interface WorkerOptions {
 
 /** Kubernetes sends SIGKILL 30 s after SIGTERM by default: finish or hand back well before. */
 export const DEFAULT_STOP_GRACE_SECONDS = 20;
-
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', on).off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on).on('SIGTERM', on);
-  });
-}
 
 export async function runWorker(opts: WorkerOptions, env: Env): Promise<void> {
   const grace = Number(opts.stopGrace ?? DEFAULT_STOP_GRACE_SECONDS);

@@ -8,7 +8,7 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
-import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { streamEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { describeSpec, syncConfig } from '../support/sync.ts';
 import { until } from '../support/until.ts';
@@ -20,10 +20,8 @@ let emulator: Emulator;
 let client: pg.Client;
 
 const env = () =>
-  emulatorEnv(emulator, db.url, {
+  streamEnv(emulator, db.url, {
     SFSYNC_SCHEMA: SCHEMA,
-    SF_PUBSUB_ENDPOINT: emulator.pubsub!.endpoint,
-    NODE_EXTRA_CA_CERTS: emulator.pubsub!.caPath,
   });
 
 const streamStatus = async () =>

@@ -7,7 +7,7 @@ import { createEmulator, type Emulator, type PubSubOptions } from '../../emulato
 import { startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
-import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { streamEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { describeSpec, syncConfig } from '../support/sync.ts';
 import { until } from '../support/until.ts';
@@ -25,10 +25,8 @@ async function start(pubsub: PubSubOptions): Promise<Emulator> {
 }
 
 const env = (em: Emulator) =>
-  emulatorEnv(em, db.url, {
+  streamEnv(em, db.url, {
     SFSYNC_SCHEMA: SCHEMA,
-    SF_PUBSUB_ENDPOINT: em.pubsub!.endpoint,
-    NODE_EXTRA_CA_CERTS: em.pubsub!.caPath,
   });
 
 async function row(id: string): Promise<Record<string, unknown> | undefined> {

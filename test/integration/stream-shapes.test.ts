@@ -10,7 +10,7 @@ import { bitmapPositions } from '../../transforms/changeEvent.ts';
 import { startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
-import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { streamEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { describeSpec, syncConfig } from '../support/sync.ts';
 import { until } from '../support/until.ts';
@@ -28,10 +28,8 @@ async function start(pubsub: PubSubOptions): Promise<Emulator> {
 }
 
 const env = (em: Emulator) =>
-  emulatorEnv(em, db.url, {
+  streamEnv(em, db.url, {
     SFSYNC_SCHEMA: SCHEMA,
-    SF_PUBSUB_ENDPOINT: em.pubsub!.endpoint,
-    NODE_EXTRA_CA_CERTS: em.pubsub!.caPath,
   });
 
 async function rows(table: string, ids: readonly string[]): Promise<Record<string, unknown>[]> {

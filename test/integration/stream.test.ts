@@ -10,7 +10,7 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts';
 import { lastLine, runCli, startCli } from '../support/cli.ts';
 import { compareTable } from '../support/compare.ts';
 import { useTestDatabase } from '../support/db.ts';
-import { emulatorEnv } from '../support/emulatorEnv.ts';
+import { streamEnv } from '../support/emulatorEnv.ts';
 import { orgRecords } from '../support/org.ts';
 import { describeSpec, syncConfig } from '../support/sync.ts';
 import { until } from '../support/until.ts';
@@ -29,10 +29,8 @@ const grpcRoots = path.join(mkdtempSync(path.join(tmpdir(), 'sfsync-grpc-roots-'
 writeFileSync(grpcRoots, tls.rootCertificates[0]!);
 
 const env = () =>
-  emulatorEnv(emulator, db.url, {
+  streamEnv(emulator, db.url, {
     SFSYNC_SCHEMA: SCHEMA,
-    SF_PUBSUB_ENDPOINT: emulator.pubsub!.endpoint,
-    NODE_EXTRA_CA_CERTS: emulator.pubsub!.caPath,
     GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: grpcRoots,
   });
 

@@ -16,3 +16,16 @@ export function emulatorEnv(
     ...settings,
   };
 }
+
+/** emulatorEnv for `sfsync stream`: also the emulator's Pub/Sub endpoint and the CA its certificate is signed by. */
+export function streamEnv(
+  emulator: Pick<Emulator, 'loginUrl' | 'clientId' | 'username' | 'privateKeyPath' | 'pubsub'>,
+  databaseUrl: string,
+  settings: Record<string, string> = {},
+): Record<string, string> {
+  return emulatorEnv(emulator, databaseUrl, {
+    SF_PUBSUB_ENDPOINT: emulator.pubsub!.endpoint,
+    NODE_EXTRA_CA_CERTS: emulator.pubsub!.caPath,
+    ...settings,
+  });
+}
